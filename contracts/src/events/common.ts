@@ -1,0 +1,29 @@
+import { Type } from '@sinclair/typebox';
+import { FINAL_STATUSES, PROGRESS_STATUSES, AGGREGATE_STATES } from '../vocabulary/statuses';
+
+/** A timestamp in RFC 3339 form (`date-time`). */
+export const Timestamp = Type.String({ format: 'date-time' });
+/** An identifier we or a peer minted: printable, bounded. */
+export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' });
+/** A phone number in E.164 form. */
+export const E164 = Type.String({ pattern: '^\\+[1-9][0-9]{1,14}$' });
+/**
+ * Text that came from strangers (remote CSID, fax subject). Length-bounded here; every channel
+ * still escapes it for its own medium.
+ */
+export const UntrustedText = (maxLength: number) => Type.String({ maxLength });
+
+export const FinalStatusSchema = Type.Unsafe<(typeof FINAL_STATUSES)[number]>({ type: 'string', enum: [...FINAL_STATUSES] });
+export const ProgressStatusSchema = Type.Unsafe<(typeof PROGRESS_STATUSES)[number]>({ type: 'string', enum: [...PROGRESS_STATUSES] });
+export const AggregateStateSchema = Type.Unsafe<(typeof AGGREGATE_STATES)[number]>({ type: 'string', enum: [...AGGREGATE_STATES] });
+export const ChannelSchema = Type.Unsafe<'email' | 'sms' | 'xmpp'>({ type: 'string', enum: ['email', 'sms', 'xmpp'] });
+export const LocaleSchema = Type.Unsafe<'ru' | 'en' | 'it'>({ type: 'string', enum: ['ru', 'en', 'it'] });
+
+/** Why a recipient ended as it did: a vocabulary code plus the raw line detail (modem result, T.30 frames, CDR). */
+export const Reason = Type.Object(
+  {
+    code: Type.String({ maxLength: 64 }),
+    detail: UntrustedText(2000),
+  },
+  { additionalProperties: false },
+);

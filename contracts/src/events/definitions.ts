@@ -1,0 +1,185 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import {
+  AggregateStateSchema,
+  ChannelSchema,
+  E164,
+  FinalStatusSchema,
+  Id,
+  LocaleSchema,
+  ProgressStatusSchema,
+  Reason,
+  Timestamp,
+  UntrustedText,
+} from './common';
+
+/** The longest fax subject we keep; longer subjects are cut by the transmitter and the ingest paths. */
+export const MAX_SUBJECT_LENGTH = 1000;
+/** T.30 identifiers are 20 characters; room is left for raw line detail from other sources. */
+export const MAX_CSID_LENGTH = 64;
+
+const RetryPolicy = Type.Object(
+  {
+    count: Type.Integer({ minimum: 0, maximum: 3, description: 'How many more times a failed recipient is dialled.' }),
+    delayMinutes: Type.Integer({ minimum: 0, maximum: 1440, description: 'Minutes between attempts.' }),
+  },
+  { additionalProperties: false },
+);
+
+const RecipientRef = {
+  faxId: Id,
+  recipientId: Id,
+  number: E164,
+};
+
+/** Where an event stands in a recipient's history: later attempts win, then later sequence numbers. */
+const Ordering = {
+  attempt: Type.Integer({ minimum: 1, description: 'Dial attempt this event belongs to, from 1.' }),
+  sequence: Type.Integer({ minimum: 0, description: 'Order of the event within the attempt.' }),
+};
+
+export const FaxSubmittedV1 = Type.Object(
+  {
+    faxId: Id,
+    outboxId: Type.Optional(Id),
+    ownerId: Id,
+    subject: UntrustedText(MAX_SUBJECT_LENGTH),
+    recipients: Type.Array(Type.Object({ recipientId: Id, number: E164 }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 1000,
+    }),
+    files: Type.Array(
+      Type.Object({ name: Type.String({ maxLength: 255 }), pages: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+      { maxItems: 10 },
+    ),
+    pages: Type.Integer({ minimum: 0, description: 'Pages per recipient, all files together.' }),
+    submittedAt: Timestamp,
+    sendAt: Type.Optional(Timestamp),
+    retry: RetryPolicy,
+  },
+  { additionalProperties: false },
+);
+
+export const FaxRecipientProgressV1 = Type.Object(
+  {
+    ...RecipientRef,
+    ...Ordering,
+    status: ProgressStatusSchema,
+    at: Timestamp,
+    remoteCsid: Type.Optional(UntrustedText(MAX_CSID_LENGTH)),
+    page: Type.Optional(
+      Type.Object({ n: Type.Integer({ minimum: 0 }), of: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+    ),
+    retry: Type.Optional(
+      Type.Object({ at: Timestamp, reason: Reason }, { additionalProperties: false, description: 'Set with status retry_scheduled.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const FaxRecipientResultV1 = Type.Object(
+  {
+    ...RecipientRef,
+    ...Ordering,
+    status: FinalStatusSchema,
+    reason: Reason,
+    pagesSent: Type.Integer({ minimum: 0 }),
+    pagesTotal: Type.Integer({ minimum: 0 }),
+    remoteCsid: Type.Union([UntrustedText(MAX_CSID_LENGTH), Type.Null()]),
+    remoteCsidRaw: Type.Optional(Type.Union([UntrustedText(MAX_CSID_LENGTH), Type.Null()])),
+    startedAt: Type.Union([Timestamp, Type.Null()], { description: 'When the successful (or last) call connected.' }),
+    endedAt: Timestamp,
+    attempts: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export const DeliveryRecipientFinalV1 = Type.Object(
+  {
+    resultId: Type.String({ minLength: 1, maxLength: 300, description: 'One per recipient result; the idempotency key of every notice about it.' }),
+    ...RecipientRef,
+    ownerId: Id,
+    subject: UntrustedText(MAX_SUBJECT_LENGTH),
+    status: FinalStatusSchema,
+    reason: Reason,
+    pagesSent: Type.Integer({ minimum: 0 }),
+    pagesTotal: Type.Integer({ minimum: 0 }),
+    remoteCsid: Type.Union([UntrustedText(MAX_CSID_LENGTH), Type.Null()]),
+    submittedAt: Timestamp,
+    startedAt: Type.Union([Timestamp, Type.Null()]),
+    endedAt: Timestamp,
+    attempts: Type.Integer({ minimum: 1 }),
+    links: Type.Object({ fax: Type.String({ maxLength: 2000 }) }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+
+export const DeliveryFaxFinalV1 = Type.Object(
+  {
+    faxId: Id,
+    ownerId: Id,
+    subject: UntrustedText(MAX_SUBJECT_LENGTH),
+    state: AggregateStateSchema,
+    completedAt: Timestamp,
+    recipients: Type.Array(
+      Type.Object(
+        {
+          recipientId: Id,
+          number: E164,
+          status: FinalStatusSchema,
+          pagesSent: Type.Integer({ minimum: 0 }),
+          pagesTotal: Type.Integer({ minimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    links: Type.Object({ fax: Type.String({ maxLength: 2000 }) }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+
+export const NotificationOutcomeV1 = Type.Object(
+  {
+    resultId: Type.String({ minLength: 1, maxLength: 300 }),
+    faxId: Id,
+    recipientId: Id,
+    ownerId: Id,
+    channel: ChannelSchema,
+    outcome: Type.Unsafe<'sent' | 'delivered' | 'failed' | 'skipped'>({
+      type: 'string',
+      enum: ['sent', 'delivered', 'failed', 'skipped'],
+      description: 'sent: the provider accepted it; delivered: the provider confirmed delivery; failed: given up; skipped: the owner does not want it.',
+    }),
+    reason: Type.Optional(Type.String({ maxLength: 2000 })),
+    address: Type.Optional(Type.String({ maxLength: 320, description: 'Where it went: email address, phone number or JID.' })),
+    locale: Type.Optional(LocaleSchema),
+    providerMessageId: Type.Optional(Type.String({ maxLength: 500 })),
+    attempts: Type.Integer({ minimum: 0 }),
+    at: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The catalogue: every event type, its routing key and its data schema. CloudEvents `type` is
+ * `faxnotify.<routingKey>.v<version>`. A published version is never edited: add a new entry.
+ */
+export const EVENT_CATALOGUE = {
+  'fax.submitted': { version: 1, exchange: 'faxnotify.fax', schema: FaxSubmittedV1, doc: 'A fax was accepted for sending: owner, subject, recipients, files, pages, send time, retry policy.', from: 'transmitter', to: 'status-tracker' },
+  'fax.recipient.progress': { version: 1, exchange: 'faxnotify.fax', schema: FaxRecipientProgressV1, doc: 'A non-final step of one recipient: dialing, connected (remote CSID), page n of m sent, retry scheduled (when, why).', from: 'transmitter', to: 'status-tracker' },
+  'fax.recipient.result': { version: 1, exchange: 'faxnotify.fax', schema: FaxRecipientResultV1, doc: 'The final result of one recipient: status, reason with line detail, pages, remote CSID, times, attempts.', from: 'transmitter', to: 'status-tracker' },
+  'delivery.recipient.final': { version: 1, exchange: 'faxnotify.delivery', schema: DeliveryRecipientFinalV1, doc: 'Everything a notice needs about one recipient result, published once per recipient through the tracker outbox.', from: 'status-tracker', to: 'notifier' },
+  'delivery.fax.final': { version: 1, exchange: 'faxnotify.delivery', schema: DeliveryFaxFinalV1, doc: 'The aggregate state of a fax once every recipient is final.', from: 'status-tracker', to: 'notifier, webhooks' },
+  'notification.outcome': { version: 1, exchange: 'faxnotify.notification', schema: NotificationOutcomeV1, doc: 'What became of one notice on one channel: sent, delivered, failed (why), skipped; the provider message id.', from: 'notifier', to: 'status-tracker' },
+} as const satisfies Record<string, { version: number; exchange: string; schema: TSchema; doc: string; from: string; to: string }>;
+
+export type EventKey = keyof typeof EVENT_CATALOGUE;
+/** The data of each event, derived from its schema (never written twice). */
+export type EventData<K extends EventKey> = Static<(typeof EVENT_CATALOGUE)[K]['schema']>;
+
+export type FaxSubmitted = EventData<'fax.submitted'>;
+export type FaxRecipientProgress = EventData<'fax.recipient.progress'>;
+export type FaxRecipientResult = EventData<'fax.recipient.result'>;
+export type DeliveryRecipientFinal = EventData<'delivery.recipient.final'>;
+export type DeliveryFaxFinal = EventData<'delivery.fax.final'>;
+export type NotificationOutcome = EventData<'notification.outcome'>;
+export type RetryPolicy = Static<typeof RetryPolicy>;

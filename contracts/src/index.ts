@@ -1,0 +1,5 @@
+export * from './vocabulary/statuses';
+export * from './events/common';
+export * from './events/definitions';
+export * from './envelope';
+export * from './topology';

@@ -1,0 +1,19 @@
+// Shared jest settings: swc transpiles TypeScript (type checking is `tsc`'s job in the build),
+// workspace packages resolve to their sources so tests never need a prior build,
+// and the ESM-only packages are transpiled too.
+const path = require('node:path');
+
+module.exports = function preset(overrides = {}) {
+  return {
+    testEnvironment: 'node',
+    transform: { '^.+\\.[tj]s$': ['@swc/jest'] },
+    transformIgnorePatterns: ['/node_modules/(?!(@xmpp|ltx|jose)/)'],
+    moduleNameMapper: {
+      '^@faxnotify/contracts$': path.join(__dirname, 'contracts/src'),
+      '^@faxnotify/kit/testing$': path.join(__dirname, 'services/kit/src/testing'),
+      '^@faxnotify/(kit|transmitter|status-tracker|notifier)$': path.join(__dirname, 'services/$1/src'),
+    },
+    testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+    ...overrides,
+  };
+};

@@ -1,0 +1,110 @@
+import convict, { type Schema } from 'convict';
+import { ConfigError } from './errors';
+
+convict.addFormats({
+  'amqp-url': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || !/^amqps?:\/\/[^\s]+$/.test(value)) throw new Error('must be an amqp:// or amqps:// URL');
+    },
+  },
+  'database-url': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || !(value === '' || /^postgres(ql)?:\/\/[^\s]+$/.test(value)))
+        throw new Error('must be empty (embedded SQLite) or a postgres:// URL');
+    },
+  },
+  'url-template': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || !/^https?:\/\/[^\s]+$/.test(value)) throw new Error('must be an http(s) URL template');
+    },
+  },
+  'nonempty-string': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || value.trim() === '') throw new Error('must not be empty');
+    },
+  },
+  'log-level': {
+    validate(value: unknown) {
+      if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(value as string))
+        throw new Error('must be one of fatal, error, warn, info, debug, trace, silent');
+    },
+  },
+});
+
+/** Settings every service has. Each service spreads these into its own schema and may change defaults. */
+export const commonSchema = (service: string, httpPort: number) => ({
+  log: {
+    level: { doc: 'Log level.', format: 'log-level', default: 'info', env: 'LOG_LEVEL' },
+  },
+  amqp: {
+    url: {
+      doc: 'RabbitMQ URL (credentials included).',
+      format: 'amqp-url',
+      default: 'amqp://guest:guest@127.0.0.1:5672',
+      env: 'AMQP_URL',
+      sensitive: true,
+    },
+    prefetch: { doc: 'Messages a consumer holds unacknowledged at once.', format: 'nat', default: 32, env: 'AMQP_PREFETCH' },
+  },
+  http: {
+    host: { doc: `Address the ${service} HTTP server listens on.`, format: String, default: '127.0.0.1', env: `${envPrefix(service)}_HTTP_HOST` },
+    port: { doc: `Port of the ${service} HTTP server (health, metrics, API); 0 picks a free one.`, format: 'port', default: httpPort, env: `${envPrefix(service)}_HTTP_PORT` },
+  },
+  db: {
+    url: {
+      doc: 'PostgreSQL URL; empty for the embedded SQLite file.',
+      format: 'database-url',
+      default: '',
+      env: `${envPrefix(service)}_DATABASE_URL`,
+      sensitive: true,
+    },
+    sqlitePath: {
+      doc: 'SQLite file used when no PostgreSQL URL is set.',
+      format: 'nonempty-string',
+      default: `var/${service}.sqlite`,
+      env: `${envPrefix(service)}_SQLITE_PATH`,
+    },
+  },
+});
+
+export const envPrefix = (service: string): string => service.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+
+/**
+ * Builds and strictly validates a service's configuration: defaults, then the file named by
+ * FAXNOTIFY_CONFIG (JSON), then the environment, then `overrides`. A wrong or unknown value
+ * throws a ConfigError naming the key, before anything is connected.
+ */
+export function loadConfig<T>(schema: Schema<T>, overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): T {
+  try {
+    const config = convict(schema, { env, args: [] });
+    if (env.FAXNOTIFY_CONFIG) config.loadFile(env.FAXNOTIFY_CONFIG);
+    for (const [key, value] of Object.entries(overrides)) config.set(key as never, value as never);
+    config.validate({ allowed: 'strict' });
+    return config.getProperties();
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
+  }
+}
+
+export interface ConfigDocRow {
+  key: string;
+  env: string;
+  default: string;
+  doc: string;
+  sensitive: boolean;
+}
+
+/** Flattens a convict schema into rows, for the README's configuration table. */
+export function describeConfig(schema: object, prefix = ''): ConfigDocRow[] {
+  const rows: ConfigDocRow[] = [];
+  for (const [name, node] of Object.entries(schema)) {
+    const key = prefix ? `${prefix}.${name}` : name;
+    if (node && typeof node === 'object' && 'doc' in node && 'default' in node) {
+      const leaf = node as { doc: string; default: unknown; env?: string; sensitive?: boolean };
+      rows.push({ key, env: leaf.env ?? '', default: leaf.sensitive && leaf.default ? '(secret)' : JSON.stringify(leaf.default), doc: leaf.doc, sensitive: Boolean(leaf.sensitive) });
+    } else if (node && typeof node === 'object') {
+      rows.push(...describeConfig(node, key));
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,74 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
+import type { Logger } from './logger';
+
+export type { Migration };
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Database<DB> {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the service's database — PostgreSQL when a URL is given, otherwise the embedded SQLite
+ * file — and brings its schema up to date. Migrations are written once with Kysely's schema
+ * builder and run on both dialects.
+ */
+export async function openDatabase<DB>(options: {
+  service: string;
+  url: string;
+  sqlitePath: string;
+  migrations: Record<string, Migration>;
+  logger: Logger;
+}): Promise<Database<DB>> {
+  let db: Kysely<DB>;
+  let dialect: Dialect;
+  if (options.url) {
+    const { Pool } = await import('pg');
+    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: options.url, max: 10 }) }) });
+    dialect = 'postgres';
+  } else {
+    const { default: SQLite } = await import('better-sqlite3');
+    const path = resolve(options.sqlitePath);
+    mkdirSync(dirname(path), { recursive: true });
+    const file = new SQLite(path);
+    file.pragma('journal_mode = WAL');
+    file.pragma('synchronous = NORMAL');
+    file.pragma('busy_timeout = 5000');
+    file.pragma('foreign_keys = ON');
+    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: file }) });
+    dialect = 'sqlite';
+  }
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => options.migrations },
+    migrationTableName: `${options.service.replace(/-/g, '_')}_migration`,
+    migrationLockTableName: `${options.service.replace(/-/g, '_')}_migration_lock`,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const r of results ?? []) options.logger.info({ migration: r.migrationName, status: r.status }, 'migration');
+  if (error) {
+    await db.destroy();
+    throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
+  }
+  return { db, dialect, close: () => db.destroy() };
+}
+
+/** A cheap round trip, for /readyz. */
+export async function databaseIsUp(db: Kysely<unknown>): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether an error is a unique-constraint violation, on either dialect. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || /UNIQUE constraint failed/.test(e?.message ?? '');
+}

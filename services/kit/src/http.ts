@@ -1,0 +1,41 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { collectDefaultMetrics, register } from 'prom-client';
+import type { Logger } from './logger';
+
+let defaultMetricsOn = false;
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  /** Readiness: every dependency the service needs to do its work. */
+  ready: () => Promise<Record<string, boolean>> | Record<string, boolean>;
+}
+
+/**
+ * The service's HTTP server with `/healthz` (the process answers), `/readyz` (its broker and
+ * database are reachable) and Prometheus `/metrics`. Routes are added before `listen`.
+ */
+export function createHttpServer(options: HttpOptions): FastifyInstance {
+  if (!defaultMetricsOn) {
+    collectDefaultMetrics();
+    defaultMetricsOn = true;
+  }
+  const app = Fastify({ loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1_048_576 });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request: FastifyRequest, reply: FastifyReply) => {
+    const checks = await options.ready();
+    const ok = Object.values(checks).every(Boolean);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(register.contentType).send(await register.metrics()));
+  return app as unknown as FastifyInstance;
+}
+
+/** Starts listening; returns the base URL (the port may have been chosen by the system). */
+export async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return `http://${host}:${actualPort}`;
+}

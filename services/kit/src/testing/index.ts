@@ -1,0 +1,2 @@
+export * from './rabbit';
+export * from './smtp';

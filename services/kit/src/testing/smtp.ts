@@ -1,0 +1,53 @@
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
+
+/**
+ * A real SMTP server in the test process that parses what it receives. `respond` lets a test make
+ * it answer like a failing server (451 transient, 550 permanent) for chosen messages.
+ */
+export interface SmtpSink {
+  port: number;
+  mails: ParsedMail[];
+  /** Raw messages as received, for header checks. */
+  raw: string[];
+  /** Decides the reply to each DATA: return undefined to accept, or an SMTP code and text to refuse. */
+  respond?: (mail: ParsedMail, index: number) => { code: number; message: string } | undefined;
+  close(): Promise<void>;
+}
+
+export async function startSmtpSink(port = 0): Promise<SmtpSink> {
+  const sink: SmtpSink = { port: 0, mails: [], raw: [], close: async () => undefined };
+  let seen = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    size: 10 * 1024 * 1024,
+    onData(stream: SMTPServerDataStream, _session: SMTPServerSession, callback: (error?: Error | null) => void) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        simpleParser(raw)
+          .then((mail) => {
+            const refusal = sink.respond?.(mail, seen++);
+            if (refusal) {
+              const error = new Error(refusal.message) as Error & { responseCode: number };
+              error.responseCode = refusal.code;
+              callback(error);
+              return;
+            }
+            sink.raw.push(raw);
+            sink.mails.push(mail);
+            callback();
+          })
+          .catch((error: Error) => callback(error));
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+  const address = server.server.address();
+  sink.port = typeof address === 'object' && address ? address.port : port;
+  sink.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return sink;
+}
