@@ -21,7 +21,9 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
     collectDefaultMetrics();
     defaultMetricsOn = true;
   }
-  const app = Fastify({ loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1_048_576 });
+  // Request lines are noise at info level; keep warnings and errors (or less, if the service is quieter).
+  const level = options.logger.levelVal > 40 ? options.logger.level : 'warn';
+  const app = Fastify({ loggerInstance: options.logger.child({ component: 'http' }, { level }) as FastifyBaseLogger, bodyLimit: 1_048_576 });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request: FastifyRequest, reply: FastifyReply) => {
     const checks = await options.ready();

@@ -12,6 +12,8 @@ export interface SmtpSink {
   raw: string[];
   /** Decides the reply to each DATA: return undefined to accept, or an SMTP code and text to refuse. */
   respond?: (mail: ParsedMail, index: number) => { code: number; message: string } | undefined;
+  /** Called for each accepted message, when it was accepted (for latency measurements). */
+  onAccepted?: (mail: ParsedMail, acceptedAt: number) => void;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
             }
             sink.raw.push(raw);
             sink.mails.push(mail);
+            sink.onAccepted?.(mail, performance.now());
             callback();
           })
           .catch((error: Error) => callback(error));

@@ -1,0 +1,102 @@
+import { QUEUES, type CloudEvent } from '@faxnotify/contracts';
+import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openDatabase, type Logger } from '@faxnotify/kit';
+import type { Kysely } from 'kysely';
+import { registerFaxApi } from './api';
+import { loadStatusTrackerConfig, type StatusTrackerConfig } from './config';
+import { trackerMigrations } from './migrations';
+import { OutboxRelay, ReconciliationSweep } from './outbox';
+import type { TrackerDatabase } from './schema';
+import { StatusTracker, TRACKER_SOURCE } from './tracker';
+
+export { statusTrackerSchema, loadStatusTrackerConfig, type StatusTrackerConfig } from './config';
+export { trackerMigrations } from './migrations';
+export { StatusTracker, TRACKER_SOURCE, faxLink, outboxEventId, resultIdOf, type HandleOutcome } from './tracker';
+export { OutboxRelay, ReconciliationSweep, type SweepReport } from './outbox';
+export { registerFaxApi } from './api';
+export type * from './schema';
+
+export interface RunningStatusTracker {
+  /** Base URL of the HTTP server (API, /healthz, /readyz, /metrics). */
+  url: string;
+  config: StatusTrackerConfig;
+  logger: Logger;
+  /** The tracker's database, for operators' tools and tests. */
+  db: Kysely<TrackerDatabase>;
+  relay: OutboxRelay;
+  sweep: ReconciliationSweep;
+  /** Stops taking messages and requests, drains in-flight handlers, stops the timers, closes the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the status tracker: configuration (strictly validated, before anything connects), the
+ * database with its migrations, the consumers, the outbox relay, the reconciliation sweep and
+ * the HTTP server.
+ */
+export async function startStatusTracker(overrides: Record<string, unknown> = {}): Promise<RunningStatusTracker> {
+  const config = loadStatusTrackerConfig(overrides);
+  const logger = createLogger('status-tracker', config.log.level);
+  const dialect = config.db.url ? 'postgres' : 'sqlite';
+  const database = await openDatabase<TrackerDatabase>({
+    service: 'status-tracker',
+    url: config.db.url,
+    sqlitePath: config.db.sqlitePath,
+    migrations: trackerMigrations(dialect),
+    logger,
+  });
+  const { db } = database;
+  const bus = new MessageBus({ url: config.amqp.url, source: TRACKER_SOURCE, logger });
+  const tracker = new StatusTracker({ db, faxUrlTemplate: config.links.faxUrlTemplate, logger });
+  const relay = new OutboxRelay({ db, bus, logger: logger.child({ component: 'outbox' }), pollMs: config.outbox.pollMs });
+  const sweep = new ReconciliationSweep({
+    db,
+    bus,
+    tracker,
+    relay,
+    logger: logger.child({ component: 'reconcile' }),
+    intervalMs: config.reconcile.intervalMs,
+    minAgeMs: config.reconcile.minAgeMs,
+  });
+  const app = createHttpServer({
+    host: config.http.host,
+    port: config.http.port,
+    logger,
+    ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(db as Kysely<unknown>) }),
+  });
+  registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret });
+
+  let url: string;
+  try {
+    await bus.start();
+    const concurrency = Math.max(1, Math.floor(config.amqp.prefetch / 2));
+    const handle = async (event: CloudEvent, context: { logger: Logger }) => {
+      const outcome = await tracker.handle(event, context.logger);
+      // Committed: hand the new final events over now rather than at the next poll.
+      if (outcome.outboxRows > 0) relay.kick();
+    };
+    await bus.consume(QUEUES.trackerFaxEvents, handle, { accepts: ['fax.submitted', 'fax.recipient.progress', 'fax.recipient.result'], concurrency });
+    await bus.consume(QUEUES.trackerNotificationOutcomes, handle, { accepts: ['notification.outcome'], concurrency });
+    relay.start();
+    sweep.start();
+    url = await listen(app, config.http.host, config.http.port);
+  } catch (error) {
+    await Promise.allSettled([relay.stop(), sweep.stop()]);
+    await bus.close(1000).catch(() => undefined);
+    await app.close().catch(() => undefined);
+    await database.close();
+    throw error;
+  }
+  logger.info({ url, dialect }, 'status tracker started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await app.close();
+      // Timers first: a pass in flight finishes its row; what handlers commit from here on is
+      // durable in the outbox and goes out at the next start.
+      await Promise.all([relay.stop(), sweep.stop()]);
+      await bus.close();
+      await database.close();
+    })());
+  return { url, config, logger, db, relay, sweep, stop };
+}

@@ -1,0 +1,7 @@
+import type { Dialect, Migration } from '@faxnotify/kit';
+import { initial } from './001_initial';
+
+/** Every migration, in order of their names; run at start-up by kit's openDatabase. */
+export const trackerMigrations = (dialect: Dialect): Record<string, Migration> => ({
+  '001_initial': initial(dialect),
+});
