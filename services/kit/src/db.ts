@@ -28,7 +28,11 @@ export async function openDatabase<DB>(options: {
   let dialect: Dialect;
   if (options.url) {
     const { Pool } = await import('pg');
-    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: options.url, max: 10 }) }) });
+    const pool = new Pool({ connectionString: options.url, max: 10 });
+    // An idle connection the server closes (restart, failover, admin) must not take the process down;
+    // the pool replaces it on the next query.
+    pool.on('error', (error) => options.logger.warn({ err: error.message }, 'PostgreSQL connection lost'));
+    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     dialect = 'postgres';
   } else {
     const { default: SQLite } = await import('better-sqlite3');

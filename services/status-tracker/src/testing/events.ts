@@ -119,6 +119,7 @@ export async function openTestDatabase(dialect: 'sqlite' | 'postgres', label: st
   return {
     ...database,
     drop: async () => {
+      await database.close().catch(() => undefined);
       const client = new Client({ connectionString: `${POSTGRES_URL}/postgres` });
       await client.connect();
       try {
