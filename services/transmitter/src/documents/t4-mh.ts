@@ -1,0 +1,423 @@
+/**
+ * ITU-T T.4 one-dimensional coding (Modified Huffman), the one coding every Group 3 fax machine
+ * must accept. Pages are kept in this form, each line starting with an EOL; the line driver
+ * re-encodes with the fill its receiver asks for (minimum scan line time) and appends RTC.
+ *
+ * Bit order: encoded data is written with the first bit of the line in the most significant bit of
+ * each byte (TIFF FillOrder 1). The serial line wants the opposite; see `reverseBitOrder`.
+ */
+import { type Bitmap, createBitmap } from './bitmap';
+
+type CodeTable = ReadonlyArray<readonly [runLength: number, code: string]>;
+
+const WHITE_TERMINATING: CodeTable = [
+  [0, '00110101'], [1, '000111'], [2, '0111'], [3, '1000'], [4, '1011'], [5, '1100'], [6, '1110'],
+  [7, '1111'], [8, '10011'], [9, '10100'], [10, '00111'], [11, '01000'], [12, '001000'],
+  [13, '000011'], [14, '110100'], [15, '110101'], [16, '101010'], [17, '101011'], [18, '0100111'],
+  [19, '0001100'], [20, '0001000'], [21, '0010111'], [22, '0000011'], [23, '0000100'],
+  [24, '0101000'], [25, '0101011'], [26, '0010011'], [27, '0100100'], [28, '0011000'],
+  [29, '00000010'], [30, '00000011'], [31, '00011010'], [32, '00011011'], [33, '00010010'],
+  [34, '00010011'], [35, '00010100'], [36, '00010101'], [37, '00010110'], [38, '00010111'],
+  [39, '00101000'], [40, '00101001'], [41, '00101010'], [42, '00101011'], [43, '00101100'],
+  [44, '00101101'], [45, '00000100'], [46, '00000101'], [47, '00001010'], [48, '00001011'],
+  [49, '01010010'], [50, '01010011'], [51, '01010100'], [52, '01010101'], [53, '00100100'],
+  [54, '00100101'], [55, '01011000'], [56, '01011001'], [57, '01011010'], [58, '01011011'],
+  [59, '01001010'], [60, '01001011'], [61, '00110010'], [62, '00110011'], [63, '00110100'],
+];
+
+const BLACK_TERMINATING: CodeTable = [
+  [0, '0000110111'], [1, '010'], [2, '11'], [3, '10'], [4, '011'], [5, '0011'], [6, '0010'],
+  [7, '00011'], [8, '000101'], [9, '000100'], [10, '0000100'], [11, '0000101'], [12, '0000111'],
+  [13, '00000100'], [14, '00000111'], [15, '000011000'], [16, '0000010111'], [17, '0000011000'],
+  [18, '0000001000'], [19, '00001100111'], [20, '00001101000'], [21, '00001101100'],
+  [22, '00000110111'], [23, '00000101000'], [24, '00000010111'], [25, '00000011000'],
+  [26, '000011001010'], [27, '000011001011'], [28, '000011001100'], [29, '000011001101'],
+  [30, '000001101000'], [31, '000001101001'], [32, '000001101010'], [33, '000001101011'],
+  [34, '000011010010'], [35, '000011010011'], [36, '000011010100'], [37, '000011010101'],
+  [38, '000011010110'], [39, '000011010111'], [40, '000001101100'], [41, '000001101101'],
+  [42, '000011011010'], [43, '000011011011'], [44, '000001010100'], [45, '000001010101'],
+  [46, '000001010110'], [47, '000001010111'], [48, '000001100100'], [49, '000001100101'],
+  [50, '000001010010'], [51, '000001010011'], [52, '000000100100'], [53, '000000110111'],
+  [54, '000000111000'], [55, '000000100111'], [56, '000000101000'], [57, '000001011000'],
+  [58, '000001011001'], [59, '000000101011'], [60, '000000101100'], [61, '000001011010'],
+  [62, '000001100110'], [63, '000001100111'],
+];
+
+const WHITE_MAKEUP: CodeTable = [
+  [64, '11011'], [128, '10010'], [192, '010111'], [256, '0110111'], [320, '00110110'],
+  [384, '00110111'], [448, '01100100'], [512, '01100101'], [576, '01101000'], [640, '01100111'],
+  [704, '011001100'], [768, '011001101'], [832, '011010010'], [896, '011010011'],
+  [960, '011010100'], [1024, '011010101'], [1088, '011010110'], [1152, '011010111'],
+  [1216, '011011000'], [1280, '011011001'], [1344, '011011010'], [1408, '011011011'],
+  [1472, '010011000'], [1536, '010011001'], [1600, '010011010'], [1664, '011000'],
+  [1728, '010011011'],
+];
+
+const BLACK_MAKEUP: CodeTable = [
+  [64, '0000001111'], [128, '000011001000'], [192, '000011001001'], [256, '000001011011'],
+  [320, '000000110011'], [384, '000000110100'], [448, '000000110101'], [512, '0000001101100'],
+  [576, '0000001101101'], [640, '0000001001010'], [704, '0000001001011'], [768, '0000001001100'],
+  [832, '0000001001101'], [896, '0000001110010'], [960, '0000001110011'], [1024, '0000001110100'],
+  [1088, '0000001110101'], [1152, '0000001110110'], [1216, '0000001110111'],
+  [1280, '0000001010010'], [1344, '0000001010011'], [1408, '0000001010100'],
+  [1472, '0000001010101'], [1536, '0000001011010'], [1600, '0000001011011'],
+  [1664, '0000001100100'], [1728, '0000001100101'],
+];
+
+/** Make-up codes shared by both colours, for runs longer than 1728 (wide paper). */
+const EXTENDED_MAKEUP: CodeTable = [
+  [1792, '00000001000'], [1856, '00000001100'], [1920, '00000001101'], [1984, '000000010010'],
+  [2048, '000000010011'], [2112, '000000010100'], [2176, '000000010101'], [2240, '000000010110'],
+  [2304, '000000010111'], [2368, '000000011100'], [2432, '000000011101'], [2496, '000000011110'],
+  [2560, '000000011111'],
+];
+
+export const CODE_TABLES = { WHITE_TERMINATING, BLACK_TERMINATING, WHITE_MAKEUP, BLACK_MAKEUP, EXTENDED_MAKEUP };
+
+/** EOL: eleven zeros and a one. */
+const EOL_BITS = 12;
+/** RTC (return to control) ends a page: six consecutive EOLs. */
+export const RTC_EOL_COUNT = 6;
+
+interface Code {
+  bits: number;
+  length: number;
+}
+
+function toCode(code: string): Code {
+  return { bits: parseInt(code, 2), length: code.length };
+}
+
+function buildEncodeTables(terminating: CodeTable, makeup: CodeTable): { terminating: Code[]; makeup: Map<number, Code> } {
+  const term: Code[] = [];
+  for (const [run, code] of terminating) term[run] = toCode(code);
+  const make = new Map<number, Code>();
+  for (const [run, code] of [...makeup, ...EXTENDED_MAKEUP]) make.set(run, toCode(code));
+  return { terminating: term, makeup: make };
+}
+
+const ENCODE = [buildEncodeTables(WHITE_TERMINATING, WHITE_MAKEUP), buildEncodeTables(BLACK_TERMINATING, BLACK_MAKEUP)] as const;
+
+/** Writes bits most significant first into a growing byte buffer. */
+export class BitWriter {
+  private buffer = new Uint8Array(16 * 1024);
+  private byteLength = 0;
+  private current = 0;
+  private used = 0;
+
+  get bitLength(): number {
+    return this.byteLength * 8 + this.used;
+  }
+
+  write(bits: number, length: number): void {
+    for (let i = length - 1; i >= 0; i--) {
+      this.current = (this.current << 1) | ((bits >>> i) & 1);
+      if (++this.used === 8) this.flushByte();
+    }
+  }
+
+  zeros(count: number): void {
+    for (let i = 0; i < count; i++) {
+      this.current <<= 1;
+      if (++this.used === 8) this.flushByte();
+    }
+  }
+
+  /** Pads with zeros to a byte boundary and returns the bytes. */
+  finish(): Buffer {
+    if (this.used > 0) this.zeros(8 - this.used);
+    return Buffer.from(this.buffer.buffer, this.buffer.byteOffset, this.byteLength);
+  }
+
+  private flushByte(): void {
+    if (this.byteLength === this.buffer.length) {
+      const bigger = new Uint8Array(this.buffer.length * 2);
+      bigger.set(this.buffer);
+      this.buffer = bigger;
+    }
+    this.buffer[this.byteLength++] = this.current & 0xff;
+    this.current = 0;
+    this.used = 0;
+  }
+}
+
+function writeRun(writer: BitWriter, colour: 0 | 1, run: number): void {
+  const tables = ENCODE[colour];
+  while (run >= 2560 + 64) {
+    const code = tables.makeup.get(2560)!;
+    writer.write(code.bits, code.length);
+    run -= 2560;
+  }
+  if (run >= 64) {
+    const makeupRun = run >= 2560 ? 2560 : run - (run % 64);
+    const code = tables.makeup.get(makeupRun)!;
+    writer.write(code.bits, code.length);
+    run -= makeupRun;
+  }
+  const code = tables.terminating[run]!;
+  writer.write(code.bits, code.length);
+}
+
+export interface EncodeOptions {
+  /**
+   * Minimum bits from the start of one line's EOL to the start of the next (the receiver's minimum
+   * scan line time at the signalling rate); zero fill is inserted before the EOL to reach it.
+   */
+  minBitsPerLine?: number;
+  /** Fill so that every EOL ends on a byte boundary (T.4 optional fill, helps receivers resync). Default true. */
+  alignEol?: boolean;
+  /** Append RTC (six EOLs) after the last line. Default false: stored pages have none, the line adds it. */
+  appendRtc?: boolean;
+}
+
+function writeEol(writer: BitWriter, align: boolean): void {
+  if (align) {
+    const pad = (8 - ((writer.bitLength + EOL_BITS) % 8)) % 8;
+    writer.zeros(pad);
+  }
+  writer.write(1, EOL_BITS);
+}
+
+/** Encodes a bitmap as T.4 1-D data: EOL before every line (MSB-first bytes). */
+export function encodeMh(bitmap: Bitmap, options: EncodeOptions = {}): Buffer {
+  const align = options.alignEol ?? true;
+  const minBits = options.minBitsPerLine ?? 0;
+  const writer = new BitWriter();
+  const { width, rowBytes, data } = bitmap;
+  for (let y = 0; y < bitmap.height; y++) {
+    const lineStart = writer.bitLength;
+    writeEol(writer, align);
+    const base = y * rowBytes;
+    let x = 0;
+    let colour: 0 | 1 = 0;
+    while (x < width) {
+      let run = 0;
+      while (x < width && ((data[base + (x >> 3)]! >> (7 - (x & 7))) & 1) === colour) {
+        // Skip whole bytes of the same colour quickly.
+        if ((x & 7) === 0 && x + 8 <= width && data[base + (x >> 3)] === (colour ? 0xff : 0x00)) {
+          x += 8;
+          run += 8;
+        } else {
+          x++;
+          run++;
+        }
+      }
+      writeRun(writer, colour, run);
+      colour = colour === 0 ? 1 : 0;
+    }
+    const used = writer.bitLength - lineStart;
+    if (used < minBits) writer.zeros(minBits - used);
+  }
+  if (options.appendRtc) {
+    for (let i = 0; i < RTC_EOL_COUNT; i++) writeEol(writer, align && i === 0);
+  }
+  return writer.finish();
+}
+
+// ---- decoding ----
+
+/** Binary decoding tree: node = [child0, child1]; a leaf holds -(runLength + 1). */
+class CodeTree {
+  readonly zero: number[] = [0];
+  readonly one: number[] = [0];
+
+  add(code: string, run: number): void {
+    let node = 0;
+    for (let i = 0; i < code.length; i++) {
+      const branch = code[i] === '1' ? this.one : this.zero;
+      const last = i === code.length - 1;
+      let next = branch[node]!;
+      if (last) {
+        if (next !== 0) throw new Error(`code ${code} is a prefix of another code`);
+        branch[node] = -(run + 1);
+        return;
+      }
+      if (next < 0) throw new Error(`code ${code} has a prefix that is a code`);
+      if (next === 0) {
+        next = this.zero.length;
+        this.zero.push(0);
+        this.one.push(0);
+        branch[node] = next;
+      }
+      node = next;
+    }
+  }
+}
+
+function buildTree(terminating: CodeTable, makeup: CodeTable): CodeTree {
+  const tree = new CodeTree();
+  for (const [run, code] of [...terminating, ...makeup, ...EXTENDED_MAKEUP]) tree.add(code, run);
+  return tree;
+}
+
+let trees: [CodeTree, CodeTree] | null = null;
+function decodeTrees(): [CodeTree, CodeTree] {
+  trees ??= [buildTree(WHITE_TERMINATING, WHITE_MAKEUP), buildTree(BLACK_TERMINATING, BLACK_MAKEUP)];
+  return trees;
+}
+
+/** Reads bits from MSB-first (or LSB-first) bytes. */
+class BitReader {
+  private position = 0;
+  readonly totalBits: number;
+
+  constructor(private readonly data: Uint8Array, private readonly lsbFirst: boolean) {
+    this.totalBits = data.length * 8;
+  }
+
+  get bitPosition(): number {
+    return this.position;
+  }
+
+  set bitPosition(value: number) {
+    this.position = value;
+  }
+
+  get atEnd(): boolean {
+    return this.position >= this.totalBits;
+  }
+
+  next(): number {
+    const byte = this.data[this.position >> 3]!;
+    const shift = this.lsbFirst ? this.position & 7 : 7 - (this.position & 7);
+    this.position++;
+    return (byte >> shift) & 1;
+  }
+
+  /** Skips to just after the next EOL (≥11 zeros then a one). Returns false at the end of data. */
+  skipToEol(): boolean {
+    let zeros = 0;
+    while (!this.atEnd) {
+      if (this.next() === 0) zeros++;
+      else if (zeros >= 11) return true;
+      else zeros = 0;
+    }
+    return false;
+  }
+}
+
+export interface DecodeResult {
+  bitmap: Bitmap;
+  /** Lines that could not be decoded cleanly (left white or partly drawn). */
+  badLines: number;
+  /** Whether the data ended with RTC. */
+  sawRtc: boolean;
+}
+
+export interface DecodeOptions {
+  /** Bit order of the data: false (default) for TIFF FillOrder 1, true for data as sent on the line. */
+  lsbFirst?: boolean;
+  /** Stop after this many lines (the TIFF ImageLength), if known. */
+  maxRows?: number;
+}
+
+/**
+ * Decodes T.4 1-D data into a bitmap. Lines with coding errors are resynchronised at the next EOL
+ * and counted, as a receiving fax machine does.
+ */
+export function decodeMh(data: Uint8Array, width: number, options: DecodeOptions = {}): DecodeResult {
+  const [white, black] = decodeTrees();
+  const reader = new BitReader(data, options.lsbFirst ?? false);
+  const maxRows = options.maxRows ?? Number.MAX_SAFE_INTEGER;
+  const rowBytes = Math.ceil(width / 8);
+  let rows: Uint8Array[] = [];
+  let badLines = 0;
+  let sawRtc = false;
+  let consecutiveEmptyEols = 0;
+  // Data normally starts with an EOL; tolerate data that does not.
+  const start = reader.bitPosition;
+  if (!reader.skipToEol()) reader.bitPosition = start;
+
+  while (!reader.atEnd && rows.length < maxRows) {
+    const lineStart = reader.bitPosition;
+    const line = new Uint8Array(rowBytes);
+    let x = 0;
+    let colour = 0;
+    let ok = true;
+    let pendingRun = 0;
+    while (x < width) {
+      const tree = colour === 0 ? white : black;
+      let node = 0;
+      let leaf = 0;
+      while (!reader.atEnd) {
+        const bit = reader.next();
+        const next = bit ? tree.one[node]! : tree.zero[node]!;
+        if (next === 0) break;
+        if (next < 0) {
+          leaf = next;
+          break;
+        }
+        node = next;
+      }
+      if (leaf === 0) {
+        ok = false;
+        break;
+      }
+      const run = -leaf - 1;
+      if (x + pendingRun + run > width) {
+        ok = false;
+        break;
+      }
+      if (run >= 64) {
+        pendingRun += run;
+        continue;
+      }
+      const total = pendingRun + run;
+      pendingRun = 0;
+      if (colour === 1) {
+        for (let i = x; i < x + total; i++) line[i >> 3]! |= 0x80 >> (i & 7);
+      }
+      x += total;
+      colour ^= 1;
+    }
+    if (ok && x === width) {
+      rows.push(line);
+      consecutiveEmptyEols = 0;
+      if (!reader.skipToEol()) break;
+      continue;
+    }
+    // Either an EOL right after an EOL (part of RTC, or fill), or a coding error.
+    reader.bitPosition = lineStart;
+    let zeros = 0;
+    while (!reader.atEnd && reader.next() === 0) zeros++;
+    if (zeros >= 11 && !reader.atEnd) {
+      // Another EOL with no line data in between.
+      consecutiveEmptyEols++;
+      if (consecutiveEmptyEols >= RTC_EOL_COUNT - 1) {
+        sawRtc = true;
+        break;
+      }
+      continue;
+    }
+    if (reader.atEnd && zeros === reader.totalBits - lineStart) break; // trailing fill
+    badLines++;
+    rows.push(line);
+    reader.bitPosition = lineStart;
+    if (!reader.skipToEol()) break;
+  }
+  const bitmap = createBitmap(width, rows.length);
+  rows.forEach((line, y) => bitmap.data.set(line, y * rowBytes));
+  rows = [];
+  return { bitmap, badLines, sawRtc };
+}
+
+const REVERSED = (() => {
+  const table = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) {
+    let r = 0;
+    for (let b = 0; b < 8; b++) if (i & (1 << b)) r |= 0x80 >> b;
+    table[i] = r;
+  }
+  return table;
+})();
+
+/** Reverses the bit order within every byte (MSB-first file data ↔ LSB-first line data). */
+export function reverseBitOrder(data: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = REVERSED[data[i]!]!;
+  return out;
+}
+
+export function reverseByte(byte: number): number {
+  return REVERSED[byte & 0xff]!;
+}

@@ -1,0 +1,372 @@
+/**
+ * The AT conversation with a modem over a SerialLink: commands and result codes, DLE-framed
+ * HDLC data, and page data under XON/XOFF flow control that our code (not the tty) obeys while it
+ * keeps reading result codes. Every byte exchange is written to the trace.
+ */
+import type { SerialLink } from './serial-port';
+
+export const DLE = 0x10;
+export const ETX = 0x03;
+export const XON = 0x11;
+export const XOFF = 0x13;
+export const CAN = 0x18;
+export const SUB = 0x1a;
+
+export type ResultCode =
+  | 'OK'
+  | 'CONNECT'
+  | 'ERROR'
+  | 'NO CARRIER'
+  | 'BUSY'
+  | 'NO ANSWER'
+  | 'NO DIALTONE'
+  | '+FCERROR'
+  | 'TIMEOUT';
+
+export interface AtResult {
+  code: ResultCode;
+  /** The final line as the modem wrote it ('' on timeout). */
+  line: string;
+  /** Lines before the final one (information responses such as +FCO, +FHS:, or echo). */
+  info: string[];
+}
+
+/** Thrown when the caller's AbortSignal fires during modem I/O. */
+export class LineAbortedError extends Error {
+  override readonly name = 'LineAbortedError';
+}
+
+/** Thrown when the port fails or disappears under us. */
+export class ModemLinkError extends Error {
+  override readonly name = 'ModemLinkError';
+}
+
+function finalCode(line: string): ResultCode | null {
+  const upper = line.trim().toUpperCase();
+  if (upper === 'OK') return 'OK';
+  if (upper.startsWith('CONNECT')) return 'CONNECT';
+  if (upper === 'ERROR' || upper.startsWith('+CME ERROR')) return 'ERROR';
+  if (upper === 'NO CARRIER') return 'NO CARRIER';
+  if (upper === 'BUSY') return 'BUSY';
+  if (upper === 'NO ANSWER') return 'NO ANSWER';
+  if (upper === 'NO DIALTONE' || upper === 'NO DIAL TONE') return 'NO DIALTONE';
+  if (upper === '+FCERROR' || upper === '+F4') return '+FCERROR';
+  return null;
+}
+
+/** Makes binary bytes readable in a trace: printable ASCII as is, the rest as <hex>. */
+export function printable(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) {
+    if (byte === DLE) out += '<DLE>';
+    else if (byte === ETX) out += '<ETX>';
+    else if (byte >= 0x20 && byte < 0x7f) out += String.fromCharCode(byte);
+    else out += `<${byte.toString(16).padStart(2, '0')}>`;
+  }
+  return out;
+}
+
+/** Doubles every DLE so data can be framed by <DLE><ETX>. */
+export function escapeDle(data: Uint8Array): Buffer {
+  let count = 0;
+  for (const byte of data) if (byte === DLE) count++;
+  if (count === 0) return Buffer.from(data);
+  const out = Buffer.allocUnsafe(data.length + count);
+  let j = 0;
+  for (const byte of data) {
+    out[j++] = byte;
+    if (byte === DLE) out[j++] = DLE;
+  }
+  return out;
+}
+
+export interface SendDataOutcome {
+  /** All data, including the closing <DLE><ETX>, was handed to the modem. */
+  written: boolean;
+  /** The result that ended the data phase: OK after the modem sent everything, or what cut it short. */
+  result: AtResult;
+  xoffCount: number;
+  /** Longest time we were held by XOFF, in ms. */
+  longestXoffMs: number;
+}
+
+export class ModemChannel {
+  private input: Buffer = Buffer.alloc(0);
+  private wake: (() => void) | null = null;
+  private flowControl = false;
+  private held = false;
+  private xoffCount = 0;
+  private linkError: Error | null = null;
+  private readonly epoch = Date.now();
+
+  constructor(private readonly link: SerialLink, private readonly traceLine: (line: string) => void) {
+    link.onData((chunk) => this.receive(chunk));
+    link.onError((error) => {
+      this.linkError = error;
+      this.notify();
+    });
+  }
+
+  get path(): string {
+    return this.link.path;
+  }
+
+  trace(text: string): void {
+    const seconds = ((Date.now() - this.epoch) / 1000).toFixed(2).padStart(7, ' ');
+    this.traceLine(`${seconds} ${text}`);
+  }
+
+  /** Drops whatever the modem said that nobody read (stale results from an earlier exchange). */
+  discardInput(): void {
+    if (this.input.length > 0) this.trace(`<< (discarded) ${printable(this.input)}`);
+    this.input = Buffer.alloc(0);
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    if (this.linkError) throw new ModemLinkError(`modem port failed: ${this.linkError.message}`);
+    try {
+      await this.link.write(data);
+    } catch (error) {
+      throw new ModemLinkError(`cannot write to ${this.link.path}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Sends an AT command and waits for its final result code. */
+  async command(command: string, timeoutMs: number, signal?: AbortSignal): Promise<AtResult> {
+    this.trace(`>> ${command}`);
+    await this.write(Buffer.from(`${command}\r`, 'latin1'));
+    return this.readResult(timeoutMs, signal);
+  }
+
+  /** Reads lines until a final result code; TIMEOUT if none comes in time. */
+  async readResult(timeoutMs: number, signal?: AbortSignal): Promise<AtResult> {
+    const deadline = Date.now() + timeoutMs;
+    const info: string[] = [];
+    for (;;) {
+      const line = await this.readLine(deadline, signal);
+      if (line === null) {
+        this.trace(`<< (no result in ${timeoutMs} ms)`);
+        return { code: 'TIMEOUT', line: '', info };
+      }
+      this.trace(`<< ${line}`);
+      const code = finalCode(line);
+      if (code) return { code, line: line.trim(), info };
+      info.push(line);
+    }
+  }
+
+  /** The next non-empty line, or null at the deadline. Binary junk before a line stays in it. */
+  async readLine(deadline: number, signal?: AbortSignal): Promise<string | null> {
+    return this.until(() => this.takeLine(), deadline, signal);
+  }
+
+  private takeLine(): string | undefined {
+    let start = 0;
+    while (start < this.input.length && (this.input[start] === 0x0d || this.input[start] === 0x0a)) start++;
+    for (let i = start; i < this.input.length; i++) {
+      const byte = this.input[i];
+      if (byte === 0x0d || byte === 0x0a) {
+        const line = printable(this.input.subarray(start, i));
+        let end = i + 1;
+        if (byte === 0x0d && this.input[end] === 0x0a) end++;
+        this.input = this.input.subarray(end);
+        return line;
+      }
+    }
+    if (start > 0) this.input = this.input.subarray(start);
+    return undefined;
+  }
+
+  /**
+   * After CONNECT for +FRH: the frame bytes up to <DLE><ETX>, DLE-unstuffed, or null at the
+   * deadline. The final result (OK, or ERROR for a bad FCS) is read separately.
+   */
+  async readDleData(timeoutMs: number, signal?: AbortSignal): Promise<Buffer | null> {
+    const deadline = Date.now() + timeoutMs;
+    return this.until(() => {
+      let start = 0;
+      while (start < this.input.length && (this.input[start] === 0x0d || this.input[start] === 0x0a)) start++;
+      const out: number[] = [];
+      for (let i = start; i < this.input.length; i++) {
+        const byte = this.input[i]!;
+        if (byte !== DLE) {
+          out.push(byte);
+          continue;
+        }
+        if (i + 1 >= this.input.length) return undefined;
+        const next = this.input[i + 1]!;
+        i++;
+        if (next === ETX) {
+          this.input = this.input.subarray(i + 1);
+          return Buffer.from(out);
+        }
+        if (next === DLE) out.push(DLE);
+        else if (next === SUB) out.push(DLE, DLE);
+        // Any other <DLE><x> is a modem escape we do not use: dropped.
+      }
+      return undefined;
+    }, deadline, signal);
+  }
+
+  /** Waits for one byte (e.g. XON) and drops everything up to and including it; false at the deadline. */
+  async awaitByte(byte: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const found = await this.until(
+      () => {
+        const at = this.input.indexOf(byte);
+        if (at < 0) return undefined;
+        this.input = this.input.subarray(at + 1);
+        return true;
+      },
+      Date.now() + timeoutMs,
+      signal,
+    );
+    return found === true;
+  }
+
+  /** True if a full final result line is already waiting (used while writing page data). */
+  private pendingResult(): AtResult | null {
+    const text = this.input;
+    let start = 0;
+    for (let i = 0; i < text.length; i++) {
+      if (text[i] === 0x0d || text[i] === 0x0a) {
+        const line = printable(text.subarray(start, i));
+        const code = finalCode(line);
+        if (code) {
+          this.trace(`<< ${line}`);
+          this.input = text.subarray(i + 1);
+          return { code, line: line.trim(), info: [] };
+        }
+        start = i + 1;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Sends page data (already bit-reversed and DLE-escaped, ending with <DLE><ETX>) while obeying
+   * XON/XOFF from the modem and watching for a result code that ends the phase early (NO CARRIER
+   * when the far end goes away). Resolves when the modem reports the end of transmission.
+   */
+  async sendData(
+    data: Buffer,
+    options: {
+      chunkSize?: number;
+      xoffTimeoutMs: number;
+      completionTimeoutMs: number;
+      signal?: AbortSignal;
+      /** Written if the signal aborts mid-data, so the modem leaves data mode (Class 1: <DLE><ETX>). */
+      abortTerminator?: Uint8Array;
+    },
+  ): Promise<SendDataOutcome> {
+    const chunkSize = options.chunkSize ?? 256;
+    this.flowControl = true;
+    this.held = false;
+    this.xoffCount = 0;
+    let longestXoffMs = 0;
+    // XON/XOFF bytes already waiting from before the data phase belong to it.
+    this.filterFlowControl();
+    try {
+      for (let offset = 0; offset < data.length; offset += chunkSize) {
+        const early = this.pendingResult();
+        if (early) return { written: false, result: early, xoffCount: this.xoffCount, longestXoffMs };
+        if (this.held) {
+          const heldAt = Date.now();
+          const released = await this.until(
+            () => (!this.held ? true : this.hasFinalLine() ? true : undefined),
+            heldAt + options.xoffTimeoutMs,
+            options.signal,
+          );
+          longestXoffMs = Math.max(longestXoffMs, Date.now() - heldAt);
+          const cut = this.pendingResult();
+          if (cut) return { written: false, result: cut, xoffCount: this.xoffCount, longestXoffMs };
+          if (released === null) {
+            this.trace(`!! held by XOFF for more than ${options.xoffTimeoutMs} ms`);
+            return { written: false, result: { code: 'TIMEOUT', line: 'XOFF', info: [] }, xoffCount: this.xoffCount, longestXoffMs };
+          }
+        }
+        await this.write(data.subarray(offset, Math.min(data.length, offset + chunkSize)));
+      }
+      const result = await this.readResult(options.completionTimeoutMs, options.signal);
+      return { written: true, result, xoffCount: this.xoffCount, longestXoffMs };
+    } catch (error) {
+      if (error instanceof LineAbortedError && options.abortTerminator) {
+        // Leave data mode so the modem listens to commands again, then let it finish.
+        this.trace(`>> ${printable(options.abortTerminator)} (aborted: end the data)`);
+        await this.write(options.abortTerminator).catch(() => undefined);
+        this.held = false;
+        await this.readResult(options.completionTimeoutMs).catch(() => undefined);
+      }
+      throw error;
+    } finally {
+      this.flowControl = false;
+      this.held = false;
+    }
+  }
+
+  private hasFinalLine(): boolean {
+    const text = this.input;
+    let start = 0;
+    for (let i = 0; i < text.length; i++) {
+      if (text[i] === 0x0d || text[i] === 0x0a) {
+        if (finalCode(printable(text.subarray(start, i)))) return true;
+        start = i + 1;
+      }
+    }
+    return false;
+  }
+
+  private receive(chunk: Buffer): void {
+    this.input = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
+    if (this.flowControl) this.filterFlowControl();
+    this.notify();
+  }
+
+  private filterFlowControl(): void {
+    if (!this.input.includes(XON) && !this.input.includes(XOFF)) return;
+    const kept: number[] = [];
+    for (const byte of this.input) {
+      if (byte === XOFF) {
+        this.held = true;
+        this.xoffCount++;
+      } else if (byte === XON) {
+        this.held = false;
+      } else {
+        kept.push(byte);
+      }
+    }
+    this.input = Buffer.from(kept);
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /** Runs `scan` on every arrival of data until it returns a value; null at the deadline. */
+  private async until<T>(scan: () => T | undefined, deadline: number, signal?: AbortSignal): Promise<T | null> {
+    for (;;) {
+      if (signal?.aborted) throw new LineAbortedError('aborted');
+      const value = scan();
+      if (value !== undefined) return value;
+      if (this.linkError) throw new ModemLinkError(`modem port failed: ${this.linkError.message}`);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, remaining);
+        const onAbort = (): void => done();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        function done(): void {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }
+        this.wake = done;
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.link.close();
+  }
+}
