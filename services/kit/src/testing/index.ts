@@ -1,2 +1,5 @@
 export * from './rabbit';
 export * from './smtp';
+export * from './prosody';
+export * from './xmpp';
+export * from './twilio';

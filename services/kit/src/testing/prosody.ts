@@ -54,9 +54,13 @@ const DOMAIN = 'localhost';
 const READY_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-/** Instances still running when the test process exits are killed, so no Prosody outlives its suite. */
+/**
+ * Instances still running when the test process exits are killed, so no Prosody outlives its
+ * suite. The exit hook is held only while a server runs: jest loads this module once per test
+ * file in the same worker, and a hook per load would pile up.
+ */
 const livePids = new Set<number>();
-process.once('exit', () => {
+const killLive = () => {
   for (const pid of livePids) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -64,7 +68,15 @@ process.once('exit', () => {
       // already gone
     }
   }
-});
+};
+function trackPid(pid: number): void {
+  if (livePids.size === 0) process.on('exit', killLive);
+  livePids.add(pid);
+}
+function untrackPid(pid: number): void {
+  if (!livePids.delete(pid)) return;
+  if (livePids.size === 0) process.off('exit', killLive);
+}
 
 /** Prosody refuses to run as root; as root we switch to the package's `prosody` user. */
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -185,7 +197,7 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
       started.once('exit', () => {
         hasExited = true;
         if (child === started) child = undefined;
-        if (serverPid !== undefined) livePids.delete(serverPid);
+        if (serverPid !== undefined) untrackPid(serverPid);
         resolve();
       });
     });
@@ -202,7 +214,7 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     serverPid = Number((await readFile(pidPath, 'utf8').catch(() => '')).trim()) || undefined;
-    if (serverPid !== undefined) livePids.add(serverPid);
+    if (serverPid !== undefined) trackPid(serverPid);
   };
 
   const halt = async () => {
@@ -218,7 +230,14 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
         // already gone
       }
     }
-    const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), STOP_TIMEOUT_MS))]);
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      exited.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     if (!stopped) {
       for (const pid of [serverPid, current.pid]) {
         if (pid === undefined) continue;
@@ -230,7 +249,7 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
       }
       await exited;
     }
-    if (serverPid !== undefined) livePids.delete(serverPid);
+    if (serverPid !== undefined) untrackPid(serverPid);
     serverPid = undefined;
   };
 

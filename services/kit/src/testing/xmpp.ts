@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import type { Client } from '@xmpp/client';
-import type { Element } from '@xmpp/xml';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 // @xmpp/client ships as an ES module only; a dynamic import keeps this package CommonJS.
 const xmppClientModule = () => import('@xmpp/client');
+type XmppClientModule = Awaited<ReturnType<typeof xmppClientModule>>;
+export type XmppClient = ReturnType<XmppClientModule['client']>;
+type Element = ReturnType<XmppClientModule['xml']>;
 
 const NS_RECEIPTS = 'urn:xmpp:receipts';
 const NS_DELAY = 'urn:xmpp:delay';
@@ -37,6 +38,8 @@ export interface XmppTestClientOptions {
   answerReceipts?: boolean;
   /** Send initial presence on every login, which is what releases the server's offline store (default true). */
   sendPresence?: boolean;
+  /** Wait before each reconnection attempt after the server went away (default 250 ms). */
+  reconnectDelayMs?: number;
 }
 
 export interface XmppTestClient {
@@ -57,7 +60,7 @@ export interface XmppTestClient {
   /** Resolves once the client is online again (after a server restart). */
   waitOnline(timeoutMs?: number): Promise<void>;
   /** The underlying @xmpp/client entity, for anything not covered here. */
-  client: Client;
+  client: XmppClient;
   stop(): Promise<void>;
 }
 
@@ -79,8 +82,8 @@ export async function connectXmppClient(options: XmppTestClientOptions): Promise
     service: options.service,
     domain: options.domain,
     resource: options.resource ?? `test-${stanzaId()}`,
-    credentials: (authenticate: (credentials: { username: string; password: string }, mechanism: string) => Promise<void>) =>
-      authenticate({ username, password }, 'PLAIN'),
+    // Forces PLAIN: the client picks SCRAM on a connection without TLS.
+    credentials: (authenticate) => authenticate({ username, password }, 'PLAIN', xml('user-agent', { id: randomUUID() })),
   });
 
   const messages: ReceivedChat[] = [];
@@ -99,13 +102,33 @@ export async function connectXmppClient(options: XmppTestClientOptions): Promise
     errors.push(error);
   });
 
+  // The server echoes initial presence back to the resource that sent it; only after that echo is
+  // the resource available, so a message sent to the user a moment later is not stored offline.
+  let presenceEchoed: (() => void) | undefined;
   xmpp.on('online', () => {
     onlineCount += 1;
-    presenceSent = sendPresence ? xmpp.send(xml('presence')).catch((error: Error) => void errors.push(error)) : Promise.resolve();
+    if (sendPresence) {
+      const echoed = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5_000);
+        presenceEchoed = () => {
+          clearTimeout(timer);
+          presenceEchoed = undefined;
+          resolve();
+        };
+      });
+      presenceSent = xmpp
+        .send(xml('presence'))
+        .then(() => echoed)
+        .catch((error: Error) => void errors.push(error));
+    }
     notify();
   });
 
   xmpp.on('stanza', (stanza: Element) => {
+    if (stanza.is('presence') && !stanza.attrs.type && String(stanza.attrs.from ?? '') === String(xmpp.jid ?? '')) {
+      presenceEchoed?.();
+      return;
+    }
     if (!stanza.is('message')) return;
     const type = stanza.attrs.type ?? 'normal';
     const from = String(stanza.attrs.from ?? '');
@@ -138,12 +161,15 @@ export async function connectXmppClient(options: XmppTestClientOptions): Promise
   });
 
   // @xmpp/reconnect tries once per disconnect; if that attempt finds the server still down nothing
-  // tries again, so keep nudging it until the client is back or stopped.
+  // tries again, so keep nudging it until the client is back or stopped. Its default 1 s wait is
+  // shortened so restart tests stay quick.
+  const reconnectDelayMs = options.reconnectDelayMs ?? 250;
+  xmpp.reconnect.delay = reconnectDelayMs;
   const watchdog = setInterval(() => {
     if (!stopped && (xmpp.status === 'disconnect' || xmpp.status === 'offline') && onlineCount > 0) {
       xmpp.reconnect.scheduleReconnect();
     }
-  }, 1_000);
+  }, Math.max(reconnectDelayMs * 2, 250));
   watchdog.unref();
 
   try {
@@ -151,6 +177,8 @@ export async function connectXmppClient(options: XmppTestClientOptions): Promise
   } catch (error) {
     stopped = true;
     clearInterval(watchdog);
+    xmpp.reconnect.stop();
+    await xmpp.stop().catch(() => undefined);
     throw new Error(`XMPP login of ${username}@${options.domain} at ${options.service} failed: ${(error as Error).message}`);
   }
   await presenceSent;
