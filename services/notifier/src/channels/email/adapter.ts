@@ -1,0 +1,82 @@
+import { createTransport, type Transporter } from 'nodemailer';
+import { ChannelError, type ChannelAdapter, type RenderedNotice } from '../types';
+
+export interface EmailAdapterOptions {
+  host: string;
+  port: number;
+  secure: boolean;
+  requireTls: boolean;
+  user: string;
+  password: string;
+  from: string;
+  maxConnections: number;
+  maxMessages: number;
+  timeoutMs: number;
+}
+
+/** Network failures nodemailer reports without an SMTP reply: all worth another try. */
+const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EPROTOCOL']);
+
+/**
+ * Email notices over SMTP with nodemailer's pooled transport. SMTP 4xx replies and network
+ * failures are transient; 5xx replies are permanent (the address or message is refused).
+ */
+export class EmailAdapter implements ChannelAdapter {
+  readonly channel = 'email' as const;
+  private readonly transport: Transporter;
+
+  constructor(private readonly options: EmailAdapterOptions) {
+    this.transport = createTransport({
+      host: options.host,
+      port: options.port,
+      secure: options.secure,
+      requireTLS: options.requireTls,
+      auth: options.user ? { user: options.user, pass: options.password } : undefined,
+      pool: true,
+      maxConnections: options.maxConnections,
+      maxMessages: options.maxMessages,
+      connectionTimeout: options.timeoutMs,
+      greetingTimeout: options.timeoutMs,
+      socketTimeout: options.timeoutMs,
+    });
+  }
+
+  async send(notice: RenderedNotice, to: string): Promise<{ providerMessageId: string }> {
+    try {
+      const info = await this.transport.sendMail({
+        from: this.options.from,
+        to,
+        subject: notice.title,
+        text: notice.text,
+        html: notice.html,
+        messageId: notice.messageId,
+        inReplyTo: notice.threadId,
+        references: [notice.threadId],
+        headers: { 'Auto-Submitted': 'auto-generated', 'Content-Language': notice.locale },
+      });
+      return { providerMessageId: info.messageId ?? notice.messageId };
+    } catch (error) {
+      throw classifySmtpError(error);
+    }
+  }
+
+  async verify(): Promise<boolean> {
+    return this.transport.verify().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async close(): Promise<void> {
+    this.transport.close();
+  }
+}
+
+export function classifySmtpError(error: unknown): ChannelError {
+  const e = error as { responseCode?: number; code?: string; response?: string; message?: string };
+  const reply = e.response ?? e.message ?? String(error);
+  if (typeof e.responseCode === 'number') {
+    return new ChannelError(`SMTP ${e.responseCode}: ${reply}`, e.responseCode < 500, e.responseCode, { cause: error });
+  }
+  return new ChannelError(`SMTP ${e.code ?? 'error'}: ${reply}`, e.code === undefined || TRANSIENT_CODES.has(e.code), e.code, { cause: error });
+}

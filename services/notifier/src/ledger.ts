@@ -1,0 +1,150 @@
+import type { Kysely } from 'kysely';
+import { Counter } from 'prom-client';
+import { isUniqueViolation } from '@faxnotify/kit';
+import type { LedgerTable, NotifierDatabase } from './schema';
+
+export type LedgerStatus = 'pending' | 'sending' | 'retrying' | 'sent' | 'failed' | 'skipped';
+export const FINAL_LEDGER_STATUSES: ReadonlySet<string> = new Set(['sent', 'failed', 'skipped']);
+
+const duplicatesRisked = new Counter({
+  name: 'faxnotify_notices_possible_duplicates_total',
+  help: 'Notices sent again over an unfinished earlier send (a crash between the provider call and the ledger mark).',
+  labelNames: ['channel'],
+});
+
+export interface LedgerEntry {
+  resultId: string;
+  channel: string;
+  faxId: string;
+  recipientId: string;
+  ownerId: string;
+  address: string | null;
+  locale: string | null;
+}
+
+export type Claim =
+  | { kind: 'done'; row: LedgerTable }
+  | { kind: 'busy'; row: LedgerTable }
+  | { kind: 'claimed'; row: LedgerTable; resumedUnfinished: boolean };
+
+/**
+ * The send ledger: one row per (result, channel) with a unique idempotency key, written and
+ * committed before the provider is called and marked after. A notice is claimed for a while
+ * before sending, so two workers holding the same result (a redelivery, a reconciliation
+ * re-publish) never both send; a claim left by a crashed worker expires and the notice goes out
+ * again — the one window for a duplicate, counted.
+ */
+export class SendLedger {
+  constructor(
+    private readonly db: Kysely<NotifierDatabase>,
+    private readonly claimMs: number,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  static key(resultId: string, channel: string): string {
+    return `${resultId}:${channel}`;
+  }
+
+  async get(resultId: string, channel: string): Promise<LedgerTable | undefined> {
+    return this.db.selectFrom('ledger').selectAll().where('idempotency_key', '=', SendLedger.key(resultId, channel)).executeTakeFirst();
+  }
+
+  /** Records a notice that will not be sent (the owner does not want it, or has no address). */
+  async skip(entry: LedgerEntry, reason: string): Promise<LedgerTable> {
+    const existing = await this.get(entry.resultId, entry.channel);
+    if (existing) return existing;
+    await this.insert(entry, 'skipped', reason);
+    return (await this.get(entry.resultId, entry.channel))!;
+  }
+
+  /** Reserves the notice for sending, unless it is already final or another worker holds it. */
+  async claim(entry: LedgerEntry): Promise<Claim> {
+    const key = SendLedger.key(entry.resultId, entry.channel);
+    if (!(await this.get(entry.resultId, entry.channel))) await this.insert(entry, 'pending', null);
+    const now = this.now();
+    const nowIso = now.toISOString();
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('ledger').selectAll().where('idempotency_key', '=', key).executeTakeFirstOrThrow();
+      if (FINAL_LEDGER_STATUSES.has(row.status)) return { kind: 'done', row };
+      const unfinished = row.status === 'sending';
+      if (unfinished && row.claimed_until && row.claimed_until > nowIso) return { kind: 'busy', row };
+      const updated = await tx
+        .updateTable('ledger')
+        .set({
+          status: 'sending',
+          sends: row.sends + 1,
+          possible_duplicates: row.possible_duplicates + (unfinished ? 1 : 0),
+          claimed_until: new Date(now.getTime() + this.claimMs).toISOString(),
+          address: entry.address,
+          locale: entry.locale,
+          updated_at: nowIso,
+        })
+        .where('idempotency_key', '=', key)
+        .where('status', '=', row.status)
+        .where('sends', '=', row.sends)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return { kind: 'busy', row };
+      if (unfinished) duplicatesRisked.inc({ channel: entry.channel });
+      return { kind: 'claimed', row: { ...row, status: 'sending', sends: row.sends + 1 }, resumedUnfinished: unfinished };
+    });
+  }
+
+  async markSent(resultId: string, channel: string, providerMessageId: string): Promise<void> {
+    await this.mark(resultId, channel, { status: 'sent', provider_message_id: providerMessageId, error: null });
+  }
+
+  async markFailed(resultId: string, channel: string, error: string): Promise<void> {
+    await this.mark(resultId, channel, { status: 'failed', error: error.slice(0, 2000) });
+  }
+
+  /** A transient failure: the notice is free to be claimed again by the retry. */
+  async markRetrying(resultId: string, channel: string, error: string): Promise<void> {
+    await this.mark(resultId, channel, { status: 'retrying', error: error.slice(0, 2000) });
+  }
+
+  private async mark(resultId: string, channel: string, values: Partial<LedgerTable>): Promise<void> {
+    await this.db
+      .updateTable('ledger')
+      .set({ ...values, claimed_until: null, updated_at: this.now().toISOString() })
+      .where('idempotency_key', '=', SendLedger.key(resultId, channel))
+      .execute();
+  }
+
+  private async insert(entry: LedgerEntry, status: LedgerStatus, error: string | null): Promise<void> {
+    const now = this.now().toISOString();
+    try {
+      await this.db
+        .insertInto('ledger')
+        .values({
+          idempotency_key: SendLedger.key(entry.resultId, entry.channel),
+          result_id: entry.resultId,
+          channel: entry.channel,
+          fax_id: entry.faxId,
+          recipient_id: entry.recipientId,
+          owner_id: entry.ownerId,
+          address: entry.address,
+          locale: entry.locale,
+          status,
+          sends: 0,
+          possible_duplicates: 0,
+          claimed_until: null,
+          provider_message_id: null,
+          error,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+    }
+  }
+
+  /** Totals for reports and tests. */
+  async totals(): Promise<{ rows: number; sends: number; possibleDuplicates: number }> {
+    const row = await this.db
+      .selectFrom('ledger')
+      .select((eb) => [eb.fn.countAll<number>().as('rows'), eb.fn.sum<number>('sends').as('sends'), eb.fn.sum<number>('possible_duplicates').as('dups')])
+      .executeTakeFirstOrThrow();
+    return { rows: Number(row.rows), sends: Number(row.sends ?? 0), possibleDuplicates: Number(row.dups ?? 0) };
+  }
+}

@@ -1,0 +1,84 @@
+import { FINAL_STATUSES, LOCALES, OUTCOME_LABELS, FINAL_STATUS_INFO, type DeliveryRecipientFinal } from '@faxnotify/contracts';
+import { noticeContext, pagesPhrase, plainText, renderNotice } from './render';
+
+const result = (overrides: Partial<DeliveryRecipientFinal> = {}): DeliveryRecipientFinal => ({
+  resultId: 'fax-1:r1',
+  faxId: 'fax-1',
+  recipientId: 'r1',
+  number: '+12025550101',
+  ownerId: 'alice',
+  subject: 'Q3 report',
+  status: 'success',
+  reason: { code: 'OK', detail: 'MCF after EOP' },
+  pagesSent: 3,
+  pagesTotal: 3,
+  remoteCsid: 'ACME SALES FAX',
+  submittedAt: '2026-11-22T09:00:00.000Z',
+  startedAt: '2026-11-22T09:00:10.000Z',
+  endedAt: '2026-11-22T09:01:40.000Z',
+  attempts: 1,
+  links: { fax: 'http://127.0.0.1:8082/faxes/fax-1' },
+  ...overrides,
+});
+
+const render = (r: DeliveryRecipientFinal, locale: 'ru' | 'en' | 'it' = 'en', timeZone = 'Europe/Rome') =>
+  renderNotice('email', locale, noticeContext(r, { locale, timeZone, settingsUrl: 'http://127.0.0.1:8083/settings' }));
+
+describe('email rendering', () => {
+  it.each(LOCALES.flatMap((locale) => FINAL_STATUSES.map((status) => [locale, status] as const)))('renders %s / %s', (locale, status) => {
+    const partial = FINAL_STATUS_INFO[status].outcome === 'partial';
+    const notice = render(result({ status, pagesSent: partial ? 1 : status === 'success' ? 3 : 0 }), locale);
+    expect(notice.title.startsWith(`${OUTCOME_LABELS[locale][FINAL_STATUS_INFO[status].outcome]}: Q3 report`)).toBe(true);
+    expect(notice.text).toContain('+12025550101 (ACME SALES FAX)');
+    expect(notice.text).toContain('http://127.0.0.1:8082/faxes/fax-1');
+    expect(notice.text).toContain('http://127.0.0.1:8083/settings');
+    expect(notice.html).toContain('href="http://127.0.0.1:8082/faxes/fax-1"');
+    if (FINAL_STATUS_INFO[status].outcome !== 'delivered') expect(notice.text).toContain(FINAL_STATUS_INFO[status].text[locale].advice);
+  });
+
+  it('titles a fax without subject in the owner\'s language', () => {
+    expect(render(result({ subject: '' }), 'ru').title).toBe('Доставлено: без темы');
+    expect(render(result({ subject: '   ' }), 'en').title).toBe('Delivered: no subject');
+    expect(render(result({ subject: '' }), 'it').title).toBe('Consegnato: senza oggetto');
+  });
+
+  it('gives send and delivery times in the owner\'s time zone', () => {
+    const text = render(result(), 'en', 'Europe/Rome').text;
+    expect(text).toMatch(/Submitted: 22 Nov 2026, 10:00/);
+    expect(text).toMatch(/Delivered: 22 Nov 2026, 10:01 \(Europe\/Rome\)/);
+    expect(render(result(), 'ru', 'Europe/Moscow').text).toMatch(/Доставлен: 22 нояб\. 2026 г\., 12:01/);
+  });
+
+  it('counts pages: all of them, or n of m when partial', () => {
+    expect(pagesPhrase('ru', 1, 1)).toBe('1 стр.');
+    expect(pagesPhrase('en', 1, 1)).toBe('1 page');
+    expect(pagesPhrase('en', 2, 3)).toBe('2 of 3 pages');
+    expect(pagesPhrase('ru', 2, 3)).toBe('2 из 3 стр.');
+    expect(pagesPhrase('it', 2, 3)).toBe('2 di 3 pagine');
+  });
+
+  it('makes hostile CSID and subject harmless', () => {
+    const hostile = result({
+      subject: `<script>alert(1)</script> "quoted" 'single'\r\nBcc: evil@example.test {{x}} ${'A'.repeat(10_000)}`,
+      remoteCsid: '<img src=x onerror=alert(1)>\r\nX',
+      status: 'partially_sent',
+      pagesSent: 1,
+    });
+    const notice = render(hostile);
+    expect(notice.title).not.toMatch(/[\r\n]/);
+    expect(notice.title.length).toBeLessThanOrEqual(150);
+    expect(notice.title).toContain('{{x}}');
+    expect(notice.title.endsWith('…')).toBe(true);
+    expect(notice.html).not.toContain('<script>');
+    expect(notice.html).toContain('&lt;script&gt;');
+    expect(notice.html).not.toContain('<img');
+    expect(notice.html).toContain('&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;');
+    expect(notice.text).not.toMatch(/Bcc: evil@example.test\n/);
+    expect(notice.text.length).toBeLessThan(3000);
+  });
+
+  it('strips control and bidirectional characters from strangers\' text', () => {
+    expect(plainText('A\u0000B\u001bC\u202eD\r\nE', 100)).toBe('A B C D E');
+    expect(plainText('x'.repeat(50), 10)).toBe(`${'x'.repeat(9)}…`);
+  });
+});

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Handlebars from 'handlebars';
+import {
+  NO_SUBJECT,
+  OUTCOME_LABELS,
+  describeStatus,
+  type DeliveryRecipientFinal,
+  type Locale,
+} from '@faxnotify/contracts';
+import type { Channel } from './channels/types';
+
+const TEMPLATES_ROOT = dirname(require.resolve('@faxnotify/templates/package.json'));
+
+/** Longest fax subject shown in a title (email Subject, SMS); the body shows more. */
+export const TITLE_SUBJECT_MAX = 120;
+export const BODY_SUBJECT_MAX = 500;
+const CSID_MAX = 40;
+const DETAIL_MAX = 300;
+
+/**
+ * Text from strangers (fax subject, remote CSID, line detail) made safe as plain text for any
+ * medium: control characters (CR/LF included, so no header injection) become spaces, runs of
+ * white space fold, and the length is bounded with an ellipsis. HTML escaping is the templates' job.
+ */
+export function plainText(value: string | null | undefined, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const folded = (value ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\s+/g, ' ').trim();
+  const chars = [...folded];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('').trimEnd()}…` : folded;
+}
+
+const PAGE_WORDS: Record<Locale, (n: number) => string> = {
+  en: (n) => (n === 1 ? 'page' : 'pages'),
+  ru: () => 'стр.',
+  it: (n) => (n === 1 ? 'pagina' : 'pagine'),
+};
+const OF: Record<Locale, string> = { en: 'of', ru: 'из', it: 'di' };
+
+/** "3 pages" / "3 стр." / "3 pagine" when every page went; "2 of 3 pages" / "2 из 3 стр." / "2 di 3 pagine" otherwise. */
+export function pagesPhrase(locale: Locale, sent: number, total: number): string {
+  return sent === total ? `${sent} ${PAGE_WORDS[locale](sent)}` : `${sent} ${OF[locale]} ${total} ${PAGE_WORDS[locale](total)}`;
+}
+
+export function formatTime(iso: string | null, locale: Locale, timeZone: string): string | null {
+  if (!iso) return null;
+  return new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(iso));
+}
+
+export interface NoticeContext {
+  outcome: 'delivered' | 'partial' | 'failed';
+  delivered: boolean;
+  outcomeLabel: string;
+  status: { code: string; label: string; description: string; advice: string };
+  subject: string;
+  titleSubject: string;
+  hasSubject: boolean;
+  recipient: { number: string; csid: string | null; display: string };
+  pages: { sent: number; total: number; text: string };
+  times: { submitted: string | null; started: string | null; ended: string | null; timeZone: string };
+  attempts: number;
+  reason: { code: string; detail: string };
+  links: { fax: string; settings: string };
+}
+
+/** Everything a template may show, derived from the event and the owner's locale and time zone. */
+export function noticeContext(event: DeliveryRecipientFinal, options: { locale: Locale; timeZone: string; settingsUrl: string }): NoticeContext {
+  const { locale, timeZone } = options;
+  const status = describeStatus(event.status, locale);
+  const subject = plainText(event.subject, BODY_SUBJECT_MAX);
+  const csid = plainText(event.remoteCsid, CSID_MAX) || null;
+  return {
+    outcome: status.outcome,
+    delivered: status.outcome === 'delivered',
+    outcomeLabel: OUTCOME_LABELS[locale][status.outcome],
+    status: { code: event.status, label: status.label, description: status.description, advice: status.advice },
+    subject: subject || NO_SUBJECT[locale],
+    titleSubject: plainText(event.subject, TITLE_SUBJECT_MAX) || NO_SUBJECT[locale],
+    hasSubject: subject.length > 0,
+    recipient: { number: event.number, csid, display: csid ? `${event.number} (${csid})` : event.number },
+    pages: { sent: event.pagesSent, total: event.pagesTotal, text: pagesPhrase(locale, event.pagesSent, event.pagesTotal) },
+    times: {
+      submitted: formatTime(event.submittedAt, locale, timeZone),
+      started: formatTime(event.startedAt, locale, timeZone),
+      ended: formatTime(event.endedAt, locale, timeZone),
+      timeZone,
+    },
+    attempts: event.attempts,
+    reason: { code: plainText(event.reason.code, 64), detail: plainText(event.reason.detail, DETAIL_MAX) },
+    links: { fax: event.links.fax, settings: options.settingsUrl },
+  };
+}
+
+type Part = 'title' | 'text' | 'html';
+const FILES: Record<Channel, Partial<Record<Part, string>>> = {
+  email: { title: 'subject.hbs', text: 'text.hbs', html: 'html.hbs' },
+  sms: { text: 'text.hbs' },
+  xmpp: { text: 'text.hbs' },
+};
+
+const compiled = new Map<string, Handlebars.TemplateDelegate<NoticeContext>>();
+// Plain-text parts are not HTML: values are already free of control characters, so no escaping.
+const engine = Handlebars.create();
+
+function template(channel: Channel, locale: Locale, part: Part): Handlebars.TemplateDelegate<NoticeContext> | undefined {
+  const file = FILES[channel][part];
+  if (!file) return undefined;
+  const key = `${channel}/${locale}/${part}`;
+  let compiledTemplate = compiled.get(key);
+  if (!compiledTemplate) {
+    const source = readFileSync(join(TEMPLATES_ROOT, channel, locale, file), 'utf8');
+    compiledTemplate = engine.compile<NoticeContext>(source, { noEscape: part !== 'html', strict: true });
+    compiled.set(key, compiledTemplate);
+  }
+  return compiledTemplate;
+}
+
+/** Renders a notice's parts for a channel and locale from templates/<channel>/<locale>/. */
+export function renderNotice(channel: Channel, locale: Locale, context: NoticeContext): { title: string; text: string; html?: string } {
+  const title = template(channel, locale, 'title');
+  const html = template(channel, locale, 'html');
+  return {
+    title: title ? plainText(title(context), 250) : '',
+    text: template(channel, locale, 'text')!(context).replace(/\n{3,}/g, '\n\n').trim(),
+    ...(html ? { html: html(context) } : {}),
+  };
+}

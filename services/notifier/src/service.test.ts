@@ -1,0 +1,162 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type Channel as AmqpChannel, type ChannelModel } from 'amqplib';
+import { EXCHANGES, type DeliveryRecipientFinal, type NotificationOutcome } from '@faxnotify/contracts';
+import { MessageBus, createLogger, issueToken } from '@faxnotify/kit';
+import { createTestVhost, eventually, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/kit/testing';
+import { startNotifier, type RunningNotifier } from './index';
+
+const SECRET = 'notifier-test-secret-0123456789';
+let vhost: TestVhost;
+let smtp: SmtpSink;
+let notifier: RunningNotifier;
+let bus: MessageBus;
+let dir: string;
+let amqp: ChannelModel;
+let outcomes: NotificationOutcome[];
+
+const final = (id: string, overrides: Partial<DeliveryRecipientFinal> = {}): DeliveryRecipientFinal => ({
+  resultId: `${id}:r1`,
+  faxId: id,
+  recipientId: 'r1',
+  number: '+12025550101',
+  ownerId: 'alice',
+  subject: 'Q3 report',
+  status: 'success',
+  reason: { code: 'OK', detail: '' },
+  pagesSent: 1,
+  pagesTotal: 1,
+  remoteCsid: 'ACME',
+  submittedAt: '2026-11-22T09:00:00.000Z',
+  startedAt: '2026-11-22T09:00:10.000Z',
+  endedAt: '2026-11-22T09:00:40.000Z',
+  attempts: 1,
+  links: { fax: `http://127.0.0.1:8082/faxes/${id}` },
+  ...overrides,
+});
+
+const api = async (method: string, path: string, user: string | null, body?: unknown) => {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (user) headers.authorization = `Bearer ${await issueToken({ secret: SECRET }, user)}`;
+  const response = await fetch(`${notifier.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+
+const settings = (address: string, notifyOn = 'all') => ({ email: { enabled: true, address }, locale: 'en', timeZone: 'Europe/Rome', notifyOn });
+
+beforeAll(async () => {
+  vhost = await createTestVhost('notifier');
+  smtp = await startSmtpSink();
+  dir = mkdtempSync(join(tmpdir(), 'notifier-test-'));
+  notifier = await startNotifier(
+    { 'http.port': 0, 'db.sqlitePath': join(dir, 'notifier.sqlite'), 'smtp.port': smtp.port, 'amqp.url': vhost.amqpUrl, 'auth.jwtSecret': SECRET, 'log.level': 'silent' },
+    {},
+  );
+  bus = new MessageBus({ url: vhost.amqpUrl, source: '/faxnotify/status-tracker', logger: createLogger('test', 'silent') });
+  await bus.start();
+  amqp = await connect(vhost.amqpUrl);
+  const channel: AmqpChannel = await amqp.createChannel();
+  const { queue } = await channel.assertQueue('', { exclusive: true });
+  await channel.bindQueue(queue, EXCHANGES.notification, 'notification.outcome');
+  outcomes = [];
+  await channel.consume(queue, (m) => m && outcomes.push(JSON.parse(m.content.toString()).data), { noAck: true });
+});
+
+afterAll(async () => {
+  await amqp?.close();
+  await bus?.close();
+  await notifier?.stop();
+  await smtp?.close();
+  await vhost?.delete();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  smtp.respond = undefined;
+});
+
+const mailsTo = (address: string) => smtp.mails.filter((m) => m.to && 'text' in m.to && m.to.text.includes(address));
+
+describe('settings API', () => {
+  it('refuses requests without a valid token', async () => {
+    expect((await api('GET', '/v1/settings', null)).status).toBe(401);
+    const response = await fetch(`${notifier.url}/v1/settings`, { headers: { authorization: 'Bearer not.a.token' } });
+    expect(response.status).toBe(401);
+  });
+
+  it('names the field of a bad value', async () => {
+    expect((await api('PUT', '/v1/settings', 'alice', { ...settings('not-an-address') })).body.message).toMatch(/email\/address/);
+    expect((await api('PUT', '/v1/settings', 'alice', { ...settings('a@example.test'), locale: 'de' })).body.message).toMatch(/locale/);
+    const zone = await api('PUT', '/v1/settings', 'alice', { ...settings('a@example.test'), timeZone: 'Mars/Olympus' });
+    expect(zone.status).toBe(400);
+    expect(zone.body.field).toBe('timeZone');
+  });
+
+  it('keeps each user\'s settings to that user', async () => {
+    await api('PUT', '/v1/settings', 'carol', settings('carol@example.test'));
+    expect((await api('GET', '/v1/settings', 'carol')).body.email).toEqual({ enabled: true, address: 'carol@example.test' });
+    expect((await api('GET', '/v1/settings', 'dave')).body.email).toEqual({ enabled: false, address: null });
+  });
+});
+
+describe('notices through RabbitMQ to SMTP', () => {
+  beforeAll(async () => {
+    expect((await api('PUT', '/v1/settings', 'alice', settings('alice@example.test'))).status).toBe(200);
+    expect((await api('PUT', '/v1/settings', 'frank', settings('frank@example.test', 'failures'))).status).toBe(200);
+  });
+
+  it('sends one email per result, even when the result arrives twice', async () => {
+    await bus.publish('delivery.recipient.final', final('twice'));
+    await bus.publish('delivery.recipient.final', final('twice'));
+    await eventually(() => outcomes.filter((o) => o.faxId === 'twice').length >= 2);
+    await new Promise((r) => setTimeout(r, 500));
+    const mails = smtp.mails.filter((m) => m.subject === 'Delivered: Q3 report' && String(m.references).includes('fax.twice@'));
+    expect(mails).toHaveLength(1);
+    expect(outcomes.find((o) => o.faxId === 'twice')).toMatchObject({ channel: 'email', outcome: 'sent', address: 'alice@example.test', attempts: 1 });
+  });
+
+  it('retries after SMTP 451 and the email arrives once', async () => {
+    let refused = 0;
+    smtp.respond = (mail) => {
+      if (!String(mail.references).includes('fax.greylisted@') || refused > 0) return undefined;
+      refused++;
+      return { code: 451, message: 'Try again later' };
+    };
+    await bus.publish('delivery.recipient.final', final('greylisted'));
+    const outcome = await eventually(() => outcomes.find((o) => o.faxId === 'greylisted'), 15_000);
+    expect(outcome).toMatchObject({ outcome: 'sent', attempts: 2 });
+    expect(smtp.mails.filter((m) => String(m.references).includes('fax.greylisted@'))).toHaveLength(1);
+    expect(refused).toBe(1);
+  });
+
+  it('records SMTP 550 as failed without retrying', async () => {
+    let tries = 0;
+    smtp.respond = (mail) => (String(mail.references).includes('fax.refused@') && ++tries ? { code: 550, message: 'Mailbox unavailable' } : undefined);
+    await bus.publish('delivery.recipient.final', final('refused'));
+    const outcome = await eventually(() => outcomes.find((o) => o.faxId === 'refused'));
+    expect(outcome.outcome).toBe('failed');
+    expect(outcome.reason).toMatch(/550/);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(tries).toBe(1);
+  });
+
+  it('skips a success for an owner who wants failures only, and sends the failure', async () => {
+    await bus.publish('delivery.recipient.final', final('frank-ok', { ownerId: 'frank' }));
+    await bus.publish('delivery.recipient.final', final('frank-busy', { ownerId: 'frank', status: 'failed_user_busy', pagesSent: 0, remoteCsid: null }));
+    await eventually(() => outcomes.find((o) => o.faxId === 'frank-busy'));
+    expect(outcomes.find((o) => o.faxId === 'frank-ok')).toMatchObject({ outcome: 'skipped', reason: 'the owner is notified of failures only' });
+    expect(mailsTo('frank@example.test').map((m) => m.subject)).toEqual(['Not delivered: Q3 report']);
+  });
+
+  it('lets no header injection through from a hostile subject', async () => {
+    await bus.publish('delivery.recipient.final', final('hostile', { subject: 'Hi\r\nBcc: evil@example.test\r\n<script>x</script>' }));
+    await eventually(() => outcomes.find((o) => o.faxId === 'hostile'));
+    const raw = smtp.raw.find((r) => r.includes('fax.hostile@'))!;
+    expect(raw).not.toMatch(/^Bcc:/im);
+    const mail = smtp.mails.find((m) => String(m.references).includes('fax.hostile@'))!;
+    expect(mail.subject).toBe('Delivered: Hi Bcc: evil@example.test <script>x</script>');
+    expect(mail.bcc).toBeUndefined();
+    expect(String(mail.html)).not.toContain('<script>x');
+  });
+});
