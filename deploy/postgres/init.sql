@@ -1,0 +1,3 @@
+-- One database per service: each service owns its tables.
+CREATE DATABASE status_tracker;
+CREATE DATABASE notifier;

@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+/** The repository root, from sources (test/support) or from the build (test/dist/support). */
+export const REPO_ROOT = resolve(__dirname, '..', '..', ...(__dirname.includes(join('test', 'dist')) ? ['..'] : []));
+
+export type ServiceName = 'status-tracker' | 'notifier';
+
+export interface RunningService {
+  name: ServiceName;
+  url: string;
+  process: ChildProcess;
+  /** Everything the process wrote, for diagnostics. */
+  output: string[];
+  /** SIGTERM and wait for the exit (graceful drain). */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no drain, no goodbye. */
+  kill(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const PREFIX: Record<ServiceName, string> = { 'status-tracker': 'STATUS_TRACKER', notifier: 'NOTIFIER' };
+
+/**
+ * Starts a service from its build (`services/<name>/dist/main.js`) as its own process, as an
+ * operator would, and waits until its /readyz answers 200.
+ */
+export async function startService(name: ServiceName, env: Record<string, string>, timeoutMs = 30_000): Promise<RunningService> {
+  const port = Number(env[`${PREFIX[name]}_HTTP_PORT`] ?? (await freePort()));
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env, [`${PREFIX[name]}_HTTP_PORT`]: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 2000) output.splice(0, output.length - 2000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output.join('')}`);
+    try {
+      const response = await fetch(`${url}/readyz`);
+      if (response.ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} not ready within ${timeoutMs} ms: ${output.join('')}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    name,
+    url,
+    process: child,
+    output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { issueToken } from '@faxnotify/kit';
+import { createTestVhost, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/kit/testing';
+import { freePort, startService, type RunningService } from './processes';
+
+/** The secret the stack's services share for bearer tokens (a test and demo value only). */
+export const STACK_JWT_SECRET = 'faxnotify-local-stack-secret-0123456789';
+
+export interface Stack {
+  vhost: TestVhost;
+  smtp: SmtpSink;
+  tracker: RunningService;
+  notifier: RunningService;
+  dataDir: string;
+  env: Record<string, string>;
+  token(userId: string): Promise<string>;
+  /** Saves a user's notification settings through the notifier's API. */
+  saveSettings(userId: string, settings: Record<string, unknown>): Promise<void>;
+  /** Starts the notifier again (after a kill) with the same settings. */
+  restartNotifier(): Promise<RunningService>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The services as an operator runs them — separate processes on embedded SQLite — with a private
+ * RabbitMQ virtual host and a real SMTP server that keeps what it receives.
+ */
+export async function startStack(label: string, options: { keepData?: boolean; extraEnv?: Record<string, string> } = {}): Promise<Stack> {
+  const vhost = await createTestVhost(label);
+  const smtp = await startSmtpSink();
+  const dataDir = mkdtempSync(join(tmpdir(), `faxnotify-${label}-`));
+  const env: Record<string, string> = {
+    AMQP_URL: vhost.amqpUrl,
+    JWT_SECRET: STACK_JWT_SECRET,
+    STATUS_TRACKER_SQLITE_PATH: join(dataDir, 'status-tracker.sqlite'),
+    NOTIFIER_SQLITE_PATH: join(dataDir, 'notifier.sqlite'),
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(smtp.port),
+    ...options.extraEnv,
+  };
+  const [trackerPort, notifierPort] = [await freePort(), await freePort()];
+  env.STATUS_TRACKER_HTTP_PORT = String(trackerPort);
+  env.NOTIFIER_HTTP_PORT = String(notifierPort);
+  env.FAX_URL_TEMPLATE = `http://127.0.0.1:${trackerPort}/faxes/{faxId}`;
+  env.SETTINGS_URL_TEMPLATE = `http://127.0.0.1:${notifierPort}/settings`;
+  const tracker = await startService('status-tracker', env).catch(async (error) => {
+    await smtp.close();
+    throw error;
+  });
+  let notifier = await startService('notifier', env);
+  const token = (userId: string) => issueToken({ secret: STACK_JWT_SECRET }, userId);
+  const stack: Stack = {
+    vhost,
+    smtp,
+    tracker,
+    get notifier() {
+      return notifier;
+    },
+    dataDir,
+    env,
+    token,
+    async saveSettings(userId, settings) {
+      const response = await fetch(`${notifier.url}/v1/settings`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${await token(userId)}`, 'content-type': 'application/json' },
+        body: JSON.stringify(settings),
+      });
+      if (!response.ok) throw new Error(`saving settings failed: ${response.status} ${await response.text()}`);
+    },
+    async restartNotifier() {
+      notifier = await startService('notifier', env);
+      return notifier;
+    },
+    async stop() {
+      await Promise.allSettled([notifier.stop(), tracker.stop()]);
+      await smtp.close();
+      await vhost.delete();
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
