@@ -15,24 +15,33 @@ const metrics = {
 /** The part of the bus the relay needs. */
 export type EventPublisher = Pick<MessageBus, 'publishEvent'>;
 
-/** Publishes one outbox row and waits for the broker's confirm, then marks it handed over. */
-async function publishRow(db: Kysely<TrackerDatabase>, bus: EventPublisher, row: OutboxRow): Promise<void> {
-  try {
-    await bus.publishEvent(row.routing_key as EventKey, row.event_json);
-  } catch (error) {
-    metrics.failures.inc();
+/**
+ * Publishes outbox rows back to back on the confirm channel (the wire keeps their order), waits
+ * for every confirm, then marks the confirmed ones handed over in one statement. Rows that failed
+ * keep `published_at` null and are tried again; the first failure is rethrown after marking.
+ */
+async function publishRows(db: Kysely<TrackerDatabase>, bus: EventPublisher, rows: OutboxRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const settled = await Promise.allSettled(rows.map((row) => bus.publishEvent(row.routing_key as EventKey, row.event_json)));
+  const confirmed = rows.filter((_, i) => settled[i]!.status === 'fulfilled').map((row) => row.seq);
+  const failed = rows.filter((_, i) => settled[i]!.status === 'rejected').map((row) => row.seq);
+  if (confirmed.length > 0)
     await db
       .updateTable('outbox')
-      .set((eb) => ({ publish_attempts: eb('publish_attempts', '+', 1), last_error: errorMessage(error).slice(0, 1000) }))
-      .where('seq', '=', row.seq)
+      .set((eb) => ({ published_at: new Date().toISOString(), publish_attempts: eb('publish_attempts', '+', 1), last_error: null }))
+      .where('seq', 'in', confirmed)
       .execute();
-    throw error;
+  const firstFailure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (firstFailure) {
+    metrics.failures.inc(failed.length);
+    await db
+      .updateTable('outbox')
+      .set((eb) => ({ publish_attempts: eb('publish_attempts', '+', 1), last_error: errorMessage(firstFailure.reason).slice(0, 1000) }))
+      .where('seq', 'in', failed)
+      .execute();
+    throw firstFailure.reason;
   }
-  await db
-    .updateTable('outbox')
-    .set((eb) => ({ published_at: new Date().toISOString(), publish_attempts: eb('publish_attempts', '+', 1), last_error: null }))
-    .where('seq', '=', row.seq)
-    .execute();
+  return confirmed.length;
 }
 
 export interface OutboxRelayOptions {
@@ -46,7 +55,7 @@ export interface OutboxRelayOptions {
 /**
  * Hands outbox rows to the broker in the order they were written. Runs every `pollMs` and
  * whenever a handler committed new rows (`kick`); one pass at a time. A failed publish stops the
- * pass (later rows wait, so order holds) and is retried on the next one. Replicas may publish the
+ * pass (rows after its batch wait) and is retried on the next one. Replicas may publish the
  * same row twice; consumers tolerate that, and the event id stays the same.
  */
 export class OutboxRelay {
@@ -96,12 +105,10 @@ export class OutboxRelay {
     try {
       for (;;) {
         const rows = await db.selectFrom('outbox').selectAll().where('published_at', 'is', null).orderBy('seq').limit(batchSize).execute();
-        for (const row of rows) {
-          if (this.stopped) return published;
-          await publishRow(db, bus, row);
-          metrics.published.inc({ by: 'relay' });
-          published++;
-        }
+        if (this.stopped) return published;
+        const confirmed = await publishRows(db, bus, rows);
+        metrics.published.inc({ by: 'relay' }, confirmed);
+        published += confirmed;
         if (rows.length < batchSize) return published;
       }
     } finally {
@@ -228,13 +235,9 @@ export class ReconciliationSweep {
       .orderBy('seq')
       .limit(this.options.batchSize ?? 500)
       .execute();
-    let republished = 0;
-    for (const row of rows) {
-      if (this.stopped) break;
-      await publishRow(db, bus, row);
-      metrics.published.inc({ by: 'sweep' });
-      republished++;
-    }
+    if (this.stopped) return 0;
+    const republished = await publishRows(db, bus, rows);
+    metrics.published.inc({ by: 'sweep' }, republished);
     return republished;
   }
 
