@@ -23,6 +23,17 @@ convict.addFormats({
       if (typeof value !== 'string' || value.trim() === '') throw new Error('must not be empty');
     },
   },
+  'jwt-secret': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || value.length < 16) throw new Error('must be a string of at least 16 characters');
+    },
+  },
+  'positive-int': {
+    validate(value: unknown) {
+      if (!Number.isInteger(value) || (value as number) < 1) throw new Error('must be a positive whole number');
+    },
+    coerce: (value: unknown) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+  },
   'log-level': {
     validate(value: unknown) {
       if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(value as string))
@@ -63,6 +74,19 @@ export const commonSchema = (service: string, httpPort: number) => ({
       format: 'nonempty-string',
       default: `var/${service}.sqlite`,
       env: `${envPrefix(service)}_SQLITE_PATH`,
+    },
+  },
+});
+
+/** The bearer-token secret every service with an API shares (HS256 JWT, the user in `sub`). */
+export const authSchema = () => ({
+  auth: {
+    jwtSecret: {
+      doc: 'Secret that signs and verifies the bearer tokens (HS256 JWT, the user in `sub`); every service must have the same one. The default only suits a local demo: set your own in any shared deployment.',
+      format: 'jwt-secret',
+      default: 'faxnotify-development-secret-change-me',
+      env: 'JWT_SECRET',
+      sensitive: true,
     },
   },
 });

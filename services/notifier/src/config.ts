@@ -1,11 +1,5 @@
-import { commonSchema, loadConfig } from '@faxnotify/kit';
+import { authSchema, commonSchema, loadConfig } from '@faxnotify/kit';
 
-const atLeast16 = (value: unknown): void => {
-  if (typeof value !== 'string' || value.length < 16) throw new Error('must be a string of at least 16 characters');
-};
-const positive = (value: unknown): void => {
-  if (!Number.isInteger(value) || (value as number) < 1) throw new Error('must be a positive integer');
-};
 const locale = (value: unknown): void => {
   if (!['ru', 'en', 'it'].includes(value as string)) throw new Error('must be one of ru, en, it');
 };
@@ -20,15 +14,7 @@ const timeZone = (value: unknown): void => {
 /** The notifier's settings; exported so the README's configuration table is generated from it. */
 export const notifierSchema = {
   ...commonSchema('notifier', 8083),
-  auth: {
-    jwtSecret: {
-      doc: 'Secret that signs and verifies the settings API bearer tokens (HS256 JWT, the user in `sub`). The default only suits a local demo.',
-      format: atLeast16,
-      default: 'faxnotify-development-secret-change-me',
-      env: 'JWT_SECRET',
-      sensitive: true,
-    },
-  },
+  ...authSchema(),
   smtp: {
     host: { doc: 'SMTP server that sends the email notices.', format: 'nonempty-string', default: '127.0.0.1', env: 'SMTP_HOST' },
     port: { doc: 'SMTP port.', format: 'port', default: 25, env: 'SMTP_PORT' },
@@ -37,9 +23,9 @@ export const notifierSchema = {
     user: { doc: 'SMTP user name; empty for no authentication.', format: String, default: '', env: 'SMTP_USER' },
     password: { doc: 'SMTP password.', format: String, default: '', env: 'SMTP_PASSWORD', sensitive: true },
     from: { doc: 'Sender of the notices.', format: 'nonempty-string', default: '"faxnotify" <fax@localhost>', env: 'SMTP_FROM' },
-    maxConnections: { doc: 'Pooled SMTP connections.', format: positive, default: 5, env: 'SMTP_MAX_CONNECTIONS' },
-    maxMessages: { doc: 'Messages sent over one pooled connection before it is renewed.', format: positive, default: 100, env: 'SMTP_MAX_MESSAGES' },
-    timeoutMs: { doc: 'Give up on an SMTP exchange after this long (then it is retried).', format: positive, default: 20_000, env: 'SMTP_TIMEOUT_MS' },
+    maxConnections: { doc: 'Pooled SMTP connections.', format: 'positive-int', default: 5, env: 'SMTP_MAX_CONNECTIONS' },
+    maxMessages: { doc: 'Messages sent over one pooled connection before it is renewed.', format: 'positive-int', default: 100, env: 'SMTP_MAX_MESSAGES' },
+    timeoutMs: { doc: 'Give up on an SMTP exchange after this long (then it is retried).', format: 'positive-int', default: 20_000, env: 'SMTP_TIMEOUT_MS' },
   },
   mail: {
     messageIdDomain: { doc: 'Domain of the Message-ID and thread root of every notice.', format: 'nonempty-string', default: 'faxnotify.localhost', env: 'MAIL_MESSAGE_ID_DOMAIN' },
@@ -59,7 +45,7 @@ export const notifierSchema = {
   ledger: {
     claimMs: {
       doc: 'How long a notice being sent is reserved for the worker sending it; after a crash it is sent again once this has passed.',
-      format: positive,
+      format: 'positive-int',
       default: 30_000,
       env: 'NOTIFIER_LEDGER_CLAIM_MS',
     },

@@ -1,23 +1,9 @@
-import { commonSchema, loadConfig } from '@faxnotify/kit';
-
-const positiveInteger = (value: unknown): void => {
-  if (!Number.isInteger(value) || (value as number) < 1) throw new Error('must be a positive integer (milliseconds)');
-};
+import { authSchema, commonSchema, loadConfig } from '@faxnotify/kit';
 
 /** The status tracker's settings; exported so the README's configuration table is generated from it. */
 export const statusTrackerSchema = {
   ...commonSchema('status-tracker', 8082),
-  auth: {
-    jwtSecret: {
-      doc: 'Secret that signs and verifies the API bearer tokens (HS256 JWT, the user in `sub`). The default only suits a local demo: set your own in any shared deployment.',
-      format: (value: unknown) => {
-        if (typeof value !== 'string' || value.length < 16) throw new Error('must be a string of at least 16 characters');
-      },
-      default: 'faxnotify-development-secret-change-me',
-      env: 'JWT_SECRET',
-      sensitive: true,
-    },
-  },
+  ...authSchema(),
   links: {
     faxUrlTemplate: {
       doc: 'Deep link to one fax, put in every delivery event for the notices; `{faxId}` is replaced by the fax id.',
@@ -29,7 +15,7 @@ export const statusTrackerSchema = {
   outbox: {
     pollMs: {
       doc: 'How often the outbox relay looks for events not yet confirmed by the broker (it also runs right after each handled message).',
-      format: positiveInteger,
+      format: 'positive-int',
       default: 1000,
       env: 'STATUS_TRACKER_OUTBOX_POLL_MS',
     },
@@ -37,13 +23,13 @@ export const statusTrackerSchema = {
   reconcile: {
     intervalMs: {
       doc: 'How often the reconciliation sweep runs: it re-publishes final results never confirmed as handed over and restores missing outbox rows.',
-      format: positiveInteger,
+      format: 'positive-int',
       default: 60_000,
       env: 'STATUS_TRACKER_RECONCILE_INTERVAL_MS',
     },
     minAgeMs: {
       doc: 'An outbox event still unconfirmed this long after it was written is re-published by the sweep.',
-      format: positiveInteger,
+      format: 'positive-int',
       default: 30_000,
       env: 'STATUS_TRACKER_RECONCILE_MIN_AGE_MS',
     },
