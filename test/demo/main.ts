@@ -11,7 +11,14 @@ import { startStack } from '../support/stack';
  * CLI, and the three emails as the SMTP server received them.
  */
 async function main() {
-  const { values } = parseArgs({ options: { locale: { type: 'string', default: process.env.DEMO_LOCALE ?? 'en' }, subject: { type: 'string', default: 'Q3 report' } } });
+  const { values } = parseArgs({
+    options: {
+      locale: { type: 'string', default: process.env.DEMO_LOCALE ?? 'en' },
+      subject: { type: 'string', default: 'Q3 report' },
+      // Keep the services up for a browser; the default when the demo runs in a terminal.
+      keep: { type: 'boolean', default: Boolean(process.stdin.isTTY) },
+    },
+  });
   const say = (text: string) => process.stdout.write(`${text}\n`);
   say('faxnotify demo: starting the status tracker and the notifier (SQLite) and a local SMTP server…');
   const stack = await startStack('demo');
@@ -40,7 +47,20 @@ async function main() {
     });
     say('\n──────── the fax as the status tracker has it ────────');
     say(JSON.stringify(fax, null, 2));
+
+    // The Sent folder as the owner's browser gets it once signed in (the page has the icon's text alternative).
+    const folder = await fetch(`${stack.tracker.url}/faxes?lang=${values.locale}`, { headers: { authorization: `Bearer ${token}` } });
+    const html = await folder.text();
+    const row = html.split('<tr class="state-').find((r) => r.includes(`/faxes/${faxId}`)) ?? '';
+    const icon = /aria-label="([^"]+)"/.exec(row)?.[1];
+    say(`\nSent folder (${stack.tracker.url}/faxes): the sample fax is listed: ${folder.ok && html.includes(faxId) ? 'yes' : 'NO'}; its icon says "${icon ?? '?'}"`);
+    const pageToken = await stack.token('demo', { locale: values.locale!, tz: 'Europe/Moscow' }, 24 * 3600);
+    say(`Sign in to see it: ${stack.tracker.url}/login?token=${pageToken}&next=${encodeURIComponent(`/faxes/${faxId}`)}`);
     say('\nDemo finished: three recipients, three emails.');
+    if (values.keep) {
+      say('The services keep running for the link above; press Ctrl-C to stop them.');
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
   } finally {
     await stack.stop();
   }

@@ -15,7 +15,8 @@ export interface Stack {
   notifier: RunningService;
   dataDir: string;
   env: Record<string, string>;
-  token(userId: string): Promise<string>;
+  /** A bearer token for a user, with optional claims (`locale`, `tz` for the pages). */
+  token(userId: string, claims?: Record<string, unknown>, ttlSeconds?: number): Promise<string>;
   /** Saves a user's notification settings through the notifier's API. */
   saveSettings(userId: string, settings: Record<string, unknown>): Promise<void>;
   /** Starts the notifier again (after a kill) with the same settings. */
@@ -50,7 +51,7 @@ export async function startStack(label: string, options: { keepData?: boolean; e
     throw error;
   });
   let notifier = await startService('notifier', env);
-  const token = (userId: string) => issueToken({ secret: STACK_JWT_SECRET }, userId);
+  const token = (userId: string, claims: Record<string, unknown> = {}, ttlSeconds = 3600) => issueToken({ secret: STACK_JWT_SECRET }, userId, ttlSeconds, claims);
   const stack: Stack = {
     vhost,
     smtp,

@@ -1,21 +1,54 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
- * Bearer tokens: HS256 JWTs naming the user in `sub`, signed with the configured secret.
- * Every read and write is scoped to that user.
+ * Bearer tokens: JWTs naming the user in `sub`, signed with the configured secret (HS256) or, when
+ * a key set is configured, with one of its keys (RS256, PS256, ES256, EdDSA). Every read and write
+ * is scoped to that user. Tokens may also carry the owner's `locale` and `tz` for the pages.
  */
 export interface TokenIssuerOptions {
   secret: string;
   issuer?: string;
+  /** URL of a JSON Web Key Set (an identity provider's); tokens signed by its keys are accepted beside HS256 ones. */
+  jwksUrl?: string;
+  /** A key set given inline, for the same purpose as `jwksUrl`. */
+  keySet?: { keys: Array<Record<string, unknown>> };
+}
+
+/** What a verified token says. */
+export interface VerifiedToken {
+  userId: string;
+  /** The `locale` claim, when the token has one (a string, unchecked here). */
+  locale?: string;
+  /** The `tz` claim (an IANA time zone name), when the token has one. */
+  tz?: string;
+  /** Expiry, seconds since the epoch. */
+  expiresAt?: number;
 }
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 // jose ships as an ES module only; a dynamic import keeps this package CommonJS.
 const jose = () => import('jose');
 
-export async function issueToken(options: TokenIssuerOptions, userId: string, ttlSeconds = 3600): Promise<string> {
+const ASYMMETRIC = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+type KeyResolver = (header: { alg?: string; kid?: string }, token: unknown) => Promise<unknown>;
+// One remote key set per URL: jose caches the keys and refetches on an unknown `kid`.
+const keySets = new Map<string, KeyResolver>();
+
+async function keySetFor(options: TokenIssuerOptions): Promise<KeyResolver | undefined> {
+  const { createLocalJWKSet, createRemoteJWKSet } = await jose();
+  if (options.keySet) return createLocalJWKSet(options.keySet as Parameters<typeof createLocalJWKSet>[0]) as unknown as KeyResolver;
+  if (!options.jwksUrl) return undefined;
+  let resolver = keySets.get(options.jwksUrl);
+  if (!resolver) {
+    resolver = createRemoteJWKSet(new URL(options.jwksUrl)) as unknown as KeyResolver;
+    keySets.set(options.jwksUrl, resolver);
+  }
+  return resolver;
+}
+
+export async function issueToken(options: TokenIssuerOptions, userId: string, ttlSeconds = 3600, claims: Record<string, unknown> = {}): Promise<string> {
   const { SignJWT } = await jose();
-  return new SignJWT({})
+  return new SignJWT({ ...claims })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
     .setIssuer(options.issuer ?? 'faxnotify')
@@ -24,16 +57,33 @@ export async function issueToken(options: TokenIssuerOptions, userId: string, tt
     .sign(key(options.secret));
 }
 
-/** Returns the user a token names, or null when it is missing, expired or not signed by us. */
-export async function verifyToken(options: TokenIssuerOptions, token: string | undefined): Promise<string | null> {
+/** Returns what a token says, or null when it is missing, expired or not signed by a key we trust. */
+export async function verifyTokenClaims(options: TokenIssuerOptions, token: string | undefined): Promise<VerifiedToken | null> {
   if (!token) return null;
   try {
     const { jwtVerify } = await jose();
-    const { payload } = await jwtVerify(token, key(options.secret), { issuer: options.issuer ?? 'faxnotify', algorithms: ['HS256'] });
-    return typeof payload.sub === 'string' && payload.sub.length > 0 ? payload.sub : null;
+    const secret = key(options.secret);
+    const keySet = await keySetFor(options);
+    const resolve = async (header: { alg?: string; kid?: string }, input: unknown) => (header.alg === 'HS256' ? secret : keySet!(header, input));
+    const { payload } = await jwtVerify(token, resolve as Parameters<typeof jwtVerify>[1] & object, {
+      issuer: options.issuer ?? 'faxnotify',
+      algorithms: keySet ? ['HS256', ...ASYMMETRIC] : ['HS256'],
+    });
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0) return null;
+    return {
+      userId: payload.sub,
+      ...(typeof payload.locale === 'string' ? { locale: payload.locale } : {}),
+      ...(typeof payload.tz === 'string' ? { tz: payload.tz } : {}),
+      ...(typeof payload.exp === 'number' ? { expiresAt: payload.exp } : {}),
+    };
   } catch {
     return null;
   }
+}
+
+/** Returns the user a token names, or null when it is missing, expired or not signed by us. */
+export async function verifyToken(options: TokenIssuerOptions, token: string | undefined): Promise<string | null> {
+  return (await verifyTokenClaims(options, token))?.userId ?? null;
 }
 
 export const bearerToken = (request: FastifyRequest): string | undefined => {
@@ -41,16 +91,45 @@ export const bearerToken = (request: FastifyRequest): string | undefined => {
   return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
 };
 
+/** One cookie's value from the request's Cookie header (no cookie parser plugin needed). */
+export function cookieValue(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    const raw = part.slice(eq + 1).trim();
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export interface RequireUserOptions extends TokenIssuerOptions {
+  /** Also accept the token from this cookie (the pages' session); the bearer header wins when both are there. */
+  cookieName?: string;
+}
+
+/** The token a request carries: the bearer header, else the named cookie. */
+export const requestToken = (request: FastifyRequest, cookieName?: string): string | undefined =>
+  bearerToken(request) ?? (cookieName ? cookieValue(request, cookieName) : undefined);
+
 /** Fastify pre-handler: answers 401 unless the request carries a valid token; sets `request.userId`. */
 export const requireUser =
-  (options: TokenIssuerOptions) =>
+  (options: RequireUserOptions) =>
   async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const userId = await verifyToken(options, bearerToken(request));
-    if (!userId) {
+    const verified = await verifyTokenClaims(options, requestToken(request, options.cookieName));
+    if (!verified) {
       await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
       return;
     }
-    (request as FastifyRequest & { userId: string }).userId = userId;
+    Object.assign(request, { userId: verified.userId, token: verified });
   };
 
 export const userOf = (request: FastifyRequest): string => (request as FastifyRequest & { userId: string }).userId;
+
+/** Everything the verified token said, after requireUser. */
+export const tokenOf = (request: FastifyRequest): VerifiedToken => (request as FastifyRequest & { token: VerifiedToken }).token;

@@ -1,6 +1,9 @@
-import { requireUser, userOf, type createHttpServer } from '@faxnotify/kit';
+import { userOf, type createHttpServer } from '@faxnotify/kit';
 import { AGGREGATE_STATES } from '@faxnotify/contracts';
 import type { Kysely } from 'kysely';
+import { authenticateApi, type AuthOptions } from './auth';
+import { CATEGORIES, DEFAULT_PAGE, MAX_PAGE, decodeCursor, listFaxes, loadFax, type Category, type WebhookDeliveryWithAttempts } from './folder';
+import { endLiveStreams, streamFaxEvents, type LiveStreams, type LiveUpdateOptions } from './live';
 import type { FaxRow, NoticeRow, RecipientEventRow, RecipientRow, TrackerDatabase } from './schema';
 
 type HttpServer = ReturnType<typeof createHttpServer>;
@@ -8,25 +11,13 @@ type HttpServer = ReturnType<typeof createHttpServer>;
 export interface FaxApiOptions {
   db: Kysely<TrackerDatabase>;
   jwtSecret: string;
+  /** Token verification beyond the shared secret (a key set); defaults to the secret alone. */
+  auth?: AuthOptions;
+  /** The live-update stream's timing; defaults suit the pages. */
+  live?: Partial<LiveUpdateOptions>;
 }
 
-const DEFAULT_PAGE = 50;
-const MAX_PAGE = 200;
-const ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
-
-/** Opaque list position: the last row's (submitted_at, id), so paging is stable while new faxes arrive. */
-const encodeCursor = (fax: Pick<FaxRow, 'submitted_at' | 'id'>) => Buffer.from(JSON.stringify([fax.submitted_at, fax.id])).toString('base64url');
-function decodeCursor(cursor: string): { submittedAt: string; id: string } | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') return { submittedAt: value[0], id: value[1] };
-  } catch {
-    /* answered as a bad request below */
-  }
-  return null;
-}
-
-const faxSummary = (fax: FaxRow, counts?: { total: number; final: number }) => ({
+const faxSummary = (fax: FaxRow, counts?: { total: number; final: number; numbers?: string[] }) => ({
   id: fax.id,
   subject: fax.subject ?? '',
   state: fax.state,
@@ -34,7 +25,7 @@ const faxSummary = (fax: FaxRow, counts?: { total: number; final: number }) => (
   submittedAt: fax.submitted_at,
   sendAt: fax.send_at,
   finalAt: fax.final_at,
-  recipients: counts ? { total: counts.total, final: counts.final } : undefined,
+  recipients: counts ? { total: counts.total, final: counts.final, ...(counts.numbers ? { numbers: counts.numbers } : {}) } : undefined,
 });
 
 const parseJson = (text: string): Record<string, unknown> => {
@@ -70,6 +61,21 @@ const noticeView = (notice: NoticeRow) => ({
   at: notice.at,
 });
 
+export const webhookDeliveryView = (delivery: WebhookDeliveryWithAttempts) => ({
+  hookId: delivery.id,
+  recipientId: delivery.recipient_id,
+  resultId: delivery.result_id,
+  event: delivery.event,
+  status: delivery.status,
+  attempts: delivery.attempts,
+  nextAttemptAt: delivery.next_attempt_at,
+  deliveredAt: delivery.delivered_at,
+  lastStatusCode: delivery.last_status_code,
+  lastError: delivery.last_error,
+  createdAt: delivery.created_at,
+  log: delivery.log.map((a) => ({ attempt: a.attempt, at: a.at, target: a.target, statusCode: a.status_code, error: a.error, outcome: a.outcome, durationMs: a.duration_ms })),
+});
+
 function recipientView(recipient: RecipientRow, history: RecipientEventRow[], notices: NoticeRow[]) {
   return {
     recipientId: recipient.recipient_id,
@@ -100,63 +106,31 @@ function recipientView(recipient: RecipientRow, history: RecipientEventRow[], no
  */
 export function registerFaxApi(app: HttpServer, options: FaxApiOptions): void {
   const { db } = options;
+  const auth = options.auth ?? { secret: options.jwtSecret };
+  const streams: LiveStreams = new Set();
+  app.addHook('preClose', async () => endLiveStreams(streams));
   void app.register(async (scope) => {
-    scope.addHook('preHandler', requireUser({ secret: options.jwtSecret }));
+    scope.addHook('preHandler', authenticateApi(auth));
 
-    scope.get<{ Querystring: { limit?: string; cursor?: string; state?: string } }>('/v1/faxes', async (request, reply) => {
+    scope.get<{ Querystring: { limit?: string; cursor?: string; state?: string; category?: string } }>('/v1/faxes', async (request, reply) => {
       const owner = userOf(request);
       const limit = request.query.limit === undefined ? DEFAULT_PAGE : Number(request.query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) return reply.code(400).send({ error: 'bad_request', message: `limit must be an integer from 1 to ${MAX_PAGE}` });
-      const { state } = request.query;
+      const { state, category } = request.query;
       if (state !== undefined && !(AGGREGATE_STATES as readonly string[]).includes(state))
         return reply.code(400).send({ error: 'bad_request', message: `state must be one of ${AGGREGATE_STATES.join(', ')}` });
+      if (category !== undefined && !(CATEGORIES as readonly string[]).includes(category))
+        return reply.code(400).send({ error: 'bad_request', message: `category must be one of ${CATEGORIES.join(', ')}` });
       const cursor = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
       if (cursor === null) return reply.code(400).send({ error: 'bad_request', message: 'cursor is not one this API gave out' });
-
-      let query = db.selectFrom('faxes').selectAll().where('owner_id', '=', owner).where('submitted_at', 'is not', null);
-      if (state !== undefined) query = query.where('state', '=', state);
-      if (cursor) {
-        query = query.where((eb) =>
-          eb.or([eb('submitted_at', '<', cursor.submittedAt), eb.and([eb('submitted_at', '=', cursor.submittedAt), eb('id', '<', cursor.id)])]),
-        );
-      }
-      const rows = await query.orderBy('submitted_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
-      const page = rows.slice(0, limit);
-      const counts = new Map<string, { total: number; final: number }>();
-      if (page.length > 0) {
-        const tallies = await db
-          .selectFrom('recipients')
-          .select((eb) => ['fax_id', eb.fn.countAll<string | number>().as('total'), eb.fn.sum<string | number>('final').as('final')])
-          .where(
-            'fax_id',
-            'in',
-            page.map((f) => f.id),
-          )
-          .where('position', 'is not', null)
-          .groupBy('fax_id')
-          .execute();
-        for (const t of tallies) counts.set(t.fax_id, { total: Number(t.total), final: Number(t.final ?? 0) });
-      }
-      return {
-        faxes: page.map((fax) => faxSummary(fax, counts.get(fax.id) ?? { total: 0, final: 0 })),
-        nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
-      };
+      const { entries, nextCursor } = await listFaxes(db, { owner, limit, cursor, state, category: category as Category | undefined });
+      return { faxes: entries.map((e) => faxSummary(e.fax, e.recipients)), nextCursor };
     });
 
     scope.get<{ Params: { faxId: string } }>('/v1/faxes/:faxId', async (request, reply) => {
-      const owner = userOf(request);
-      const { faxId } = request.params;
-      const notFound = () => reply.code(404).send({ error: 'not_found', message: 'no such fax' });
-      if (!ID_PATTERN.test(faxId)) return notFound();
-      const fax = await db.selectFrom('faxes').selectAll().where('id', '=', faxId).where('owner_id', '=', owner).where('submitted_at', 'is not', null).executeTakeFirst();
-      if (!fax) return notFound();
-      const [recipients, history, notices] = await Promise.all([
-        db.selectFrom('recipients').selectAll().where('fax_id', '=', faxId).execute(),
-        db.selectFrom('recipient_events').selectAll().where('fax_id', '=', faxId).orderBy('attempt').orderBy('sequence').orderBy('received_at').execute(),
-        db.selectFrom('notices').selectAll().where('fax_id', '=', faxId).orderBy('channel').execute(),
-      ]);
-      // Listed recipients in the submission's order, then any the submission did not name.
-      recipients.sort((a, b) => (a.position ?? Number.MAX_SAFE_INTEGER) - (b.position ?? Number.MAX_SAFE_INTEGER) || a.recipient_id.localeCompare(b.recipient_id));
+      const record = await loadFax(db, userOf(request), request.params.faxId);
+      if (!record) return reply.code(404).send({ error: 'not_found', message: 'no such fax' });
+      const { fax, recipients, history, notices, webhooks } = record;
       return {
         ...faxSummary(fax),
         recipients: recipients.map((r) =>
@@ -166,12 +140,17 @@ export function registerFaxApi(app: HttpServer, options: FaxApiOptions): void {
             notices.filter((n) => n.recipient_id === r.recipient_id),
           ),
         ),
+        webhookDeliveries: webhooks.map(webhookDeliveryView),
         outboxId: fax.outbox_id,
         files: fax.files_json ? (JSON.parse(fax.files_json) as unknown) : [],
         retry: { count: fax.retry_count, delayMinutes: fax.retry_delay_minutes },
         createdAt: fax.created_at,
         updatedAt: fax.updated_at,
       };
+    });
+
+    scope.get<{ Params: { faxId: string } }>('/v1/faxes/:faxId/events', async (request, reply) => {
+      await streamFaxEvents(db, request, reply, userOf(request), request.params.faxId, options.live ?? {}, streams);
     });
   });
 }

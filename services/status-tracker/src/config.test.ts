@@ -1,5 +1,5 @@
 import { ConfigError, describeConfig } from '@faxnotify/kit';
-import { loadStatusTrackerConfig, statusTrackerSchema } from './config';
+import { loadStatusTrackerConfig, parseProviderAccounts, statusTrackerSchema } from './config';
 
 describe('status tracker configuration', () => {
   it('has a default for everything and reads the environment', () => {
@@ -23,5 +23,17 @@ describe('status tracker configuration', () => {
     const rows = describeConfig(statusTrackerSchema);
     expect(rows.every((row) => row.doc.length > 0 && row.env.length > 0)).toBe(true);
     expect(rows.find((row) => row.key === 'auth.jwtSecret')).toMatchObject({ env: 'JWT_SECRET', sensitive: true, default: '(secret)' });
+  });
+
+  it('reads provider accounts, the key set and the pages\' time zone, and stops on wrong ones', () => {
+    const accounts = [{ provider: 'replixfax', account: 'main', ownerId: 'alice', secret: 'a-secret-of-enough-length', baseUrl: 'https://api.replix.test/v1', username: 'u', password: 'p' }];
+    const config = loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: JSON.stringify(accounts), JWKS_URL: 'https://idp.example.test/jwks.json', STATUS_TRACKER_DEFAULT_TIME_ZONE: 'Europe/Rome' });
+    expect(parseProviderAccounts(config.ingest.accounts)).toEqual(accounts);
+    expect(config).toMatchObject({ auth: { jwksUrl: 'https://idp.example.test/jwks.json' }, pages: { defaultTimeZone: 'Europe/Rome' }, webhooks: { maxAgeMs: 86_400_000 } });
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: '{' })).toThrow(/ingest\.accounts/);
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: JSON.stringify([{ ...accounts[0], provider: 'fax2000' }]) })).toThrow(/ingest\.accounts: entry 0: provider/);
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: JSON.stringify([{ ...accounts[0], secret: 'short' }]) })).toThrow(/secret/);
+    expect(() => loadStatusTrackerConfig({}, { JWKS_URL: 'file:///etc/keys' })).toThrow(/auth\.jwksUrl/);
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_DEFAULT_TIME_ZONE: 'Mars/Olympus' })).toThrow(/pages\.defaultTimeZone/);
   });
 });

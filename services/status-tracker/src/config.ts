@@ -1,9 +1,17 @@
-import { authSchema, commonSchema, loadConfig } from '@faxnotify/kit';
+import { ConfigError, authSchema, commonSchema, loadConfig } from '@faxnotify/kit';
 
 /** The status tracker's settings; exported so the README's configuration table is generated from it. */
 export const statusTrackerSchema = {
   ...commonSchema('status-tracker', 8082),
-  ...authSchema(),
+  auth: {
+    ...authSchema().auth,
+    jwksUrl: {
+      doc: 'URL of a JSON Web Key Set (an identity provider\'s): tokens signed by its keys (RS256, PS256, ES256, EdDSA) are accepted beside HS256 ones; empty: the shared secret only.',
+      format: String,
+      default: '',
+      env: 'JWKS_URL',
+    },
+  },
   links: {
     faxUrlTemplate: {
       doc: 'Deep link to one fax, put in every delivery event for the notices; `{faxId}` is replaced by the fax id.',
@@ -34,20 +42,155 @@ export const statusTrackerSchema = {
       env: 'STATUS_TRACKER_RECONCILE_MIN_AGE_MS',
     },
   },
+  pages: {
+    defaultTimeZone: {
+      doc: 'Time zone of the times on the pages when the token has no `tz` claim (an IANA name).',
+      format: 'nonempty-string',
+      default: 'UTC',
+      env: 'STATUS_TRACKER_DEFAULT_TIME_ZONE',
+    },
+    liveUpdateMs: {
+      doc: 'How often the live-update stream of a fax page (server-sent events) looks for changes.',
+      format: 'positive-int',
+      default: 1000,
+      env: 'STATUS_TRACKER_LIVE_UPDATE_MS',
+    },
+    liveTailMs: {
+      doc: 'How long the live-update stream stays open after the fax became final, so the notices sent about it show up.',
+      format: 'positive-int',
+      default: 60_000,
+      env: 'STATUS_TRACKER_LIVE_TAIL_MS',
+    },
+  },
+  webhooks: {
+    pollMs: {
+      doc: 'How often the webhook dispatcher looks for deliveries due (it also runs right after each new final result).',
+      format: 'positive-int',
+      default: 1000,
+      env: 'STATUS_TRACKER_WEBHOOK_POLL_MS',
+    },
+    firstRetryMs: {
+      doc: 'Wait before the first retry of a failed webhook POST; each later wait doubles, up to webhooks.maxRetryMs.',
+      format: 'positive-int',
+      default: 30_000,
+      env: 'STATUS_TRACKER_WEBHOOK_FIRST_RETRY_MS',
+    },
+    maxRetryMs: {
+      doc: 'Longest wait between two attempts of one webhook delivery.',
+      format: 'positive-int',
+      default: 4 * 3_600_000,
+      env: 'STATUS_TRACKER_WEBHOOK_MAX_RETRY_MS',
+    },
+    maxAgeMs: {
+      doc: 'A webhook delivery still failing this long after the result is given up (recorded as failed on the fax page).',
+      format: 'positive-int',
+      default: 24 * 3_600_000,
+      env: 'STATUS_TRACKER_WEBHOOK_MAX_AGE_MS',
+    },
+    timeoutMs: {
+      doc: 'How long one webhook POST may take before it counts as failed.',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'STATUS_TRACKER_WEBHOOK_TIMEOUT_MS',
+    },
+  },
+  ingest: {
+    accounts: {
+      doc: 'Provider accounts configured here rather than through the API: a JSON array of {provider: "faxplus"|"replixfax", account, ownerId, secret, baseUrl?, username?, password?}.',
+      format: String,
+      default: '',
+      env: 'STATUS_TRACKER_INGEST_ACCOUNTS',
+      sensitive: true,
+    },
+    replixfaxPollMs: {
+      doc: 'How often ReplixFax accounts with a base URL are queried for final faxes not yet marked (the provider suggests every 10 to 60 minutes).',
+      format: 'positive-int',
+      default: 15 * 60_000,
+      env: 'STATUS_TRACKER_REPLIXFAX_POLL_MS',
+    },
+    requestTimeoutMs: {
+      doc: 'How long one request to a provider\'s API may take.',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'STATUS_TRACKER_PROVIDER_TIMEOUT_MS',
+    },
+  },
 };
+
+/** A provider account from configuration (ingest.accounts). */
+export interface ConfiguredProviderAccount {
+  provider: 'faxplus' | 'replixfax';
+  account: string;
+  ownerId: string;
+  secret: string;
+  baseUrl?: string;
+  username?: string;
+  password?: string;
+}
 
 export interface StatusTrackerConfig {
   log: { level: string };
   amqp: { url: string; prefetch: number };
   http: { host: string; port: number };
   db: { url: string; sqlitePath: string };
-  auth: { jwtSecret: string };
+  auth: { jwtSecret: string; jwksUrl: string };
   links: { faxUrlTemplate: string };
   outbox: { pollMs: number };
   reconcile: { intervalMs: number; minAgeMs: number };
+  pages: { defaultTimeZone: string; liveUpdateMs: number; liveTailMs: number };
+  webhooks: { pollMs: number; firstRetryMs: number; maxRetryMs: number; maxAgeMs: number; timeoutMs: number };
+  ingest: { accounts: string; replixfaxPollMs: number; requestTimeoutMs: number };
 }
 
 /** Defaults, then FAXNOTIFY_CONFIG, then the environment, then `overrides`; a wrong value throws naming the key. */
 export function loadStatusTrackerConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): StatusTrackerConfig {
-  return loadConfig<StatusTrackerConfig>(statusTrackerSchema, overrides, env);
+  const config = loadConfig<StatusTrackerConfig>(statusTrackerSchema, overrides, env);
+  if (config.auth.jwksUrl && !/^https?:\/\/\S+$/.test(config.auth.jwksUrl)) throw new ConfigError('invalid configuration: auth.jwksUrl: must be an http(s) URL or empty');
+  if (!isTimeZone(config.pages.defaultTimeZone)) throw new ConfigError(`invalid configuration: pages.defaultTimeZone: ${JSON.stringify(config.pages.defaultTimeZone)} is not a time zone`);
+  parseProviderAccounts(config.ingest.accounts);
+  return config;
+}
+
+export const isTimeZone = (name: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const ACCOUNT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Reads ingest.accounts; a wrong entry throws a ConfigError naming it. */
+export function parseProviderAccounts(text: string): ConfiguredProviderAccount[] {
+  if (text.trim() === '') return [];
+  const fail = (why: string): never => {
+    throw new ConfigError(`invalid configuration: ingest.accounts: ${why}`);
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail('must be a JSON array');
+  }
+  if (!Array.isArray(value)) return fail('must be a JSON array');
+  return value.map((entry: unknown, i) => {
+    const e = (entry ?? {}) as Record<string, unknown>;
+    const str = (key: string, required: boolean) => {
+      const v = e[key];
+      if (v === undefined && !required) return undefined;
+      if (typeof v !== 'string' || v === '') return fail(`entry ${i}: ${key} must be a non-empty string`);
+      return v;
+    };
+    const provider = str('provider', true);
+    if (provider !== 'faxplus' && provider !== 'replixfax') return fail(`entry ${i}: provider must be faxplus or replixfax`);
+    const account = str('account', true)!;
+    if (!ACCOUNT_NAME.test(account)) return fail(`entry ${i}: account must be 1-64 letters, digits, _ or -`);
+    const secret = str('secret', true)!;
+    if (secret.length < 16) return fail(`entry ${i}: secret must have at least 16 characters`);
+    const baseUrl = str('baseUrl', false);
+    if (baseUrl !== undefined && !/^https?:\/\/\S+$/.test(baseUrl)) return fail(`entry ${i}: baseUrl must be an http(s) URL`);
+    return { provider, account, ownerId: str('ownerId', true)!, secret, baseUrl, username: str('username', false), password: str('password', false) };
+  });
 }

@@ -2,17 +2,33 @@ import { QUEUES, type CloudEvent } from '@faxnotify/contracts';
 import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openDatabase, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { registerFaxApi } from './api';
-import { loadStatusTrackerConfig, type StatusTrackerConfig } from './config';
+import type { AuthOptions } from './auth';
+import { loadStatusTrackerConfig, parseProviderAccounts, type StatusTrackerConfig } from './config';
+import { IngestRecorder } from './ingest/recorder';
+import { ReplixFaxPoller } from './ingest/replixfax';
+import { registerIngest, syncConfiguredAccounts } from './ingest/routes';
 import { trackerMigrations } from './migrations';
+import { registerOpenApi } from './openapi';
 import { OutboxRelay, ReconciliationSweep } from './outbox';
+import { registerPages } from './pages/routes';
 import type { TrackerDatabase } from './schema';
 import { StatusTracker, TRACKER_SOURCE } from './tracker';
+import { registerWebhookApi } from './webhook-api';
+import { WebhookDispatcher } from './webhooks';
 
 export { statusTrackerSchema, loadStatusTrackerConfig, type StatusTrackerConfig } from './config';
 export { trackerMigrations } from './migrations';
 export { StatusTracker, TRACKER_SOURCE, faxLink, outboxEventId, resultIdOf, type HandleOutcome } from './tracker';
 export { OutboxRelay, ReconciliationSweep, type SweepReport } from './outbox';
 export { registerFaxApi } from './api';
+export { registerWebhookApi } from './webhook-api';
+export { WebhookDispatcher, verifyWebhookSignature, signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER, EVENT_HEADER } from './webhooks';
+export { registerPages } from './pages/routes';
+export { registerIngest } from './ingest/routes';
+export { IngestRecorder } from './ingest/recorder';
+export { ReplixFaxPoller, type PollReport } from './ingest/replixfax';
+export { openApiDocument, registerOpenApi } from './openapi';
+export { SESSION_COOKIE } from './auth';
 export type * from './schema';
 
 export interface RunningStatusTracker {
@@ -24,6 +40,9 @@ export interface RunningStatusTracker {
   db: Kysely<TrackerDatabase>;
   relay: OutboxRelay;
   sweep: ReconciliationSweep;
+  tracker: StatusTracker;
+  webhooks: WebhookDispatcher;
+  replixfax: ReplixFaxPoller;
   /** Stops taking messages and requests, drains in-flight handlers, stops the timers, closes the database. */
   stop(): Promise<void>;
 }
@@ -31,7 +50,8 @@ export interface RunningStatusTracker {
 /**
  * Starts the status tracker: configuration (strictly validated, before anything connects), the
  * database with its migrations, the consumers, the outbox relay, the reconciliation sweep and
- * the HTTP server.
+ * the webhook dispatcher, the ReplixFax poller and the HTTP server (API, pages, provider ingest,
+ * /openapi.json).
  */
 export async function startStatusTracker(overrides: Record<string, unknown> = {}): Promise<RunningStatusTracker> {
   const config = loadStatusTrackerConfig(overrides);
@@ -63,7 +83,19 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     logger,
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(db as Kysely<unknown>) }),
   });
-  registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret });
+  const webhooks = new WebhookDispatcher({ db, logger: logger.child({ component: 'webhooks' }), ...config.webhooks });
+  const handedOver = () => {
+    relay.kick();
+    webhooks.kick();
+  };
+  const recorder = new IngestRecorder({ db, tracker, logger: logger.child({ component: 'ingest' }), onRecorded: handedOver });
+  const replixfax = new ReplixFaxPoller({ db, recorder, logger: logger.child({ component: 'replixfax' }), intervalMs: config.ingest.replixfaxPollMs, timeoutMs: config.ingest.requestTimeoutMs });
+  const auth: AuthOptions = { secret: config.auth.jwtSecret, ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}) };
+  registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret, auth, live: { pollMs: config.pages.liveUpdateMs, tailMs: config.pages.liveTailMs } });
+  registerWebhookApi(app, { db, auth });
+  registerIngest(app, { db, auth, recorder, poller: replixfax });
+  registerPages(app, { db, auth, defaultTimeZone: config.pages.defaultTimeZone, liveTailMs: config.pages.liveTailMs });
+  registerOpenApi(app);
 
   let url: string;
   try {
@@ -71,16 +103,19 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     const concurrency = Math.max(1, Math.floor(config.amqp.prefetch / 2));
     const handle = async (event: CloudEvent, context: { logger: Logger }) => {
       const outcome = await tracker.handle(event, context.logger);
-      // Committed: hand the new final events over now rather than at the next poll.
-      if (outcome.outboxRows > 0) relay.kick();
+      // Committed: hand the new final events (and webhook POSTs) over now rather than at the next poll.
+      if (outcome.outboxRows > 0) handedOver();
     };
     await bus.consume(QUEUES.trackerFaxEvents, handle, { accepts: ['fax.submitted', 'fax.recipient.progress', 'fax.recipient.result'], concurrency });
     await bus.consume(QUEUES.trackerNotificationOutcomes, handle, { accepts: ['notification.outcome'], concurrency });
+    await syncConfiguredAccounts(db, parseProviderAccounts(config.ingest.accounts));
     relay.start();
     sweep.start();
+    webhooks.start();
+    replixfax.start();
     url = await listen(app, config.http.host, config.http.port);
   } catch (error) {
-    await Promise.allSettled([relay.stop(), sweep.stop()]);
+    await Promise.allSettled([relay.stop(), sweep.stop(), webhooks.stop(), replixfax.stop()]);
     await bus.close(1000).catch(() => undefined);
     await app.close().catch(() => undefined);
     await database.close();
@@ -94,9 +129,9 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
       await app.close();
       // Timers first: a pass in flight finishes its row; what handlers commit from here on is
       // durable in the outbox and goes out at the next start.
-      await Promise.all([relay.stop(), sweep.stop()]);
+      await Promise.all([relay.stop(), sweep.stop(), webhooks.stop(), replixfax.stop()]);
       await bus.close();
       await database.close();
     })());
-  return { url, config, logger, db, relay, sweep, stop };
+  return { url, config, logger, db, relay, sweep, tracker, webhooks, replixfax, stop };
 }

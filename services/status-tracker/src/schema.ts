@@ -115,12 +115,112 @@ export interface NoticeTable {
   received_at: string;
 }
 
+/** An owner's outbound webhook: where results are POSTed and the secret that signs them. */
+export interface WebhookTable {
+  owner_id: string;
+  url: string;
+  /** Kept in clear: every delivery is signed with it (HMAC-SHA256). */
+  secret: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * One webhook POST to make: written in the transaction that writes the recipient's final outbox
+ * row (one per result, `result_id` unique), then sent and retried by the dispatcher until the
+ * receiver answers 2xx or the delivery is too old.
+ */
+export interface WebhookDeliveryTable {
+  /** The hook id (`hook.id` in the body); stays the same on every retry. */
+  id: string;
+  owner_id: string;
+  fax_id: string;
+  recipient_id: string;
+  result_id: string;
+  event: string;
+  /** When the result happened (the body's `hook.event_time`). */
+  event_time: string;
+  /** The body's `data` object, JSON, fixed when the delivery was written. */
+  data_json: string;
+  status: 'pending' | 'delivered' | 'failed' | 'cancelled';
+  attempts: number;
+  /** When the dispatcher may try next (also its lease while a POST is in flight); null once settled. */
+  next_attempt_at: string | null;
+  last_target: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+/** The log of every POST a delivery made. */
+export interface WebhookAttemptTable {
+  delivery_id: string;
+  attempt: number;
+  fax_id: string;
+  target: string;
+  at: string;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  /** delivered, retry (will try again) or failed (given up). */
+  outcome: string;
+}
+
+/** A cloud fax provider account whose results we ingest, and whose owner gets the notices. */
+export interface ProviderAccountTable {
+  provider: 'faxplus' | 'replixfax';
+  account: string;
+  owner_id: string;
+  /** SHA-256 of the shared secret the provider's posts carry. */
+  secret_hash: string;
+  /** ReplixFax REST base URL for the periodic query and the marking; null: posts only. */
+  base_url: string | null;
+  username: string | null;
+  password: string | null;
+  /** api or config. */
+  source: string;
+  last_polled_at: string | null;
+  last_poll_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * One provider fax result recorded, whether it came by post, by query or both; `marked_at` is
+ * when the provider was told (ReplixFax's Mark), so the query stops returning it.
+ */
+export interface IngestedResultTable {
+  provider: string;
+  account: string;
+  provider_fax_id: string;
+  fax_id: string;
+  recipient_id: string;
+  /** The provider's own status words, as they came. */
+  raw_status: string;
+  status: string;
+  seen_by_post: number;
+  seen_by_query: number;
+  first_seen_via: string;
+  first_seen_at: string;
+  last_seen_at: string;
+  marked_at: string | null;
+  mark_attempts: number;
+  mark_error: string | null;
+}
+
 export interface TrackerDatabase {
   faxes: FaxTable;
   recipients: RecipientTable;
   recipient_events: RecipientEventTable;
   outbox: OutboxTable;
   notices: NoticeTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
+  provider_accounts: ProviderAccountTable;
+  ingested_results: IngestedResultTable;
 }
 
 export type FaxRow = Selectable<FaxTable>;
@@ -129,3 +229,8 @@ export type RecipientEventRow = Selectable<RecipientEventTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NoticeRow = Selectable<NoticeTable>;
 export type NewRecipient = Insertable<RecipientTable>;
+export type WebhookRow = Selectable<WebhookTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
+export type WebhookAttemptRow = Selectable<WebhookAttemptTable>;
+export type ProviderAccountRow = Selectable<ProviderAccountTable>;
+export type IngestedResultRow = Selectable<IngestedResultTable>;

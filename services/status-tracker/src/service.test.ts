@@ -7,6 +7,7 @@ import { HEADERS, MessageBus, createLogger, issueToken } from '@faxnotify/kit';
 import { createTestVhost, eventually, peekMessages, queueDepth, type TestVhost } from '@faxnotify/kit/testing';
 import { startStatusTracker, type RunningStatusTracker } from './index';
 import { progress, result, submitted } from './testing/events';
+import { FakeReplixFax } from './testing/replixfax';
 
 /**
  * The service as it runs: real RabbitMQ (a private vhost), the embedded SQLite file, the outbox
@@ -23,6 +24,8 @@ let service: RunningStatusTracker;
 let transmitter: MessageBus;
 let connection: ChannelModel;
 let channel: Channel;
+const replix = new FakeReplixFax('svc-user', 'svc-password');
+const REPLIX_SECRET = 'service-replix-secret-0123';
 interface Delivered {
   routingKey: string;
   messageId: string;
@@ -35,6 +38,7 @@ const delivered: Delivered[] = [];
 beforeAll(async () => {
   vhost = await createTestVhost('status-tracker');
   dataDir = mkdtempSync(join(tmpdir(), 'status-tracker-service-'));
+  await replix.start();
   service = await startStatusTracker({
     'log.level': 'silent',
     'amqp.url': vhost.amqpUrl,
@@ -46,6 +50,7 @@ beforeAll(async () => {
     'outbox.pollMs': 3_600_000,
     'reconcile.intervalMs': 200,
     'reconcile.minAgeMs': 3_000,
+    'ingest.accounts': JSON.stringify([{ provider: 'replixfax', account: 'svc-rpx', ownerId: 'henry', secret: REPLIX_SECRET, baseUrl: replix.url, username: 'svc-user', password: 'svc-password' }]),
   });
   transmitter = new MessageBus({ url: vhost.amqpUrl, source: '/faxnotify/transmitter', logger: createLogger('transmitter', 'silent') });
   await transmitter.start();
@@ -69,6 +74,7 @@ afterAll(async () => {
   await connection?.close().catch(() => undefined);
   await transmitter?.close(2000);
   await service?.stop();
+  await replix.stop();
   await vhost?.delete();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -229,4 +235,37 @@ it('stores notification outcomes beside the fax', async () => {
     return body.recipients[0]?.notices.email ? body : undefined;
   });
   expect(fax.recipients[0]!.notices.email).toMatchObject({ outcome: 'sent', providerMessageId: '<n1@faxnotify>' });
+});
+
+it('publishes one recipient final for a ReplixFax result that came by post and by query', async () => {
+  replix.add({ FaxId: '9001', FaxStatus: 'sent', ErrorCode: '0', ErrorText: '', DestFaxNumber: '12025550190', CSI: 'HQ FAX', CompleteTime: '2026-11-22T12:00:00Z', PagesSent: '2', TotalPages: '2' });
+  replix.failMarks = true; // the post is recorded but cannot be marked, so the query sees it too
+  const posted = await replix.post(`${service.url}/ingest/replixfax/svc-rpx?token=${REPLIX_SECRET}`, '9001');
+  expect(await posted.json()).toMatchObject({ recorded: true, duplicate: false, faxId: 'rpx-svc-rpx-9001' });
+  await eventually(async () => (await service.db.selectFrom('ingested_results').select('mark_attempts').where('fax_id', '=', 'rpx-svc-rpx-9001').executeTakeFirst())?.mark_attempts === 1);
+  replix.failMarks = false;
+  expect(await service.replixfax.pollOnce()).toMatchObject({ seen: 1, recorded: 0 });
+  expect(replix.faxes.get('9001')!.Mark).toBe(true);
+  await eventually(() => deliveredFor('rpx-svc-rpx-9001').some((d) => d.routingKey === 'delivery.fax.final'));
+  await settle();
+  const events = deliveredFor('rpx-svc-rpx-9001');
+  expect(events.map((d) => d.routingKey).sort()).toEqual(['delivery.fax.final', 'delivery.recipient.final']);
+  expect((events.find((d) => d.routingKey === 'delivery.recipient.final')!.event as CloudEvent<'delivery.recipient.final'>).data).toMatchObject({
+    ownerId: 'henry',
+    status: 'success',
+    number: '+12025550190',
+    remoteCsid: 'HQ FAX',
+    links: { fax: 'https://fax.example.test/faxes/rpx-svc-rpx-9001' },
+  });
+  const ingested = await service.db.selectFrom('ingested_results').selectAll().where('fax_id', '=', 'rpx-svc-rpx-9001').execute();
+  expect(ingested).toMatchObject([{ seen_by_post: 1, seen_by_query: 1, marked_at: expect.any(String) }]);
+});
+
+it('serves its OpenAPI document and the pages', async () => {
+  expect((await fetch(`${service.url}/openapi.json`)).status).toBe(200);
+  const signedOut = await fetch(`${service.url}/faxes/fax-sample`, { redirect: 'manual' });
+  expect(signedOut.status).toBe(303);
+  const page = await fetch(`${service.url}/faxes/fax-sample`, { headers: { cookie: `faxnotify_session=${await issueToken({ secret: SECRET }, 'alice')}` } });
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('aria-label="Partially delivered"');
 });

@@ -13,6 +13,7 @@ import {
 import { PermanentError, errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import type { FaxRow, RecipientRow, TrackerDatabase } from './schema';
+import { enqueueWebhook } from './webhooks';
 
 /** CloudEvents source of everything the tracker publishes. */
 export const TRACKER_SOURCE = '/faxnotify/status-tracker';
@@ -327,7 +328,10 @@ export class StatusTracker {
     for (const recipient of recipients) {
       if (recipient.final !== 1) continue;
       const data = recipientFinal(fax, recipient, link);
-      written += await this.insertOutbox(trx, 'delivery.recipient.final', dedupeKeys.recipientFinal(faxId, recipient.recipient_id), faxId, recipient.recipient_id, data, `fax/${faxId}/recipient/${recipient.recipient_id}`);
+      const inserted = await this.insertOutbox(trx, 'delivery.recipient.final', dedupeKeys.recipientFinal(faxId, recipient.recipient_id), faxId, recipient.recipient_id, data, `fax/${faxId}/recipient/${recipient.recipient_id}`);
+      // The owner's webhook POST is queued with the outbox row, in the same transaction: both or neither.
+      if (inserted > 0) await enqueueWebhook(trx, data, fax, this.now());
+      written += inserted;
     }
     if (state !== 'in_progress') {
       const data: DeliveryFaxFinal = {

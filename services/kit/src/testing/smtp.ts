@@ -8,6 +8,8 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 export interface SmtpSink {
   port: number;
   mails: ParsedMail[];
+  /** Server errors other than clients hanging up. */
+  errors: Error[];
   /** Raw messages as received, for header checks. */
   raw: string[];
   /** Decides the reply to each DATA: return undefined to accept, or an SMTP code and text to refuse. */
@@ -18,7 +20,7 @@ export interface SmtpSink {
 }
 
 export async function startSmtpSink(port = 0): Promise<SmtpSink> {
-  const sink: SmtpSink = { port: 0, mails: [], raw: [], close: async () => undefined };
+  const sink: SmtpSink = { port: 0, mails: [], raw: [], errors: [], close: async () => undefined };
   let seen = 0;
   const server = new SMTPServer({
     authOptional: true,
@@ -47,6 +49,11 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
           .catch((error: Error) => callback(error));
       });
     },
+  });
+  // A client that dies mid-session (the chaos tests kill the notifier) resets its connection;
+  // that is the client's failure, not the server's.
+  server.on('error', (error: Error & { code?: string }) => {
+    if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') sink.errors.push(error);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
   const address = server.server.address();

@@ -1,0 +1,222 @@
+import { errorMessage, type Logger } from '@faxnotify/kit';
+import type { Kysely } from 'kysely';
+import type { ProviderAccountRow, TrackerDatabase } from '../schema';
+import { IngestError, parseReplixFaxOutbound } from './providers';
+import type { IngestRecorder } from './recorder';
+
+/**
+ * The ReplixFax REST API as far as the query-and-mark pattern needs it (paths relative to the
+ * account's base URL, HTTP Basic authentication, JSON answers):
+ * - `GET /outboundfaxes?FaxStatus=sent|failed&Mark=false&ResultLimit=n[&GetNextResults=token]`
+ *   lists outbound faxes in that status not yet marked;
+ * - `PUT /outboundfaxes/{FaxId}?Mark=true` marks one, so the query stops returning it.
+ */
+export class ReplixFaxClient {
+  constructor(
+    private readonly account: Pick<ProviderAccountRow, 'base_url' | 'username' | 'password' | 'account'>,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private url(path: string, query: Record<string, string>): string {
+    const base = (this.account.base_url ?? '').replace(/\/+$/, '');
+    return `${base}${path}?${new URLSearchParams(query).toString()}`;
+  }
+
+  private headers(): Record<string, string> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.account.username) headers.authorization = `Basic ${Buffer.from(`${this.account.username}:${this.account.password ?? ''}`).toString('base64')}`;
+    return headers;
+  }
+
+  /** Every unmarked outbound fax in one final status, following the provider's paging (at most `maxPages` pages). */
+  async unmarked(faxStatus: 'sent' | 'failed', maxPages = 20): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let next: string | undefined;
+    for (let page = 0; page < maxPages; page += 1) {
+      const query: Record<string, string> = { FaxStatus: faxStatus, Mark: 'false', ResultLimit: '100', SortColumn: 'faxId', SortOrder: 'asc' };
+      if (next) query.GetNextResults = next;
+      const response = await fetch(this.url('/outboundfaxes', query), { headers: this.headers(), signal: AbortSignal.timeout(this.timeoutMs) });
+      if (!response.ok) throw new Error(`ReplixFax query for ${faxStatus} faxes answered HTTP ${response.status}`);
+      const body = (await response.json()) as Record<string, unknown>;
+      const list = [body.OutboundFaxes, body.OutboundFax, body.Faxes, body.FaxList].find(Array.isArray) as Array<Record<string, unknown>> | undefined;
+      items.push(...(list ?? []).filter((item) => item && typeof item === 'object'));
+      next = typeof body.GetNextResults === 'string' && body.GetNextResults !== '' ? body.GetNextResults : undefined;
+      if (!next || !list || list.length === 0) break;
+    }
+    return items;
+  }
+
+  async mark(faxId: string): Promise<void> {
+    const response = await fetch(this.url(`/outboundfaxes/${encodeURIComponent(faxId)}`, { Mark: 'true' }), {
+      method: 'PUT',
+      headers: this.headers(),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    if (!response.ok) throw new Error(`ReplixFax mark of fax ${faxId} answered HTTP ${response.status}`);
+  }
+}
+
+export interface ReplixFaxPollerOptions {
+  db: Kysely<TrackerDatabase>;
+  recorder: IngestRecorder;
+  logger: Logger;
+  intervalMs: number;
+  timeoutMs: number;
+  now?: () => Date;
+}
+
+export interface PollReport {
+  /** Final faxes the query returned. */
+  seen: number;
+  /** Of those, results recorded for the first time (the post had not brought them). */
+  recorded: number;
+  /** Faxes marked at the provider. */
+  marked: number;
+}
+
+/**
+ * The ReplixFax pattern: every `intervalMs`, for each ReplixFax account with a base URL, query the
+ * provider for final faxes (sent, failed) not yet marked, record each, and only then mark it; a
+ * fax that arrived by post is marked right after it is recorded (and, if that fails, by the next
+ * poll). Recording is idempotent, so a result seen by both post and query is recorded and
+ * announced once.
+ */
+export class ReplixFaxPoller {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+  private readonly marking = new Set<Promise<unknown>>();
+  private stopped = false;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: ReplixFaxPollerOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => {
+      if (this.running || this.stopped) return;
+      this.running = this.pollOnce()
+        .catch((error) => this.options.logger.warn({ err: errorMessage(error) }, 'ReplixFax poll failed; trying again next interval'))
+        .finally(() => {
+          this.running = undefined;
+        });
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  private accounts(account?: string) {
+    let query = this.options.db.selectFrom('provider_accounts').selectAll().where('provider', '=', 'replixfax').where('base_url', 'is not', null);
+    if (account !== undefined) query = query.where('account', '=', account);
+    return query.execute();
+  }
+
+  /** One round over every ReplixFax account with a base URL (or only `account`). */
+  async pollOnce(account?: string): Promise<PollReport> {
+    const total: PollReport = { seen: 0, recorded: 0, marked: 0 };
+    for (const row of await this.accounts(account)) {
+      if (this.stopped) break;
+      try {
+        const report = await this.pollAccount(row);
+        total.seen += report.seen;
+        total.recorded += report.recorded;
+        total.marked += report.marked;
+        await this.options.db
+          .updateTable('provider_accounts')
+          .set({ last_polled_at: this.now().toISOString(), last_poll_error: null })
+          .where('provider', '=', 'replixfax')
+          .where('account', '=', row.account)
+          .execute();
+      } catch (error) {
+        this.options.logger.warn({ account: row.account, err: errorMessage(error) }, 'ReplixFax account poll failed');
+        await this.options.db
+          .updateTable('provider_accounts')
+          .set({ last_polled_at: this.now().toISOString(), last_poll_error: errorMessage(error).slice(0, 1000) })
+          .where('provider', '=', 'replixfax')
+          .where('account', '=', row.account)
+          .execute();
+        if (account !== undefined) throw error;
+      }
+    }
+    return total;
+  }
+
+  private async pollAccount(row: ProviderAccountRow): Promise<PollReport> {
+    const client = new ReplixFaxClient(row, this.options.timeoutMs);
+    const report: PollReport = { seen: 0, recorded: 0, marked: 0 };
+    for (const status of ['failed', 'sent'] as const) {
+      for (const item of await client.unmarked(status)) {
+        if (this.stopped) return report;
+        let result;
+        try {
+          result = parseReplixFaxOutbound(item);
+        } catch (error) {
+          if (!(error instanceof IngestError)) throw error;
+          this.options.logger.warn({ account: row.account, faxId: String(item.FaxId ?? ''), err: error.message }, 'ReplixFax listed a fax we cannot read; left unmarked');
+          continue;
+        }
+        if (!result) continue;
+        report.seen += 1;
+        const outcome = await this.options.recorder.record(row, result, 'query');
+        if (!outcome.duplicate) report.recorded += 1;
+        if (await this.markOne(row, client, result.providerFaxId)) report.marked += 1;
+      }
+    }
+    // Then what was recorded from posts (or earlier polls) and is still not marked at the provider.
+    report.marked += await this.markRecorded(row, client);
+    return report;
+  }
+
+  /** Marks the account's recorded results the provider has not been told about yet (posts, earlier failures). */
+  private async markRecorded(row: ProviderAccountRow, client: ReplixFaxClient): Promise<number> {
+    const pending = await this.options.db
+      .selectFrom('ingested_results')
+      .select('provider_fax_id')
+      .where('provider', '=', 'replixfax')
+      .where('account', '=', row.account)
+      .where('marked_at', 'is', null)
+      .where('mark_attempts', '<', 100)
+      .limit(500)
+      .execute();
+    let marked = 0;
+    for (const { provider_fax_id } of pending) {
+      if (this.stopped) break;
+      if (await this.markOne(row, client, provider_fax_id)) marked += 1;
+    }
+    return marked;
+  }
+
+  private async markOne(row: ProviderAccountRow, client: ReplixFaxClient, providerFaxId: string): Promise<boolean> {
+    const where = this.options.db
+      .updateTable('ingested_results')
+      .where('provider', '=', 'replixfax')
+      .where('account', '=', row.account)
+      .where('provider_fax_id', '=', providerFaxId);
+    try {
+      await client.mark(providerFaxId);
+      await where.set((eb) => ({ marked_at: this.now().toISOString(), mark_attempts: eb('mark_attempts', '+', 1), mark_error: null })).execute();
+      return true;
+    } catch (error) {
+      await where.set((eb) => ({ mark_attempts: eb('mark_attempts', '+', 1), mark_error: errorMessage(error).slice(0, 1000) })).execute();
+      this.options.logger.warn({ account: row.account, providerFaxId, err: errorMessage(error) }, 'ReplixFax mark failed; the next poll tries again');
+      return false;
+    }
+  }
+
+  /** After a post was recorded: mark it at the provider now, without holding up the answer to the post. */
+  markSoon(row: ProviderAccountRow, providerFaxId: string): void {
+    if (this.stopped || !row.base_url) return;
+    const task = this.markOne(row, new ReplixFaxClient(row, this.options.timeoutMs), providerFaxId)
+      .catch(() => undefined)
+      .finally(() => this.marking.delete(task));
+    this.marking.add(task);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([this.running, ...this.marking]);
+  }
+}

@@ -1,0 +1,183 @@
+import { PermanentError, bearerToken, errorMessage, userOf, type createHttpServer } from '@faxnotify/kit';
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { authenticateApi, type AuthOptions } from '../auth';
+import { ACCOUNT_NAME, type ConfiguredProviderAccount } from '../config';
+import { acceptFormBodies } from '../forms';
+import type { ProviderAccountRow, TrackerDatabase } from '../schema';
+import { IngestError, PROVIDERS, parseFaxPlusWebhook, parseReplixFaxOutbound, type Provider, type ProviderResult } from './providers';
+import { hashSecret, secretMatches, type IngestRecorder } from './recorder';
+import type { ReplixFaxPoller } from './replixfax';
+
+type HttpServer = ReturnType<typeof createHttpServer>;
+
+export interface IngestRoutesOptions {
+  db: Kysely<TrackerDatabase>;
+  auth: AuthOptions;
+  recorder: IngestRecorder;
+  poller: ReplixFaxPoller;
+  now?: () => Date;
+}
+
+/**
+ * The secret a provider's post presents. Neither Fax.Plus nor ReplixFax signs its posts, so the
+ * secret travels in what the account owner configures at the provider: the target URL's `token`
+ * query parameter, HTTP Basic credentials in the URL (the password), or a header where the
+ * provider allows custom headers (`Authorization: Bearer …`, `X-Faxnotify-Ingest-Secret`).
+ */
+function presentedSecret(request: FastifyRequest): string | undefined {
+  const query = request.query as { token?: unknown };
+  if (typeof query.token === 'string' && query.token !== '') return query.token;
+  const header = request.headers['x-faxnotify-ingest-secret'];
+  if (typeof header === 'string' && header !== '') return header;
+  const bearer = bearerToken(request);
+  if (bearer) return bearer;
+  const basic = request.headers.authorization?.startsWith('Basic ') ? Buffer.from(request.headers.authorization.slice(6), 'base64').toString('utf8') : undefined;
+  if (basic && basic.includes(':')) return basic.slice(basic.indexOf(':') + 1);
+  return undefined;
+}
+
+const accountView = (row: ProviderAccountRow) => ({
+  provider: row.provider,
+  account: row.account,
+  ingestPath: `/ingest/${row.provider}/${row.account}`,
+  baseUrl: row.base_url,
+  username: row.username,
+  source: row.source,
+  lastPolledAt: row.last_polled_at,
+  lastPollError: row.last_poll_error,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+/** Writes the accounts from configuration (ingest.accounts), replacing what configuration wrote before. */
+export async function syncConfiguredAccounts(db: Kysely<TrackerDatabase>, accounts: ConfiguredProviderAccount[], now = new Date()): Promise<void> {
+  const at = now.toISOString();
+  for (const a of accounts) {
+    const values = {
+      owner_id: a.ownerId,
+      secret_hash: hashSecret(a.secret),
+      base_url: a.baseUrl ?? null,
+      username: a.username ?? null,
+      password: a.password ?? null,
+      source: 'config',
+      updated_at: at,
+    };
+    await db
+      .insertInto('provider_accounts')
+      .values({ provider: a.provider, account: a.account, ...values, last_polled_at: null, last_poll_error: null, created_at: at })
+      .onConflict((oc) => oc.columns(['provider', 'account']).doUpdateSet(values))
+      .execute();
+  }
+}
+
+/**
+ * Provider ingest: `POST /ingest/faxplus/{account}` (Fax.Plus `fax_sent` webhooks, JSON) and
+ * `POST /ingest/replixfax/{account}` (ReplixFax URL callbacks, form fields or JSON), each
+ * authenticated by the account's shared secret; and the owner's account management,
+ * `GET /v1/ingest/accounts`, `PUT/DELETE /v1/ingest/accounts/{provider}/{account}` and
+ * `POST /v1/ingest/accounts/replixfax/{account}/poll` (query the provider now).
+ */
+export function registerIngest(app: HttpServer, options: IngestRoutesOptions): void {
+  const { db, recorder, poller } = options;
+  const now = options.now ?? (() => new Date());
+
+  void app.register(async (scope) => {
+    acceptFormBodies(scope);
+    scope.post<{ Params: { provider: string; account: string } }>('/ingest/:provider/:account', async (request, reply) => {
+      const { provider, account } = request.params;
+      const unauthorized = () => reply.code(401).send({ error: 'unauthorized', message: 'unknown account or wrong secret' });
+      if (!(PROVIDERS as readonly string[]).includes(provider)) return reply.code(404).send({ error: 'not_found', message: 'no such provider' });
+      if (!ACCOUNT_NAME.test(account)) return unauthorized();
+      const row = await db.selectFrom('provider_accounts').selectAll().where('provider', '=', provider as Provider).where('account', '=', account).executeTakeFirst();
+      if (!row || !secretMatches(presentedSecret(request), row.secret_hash)) return unauthorized();
+      let result: ProviderResult | null;
+      try {
+        result =
+          provider === 'faxplus'
+            ? parseFaxPlusWebhook(request.body)
+            : parseReplixFaxOutbound(typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {});
+      } catch (error) {
+        if (error instanceof IngestError) return reply.code(400).send({ error: 'bad_request', message: error.message });
+        throw error;
+      }
+      if (!result) return reply.code(202).send({ recorded: false, reason: 'not a final outbound result' });
+      try {
+        const outcome = await recorder.record(row, result, 'post');
+        if (provider === 'replixfax') poller.markSoon(row, result.providerFaxId);
+        return { recorded: true, duplicate: outcome.duplicate, faxId: outcome.faxId, status: result.status };
+      } catch (error) {
+        if (error instanceof PermanentError) return reply.code(409).send({ error: 'conflict', message: errorMessage(error) });
+        throw error;
+      }
+    });
+  });
+
+  void app.register(async (scope) => {
+    scope.addHook('preHandler', authenticateApi(options.auth));
+
+    scope.get('/v1/ingest/accounts', async (request) => {
+      const rows = await db.selectFrom('provider_accounts').selectAll().where('owner_id', '=', userOf(request)).orderBy('provider').orderBy('account').execute();
+      return { accounts: rows.map(accountView) };
+    });
+
+    scope.put<{ Params: { provider: string; account: string }; Body: Record<string, unknown> }>('/v1/ingest/accounts/:provider/:account', async (request, reply) => {
+      const { provider, account } = request.params;
+      if (!(PROVIDERS as readonly string[]).includes(provider)) return reply.code(404).send({ error: 'not_found', message: 'no such provider' });
+      if (!ACCOUNT_NAME.test(account)) return reply.code(400).send({ error: 'bad_request', message: 'the account name must be 1-64 letters, digits, _ or -' });
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const optional = (key: string) => (body[key] === undefined || body[key] === null ? null : body[key]);
+      if (typeof body.secret !== 'string' || body.secret.length < 16 || body.secret.length > 200)
+        return reply.code(400).send({ error: 'bad_request', message: 'secret must be a string of 16 to 200 characters' });
+      const baseUrl = optional('baseUrl');
+      if (baseUrl !== null && (typeof baseUrl !== 'string' || !/^https?:\/\/\S+$/.test(baseUrl) || baseUrl.length > 2000))
+        return reply.code(400).send({ error: 'bad_request', message: 'baseUrl must be an http(s) URL' });
+      const username = optional('username');
+      const password = optional('password');
+      if ((username !== null && typeof username !== 'string') || (password !== null && typeof password !== 'string'))
+        return reply.code(400).send({ error: 'bad_request', message: 'username and password must be strings' });
+      const owner = userOf(request);
+      const existing = await db.selectFrom('provider_accounts').select('owner_id').where('provider', '=', provider as Provider).where('account', '=', account).executeTakeFirst();
+      if (existing && existing.owner_id !== owner) return reply.code(409).send({ error: 'conflict', message: 'this account name is taken' });
+      const at = now().toISOString();
+      const values = { owner_id: owner, secret_hash: hashSecret(body.secret), base_url: baseUrl, username, password, source: 'api', updated_at: at };
+      await db
+        .insertInto('provider_accounts')
+        .values({ provider: provider as Provider, account, ...values, last_polled_at: null, last_poll_error: null, created_at: at })
+        .onConflict((oc) => oc.columns(['provider', 'account']).doUpdateSet(values))
+        .execute();
+      const row = await db.selectFrom('provider_accounts').selectAll().where('provider', '=', provider as Provider).where('account', '=', account).executeTakeFirstOrThrow();
+      return accountView(row);
+    });
+
+    scope.delete<{ Params: { provider: string; account: string } }>('/v1/ingest/accounts/:provider/:account', async (request, reply) => {
+      const { provider, account } = request.params;
+      const result = await db
+        .deleteFrom('provider_accounts')
+        .where('provider', '=', provider as Provider)
+        .where('account', '=', account)
+        .where('owner_id', '=', userOf(request))
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) return reply.code(404).send({ error: 'not_found', message: 'no such account' });
+      return reply.code(204).send();
+    });
+
+    scope.post<{ Params: { account: string } }>('/v1/ingest/accounts/replixfax/:account/poll', async (request, reply) => {
+      const { account } = request.params;
+      const row = await db
+        .selectFrom('provider_accounts')
+        .select(['base_url'])
+        .where('provider', '=', 'replixfax')
+        .where('account', '=', account)
+        .where('owner_id', '=', userOf(request))
+        .executeTakeFirst();
+      if (!row) return reply.code(404).send({ error: 'not_found', message: 'no such account' });
+      if (!row.base_url) return reply.code(400).send({ error: 'bad_request', message: 'the account has no baseUrl to query' });
+      try {
+        return await poller.pollOnce(account);
+      } catch (error) {
+        return reply.code(502).send({ error: 'provider_error', message: errorMessage(error) });
+      }
+    });
+  });
+}

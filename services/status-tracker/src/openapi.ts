@@ -1,0 +1,332 @@
+import { AGGREGATE_STATES, FINAL_STATUSES, PROGRESS_STATUSES } from '@faxnotify/contracts';
+import type { createHttpServer } from '@faxnotify/kit';
+
+type HttpServer = ReturnType<typeof createHttpServer>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
+const error = (description: string) => json(ref('Error'), description);
+const nullable = (type: string, extra: object = {}) => ({ type: [type, 'null'], ...extra });
+const UNAUTHORIZED = error('No token, or an expired or wrongly signed one.');
+const NOT_FOUND = error('No such fax among the caller\'s (another user\'s fax answers the same).');
+
+/**
+ * The status tracker's HTTP API as OpenAPI 3.1, served at `/openapi.json`. Written by hand next to
+ * the routes; a test checks that every route the server registers is in it.
+ */
+export function openApiDocument(): Record<string, unknown> {
+  const faxId = { name: 'faxId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } };
+  const providerAccount = [
+    { name: 'provider', in: 'path', required: true, schema: { type: 'string', enum: ['faxplus', 'replixfax'] } },
+    { name: 'account', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+  ];
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'faxnotify status tracker',
+      version: '1.0.0',
+      description:
+        'The fax owner\'s view: the Sent folder and each fax with its recipients, the notices sent about them and the webhook deliveries; the owner\'s webhook; provider ingest. Every /v1 route needs a JWT naming the user in `sub` (bearer header; reads also take the pages\' session cookie) and sees only that user\'s data.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    paths: {
+      '/v1/faxes': {
+        get: {
+          summary: 'List the caller\'s faxes, newest first',
+          parameters: [
+            { name: 'category', in: 'query', schema: { type: 'string', enum: ['sent', 'outbox'] }, description: 'outbox: faxes still in progress; sent: finished faxes; omitted: all.' },
+            { name: 'state', in: 'query', schema: { type: 'string', enum: [...AGGREGATE_STATES] } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+            { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'The nextCursor of the previous page.' },
+          ],
+          responses: {
+            200: json({ type: 'object', required: ['faxes', 'nextCursor'], properties: { faxes: { type: 'array', items: ref('FaxSummary') }, nextCursor: nullable('string') } }, 'One page of faxes.'),
+            400: error('A bad limit, state, category or cursor.'),
+            401: UNAUTHORIZED,
+          },
+        },
+      },
+      '/v1/faxes/{faxId}': {
+        get: {
+          summary: 'One fax with its recipients, their history, the notices and the webhook deliveries',
+          parameters: [faxId],
+          responses: { 200: json(ref('Fax'), 'The fax.'), 401: UNAUTHORIZED, 404: NOT_FOUND },
+        },
+      },
+      '/v1/faxes/{faxId}/events': {
+        get: {
+          summary: 'Live updates of one fax (server-sent events)',
+          description: '`state` once at the start, `update` whenever something on the fax page changed, `end` once the fax has been final for a while; comments as heartbeats.',
+          parameters: [faxId],
+          responses: { 200: { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: UNAUTHORIZED, 404: NOT_FOUND },
+        },
+      },
+      '/v1/webhooks': {
+        get: { summary: 'The caller\'s webhook', responses: { 200: json(ref('Webhook'), 'The webhook (the secret only as a hint).'), 401: UNAUTHORIZED, 404: error('No webhook is set.') } },
+        put: {
+          summary: 'Set the caller\'s webhook',
+          description:
+            'On each final per-recipient result the tracker POSTs a Fax.Plus `fax_sent` body (`hook` {id, event, event_time, target}, `data` {id, uid, pages, from, to, start_time, file, file_name, status, cost} plus remote_csid, reason, pages_sent, …), with `X-Faxnotify-Timestamp` (Unix seconds) and `X-Faxnotify-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`. A non-2xx answer is retried with doubling waits for about a day; `hook.id` stays the same.',
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' }, secret: { type: 'string', minLength: 16, maxLength: 200, description: 'Generated when omitted.' } } } } } },
+          responses: { 200: json(ref('Webhook'), 'The webhook, with its secret (shown this once).'), 400: error('A bad URL or secret.'), 401: UNAUTHORIZED },
+        },
+        delete: { summary: 'Remove the caller\'s webhook (pending deliveries are cancelled)', responses: { 204: { description: 'Removed.' }, 401: UNAUTHORIZED, 404: error('No webhook is set.') } },
+      },
+      '/v1/webhooks/deliveries': {
+        get: {
+          summary: 'The webhook delivery log',
+          parameters: [
+            { name: 'faxId', in: 'query', schema: { type: 'string' } },
+            { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'delivered', 'failed', 'cancelled'] } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+          ],
+          responses: { 200: json({ type: 'object', properties: { deliveries: { type: 'array', items: ref('WebhookDelivery') } } }, 'Deliveries, newest first.'), 401: UNAUTHORIZED },
+        },
+      },
+      '/v1/ingest/accounts': {
+        get: { summary: 'The caller\'s provider accounts', responses: { 200: json({ type: 'object', properties: { accounts: { type: 'array', items: ref('ProviderAccount') } } }, 'Accounts (never their secrets).'), 401: UNAUTHORIZED } },
+      },
+      '/v1/ingest/accounts/{provider}/{account}': {
+        put: {
+          summary: 'Add or change a provider account whose results the caller receives',
+          parameters: providerAccount,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['secret'],
+                  properties: {
+                    secret: { type: 'string', minLength: 16, description: 'What the provider\'s posts present: `?token=` in the target URL, Basic password, Bearer, or X-Faxnotify-Ingest-Secret.' },
+                    baseUrl: { type: 'string', format: 'uri', description: 'ReplixFax REST base URL: enables the periodic query and the marking.' },
+                    username: { type: 'string' },
+                    password: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+          responses: { 200: json(ref('ProviderAccount'), 'The account.'), 400: error('Bad fields.'), 401: UNAUTHORIZED, 409: error('The account name belongs to someone else.') },
+        },
+        delete: { summary: 'Remove a provider account', parameters: providerAccount, responses: { 204: { description: 'Removed.' }, 401: UNAUTHORIZED, 404: error('No such account of the caller.') } },
+      },
+      '/v1/ingest/accounts/replixfax/{account}/poll': {
+        post: {
+          summary: 'Query ReplixFax now for final faxes not yet marked, record them, mark them',
+          parameters: [providerAccount[1]],
+          responses: {
+            200: json({ type: 'object', properties: { seen: { type: 'integer' }, recorded: { type: 'integer' }, marked: { type: 'integer' } } }, 'What the query found.'),
+            401: UNAUTHORIZED,
+            404: error('No such account of the caller.'),
+            502: error('The provider failed.'),
+          },
+        },
+      },
+      '/ingest/faxplus/{account}': {
+        post: {
+          summary: 'Fax.Plus `fax_sent` webhook target',
+          security: [{ ingestSecret: [] }, { ingestToken: [] }],
+          parameters: [providerAccount[1]],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('FaxPlusWebhook') } } },
+          responses: {
+            200: json(ref('IngestOutcome'), 'Recorded (or already recorded).'),
+            202: json({ type: 'object' }, 'Not a result we track (another event).'),
+            400: error('A body we cannot use.'),
+            401: error('Unknown account or wrong secret.'),
+          },
+        },
+      },
+      '/ingest/replixfax/{account}': {
+        post: {
+          summary: 'ReplixFax outbound URL callback target',
+          security: [{ ingestSecret: [] }, { ingestToken: [] }],
+          parameters: [providerAccount[1]],
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': { schema: ref('ReplixFaxOutbound') },
+              'application/json': { schema: ref('ReplixFaxOutbound') },
+            },
+          },
+          responses: {
+            200: json(ref('IngestOutcome'), 'Recorded (or already recorded).'),
+            202: json({ type: 'object' }, 'Not final, or not an outgoing fax.'),
+            400: error('A body we cannot use.'),
+            401: error('Unknown account or wrong secret.'),
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        ingestSecret: { type: 'apiKey', in: 'header', name: 'X-Faxnotify-Ingest-Secret' },
+        ingestToken: { type: 'apiKey', in: 'query', name: 'token' },
+      },
+      schemas: {
+        Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, message: { type: 'string' } } },
+        FaxSummary: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            subject: { type: 'string', description: 'Empty when the fax has none.' },
+            state: { type: 'string', enum: [...AGGREGATE_STATES] },
+            pages: nullable('integer'),
+            submittedAt: { type: 'string', format: 'date-time' },
+            sendAt: nullable('string', { format: 'date-time' }),
+            finalAt: nullable('string', { format: 'date-time' }),
+            recipients: { type: 'object', properties: { total: { type: 'integer' }, final: { type: 'integer' }, numbers: { type: 'array', items: { type: 'string' } } } },
+          },
+        },
+        Fax: {
+          allOf: [
+            ref('FaxSummary'),
+            {
+              type: 'object',
+              properties: {
+                recipients: { type: 'array', items: ref('Recipient') },
+                webhookDeliveries: { type: 'array', items: ref('WebhookDelivery') },
+                outboxId: nullable('string'),
+                files: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, pages: { type: 'integer' } } } },
+                retry: { type: 'object', properties: { count: nullable('integer'), delayMinutes: nullable('integer') } },
+                createdAt: { type: 'string', format: 'date-time' },
+                updatedAt: { type: 'string', format: 'date-time' },
+              },
+            },
+          ],
+        },
+        Recipient: {
+          type: 'object',
+          properties: {
+            recipientId: { type: 'string' },
+            number: { type: 'string' },
+            status: { type: 'string', enum: [...FINAL_STATUSES, ...PROGRESS_STATUSES] },
+            final: { type: 'boolean' },
+            attempt: { type: 'integer' },
+            attempts: nullable('integer'),
+            pagesSent: { type: 'integer' },
+            pagesTotal: { type: 'integer' },
+            remoteCsid: nullable('string'),
+            remoteCsidRaw: nullable('string'),
+            reason: { type: ['object', 'null'], properties: { code: { type: 'string' }, detail: { type: 'string' } } },
+            startedAt: nullable('string', { format: 'date-time' }),
+            endedAt: nullable('string', { format: 'date-time' }),
+            retryAt: nullable('string', { format: 'date-time' }),
+            listed: { type: 'boolean' },
+            history: { type: 'array', items: { type: 'object' } },
+            notices: { type: 'object', description: 'Per channel (email, sms, xmpp): what became of the notice.', additionalProperties: ref('Notice') },
+          },
+        },
+        Notice: {
+          type: 'object',
+          properties: {
+            outcome: { type: 'string', enum: ['sent', 'delivered', 'failed', 'skipped'] },
+            reason: nullable('string'),
+            address: nullable('string'),
+            locale: nullable('string'),
+            providerMessageId: nullable('string'),
+            attempts: { type: 'integer' },
+            at: { type: 'string', format: 'date-time' },
+          },
+        },
+        Webhook: {
+          type: 'object',
+          properties: { url: { type: 'string' }, secret: { type: 'string' }, secretHint: { type: 'string' }, signature: { type: 'object' }, createdAt: { type: 'string' }, updatedAt: { type: 'string' } },
+        },
+        WebhookDelivery: {
+          type: 'object',
+          properties: {
+            faxId: { type: 'string' },
+            hookId: { type: 'string' },
+            recipientId: { type: 'string' },
+            resultId: { type: 'string' },
+            event: { type: 'string', const: 'fax_sent' },
+            status: { type: 'string', enum: ['pending', 'delivered', 'failed', 'cancelled'] },
+            attempts: { type: 'integer' },
+            nextAttemptAt: nullable('string'),
+            deliveredAt: nullable('string'),
+            lastStatusCode: nullable('integer'),
+            lastError: nullable('string'),
+            createdAt: { type: 'string' },
+            log: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  attempt: { type: 'integer' },
+                  at: { type: 'string' },
+                  target: { type: 'string' },
+                  statusCode: nullable('integer'),
+                  error: nullable('string'),
+                  outcome: { type: 'string', enum: ['delivered', 'retry', 'failed'] },
+                  durationMs: { type: 'integer' },
+                },
+              },
+            },
+          },
+        },
+        ProviderAccount: {
+          type: 'object',
+          properties: {
+            provider: { type: 'string' },
+            account: { type: 'string' },
+            ingestPath: { type: 'string' },
+            baseUrl: nullable('string'),
+            username: nullable('string'),
+            source: { type: 'string', enum: ['api', 'config'] },
+            lastPolledAt: nullable('string'),
+            lastPollError: nullable('string'),
+          },
+        },
+        IngestOutcome: {
+          type: 'object',
+          properties: { recorded: { type: 'boolean' }, duplicate: { type: 'boolean' }, faxId: { type: 'string' }, status: { type: 'string', enum: [...FINAL_STATUSES] } },
+        },
+        FaxPlusWebhook: {
+          type: 'object',
+          required: ['hook', 'data'],
+          properties: {
+            hook: { type: 'object', properties: { id: { type: 'string' }, event: { type: 'string' }, event_time: { type: 'string' }, target: { type: 'string' } } },
+            data: {
+              type: 'object',
+              properties: {
+                id: { type: 'string' },
+                uid: { type: 'string' },
+                pages: { type: 'integer' },
+                from: { type: 'string' },
+                to: { type: 'string' },
+                start_time: { type: 'string' },
+                file: { type: 'string' },
+                file_name: { type: 'string' },
+                status: { type: 'string', enum: [...FINAL_STATUSES] },
+                cost: { type: 'number' },
+              },
+            },
+          },
+        },
+        ReplixFaxOutbound: {
+          type: 'object',
+          required: ['FaxId', 'FaxStatus'],
+          properties: {
+            FaxId: { type: 'string' },
+            FaxStatus: { type: 'string', description: 'sent or failed (other values are not final and are ignored).' },
+            ErrorCode: { type: 'string' },
+            ErrorText: { type: 'string' },
+            DestFaxNumber: { type: 'string' },
+            CSI: { type: 'string' },
+            CompleteTime: { type: 'string' },
+            PagesSent: { type: 'string' },
+            Queue: { type: 'string' },
+          },
+        },
+      },
+    },
+  };
+}
+
+export function registerOpenApi(app: HttpServer): void {
+  const document = JSON.stringify(openApiDocument());
+  app.get('/openapi.json', async (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
+}

@@ -1,0 +1,179 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { issueToken } from '@faxnotify/kit';
+import { eventually } from '@faxnotify/kit/testing';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { TEST_SECRET, startTestApp, type TestApp } from '../testing/app';
+import { outcome, progress, result, submitted } from '../testing/events';
+
+/**
+ * The owner's pages in headless Chromium (Debian's, installed by deploy/peers/chromium.sh): the
+ * deep link a notice carries, opened signed out, leads through sign-in to that fax; another user
+ * gets "not found"; an in-progress fax updates live; everything reads without JavaScript too.
+ */
+jest.setTimeout(60_000);
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let service: TestApp;
+let deepLink: string;
+let receiver: Server;
+const opened: Array<{ context: BrowserContext; dir: string }> = [];
+
+/** A browser of its own (a fresh profile each: no cookies carried from one user to the next). */
+async function browser(options: { javaScriptEnabled?: boolean } = {}): Promise<Page> {
+  const dir = mkdtempSync(join(tmpdir(), 'faxnotify-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-GB',
+    ...options,
+  });
+  opened.push({ context, dir });
+  return context.pages()[0] ?? context.newPage();
+}
+
+async function signIn(page: Page, user: string): Promise<void> {
+  await page.getByLabel('Access token').fill(await issueToken({ secret: TEST_SECRET }, user));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+beforeAll(async () => {
+  service = await startTestApp('browser', { live: { pollMs: 100, tailMs: 1500 } });
+  const { tracker, database } = service;
+  const faxId = 'fax-sample-browser';
+  // Alice has a webhook, so the fax page has a delivery log to show.
+  receiver = createServer((request, response) => request.resume().on('end', () => response.writeHead(200).end('ok')));
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  await fetch(`${service.url}/v1/webhooks`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${await issueToken({ secret: TEST_SECRET }, 'alice')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/fax-events` }),
+  });
+  service.webhooks.start();
+  await tracker.handle(submitted(faxId, 'alice', ['r1', 'r2', 'r3'], { subject: 'Q3 report', submittedAt: '2026-11-22T09:00:00Z' }));
+  await tracker.handle(progress(faxId, 'r1', 1, 1, 'connected', { remoteCsid: 'ACME SALES FAX' }));
+  await tracker.handle(result(faxId, 'r1', 1, 5, 'success', 3, { remoteCsid: 'ACME SALES FAX' }));
+  await tracker.handle(result(faxId, 'r2', 2, 1, 'failed_user_busy', 0, { attempts: 2 }));
+  await tracker.handle(result(faxId, 'r3', 1, 4, 'partially_sent', 2, { remoteCsid: 'BRANCH OFFICE 7' }));
+  for (const [r, channel] of [
+    ['r1', 'email'],
+    ['r2', 'email'],
+    ['r3', 'email'],
+    ['r2', 'sms'],
+  ] as const) {
+    await tracker.handle(outcome(faxId, r, 'alice', channel, { outcome: 'sent', address: channel === 'email' ? 'alice@example.test' : '+12025550199' }));
+  }
+  await tracker.handle(submitted('fax-older', 'alice', ['r1'], { subject: '', submittedAt: '2026-11-21T15:30:00Z' }));
+  await tracker.handle(result('fax-older', 'r1', 1, 1, 'success', 3));
+  await tracker.handle(submitted('fax-failed', 'alice', ['r1', 'r2'], { subject: 'Purchase order 1187', submittedAt: '2026-11-20T11:05:00Z' }));
+  await tracker.handle(result('fax-failed', 'r1', 1, 1, 'failed_no_answer', 0));
+  await tracker.handle(result('fax-failed', 'r2', 1, 1, 'failed_unallocated_number', 0));
+  // The deep link exactly as the notices carry it: from the delivery event the notifier renders its email from.
+  const final = await database.db.selectFrom('outbox').select('event_json').where('fax_id', '=', faxId).where('routing_key', '=', 'delivery.recipient.final').executeTakeFirstOrThrow();
+  deepLink = (JSON.parse(final.event_json) as { data: { links: { fax: string } } }).data.links.fax;
+  await eventually(async () => (await database.db.selectFrom('webhook_deliveries').select('id').where('fax_id', '=', faxId).where('status', '=', 'delivered').execute()).length === 3);
+});
+
+afterAll(async () => {
+  for (const { context, dir } of opened) {
+    await context.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await service?.close();
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+it('takes a signed-out deep link through sign-in to the fax, with its icon and a row per recipient', async () => {
+  expect(deepLink).toBe(`${service.url}/faxes/fax-sample-browser`);
+  const page = await browser();
+  await page.goto(deepLink);
+  expect(page.url()).toBe(`${service.url}/login?next=%2Ffaxes%2Ffax-sample-browser`);
+  await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Sign in');
+
+  await signIn(page, 'alice');
+  await page.waitForURL(deepLink);
+  expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Q3 report');
+  expect(await page.locator('.summary').getByRole('img', { name: 'Partially delivered' }).isVisible()).toBe(true);
+
+  const recipients = page.getByRole('table', { name: 'Delivery to each recipient' });
+  const rows = recipients.locator('tbody tr');
+  expect(await rows.count()).toBe(3);
+  const rowOf = (number: string) => recipients.getByRole('row').filter({ has: page.getByRole('rowheader', { name: number }) });
+  expect(await rowOf('+12025550101').getByRole('img', { name: 'Delivered' }).isVisible()).toBe(true);
+  expect(await rowOf('+12025550101').getByRole('cell').nth(2).textContent()).toBe('ACME SALES FAX');
+  expect(await rowOf('+12025550102').getByRole('img', { name: 'Line busy' }).isVisible()).toBe(true);
+  expect(await rowOf('+12025550102').textContent()).toContain('Try again later or check the number with the recipient.');
+  expect(await rowOf('+12025550103').getByRole('img', { name: 'Partially sent' }).isVisible()).toBe(true);
+  expect(await rowOf('+12025550103').getByRole('cell').nth(1).textContent()).toBe('2 of 3');
+
+  const notices = page.getByRole('table', { name: 'Notices sent to you about each recipient' });
+  expect(await notices.locator('tbody tr').count()).toBe(4);
+  const hooks = page.getByRole('table', { name: 'POSTs to your webhook about each recipient' });
+  expect(await hooks.locator('tbody tr').count()).toBe(3);
+  expect(await hooks.locator('tbody tr').first().textContent()).toContain('HTTP 200');
+  expect(await page.getByRole('main').isVisible()).toBe(true);
+  await page.screenshot({ path: '/tmp/faxnotify-fax-page.png', fullPage: true });
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sent' }).click();
+  await page.waitForURL(`${service.url}/faxes`);
+  const folder = page.getByRole('table', { name: 'Sent faxes, newest first' });
+  const folderRows = folder.locator('tbody tr');
+  expect(await folderRows.count()).toBe(3);
+  expect(await folderRows.nth(0).getByRole('rowheader').textContent()).toBe('Q3 report');
+  expect(await folderRows.nth(0).getByRole('img', { name: 'Partially delivered' }).isVisible()).toBe(true);
+  expect(await folderRows.nth(1).getByRole('rowheader').textContent()).toBe('no subject');
+  expect(await folderRows.nth(1).getByRole('img', { name: 'Delivered' }).isVisible()).toBe(true);
+  expect(await folderRows.nth(2).getByRole('img', { name: 'Not delivered' }).isVisible()).toBe(true);
+  await page.screenshot({ path: '/tmp/faxnotify-sent-folder.png', fullPage: true });
+
+  await folderRows.nth(0).getByRole('link', { name: 'Q3 report' }).click();
+  await page.waitForURL(deepLink);
+});
+
+it('answers "not found" to another user opening the same link', async () => {
+  const page = await browser();
+  await page.goto(deepLink);
+  expect(page.url()).toContain('/login?next=');
+  const landing = page.waitForResponse((r) => r.url() === deepLink);
+  await signIn(page, 'bob');
+  expect((await landing).status()).toBe(404);
+  await page.waitForURL(deepLink);
+  expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Fax not found');
+  expect(await page.content()).not.toContain('Q3 report');
+});
+
+it('updates an in-progress fax live, without reloading the page', async () => {
+  const { tracker } = service;
+  await tracker.handle(submitted('fax-live-browser', 'alice', ['r1', 'r2'], { subject: 'Live one' }));
+  await tracker.handle(progress('fax-live-browser', 'r1', 1, 2, 'sending', { page: { n: 1, of: 3 } }));
+  const page = await browser();
+  await page.goto(`${service.url}/faxes/fax-live-browser`);
+  await signIn(page, 'alice');
+  await page.waitForURL(`${service.url}/faxes/fax-live-browser`);
+  expect(await page.locator('.summary').getByRole('img', { name: 'In progress' }).isVisible()).toBe(true);
+  await page.evaluate(() => Object.assign(globalThis, { sameDocument: true }));
+
+  await tracker.handle(result('fax-live-browser', 'r1', 1, 5, 'success', 3));
+  await page.getByRole('row').filter({ hasText: '+12025550101' }).getByRole('img', { name: 'Delivered' }).waitFor({ timeout: 10_000 });
+  await tracker.handle(result('fax-live-browser', 'r2', 1, 3, 'failed_no_answer', 0));
+  await page.locator('.summary').getByRole('img', { name: 'Partially delivered' }).waitFor({ timeout: 10_000 });
+  expect(await page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument)).toBe(true);
+});
+
+it('reads completely without JavaScript', async () => {
+  const page = await browser({ javaScriptEnabled: false });
+  await page.goto(deepLink);
+  await signIn(page, 'alice');
+  await page.waitForURL(deepLink);
+  expect(await page.getByRole('table', { name: 'Delivery to each recipient' }).locator('tbody tr').count()).toBe(3);
+  expect(await page.locator('.summary').getByRole('img', { name: 'Partially delivered' }).isVisible()).toBe(true);
+  await page.getByRole('link', { name: 'Русский' }).click();
+  expect(await page.getByRole('table', { name: 'Доставка каждому получателю' }).locator('tbody tr').count()).toBe(3);
+  expect(await page.locator('.summary').getByRole('img', { name: 'Доставлен частично' }).isVisible()).toBe(true);
+});

@@ -1,0 +1,205 @@
+import { issueToken } from '@faxnotify/kit';
+import { SESSION_COOKIE, safeNext } from '../auth';
+import { TEST_SECRET, startTestApp, type TestApp } from '../testing/app';
+import { outcome, progress, result, submitted } from '../testing/events';
+import { pickLocale } from './strings';
+
+/**
+ * The pages as a browser without JavaScript gets them: sign-in and the way back to the deep link,
+ * the Sent folder and the fax page in each language, hostile text shown as text, and the live
+ * stream the fax page's script listens to.
+ */
+let service: TestApp;
+
+beforeAll(async () => {
+  service = await startTestApp('pages', { live: { pollMs: 50, tailMs: 300 } });
+  const { tracker } = service;
+  await tracker.handle(submitted('fax-p1', 'paula', ['r1', 'r2', 'r3'], { subject: '<script>alert("x")</script> Q3', submittedAt: '2026-11-20T08:00:00Z' }));
+  await tracker.handle(result('fax-p1', 'r1', 1, 5, 'success', 3, { remoteCsid: 'ACME \u202Eevil<img src=x onerror=alert(1)>' }));
+  await tracker.handle(result('fax-p1', 'r2', 2, 1, 'failed_user_busy', 0, { attempts: 2 }));
+  await tracker.handle(result('fax-p1', 'r3', 1, 4, 'partially_sent', 2));
+  await tracker.handle(outcome('fax-p1', 'r1', 'paula', 'email', { outcome: 'sent', address: 'paula@example.test' }));
+  await tracker.handle(outcome('fax-p1', 'r2', 'paula', 'sms', { outcome: 'failed', reason: 'Twilio 21211: invalid To' }));
+  await tracker.handle(submitted('fax-p2', 'paula', ['r1'], { subject: '', submittedAt: '2026-11-21T08:00:00Z' }));
+  await tracker.handle(progress('fax-p2', 'r1', 1, 2, 'sending', { page: { n: 1, of: 3 } }));
+  for (let i = 0; i < 28; i += 1) {
+    await tracker.handle(submitted(`fax-many-${String(i).padStart(2, '0')}`, 'quinn', ['r1'], { subject: `Batch ${i}`, submittedAt: new Date(Date.UTC(2026, 10, 1, 8, i)).toISOString() }));
+  }
+});
+
+afterAll(async () => {
+  await service?.close();
+});
+
+const cookieFor = async (user: string, claims: Record<string, unknown> = {}) => `${SESSION_COOKIE}=${await issueToken({ secret: TEST_SECRET }, user, 3600, claims)}`;
+const page = async (path: string, headers: Record<string, string> = {}) => {
+  const response = await fetch(`${service.url}${path}`, { headers, redirect: 'manual' });
+  return { status: response.status, html: await response.text(), headers: response.headers };
+};
+
+describe('sign-in', () => {
+  it('sends a signed-out deep link to sign-in, and sign-in back to it with an HttpOnly, SameSite=Lax cookie', async () => {
+    const deep = await page('/faxes/fax-p1');
+    expect(deep.status).toBe(303);
+    expect(deep.headers.get('location')).toBe('/login?next=%2Ffaxes%2Ffax-p1');
+    const form = await page(deep.headers.get('location')!);
+    expect(form.status).toBe(200);
+    expect(form.html).toContain('name="next" value="/faxes/fax-p1"');
+    expect(form.html).toMatch(/<label for="token">Access token<\/label>/);
+
+    const token = await issueToken({ secret: TEST_SECRET }, 'paula');
+    const signIn = await fetch(`${service.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: service.url },
+      body: new URLSearchParams({ token, next: '/faxes/fax-p1' }).toString(),
+      redirect: 'manual',
+    });
+    expect(signIn.status).toBe(303);
+    expect(signIn.headers.get('location')).toBe('/faxes/fax-p1');
+    const cookie = signIn.headers.get('set-cookie')!;
+    expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=`));
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).toMatch(/Path=\//);
+    const landed = await page('/faxes/fax-p1', { cookie: cookie.split(';')[0]! });
+    expect(landed.status).toBe(200);
+  });
+
+  it('prefills the token from a sign-in link, and refuses a bad token, another site, and a next that leaves the site', async () => {
+    const link = await page('/login?token=abc.def.ghi&next=/faxes/fax-p1');
+    expect(link.html).toContain('>abc.def.ghi</textarea>');
+    expect(link.headers.get('referrer-policy')).toBe('no-referrer');
+    const post = (body: Record<string, string>, origin = service.url) =>
+      fetch(`${service.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: new URLSearchParams(body).toString(), redirect: 'manual' });
+    const bad = await post({ token: 'not-a-token', next: '/faxes' });
+    expect(bad.status).toBe(401);
+    expect(await bad.text()).toContain('This token is not valid or has expired.');
+    const token = await issueToken({ secret: TEST_SECRET }, 'paula');
+    expect((await post({ token, next: '/faxes' }, 'https://evil.example')).status).toBe(403);
+    for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)']) {
+      expect((await post({ token, next })).headers.get('location')).toBe('/faxes');
+    }
+    expect(safeNext('/faxes/fax-p1?lang=ru')).toBe('/faxes/fax-p1?lang=ru');
+  });
+
+  it('signs out', async () => {
+    const out = await fetch(`${service.url}/logout`, { method: 'POST', headers: { cookie: await cookieFor('paula') }, redirect: 'manual' });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`));
+  });
+});
+
+describe('the fax page', () => {
+  it('shows every recipient with status, reason, advice, pages, CSID, times and attempts, and the notices', async () => {
+    const { status, html, headers } = await page('/faxes/fax-p1', { cookie: await cookieFor('paula') });
+    expect(status).toBe(200);
+    expect(headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(html).toContain('<html lang="en">');
+    expect(html).toMatch(/<svg class="icon icon-partial" role="img" aria-label="Partially delivered"/);
+    expect(html).toContain('<th scope="row" class="number">+12025550101</th>');
+    expect(html).toContain('aria-label="Line busy"');
+    expect(html).toContain("The recipient&#x27;s number was busy on every attempt.");
+    expect(html).toContain('<strong>What to do:</strong> Try again later or check the number with the recipient.');
+    expect(html).toContain('2 of 3');
+    expect(html).toContain('<td class="num">2</td>'); // attempts of r2
+    expect(html).toContain('paula@example.test');
+    expect(html).toContain('Twilio 21211: invalid To');
+    expect(html).toContain('Times are shown in Europe/Moscow.');
+    // A final fax gets no live script.
+    expect(html).not.toContain('fax-live.js');
+  });
+
+  it('shows text from strangers as text', async () => {
+    const { html } = await page('/faxes/fax-p1', { cookie: await cookieFor('paula') });
+    expect(html).not.toContain('<script>alert');
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Q3');
+    expect(html).not.toContain('<img src=x');
+    expect(html).toContain('ACME evil&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;'); // the direction override became a space, folded
+    expect(html).not.toContain('\u202E');
+  });
+
+  it('speaks the owner\'s language: ?lang, then the token\'s claim, then Accept-Language', async () => {
+    const ru = await page('/faxes/fax-p2', { cookie: await cookieFor('paula'), 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.5' });
+    expect(ru.html).toContain('<html lang="ru">');
+    expect(ru.html).toContain('без темы');
+    expect(ru.html).toContain('aria-label="Отправляется"');
+    expect(ru.html).toContain('Передача');
+    const claim = await page('/faxes/fax-p2', { cookie: await cookieFor('paula', { locale: 'it', tz: 'America/New_York' }), 'accept-language': 'ru' });
+    expect(claim.html).toContain('senza oggetto');
+    expect(claim.html).toContain('America/New_York');
+    const chosen = await page('/faxes/fax-p2?lang=en', { cookie: await cookieFor('paula', { locale: 'it' }) });
+    expect(chosen.html).toContain('no subject');
+    expect(chosen.headers.get('set-cookie')).toMatch(/^faxnotify_lang=en;/);
+    expect(pickLocale({ acceptLanguage: 'de-DE, it;q=0.8, ru;q=0.9' })).toBe('ru');
+    expect(pickLocale({ acceptLanguage: 'de' })).toBe('en');
+  });
+
+  it('loads the live script only while the fax is in progress, and works without it', async () => {
+    const { html } = await page('/faxes/fax-p2', { cookie: await cookieFor('paula') });
+    expect(html).toContain('<script src="/assets/fax-live.js" defer></script>');
+    expect(html).toContain('data-live-events="/v1/faxes/fax-p2/events"');
+    expect(html).toContain('<a href="/faxes/fax-p2">Refresh</a>');
+    expect(html).toContain('1 of 3');
+    const script = await page('/assets/fax-live.js');
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    expect(script.html).toContain('EventSource');
+  });
+});
+
+describe('the Sent folder', () => {
+  it('lists the owner\'s faxes newest first with their icons, recipients and subject or "no subject"', async () => {
+    const { html } = await page('/faxes', { cookie: await cookieFor('paula') });
+    const p2 = html.indexOf('href="/faxes/fax-p2"');
+    const p1 = html.indexOf('href="/faxes/fax-p1"');
+    expect(p2).toBeGreaterThan(0);
+    expect(p1).toBeGreaterThan(p2);
+    expect(html).toMatch(/aria-label="In progress"[\s\S]*class="no-subject">no subject<\/a>/);
+    expect(html).toContain('+12025550101, +12025550102, +12025550103');
+    expect(html).toContain('3 of 3 finished');
+    expect(html).not.toContain('Batch');
+  });
+
+  it('pages, and filters in-progress and finished faxes', async () => {
+    const cookie = await cookieFor('quinn');
+    const first = await page('/faxes', { cookie });
+    expect(first.html.match(/href="\/faxes\/fax-many-/g)).toHaveLength(25);
+    expect(first.html).toContain('fax-many-27');
+    const older = /href="(\/faxes\?cursor[^"]+)" rel="next"/.exec(first.html)![1]!;
+    const second = await page(older.replace(/&amp;/g, '&').replace(/&#x3D;/g, '='), { cookie });
+    expect(second.html.match(/href="\/faxes\/fax-many-/g)).toHaveLength(3);
+    expect(second.html).toContain('fax-many-00');
+    expect(second.html).not.toContain('rel="next"');
+    const outbox = await page('/faxes?category=outbox', { cookie: await cookieFor('paula') });
+    expect(outbox.html).toContain('fax-p2');
+    expect(outbox.html).not.toContain('href="/faxes/fax-p1"');
+    const finished = await page('/faxes?category=sent', { cookie: await cookieFor('paula') });
+    expect(finished.html).toContain('href="/faxes/fax-p1"');
+    expect(finished.html).not.toContain('href="/faxes/fax-p2"');
+  });
+});
+
+describe('the live stream', () => {
+  it('sends an update when the fax changes and ends once it has been final for a while', async () => {
+    await service.tracker.handle(submitted('fax-live', 'paula', ['r1']));
+    const controller = new AbortController();
+    const response = await fetch(`${service.url}/v1/faxes/fax-live/events`, { headers: { cookie: await cookieFor('paula') }, signal: controller.signal });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = response.body!.getReader();
+    let text = '';
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      return pattern.test(text);
+    };
+    expect(await until(/event: state\ndata: {"state":"in_progress"}/)).toBe(true);
+    await service.tracker.handle(progress('fax-live', 'r1', 1, 1, 'dialing'));
+    expect(await until(/event: update/)).toBe(true);
+    await service.tracker.handle(result('fax-live', 'r1', 1, 2, 'success', 3));
+    expect(await until(/event: update\ndata: {"state":"delivered"}/)).toBe(true);
+    expect(await until(/event: end/)).toBe(true);
+    controller.abort();
+  });
+});

@@ -1,0 +1,271 @@
+import {
+  AGGREGATE_LABELS,
+  FINAL_STATUS_INFO,
+  NO_SUBJECT,
+  PROGRESS_LABELS,
+  isFinalStatus,
+  type AggregateState,
+  type Locale,
+  type ProgressStatus,
+} from '@faxnotify/contracts';
+import { cookieValue, verifyTokenClaims, type VerifiedToken, type createHttpServer } from '@faxnotify/kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { clearedSessionCookie, pageViewer, safeNext, sessionCookie, type AuthOptions } from '../auth';
+import { isTimeZone } from '../config';
+import { CATEGORIES, decodeCursor, listFaxes, loadFax, type Category, type FaxRecord } from '../folder';
+import { acceptFormBodies } from '../forms';
+import type { TrackerDatabase } from '../schema';
+import { LIVE_SCRIPT } from './live-script';
+import { PageRenderer, type LayoutData, type PageName } from './render';
+import { PAGE_STRINGS, fill, isLocale, pickLocale, type PageStrings } from './strings';
+
+type HttpServer = ReturnType<typeof createHttpServer>;
+
+export interface PagesOptions {
+  db: Kysely<TrackerDatabase>;
+  auth: AuthOptions;
+  /** Time zone of the times shown when the token has no `tz` claim. */
+  defaultTimeZone: string;
+  /** A final fax's page keeps its live stream this long after it became final (notices still arrive). */
+  liveTailMs?: number;
+  renderer?: PageRenderer;
+  now?: () => Date;
+}
+
+const FOLDER_PAGE = 25;
+const LANG_COOKIE = 'faxnotify_lang';
+const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', ru: 'Русский', it: 'Italiano' };
+
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+/**
+ * Text from strangers (subject, CSID, line detail, provider reasons) shown as one plain line:
+ * control and direction-override characters (which could make a number read backwards) become
+ * spaces, white space folds, the length is bounded. HTML escaping is the templates' job.
+ */
+export function plainText(value: string | null | undefined, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const folded = (value ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\s+/g, ' ').trim();
+  const chars = [...folded];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('').trimEnd()}…` : folded;
+}
+
+interface PageContext {
+  locale: Locale;
+  t: PageStrings;
+  tz: string;
+  viewer: VerifiedToken | null;
+  time: (iso: string | null | undefined) => string;
+}
+
+/**
+ * The owner's pages: the Sent folder (`GET /faxes`), one fax (`GET /faxes/:faxId`, the target of
+ * every notice's deep link) and sign-in (`GET/POST /login`, `POST /logout`). Rendered on the
+ * server, complete without JavaScript; the fax page's script only adds live updates.
+ *
+ * Signed out, a page redirects to sign-in with the page as `next`, and sign-in comes back to it.
+ * Another user's fax answers 404, the same page as a fax that does not exist.
+ *
+ * Language: `?lang=` (remembered in a cookie), else the token's `locale` claim, else the
+ * browser's Accept-Language, else English. Time zone: the token's `tz` claim, else the default.
+ */
+export function registerPages(app: HttpServer, options: PagesOptions): void {
+  const { db, auth } = options;
+  const renderer = options.renderer ?? new PageRenderer();
+  const now = options.now ?? (() => new Date());
+  const tailMs = options.liveTailMs ?? 60_000;
+
+  const contextOf = async (request: FastifyRequest, reply: FastifyReply): Promise<PageContext> => {
+    const query = request.query as { lang?: unknown };
+    const viewer = await pageViewer(auth, request);
+    if (isLocale(query.lang)) reply.header('set-cookie', `${LANG_COOKIE}=${query.lang}; Path=/; Max-Age=31536000; SameSite=Lax`);
+    const locale = pickLocale({ query: query.lang, cookie: cookieValue(request, LANG_COOKIE), claim: viewer?.locale, acceptLanguage: request.headers['accept-language'] });
+    const t = PAGE_STRINGS[locale];
+    const tz = viewer?.tz && isTimeZone(viewer.tz) ? viewer.tz : options.defaultTimeZone;
+    const format = new Intl.DateTimeFormat(t.dateLocale, { dateStyle: 'medium', timeStyle: 'short', timeZone: tz });
+    return { locale, t, tz, viewer, time: (iso) => (iso ? format.format(new Date(iso)) : t.dash) };
+  };
+
+  const languagesFor = (request: FastifyRequest, locale: Locale) => {
+    const url = new URL(request.url, 'http://page.invalid');
+    return (Object.keys(LANGUAGE_NAMES) as Locale[]).map((code) => {
+      url.searchParams.set('lang', code);
+      return { code, name: LANGUAGE_NAMES[code], href: `${url.pathname}${url.search}`, current: code === locale };
+    });
+  };
+
+  const send = (reply: FastifyReply, request: FastifyRequest, context: PageContext, page: PageName, data: Record<string, unknown>, layout: Partial<LayoutData> & { title: string }, code = 200) =>
+    reply
+      .code(code)
+      .headers(SECURITY_HEADERS)
+      .type('text/html; charset=utf-8')
+      .send(renderer.render(page, data, { t: context.t, signedIn: context.viewer !== null, languages: languagesFor(request, context.locale), ...layout }));
+
+  const toSignIn = (request: FastifyRequest, reply: FastifyReply) => reply.code(303).header('cache-control', 'no-store').redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+
+  void app.register(async (scope) => {
+    acceptFormBodies(scope);
+
+    scope.get('/assets/pages.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(renderer.css));
+    scope.get('/assets/fax-live.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(LIVE_SCRIPT));
+    scope.get('/', async (_request, reply) => reply.redirect('/faxes', 303));
+
+    scope.get<{ Querystring: { next?: string; token?: string; signedOut?: string } }>('/login', async (request, reply) => {
+      const context = await contextOf(request, reply);
+      const next = safeNext(request.query.next);
+      if (context.viewer && !request.query.token) return reply.redirect(next, 303);
+      return send(reply, request, context, 'login', { next, token: request.query.token ?? '', lang: context.locale, notice: request.query.signedOut ? context.t.signedOut : '' }, { title: context.t.signInTitle });
+    });
+
+    scope.post<{ Body: { token?: unknown; next?: unknown } }>('/login', async (request, reply) => {
+      // A sign-in posted from another site would sign the visitor in as someone else.
+      const origin = request.headers.origin;
+      if (origin && origin !== 'null' && new URL(origin).host !== request.headers.host) return reply.code(403).send({ error: 'forbidden', message: 'cross-site sign-in refused' });
+      const body = (request.body ?? {}) as { token?: unknown; next?: unknown };
+      const token = typeof body.token === 'string' ? body.token.trim() : '';
+      const verified = await verifyTokenClaims(auth, token || undefined);
+      const next = safeNext(body.next);
+      if (!verified) {
+        const context = await contextOf(request, reply);
+        return send(reply, request, context, 'login', { next, token: '', lang: context.locale, error: context.t.signInFailed }, { title: context.t.signInTitle }, 401);
+      }
+      return reply.header('set-cookie', sessionCookie(token, verified.expiresAt, request.protocol === 'https')).header('cache-control', 'no-store').redirect(next, 303);
+    });
+
+    scope.post('/logout', async (request, reply) =>
+      reply.header('set-cookie', clearedSessionCookie(request.protocol === 'https')).redirect('/login?signedOut=1', 303),
+    );
+
+    scope.get<{ Querystring: { category?: string; cursor?: string } }>('/faxes', async (request, reply) => {
+      const context = await contextOf(request, reply);
+      if (!context.viewer) return toSignIn(request, reply);
+      const { t, locale } = context;
+      const category = (CATEGORIES as readonly string[]).includes(request.query.category ?? '') ? (request.query.category as Category) : undefined;
+      const cursor = request.query.cursor ? (decodeCursor(request.query.cursor) ?? undefined) : undefined;
+      const { entries, nextCursor } = await listFaxes(db, { owner: context.viewer.userId, limit: FOLDER_PAGE, cursor, category });
+      const categoryQuery = category ? `category=${category}&` : '';
+      const data = {
+        categories: (['all', 'outbox', 'sent'] as const).map((key) => ({
+          label: t.categories[key],
+          href: key === 'all' ? '/faxes' : `/faxes?category=${key}`,
+          current: (category ?? 'all') === key,
+        })),
+        entries: entries.map(({ fax, recipients }) => {
+          const subject = plainText(fax.subject, 200);
+          return {
+            href: `/faxes/${encodeURIComponent(fax.id)}`,
+            subject: subject || NO_SUBJECT[locale],
+            hasSubject: subject !== '',
+            state: fax.state,
+            stateLabel: AGGREGATE_LABELS[locale][fax.state as AggregateState] ?? fax.state,
+            submitted: context.time(fax.submitted_at),
+            submittedIso: fax.submitted_at,
+            recipients: recipients.numbers.slice(0, 3).join(', '),
+            more: recipients.total > 3 ? fill(t.recipientsMore, { n: recipients.total - 3 }) : '',
+            finished: fill(t.finishedOf, { final: recipients.final, total: recipients.total }),
+            pages: fax.pages ?? t.dash,
+          };
+        }),
+        paging: Boolean(nextCursor || cursor),
+        olderHref: nextCursor ? `/faxes?${categoryQuery}cursor=${encodeURIComponent(nextCursor)}` : '',
+        newestHref: cursor ? `/faxes${category ? `?category=${category}` : ''}` : '',
+        timesIn: fill(t.timesIn, { tz: context.tz }),
+      };
+      return send(reply, request, context, 'sent', data, { title: t.sentFolder, inFolder: true });
+    });
+
+    scope.get<{ Params: { faxId: string } }>('/faxes/:faxId', async (request, reply) => {
+      const context = await contextOf(request, reply);
+      if (!context.viewer) return toSignIn(request, reply);
+      const record = await loadFax(db, context.viewer.userId, request.params.faxId);
+      if (!record) return send(reply, request, context, 'not-found', {}, { title: context.t.notFoundTitle }, 404);
+      const data = faxPageData(record, context, now(), tailMs);
+      return send(reply, request, context, 'fax', data, { title: String(data.subject), script: data.eventsUrl ? '/assets/fax-live.js' : undefined });
+    });
+  });
+}
+
+/** Everything the fax page shows, in the viewer's language and time zone. */
+function faxPageData(record: FaxRecord, context: PageContext, now: Date, tailMs: number): Record<string, unknown> {
+  const { fax, recipients, notices, webhooks } = record;
+  const { t, locale, time } = context;
+  const subject = plainText(fax.subject, 300);
+  const listed = recipients.filter((r) => r.position !== null);
+  const numberOf = new Map(recipients.map((r) => [r.recipient_id, r.number]));
+  const inProgress = fax.state === 'in_progress';
+  const live = inProgress || (fax.final_at !== null && now.getTime() - Date.parse(fax.final_at) < tailMs);
+  let files: Array<{ name: string }> = [];
+  try {
+    files = fax.files_json ? (JSON.parse(fax.files_json) as typeof files) : [];
+  } catch {
+    files = [];
+  }
+  return {
+    subject: subject || NO_SUBJECT[locale],
+    hasSubject: subject !== '',
+    state: fax.state,
+    stateLabel: AGGREGATE_LABELS[locale][fax.state as AggregateState] ?? fax.state,
+    finished: fill(t.finishedOf, { final: listed.filter((r) => r.final === 1).length, total: listed.length }),
+    submitted: time(fax.submitted_at),
+    submittedIso: fax.submitted_at,
+    pages: fax.pages ?? t.dash,
+    files: files.map((f) => plainText(f.name, 120)).join(', '),
+    inProgress,
+    eventsUrl: live ? `/v1/faxes/${encodeURIComponent(fax.id)}/events` : '',
+    selfHref: `/faxes/${encodeURIComponent(fax.id)}`,
+    recipients: recipients.map((r) => {
+      const final = r.final === 1 && isFinalStatus(r.status);
+      const info = final ? FINAL_STATUS_INFO[r.status as keyof typeof FINAL_STATUS_INFO] : undefined;
+      const text = info?.text[locale];
+      const detail = plainText(r.reason_detail, 400);
+      return {
+        id: r.recipient_id,
+        number: r.number,
+        listed: r.position !== null,
+        outcome: info ? info.outcome : 'in_progress',
+        statusLabel: text?.label ?? PROGRESS_LABELS[locale][r.status as ProgressStatus] ?? r.status,
+        description: text?.description ?? '',
+        advice: info && info.outcome !== 'delivered' ? text!.advice : '',
+        retryAt: r.status === 'retry_scheduled' && r.retry_at ? fill(t.retryAt, { time: time(r.retry_at) }) : '',
+        reason: r.reason_code ? `${plainText(r.reason_code, 64)}${detail ? ` — ${detail}` : ''}` : '',
+        pages: fill(t.pagesOf, { sent: r.pages_sent, total: r.pages_total }),
+        csid: r.remote_csid ? plainText(r.remote_csid, 64) || t.dash : t.dash,
+        started: time(r.started_at),
+        startedIso: r.started_at ?? '',
+        ended: final ? time(r.ended_at) : t.dash,
+        endedIso: final ? (r.ended_at ?? '') : '',
+        attempts: r.attempts ?? (r.attempt > 0 ? r.attempt : t.dash),
+      };
+    }),
+    notices: notices.map((n) => ({
+      number: numberOf.get(n.recipient_id) ?? n.recipient_id,
+      channel: t.channels[n.channel] ?? n.channel,
+      outcome: n.outcome,
+      outcomeLabel: t.noticeOutcomes[n.outcome] ?? n.outcome,
+      address: plainText(n.address, 120) || t.dash,
+      at: time(n.at),
+      atIso: n.at,
+      reason: plainText(n.reason, 300) || t.dash,
+    })),
+    webhooks: webhooks.map((w) => ({
+      number: numberOf.get(w.recipient_id) ?? w.recipient_id,
+      status: w.status,
+      statusLabel: t.webhookStatuses[w.status === 'pending' && w.attempts === 0 ? 'queued' : w.status] ?? w.status,
+      attempts: w.attempts,
+      last:
+        w.attempts === 0
+          ? t.dash
+          : `${w.last_status_code !== null ? `HTTP ${w.last_status_code}` : plainText(w.last_error, 200)}${w.delivered_at ? ` · ${time(w.delivered_at)}` : ''}`,
+      next: w.status === 'pending' && w.next_attempt_at ? time(w.next_attempt_at) : t.dash,
+      log: w.log.map((a) => ({ at: time(a.at), atIso: a.at, answer: a.status_code !== null ? `HTTP ${a.status_code}` : plainText(a.error, 200) })),
+    })),
+    timesIn: fill(t.timesIn, { tz: context.tz }),
+  };
+}

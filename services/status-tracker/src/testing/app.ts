@@ -1,0 +1,86 @@
+import { createServer } from 'node:net';
+import { createHttpServer, createLogger, listen } from '@faxnotify/kit';
+import { registerFaxApi } from '../api';
+import type { AuthOptions } from '../auth';
+import { IngestRecorder } from '../ingest/recorder';
+import { ReplixFaxPoller } from '../ingest/replixfax';
+import { registerIngest } from '../ingest/routes';
+import { registerOpenApi } from '../openapi';
+import { registerPages } from '../pages/routes';
+import { StatusTracker } from '../tracker';
+import { registerWebhookApi } from '../webhook-api';
+import { WebhookDispatcher, type WebhookDispatcherOptions } from '../webhooks';
+import { openTestDatabase, type TestDatabase } from './events';
+
+/**
+ * The tracker's HTTP side as the service wires it (API, webhooks, ingest, pages, OpenAPI) over the
+ * embedded database, without the broker: tests feed events straight to the StatusTracker.
+ */
+export const TEST_SECRET = 'owner-view-test-secret-0123456789';
+
+/** A port free right now, so the deep links can name the server before it listens. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+
+export interface TestApp {
+  url: string;
+  database: TestDatabase;
+  tracker: StatusTracker;
+  webhooks: WebhookDispatcher;
+  poller: ReplixFaxPoller;
+  recorder: IngestRecorder;
+  app: ReturnType<typeof createHttpServer>;
+  /** Every route the server registered. */
+  routes: Array<{ method: string; url: string }>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(
+  label: string,
+  options: { auth?: Partial<AuthOptions>; webhooks?: Partial<WebhookDispatcherOptions>; live?: { pollMs?: number; tailMs?: number } } = {},
+): Promise<TestApp> {
+  const logger = createLogger('status-tracker-test', 'silent');
+  const database = await openTestDatabase('sqlite', label);
+  const { db } = database;
+  const port = await freePort();
+  // The deep links in the delivery events (what every notice links to) point at this server.
+  const tracker = new StatusTracker({ db, faxUrlTemplate: `http://127.0.0.1:${port}/faxes/{faxId}`, logger });
+  const webhooks = new WebhookDispatcher({ db, logger, pollMs: 100, firstRetryMs: 200, maxRetryMs: 1000, maxAgeMs: 60_000, timeoutMs: 2000, ...options.webhooks });
+  const recorder = new IngestRecorder({ db, tracker, logger, onRecorded: () => webhooks.kick() });
+  const poller = new ReplixFaxPoller({ db, recorder, logger, intervalMs: 3_600_000, timeoutMs: 2000 });
+  const auth: AuthOptions = { secret: TEST_SECRET, ...options.auth };
+  const app = createHttpServer({ host: '127.0.0.1', port, logger, ready: () => ({ database: true }) });
+  const routes: TestApp['routes'] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
+  registerWebhookApi(app, { db, auth });
+  registerIngest(app, { db, auth, recorder, poller });
+  registerPages(app, { db, auth, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000 });
+  registerOpenApi(app);
+  const url = await listen(app, '127.0.0.1', port);
+  return {
+    url,
+    database,
+    tracker,
+    webhooks,
+    poller,
+    recorder,
+    app,
+    routes,
+    close: async () => {
+      await Promise.allSettled([webhooks.stop(), poller.stop()]);
+      await app.close();
+      await database.close();
+      await database.drop();
+    },
+  };
+}
