@@ -4,6 +4,7 @@ import { EVENT_CATALOGUE, QUEUES, describeTopology, envelopeSchema, eventType, t
 import { describeConfig } from '@faxnotify/kit';
 import { statusTrackerSchema } from '@faxnotify/status-tracker';
 import { notifierSchema } from '@faxnotify/notifier';
+import { transmitterSchema } from '@faxnotify/transmitter';
 
 /**
  * Everything in the repository that is derived from code: the README's configuration table and
@@ -13,6 +14,7 @@ import { notifierSchema } from '@faxnotify/notifier';
 export const ROOT = resolve(__dirname, '..', '..', ...(__dirname.includes(`${join('test', 'dist')}`) ? ['..'] : []));
 
 const SERVICES: Array<{ name: string; schema: object }> = [
+  { name: 'transmitter', schema: transmitterSchema },
   { name: 'status-tracker', schema: statusTrackerSchema },
   { name: 'notifier', schema: notifierSchema },
 ];

@@ -1,1 +1,132 @@
+import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openDatabase, type Logger } from '@faxnotify/kit';
+import type { Kysely } from 'kysely';
+import { registerJobApi } from './api';
+import { loadTransmitterConfig, type LineDefinition, type TransmitterConfig } from './config';
+import { TRANSMITTER_SOURCE } from './events';
+import { JobStore } from './jobs';
+import { createModemLine, type FaxLine } from './line';
+import { transmitterMigrations } from './migrations';
+import { EventRelay } from './relay';
+import { Scheduler } from './scheduler';
+import type { TransmitterDatabase } from './schema';
+import { FileStore } from './uploads';
+
 export * from './scripted';
+export * from './line';
+export * from './documents';
+export { transmitterSchema, loadTransmitterConfig, lineDefinitionsProblem, dialRulesProblem, type TransmitterConfig, type LineDefinition, type DialRule } from './config';
+export { transmitterMigrations, jobMigrations } from './migrations';
+export { normalizeNumber, dialStringFor, type DialPlan, type NumberCheck } from './numbers';
+export { decideRetry, causeDelaySeconds, TRANSMITTER_RESTART, type JobRetryPolicy, type RetryDecision } from './retry-policy';
+export { Scheduler, DOCUMENT_PREPARATION, LINE_FAILURE } from './scheduler';
+export { EventRelay } from './relay';
+export { JobStore, type OutboxEntryView, type FaxView, type RecipientView, type AttemptView } from './jobs';
+export { TRANSMITTER_SOURCE } from './events';
+export type * from './schema';
+
+export interface StartTransmitterOptions {
+  /**
+   * Lines beyond the configured modems (fax ATAs, say), behind the same interface. The
+   * transmitter closes them when it stops.
+   */
+  extraLines?: FaxLine[];
+}
+
+export interface RunningTransmitter {
+  /** Base URL of the HTTP server (job API, /healthz, /readyz, /metrics). */
+  url: string;
+  config: TransmitterConfig;
+  logger: Logger;
+  /** The transmitter's database, for operators' tools and tests. */
+  db: Kysely<TransmitterDatabase>;
+  lines: readonly FaxLine[];
+  scheduler: Scheduler;
+  relay: EventRelay;
+  /** Stops taking requests, lets calls in progress end (up to scheduler.stopGraceMs), hands over the events written, closes everything. */
+  stop(): Promise<void>;
+}
+
+/** One FaxLine per configured modem. */
+export function linesFromConfig(definitions: readonly LineDefinition[]): FaxLine[] {
+  return definitions.map((line) =>
+    createModemLine({ id: line.id, device: line.device, serviceClass: line.kind, dialPrefix: line.dialPrefix, maxRate: line.maxRate, timers: line.timers }),
+  );
+}
+
+/**
+ * Starts the transmitter: configuration (strictly validated, before anything connects), the
+ * database with its migrations, the broker, the event relay, the scheduler with its line pool
+ * (first recovering what a previous run left in flight) and the job API.
+ */
+export async function startTransmitter(overrides: Record<string, unknown> = {}, options: StartTransmitterOptions = {}): Promise<RunningTransmitter> {
+  const config = loadTransmitterConfig(overrides);
+  const logger = createLogger('transmitter', config.log.level);
+  const dialect = config.db.url ? 'postgres' : 'sqlite';
+  const database = await openDatabase<TransmitterDatabase>({
+    service: 'transmitter',
+    url: config.db.url,
+    sqlitePath: config.db.sqlitePath,
+    migrations: transmitterMigrations(dialect),
+    logger,
+  });
+  const { db } = database;
+  const files = new FileStore(db, config.files.dir);
+  const jobs = new JobStore(db);
+  const bus = new MessageBus({ url: config.amqp.url, source: TRANSMITTER_SOURCE, logger });
+  const relay = new EventRelay({ db, bus, logger: logger.child({ component: 'events' }), pollMs: config.outbox.pollMs });
+  const lines = [...linesFromConfig(config.lines), ...(options.extraLines ?? [])];
+  const ids = new Set<string>();
+  for (const line of lines) {
+    if (ids.has(line.id)) throw new Error(`two fax lines are called ${line.id}`);
+    ids.add(line.id);
+  }
+  const scheduler = new Scheduler({
+    db,
+    lines,
+    storedPath: (fileId) => files.storedPath(fileId),
+    localId: config.localId,
+    dialPlan: config.dial,
+    retryDelays: config.retry,
+    pollMs: config.scheduler.pollMs,
+    stopGraceMs: config.scheduler.stopGraceMs,
+    logger: logger.child({ component: 'scheduler' }),
+    eventsWritten: () => relay.kick(),
+  });
+  const app = createHttpServer({
+    host: config.http.host,
+    port: config.http.port,
+    logger,
+    ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(db as Kysely<unknown>) }),
+  });
+  registerJobApi(app, { jobs, files, config, changed: () => scheduler.kick() });
+
+  let url: string;
+  try {
+    await files.init();
+    await bus.start();
+    relay.start();
+    await scheduler.start();
+    url = await listen(app, config.http.host, config.http.port);
+  } catch (error) {
+    await scheduler.stop().catch(() => undefined);
+    await relay.stop();
+    await bus.close(1000).catch(() => undefined);
+    await app.close().catch(() => undefined);
+    await database.close();
+    throw error;
+  }
+  if (lines.length === 0) logger.warn('no fax lines configured (TRANSMITTER_LINES): faxes are accepted and wait');
+  logger.info({ url, dialect, lines: lines.map((line) => `${line.id} (${line.kind})`) }, 'transmitter started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await app.close();
+      await scheduler.stop();
+      // What the last calls wrote goes out now if the broker takes it; otherwise at the next start.
+      await relay.stop({ flush: true });
+      await bus.close();
+      await database.close();
+    })());
+  return { url, config, logger, db, lines, scheduler, relay, stop };
+}

@@ -1,0 +1,201 @@
+/**
+ * The job intake API, shaped like Fax.Plus's v3 so a client can switch to us: upload files, put
+ * faxes in the outbox, change or cancel them before they go, then follow each fax per recipient.
+ * Every route needs a bearer token; `{user}` is the token's user or `self`, anything else is a
+ * 404 (another user's account does not exist as far as a caller can tell).
+ */
+import multipart from '@fastify/multipart';
+import { MAX_SUBJECT_LENGTH } from '@faxnotify/contracts';
+import { requireUser, userOf } from '@faxnotify/kit';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { TransmitterConfig } from './config';
+import type { DocumentFormat } from './documents';
+import type { EntryInput, JobStore } from './jobs';
+import { normalizeNumber } from './numbers';
+import type { FileStore } from './uploads';
+
+/** The fax.submitted event carries at most this many files, whatever the configuration says. */
+const EVENT_MAX_FILES = 10;
+/** Owner ids travel in events, where they must be plain identifiers. */
+const OWNER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+export interface ApiOptions {
+  jobs: JobStore;
+  files: FileStore;
+  config: Pick<TransmitterConfig, 'auth' | 'limits' | 'dial' | 'retry'>;
+  /** Called after an entry was created or changed, so the scheduler looks at once. */
+  changed: () => void;
+}
+
+/** A 4xx answer with a machine-readable code and a sentence for people. */
+class RequestProblem extends Error {
+  constructor(readonly statusCode: number, readonly code: string, description: string) {
+    super(description);
+  }
+}
+
+const problem = (statusCode: number, code: string, description: string): RequestProblem => new RequestProblem(statusCode, code, description);
+
+export function registerJobApi(app: FastifyInstance, options: ApiOptions): void {
+  const { jobs, files, config } = options;
+  const maxFiles = Math.min(config.limits.maxFiles, EVENT_MAX_FILES);
+
+  app.register(async (api) => {
+    await api.register(multipart, { limits: { fileSize: config.limits.maxBytes, files: 1, fields: 10, parts: 12 }, throwFileSizeLimit: false });
+    api.addHook('onRequest', requireUser({ secret: config.auth.jwtSecret }));
+    api.setErrorHandler((error: FastifyError, _request, reply) => {
+      if (error instanceof RequestProblem) return reply.code(error.statusCode).send({ error: error.code, description: error.message });
+      const status = error.statusCode ?? 500;
+      if (status >= 500) {
+        reply.log.error({ err: error.message }, 'request failed');
+        return reply.code(500).send({ error: 'internal_error', description: 'the transmitter could not handle the request' });
+      }
+      return reply.code(status).send({ error: status === 413 ? 'request_too_large' : 'invalid_request', description: error.message });
+    });
+
+    /** The account the path names, which must be the caller's own. */
+    const owner = (request: FastifyRequest<{ Params: { user: string } }>): string => {
+      const userId = userOf(request);
+      const named = request.params.user;
+      if (named !== 'self' && named !== userId) throw problem(404, 'not_found', 'no such account');
+      return userId;
+    };
+
+    api.post<{ Params: { user: string }; Querystring: { format?: string } }>('/v3/accounts/:user/files', async (request, reply) => {
+      const ownerId = owner(request);
+      const format = request.query.format;
+      if (format !== undefined && format !== 'pdf' && format !== 'tiff')
+        throw problem(400, 'failed_mimetype_not_supported', `format must be pdf or tiff, not ${JSON.stringify(String(format).slice(0, 20))}`);
+      if (!request.isMultipart()) throw problem(400, 'invalid_request', 'send the file as multipart/form-data in the field fax_file');
+      const part = await request.file();
+      if (!part) throw problem(400, 'invalid_request', 'no file: send it in the multipart field fax_file');
+      if (part.fieldname !== 'fax_file') {
+        part.file.resume();
+        throw problem(400, 'invalid_request', `the file must be in the multipart field fax_file, not ${JSON.stringify(part.fieldname.slice(0, 40))}`);
+      }
+      const saved = await files.save(ownerId, part.filename, part.file, () => part.file.truncated, (format as DocumentFormat | undefined) ?? null);
+      if (!saved.ok) throw problem(saved.error === 'file_too_large' ? 413 : 400, saved.error, saved.description);
+      return reply.code(200).send({ path: saved.path });
+    });
+
+    api.post<{ Params: { user: string }; Body: unknown }>('/v3/accounts/:user/outbox', async (request, reply) => {
+      const ownerId = owner(request);
+      if (!OWNER_ID.test(ownerId)) throw problem(400, 'invalid_request', 'this account id cannot be used for faxes (letters, digits and . _ : @ - only)');
+      const input = await readEntry(request.body, ownerId, false);
+      const id = await jobs.createEntry(ownerId, input as EntryInput);
+      options.changed();
+      return reply.code(201).send({ id });
+    });
+
+    api.get<{ Params: { user: string } }>('/v3/accounts/:user/outbox', async (request) => ({ records: await jobs.listEntries(owner(request)) }));
+
+    api.get<{ Params: { user: string; id: string } }>('/v3/accounts/:user/outbox/:id', async (request) => {
+      const entry = await jobs.getEntry(owner(request), request.params.id);
+      if (!entry) throw problem(404, 'not_found', 'no such outbox entry');
+      return entry;
+    });
+
+    api.put<{ Params: { user: string; id: string }; Body: unknown }>('/v3/accounts/:user/outbox/:id', async (request) => {
+      const ownerId = owner(request);
+      const changes = await readEntry(request.body, ownerId, true);
+      const outcome = await jobs.updateEntry(ownerId, request.params.id, changes);
+      if (!outcome.ok) throw unchangeable(outcome.error);
+      options.changed();
+      return outcome.value;
+    });
+
+    api.delete<{ Params: { user: string; id: string } }>('/v3/accounts/:user/outbox/:id', async (request, reply) => {
+      const outcome = await jobs.cancelEntry(owner(request), request.params.id);
+      if (!outcome.ok) throw unchangeable(outcome.error);
+      return reply.code(204).send();
+    });
+
+    api.get<{ Params: { user: string; faxId: string } }>('/v3/accounts/:user/faxes/:faxId', async (request) => {
+      const fax = await jobs.getFax(owner(request), request.params.faxId);
+      if (!fax) throw problem(404, 'not_found', 'no such fax');
+      return fax;
+    });
+  });
+
+  const unchangeable = (error: 'not_found' | 'already_sent'): RequestProblem =>
+    error === 'not_found'
+      ? problem(404, 'not_found', 'no such outbox entry')
+      : problem(409, 'already_sent', 'the fax is already being sent: follow it under its fax id; it can no longer be changed or cancelled');
+
+  /** Checks a submission (or, with `partial`, a change) and returns it normalised; throws the first problem found. */
+  async function readEntry(body: unknown, ownerId: string, partial: boolean): Promise<Partial<EntryInput>> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw problem(400, 'invalid_request', 'the body must be a JSON object');
+    const b = body as Record<string, unknown>;
+    const out: Partial<EntryInput> = {};
+
+    if (b.to !== undefined || !partial) {
+      const to = typeof b.to === 'string' ? [b.to] : b.to;
+      if (!Array.isArray(to) || to.length === 0) throw problem(400, 'invalid_request', 'to must list at least one fax number');
+      if (to.length > config.limits.maxRecipients) throw problem(400, 'too_many_recipients', `at most ${config.limits.maxRecipients} recipients per fax`);
+      const numbers: string[] = [];
+      for (const raw of to) {
+        const checked = normalizeNumber(raw, config.dial.region);
+        if (!checked.ok) throw problem(400, 'failed_invalid_number_format', `${JSON.stringify(String(raw).slice(0, 64))} is not a valid fax number: ${checked.reason}`);
+        if (!numbers.includes(checked.e164)) numbers.push(checked.e164);
+      }
+      out.to = numbers;
+    }
+
+    if (b.files !== undefined || !partial) {
+      if (!Array.isArray(b.files) || b.files.length === 0) throw problem(400, 'invalid_request', 'files must list at least one uploaded file path');
+      if (b.files.length > maxFiles) throw problem(400, 'too_many_files', `at most ${maxFiles} files per fax, got ${b.files.length}`);
+      const found: EntryInput['files'] = [];
+      for (const path of b.files) {
+        const file = typeof path === 'string' ? await files.byPath(ownerId, path) : null;
+        if (!file) throw problem(400, 'file_not_found', `no uploaded file at ${JSON.stringify(String(path).slice(0, 100))}: upload it first`);
+        found.push({ fileId: file.id, path: path as string, name: file.name, bytes: file.bytes });
+      }
+      const total = found.reduce((sum, f) => sum + f.bytes, 0);
+      if (total > config.limits.maxBytes) throw problem(413, 'files_too_large', `the files come to ${total} bytes; at most ${config.limits.maxBytes} bytes per fax`);
+      out.files = found;
+    }
+
+    if (b.from !== undefined && b.from !== null && b.from !== '') {
+      const checked = normalizeNumber(b.from, config.dial.region);
+      if (!checked.ok) throw problem(400, 'failed_invalid_number_format', `from: ${checked.reason}`);
+      out.from = checked.e164;
+    } else if (!partial || b.from !== undefined) {
+      out.from = null;
+    }
+
+    if (b.comment !== undefined || !partial) {
+      const comment = b.comment ?? {};
+      if (typeof comment !== 'object' || comment === null) throw problem(400, 'invalid_request', 'comment must be an object with text');
+      const text = (comment as { text?: unknown }).text ?? '';
+      if (typeof text !== 'string') throw problem(400, 'invalid_request', 'comment.text must be a string');
+      // The subject comes from the sender and goes into notices: bounded here, escaped by every channel.
+      out.subject = text.slice(0, MAX_SUBJECT_LENGTH);
+    }
+
+    if (b.send_time !== undefined || !partial) {
+      out.sendAt = b.send_time === undefined || b.send_time === null || b.send_time === '' ? null : parseSendTime(b.send_time);
+    }
+
+    if (b.retry !== undefined || !partial) {
+      const retry = b.retry ?? {};
+      if (typeof retry !== 'object' || retry === null) throw problem(400, 'invalid_request', 'retry must be an object with count and delay');
+      const { count = config.retry.defaultCount, delay = 0 } = retry as { count?: unknown; delay?: unknown };
+      if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > 3) throw problem(400, 'invalid_request', 'retry.count must be 0, 1, 2 or 3');
+      if (!Number.isInteger(delay) || (delay as number) < 0 || (delay as number) > 1440)
+        throw problem(400, 'invalid_request', 'retry.delay must be whole minutes from 0 to 1440 (0: the transmitter waits by cause)');
+      out.retry = { count: count as number, delayMinutes: delay as number };
+    }
+    return out;
+  }
+}
+
+/** Fax.Plus writes "2026-11-22 14:30:00 +0000"; ISO 8601 is accepted too. */
+export function parseSendTime(value: unknown): Date {
+  if (typeof value !== 'string') throw problem(400, 'invalid_request', 'send_time must be a date and time');
+  const faxPlus = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}(?::\d{2})?) ?([+-]\d{2}):?(\d{2})$/.exec(value.trim());
+  const text = faxPlus ? `${faxPlus[1]}T${faxPlus[2]}${faxPlus[3]}:${faxPlus[4]}` : value.trim();
+  const time = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(time.getTime()))
+    throw problem(400, 'invalid_request', 'send_time must look like "2026-11-22 14:30:00 +0000" or an ISO 8601 time with its offset');
+  return time;
+}

@@ -1,0 +1,233 @@
+import { authSchema, commonSchema, loadConfig } from '@faxnotify/kit';
+import convict from 'convict';
+
+/** One fax line as configured: a modem on a device path, driven in Class 1 or Class 2.0. */
+export interface LineDefinition {
+  id: string;
+  kind: 'class1' | 'class2.0';
+  /** Serial port, USB modem or iaxmodem pty. */
+  device: string;
+  /** Put before every dial string on this line only, e.g. "T" for tone dialling. */
+  dialPrefix?: string;
+  /** Class 1: highest signalling rate offered, bit/s. */
+  maxRate?: number;
+  /** Driver timers in milliseconds (t1, t2, t4, command, dial, hangupGuard, …) where the defaults do not suit a modem. */
+  timers?: Record<string, number>;
+}
+
+/** A rewrite of an E.164 number into what a line dials, first match wins (like HylaFAX dial rules). */
+export interface DialRule {
+  /** Regular expression matched against the E.164 number, e.g. `^\+1202555(\d{4})$`. */
+  match: string;
+  /** The dial string, with `$1`… for the groups, e.g. `2002` or `9$1`. */
+  dial: string;
+}
+
+const LINE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const LINE_KEYS = new Set(['id', 'kind', 'device', 'dialPrefix', 'maxRate', 'timers']);
+
+const parseJson = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value; // validation names the problem
+  }
+};
+
+/** Why a list of line definitions is unusable, or null. */
+export function lineDefinitionsProblem(value: unknown): string | null {
+  if (!Array.isArray(value)) return 'must be a JSON array of {"id","kind","device"} objects';
+  const ids = new Set<string>();
+  for (const [index, line] of value.entries()) {
+    const at = `line ${index + 1}`;
+    if (typeof line !== 'object' || line === null || Array.isArray(line)) return `${at} must be an object`;
+    const entry = line as Record<string, unknown>;
+    const unknown = Object.keys(entry).find((key) => !LINE_KEYS.has(key));
+    if (unknown) return `${at} has an unknown key "${unknown}"`;
+    if (typeof entry.id !== 'string' || !LINE_ID.test(entry.id)) return `${at}: id must be 1-64 letters, digits, '.', '_' or '-'`;
+    if (ids.has(entry.id)) return `${at}: id "${entry.id}" is used twice`;
+    ids.add(entry.id);
+    if (entry.kind !== 'class1' && entry.kind !== 'class2.0') return `${at} (${entry.id}): kind must be "class1" or "class2.0"`;
+    if (typeof entry.device !== 'string' || entry.device.trim() === '') return `${at} (${entry.id}): device must be a path`;
+    if (entry.dialPrefix !== undefined && (typeof entry.dialPrefix !== 'string' || !/^[0-9*#,PTWptw!@]{0,16}$/.test(entry.dialPrefix)))
+      return `${at} (${entry.id}): dialPrefix may hold only dial characters (0-9 * # , P T W ! @)`;
+    if (entry.maxRate !== undefined && ![2400, 4800, 7200, 9600, 12000, 14400].includes(entry.maxRate as number))
+      return `${at} (${entry.id}): maxRate must be one of 2400, 4800, 7200, 9600, 12000, 14400`;
+    if (entry.timers !== undefined) {
+      if (typeof entry.timers !== 'object' || entry.timers === null || Array.isArray(entry.timers)) return `${at} (${entry.id}): timers must be an object`;
+      for (const [name, ms] of Object.entries(entry.timers as Record<string, unknown>))
+        if (!Number.isInteger(ms) || (ms as number) < 0) return `${at} (${entry.id}): timer ${name} must be whole milliseconds`;
+    }
+  }
+  return null;
+}
+
+/** Why a list of dial rules is unusable, or null. */
+export function dialRulesProblem(value: unknown): string | null {
+  if (!Array.isArray(value)) return 'must be a JSON array of {"match","dial"} objects';
+  for (const [index, rule] of value.entries()) {
+    const at = `rule ${index + 1}`;
+    if (typeof rule !== 'object' || rule === null) return `${at} must be an object`;
+    const { match, dial } = rule as Record<string, unknown>;
+    if (typeof match !== 'string') return `${at}: match must be a regular expression`;
+    try {
+      new RegExp(match);
+    } catch (error) {
+      return `${at}: ${(error as Error).message}`;
+    }
+    if (typeof dial !== 'string' || !/^[0-9*#,PTWptw!@$]{1,64}$/.test(dial)) return `${at}: dial must hold dial characters and $1… group references`;
+  }
+  return null;
+}
+
+convict.addFormats({
+  'fax-lines': {
+    validate(value: unknown) {
+      const problem = lineDefinitionsProblem(value);
+      if (problem) throw new Error(problem);
+    },
+    coerce: parseJson,
+  },
+  'dial-rules': {
+    validate(value: unknown) {
+      const problem = dialRulesProblem(value);
+      if (problem) throw new Error(problem);
+    },
+    coerce: parseJson,
+  },
+  'fax-local-id': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || !/^[0-9A-Za-z +.-]{1,20}$/.test(value)) throw new Error('must be 1-20 characters: digits, letters, space, + . -');
+    },
+  },
+  'retry-count': {
+    validate(value: unknown) {
+      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 3) throw new Error('must be 0, 1, 2 or 3');
+    },
+    coerce: (value: unknown) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+  },
+  'region-code': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || !/^[A-Z]{2}$/.test(value)) throw new Error('must be a two-letter ISO 3166 region code such as US or DE');
+    },
+  },
+});
+
+const seconds = (doc: string, defaultSeconds: number, env: string) => ({ doc, format: 'nat', default: defaultSeconds, env });
+
+/** The transmitter's settings; exported so the README's configuration table is generated from it. */
+export const transmitterSchema = {
+  ...commonSchema('transmitter', 8081),
+  ...authSchema(),
+  files: {
+    dir: {
+      doc: 'Folder where uploaded documents are kept until their faxes are done.',
+      format: 'nonempty-string',
+      default: 'var/transmitter-files',
+      env: 'TRANSMITTER_FILES_DIR',
+    },
+  },
+  localId: {
+    doc: 'Our fax identity (TSI) shown to every receiver: up to 20 characters, usually our fax number.',
+    format: 'fax-local-id',
+    default: 'FAXNOTIFY',
+    env: 'TRANSMITTER_LOCAL_ID',
+  },
+  lines: {
+    doc: 'The fax lines, as a JSON array: [{"id":"modem1","kind":"class1","device":"/dev/ttyACM0"}]; kind is class1 or class2.0; optional dialPrefix, maxRate and timers (ms) per line. With none, faxes wait.',
+    format: 'fax-lines',
+    default: [] as LineDefinition[],
+    env: 'TRANSMITTER_LINES',
+  },
+  dial: {
+    prefix: {
+      doc: 'Dialled before every number on every line, e.g. "9" for an outside line behind a PBX.',
+      format: String,
+      default: '',
+      env: 'TRANSMITTER_DIAL_PREFIX',
+    },
+    region: {
+      doc: 'Where our lines are (ISO 3166 code): numbers given without a country code are read as this region\'s, and numbers of this region are dialled in national form, others in international form.',
+      format: 'region-code',
+      default: 'US',
+      env: 'TRANSMITTER_DIAL_REGION',
+    },
+    rules: {
+      doc: 'Rewrites of E.164 numbers into dial strings, tried in order before the national/international form: a JSON array of {"match": regex, "dial": "…$1…"}.',
+      format: 'dial-rules',
+      default: [] as DialRule[],
+      env: 'TRANSMITTER_DIAL_RULES',
+    },
+  },
+  retry: {
+    defaultCount: {
+      doc: 'Redials of a failed recipient when the submission gives no retry policy (0-3).',
+      format: 'retry-count',
+      default: 2,
+      env: 'TRANSMITTER_RETRY_DEFAULT_COUNT',
+    },
+    busySeconds: seconds('Wait before redialling a busy number, when the job\'s policy gives no delay.', 180, 'TRANSMITTER_RETRY_BUSY_SECONDS'),
+    noAnswerSeconds: seconds('Wait before redialling a number where no fax machine answered.', 600, 'TRANSMITTER_RETRY_NO_ANSWER_SECONDS'),
+    temporarySeconds: seconds('Wait after a temporary network failure (no dial tone, congestion, call cleared).', 120, 'TRANSMITTER_RETRY_TEMPORARY_SECONDS'),
+    interruptedSeconds: seconds('Wait after a call that failed or broke off during the fax session (lost carrier, T.30 errors).', 300, 'TRANSMITTER_RETRY_INTERRUPTED_SECONDS'),
+    internalSeconds: seconds('Wait after a failure on our side (a modem that did not respond).', 300, 'TRANSMITTER_RETRY_INTERNAL_SECONDS'),
+    restartSeconds: seconds('Wait before redialling a call cut by a transmitter restart.', 60, 'TRANSMITTER_RETRY_RESTART_SECONDS'),
+  },
+  limits: {
+    maxFiles: { doc: 'Files in one fax.', format: 'positive-int', default: 10, env: 'TRANSMITTER_MAX_FILES' },
+    maxBytes: { doc: 'Bytes of all files of one fax together (and of one upload).', format: 'positive-int', default: 30 * 1024 * 1024, env: 'TRANSMITTER_MAX_BYTES' },
+    maxRecipients: { doc: 'Recipients of one fax.', format: 'positive-int', default: 100, env: 'TRANSMITTER_MAX_RECIPIENTS' },
+  },
+  scheduler: {
+    pollMs: {
+      doc: 'How often the scheduler looks for faxes and recipients whose time has come (it also runs after every change).',
+      format: 'positive-int',
+      default: 1000,
+      env: 'TRANSMITTER_SCHEDULER_POLL_MS',
+    },
+    stopGraceMs: {
+      doc: 'On stop, how long calls in progress may run to their end; calls still up then are cut and redialled after the next start.',
+      format: 'nat',
+      default: 30_000,
+      env: 'TRANSMITTER_STOP_GRACE_MS',
+    },
+  },
+  outbox: {
+    pollMs: {
+      doc: 'How often the event relay looks for events not yet confirmed by the broker (it also runs after every change).',
+      format: 'positive-int',
+      default: 1000,
+      env: 'TRANSMITTER_OUTBOX_POLL_MS',
+    },
+  },
+};
+
+export interface TransmitterConfig {
+  log: { level: string };
+  amqp: { url: string; prefetch: number };
+  http: { host: string; port: number };
+  db: { url: string; sqlitePath: string };
+  auth: { jwtSecret: string };
+  files: { dir: string };
+  localId: string;
+  lines: LineDefinition[];
+  dial: { prefix: string; region: string; rules: DialRule[] };
+  retry: {
+    defaultCount: number;
+    busySeconds: number;
+    noAnswerSeconds: number;
+    temporarySeconds: number;
+    interruptedSeconds: number;
+    internalSeconds: number;
+    restartSeconds: number;
+  };
+  limits: { maxFiles: number; maxBytes: number; maxRecipients: number };
+  scheduler: { pollMs: number; stopGraceMs: number };
+  outbox: { pollMs: number };
+}
+
+/** Defaults, then FAXNOTIFY_CONFIG, then the environment, then `overrides`; a wrong value throws naming the key. */
+export function loadTransmitterConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): TransmitterConfig {
+  return loadConfig<TransmitterConfig>(transmitterSchema, overrides, env);
+}

@@ -1,0 +1,2 @@
+export * from './fax-line-peer';
+export * from './sample-pages';
