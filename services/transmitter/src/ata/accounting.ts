@@ -1,0 +1,432 @@
+/**
+ * Accounting-Requests from the port server (its BillingDb): Start, Alive (interim) and Stop of
+ * every session, the Stop carrying the CDR. A send session of an account we know becomes a fax
+ * faxnotify tracks: fax.submitted when it first appears, fax.recipient.progress for its steps and
+ * fax.recipient.result from its CDR, so its owner is notified as for a fax sent through a modem.
+ *
+ * The port server resends a Stop until it is answered. Every record is stored under a key of its
+ * session and kind before anything else happens, in the transaction that writes its events, so a
+ * resent record finds the key and changes nothing: one Stop, one result.
+ */
+import { createHash } from 'node:crypto';
+import type { FinalStatus, FaxRecipientProgress } from '@faxnotify/contracts';
+import { isUniqueViolation, type Logger } from '@faxnotify/kit';
+import type { Kysely } from 'kysely';
+import { statusFor } from '../line/outcome';
+import { LineReason, type LineReasonCode } from '../line/types';
+import { FB, type LoadedDictionary } from './dictionary';
+import { calledNumberKey, didKey, toE164 } from './numbers';
+import { appendAtaEvent } from './outbox';
+import {
+  dateAttribute,
+  describeAttributes,
+  enumAttribute,
+  integerAttribute,
+  named,
+  textAttribute,
+  type DecodedPacket,
+} from './packet';
+import type { AtaDatabase, AtaFaxRow, AtaSessionRow } from './schema';
+import { validSessionId } from './sessions';
+import { accountNameKey, recordCalledNumber } from './store';
+
+/** Acct-Status-Type (RFC 2866 §5.1); FaxBack calls 3 "Alive-Interim-Update". */
+const STATUS_TYPES = { Start: 1, Stop: 2, 'Interim-Update': 3 } as const;
+const INTERIM_NAMES = ['alive', 'aliveinterimupdate', 'interim'];
+
+/** FB-CDR-Type (manual p49): what kind of record a session's CDR is. */
+const CDR_TYPES = { Realtime: 0, Status: 1, SendFromClient: 2, ReceiveToClient: 3, Deleted: 4, Copied: 5, SendStageCompleted: 6 } as const;
+type CdrType = keyof typeof CDR_TYPES;
+/** Records of a queued fax's intermediate stages: the fax goes on in a later session (FB-Related-Id). */
+const INTERMEDIATE_STAGES: readonly CdrType[] = ['SendFromClient', 'Status', 'Copied', 'SendStageCompleted'];
+
+/** FB-Called-Number-Result (manual p48), Stop of sends only. */
+const CALLED_NUMBER_RESULTS = { Success: 0, FaxError: 1, VoiceError: 2 } as const;
+type CalledNumberResult = keyof typeof CALLED_NUMBER_RESULTS;
+
+/** FB-Is-Send (manual p50). */
+const DIRECTIONS = { Receive: 0, Send: 1 } as const;
+
+/** FB-Fax-Error-Code 0 is success (manual p50); other codes are FaxBack's own. */
+const FAX_ERROR_SUCCESS = 0;
+
+/** The one recipient of a fax the port server reports. */
+const ATA_RECIPIENT_ID = 'r1';
+
+const DETAIL_MAX = 2000;
+const CSID_MAX = 64;
+
+export interface Cdr {
+  status: 'start' | 'interim' | 'stop';
+  sessionId: string;
+  account: string | undefined;
+  dialNumber: string | undefined;
+  isSend: boolean | undefined;
+  cdrType: CdrType | undefined;
+  calledNumberResult: CalledNumberResult | undefined;
+  faxErrorCode: number | undefined;
+  extendedErrorCode: number | undefined;
+  description: string | undefined;
+  pages: number | undefined;
+  remoteCsid: string | undefined;
+  connectBps: number | undefined;
+  relatedId: string | undefined;
+  startTime: Date | undefined;
+  totalSeconds: number | undefined;
+  /** When the port server says the record happened. */
+  at: Date;
+  /** Everything the record carried, readable. */
+  detail: string;
+}
+
+/** Reads a record; undefined for status types that are not about a session (Accounting-On/-Off). */
+export function readCdr(packet: DecodedPacket, vendorId: number, received: Date = new Date()): Cdr | undefined {
+  const statusValue = enumAttribute(packet, 'Acct-Status-Type');
+  let status: Cdr['status'] | undefined;
+  const known = named(STATUS_TYPES, statusValue);
+  if (known === 'Start') status = 'start';
+  else if (known === 'Stop') status = 'stop';
+  else if (known === 'Interim-Update' || (typeof statusValue === 'string' && INTERIM_NAMES.includes(statusValue.toLowerCase().replace(/[^a-z]/g, '')))) status = 'interim';
+  const sessionId = textAttribute(packet, 'Acct-Session-Id');
+  if (!status || !validSessionId(sessionId)) return undefined;
+  const isSend = named(DIRECTIONS, enumAttribute(packet, FB.isSend));
+  // RFC 2869 Event-Timestamp, else the arrival time less RFC 2866 Acct-Delay-Time.
+  const delaySeconds = integerAttribute(packet, 'Acct-Delay-Time') ?? 0;
+  const at = dateAttribute(packet, 'Event-Timestamp') ?? new Date(received.getTime() - delaySeconds * 1000);
+  return {
+    status,
+    sessionId,
+    account: textAttribute(packet, 'User-Name'),
+    dialNumber: textAttribute(packet, FB.dialNumber),
+    isSend: isSend === undefined ? undefined : isSend === 'Send',
+    cdrType: named(CDR_TYPES, enumAttribute(packet, FB.cdrType)),
+    calledNumberResult: named(CALLED_NUMBER_RESULTS, enumAttribute(packet, FB.calledNumberResult)),
+    faxErrorCode: integerAttribute(packet, FB.faxErrorCode),
+    extendedErrorCode: integerAttribute(packet, FB.extendedErrorCode),
+    description: textAttribute(packet, FB.description),
+    pages: integerAttribute(packet, FB.pageCount),
+    remoteCsid: textAttribute(packet, FB.remoteCsid),
+    connectBps: integerAttribute(packet, FB.connectBps),
+    relatedId: textAttribute(packet, FB.relatedId),
+    startTime: dateAttribute(packet, FB.startTime),
+    totalSeconds: integerAttribute(packet, FB.totalSeconds),
+    at,
+    detail: describeAttributes(packet, vendorId),
+  };
+}
+
+/** The key a record is stored under: one Start and one Stop per session; interims by content. */
+export function recordKey(cdr: Cdr, packet: DecodedPacket, vendorId: number): string {
+  if (cdr.status !== 'interim') return `${cdr.sessionId}:${cdr.status}`;
+  // A resent interim differs only in Acct-Delay-Time.
+  const content = describeAttributes(packet, vendorId, ['User-Password', 'Message-Authenticator', 'Acct-Delay-Time']);
+  return `${cdr.sessionId}:interim:${createHash('sha256').update(content).digest('hex').slice(0, 32)}`;
+}
+
+/** A remote CSID fit to show: printable, trimmed, bounded (it comes from a stranger's fax machine). */
+export const cleanCsid = (raw: string): string =>
+  raw
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, CSID_MAX);
+
+export interface CdrOutcome {
+  status: FinalStatus;
+  reason: { code: string; detail: string };
+  /** What the send taught about the number, for call-ahead. */
+  numberAnswered: 'fax' | 'voice' | undefined;
+}
+
+/** The final status of a send from its CDR, with the raw detail kept. */
+export function outcomeOf(cdr: Cdr, errorStatuses: Readonly<Record<string, FinalStatus>>, dictionary: Pick<LoadedDictionary, 'has'>): CdrOutcome {
+  const pages = cdr.pages ?? 0;
+  const facts = [
+    cdr.faxErrorCode !== undefined ? `error ${cdr.faxErrorCode}` : undefined,
+    cdr.extendedErrorCode !== undefined ? `extended error ${cdr.extendedErrorCode}` : undefined,
+    cdr.description ? `"${cdr.description}"` : undefined,
+    cdr.calledNumberResult,
+    cdr.pages !== undefined ? `${cdr.pages} pages` : undefined,
+    cdr.connectBps !== undefined ? `${cdr.connectBps} bit/s` : undefined,
+  ].filter(Boolean);
+  const detail = (prefix: string) => `${prefix}${facts.length ? ` (${facts.join(', ')})` : ''}; CDR: ${cdr.detail}`.slice(0, DETAIL_MAX);
+  const answered: CdrOutcome['numberAnswered'] =
+    cdr.calledNumberResult === 'VoiceError' ? 'voice' : cdr.calledNumberResult ? 'fax' : undefined;
+
+  let status: FinalStatus;
+  let code: string;
+  let lineReason: LineReasonCode;
+  if (cdr.faxErrorCode === FAX_ERROR_SUCCESS) {
+    return { status: 'success', reason: { code: 'OK', detail: detail('sent') }, numberAnswered: answered ?? 'fax' };
+  }
+  if (cdr.cdrType === 'Deleted') {
+    lineReason = LineReason.ABORTED;
+    code = 'ATA_DELETED';
+  } else if (cdr.calledNumberResult === 'VoiceError') {
+    lineReason = LineReason.NO_CARRIER_ON_DIAL;
+    code = 'ATA_VOICE_ANSWERED';
+  } else if (cdr.calledNumberResult === 'FaxError') {
+    // The fax protocol engaged, then failed: T.30 trouble as far as the status table is concerned.
+    lineReason = LineReason.T30_INVALID_RESPONSE;
+    code = 'ATA_FAX_ERROR';
+  } else if (cdr.faxErrorCode !== undefined) {
+    // No Called-Number-Result: a telephony, media-gateway or server error (manual p48).
+    lineReason = LineReason.NO_DIALTONE;
+    code = 'ATA_CALL_FAILED';
+  } else {
+    const why = dictionary.has(FB.faxErrorCode) ? 'the Stop carried no FB-Fax-Error-Code' : 'the RADIUS dictionary does not define FB-Fax-Error-Code: load the vendor dictionary';
+    return { status: 'failed', reason: { code: 'ATA_NO_RESULT', detail: detail(why) }, numberAnswered: answered };
+  }
+  // pagesTotal 0: we do not know how many pages the fax had, only how many went.
+  status = statusFor(lineReason, pages, 0);
+  if (cdr.faxErrorCode !== undefined) {
+    const configured = errorStatuses[String(cdr.faxErrorCode)];
+    if (configured) status = configured;
+    code = `${code}_${cdr.faxErrorCode}`;
+  }
+  return { status, reason: { code: code.slice(0, 64), detail: detail(`FaxBack ${code}`) }, numberAnswered: answered };
+}
+
+export interface AccountingContext {
+  db: Kysely<AtaDatabase>;
+  dictionary: LoadedDictionary;
+  region: string;
+  errorStatuses: Readonly<Record<string, FinalStatus>>;
+  logger: Logger;
+}
+
+export type AccountingResult = 'recorded' | 'duplicate' | 'ignored';
+
+/**
+ * Takes one Accounting-Request. Resolves once everything it causes is committed (the caller
+ * answers only then, so a record we failed to store is resent); throws when the database fails.
+ */
+export async function recordAccounting(packet: DecodedPacket, client: string, context: AccountingContext): Promise<AccountingResult> {
+  const { db, dictionary, logger } = context;
+  const cdr = readCdr(packet, dictionary.vendorId);
+  if (!cdr) {
+    logger.debug({ client, status: String(enumAttribute(packet, 'Acct-Status-Type')), sessionId: textAttribute(packet, 'Acct-Session-Id')?.slice(0, 80) }, 'accounting record not about a session: acknowledged');
+    return 'ignored';
+  }
+  const key = recordKey(cdr, packet, dictionary.vendorId);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('ata_accounting_records')
+        .values({ record_key: key, session_id: cdr.sessionId, status_type: cdr.status, client, attributes: cdr.detail, received_at: new Date().toISOString() })
+        .onConflict((oc) => oc.column('record_key').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return 'duplicate' as const;
+      await applyRecord(trx, cdr, context);
+      return 'recorded' as const;
+    });
+  } catch (error) {
+    // Two copies of one record at once on PostgreSQL: the second waits for the first and collides.
+    if (isUniqueViolation(error) && /ata_accounting_records/.test((error as Error).message ?? '')) return 'duplicate';
+    throw error;
+  }
+}
+
+async function applyRecord(trx: Kysely<AtaDatabase>, cdr: Cdr, context: AccountingContext): Promise<void> {
+  const { logger } = context;
+  const session = await upsertSession(trx, cdr);
+  const direction = cdr.isSend === undefined ? (session.direction ?? (await guessDirection(trx, cdr))) : cdr.isSend ? 'send' : 'receive';
+  if (direction === 'receive') return;
+
+  let outcome: CdrOutcome | undefined;
+  const final = cdr.status === 'stop' && !(cdr.cdrType && INTERMEDIATE_STAGES.includes(cdr.cdrType) && (cdr.faxErrorCode ?? FAX_ERROR_SUCCESS) === FAX_ERROR_SUCCESS);
+  if (final) {
+    outcome = outcomeOf(cdr, context.errorStatuses, context.dictionary);
+    const number = cdr.dialNumber ?? session.dial_number;
+    const numberKey = number ? calledNumberKey(number, context.region) : null;
+    if (numberKey && outcome.numberAnswered) await recordCalledNumber(trx, numberKey, outcome.numberAnswered, cdr.at, cdr.sessionId);
+  }
+
+  // Without FB-Fax-Error-Code no result can be told, and a guessed one would send owners wrong
+  // notices: faxes are tracked only with a dictionary that defines it (the vendor's).
+  if (!context.dictionary.has(FB.faxErrorCode)) return;
+  const fax = await faxOf(trx, cdr, session, context);
+  if (!fax) return;
+  if (fax.final_at) {
+    logger.info({ sessionId: cdr.sessionId, faxId: fax.fax_id, status: cdr.status }, 'record of a fax already reported final: kept, nothing published');
+    return;
+  }
+  let sequence = fax.next_sequence;
+  const base = { faxId: fax.fax_id, recipientId: fax.recipient_id, number: fax.number, attempt: fax.attempt };
+  const progress = async (data: Omit<FaxRecipientProgress, 'faxId' | 'recipientId' | 'number' | 'attempt' | 'sequence' | 'at'>) => {
+    const seq = sequence++;
+    await appendAtaEvent(trx, 'fax.recipient.progress', { ...base, sequence: seq, at: cdr.at.toISOString(), ...data }, {
+      id: `${fax.fax_id}:${fax.recipient_id}:${fax.attempt}:${seq}`,
+      faxId: fax.fax_id,
+      recipientId: fax.recipient_id,
+      time: cdr.at,
+    });
+  };
+  const remoteCsid = cdr.remoteCsid ? cleanCsid(cdr.remoteCsid) : '';
+  let connected = fax.connected === 1;
+  let pagesSent = fax.pages_sent;
+
+  if (cdr.status === 'start') {
+    await progress({ status: cdr.cdrType === 'SendFromClient' ? 'queued' : 'dialing' });
+  } else if (cdr.status === 'interim') {
+    // Alive comes when the client reaches the port session server, usually before T.30: only a
+    // remote CSID or pages show that a fax machine answered. Pages of an upload stage went to the
+    // queue, not to the recipient.
+    const delivering = !(cdr.cdrType && INTERMEDIATE_STAGES.includes(cdr.cdrType));
+    if (delivering && !connected && (remoteCsid || (cdr.pages ?? 0) > 0)) {
+      await progress({ status: 'connected', ...(remoteCsid ? { remoteCsid } : {}) });
+      connected = true;
+    }
+    if (delivering && cdr.pages !== undefined && cdr.pages > pagesSent) {
+      pagesSent = cdr.pages;
+      await progress({ status: 'sending', page: { n: pagesSent, of: pagesSent } });
+    }
+  } else if (!final) {
+    // A stage of a queued fax ended well (uploaded from the ATA, say): the fax waits for the next stage.
+    await progress({ status: 'queued' });
+  } else if (outcome) {
+    const pages = Math.max(cdr.pages ?? 0, outcome.status === 'success' ? 0 : pagesSent);
+    const seq = sequence++;
+    await appendAtaEvent(
+      trx,
+      'fax.recipient.result',
+      {
+        ...base,
+        sequence: seq,
+        status: outcome.status,
+        reason: outcome.reason,
+        pagesSent: pages,
+        pagesTotal: pages,
+        remoteCsid: remoteCsid || null,
+        remoteCsidRaw: cdr.remoteCsid ? cdr.remoteCsid.slice(0, CSID_MAX) : null,
+        startedAt: (cdr.startTime ?? (session.started_at ? new Date(session.started_at) : undefined))?.toISOString() ?? null,
+        endedAt: cdr.at.toISOString(),
+        attempts: fax.attempt,
+      },
+      { id: `${fax.fax_id}:${fax.recipient_id}:${fax.attempt}:${seq}`, faxId: fax.fax_id, recipientId: fax.recipient_id, time: cdr.at },
+    );
+    pagesSent = pages;
+    logger.info({ sessionId: cdr.sessionId, faxId: fax.fax_id, status: outcome.status, reason: outcome.reason.code, pages }, 'ATA fax result');
+  }
+  await trx
+    .updateTable('ata_faxes')
+    .set({
+      next_sequence: sequence,
+      connected: connected ? 1 : 0,
+      pages_sent: pagesSent,
+      final_at: outcome ? cdr.at.toISOString() : null,
+      updated_at: new Date().toISOString(),
+    })
+    .where('fax_id', '=', fax.fax_id)
+    .execute();
+}
+
+/** The session row after this record: created if the pre-session requests never announced it. */
+async function upsertSession(trx: Kysely<AtaDatabase>, cdr: Cdr): Promise<AtaSessionRow> {
+  const now = new Date().toISOString();
+  const existing = await trx.selectFrom('ata_sessions').selectAll().where('session_id', '=', cdr.sessionId).executeTakeFirst();
+  const state: AtaSessionRow['state'] =
+    existing?.state === 'stopped' || cdr.status === 'stop' ? 'stopped' : cdr.status === 'interim' ? 'alive' : existing?.state === 'alive' ? 'alive' : 'started';
+  const row: AtaSessionRow = {
+    session_id: cdr.sessionId,
+    account_id: existing?.account_id ?? null,
+    account_name: existing?.account_name ?? cdr.account?.slice(0, 255) ?? null,
+    direction: cdr.isSend === undefined ? (existing?.direction ?? null) : cdr.isSend ? 'send' : 'receive',
+    dial_number: cdr.dialNumber?.slice(0, 64) ?? existing?.dial_number ?? null,
+    transfer_type: existing?.transfer_type ?? null,
+    related_session_id: cdr.relatedId?.slice(0, 64) ?? existing?.related_session_id ?? null,
+    fax_id: existing?.fax_id ?? null,
+    state,
+    started_at: existing?.started_at ?? (cdr.status === 'start' ? cdr.at.toISOString() : (cdr.startTime?.toISOString() ?? null)),
+    stopped_at: cdr.status === 'stop' ? cdr.at.toISOString() : (existing?.stopped_at ?? null),
+    created_at: existing?.created_at ?? now,
+    updated_at: now,
+  };
+  if (existing) await trx.updateTable('ata_sessions').set(row).where('session_id', '=', cdr.sessionId).execute();
+  else await trx.insertInto('ata_sessions').values(row).execute();
+  return row;
+}
+
+/** Without FB-Is-Send or a pre-session request: a record whose number is one of our DIDs is a receive. */
+async function guessDirection(trx: Kysely<AtaDatabase>, cdr: Cdr): Promise<'send' | 'receive'> {
+  const key = cdr.dialNumber ? didKey(cdr.dialNumber) : null;
+  if (!key) return 'send';
+  const did = await trx.selectFrom('ata_dids').select('did').where('did', '=', key).executeTakeFirst();
+  return did ? 'receive' : 'send';
+}
+
+const faxIdFor = (sessionId: string): string => `ata-${createHash('sha256').update(sessionId).digest('hex').slice(0, 32)}`;
+
+/**
+ * The fax a session belongs to: its own, the one of the earlier stage it names in FB-Related-Id,
+ * or a new one (with its fax.submitted) when the billed account is ours. Undefined when the
+ * account is not ours or the number cannot be told.
+ */
+async function faxOf(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow, context: AccountingContext): Promise<AtaFaxRow | undefined> {
+  const { logger } = context;
+  let faxId = session.fax_id;
+  if (!faxId && session.related_session_id) {
+    const related = await trx.selectFrom('ata_sessions').select('fax_id').where('session_id', '=', session.related_session_id).executeTakeFirst();
+    faxId = related?.fax_id ?? null;
+  }
+  if (faxId) {
+    if (!session.fax_id) await trx.updateTable('ata_sessions').set({ fax_id: faxId }).where('session_id', '=', cdr.sessionId).execute();
+    return trx.selectFrom('ata_faxes').selectAll().where('fax_id', '=', faxId).executeTakeFirst();
+  }
+
+  const accountName = cdr.account ?? session.account_name;
+  const account = session.account_id
+    ? await trx.selectFrom('ata_accounts').selectAll().where('id', '=', session.account_id).executeTakeFirst()
+    : accountName
+      ? await trx.selectFrom('ata_accounts').selectAll().where('name_key', '=', accountNameKey(accountName)).executeTakeFirst()
+      : undefined;
+  if (!account) {
+    logger.debug({ sessionId: cdr.sessionId, account: accountName }, 'session of an account we do not know: not tracked');
+    return undefined;
+  }
+  const dialNumber = cdr.dialNumber ?? session.dial_number;
+  const number = dialNumber ? toE164(dialNumber, context.region) : null;
+  if (!number) {
+    logger.warn({ sessionId: cdr.sessionId, account: account.name, dialNumber }, 'send of a known account without a usable fax number: not tracked');
+    return undefined;
+  }
+  const now = new Date().toISOString();
+  const fax: AtaFaxRow = {
+    fax_id: faxIdFor(cdr.sessionId),
+    recipient_id: ATA_RECIPIENT_ID,
+    owner_id: account.owner_id,
+    account_id: account.id,
+    number,
+    attempt: 1,
+    next_sequence: 0,
+    connected: 0,
+    pages_sent: 0,
+    final_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+  await trx.insertInto('ata_faxes').values(fax).execute();
+  await trx.updateTable('ata_sessions').set({ fax_id: fax.fax_id, account_id: account.id, account_name: account.name }).where('session_id', '=', cdr.sessionId).execute();
+  // Later stages naming the same earlier one join this fax too.
+  if (session.related_session_id)
+    await trx.updateTable('ata_sessions').set({ fax_id: fax.fax_id }).where('session_id', '=', session.related_session_id).where('fax_id', 'is', null).execute();
+  const submittedAt = cdr.startTime ?? cdr.at;
+  await appendAtaEvent(
+    trx,
+    'fax.submitted',
+    {
+      faxId: fax.fax_id,
+      ownerId: account.owner_id,
+      // The port server knows no subject; the number says which fax it was in any language.
+      subject: number,
+      recipients: [{ recipientId: fax.recipient_id, number }],
+      files: [],
+      pages: 0,
+      submittedAt: submittedAt.toISOString(),
+      retry: { count: 0, delayMinutes: 0 },
+    },
+    { id: `${fax.fax_id}:submitted`, faxId: fax.fax_id, time: submittedAt },
+  );
+  logger.info({ sessionId: cdr.sessionId, faxId: fax.fax_id, account: account.name, number }, 'ATA fax tracked');
+  return fax;
+}

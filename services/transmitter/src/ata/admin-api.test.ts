@@ -1,0 +1,116 @@
+/**
+ * The admin API, mounted on a Fastify server beside a running ATA server: what an operator changes
+ * there is what the port server is answered.
+ */
+import { issueToken } from '@faxnotify/kit';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerAtaAdminRoutes } from './admin-api';
+import { recordCalledNumber } from './store';
+import { startAtaTestServer, type AtaTestServer } from './testing/port-server';
+
+jest.setTimeout(30_000);
+
+const JWT = { secret: 'ata-admin-test-secret-0123456789' };
+let ata: AtaTestServer;
+let app: FastifyInstance;
+const tokens: Record<string, string> = {};
+
+let base: string;
+
+async function call(user: string | null, method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, body?: unknown) {
+  const response = await fetch(`${base}${url}`, {
+    method,
+    headers: { ...(user ? { authorization: `Bearer ${tokens[user]}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+}
+
+const login = (name: string, password: string) =>
+  ata.send('auth', [['FB-Command', 'Get-Account'], ['FB-Context', 'Account-Login'], ['User-Name', name], ['User-Password', password]]);
+
+beforeAll(async () => {
+  ata = await startAtaTestServer({ label: 'admin', placeholderNumbers: false, bus: { publishEvent: async () => undefined } });
+  app = Fastify();
+  registerAtaAdminRoutes(app, { db: ata.database.db, auth: JWT, adminUsers: ['operator'], region: 'US' });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+  for (const user of ['alice', 'bob', 'operator']) tokens[user] = await issueToken(JWT, user);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await ata?.close();
+});
+
+describe('ATA admin API', () => {
+  it('needs a token', async () => {
+    expect((await call(null, 'GET', '/ata/accounts')).status).toBe(401);
+  });
+
+  it('creates an account the port server can log in with, names compared without case', async () => {
+    const created = await call('alice', 'POST', '/ata/accounts', { name: 'Acme', password: 's3cret', accountType: 4 });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'Acme', ownerId: 'alice', hasPassword: true, accountType: 4, callAheadMode: 'dynamic', sendEnabled: true });
+    expect(JSON.stringify(created.body)).not.toContain('scrypt');
+    expect((await call('bob', 'POST', '/ata/accounts', { name: 'ACME', password: 'x' })).status).toBe(409);
+    const reply = await login('acme', 's3cret');
+    expect(reply.code).toBe('Access-Accept');
+    expect(reply.get('FB-Account-Type')).toBe('Private-Send-Receive-Queue');
+  });
+
+  it('scopes accounts to their owner; admin users see and assign all', async () => {
+    expect((await call('bob', 'POST', '/ata/accounts', { name: 'bobs', ownerId: 'alice' })).status).toBe(403);
+    expect((await call('operator', 'POST', '/ata/accounts', { name: 'bobs', ownerId: 'bob', password: 'pw' })).status).toBe(201);
+    expect((await call('alice', 'GET', '/ata/accounts')).body!.accounts.map((a: { name: string }) => a.name)).toEqual(['Acme']);
+    expect((await call('bob', 'GET', '/ata/accounts')).body!.accounts.map((a: { name: string }) => a.name)).toEqual(['bobs']);
+    expect((await call('operator', 'GET', '/ata/accounts')).body!.accounts).toHaveLength(2);
+    expect((await call('bob', 'GET', '/ata/accounts/acme')).status).toBe(404);
+    expect((await call('alice', 'GET', '/ata/accounts/ACME')).status).toBe(200);
+  });
+
+  it('changes the call-ahead mode and what the port server is told', async () => {
+    expect((await call('alice', 'PATCH', '/ata/accounts/acme', { callAheadMode: 'sometimes' })).status).toBe(400);
+    const changed = await call('alice', 'PATCH', '/ata/accounts/acme', { callAheadMode: 'always', sendAni: '2025550100' });
+    expect(changed.body).toMatchObject({ callAheadMode: 'always', sendAni: '2025550100' });
+    const reply = await login('ACME', 's3cret');
+    expect(reply.get('FB-Call-Ahead-Mode')).toBe('Always');
+    const preSend = await ata.send('auth', [
+      ['FB-Command', 'Get-Account'],
+      ['FB-Context', 'Pre-Send-Session'],
+      ['User-Name', 'acme'],
+      ['Acct-Session-Id', 'admin-1'],
+      ['FB-Dial-Number', '2025550111'],
+      ['FB-Transfer-Type', 'Queue'],
+    ]);
+    expect(preSend.attributes).toEqual([
+      { name: 'FB-Snd-ANI', value: '2025550100' },
+      { name: 'FB-Call-Ahead-Mode', value: 'Dynamic' },
+    ]);
+  });
+
+  it('manages DIDs: one account per DID, routed by the port server', async () => {
+    expect((await call('alice', 'PUT', '/ata/accounts/acme/dids/800-555-0100', { sendAni: '8005550100' })).body).toMatchObject({ did: '8005550100', enabled: true, sendAni: '8005550100' });
+    expect((await call('bob', 'PUT', '/ata/accounts/bobs/dids/8005550100', {})).status).toBe(409);
+    expect((await call('alice', 'PUT', '/ata/accounts/acme/dids/not-a-did', {})).status).toBe(400);
+    expect((await call('alice', 'GET', '/ata/accounts/acme/dids')).body!.dids.map((d: { did: string }) => d.did)).toEqual(['8005550100']);
+    const routed = await ata.send('auth', [['FB-Command', 'Get-Account-From-DID'], ['FB-Context', 'Pre-Receive-Session'], ['User-Name', '8005550100'], ['Acct-Session-Id', 'admin-2']]);
+    expect(routed.get('User-Name')).toBe('Acme');
+    expect((await call('alice', 'DELETE', '/ata/accounts/acme/dids/8005550100')).status).toBe(204);
+    expect((await call('alice', 'DELETE', '/ata/accounts/acme/dids/8005550100')).status).toBe(404);
+  });
+
+  it('shows and resets what call-ahead knows about a number, for admin users only', async () => {
+    await recordCalledNumber(ata.database.db, '+12025550177', 'voice', new Date());
+    expect((await call('alice', 'GET', '/ata/called-numbers/2025550177')).status).toBe(404);
+    expect((await call('operator', 'GET', '/ata/called-numbers/2025550177')).body).toMatchObject({ number: '+12025550177', knowledge: 'voice' });
+    expect((await call('operator', 'DELETE', '/ata/called-numbers/2025550177')).status).toBe(204);
+    expect((await call('operator', 'GET', '/ata/called-numbers/2025550177')).body).toMatchObject({ knowledge: 'unknown' });
+  });
+
+  it('deletes an account: the port server is refused from then on', async () => {
+    expect((await call('bob', 'DELETE', '/ata/accounts/acme')).status).toBe(404);
+    expect((await call('alice', 'DELETE', '/ata/accounts/acme')).status).toBe(204);
+    expect((await login('acme', 's3cret')).code).toBe('Access-Reject');
+  });
+});

@@ -1,0 +1,211 @@
+/**
+ * Settings of the fax-ATA RADIUS server, as a convict schema fragment the transmitter puts under
+ * its `ata` key, and the type it yields.
+ */
+import { isIP } from 'node:net';
+import { FINAL_STATUSES, type FinalStatus } from '@faxnotify/contracts';
+import convict from 'convict';
+import { DEFAULT_DICTIONARY } from './dictionary';
+
+/** A port server (or several, behind one address range) allowed to ask us, with its shared secret. */
+export interface RadiusClientDefinition {
+  /** Its source address, or a range in CIDR form (`10.0.0.0/24`). */
+  address: string;
+  secret: string;
+  /** Drop its Access-Requests that carry no Message-Authenticator (the FaxBack port server sends none). */
+  requireMessageAuthenticator?: boolean;
+  /** For logs. */
+  name?: string;
+}
+
+export interface AtaConfig {
+  /** Whether the transmitter runs the RADIUS server at all. */
+  enabled: boolean;
+  host: string;
+  /** RFC 2865 authentication (Access-Request); 0 picks a free port. */
+  authPort: number;
+  /** RFC 2866 accounting; 0 picks a free port. */
+  acctPort: number;
+  /** FreeRADIUS-format dictionary with the FaxBack attributes. */
+  dictionary: string;
+  clients: RadiusClientDefinition[];
+  /** Numbers the port server reports without a country code are read as this region's (ISO 3166). */
+  region: string;
+  /** How long an answered request is remembered, so a retransmission gets the same answer again. */
+  duplicateCacheMs: number;
+  callAhead: {
+    /**
+     * Put the call-ahead decision (FB-Call-Ahead-Mode as yes/no) into the Get-Account/Pre-Send-Session
+     * reply of ATA (queue) sends, besides answering the separate Get-Call-Ahead-Mode request.
+     */
+    inPreSend: boolean;
+  };
+  /** FaxBack FB-Fax-Error-Code values and the final status each means, for codes the defaults get wrong. */
+  errorStatuses: Record<string, FinalStatus>;
+  /** Users who may manage every ATA account through the admin API (others manage their own). */
+  adminUsers: string[];
+  outbox: { pollMs: number };
+}
+
+const CLIENT_KEYS = new Set(['address', 'secret', 'requireMessageAuthenticator', 'name']);
+
+const parseJson = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value; // validation names the problem
+  }
+};
+
+/** Why a list of RADIUS clients is unusable, or null. */
+export function radiusClientsProblem(value: unknown): string | null {
+  if (!Array.isArray(value)) return 'must be a JSON array of {"address","secret"} objects';
+  for (const [index, entry] of value.entries()) {
+    const at = `client ${index + 1}`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return `${at} must be an object`;
+    const client = entry as Record<string, unknown>;
+    const unknown = Object.keys(client).find((key) => !CLIENT_KEYS.has(key));
+    if (unknown) return `${at} has an unknown key "${unknown}"`;
+    if (typeof client.address !== 'string') return `${at}: address must be an IP address or a CIDR range`;
+    const [ip, bits, extra] = client.address.split('/');
+    const family = isIP(ip ?? '');
+    if (family === 0 || extra !== undefined) return `${at}: address ${JSON.stringify(client.address)} is not an IP address or a CIDR range`;
+    if (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128))) return `${at}: ${client.address} has a wrong prefix length`;
+    if (typeof client.secret !== 'string' || client.secret.length === 0) return `${at} (${client.address}): secret must be a non-empty string`;
+    if (client.requireMessageAuthenticator !== undefined && typeof client.requireMessageAuthenticator !== 'boolean')
+      return `${at} (${client.address}): requireMessageAuthenticator must be true or false`;
+    if (client.name !== undefined && typeof client.name !== 'string') return `${at} (${client.address}): name must be a string`;
+  }
+  return null;
+}
+
+/** Why an error-code table is unusable, or null. */
+export function errorStatusesProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be a JSON object of {"<FaxBack error code>": "<final status>"}';
+  for (const [code, status] of Object.entries(value)) {
+    if (!/^\d+$/.test(code)) return `key ${JSON.stringify(code)} is not a FaxBack error code (digits)`;
+    if (!FINAL_STATUSES.includes(status as FinalStatus)) return `code ${code}: ${JSON.stringify(status)} is not a final status`;
+  }
+  return null;
+}
+
+convict.addFormats({
+  'radius-clients': {
+    validate(value: unknown) {
+      const problem = radiusClientsProblem(value);
+      if (problem) throw new Error(problem);
+    },
+    coerce: parseJson,
+  },
+  'fax-error-statuses': {
+    validate(value: unknown) {
+      const problem = errorStatusesProblem(value);
+      if (problem) throw new Error(problem);
+    },
+    coerce: parseJson,
+  },
+  'user-list': {
+    validate(value: unknown) {
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !/^[A-Za-z0-9._:@-]{1,128}$/.test(v)))
+        throw new Error('must be a list of user ids');
+    },
+    coerce: (value: unknown) => (typeof value === 'string' ? value.split(',').map((v) => v.trim()).filter(Boolean) : value),
+  },
+});
+
+const port = (doc: string, defaultPort: number, env: string) => ({ doc, format: 'port', default: defaultPort, env });
+
+/** The `ata` part of the transmitter's configuration schema. */
+export const ataConfigSchema = {
+  ata: {
+    enabled: {
+      doc: 'Run the RADIUS server that fax ATAs behind a FaxBack port server are controlled through.',
+      format: Boolean,
+      default: false,
+      env: 'TRANSMITTER_ATA_ENABLED',
+    },
+    host: {
+      doc: 'Address the RADIUS server listens on (UDP).',
+      format: String,
+      default: '0.0.0.0',
+      env: 'TRANSMITTER_ATA_HOST',
+    },
+    authPort: port('UDP port for RADIUS authentication (Access-Request): the port server\'s AccountsDb and RcvRoutingDb.', 1812, 'TRANSMITTER_ATA_AUTH_PORT'),
+    acctPort: port('UDP port for RADIUS accounting (Accounting-Request): the port server\'s BillingDb.', 1813, 'TRANSMITTER_ATA_ACCT_PORT'),
+    dictionary: {
+      doc: 'FreeRADIUS-format dictionary with the FaxBack attributes; point it at the vendor\'s own to read every CDR attribute.',
+      format: 'nonempty-string',
+      default: DEFAULT_DICTIONARY,
+      env: 'TRANSMITTER_ATA_DICTIONARY',
+    },
+    clients: {
+      doc: 'Port servers allowed to ask, as a JSON array: [{"address":"10.0.0.5","secret":"…"}]; address may be a CIDR range; requireMessageAuthenticator drops their Access-Requests without one.',
+      format: 'radius-clients',
+      default: [] as RadiusClientDefinition[],
+      env: 'TRANSMITTER_ATA_CLIENTS',
+      sensitive: true,
+    },
+    region: {
+      doc: 'Region (ISO 3166) of the numbers the port server reports without a country code.',
+      format: (value: unknown) => {
+        if (typeof value !== 'string' || !/^[A-Z]{2}$/.test(value)) throw new Error('must be a two-letter ISO 3166 region code such as US or DE');
+      },
+      default: 'US',
+      env: 'TRANSMITTER_ATA_REGION',
+    },
+    duplicateCacheMs: {
+      doc: 'How long an answer is kept to repeat it to a retransmitted request (same client, identifier and authenticator).',
+      format: 'nat',
+      default: 30_000,
+      env: 'TRANSMITTER_ATA_DUPLICATE_CACHE_MS',
+    },
+    callAhead: {
+      inPreSend: {
+        doc: 'Also answer whether the ATA calls ahead in the Get-Account/Pre-Send-Session reply (saves one request; the number is then the one before send routing).',
+        format: Boolean,
+        default: true,
+        env: 'TRANSMITTER_ATA_CALL_AHEAD_IN_PRE_SEND',
+      },
+    },
+    errorStatuses: {
+      doc: 'FaxBack FB-Fax-Error-Code values mapped to final statuses, as a JSON object {"<code>": "failed_user_busy"}; unlisted codes follow FB-Called-Number-Result and the page count.',
+      format: 'fax-error-statuses',
+      default: {} as Record<string, FinalStatus>,
+      env: 'TRANSMITTER_ATA_ERROR_STATUSES',
+    },
+    adminUsers: {
+      doc: 'User ids (comma-separated) who manage every ATA account through the admin API; other users manage the accounts they own.',
+      format: 'user-list',
+      default: [] as string[],
+      env: 'TRANSMITTER_ATA_ADMIN_USERS',
+    },
+    outbox: {
+      pollMs: {
+        doc: 'How often the ATA event relay looks for events not yet confirmed by the broker (it also runs after every record).',
+        format: 'positive-int',
+        default: 1000,
+        env: 'TRANSMITTER_ATA_OUTBOX_POLL_MS',
+      },
+    },
+  },
+};
+
+/** The defaults, for tests and for callers that build the config by hand. */
+export function defaultAtaConfig(overrides: Partial<AtaConfig> = {}): AtaConfig {
+  return {
+    enabled: true,
+    host: '127.0.0.1',
+    authPort: 0,
+    acctPort: 0,
+    dictionary: DEFAULT_DICTIONARY,
+    clients: [],
+    region: 'US',
+    duplicateCacheMs: 30_000,
+    callAhead: { inPreSend: true },
+    errorStatuses: {},
+    adminUsers: [],
+    outbox: { pollMs: 1000 },
+    ...overrides,
+  };
+}

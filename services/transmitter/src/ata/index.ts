@@ -1,0 +1,102 @@
+/**
+ * Fax ATAs behind a FaxBack port server, controlled over RADIUS: the transmitter answers the port
+ * server's Access-Requests (who may send, with which caller id and CSID, whether to call ahead)
+ * and turns its accounting records into the same per-recipient events as the modem path.
+ */
+import { errorMessage, type Logger, type MessageBus } from '@faxnotify/kit';
+import type { Kysely } from 'kysely';
+import { answerAccessRequest } from './access';
+import { recordAccounting } from './accounting';
+import type { AtaConfig } from './config';
+import { FB, loadDictionary, type LoadedDictionary } from './dictionary';
+import { AtaEventRelay } from './outbox';
+import { RadiusServer } from './radius-server';
+import type { AtaDatabase } from './schema';
+import { AtaStore } from './store';
+
+export { ataConfigSchema, defaultAtaConfig, radiusClientsProblem, errorStatusesProblem, type AtaConfig, type RadiusClientDefinition } from './config';
+export { ataMigrations } from './migrations';
+export { registerAtaAdminRoutes, type AtaAdminDeps } from './admin-api';
+export { DEFAULT_DICTIONARY, loadDictionary, type LoadedDictionary } from './dictionary';
+export { AtaStore, recordCalledNumber, accountNameKey } from './store';
+export { calledNumberKey } from './numbers';
+export type * from './schema';
+
+export interface StartAtaServerOptions {
+  config: AtaConfig;
+  /** The transmitter's database, with ataMigrations applied. */
+  db: Kysely<AtaDatabase>;
+  bus: Pick<MessageBus, 'publishEvent'>;
+  logger: Logger;
+}
+
+export interface RunningAtaServer {
+  /** Where the server listens. */
+  address: { host: string; authPort: number; acctPort: number };
+  dictionary: LoadedDictionary;
+  store: AtaStore;
+  /** Stops answering, lets requests being handled end, hands over the events written. */
+  stop(): Promise<void>;
+}
+
+/** Loads the dictionary, binds the two RADIUS ports and starts the event relay. */
+export async function startAtaServer(options: StartAtaServerOptions): Promise<RunningAtaServer> {
+  const { config, db, bus } = options;
+  const logger = options.logger.child({ component: 'ata' });
+  const dictionary = loadDictionary(config.dictionary);
+  if (dictionary.missingAccounting.length > 0)
+    logger.warn(
+      { dictionary: dictionary.path, missing: dictionary.missingAccounting },
+      dictionary.has(FB.faxErrorCode)
+        ? 'the RADIUS dictionary lacks accounting attributes: what CDRs say in them is kept only as raw octets'
+        : 'the RADIUS dictionary does not define FB-Fax-Error-Code: faxes the port server reports are not tracked (point ata.dictionary at the vendor dictionary)',
+    );
+  if (config.clients.length === 0) logger.warn('no RADIUS clients configured (ata.clients): every request will be dropped');
+  const store = new AtaStore(db);
+  const relay = new AtaEventRelay({ db, bus, logger: logger.child({ part: 'events' }), pollMs: config.outbox.pollMs });
+
+  const server = new RadiusServer({
+    host: config.host,
+    authPort: config.authPort,
+    acctPort: config.acctPort,
+    clients: config.clients,
+    duplicateCacheMs: config.duplicateCacheMs,
+    logger,
+    handlers: {
+      access: async (packet, client) => {
+        const reply = await answerAccessRequest(packet, { store, dictionary, region: config.region, callAheadInPreSend: config.callAhead.inPreSend, logger });
+        logger.debug({ client: client.name, identifier: packet.identifier, code: reply.code, why: reply.why }, 'Access-Request answered');
+        return reply;
+      },
+      accounting: async (packet, client) => {
+        const result = await recordAccounting(packet, client.name, { db, dictionary, region: config.region, errorStatuses: config.errorStatuses, logger });
+        logger.debug({ client: client.name, identifier: packet.identifier, result }, 'Accounting-Request taken');
+        if (result === 'recorded') relay.kick();
+      },
+    },
+  });
+
+  relay.start();
+  let bound;
+  try {
+    bound = await server.start();
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    await relay.stop();
+    throw new Error(`the RADIUS server cannot listen on ${config.host} ports ${config.authPort}/${config.acctPort}: ${errorMessage(error)}`);
+  }
+  const address = { host: config.host, authPort: bound.auth.port, acctPort: bound.acct.port };
+  logger.info({ ...address, dictionary: dictionary.path, clients: config.clients.map((c) => c.name ?? c.address) }, 'RADIUS server for fax ATAs started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    address,
+    dictionary,
+    store,
+    stop: () =>
+      (stopping ??= (async () => {
+        await server.stop();
+        await relay.stop();
+      })()),
+  };
+}

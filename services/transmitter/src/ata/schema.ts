@@ -1,0 +1,133 @@
+/**
+ * The ATA server's tables, as Kysely sees them. Times are UTC ISO 8601 text and flags are 0/1
+ * integers, so the same queries run on SQLite and PostgreSQL.
+ */
+import type { Generated } from 'kysely';
+
+export type CallAheadMode = 'never' | 'dynamic' | 'always';
+export const CALL_AHEAD_MODES: readonly CallAheadMode[] = ['never', 'dynamic', 'always'];
+
+/** A port-server account: who may log in and send, and the faxnotify user its faxes belong to. */
+export interface AtaAccountRow {
+  id: string;
+  /** As the operator wrote it. */
+  name: string;
+  /** The name folded for comparison: port-server account names compare case-insensitively. */
+  name_key: string;
+  /** scrypt hash of the password; null: the account cannot log in (validate/login are refused). */
+  password_hash: string | null;
+  /** The faxnotify user who owns the account's faxes and receives their notices. */
+  owner_id: string;
+  /** FB-Account-Type to report, as the manual numbers it (the operator sets it); null: not sent. */
+  account_type: number | null;
+  call_ahead_mode: CallAheadMode;
+  send_enabled: number;
+  receive_enabled: number;
+  /** Caller id for the account's outgoing calls (FB-Snd-ANI). */
+  send_ani: string | null;
+  /** TSI of the account's sends (FB-Snd-TSID). */
+  send_csid: string | null;
+  /** CSI of the account's receives (FB-Rcv-CSID). */
+  receive_csid: string | null;
+  /** Where the e-mail gateway sends received faxes (FB-Rcv-Email). */
+  receive_email: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A number that routes to an account: an inbound DID, and the line an ATA sends from. */
+export interface AtaDidRow {
+  /** Digits (and a leading +), or `*` for the catch-all. */
+  did: string;
+  account_id: string;
+  enabled: number;
+  send_ani: string | null;
+  /** FB-Queue-Profile XML for this line (must carry Op="1" to override the account's). */
+  queue_profile: string | null;
+  line_id: string | null;
+  line_num: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What earlier faxes taught about a number: whether a fax machine answers there. */
+export interface AtaCalledNumberRow {
+  number_key: string;
+  /** When a send to it last engaged the fax protocol. */
+  fax_reached_at: string | null;
+  /** When a voice last answered it; sticky: the number is always called ahead afterwards. */
+  voice_answered_at: string | null;
+  faxes: number;
+  last_session_id: string | null;
+  updated_at: string;
+}
+
+/** One fax the port server reported, as faxnotify tracks it (one recipient). */
+export interface AtaFaxRow {
+  fax_id: string;
+  recipient_id: string;
+  owner_id: string;
+  account_id: string;
+  number: string;
+  attempt: number;
+  /** The next event's sequence number within the attempt. */
+  next_sequence: number;
+  connected: number;
+  pages_sent: number;
+  /** Set once the result was written: later records of the fax are kept but report nothing. */
+  final_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One port-server session (Acct-Session-Id), from its pre-session request to its Stop. */
+export interface AtaSessionRow {
+  /** Acct-Session-Id, opaque and case-sensitive. */
+  session_id: string;
+  account_id: string | null;
+  account_name: string | null;
+  direction: 'send' | 'receive' | null;
+  dial_number: string | null;
+  transfer_type: string | null;
+  related_session_id: string | null;
+  fax_id: string | null;
+  state: 'authorized' | 'started' | 'alive' | 'stopped';
+  started_at: string | null;
+  stopped_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Every accounting record handled, once: a resent record finds its key here and changes nothing. */
+export interface AtaAccountingRecordRow {
+  record_key: string;
+  session_id: string;
+  status_type: string;
+  client: string;
+  attributes: string;
+  received_at: string;
+}
+
+/** Events written in the same transaction as the record they come from, handed to the broker by the relay. */
+export interface AtaEventOutboxRow {
+  seq: number;
+  id: string;
+  routing_key: string;
+  fax_id: string;
+  recipient_id: string | null;
+  event_json: string;
+  created_at: string;
+  published_at: string | null;
+  publish_attempts: number;
+  last_error: string | null;
+}
+
+export interface AtaDatabase {
+  ata_accounts: AtaAccountRow;
+  ata_dids: AtaDidRow;
+  ata_called_numbers: AtaCalledNumberRow;
+  ata_faxes: AtaFaxRow;
+  ata_sessions: AtaSessionRow;
+  ata_accounting_records: AtaAccountingRecordRow;
+  ata_event_outbox: Omit<AtaEventOutboxRow, 'seq'> & { seq: Generated<number> };
+}
