@@ -1,4 +1,4 @@
-import { authSchema, commonSchema, loadConfig } from '@faxnotify/kit';
+import { ConfigError, authSchema, commonSchema, loadConfig } from '@faxnotify/kit';
 
 const locale = (value: unknown): void => {
   if (!['ru', 'en', 'it'].includes(value as string)) throw new Error('must be one of ru, en, it');
@@ -9,6 +9,13 @@ const timeZone = (value: unknown): void => {
   } catch {
     throw new Error('must be an IANA time zone such as Europe/Rome');
   }
+};
+
+const optionalUrl = (value: unknown): void => {
+  if (typeof value !== 'string' || !(value === '' || /^https?:\/\/[^\s]+$/.test(value))) throw new Error('must be empty or an http(s) URL');
+};
+const xmppService = (value: unknown): void => {
+  if (typeof value !== 'string' || !(value === '' || /^(xmpps?|wss?):\/\/[^\s]+$/.test(value))) throw new Error('must be empty or an xmpp://, xmpps://, ws:// or wss:// URL');
 };
 
 /** The notifier's settings; exported so the README's configuration table is generated from it. */
@@ -42,6 +49,65 @@ export const notifierSchema = {
     locale: { doc: 'Locale of a user who has not chosen one.', format: locale, default: 'en', env: 'NOTIFIER_DEFAULT_LOCALE' },
     timeZone: { doc: 'Time zone of a user who has not chosen one.', format: timeZone, default: 'UTC', env: 'NOTIFIER_DEFAULT_TIME_ZONE' },
   },
+  twilio: {
+    accountSid: {
+      doc: 'Twilio account SID (AC…); SMS notices are off while it is empty.',
+      format: (value: unknown) => {
+        if (typeof value !== 'string' || !(value === '' || /^AC[0-9a-fA-F]{32}$/.test(value))) throw new Error('must be empty or AC followed by 32 hex digits');
+      },
+      default: '',
+      env: 'TWILIO_ACCOUNT_SID',
+    },
+    authToken: { doc: 'Twilio auth token: authenticates the API calls and checks the signature of status callbacks.', format: String, default: '', env: 'TWILIO_AUTH_TOKEN', sensitive: true },
+    from: { doc: 'Sender of the SMS notices: an E.164 number or alphanumeric sender ID; leave empty to send through `twilio.messagingServiceSid`.', format: String, default: '', env: 'TWILIO_FROM' },
+    messagingServiceSid: {
+      doc: 'Twilio Messaging Service (MG…) that picks the sender, used when `twilio.from` is empty.',
+      format: (value: unknown) => {
+        if (typeof value !== 'string' || !(value === '' || /^MG[0-9a-fA-F]{32}$/.test(value))) throw new Error('must be empty or MG followed by 32 hex digits');
+      },
+      default: '',
+      env: 'TWILIO_MESSAGING_SERVICE_SID',
+    },
+    statusCallbackUrl: {
+      doc: "Public URL of this notifier's POST /twilio/status, exactly as Twilio reaches it (signatures are checked against it); empty: no delivery reports are asked for.",
+      format: optionalUrl,
+      default: '',
+      env: 'TWILIO_STATUS_CALLBACK_URL',
+    },
+    baseUrl: {
+      doc: "Base URL of a Twilio-compatible endpoint that replaces Twilio's API hosts (tests and the demo); empty in production.",
+      format: optionalUrl,
+      default: '',
+      env: 'TWILIO_BASE_URL',
+    },
+    timeoutMs: { doc: 'Give up on a Twilio API call after this long (then it is retried).', format: 'positive-int', default: 15_000, env: 'TWILIO_TIMEOUT_MS' },
+  },
+  xmpp: {
+    service: {
+      doc: 'XMPP server to connect to, e.g. xmpp://chat.example.com:5222 (STARTTLS) or xmpps://chat.example.com:5223; empty: the domain on port 5222.',
+      format: xmppService,
+      default: '',
+      env: 'XMPP_SERVICE',
+    },
+    domain: { doc: "Domain of the service's own account.", format: String, default: 'localhost', env: 'XMPP_DOMAIN' },
+    username: { doc: "User name of the service's own account; Jabber notices are off while it is empty.", format: String, default: '', env: 'XMPP_USERNAME' },
+    password: { doc: "Password of the service's own account.", format: String, default: '', env: 'XMPP_PASSWORD', sensitive: true },
+    resource: {
+      doc: "Resource prefix of the service's connection; each notifier process adds a suffix of its own, so replicas sharing the account keep their own sessions.",
+      format: 'nonempty-string',
+      default: 'faxnotify-notifier',
+      env: 'XMPP_RESOURCE',
+    },
+    allowPlainWithoutTls: {
+      doc: 'Log in with PLAIN over an unencrypted connection (local tests on loopback only). Off: the connection must be TLS and the login SCRAM.',
+      format: Boolean,
+      default: false,
+      env: 'XMPP_ALLOW_PLAIN_WITHOUT_TLS',
+    },
+    reconnectInitialMs: { doc: 'First wait before reconnecting after the connection drops; doubles per failed attempt.', format: 'positive-int', default: 500, env: 'XMPP_RECONNECT_INITIAL_MS' },
+    reconnectMaxMs: { doc: 'Longest wait between reconnection attempts.', format: 'positive-int', default: 30_000, env: 'XMPP_RECONNECT_MAX_MS' },
+    timeoutMs: { doc: 'Give up on a login or on the server confirming a message after this long (then it is retried).', format: 'positive-int', default: 10_000, env: 'XMPP_TIMEOUT_MS' },
+  },
   ledger: {
     claimMs: {
       doc: 'How long a notice being sent is reserved for the worker sending it; after a crash it is sent again once this has passed.',
@@ -62,9 +128,33 @@ export interface NotifierConfig {
   mail: { messageIdDomain: string };
   links: { settingsUrlTemplate: string };
   defaults: { locale: 'ru' | 'en' | 'it'; timeZone: string };
+  twilio: { accountSid: string; authToken: string; from: string; messagingServiceSid: string; statusCallbackUrl: string; baseUrl: string; timeoutMs: number };
+  xmpp: {
+    service: string;
+    domain: string;
+    username: string;
+    password: string;
+    resource: string;
+    allowPlainWithoutTls: boolean;
+    reconnectInitialMs: number;
+    reconnectMaxMs: number;
+    timeoutMs: number;
+  };
   ledger: { claimMs: number };
 }
 
 export function loadNotifierConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): NotifierConfig {
-  return loadConfig<NotifierConfig>(notifierSchema as never, overrides, env);
+  const config = loadConfig<NotifierConfig>(notifierSchema as never, overrides, env);
+  const { twilio, xmpp } = config;
+  // Settings that only make sense together: a half-configured channel stops the service at start.
+  if (twilio.accountSid) {
+    if (!twilio.authToken) throw new ConfigError('invalid configuration: twilio.authToken is required when twilio.accountSid is set');
+    if (!twilio.from && !twilio.messagingServiceSid) throw new ConfigError('invalid configuration: twilio.from or twilio.messagingServiceSid is required when twilio.accountSid is set');
+  }
+  if (xmpp.username) {
+    if (!xmpp.password) throw new ConfigError('invalid configuration: xmpp.password is required when xmpp.username is set');
+    if (!xmpp.domain) throw new ConfigError('invalid configuration: xmpp.domain is required when xmpp.username is set');
+  }
+  if (xmpp.reconnectMaxMs < xmpp.reconnectInitialMs) throw new ConfigError('invalid configuration: xmpp.reconnectMaxMs must not be less than xmpp.reconnectInitialMs');
+  return config;
 }

@@ -1,26 +1,41 @@
 import { QUEUES, type Locale } from '@faxnotify/contracts';
 import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openDatabase, type Logger } from '@faxnotify/kit';
 import { EmailAdapter } from './channels/email/adapter';
+import { SmsAdapter } from './channels/sms/adapter';
 import type { Channel, ChannelAdapter } from './channels/types';
+import { XmppAdapter } from './channels/xmpp/adapter';
 import { loadNotifierConfig, type NotifierConfig } from './config';
 import { SendLedger } from './ledger';
 import { NOTIFIER_SOURCE, Notifier } from './notifier';
 import { notifierMigrations, type NotifierDatabase } from './schema';
+import { registerTwilioStatusRoute } from './channels/sms/status-route';
+import type { DeliveryReport } from './channels/types';
 import { SettingsStore, registerSettingsRoutes } from './settings';
+import { registerSettingsPage } from './settings-page';
 
 export { notifierSchema, loadNotifierConfig, type NotifierConfig } from './config';
 export { renderNotice, noticeContext, pagesPhrase, plainText } from './render';
 export { SendLedger } from './ledger';
-export type { ChannelAdapter, RenderedNotice, Channel } from './channels/types';
+export type { ChannelAdapter, RenderedNotice, Channel, DeliveryReport } from './channels/types';
 export { ChannelError } from './channels/types';
-
+export { smsSize } from './channels/sms/segments';
 
 export interface RunningNotifier {
   url: string;
   config: NotifierConfig;
   logger: Logger;
   ledger: SendLedger;
+  /** The channels this notifier sends on (email always; SMS and XMPP when configured). */
+  adapters: ReadonlyMap<Channel, ChannelAdapter>;
   stop(): Promise<void>;
+}
+
+/** Only configured channels get an adapter: SMS once a Twilio account is set, XMPP once the service's account is. */
+function createAdapters(config: NotifierConfig, logger: Logger): Map<Channel, ChannelAdapter> {
+  const adapters = new Map<Channel, ChannelAdapter>([['email', new EmailAdapter(config.smtp)]]);
+  if (config.twilio.accountSid) adapters.set('sms', new SmsAdapter(config.twilio));
+  if (config.xmpp.username) adapters.set('xmpp', new XmppAdapter({ ...config.xmpp, logger: logger.child({ channel: 'xmpp' }) }));
+  return adapters;
 }
 
 /** Starts the notifier: settings API, the consumer of final results, and the channel adapters. */
@@ -29,7 +44,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
   const logger = createLogger('notifier', config.log.level);
   const database = await openDatabase<NotifierDatabase>({ service: 'notifier', url: config.db.url, sqlitePath: config.db.sqlitePath, migrations: notifierMigrations, logger });
   const bus = new MessageBus({ url: config.amqp.url, source: NOTIFIER_SOURCE, logger });
-  const adapters = new Map<Channel, ChannelAdapter>([['email', new EmailAdapter(config.smtp)]]);
+  const adapters = createAdapters(config, logger);
   const ledger = new SendLedger(database.db, config.ledger.claimMs);
   const settings = new SettingsStore(database.db, { locale: config.defaults.locale as Locale, timeZone: config.defaults.timeZone });
   const notifier = new Notifier({ bus, ledger, settings, adapters, settingsUrlTemplate: config.links.settingsUrlTemplate, messageIdDomain: config.mail.messageIdDomain, logger });
@@ -40,8 +55,19 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     logger,
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(database.db as never) }),
   });
+  // Form posts: the settings page and Twilio's status callbacks.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65_536 }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
   registerSettingsRoutes(app, settings, { secret: config.auth.jwtSecret });
+  registerSettingsPage(app, { store: settings, auth: { secret: config.auth.jwtSecret }, defaultLocale: config.defaults.locale as Locale });
+  const report = (delivery: DeliveryReport) => notifier.recordDeliveryReport(delivery);
+  for (const adapter of adapters.values()) adapter.onDeliveryReport?.(report);
+  const sms = adapters.get('sms');
+  if (sms instanceof SmsAdapter) registerTwilioStatusRoute(app, sms);
   try {
+    const xmpp = adapters.get('xmpp');
+    if (xmpp instanceof XmppAdapter) xmpp.start();
     await bus.start();
     await bus.consume(QUEUES.notifierRecipientFinal, (event, context) => notifier.handle(event, context), {
       accepts: ['delivery.recipient.final'],
@@ -50,6 +76,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     });
   } catch (error) {
     await bus.close();
+    for (const adapter of adapters.values()) await adapter.close();
     await database.close();
     throw error;
   }
@@ -60,6 +87,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     config,
     logger,
     ledger,
+    adapters,
     stop: async () => {
       await app.close();
       await bus.close();

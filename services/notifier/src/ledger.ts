@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import { isUniqueViolation } from '@faxnotify/kit';
+import type { DeliveryReport, SendReceipt } from './channels/types';
 import type { LedgerTable, NotifierDatabase } from './schema';
 
 export type LedgerStatus = 'pending' | 'sending' | 'retrying' | 'sent' | 'failed' | 'skipped';
@@ -20,7 +21,12 @@ export interface LedgerEntry {
   ownerId: string;
   address: string | null;
   locale: string | null;
+  /** The notice's own id, which the provider's delivery reports will name. */
+  noticeId: string;
 }
+
+/** Provider reports after acceptance; a final one (delivered, undelivered, failed) is never replaced. */
+const FINAL_DELIVERY_STATUSES = ['delivered', 'undelivered', 'failed'];
 
 export type Claim =
   | { kind: 'done'; row: LedgerTable }
@@ -77,6 +83,7 @@ export class SendLedger {
           claimed_until: new Date(now.getTime() + this.claimMs).toISOString(),
           address: entry.address,
           locale: entry.locale,
+          notice_id: entry.noticeId,
           updated_at: nowIso,
         })
         .where('idempotency_key', '=', key)
@@ -89,8 +96,38 @@ export class SendLedger {
     });
   }
 
-  async markSent(resultId: string, channel: string, providerMessageId: string): Promise<void> {
-    await this.mark(resultId, channel, { status: 'sent', provider_message_id: providerMessageId, error: null });
+  async markSent(resultId: string, channel: string, receipt: SendReceipt): Promise<void> {
+    await this.mark(resultId, channel, {
+      status: 'sent',
+      provider_message_id: receipt.providerMessageId,
+      segments: receipt.segments ?? null,
+      encoding: receipt.encoding ?? null,
+      error: null,
+    });
+  }
+
+  /**
+   * Records what a provider reported about a notice it accepted. A report may come before the
+   * send is marked (a fast receipt), so the row is found by its notice id. Returns the row when
+   * the report changed it; undefined for an unknown notice, a report about another provider
+   * message (an earlier try), or one that would step back from a final report.
+   */
+  async recordDelivery(report: DeliveryReport): Promise<LedgerTable | undefined> {
+    const now = this.now().toISOString();
+    let update = this.db
+      .updateTable('ledger')
+      .set({ delivery_status: report.status, delivery_error_code: report.errorCode ?? null, delivery_updated_at: now, updated_at: now })
+      .where('notice_id', '=', report.noticeId)
+      .where('channel', '=', report.channel)
+      .where((eb) => (report.status === 'sent' ? eb('delivery_status', 'is', null) : eb.or([eb('delivery_status', 'is', null), eb('delivery_status', 'not in', FINAL_DELIVERY_STATUSES)])));
+    if (report.providerMessageId) {
+      const id = report.providerMessageId;
+      update = update.where((eb) => eb.or([eb('provider_message_id', 'is', null), eb('provider_message_id', '=', id)]));
+    }
+    if (report.fromAddress) update = update.where('address', '=', report.fromAddress);
+    const result = await update.executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return undefined;
+    return this.db.selectFrom('ledger').selectAll().where('notice_id', '=', report.noticeId).where('channel', '=', report.channel).executeTakeFirst();
   }
 
   async markFailed(resultId: string, channel: string, error: string): Promise<void> {
@@ -130,6 +167,12 @@ export class SendLedger {
           claimed_until: null,
           provider_message_id: null,
           error,
+          notice_id: entry.noticeId,
+          segments: null,
+          encoding: null,
+          delivery_status: null,
+          delivery_error_code: null,
+          delivery_updated_at: null,
           created_at: now,
           updated_at: now,
         })

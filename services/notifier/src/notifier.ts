@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FINAL_STATUS_INFO, type CloudEvent, type DeliveryRecipientFinal, type Locale, type NotificationOutcome } from '@faxnotify/contracts';
 import { RetryableError, errorMessage, type Logger, type MessageBus } from '@faxnotify/kit';
-import { ChannelError, type Channel, type ChannelAdapter, type RenderedNotice } from './channels/types';
+import { CHANNELS, ChannelError, type Channel, type ChannelAdapter, type DeliveryReport, type RenderedNotice } from './channels/types';
 import { FINAL_LEDGER_STATUSES, SendLedger, type LedgerEntry } from './ledger';
 import { noticeContext, renderNotice } from './render';
 import type { LedgerTable } from './schema';
@@ -21,9 +21,20 @@ export interface NotifierDeps {
 
 /** The address a user's settings give for a channel, when that channel is on. */
 function addressFor(settings: NotificationSettings, channel: Channel): string | null {
-  if (channel === 'email') return settings.email.enabled ? settings.email.address : null;
-  return null;
+  switch (channel) {
+    case 'email':
+      return settings.email.enabled ? settings.email.address : null;
+    case 'sms':
+      return settings.sms.enabled ? settings.sms.number : null;
+    case 'xmpp':
+      return settings.xmpp.enabled ? settings.xmpp.jid : null;
+  }
 }
+
+const CHANNEL_NAMES: Record<Channel, string> = { email: 'email', sms: 'SMS', xmpp: 'Jabber (XMPP)' };
+
+/** The notice's own id: the same for every try of one result on one channel. */
+export const noticeIdOf = (resultId: string, channel: Channel): string => createHash('sha256').update(`${resultId}\n${channel}`).digest('hex').slice(0, 24);
 
 /** Characters a Message-ID's left part may hold; anything else becomes '-'. */
 const idPart = (value: string) => value.replace(/[^A-Za-z0-9._-]/g, '-');
@@ -39,7 +50,7 @@ export class Notifier {
     const result = event.data;
     const settings = await this.deps.settings.get(result.ownerId);
     let transient: ChannelError | undefined;
-    for (const channel of this.deps.adapters.keys()) {
+    for (const channel of CHANNELS) {
       try {
         await this.deliver(result, channel, settings);
       } catch (error) {
@@ -59,7 +70,7 @@ export class Notifier {
       const row = await this.deps.ledger.get(result.resultId, channel);
       if (!row || FINAL_LEDGER_STATUSES.has(row.status)) continue;
       await this.deps.ledger.markFailed(result.resultId, channel, `retries exhausted: ${errorMessage(error)}`);
-      await this.publishOutcome(result, channel, (await this.deps.ledger.get(result.resultId, channel))!);
+      await this.publishOutcome((await this.deps.ledger.get(result.resultId, channel))!);
     }
   }
 
@@ -73,21 +84,27 @@ export class Notifier {
       ownerId: result.ownerId,
       address: settings ? addressFor(settings, channel) : null,
       locale: settings?.locale ?? null,
+      noticeId: noticeIdOf(result.resultId, channel),
     };
+    const adapter = this.deps.adapters.get(channel);
+    // A channel this notifier has no adapter for exists only for owners who turned it on.
+    if (!adapter && !entry.address) return;
     const skipReason = !settings
       ? 'the owner has no notification settings'
       : !entry.address
         ? `${channel} notices are off`
         : settings.notifyOn === 'failures' && FINAL_STATUS_INFO[result.status].outcome === 'delivered'
           ? 'the owner is notified of failures only'
-          : undefined;
+          : !adapter
+            ? `${CHANNEL_NAMES[channel]} notices are not set up on this notifier`
+            : undefined;
     if (skipReason) {
-      await this.publishOutcome(result, channel, await ledger.skip(entry, skipReason));
+      await this.publishOutcome(await ledger.skip(entry, skipReason));
       return;
     }
     const claim = await ledger.claim(entry);
     if (claim.kind === 'done') {
-      await this.publishOutcome(result, channel, claim.row);
+      await this.publishOutcome(claim.row);
       return;
     }
     if (claim.kind === 'busy') throw new ChannelError(`${channel} notice ${result.resultId} is being sent by another worker`, true);
@@ -95,8 +112,8 @@ export class Notifier {
 
     const notice = this.render(result, channel, settings!);
     try {
-      const { providerMessageId } = await this.deps.adapters.get(channel)!.send(notice, entry.address!);
-      await ledger.markSent(result.resultId, channel, providerMessageId);
+      const receipt = await adapter!.send(notice, entry.address!);
+      await ledger.markSent(result.resultId, channel, receipt);
     } catch (error) {
       const channelError = error instanceof ChannelError ? error : new ChannelError(errorMessage(error), true, undefined, { cause: error });
       if (channelError.transient) {
@@ -105,32 +122,48 @@ export class Notifier {
       }
       await ledger.markFailed(result.resultId, channel, channelError.message);
     }
-    await this.publishOutcome(result, channel, (await ledger.get(result.resultId, channel))!);
+    await this.publishOutcome((await ledger.get(result.resultId, channel))!);
+  }
+
+  /**
+   * A provider's later report about a notice it accepted (an SMS status callback, an XMPP
+   * receipt): recorded in the ledger and, once the send is marked, published as the outcome.
+   * A report that comes before the send is marked is published with the send.
+   */
+  async recordDeliveryReport(report: DeliveryReport): Promise<void> {
+    const row = await this.deps.ledger.recordDelivery(report);
+    if (!row) {
+      this.deps.logger.debug({ report }, 'delivery report changes nothing (unknown notice, an earlier try, or already final)');
+      return;
+    }
+    if (row.status === 'sent') await this.publishOutcome(row);
   }
 
   render(result: DeliveryRecipientFinal, channel: Channel, settings: NotificationSettings): RenderedNotice {
     const locale: Locale = settings.locale;
     const settingsUrl = this.deps.settingsUrlTemplate.replaceAll('{userId}', encodeURIComponent(result.ownerId));
     const parts = renderNotice(channel, locale, noticeContext(result, { locale, timeZone: settings.timeZone, settingsUrl }));
-    const digest = createHash('sha256').update(`${result.resultId}\n${channel}`).digest('hex').slice(0, 24);
+    const noticeId = noticeIdOf(result.resultId, channel);
     return {
       channel,
       locale,
+      noticeId,
       ...parts,
-      messageId: `<${digest}.${channel}@${this.deps.messageIdDomain}>`,
+      messageId: `<${noticeId}.${channel}@${this.deps.messageIdDomain}>`,
       threadId: `<fax.${idPart(result.faxId)}@${this.deps.messageIdDomain}>`,
     };
   }
 
-  private async publishOutcome(result: DeliveryRecipientFinal, channel: Channel, row: LedgerTable): Promise<void> {
+  private async publishOutcome(row: LedgerTable): Promise<void> {
+    const channel = row.channel as Channel;
     const outcome: NotificationOutcome = {
-      resultId: result.resultId,
-      faxId: result.faxId,
-      recipientId: result.recipientId,
-      ownerId: result.ownerId,
+      resultId: row.result_id,
+      faxId: row.fax_id,
+      recipientId: row.recipient_id,
+      ownerId: row.owner_id,
       channel,
-      outcome: row.status === 'sent' ? 'sent' : row.status === 'skipped' ? 'skipped' : 'failed',
-      ...(row.error ? { reason: row.error.slice(0, 2000) } : {}),
+      outcome: outcomeOf(row),
+      ...(describeNotice(row) ? { reason: describeNotice(row)!.slice(0, 2000) } : {}),
       ...(row.address ? { address: row.address } : {}),
       ...(row.locale ? { locale: row.locale as Locale } : {}),
       ...(row.provider_message_id ? { providerMessageId: row.provider_message_id.slice(0, 500) } : {}),
@@ -138,7 +171,29 @@ export class Notifier {
       at: row.updated_at,
     };
     // The same id for the same ledger state, so a re-published outcome is recognisably the same fact.
-    const id = createHash('sha256').update(`${row.idempotency_key}\n${row.status}\n${row.sends}`).digest('hex').slice(0, 32);
-    await this.deps.bus.publish('notification.outcome', outcome, { id, subject: `fax/${result.faxId}/recipient/${result.recipientId}/${channel}` });
+    const id = createHash('sha256').update(`${row.idempotency_key}\n${row.status}\n${row.sends}\n${row.delivery_status ?? ''}`).digest('hex').slice(0, 32);
+    await this.deps.bus.publish('notification.outcome', outcome, { id, subject: `fax/${row.fax_id}/recipient/${row.recipient_id}/${channel}` });
   }
+}
+
+/** What became of a notice: the send's result, then what the provider reported after accepting it. */
+export function outcomeOf(row: LedgerTable): NotificationOutcome['outcome'] {
+  if (row.status === 'skipped') return 'skipped';
+  if (row.status !== 'sent') return 'failed';
+  if (row.delivery_status === 'delivered') return 'delivered';
+  if (row.delivery_status === 'undelivered' || row.delivery_status === 'failed') return 'failed';
+  return 'sent';
+}
+
+/**
+ * The outcome's words: why it failed or was skipped, and for an SMS what went out (parts and
+ * encoding) and the carrier's report with its error code.
+ */
+export function describeNotice(row: LedgerTable): string | undefined {
+  const parts: string[] = [];
+  if (row.error && row.status !== 'sent') parts.push(row.error);
+  if (row.segments !== null && row.segments !== undefined) parts.push(`${row.segments} ${row.segments === 1 ? 'segment' : 'segments'} (${row.encoding ?? 'unknown encoding'})`);
+  if (row.delivery_status && row.channel === 'sms') parts.push(`carrier: ${row.delivery_status}${row.delivery_error_code ? `, error ${row.delivery_error_code}` : ''}`);
+  if (row.delivery_status === 'delivered' && row.channel === 'xmpp') parts.push('receipt received');
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }

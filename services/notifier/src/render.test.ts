@@ -82,3 +82,28 @@ describe('email rendering', () => {
     expect(plainText('x'.repeat(50), 10)).toBe(`${'x'.repeat(9)}…`);
   });
 });
+
+describe('XMPP rendering', () => {
+  const renderXmpp = (r: DeliveryRecipientFinal, locale: 'ru' | 'en' | 'it' = 'en') =>
+    renderNotice('xmpp', locale, noticeContext(r, { locale, timeZone: 'Europe/Rome', settingsUrl: 'http://127.0.0.1:8083/settings' }));
+
+  it.each(LOCALES.flatMap((locale) => FINAL_STATUSES.map((status) => [locale, status] as const)))('renders %s / %s as plain text', (locale, status) => {
+    const info = FINAL_STATUS_INFO[status];
+    const notice = renderXmpp(result({ status, pagesSent: info.outcome === 'partial' ? 1 : status === 'success' ? 3 : 0 }), locale);
+    expect(notice.text.startsWith(`${OUTCOME_LABELS[locale][info.outcome]}: Q3 report\n`)).toBe(true);
+    expect(notice.text).toContain('+12025550101 (ACME SALES FAX)');
+    expect(notice.text).toContain(info.text[locale].label);
+    expect(notice.text).toContain('http://127.0.0.1:8082/faxes/fax-1');
+    expect(notice.text).toContain('http://127.0.0.1:8083/settings');
+    if (info.outcome !== 'delivered') expect(notice.text).toContain(info.text[locale].advice);
+    expect(notice.html).toBeUndefined();
+    expect(notice.text).not.toMatch(/\n{3}/);
+  });
+
+  it('keeps strangers\' text plain: no control characters, markup left as text', () => {
+    const notice = renderXmpp(result({ subject: 'a\u0000b<c>&d\r\ne', remoteCsid: '\u001b]0;x\u0007' }));
+    // eslint-disable-next-line no-control-regex
+    expect(notice.text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(notice.text.startsWith('Delivered: a b<c>&d e\n')).toBe(true);
+  });
+});

@@ -8,7 +8,8 @@ import {
   type DeliveryRecipientFinal,
   type Locale,
 } from '@faxnotify/contracts';
-import type { Channel } from './channels/types';
+import { SMS_MAX_SEGMENTS, shortenForSms, smsSize } from './channels/sms/segments';
+import type { Channel, SmsEncoding } from './channels/types';
 
 const TEMPLATES_ROOT = dirname(require.resolve('@faxnotify/templates/package.json'));
 
@@ -47,6 +48,12 @@ export function formatTime(iso: string | null, locale: Locale, timeZone: string)
   return new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(iso));
 }
 
+/** Day, month and time only ("22/11, 10:01"; "22.11, 12:01"): what an SMS has room for. */
+export function formatShortTime(iso: string | null, locale: Locale, timeZone: string): string | null {
+  if (!iso) return null;
+  return new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', timeZone }).format(new Date(iso));
+}
+
 export interface NoticeContext {
   outcome: 'delivered' | 'partial' | 'failed';
   delivered: boolean;
@@ -57,7 +64,7 @@ export interface NoticeContext {
   hasSubject: boolean;
   recipient: { number: string; csid: string | null; display: string };
   pages: { sent: number; total: number; text: string };
-  times: { submitted: string | null; started: string | null; ended: string | null; timeZone: string };
+  times: { submitted: string | null; started: string | null; ended: string | null; endedShort: string | null; timeZone: string };
   attempts: number;
   reason: { code: string; detail: string };
   links: { fax: string; settings: string };
@@ -83,6 +90,7 @@ export function noticeContext(event: DeliveryRecipientFinal, options: { locale: 
       submitted: formatTime(event.submittedAt, locale, timeZone),
       started: formatTime(event.startedAt, locale, timeZone),
       ended: formatTime(event.endedAt, locale, timeZone),
+      endedShort: formatShortTime(event.endedAt, locale, timeZone),
       timeZone,
     },
     attempts: event.attempts,
@@ -115,13 +123,81 @@ function template(channel: Channel, locale: Locale, part: Part): Handlebars.Temp
   return compiledTemplate;
 }
 
+export interface RenderedParts {
+  title: string;
+  text: string;
+  html?: string;
+  /** SMS only: the encoding and parts of the fitted text. */
+  sms?: { encoding: SmsEncoding; segments: number };
+}
+
+const renderText = (channel: Channel, locale: Locale, context: NoticeContext): string =>
+  template(channel, locale, 'text')!(context).replace(/\n{3,}/g, '\n\n').trim();
+
 /** Renders a notice's parts for a channel and locale from templates/<channel>/<locale>/. */
-export function renderNotice(channel: Channel, locale: Locale, context: NoticeContext): { title: string; text: string; html?: string } {
+export function renderNotice(channel: Channel, locale: Locale, context: NoticeContext): RenderedParts {
+  if (channel === 'sms') return fitSms(locale, context);
   const title = template(channel, locale, 'title');
   const html = template(channel, locale, 'html');
   return {
     title: title ? plainText(title(context), 250) : '',
-    text: template(channel, locale, 'text')!(context).replace(/\n{3,}/g, '\n\n').trim(),
+    text: renderText(channel, locale, context),
     ...(html ? { html: html(context) } : {}),
   };
+}
+
+/** Shortest subject kept while anything else can still give way. */
+const SMS_MIN_SUBJECT = 16;
+
+/**
+ * An SMS within SMS_MAX_SEGMENTS parts. The fax subject gives way first (the longest that fits,
+ * down to SMS_MIN_SUBJECT characters, cut with "..." so a Latin text stays GSM-7); then, step by
+ * step, the remote CSID, the delivery time and the status line are left out; only then does the
+ * subject shrink further, and as a last resort the text is cut.
+ */
+function fitSms(locale: Locale, context: NoticeContext): RenderedParts {
+  const render = (variant: NoticeContext) => {
+    const text = renderText('sms', locale, variant);
+    return { text, size: smsSize(text) };
+  };
+  const fits = (result: { size: { segments: number } }) => result.size.segments <= SMS_MAX_SEGMENTS;
+  const withoutCsid = { ...context, recipient: { ...context.recipient, csid: null, display: context.recipient.number } };
+  const withoutTime = { ...withoutCsid, times: { ...withoutCsid.times, endedShort: null } };
+  const withoutStatus = { ...withoutTime, status: { ...withoutTime.status, label: '' } };
+  const levels: NoticeContext[] = [context, withoutCsid, withoutTime, withoutStatus];
+
+  const subject = context.hasSubject ? context.subject.replace(/…$/, '...') : context.subject;
+  const length = [...subject].length;
+  /** The variant with the longest subject, no shorter than `min`, that fits; undefined when none does. */
+  const longestFitting = (variant: NoticeContext, min: number) => {
+    const full = render({ ...variant, subject });
+    if (fits(full)) return full;
+    if (!context.hasSubject) return undefined;
+    // Parts only grow with the subject's length: bisect for the longest that fits.
+    let [low, high] = [Math.min(min, length), length - 1];
+    let found: ReturnType<typeof render> | undefined;
+    while (low <= high) {
+      const middle = Math.floor((low + high) / 2);
+      const candidate = render({ ...variant, subject: shortenForSms(subject, middle) });
+      if (fits(candidate)) {
+        found = candidate;
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    return found;
+  };
+
+  let best: ReturnType<typeof render> | undefined;
+  for (const level of levels) {
+    best = longestFitting(level, SMS_MIN_SUBJECT);
+    if (best) break;
+  }
+  best ??= longestFitting(withoutStatus, 0);
+  if (!best) {
+    const chars = [...render({ ...withoutStatus, subject: '' }).text];
+    while (chars.length > 0 && smsSize(chars.join('')).segments > SMS_MAX_SEGMENTS) chars.pop();
+    const text = chars.join('').trimEnd();
+    best = { text, size: smsSize(text) };
+  }
+  return { title: '', text: best.text, sms: { encoding: best.size.encoding, segments: best.size.segments } };
 }

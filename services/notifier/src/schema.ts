@@ -8,6 +8,12 @@ export interface SettingsTable {
   notify_on: string;
   email_enabled: number;
   email_address: string | null;
+  sms_enabled: number;
+  /** E.164. */
+  sms_number: string | null;
+  xmpp_enabled: number;
+  /** A bare JID. */
+  xmpp_jid: string | null;
   updated_at: string;
 }
 
@@ -30,6 +36,16 @@ export interface LedgerTable {
   claimed_until: string | null;
   provider_message_id: string | null;
   error: string | null;
+  /** The notice's own id, given to the provider (XMPP stanza id, SMS status-callback URL) so its delivery reports find this row. */
+  notice_id: string | null;
+  /** SMS: parts the text went out in, and their encoding (GSM-7 or UCS-2). */
+  segments: number | null;
+  encoding: string | null;
+  /** The provider's latest report after accepting the notice: SMS sent / delivered / undelivered / failed, XMPP delivered (receipt). */
+  delivery_status: string | null;
+  /** The provider's error code for an undelivered or failed notice (Twilio's ErrorCode). */
+  delivery_error_code: string | null;
+  delivery_updated_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -76,6 +92,34 @@ export const notifierMigrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable('ledger').execute();
       await db.schema.dropTable('settings').execute();
+    },
+  },
+  '2026-11-24-01-sms-and-xmpp': {
+    async up(db: Kysely<unknown>) {
+      const settingsColumns = [
+        db.schema.alterTable('settings').addColumn('sms_enabled', 'integer', (c) => c.notNull().defaultTo(0)),
+        db.schema.alterTable('settings').addColumn('sms_number', 'text'),
+        db.schema.alterTable('settings').addColumn('xmpp_enabled', 'integer', (c) => c.notNull().defaultTo(0)),
+        db.schema.alterTable('settings').addColumn('xmpp_jid', 'text'),
+      ];
+      const ledgerColumns = [
+        db.schema.alterTable('ledger').addColumn('notice_id', 'text'),
+        db.schema.alterTable('ledger').addColumn('segments', 'integer'),
+        db.schema.alterTable('ledger').addColumn('encoding', 'text'),
+        db.schema.alterTable('ledger').addColumn('delivery_status', 'text'),
+        db.schema.alterTable('ledger').addColumn('delivery_error_code', 'text'),
+        db.schema.alterTable('ledger').addColumn('delivery_updated_at', 'text'),
+      ];
+      // One column per statement: SQLite adds only one at a time.
+      for (const statement of [...settingsColumns, ...ledgerColumns]) await statement.execute();
+      await db.schema.createIndex('ledger_by_notice').on('ledger').column('notice_id').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('ledger_by_notice').execute();
+      for (const column of ['notice_id', 'segments', 'encoding', 'delivery_status', 'delivery_error_code', 'delivery_updated_at']) {
+        await db.schema.alterTable('ledger').dropColumn(column).execute();
+      }
+      for (const column of ['sms_enabled', 'sms_number', 'xmpp_enabled', 'xmpp_jid']) await db.schema.alterTable('settings').dropColumn(column).execute();
     },
   },
 };

@@ -149,6 +149,17 @@ describe('notices through RabbitMQ to SMTP', () => {
     expect(mailsTo('frank@example.test').map((m) => m.subject)).toEqual(['Not delivered: Q3 report']);
   });
 
+  it('records a channel the owner turned on but this notifier has no adapter for as skipped', async () => {
+    const both = { ...settings('gina@example.test'), sms: { enabled: true, number: '+393331234567' }, xmpp: { enabled: true, jid: 'gina@localhost' } };
+    expect((await api('PUT', '/v1/settings', 'gina', both)).status).toBe(200);
+    await bus.publish('delivery.recipient.final', final('gina-1', { ownerId: 'gina' }));
+    await eventually(() => ['email', 'sms', 'xmpp'].every((channel) => outcomes.some((o) => o.faxId === 'gina-1' && o.channel === channel)));
+    const of = (channel: string) => outcomes.find((o) => o.faxId === 'gina-1' && o.channel === channel);
+    expect(of('email')).toMatchObject({ outcome: 'sent', address: 'gina@example.test' });
+    expect(of('sms')).toMatchObject({ outcome: 'skipped', address: '+393331234567', reason: 'SMS notices are not set up on this notifier' });
+    expect(of('xmpp')).toMatchObject({ outcome: 'skipped', address: 'gina@localhost', reason: 'Jabber (XMPP) notices are not set up on this notifier' });
+  });
+
   it('lets no header injection through from a hostile subject', async () => {
     await bus.publish('delivery.recipient.final', final('hostile', { subject: 'Hi\r\nBcc: evil@example.test\r\n<script>x</script>' }));
     await eventually(() => outcomes.find((o) => o.faxId === 'hostile'));

@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { PhoneNumberFormat, PhoneNumberUtil } from 'google-libphonenumber';
 import { LOCALES, type Locale } from '@faxnotify/contracts';
 import { requireUser, userOf } from '@faxnotify/kit';
 import type { NotifierDatabase, SettingsTable } from './schema';
@@ -7,10 +8,23 @@ import type { NotifierDatabase, SettingsTable } from './schema';
 /** A user's notification settings as the API shows them. */
 export interface NotificationSettings {
   email: { enabled: boolean; address: string | null };
+  /** E.164 phone number. */
+  sms: { enabled: boolean; number: string | null };
+  /** Bare Jabber ID. */
+  xmpp: { enabled: boolean; jid: string | null };
   locale: Locale;
   timeZone: string;
   /** 'failures': failed and partially delivered results only. */
   notifyOn: 'all' | 'failures';
+}
+
+/** What a client sends: `sms` and `xmpp` may be left out, which keeps what the user had. */
+export type SettingsInput = Omit<NotificationSettings, 'sms' | 'xmpp'> & Partial<Pick<NotificationSettings, 'sms' | 'xmpp'>>;
+
+/** A rejected value: `field` is its dotted path in the settings (`sms.number`), `message` says what is wrong. */
+export interface FieldError {
+  field: string;
+  message: string;
 }
 
 export const isTimeZone = (value: string): boolean => {
@@ -22,7 +36,10 @@ export const isTimeZone = (value: string): boolean => {
   }
 };
 
-const settingsBody = {
+const nullableString = (maxLength: number, extra: Record<string, unknown> = {}) => ({ anyOf: [{ type: 'string', maxLength, ...extra }, { type: 'null' }] });
+
+/** The JSON shape of the settings, for the API and for the settings page's form (after it is turned into this shape). */
+export const settingsBodySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['email', 'locale', 'timeZone', 'notifyOn'],
@@ -33,11 +50,110 @@ const settingsBody = {
       required: ['enabled'],
       properties: { enabled: { type: 'boolean' }, address: { anyOf: [{ type: 'string', format: 'email', maxLength: 254 }, { type: 'null' }] } },
     },
+    sms: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['enabled'],
+      properties: { enabled: { type: 'boolean' }, number: nullableString(32) },
+    },
+    xmpp: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['enabled'],
+      properties: { enabled: { type: 'boolean' }, jid: nullableString(1000) },
+    },
     locale: { type: 'string', enum: [...LOCALES] },
     timeZone: { type: 'string', minLength: 1, maxLength: 64 },
     notifyOn: { type: 'string', enum: ['all', 'failures'] },
   },
 } as const;
+
+/** The settings field a JSON-schema error is about, as a dotted path (`email.address`, `sms.enabled`). */
+export function fieldOfSchemaError(error: { instancePath?: string; params?: Record<string, unknown> }): string {
+  const path = (error.instancePath ?? '').split('/').filter(Boolean);
+  const missing = error.params?.missingProperty;
+  if (typeof missing === 'string') path.push(missing);
+  return path.join('.') || 'body';
+}
+
+const phoneNumbers = PhoneNumberUtil.getInstance();
+
+/** An E.164 number from what a user typed ("+39 333 123 4567" → "+393331234567"), or null when it is not a valid international number. */
+export function normalisePhoneNumber(value: string): string | null {
+  const trimmed = value.trim();
+  if (!trimmed.startsWith('+') || /[^+\d\s().-]/.test(trimmed)) return null;
+  try {
+    const parsed = phoneNumbers.parse(trimmed);
+    return phoneNumbers.isValidNumber(parsed) ? phoneNumbers.format(parsed, PhoneNumberFormat.E164) : null;
+  } catch {
+    return null;
+  }
+}
+
+// RFC 7622: a localpart may not hold these (nor spaces or control characters); the domain is a host name or an IP literal.
+// eslint-disable-next-line no-control-regex
+const JID_LOCAL_FORBIDDEN = /[\s"&'/:<>@\u0000-\u001f\u007f-\u009f]/u;
+const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/** A bare JID in its usual lower-case form ("Alice@Example.COM" → "alice@example.com"), or null when it is not one. */
+export function normaliseJid(value: string): string | null {
+  const trimmed = value.trim();
+  const at = trimmed.indexOf('@');
+  if (at <= 0 || trimmed.includes('/')) return null;
+  const local = trimmed.slice(0, at).normalize('NFC');
+  const domain = trimmed.slice(at + 1);
+  if (JID_LOCAL_FORBIDDEN.test(local) || Buffer.byteLength(local) > 1023) return null;
+  let host: string;
+  try {
+    // The URL parser applies IDNA, so an internationalised domain is checked in its ASCII form.
+    host = new URL(`http://${domain}`).hostname;
+  } catch {
+    return null;
+  }
+  if (!domain || /[\s/?#@:]/.test(domain) || host.length > 253) return null;
+  const isIp = /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith('[');
+  if (!isIp && !host.split('.').every((label) => DNS_LABEL.test(label))) return null;
+  return `${local.toLowerCase()}@${host}`;
+}
+
+/**
+ * Checks what the JSON schema cannot and puts the addresses in their usual form: the time zone
+ * exists, an enabled channel has an address, the phone number is valid E.164, the JID is a bare JID.
+ * `sms` or `xmpp` left out keep the user's current values.
+ */
+export function checkSettings(input: SettingsInput, current: NotificationSettings): { settings: NotificationSettings } | { error: FieldError } {
+  const error = (field: string, message: string) => ({ error: { field, message } });
+  if (!isTimeZone(input.timeZone)) return error('timeZone', 'timeZone must be an IANA time zone such as Europe/Rome');
+  const emailAddress = input.email.address?.trim() || null;
+  if (input.email.enabled && !emailAddress) return error('email.address', 'email.address is required when email is enabled');
+
+  const sms = input.sms ?? current.sms;
+  let smsNumber: string | null = null;
+  if (sms.number?.trim()) {
+    smsNumber = normalisePhoneNumber(sms.number);
+    if (!smsNumber) return error('sms.number', 'sms.number must be a valid phone number in international E.164 form, such as +393331234567');
+  }
+  if (sms.enabled && !smsNumber) return error('sms.number', 'sms.number is required when SMS is enabled');
+
+  const xmpp = input.xmpp ?? current.xmpp;
+  let jid: string | null = null;
+  if (xmpp.jid?.trim()) {
+    jid = normaliseJid(xmpp.jid);
+    if (!jid) return error('xmpp.jid', 'xmpp.jid must be a bare Jabber ID such as name@example.com');
+  }
+  if (xmpp.enabled && !jid) return error('xmpp.jid', 'xmpp.jid is required when XMPP is enabled');
+
+  return {
+    settings: {
+      email: { enabled: input.email.enabled, address: emailAddress },
+      sms: { enabled: sms.enabled, number: smsNumber },
+      xmpp: { enabled: xmpp.enabled, jid },
+      locale: input.locale,
+      timeZone: input.timeZone,
+      notifyOn: input.notifyOn,
+    },
+  };
+}
 
 export class SettingsStore {
   constructor(
@@ -52,7 +168,26 @@ export class SettingsStore {
 
   /** What a user without saved settings sees: nothing enabled, the service's defaults. */
   defaultsFor(): NotificationSettings {
-    return { email: { enabled: false, address: null }, locale: this.defaults.locale, timeZone: this.defaults.timeZone, notifyOn: 'all' };
+    return {
+      email: { enabled: false, address: null },
+      sms: { enabled: false, number: null },
+      xmpp: { enabled: false, jid: null },
+      locale: this.defaults.locale,
+      timeZone: this.defaults.timeZone,
+      notifyOn: 'all',
+    };
+  }
+
+  /** Saved settings, or the defaults. */
+  async current(userId: string): Promise<NotificationSettings> {
+    return (await this.get(userId)) ?? this.defaultsFor();
+  }
+
+  /** Checks and saves a user's settings; the one way both the API and the settings page change them. */
+  async update(userId: string, input: SettingsInput): Promise<{ settings: NotificationSettings } | { error: FieldError }> {
+    const checked = checkSettings(input, await this.current(userId));
+    if ('settings' in checked) await this.save(userId, checked.settings);
+    return checked;
   }
 
   async save(userId: string, settings: NotificationSettings): Promise<void> {
@@ -62,6 +197,10 @@ export class SettingsStore {
       notify_on: settings.notifyOn,
       email_enabled: settings.email.enabled ? 1 : 0,
       email_address: settings.email.address,
+      sms_enabled: settings.sms.enabled ? 1 : 0,
+      sms_number: settings.sms.number,
+      xmpp_enabled: settings.xmpp.enabled ? 1 : 0,
+      xmpp_jid: settings.xmpp.jid,
       updated_at: new Date().toISOString(),
     };
     await this.db
@@ -74,6 +213,8 @@ export class SettingsStore {
 
 const fromRow = (row: SettingsTable): NotificationSettings => ({
   email: { enabled: row.email_enabled === 1, address: row.email_address },
+  sms: { enabled: row.sms_enabled === 1, number: row.sms_number },
+  xmpp: { enabled: row.xmpp_enabled === 1, jid: row.xmpp_jid },
   locale: row.locale as Locale,
   timeZone: row.time_zone,
   notifyOn: row.notify_on as 'all' | 'failures',
@@ -82,13 +223,14 @@ const fromRow = (row: SettingsTable): NotificationSettings => ({
 /** GET/PUT /v1/settings: the token's user reads and writes only their own settings. */
 export function registerSettingsRoutes(app: FastifyInstance, store: SettingsStore, auth: { secret: string }): void {
   const preHandler = requireUser(auth);
-  app.get('/v1/settings', { preHandler }, async (request) => (await store.get(userOf(request))) ?? store.defaultsFor());
-  app.put<{ Body: NotificationSettings }>('/v1/settings', { preHandler, schema: { body: settingsBody } }, async (request, reply) => {
-    const settings = request.body;
-    if (!isTimeZone(settings.timeZone)) return reply.code(400).send({ error: 'bad_request', field: 'timeZone', message: 'timeZone must be an IANA time zone such as Europe/Rome' });
-    if (settings.email.enabled && !settings.email.address)
-      return reply.code(400).send({ error: 'bad_request', field: 'email.address', message: 'email.address is required when email is enabled' });
-    await store.save(userOf(request), settings);
-    return store.get(userOf(request));
+  app.get('/v1/settings', { preHandler }, async (request) => store.current(userOf(request)));
+  app.put<{ Body: SettingsInput }>('/v1/settings', { preHandler, schema: { body: settingsBodySchema }, attachValidation: true }, async (request, reply) => {
+    const invalid = request.validationError as (FastifyError & { validation?: Array<{ instancePath?: string; params?: Record<string, unknown> }> }) | undefined;
+    if (invalid) {
+      return reply.code(400).send({ error: 'bad_request', field: fieldOfSchemaError(invalid.validation?.[0] ?? {}), message: invalid.message });
+    }
+    const result = await store.update(userOf(request), request.body);
+    if ('error' in result) return reply.code(400).send({ error: 'bad_request', ...result.error });
+    return result.settings;
   });
 }

@@ -1,29 +1,70 @@
 import type { Locale } from '@faxnotify/contracts';
 
 export type Channel = 'email' | 'sms' | 'xmpp';
+export const CHANNELS: readonly Channel[] = ['email', 'sms', 'xmpp'];
+
+/** How an SMS text is encoded: GSM-7 when every character is in the GSM alphabet, UCS-2 otherwise. */
+export type SmsEncoding = 'GSM-7' | 'UCS-2';
 
 /** A notice rendered for one channel, ready for its adapter. */
 export interface RenderedNotice {
   channel: Channel;
   locale: Locale;
+  /**
+   * The notice's own id (the same for every try of one result on one channel). Adapters hand it to
+   * the provider so that delivery reports name it: the XMPP stanza id, the SMS status-callback URL.
+   */
+  noticeId: string;
   /** Title (email Subject); already free of control characters and length-bounded. */
   title: string;
   /** Plain-text body. */
   text: string;
   /** HTML body, where the channel has one. */
   html?: string;
+  /** SMS: the encoding and number of parts the text takes (already fitted to the limit). */
+  sms?: { encoding: SmsEncoding; segments: number };
   /** Threading: this notice's own id and the id of its fax's thread root (email Message-ID / References). */
   messageId: string;
   threadId: string;
 }
 
+/** What a provider said when it accepted a notice. */
+export interface SendReceipt {
+  providerMessageId: string;
+  /** SMS: the parts it is billed and sent as. */
+  segments?: number;
+  encoding?: SmsEncoding;
+}
+
+/** What a provider reported later about a notice it had accepted. */
+export type DeliveryStatus = 'sent' | 'delivered' | 'undelivered' | 'failed';
+
+export interface DeliveryReport {
+  channel: Channel;
+  /** RenderedNotice.noticeId of the notice it is about. */
+  noticeId: string;
+  status: DeliveryStatus;
+  /** The provider's message id, when the report carries one (checked against the ledger). */
+  providerMessageId?: string;
+  /** The provider's error code for an undelivered or failed notice (Twilio's ErrorCode). */
+  errorCode?: string;
+  /** Who confirmed it (an XMPP receipt's sender, as the server stamped it): must be the address the notice went to. */
+  fromAddress?: string;
+}
+
+export type DeliveryReportListener = (report: DeliveryReport) => Promise<void>;
+
 /**
  * One interface per channel: an adapter sends a rendered notice to one address and returns the
  * provider's message id, or throws a ChannelError that says whether trying again can help.
+ * Adapters whose provider reports delivery later (SMS status callbacks, XMPP receipts) pass those
+ * reports to the listener the notifier registers.
  */
 export interface ChannelAdapter {
   readonly channel: Channel;
-  send(notice: RenderedNotice, to: string): Promise<{ providerMessageId: string }>;
+  send(notice: RenderedNotice, to: string): Promise<SendReceipt>;
+  /** Registers the one listener for delivery reports. */
+  onDeliveryReport?(listener: DeliveryReportListener): void;
   /** Whether the provider can be reached (for /readyz); adapters that cannot tell return true. */
   verify?(): Promise<boolean>;
   close(): Promise<void>;

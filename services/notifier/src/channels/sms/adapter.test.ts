@@ -1,0 +1,206 @@
+import { createServer, type Server } from 'node:http';
+import { FINAL_STATUSES, FINAL_STATUS_INFO, LOCALES, type DeliveryRecipientFinal, type Locale } from '@faxnotify/contracts';
+import { smsSegments, startTwilioEndpoint, twilioSignature, type TwilioEndpoint } from '@faxnotify/kit/testing';
+import { noticeContext, renderNotice } from '../../render';
+import { ChannelError, type DeliveryReport, type RenderedNotice } from '../types';
+import { SmsAdapter, classifyTwilioError } from './adapter';
+import { SMS_MAX_SEGMENTS, smsSize } from './segments';
+
+const result = (overrides: Partial<DeliveryRecipientFinal> = {}): DeliveryRecipientFinal => ({
+  resultId: 'fax-1:r1',
+  faxId: 'fax-1',
+  recipientId: 'r1',
+  number: '+12025550101',
+  ownerId: 'alice',
+  subject: 'Q3 report',
+  status: 'success',
+  reason: { code: 'OK', detail: '' },
+  pagesSent: 3,
+  pagesTotal: 3,
+  remoteCsid: 'ACME SALES FAX',
+  submittedAt: '2026-11-22T09:00:00.000Z',
+  startedAt: '2026-11-22T09:00:10.000Z',
+  endedAt: '2026-11-22T09:01:40.000Z',
+  attempts: 1,
+  links: { fax: 'http://127.0.0.1:8082/faxes/fax-1' },
+  ...overrides,
+});
+
+const renderSms = (r: DeliveryRecipientFinal, locale: Locale = 'en', timeZone = 'Europe/Rome') =>
+  renderNotice('sms', locale, noticeContext(r, { locale, timeZone, settingsUrl: 'http://127.0.0.1:8083/settings' }));
+
+const notice = (text: string, overrides: Partial<RenderedNotice> = {}): RenderedNotice => {
+  const size = smsSize(text);
+  return { channel: 'sms', locale: 'en', noticeId: 'n0123456789abcdef01234567', title: '', text, sms: { encoding: size.encoding, segments: size.segments }, messageId: '<x@y>', threadId: '<t@y>', ...overrides };
+};
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/;
+
+describe('SMS text', () => {
+  it('gives status, subject, recipient number and CSID, pages, delivery time and the link', () => {
+    const sms = renderSms(result());
+    expect(sms.text).toBe('Delivered: Q3 report\nTo: +12025550101 (ACME SALES FAX), 3 pages, 22/11/2026, 10:01\nhttp://127.0.0.1:8082/faxes/fax-1'.replace('22/11/2026, ', '22/11, '));
+    expect(sms.sms).toEqual({ encoding: 'GSM-7', segments: 1 });
+    const busy = renderSms(result({ status: 'failed_user_busy', pagesSent: 0 }), 'ru', 'Europe/Moscow');
+    expect(busy.text).toBe('Не доставлено: Q3 report\nЛиния занята\n+12025550101 (ACME SALES FAX), 0 из 3 стр., 22.11, 12:01\nhttp://127.0.0.1:8082/faxes/fax-1');
+  });
+
+  it.each(LOCALES.flatMap((locale) => FINAL_STATUSES.map((status) => [locale, status] as const)))('fits %s / %s with a long subject into 2 segments', (locale, status) => {
+    const partial = FINAL_STATUS_INFO[status].outcome === 'partial';
+    const long = `Quarterly report for the board of directors, with appendices A to F ${'and more '.repeat(30)}`;
+    const sms = renderSms(result({ status, subject: long, pagesSent: partial ? 1 : status === 'success' ? 3 : 0 }), locale);
+    const size = smsSize(sms.text);
+    expect(size.segments).toBeLessThanOrEqual(SMS_MAX_SEGMENTS);
+    expect(sms.sms).toEqual({ encoding: size.encoding, segments: size.segments });
+    // Russian is always UCS-2; English and Italian stay GSM-7.
+    expect(size.encoding).toBe(locale === 'ru' ? 'UCS-2' : 'GSM-7');
+    // The subject was shortened (keeping at least its start), not the number or the link.
+    expect(sms.text).toMatch(/: Quarterly.*\.\.\.\n/);
+    expect(sms.text).toContain('+12025550101');
+    expect(sms.text.endsWith('http://127.0.0.1:8082/faxes/fax-1')).toBe(true);
+    // The test endpoint's independent count agrees.
+    expect(smsSegments(sms.text)).toMatchObject({ encoding: size.encoding, segments: size.segments });
+  });
+
+  it('switches to UCS-2 only when the text needs it', () => {
+    expect(renderSms(result({ subject: 'Fattura n° 12 – è già pagata' }), 'it').sms?.encoding).toBe('UCS-2');
+    expect(renderSms(result({ subject: 'Fattura 12 è già pagata' }), 'it').sms?.encoding).toBe('GSM-7');
+    expect(renderSms(result({ subject: 'Factura pagada en Cádiz' }), 'it').sms?.encoding).toBe('UCS-2');
+    expect(renderSms(result({ subject: 'Отчёт' }), 'en').sms?.encoding).toBe('UCS-2');
+  });
+
+  it('makes a hostile subject and CSID harmless', () => {
+    const sms = renderSms(result({ subject: 'Hi\r\n\u0007\u001b[31mSTOP\u202e{{x}}', remoteCsid: '\u0000EVIL\r\nCSID\u0085' }));
+    expect(sms.text).not.toMatch(CONTROL);
+    expect(sms.text.split('\n')).toHaveLength(3);
+    expect(sms.text).toContain('{{x}}');
+    expect(sms.text).toContain('(EVIL CSID)');
+  });
+});
+
+/** Stands in for the notifier's HTTP route: hands the callback to the adapter as POST /twilio/status does. */
+async function startCallbackRoute(adapter: () => SmsAdapter): Promise<{ url: string; answers: number[]; close(): Promise<void> }> {
+  const answers: number[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const raw = request.url ?? '';
+      const query = raw.includes('?') ? raw.slice(raw.indexOf('?') + 1) : '';
+      const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+      const signature = request.headers['x-twilio-signature'];
+      void adapter()
+        .handleStatusCallback({ query, signature: typeof signature === 'string' ? signature : undefined, params })
+        .then((accepted) => {
+          answers.push(accepted ? 204 : 403);
+          response.writeHead(accepted ? 204 : 403).end();
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/twilio/status`;
+  return { url, answers, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('SMS adapter against a Twilio-compatible endpoint', () => {
+  let endpoint: TwilioEndpoint;
+  let adapter: SmsAdapter;
+  let route: Awaited<ReturnType<typeof startCallbackRoute>>;
+  let reports: DeliveryReport[];
+
+  beforeAll(async () => {
+    endpoint = await startTwilioEndpoint({ callbackDelayMs: 1 });
+    route = await startCallbackRoute(() => adapter);
+    adapter = new SmsAdapter({
+      accountSid: endpoint.accountSid,
+      authToken: endpoint.authToken,
+      from: '+15005550006',
+      messagingServiceSid: '',
+      statusCallbackUrl: route.url,
+      baseUrl: endpoint.url,
+      timeoutMs: 5_000,
+    });
+    adapter.onDeliveryReport(async (report) => void reports.push(report));
+  });
+
+  afterAll(async () => {
+    await adapter?.close();
+    await endpoint?.close();
+    await route?.close();
+  });
+
+  beforeEach(() => {
+    reports = [];
+    endpoint.script(undefined);
+  });
+
+  afterEach(() => {
+    expect(endpoint.violations).toEqual([]);
+  });
+
+  it('sends the text, records Twilio\'s segments, and takes the signed status callbacks', async () => {
+    const sms = renderSms(result({ subject: 'Отчёт за третий квартал' }), 'ru');
+    const receipt = await adapter.send(notice(sms.text, { noticeId: 'aaaabbbbccccddddeeeeffff', sms: sms.sms! }), '+393331234567');
+    const message = endpoint.messages.at(-1)!;
+    expect(receipt).toEqual({ providerMessageId: message.sid, segments: message.segments, encoding: 'UCS-2' });
+    expect(message).toMatchObject({ to: '+393331234567', from: '+15005550006', body: sms.text, encoding: 'UCS-2' });
+    expect(message.segments).toBeLessThanOrEqual(2);
+    expect(message.statusCallback).toBe(`${route.url}?notice=aaaabbbbccccddddeeeeffff`);
+    await endpoint.callbacksSettled();
+    expect(route.answers).toEqual([204, 204, 204]);
+    expect(reports).toEqual([
+      { channel: 'sms', noticeId: 'aaaabbbbccccddddeeeeffff', status: 'sent', providerMessageId: message.sid },
+      { channel: 'sms', noticeId: 'aaaabbbbccccddddeeeeffff', status: 'delivered', providerMessageId: message.sid },
+    ]);
+  });
+
+  it('reports an undelivered message with Twilio\'s ErrorCode', async () => {
+    endpoint.script(() => ({ outcome: 'undelivered', deliveryErrorCode: 30005 }));
+    const receipt = await adapter.send(notice('Delivered: x'), '+393331234567');
+    await endpoint.callbacksSettled();
+    expect(reports.at(-1)).toEqual({ channel: 'sms', noticeId: 'n0123456789abcdef01234567', status: 'undelivered', providerMessageId: receipt.providerMessageId, errorCode: '30005' });
+  });
+
+  it('refuses a status callback whose signature does not hold', async () => {
+    const params = { MessageSid: `SM${'1'.repeat(32)}`, MessageStatus: 'delivered', AccountSid: endpoint.accountSid };
+    const url = `${route.url}?notice=n0123456789abcdef01234567`;
+    expect(await adapter.handleStatusCallback({ query: 'notice=n0123456789abcdef01234567', signature: twilioSignature('wrong-token', url, params), params })).toBe(false);
+    expect(await adapter.handleStatusCallback({ query: 'notice=n0123456789abcdef01234567', signature: undefined, params })).toBe(false);
+    // Signed for another notice: the URL is part of what is signed.
+    expect(await adapter.handleStatusCallback({ query: 'notice=other', signature: twilioSignature(endpoint.authToken, url, params), params })).toBe(false);
+    expect(reports).toEqual([]);
+    expect(await adapter.handleStatusCallback({ query: 'notice=n0123456789abcdef01234567', signature: twilioSignature(endpoint.authToken, url, params), params })).toBe(true);
+    expect(reports).toEqual([{ channel: 'sms', noticeId: 'n0123456789abcdef01234567', status: 'delivered', providerMessageId: params.MessageSid }]);
+  });
+
+  it.each([
+    [500, undefined],
+    [503, undefined],
+    [429, undefined],
+  ])('turns HTTP %i into a transient ChannelError', async (status) => {
+    endpoint.script(() => ({ status }));
+    const error = await adapter.send(notice('Delivered: x'), '+393331234567').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChannelError);
+    expect(error).toMatchObject({ transient: true });
+    expect((error as Error).message).toContain(`Twilio ${status}`);
+  });
+
+  it.each([21211, 21614, 21610, 21612, 21408, 21217])('turns Twilio error %i into a permanent failure', async (code) => {
+    endpoint.script(() => ({ error: code, status: 400 }));
+    const error = await adapter.send(notice('Delivered: x'), '+393331234567').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChannelError);
+    expect(error).toMatchObject({ transient: false, providerCode: code });
+  });
+
+  it('answers the invalid-number magic test number permanently', async () => {
+    const error = await adapter.send(notice('Delivered: x'), '+15005550001').catch((e: unknown) => e);
+    expect(error).toMatchObject({ transient: false, providerCode: 21211 });
+    expect((error as Error).message).toMatch(/21211: invalid 'To' phone number/);
+  });
+
+  it('treats an unreachable API as transient', () => {
+    expect(classifyTwilioError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }))).toMatchObject({ transient: true, providerCode: 'ECONNREFUSED' });
+  });
+});

@@ -1,0 +1,416 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Handlebars from 'handlebars';
+import { LOCALES, type Locale } from '@faxnotify/contracts';
+import { bearerToken, cookieValue, requestToken, verifyTokenClaims, type TokenIssuerOptions, type VerifiedToken } from '@faxnotify/kit';
+import { fieldOfSchemaError, settingsBodySchema, type FieldError, type NotificationSettings, type SettingsInput, type SettingsStore } from './settings';
+
+/**
+ * The notification settings page: the target of the "notification settings" link in every
+ * notice. A plain HTML form that works without JavaScript, in the owner's language.
+ *
+ * Signing in: the page takes the bearer header or the session cookie (the same HttpOnly,
+ * SameSite=Lax cookie holding the JWT that the fax pages use, so one sign-in serves both);
+ * GET /login?token=…&next=/settings sets it. A form post signed in by cookie must carry the
+ * CSRF token: an HMAC of the user and a random nonce kept in a second cookie (a signed double
+ * submit), so a page on another site can neither read nor forge it.
+ */
+export const SESSION_COOKIE = 'faxnotify_session';
+const CSRF_COOKIE = 'faxnotify_settings_csrf';
+const SETTINGS_PATH = '/settings';
+
+const TEMPLATES = join(dirname(require.resolve('@faxnotify/templates/package.json')), 'pages');
+
+interface PageStrings {
+  product: string;
+  skipToContent: string;
+  title: string;
+  signInTitle: string;
+  signedInAs: string;
+  intro: string;
+  emailLegend: string;
+  emailEnable: string;
+  emailAddress: string;
+  emailHint: string;
+  smsLegend: string;
+  smsEnable: string;
+  smsNumber: string;
+  smsHint: string;
+  xmppLegend: string;
+  xmppEnable: string;
+  xmppJid: string;
+  xmppHint: string;
+  notifyLegend: string;
+  notifyAll: string;
+  notifyFailures: string;
+  regionLegend: string;
+  localeLabel: string;
+  timeZoneLabel: string;
+  timeZoneHint: string;
+  save: string;
+  saved: string;
+  errorSummary: string;
+  expired: string;
+  signInIntro: string;
+  tokenLabel: string;
+  signIn: string;
+  badToken: string;
+  /** Per field: what to enter when it is missing, and when it is wrong. */
+  fields: Record<string, { required?: string; invalid: string }>;
+}
+
+const STRINGS: Record<Locale, PageStrings> = {
+  en: {
+    product: 'faxnotify',
+    skipToContent: 'Skip to content',
+    title: 'Notification settings',
+    signInTitle: 'Sign in',
+    signedInAs: 'Signed in as',
+    intro: 'Choose how you hear about the result of each fax you send.',
+    emailLegend: 'Email',
+    emailEnable: 'Send notices by email',
+    emailAddress: 'Email address',
+    emailHint: 'For example name@example.com',
+    smsLegend: 'SMS',
+    smsEnable: 'Send notices by SMS',
+    smsNumber: 'Mobile number',
+    smsHint: 'In international form with the country code, for example +39 333 123 4567',
+    xmppLegend: 'Jabber (XMPP)',
+    xmppEnable: 'Send notices by Jabber',
+    xmppJid: 'Jabber ID',
+    xmppHint: 'For example name@example.com',
+    notifyLegend: 'Which results',
+    notifyAll: 'Every result',
+    notifyFailures: 'Only faxes that failed or were partly delivered',
+    regionLegend: 'Language and time',
+    localeLabel: 'Language of the notices',
+    timeZoneLabel: 'Time zone',
+    timeZoneHint: 'Times in the notices are given in this time zone.',
+    save: 'Save settings',
+    saved: 'Your settings have been saved.',
+    errorSummary: 'Please correct the following',
+    expired: 'The form had expired. Please check your choices and save again.',
+    signInIntro: 'Open the link in one of your notices again, or paste your access token here.',
+    tokenLabel: 'Access token',
+    signIn: 'Sign in',
+    badToken: 'That access token is not valid or has expired.',
+    fields: {
+      'email.address': { required: 'Enter the email address for email notices.', invalid: 'Enter an email address such as name@example.com.' },
+      'sms.number': { required: 'Enter the mobile number for SMS notices.', invalid: 'Enter a mobile number in international form, such as +39 333 123 4567.' },
+      'xmpp.jid': { required: 'Enter the Jabber ID for Jabber notices.', invalid: 'Enter a Jabber ID such as name@example.com.' },
+      notifyOn: { invalid: 'Choose which results to hear about.' },
+      locale: { invalid: 'Choose a language from the list.' },
+      timeZone: { invalid: 'Choose a time zone from the list.' },
+      other: { invalid: 'One of the values is not valid.' },
+    },
+  },
+  ru: {
+    product: 'faxnotify',
+    skipToContent: 'Перейти к содержанию',
+    title: 'Настройки уведомлений',
+    signInTitle: 'Вход',
+    signedInAs: 'Вы вошли как',
+    intro: 'Выберите, как сообщать вам о результате каждого отправленного факса.',
+    emailLegend: 'Электронная почта',
+    emailEnable: 'Присылать уведомления по почте',
+    emailAddress: 'Адрес электронной почты',
+    emailHint: 'Например, name@example.com',
+    smsLegend: 'SMS',
+    smsEnable: 'Присылать уведомления по SMS',
+    smsNumber: 'Номер мобильного телефона',
+    smsHint: 'В международном формате с кодом страны, например +7 916 123-45-67',
+    xmppLegend: 'Jabber (XMPP)',
+    xmppEnable: 'Присылать уведомления в Jabber',
+    xmppJid: 'Jabber ID',
+    xmppHint: 'Например, name@example.com',
+    notifyLegend: 'О каких результатах сообщать',
+    notifyAll: 'Обо всех',
+    notifyFailures: 'Только о недоставленных и доставленных частично',
+    regionLegend: 'Язык и время',
+    localeLabel: 'Язык уведомлений',
+    timeZoneLabel: 'Часовой пояс',
+    timeZoneHint: 'Время в уведомлениях указывается в этом часовом поясе.',
+    save: 'Сохранить настройки',
+    saved: 'Настройки сохранены.',
+    errorSummary: 'Исправьте, пожалуйста, следующее',
+    expired: 'Срок действия формы истёк. Проверьте настройки и сохраните их ещё раз.',
+    signInIntro: 'Откройте ещё раз ссылку из уведомления или вставьте сюда свой токен доступа.',
+    tokenLabel: 'Токен доступа',
+    signIn: 'Войти',
+    badToken: 'Токен доступа недействителен или истёк.',
+    fields: {
+      'email.address': { required: 'Укажите адрес для уведомлений по почте.', invalid: 'Укажите адрес электронной почты, например name@example.com.' },
+      'sms.number': { required: 'Укажите номер для уведомлений по SMS.', invalid: 'Укажите номер в международном формате, например +7 916 123-45-67.' },
+      'xmpp.jid': { required: 'Укажите Jabber ID для уведомлений в Jabber.', invalid: 'Укажите Jabber ID, например name@example.com.' },
+      notifyOn: { invalid: 'Выберите, о каких результатах сообщать.' },
+      locale: { invalid: 'Выберите язык из списка.' },
+      timeZone: { invalid: 'Выберите часовой пояс из списка.' },
+      other: { invalid: 'Одно из значений неверно.' },
+    },
+  },
+  it: {
+    product: 'faxnotify',
+    skipToContent: 'Vai al contenuto',
+    title: 'Impostazioni delle notifiche',
+    signInTitle: 'Accesso',
+    signedInAs: 'Accesso effettuato come',
+    intro: "Scegli come ricevere l'esito di ogni fax che invii.",
+    emailLegend: 'Email',
+    emailEnable: 'Invia le notifiche per email',
+    emailAddress: 'Indirizzo email',
+    emailHint: 'Per esempio nome@example.com',
+    smsLegend: 'SMS',
+    smsEnable: 'Invia le notifiche per SMS',
+    smsNumber: 'Numero di cellulare',
+    smsHint: 'In formato internazionale con il prefisso del paese, per esempio +39 333 123 4567',
+    xmppLegend: 'Jabber (XMPP)',
+    xmppEnable: 'Invia le notifiche via Jabber',
+    xmppJid: 'Jabber ID',
+    xmppHint: 'Per esempio nome@example.com',
+    notifyLegend: 'Quali esiti',
+    notifyAll: 'Tutti gli esiti',
+    notifyFailures: 'Solo i fax non consegnati o consegnati in parte',
+    regionLegend: 'Lingua e ora',
+    localeLabel: 'Lingua delle notifiche',
+    timeZoneLabel: 'Fuso orario',
+    timeZoneHint: 'Gli orari nelle notifiche sono indicati in questo fuso orario.',
+    save: 'Salva le impostazioni',
+    saved: 'Le impostazioni sono state salvate.',
+    errorSummary: 'Correggi quanto segue',
+    expired: 'Il modulo era scaduto. Controlla le scelte e salva di nuovo.',
+    signInIntro: 'Apri di nuovo il link di una notifica, oppure incolla qui il tuo token di accesso.',
+    tokenLabel: 'Token di accesso',
+    signIn: 'Accedi',
+    badToken: 'Il token di accesso non è valido o è scaduto.',
+    fields: {
+      'email.address': { required: "Inserisci l'indirizzo per le notifiche via email.", invalid: 'Inserisci un indirizzo email come nome@example.com.' },
+      'sms.number': { required: 'Inserisci il numero per le notifiche via SMS.', invalid: 'Inserisci un numero in formato internazionale, come +39 333 123 4567.' },
+      'xmpp.jid': { required: 'Inserisci il Jabber ID per le notifiche via Jabber.', invalid: 'Inserisci un Jabber ID come nome@example.com.' },
+      notifyOn: { invalid: 'Scegli quali esiti ricevere.' },
+      locale: { invalid: "Scegli una lingua dall'elenco." },
+      timeZone: { invalid: "Scegli un fuso orario dall'elenco." },
+      other: { invalid: 'Uno dei valori non è valido.' },
+    },
+  },
+};
+
+const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', ru: 'Русский', it: 'Italiano' };
+
+/** The form field (and its element id) each settings field is edited in. */
+const FIELD_IDS: Record<string, { id: string; key: string }> = {
+  'email.address': { id: 'email-address', key: 'emailAddress' },
+  'email.enabled': { id: 'email-enabled', key: 'emailEnabled' },
+  'sms.number': { id: 'sms-number', key: 'smsNumber' },
+  'sms.enabled': { id: 'sms-enabled', key: 'smsEnabled' },
+  'xmpp.jid': { id: 'xmpp-jid', key: 'xmppJid' },
+  'xmpp.enabled': { id: 'xmpp-enabled', key: 'xmppEnabled' },
+  notifyOn: { id: 'notify-all', key: 'notifyOn' },
+  locale: { id: 'locale', key: 'locale' },
+  timeZone: { id: 'time-zone', key: 'timeZone' },
+};
+
+const TIME_ZONES: readonly string[] = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])];
+
+/** The form as posted: flat strings, a checkbox present only when ticked. */
+type FormBody = Record<string, string | undefined>;
+
+const formToInput = (form: FormBody): SettingsInput => {
+  const text = (name: string) => (typeof form[name] === 'string' ? form[name]!.trim() : '');
+  return {
+    email: { enabled: form.email_enabled === 'on', address: text('email_address') || null },
+    sms: { enabled: form.sms_enabled === 'on', number: text('sms_number') || null },
+    xmpp: { enabled: form.xmpp_enabled === 'on', jid: text('xmpp_jid') || null },
+    locale: text('locale') as Locale,
+    timeZone: text('time_zone'),
+    notifyOn: text('notify_on') as 'all' | 'failures',
+  };
+};
+
+/** The first supported language the browser asks for. */
+function preferredLocale(header: string | undefined): Locale | undefined {
+  const ranked = (header ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag, ...params] = part.trim().split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      return { lang: (tag ?? '').slice(0, 2).toLowerCase(), q: q ? Number(q.slice(2)) || 0 : 1 };
+    })
+    .filter((entry) => entry.q > 0)
+    .sort((a, b) => b.q - a.q);
+  return ranked.map((entry) => entry.lang).find((lang): lang is Locale => (LOCALES as readonly string[]).includes(lang));
+}
+
+/** Where to go after signing in: only a path on this site (`/…`, not `//host` or `/\host`). */
+export function safeNext(next: unknown): string {
+  if (typeof next !== 'string' || next.length > 2000) return SETTINGS_PATH;
+  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return SETTINGS_PATH;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(next)) return SETTINGS_PATH;
+  return next;
+}
+
+const isHttps = (request: FastifyRequest) => request.protocol === 'https';
+
+function sessionCookie(token: string, expiresAt: number | undefined, secure: boolean): string {
+  const maxAge = expiresAt ? Math.max(0, expiresAt - Math.floor(Date.now() / 1000)) : 3600;
+  return `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+}
+
+export interface SettingsPageOptions {
+  store: SettingsStore;
+  auth: TokenIssuerOptions;
+  defaultLocale: Locale;
+}
+
+export function registerSettingsPage(app: FastifyInstance, options: SettingsPageOptions): void {
+  const { store, auth } = options;
+  const pages = Handlebars.create();
+  const template = pages.compile(readFileSync(join(TEMPLATES, 'settings.hbs'), 'utf8'), { strict: false });
+  const css = readFileSync(join(TEMPLATES, 'assets', 'pages.css'), 'utf8');
+
+  const csrfFor = (userId: string, nonce: string) => createHmac('sha256', auth.secret).update(`settings-csrf\n${userId}\n${nonce}`).digest('base64url');
+  const csrfValid = (request: FastifyRequest, userId: string, submitted: string | undefined) => {
+    const nonce = cookieValue(request, CSRF_COOKIE);
+    if (!nonce || !submitted) return false;
+    const expected = Buffer.from(csrfFor(userId, nonce));
+    const given = Buffer.from(submitted);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  };
+  /** The CSRF nonce of this browser, made (and set as a cookie) on first sight. */
+  const csrfNonce = (request: FastifyRequest, reply: FastifyReply) => {
+    const existing = cookieValue(request, CSRF_COOKIE);
+    if (existing && /^[A-Za-z0-9_-]{32}$/.test(existing)) return existing;
+    const nonce = randomBytes(24).toString('base64url');
+    reply.header('set-cookie', `${CSRF_COOKIE}=${nonce}; Path=${SETTINGS_PATH}; HttpOnly; SameSite=Strict${isHttps(request) ? '; Secure' : ''}`);
+    return nonce;
+  };
+
+  const viewer = (request: FastifyRequest): Promise<VerifiedToken | null> => verifyTokenClaims(auth, requestToken(request, SESSION_COOKIE));
+  const lang = (request: FastifyRequest, token?: VerifiedToken | null, settings?: NotificationSettings): Locale => {
+    const asked = (request.query as Record<string, unknown> | undefined)?.lang;
+    if (typeof asked === 'string' && (LOCALES as readonly string[]).includes(asked)) return asked as Locale;
+    if (settings) return settings.locale;
+    if (token?.locale && (LOCALES as readonly string[]).includes(token.locale)) return token.locale as Locale;
+    return preferredLocale(request.headers['accept-language']) ?? options.defaultLocale;
+  };
+
+  const send = (reply: FastifyReply, status: number, html: string) =>
+    reply
+      .code(status)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('x-frame-options', 'DENY')
+      .header('content-security-policy', "default-src 'none'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+      .send(html);
+
+  const signInPage = (request: FastifyRequest, reply: FastifyReply, status: number, problem?: string, next = SETTINGS_PATH) => {
+    const locale = lang(request);
+    const t = STRINGS[locale];
+    return send(reply, status, template({ lang: locale, t, title: t.signInTitle, signedIn: false, problem: problem ? t[problem as 'badToken'] : undefined, next }));
+  };
+
+  const settingsPage = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    page: { status: number; userId: string; saved: NotificationSettings; shown: SettingsInput; errors?: FieldError[]; saved_?: boolean; problem?: 'expired' },
+  ) => {
+    const locale = lang(request, null, page.saved);
+    const t = STRINGS[locale];
+    const errors = (page.errors ?? []).map((error) => {
+      const words = t.fields[error.field] ?? t.fields.other!;
+      const required = /required/.test(error.message);
+      return { field: error.field, id: FIELD_IDS[error.field]?.id ?? 'email-enabled', key: FIELD_IDS[error.field]?.key ?? 'other', message: (required && words.required) || words.invalid };
+    });
+    const shown = page.shown;
+    const timeZones = TIME_ZONES.includes(shown.timeZone) ? TIME_ZONES : [shown.timeZone, ...TIME_ZONES];
+    return send(
+      reply,
+      page.status,
+      template({
+        lang: locale,
+        t,
+        title: t.title,
+        signedIn: true,
+        user: page.userId,
+        csrf: csrfFor(page.userId, csrfNonce(request, reply)),
+        saved: page.saved_,
+        problem: page.problem ? t[page.problem] : undefined,
+        errors,
+        fieldErrors: Object.fromEntries(errors.map((error) => [error.key, error.message])),
+        values: {
+          emailEnabled: shown.email.enabled,
+          emailAddress: shown.email.address ?? '',
+          smsEnabled: shown.sms?.enabled,
+          smsNumber: shown.sms?.number ?? '',
+          xmppEnabled: shown.xmpp?.enabled,
+          xmppJid: shown.xmpp?.jid ?? '',
+          notifyAll: shown.notifyOn !== 'failures',
+          notifyFailures: shown.notifyOn === 'failures',
+          locales: LOCALES.map((code) => ({ code, name: LANGUAGE_NAMES[code], selected: code === shown.locale })),
+          timeZones: timeZones.filter(Boolean).map((name) => ({ name, selected: name === shown.timeZone })),
+        },
+      }),
+    );
+  };
+
+  app.get('/assets/pages.css', async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css));
+
+  const signIn = async (request: FastifyRequest, reply: FastifyReply, token: unknown, next: unknown) => {
+    const verified = typeof token === 'string' ? await verifyTokenClaims(auth, token.trim()) : null;
+    if (!verified) return signInPage(request, reply, 401, 'badToken', safeNext(next));
+    return reply
+      .code(303)
+      .header('set-cookie', sessionCookie((token as string).trim(), verified.expiresAt, isHttps(request)))
+      .header('cache-control', 'no-store')
+      .header('referrer-policy', 'no-referrer')
+      .header('location', safeNext(next))
+      .send();
+  };
+  app.get<{ Querystring: { token?: string; next?: string } }>('/login', async (request, reply) => {
+    if (request.query.token === undefined) return signInPage(request, reply, 200, undefined, safeNext(request.query.next));
+    return signIn(request, reply, request.query.token, request.query.next);
+  });
+  app.post<{ Body: FormBody }>('/login', async (request, reply) => signIn(request, reply, request.body?.token, request.body?.next));
+
+  app.get<{ Querystring: { saved?: string } }>(SETTINGS_PATH, async (request, reply) => {
+    const token = await viewer(request);
+    if (!token) return signInPage(request, reply, 401);
+    const saved = await store.current(token.userId);
+    return settingsPage(request, reply, { status: 200, userId: token.userId, saved, shown: saved, saved_: request.query.saved === '1' });
+  });
+
+  app.post<{ Body: FormBody & SettingsInput }>(
+    SETTINGS_PATH,
+    {
+      schema: { body: settingsBodySchema },
+      attachValidation: true,
+      // The form's flat fields become the settings' shape, so the API's schema checks them too.
+      preValidation: async (request) => {
+        const form = (request.body ?? {}) as FormBody;
+        (request as FastifyRequest & { form?: FormBody }).form = form;
+        request.body = formToInput(form) as FormBody & SettingsInput;
+      },
+    },
+    async (request, reply) => {
+      const token = await viewer(request);
+      if (!token) return signInPage(request, reply, 401);
+      const form = (request as FastifyRequest & { form?: FormBody }).form ?? {};
+      const shown = formToInput(form);
+      const saved = await store.current(token.userId);
+      // A bearer header cannot be sent by another site's page; a cookie can, so it needs the CSRF token.
+      if (!bearerToken(request) && !csrfValid(request, token.userId, form.csrf)) {
+        return settingsPage(request, reply, { status: 403, userId: token.userId, saved, shown, problem: 'expired' });
+      }
+      const invalid = request.validationError as (Error & { validation?: Array<{ instancePath?: string; params?: Record<string, unknown> }> }) | undefined;
+      if (invalid) {
+        const field = fieldOfSchemaError(invalid.validation?.[0] ?? {});
+        return settingsPage(request, reply, { status: 400, userId: token.userId, saved, shown, errors: [{ field, message: invalid.message }] });
+      }
+      const result = await store.update(token.userId, request.body);
+      if ('error' in result) return settingsPage(request, reply, { status: 400, userId: token.userId, saved, shown, errors: [result.error] });
+      return reply.code(303).header('location', `${SETTINGS_PATH}?saved=1`).send();
+    },
+  );
+}
