@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { eventually } from '@faxnotify/kit/testing';
+import { connectXmppClient, eventually, startProsody, startTwilioEndpoint } from '@faxnotify/kit/testing';
 import { REPO_ROOT } from '../support/processes';
 import { startStack } from '../support/stack';
 
@@ -20,12 +20,36 @@ async function main() {
     },
   });
   const say = (text: string) => process.stdout.write(`${text}\n`);
-  say('faxnotify demo: starting the status tracker and the notifier (SQLite) and a local SMTP server…');
-  const stack = await startStack('demo');
+  say('faxnotify demo: starting the status tracker and the notifier (SQLite), a local SMTP server, a Prosody XMPP server and a Twilio-compatible endpoint…');
+  const [prosody, twilio] = await Promise.all([
+    startProsody({ users: [{ username: 'notifier', password: 'notifier-pw' }, { username: 'owner', password: 'owner-pw' }] }),
+    startTwilioEndpoint(),
+  ]);
+  const ownerJabber = await connectXmppClient({ service: prosody.service, domain: prosody.domain, username: 'owner', password: 'owner-pw' });
+  const stack = await startStack('demo', {
+    extraEnv: {
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_FROM: '+15005550006',
+      TWILIO_BASE_URL: twilio.url,
+      XMPP_SERVICE: prosody.service,
+      XMPP_DOMAIN: prosody.domain,
+      XMPP_USERNAME: 'notifier',
+      XMPP_PASSWORD: 'notifier-pw',
+      XMPP_ALLOW_PLAIN_WITHOUT_TLS: 'true',
+    },
+  });
   try {
     say(`  status tracker ${stack.tracker.url}   notifier ${stack.notifier.url}   SMTP 127.0.0.1:${stack.smtp.port}   RabbitMQ vhost ${stack.vhost.name}`);
-    await stack.saveSettings('demo', { email: { enabled: true, address: 'owner@example.test' }, locale: values.locale, timeZone: 'Europe/Moscow', notifyOn: 'all' });
-    say(`  owner "demo" notified by email at owner@example.test, locale ${values.locale}, time zone Europe/Moscow`);
+    await stack.saveSettings('demo', {
+      email: { enabled: true, address: 'owner@example.test' },
+      sms: { enabled: true, number: '+393331234567' },
+      xmpp: { enabled: true, jid: ownerJabber.jid },
+      locale: values.locale,
+      timeZone: 'Europe/Moscow',
+      notifyOn: 'all',
+    });
+    say(`  owner "demo": email owner@example.test, SMS +393331234567, Jabber ${ownerJabber.jid}; locale ${values.locale}, time zone Europe/Moscow`);
 
     say('Sending the sample fax (scripted transmitter): +12025550101 delivered, +12025550102 busy, +12025550103 partial…');
     const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'services', 'transmitter', 'dist', 'scripted', 'cli.js'), '--owner', 'demo', '--subject', values.subject!, '--amqp-url', stack.vhost.amqpUrl]);
@@ -38,6 +62,20 @@ async function main() {
       say(`\n──────── email ${i + 1} of 3 ────────`);
       say(`From: ${mail.from?.text ?? ''}\nTo: ${to}\nSubject: ${mail.subject ?? ''}\nMessage-ID: ${mail.messageId ?? ''}\nReferences: ${String(mail.references ?? '')}\n`);
       say(typeof mail.text === 'string' ? mail.text.trim() : '(no text part)');
+    });
+
+    await eventually(() => twilio.messages.length >= 3, 60_000);
+    twilio.messages.forEach((sms, i) => {
+      say(`\n──────── SMS ${i + 1} of 3, as the Twilio-compatible endpoint received it ────────`);
+      say(`To: ${sms.to}  From: ${sms.from ?? ''}  ${sms.segments} segment(s), ${sms.encoding}`);
+      say(sms.body);
+    });
+    if (twilio.violations.length) say(`Twilio contract violations: ${twilio.violations.join('; ')}`);
+    const chats = await ownerJabber.waitForMessages(3, 60_000);
+    chats.forEach((chat, i) => {
+      say(`\n──────── Jabber message ${i + 1} of 3, as ${ownerJabber.jid} received it ────────`);
+      say(`From: ${chat.from}`);
+      say(chat.body);
     });
 
     const token = await stack.token('demo');
@@ -56,13 +94,15 @@ async function main() {
     say(`\nSent folder (${stack.tracker.url}/faxes): the sample fax is listed: ${folder.ok && html.includes(faxId) ? 'yes' : 'NO'}; its icon says "${icon ?? '?'}"`);
     const pageToken = await stack.token('demo', { locale: values.locale!, tz: 'Europe/Moscow' }, 24 * 3600);
     say(`Sign in to see it: ${stack.tracker.url}/login?token=${pageToken}&next=${encodeURIComponent(`/faxes/${faxId}`)}`);
-    say('\nDemo finished: three recipients, three emails.');
+    say('\nDemo finished: three recipients, three emails, three SMS, three Jabber messages.');
     if (values.keep) {
       say('The services keep running for the link above; press Ctrl-C to stop them.');
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     }
   } finally {
     await stack.stop();
+    await ownerJabber.stop();
+    await Promise.allSettled([prosody.stop(), twilio.close()]);
   }
 }
 
