@@ -1,8 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { connectXmppClient, eventually, startProsody, startTwilioEndpoint } from '@faxnotify/kit/testing';
-import { REPO_ROOT } from '../support/processes';
+import { startEfaxReceiver, startModemPairs } from '@faxnotify/transmitter/testing';
+import { REPO_ROOT, startService } from '../support/processes';
 import { startStack } from '../support/stack';
 
 /**
@@ -94,7 +96,8 @@ async function main() {
     say(`\nSent folder (${stack.tracker.url}/faxes): the sample fax is listed: ${folder.ok && html.includes(faxId) ? 'yes' : 'NO'}; its icon says "${icon ?? '?'}"`);
     const pageToken = await stack.token('demo', { locale: values.locale!, tz: 'Europe/Moscow' }, 24 * 3600);
     say(`Sign in to see it: ${stack.tracker.url}/login?token=${pageToken}&next=${encodeURIComponent(`/faxes/${faxId}`)}`);
-    say('\nDemo finished: three recipients, three emails, three SMS, three Jabber messages.');
+    await sendRealFax(stack, say);
+    say('\nDemo finished: three recipients, three emails, three SMS, three Jabber messages; one real fax and its email.');
     if (values.keep) {
       say('The services keep running for the link above; press Ctrl-C to stop them.');
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
@@ -103,6 +106,45 @@ async function main() {
     await stack.stop();
     await ownerJabber.stop();
     await Promise.allSettled([prosody.stop(), twilio.close()]);
+  }
+}
+
+/**
+ * A real fax: two iaxmodems back to back with efax answering as "RECEIVER CSID", the transmitter
+ * service driving the calling modem in Class 1, submitted with the faxnotify command, and the
+ * owner's email about it.
+ */
+async function sendRealFax(stack: Awaited<ReturnType<typeof startStack>>, say: (text: string) => void): Promise<void> {
+  say('\n──────── a real fax over a modem pair (iaxmodem ⇄ iaxmodem, efax answering) ────────');
+  const pairs = await startModemPairs(1);
+  const pair = pairs.pairs[0]!;
+  const receiver = await startEfaxReceiver(pair.receiverDevice, { localId: 'RECEIVER CSID', outputDir: join(pairs.dir, 'received') });
+  const transmitter = await startService('transmitter', {
+    ...stack.env,
+    TRANSMITTER_SQLITE_PATH: join(stack.dataDir, 'transmitter.sqlite'),
+    TRANSMITTER_FILES_DIR: join(stack.dataDir, 'files'),
+    TRANSMITTER_LOCAL_ID: '+12025550100',
+    TRANSMITTER_LINES: JSON.stringify([{ id: 'demo-line', kind: 'class1', device: pair.senderDevice }]),
+    // The demo's number reaches the far modem of the pair.
+    TRANSMITTER_DIAL_RULES: JSON.stringify([{ match: '^\\+12025550199$', dial: '2002' }]),
+  });
+  try {
+    const ps = join(stack.dataDir, 'letter.ps');
+    writeFileSync(ps, '%!PS\n/Helvetica findfont 28 scalefont setfont\n72 700 moveto (faxnotify demo) show\n72 660 moveto (A real fax over a modem pair) show\nshowpage\n');
+    const pdf = join(stack.dataDir, 'letter.pdf');
+    await promisify(execFile)('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', '-sDEVICE=pdfwrite', '-sPAPERSIZE=a4', `-sOutputFile=${pdf}`, ps]);
+    const token = await stack.token('demo');
+    say(`$ faxnotify send letter.pdf --to +12025550199 --subject "Real fax"   (transmitter ${transmitter.url})`);
+    const cli = spawn(process.execPath, [join(REPO_ROOT, 'services', 'transmitter', 'dist', 'cli', 'faxnotify.js'), 'send', pdf, '--to', '+12025550199', '--subject', 'Real fax', '--api', transmitter.url, '--token', token], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const code = await new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    say(`(faxnotify exited with ${code})`);
+    const mail = await eventually(() => stack.smtp.mails.find((m) => m.subject === 'Delivered: Real fax'), 60_000);
+    say(`\nThe owner's email about it:\nSubject: ${mail.subject}\n`);
+    say(typeof mail.text === 'string' ? mail.text.trim() : '');
+  } finally {
+    receiver.kill();
+    await transmitter.stop();
+    await pairs.stop();
   }
 }
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 /** The repository root, from sources (test/support) or from the build (test/dist/support). */
 export const REPO_ROOT = resolve(__dirname, '..', '..', ...(__dirname.includes(join('test', 'dist')) ? ['..'] : []));
 
-export type ServiceName = 'status-tracker' | 'notifier';
+export type ServiceName = 'status-tracker' | 'notifier' | 'transmitter';
 
 export interface RunningService {
   name: ServiceName;
@@ -32,7 +32,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-const PREFIX: Record<ServiceName, string> = { 'status-tracker': 'STATUS_TRACKER', notifier: 'NOTIFIER' };
+const PREFIX: Record<ServiceName, string> = { 'status-tracker': 'STATUS_TRACKER', notifier: 'NOTIFIER', transmitter: 'TRANSMITTER' };
 
 /**
  * Starts a service from its build (`services/<name>/dist/main.js`) as its own process, as an
