@@ -11,6 +11,7 @@ module.exports = function preset(overrides = {}) {
     moduleNameMapper: {
       '^@faxnotify/contracts$': path.join(__dirname, 'contracts/src'),
       '^@faxnotify/kit/testing$': path.join(__dirname, 'services/kit/src/testing'),
+      '^@faxnotify/transmitter/testing$': path.join(__dirname, 'services/transmitter/src/line/testing'),
       '^@faxnotify/(kit|transmitter|status-tracker|notifier)$': path.join(__dirname, 'services/$1/src'),
     },
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],
