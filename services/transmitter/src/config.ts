@@ -1,10 +1,19 @@
 import { authSchema, commonSchema, loadConfig } from '@faxnotify/kit';
 import convict from 'convict';
+import { ataConfigSchema, type AtaConfig } from './ata/config';
 
-/** One fax line as configured: a modem on a device path, driven in Class 1 or Class 2.0. */
+/**
+ * One fax line as configured: a modem on a device path, driven in Class 1 or Class 2.0; or, kind
+ * "ata", a modem on the analogue port of a fax ATA behind a FaxBack port server, which sends as
+ * `account` and whose deliveries the port server reports over RADIUS accounting.
+ */
 export interface LineDefinition {
   id: string;
-  kind: 'class1' | 'class2.0';
+  kind: 'class1' | 'class2.0' | 'ata';
+  /** Kind "ata": the port-server account the ATA sends as (its CDRs name it). */
+  account?: string;
+  /** Kind "ata": how the modem on the ATA's port is driven (default class1). */
+  modem?: 'class1' | 'class2.0';
   /** Serial port, USB modem or iaxmodem pty. */
   device: string;
   /** Put before every dial string on this line only, e.g. "T" for tone dialling. */
@@ -24,7 +33,7 @@ export interface DialRule {
 }
 
 const LINE_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const LINE_KEYS = new Set(['id', 'kind', 'device', 'dialPrefix', 'maxRate', 'timers']);
+const LINE_KEYS = new Set(['id', 'kind', 'device', 'account', 'modem', 'dialPrefix', 'maxRate', 'timers']);
 
 const parseJson = (value: unknown): unknown => {
   if (typeof value !== 'string') return value;
@@ -48,7 +57,12 @@ export function lineDefinitionsProblem(value: unknown): string | null {
     if (typeof entry.id !== 'string' || !LINE_ID.test(entry.id)) return `${at}: id must be 1-64 letters, digits, '.', '_' or '-'`;
     if (ids.has(entry.id)) return `${at}: id "${entry.id}" is used twice`;
     ids.add(entry.id);
-    if (entry.kind !== 'class1' && entry.kind !== 'class2.0') return `${at} (${entry.id}): kind must be "class1" or "class2.0"`;
+    if (entry.kind !== 'class1' && entry.kind !== 'class2.0' && entry.kind !== 'ata') return `${at} (${entry.id}): kind must be "class1", "class2.0" or "ata"`;
+    if (entry.kind === 'ata') {
+      if (typeof entry.account !== 'string' || entry.account.length === 0 || Buffer.byteLength(entry.account) > 64)
+        return `${at} (${entry.id}): an "ata" line needs the port-server account it sends as (account, 1-64 bytes)`;
+      if (entry.modem !== undefined && entry.modem !== 'class1' && entry.modem !== 'class2.0') return `${at} (${entry.id}): modem must be "class1" or "class2.0"`;
+    } else if (entry.account !== undefined || entry.modem !== undefined) return `${at} (${entry.id}): account and modem belong to "ata" lines only`;
     if (typeof entry.device !== 'string' || entry.device.trim() === '') return `${at} (${entry.id}): device must be a path`;
     if (entry.dialPrefix !== undefined && (typeof entry.dialPrefix !== 'string' || !/^[0-9*#,PTWptw!@]{0,16}$/.test(entry.dialPrefix)))
       return `${at} (${entry.id}): dialPrefix may hold only dial characters (0-9 * # , P T W ! @)`;
@@ -135,7 +149,7 @@ export const transmitterSchema = {
     env: 'TRANSMITTER_LOCAL_ID',
   },
   lines: {
-    doc: 'The fax lines, as a JSON array: [{"id":"modem1","kind":"class1","device":"/dev/ttyACM0"}]; kind is class1 or class2.0; optional dialPrefix, maxRate and timers (ms) per line. With none, faxes wait.',
+    doc: 'The fax lines, as a JSON array: [{"id":"modem1","kind":"class1","device":"/dev/ttyACM0"}]; kind is class1, class2.0 or ata (a modem on a fax ATA\'s port, with "account": the port-server account it sends as, and optional "modem": class1 or class2.0); optional dialPrefix, maxRate and timers (ms) per line. With none, faxes wait.',
     format: 'fax-lines',
     default: [] as LineDefinition[],
     env: 'TRANSMITTER_LINES',
@@ -201,6 +215,7 @@ export const transmitterSchema = {
       env: 'TRANSMITTER_OUTBOX_POLL_MS',
     },
   },
+  ...ataConfigSchema,
 };
 
 export interface TransmitterConfig {
@@ -225,6 +240,7 @@ export interface TransmitterConfig {
   limits: { maxFiles: number; maxBytes: number; maxRecipients: number };
   scheduler: { pollMs: number; stopGraceMs: number };
   outbox: { pollMs: number };
+  ata: AtaConfig;
 }
 
 /** Defaults, then FAXNOTIFY_CONFIG, then the environment, then `overrides`; a wrong value throws naming the key. */

@@ -17,9 +17,10 @@ export async function appendEvent<K extends EventKey>(
   trx: Kysely<TransmitterDatabase>,
   key: K,
   data: EventData<K>,
-  meta: { faxId: string; recipientId?: string; time: Date },
+  meta: { faxId: string; recipientId?: string; time: Date; /** A deterministic event id; default a fresh one. */ id?: string },
 ): Promise<void> {
   const event = createEvent(key, data, {
+    ...(meta.id ? { id: meta.id } : {}),
     source: TRANSMITTER_SOURCE,
     subject: meta.recipientId ? recipientSubject(meta.faxId, meta.recipientId) : faxSubject(meta.faxId),
     time: meta.time,

@@ -1,6 +1,7 @@
 import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openDatabase, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { registerJobApi } from './api';
+import { createAtaLine, registerAtaAdminRoutes, startAtaServer, type RunningAtaServer } from './ata';
 import { loadTransmitterConfig, type LineDefinition, type TransmitterConfig } from './config';
 import { TRANSMITTER_SOURCE } from './events';
 import { JobStore } from './jobs';
@@ -20,6 +21,7 @@ export { normalizeNumber, dialStringFor, type DialPlan, type NumberCheck } from 
 export { decideRetry, causeDelaySeconds, TRANSMITTER_RESTART, type JobRetryPolicy, type RetryDecision } from './retry-policy';
 export { Scheduler, DOCUMENT_PREPARATION, LINE_FAILURE } from './scheduler';
 export { EventRelay } from './relay';
+export * from './ata';
 export { JobStore, type OutboxEntryView, type FaxView, type RecipientView, type AttemptView } from './jobs';
 export { TRANSMITTER_SOURCE } from './events';
 export type * from './schema';
@@ -42,14 +44,18 @@ export interface RunningTransmitter {
   lines: readonly FaxLine[];
   scheduler: Scheduler;
   relay: EventRelay;
+  /** The RADIUS server for fax ATAs, when ata.enabled. */
+  ata?: RunningAtaServer;
   /** Stops taking requests, lets calls in progress end (up to scheduler.stopGraceMs), hands over the events written, closes everything. */
   stop(): Promise<void>;
 }
 
-/** One FaxLine per configured modem. */
+/** One FaxLine per configured modem or ATA port. */
 export function linesFromConfig(definitions: readonly LineDefinition[]): FaxLine[] {
   return definitions.map((line) =>
-    createModemLine({ id: line.id, device: line.device, serviceClass: line.kind, dialPrefix: line.dialPrefix, maxRate: line.maxRate, timers: line.timers }),
+    line.kind === 'ata'
+      ? createAtaLine({ id: line.id, account: line.account!, device: line.device, modem: line.modem, dialPrefix: line.dialPrefix, maxRate: line.maxRate, timers: line.timers })
+      : createModemLine({ id: line.id, device: line.device, serviceClass: line.kind, dialPrefix: line.dialPrefix, maxRate: line.maxRate, timers: line.timers }),
   );
 }
 
@@ -91,6 +97,7 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     stopGraceMs: config.scheduler.stopGraceMs,
     logger: logger.child({ component: 'scheduler' }),
     eventsWritten: () => relay.kick(),
+    ataReportWithinMs: config.ata.reportWithinHours * 3600_000,
   });
   const app = createHttpServer({
     host: config.http.host,
@@ -99,15 +106,21 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(db as Kysely<unknown>) }),
   });
   registerJobApi(app, { jobs, files, config, changed: () => scheduler.kick() });
+  if (config.ata.enabled) registerAtaAdminRoutes(app, { db, auth: { secret: config.auth.jwtSecret }, adminUsers: config.ata.adminUsers, region: config.ata.region });
+  if (!config.ata.enabled && lines.some((line) => line.kind === 'ata'))
+    logger.warn('ATA lines are configured but the RADIUS server is off (TRANSMITTER_ATA_ENABLED): their faxes wait for a report that cannot come');
 
   let url: string;
+  let ata: RunningAtaServer | undefined;
   try {
     await files.init();
     await bus.start();
     relay.start();
+    if (config.ata.enabled) ata = await startAtaServer({ config: config.ata, db, logger, eventsWritten: () => relay.kick() });
     await scheduler.start();
     url = await listen(app, config.http.host, config.http.port);
   } catch (error) {
+    await ata?.stop().catch(() => undefined);
     await scheduler.stop().catch(() => undefined);
     await relay.stop();
     await bus.close(1000).catch(() => undefined);
@@ -122,11 +135,12 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
   const stop = () =>
     (stopping ??= (async () => {
       await app.close();
+      await ata?.stop();
       await scheduler.stop();
       // What the last calls wrote goes out now if the broker takes it; otherwise at the next start.
       await relay.stop({ flush: true });
       await bus.close();
       await database.close();
     })());
-  return { url, config, logger, db, lines, scheduler, relay, stop };
+  return { url, config, logger, db, lines, scheduler, relay, ata, stop };
 }

@@ -316,3 +316,11 @@ function recipientView(r: RecipientRow, fax: FaxRow, attempts: AttemptRow[]): Re
     })),
   };
 }
+
+/** Marks an outbox entry done once every recipient of its fax is final (in the caller's transaction). */
+export async function markFaxDoneIfFinal(trx: Kysely<TransmitterDatabase>, outboxId: string, now: Date): Promise<boolean> {
+  const open = await trx.selectFrom('recipients').select('position').where('outbox_id', '=', outboxId).where('state', '<>', 'final').limit(1).execute();
+  if (open.length > 0) return false;
+  await trx.updateTable('faxes').set({ state: 'done', updated_at: now.toISOString() }).where('outbox_id', '=', outboxId).execute();
+  return true;
+}

@@ -14,7 +14,9 @@ import { errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import { prepareDocument, type FaxDocument, type FaxPage, type PreparationFailureStatus } from './documents';
+import { dropHandoff, expireHandoffs, handoffOf, markHandedOver, openHandoff } from './ata/handoff';
 import { appendEvent } from './events';
+import { markFaxDoneIfFinal } from './jobs';
 import type { FaxLine, LineResult } from './line';
 import { dialStringFor, type DialPlan } from './numbers';
 import { decideRetry, TRANSMITTER_RESTART, type RetryDelays } from './retry-policy';
@@ -50,8 +52,14 @@ export interface SchedulerOptions {
   logger: Logger;
   /** Called after each commit that wrote events. */
   eventsWritten: () => void;
+  /** How long a recipient an ATA line handed over waits for the port server's report before it fails. */
+  ataReportWithinMs?: number;
   now?: () => Date;
 }
+
+/** How often handed-over recipients are checked for an overdue report. */
+const HANDOFF_EXPIRY_CHECK_MS = 10_000;
+const DEFAULT_ATA_REPORT_WITHIN_MS = 24 * 3600_000;
 
 interface Call {
   outboxId: string;
@@ -102,6 +110,8 @@ export class Scheduler {
   private readonly documents = new Map<string, { promise: Promise<Prepared>; value?: Prepared }>();
   private readonly releaser: Coalesced;
   private readonly dispatcher: Coalesced;
+  private readonly expirer: Coalesced;
+  private lastExpiryCheck = 0;
   private timer?: NodeJS.Timeout;
   private stopped = true;
   /** Set when stopping cut calls: their ends are left for the next start to record. */
@@ -114,6 +124,7 @@ export class Scheduler {
     const logError = (what: string) => (error: unknown) => options.logger.error({ err: errorMessage(error) }, `${what} failed; trying again on the next poll`);
     this.releaser = new Coalesced(() => this.releaseDue(), logError('releasing due outbox entries'));
     this.dispatcher = new Coalesced(() => this.dispatchDue(), logError('dispatching due recipients'));
+    this.expirer = new Coalesced(() => this.expireOverdueHandoffs(), logError('ending handed-over recipients without a report'));
   }
 
   /** Recovers what a previous run left in flight, then starts polling. */
@@ -129,6 +140,18 @@ export class Scheduler {
     if (this.stopped) return;
     this.releaser.kick();
     this.dispatcher.kick();
+    if (this.options.lines.some((line) => line.kind === 'ata') && Date.now() - this.lastExpiryCheck >= HANDOFF_EXPIRY_CHECK_MS) {
+      this.lastExpiryCheck = Date.now();
+      this.expirer.kick();
+    }
+  }
+
+  private async expireOverdueHandoffs(): Promise<void> {
+    const ended = await expireHandoffs(this.db, this.now());
+    if (ended > 0) {
+      this.options.logger.warn({ recipients: ended }, 'handed-over recipients failed: the port server did not report them in time');
+      this.options.eventsWritten();
+    }
   }
 
   /** Lines in use now, for readiness and tests. */
@@ -414,6 +437,8 @@ export class Scheduler {
       done: Promise.resolve(),
     };
     this.calls.set(key, call);
+    if (line.kind === 'ata' && line.account)
+      await openHandoff(this.db, { recipient: claimedRecipient, faxId: fax.fax_id, account: line.account, lineId: line.id, region: this.options.dialPlan.region, now: this.now() });
     call.done = this.runCall(fax, claimedRecipient, line, document, controller.signal)
       .catch((error) => this.options.logger.error({ err: errorMessage(error), faxId: fax.fax_id, recipientId: recipient.recipient_id }, 'recording a call failed'))
       .finally(() => {
@@ -535,6 +560,15 @@ export class Scheduler {
         .executeTakeFirst();
       if (!current || current.state !== 'in_call' || current.attempt !== recipient.attempt) return;
       const attempt = current.attempt;
+      const handoff = await handoffOf(trx, current.outbox_id, current.position);
+      if (handoff && handoff.attempt === attempt && handoff.state === 'calling') {
+        // An ATA line: a fax the ATA took (or the port server already reports) waits for its report.
+        if (result.status === 'success' || handoff.session_id) {
+          await this.recordHandedOver(trx, fax, current, result, handoff, now);
+          return;
+        }
+        await dropHandoff(trx, handoff);
+      }
       const csid = truncate(result.remoteCsid, MAX_CSID_LENGTH);
       const csidRaw = truncate(result.remoteCsidRaw, MAX_CSID_LENGTH);
       const detail = truncate(result.reason.detail, DETAIL_LIMIT)!;
@@ -633,6 +667,55 @@ export class Scheduler {
     this.options.eventsWritten();
   }
 
+  /** The ATA took the fax: the attempt and the recipient wait, handed over, for the port server's report. */
+  private async recordHandedOver(
+    trx: Kysely<TransmitterDatabase>,
+    fax: FaxRow,
+    current: RecipientRow,
+    result: LineResult,
+    handoff: NonNullable<Awaited<ReturnType<typeof handoffOf>>>,
+    now: Date,
+  ): Promise<void> {
+    const detail = truncate(
+      `the ATA on line ${handoff.line_id}${result.remoteCsid ? ` ("${result.remoteCsid}")` : ''} took ${result.pagesConfirmed} of ${result.pagesTotal} pages; ` +
+        'the port server delivers them and reports the result',
+      DETAIL_LIMIT,
+    )!;
+    await trx
+      .insertInto('attempts')
+      .values({
+        outbox_id: current.outbox_id,
+        position: current.position,
+        attempt: current.attempt,
+        line_id: current.line_id,
+        status: 'queued',
+        reason_code: 'ATA_HANDED_OVER',
+        reason_detail: detail,
+        pages_confirmed: 0,
+        pages_total: result.pagesTotal,
+        remote_csid: null,
+        remote_csid_raw: null,
+        started_at: result.startedAt.toISOString(),
+        connected_at: result.connectedAt?.toISOString() ?? null,
+        ended_at: result.endedAt.toISOString(),
+        signalling_rate: result.signallingRate,
+      })
+      .execute();
+    await trx
+      .updateTable('recipients')
+      .set({ state: 'handed_over', status: 'queued', pages_total: result.pagesTotal, sequence: current.sequence + 1, next_attempt_at: null, updated_at: now.toISOString() })
+      .where('outbox_id', '=', current.outbox_id)
+      .where('position', '=', current.position)
+      .execute();
+    await appendEvent(
+      trx,
+      'fax.recipient.progress',
+      { faxId: fax.fax_id!, recipientId: current.recipient_id, number: current.number, attempt: current.attempt, sequence: current.sequence, status: 'queued', at: now.toISOString() },
+      { faxId: fax.fax_id!, recipientId: current.recipient_id, time: now },
+    );
+    await markHandedOver(trx, { ...handoff, pages_total: result.pagesTotal }, now, this.options.ataReportWithinMs ?? DEFAULT_ATA_REPORT_WITHIN_MS);
+  }
+
   /** Ends a recipient that will never be dialled for this fax (its documents failed): one attempt, no call. */
   private async endWithoutCall(
     trx: Kysely<TransmitterDatabase>,
@@ -702,10 +785,7 @@ export class Scheduler {
   }
 
   private async markDoneIfFinal(trx: Kysely<TransmitterDatabase>, outboxId: string, now: Date): Promise<void> {
-    const open = await trx.selectFrom('recipients').select('position').where('outbox_id', '=', outboxId).where('state', '<>', 'final').limit(1).execute();
-    if (open.length > 0) return;
-    await trx.updateTable('faxes').set({ state: 'done', updated_at: now.toISOString() }).where('outbox_id', '=', outboxId).execute();
-    this.documents.delete(outboxId);
+    if (await markFaxDoneIfFinal(trx, outboxId, now)) this.documents.delete(outboxId);
   }
 
   private faxOf(outboxId: string): Promise<FaxRow | undefined> {

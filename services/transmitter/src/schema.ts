@@ -3,6 +3,7 @@
  * compare as text on SQLite and PostgreSQL alike.
  */
 import type { Generated } from 'kysely';
+import type { AtaTables } from './ata/schema';
 
 /** An uploaded document, owned by one user, referred to by its `path` in outbox entries. */
 export interface FileRow {
@@ -55,7 +56,7 @@ export interface FaxFileRow {
  * waiting: its fax is not sent yet; queued: to be dialled at next_attempt_at; in_call: a line is
  * dialling it (after a crash, the attempt that was cut); final: done.
  */
-export type RecipientState = 'waiting' | 'queued' | 'in_call' | 'final';
+export type RecipientState = 'waiting' | 'queued' | 'in_call' | 'handed_over' | 'final';
 
 export interface RecipientRow {
   outbox_id: string;
@@ -116,7 +117,7 @@ export interface EventOutboxRow {
   last_error: string | null;
 }
 
-export interface TransmitterDatabase {
+export interface TransmitterDatabase extends AtaTables {
   files: FileRow;
   faxes: FaxRow;
   fax_files: FaxFileRow;

@@ -224,7 +224,7 @@ describe('accounting with the shipped dictionary', () => {
       expect((await ata.send('acct', [['Acct-Status-Type', status], ['Acct-Session-Id', 'shipped-1'], ['User-Name', 'account'], ['FB-Dial-Number', '2025550143']])).code).toBe('Accounting-Response');
     const session = await ata.database.db.selectFrom('ata_sessions').selectAll().where('session_id', '=', 'shipped-1').executeTakeFirstOrThrow();
     expect(session).toMatchObject({ state: 'stopped', fax_id: null, dial_number: '2025550143' });
-    expect(await ata.database.db.selectFrom('ata_event_outbox').selectAll().execute()).toEqual([]);
+    expect(await ata.database.db.selectFrom('event_outbox').selectAll().execute()).toEqual([]);
     expect(ata.logLines.some((line) => String(line.msg).includes('faxes the port server reports are not tracked'))).toBe(true);
   });
 });

@@ -16,7 +16,8 @@ import { statusFor } from '../line/outcome';
 import { LineReason, type LineReasonCode } from '../line/types';
 import { FB, type LoadedDictionary } from './dictionary';
 import { calledNumberKey, didKey, toE164 } from './numbers';
-import { appendAtaEvent } from './outbox';
+import { appendEvent } from '../events';
+import { claimHandoff, finishHandoff, nextRecipientSequence } from './handoff';
 import {
   dateAttribute,
   describeAttributes,
@@ -26,7 +27,7 @@ import {
   textAttribute,
   type DecodedPacket,
 } from './packet';
-import type { AtaDatabase, AtaFaxRow, AtaSessionRow } from './schema';
+import type { AtaDatabase, AtaFaxRow, AtaHandoffRow, AtaSessionRow } from './schema';
 import { validSessionId } from './sessions';
 import { accountNameKey, recordCalledNumber } from './store';
 
@@ -251,16 +252,33 @@ async function applyRecord(trx: Kysely<AtaDatabase>, cdr: Cdr, context: Accounti
     logger.info({ sessionId: cdr.sessionId, faxId: fax.fax_id, status: cdr.status }, 'record of a fax already reported final: kept, nothing published');
     return;
   }
+  const handoff = await trx
+    .selectFrom('ata_handoffs')
+    .selectAll()
+    .where('fax_id', '=', fax.fax_id)
+    .where('recipient_id', '=', fax.recipient_id)
+    .where('attempt', '=', fax.attempt)
+    .executeTakeFirst();
+  // A recipient of ours keeps the one sequence of its recipient row; a reported fax has its own.
   let sequence = fax.next_sequence;
+  const takeSequence = async () => (handoff ? nextRecipientSequence(trx, handoff) : sequence++);
   const base = { faxId: fax.fax_id, recipientId: fax.recipient_id, number: fax.number, attempt: fax.attempt };
   const progress = async (data: Omit<FaxRecipientProgress, 'faxId' | 'recipientId' | 'number' | 'attempt' | 'sequence' | 'at'>) => {
-    const seq = sequence++;
-    await appendAtaEvent(trx, 'fax.recipient.progress', { ...base, sequence: seq, at: cdr.at.toISOString(), ...data }, {
+    const seq = await takeSequence();
+    await appendEvent(trx, 'fax.recipient.progress', { ...base, sequence: seq, at: cdr.at.toISOString(), ...data }, {
       id: `${fax.fax_id}:${fax.recipient_id}:${fax.attempt}:${seq}`,
       faxId: fax.fax_id,
       recipientId: fax.recipient_id,
       time: cdr.at,
     });
+    if (handoff)
+      await trx
+        .updateTable('recipients')
+        .set({ status: data.status, updated_at: new Date().toISOString(), ...(data.page ? { pages_confirmed: data.page.n } : {}), ...(data.remoteCsid ? { remote_csid: data.remoteCsid } : {}) })
+        .where('outbox_id', '=', handoff.outbox_id)
+        .where('position', '=', handoff.position)
+        .where('state', '<>', 'final')
+        .execute();
   };
   const remoteCsid = cdr.remoteCsid ? cleanCsid(cdr.remoteCsid) : '';
   let connected = fax.connected === 1;
@@ -286,25 +304,35 @@ async function applyRecord(trx: Kysely<AtaDatabase>, cdr: Cdr, context: Accounti
     await progress({ status: 'queued' });
   } else if (outcome) {
     const pages = Math.max(cdr.pages ?? 0, outcome.status === 'success' ? 0 : pagesSent);
-    const seq = sequence++;
-    await appendAtaEvent(
-      trx,
-      'fax.recipient.result',
-      {
-        ...base,
-        sequence: seq,
-        status: outcome.status,
-        reason: outcome.reason,
-        pagesSent: pages,
-        pagesTotal: pages,
-        remoteCsid: remoteCsid || null,
-        remoteCsidRaw: cdr.remoteCsid ? cdr.remoteCsid.slice(0, CSID_MAX) : null,
-        startedAt: (cdr.startTime ?? (session.started_at ? new Date(session.started_at) : undefined))?.toISOString() ?? null,
-        endedAt: cdr.at.toISOString(),
-        attempts: fax.attempt,
-      },
-      { id: `${fax.fax_id}:${fax.recipient_id}:${fax.attempt}:${seq}`, faxId: fax.fax_id, recipientId: fax.recipient_id, time: cdr.at },
-    );
+    const startedAt = cdr.startTime ?? (session.started_at ? new Date(session.started_at) : undefined);
+    if (handoff) {
+      await finishHandoff(
+        trx,
+        handoff,
+        { status: outcome.status, reason: outcome.reason, pagesSent: pages, remoteCsid: remoteCsid || null, remoteCsidRaw: cdr.remoteCsid ? cdr.remoteCsid.slice(0, CSID_MAX) : null, startedAt: startedAt ?? null, endedAt: cdr.at },
+        new Date(),
+      );
+    } else {
+      const seq = await takeSequence();
+      await appendEvent(
+        trx,
+        'fax.recipient.result',
+        {
+          ...base,
+          sequence: seq,
+          status: outcome.status,
+          reason: outcome.reason,
+          pagesSent: pages,
+          pagesTotal: pages,
+          remoteCsid: remoteCsid || null,
+          remoteCsidRaw: cdr.remoteCsid ? cdr.remoteCsid.slice(0, CSID_MAX) : null,
+          startedAt: startedAt?.toISOString() ?? null,
+          endedAt: cdr.at.toISOString(),
+          attempts: fax.attempt,
+        },
+        { id: `${fax.fax_id}:${fax.recipient_id}:${fax.attempt}:${seq}`, faxId: fax.fax_id, recipientId: fax.recipient_id, time: cdr.at },
+      );
+    }
     pagesSent = pages;
     logger.info({ sessionId: cdr.sessionId, faxId: fax.fax_id, status: outcome.status, reason: outcome.reason.code, pages }, 'ATA fax result');
   }
@@ -318,6 +346,7 @@ async function applyRecord(trx: Kysely<AtaDatabase>, cdr: Cdr, context: Accounti
       updated_at: new Date().toISOString(),
     })
     .where('fax_id', '=', fax.fax_id)
+    .where('recipient_id', '=', fax.recipient_id)
     .execute();
 }
 
@@ -336,6 +365,7 @@ async function upsertSession(trx: Kysely<AtaDatabase>, cdr: Cdr): Promise<AtaSes
     transfer_type: existing?.transfer_type ?? null,
     related_session_id: cdr.relatedId?.slice(0, 64) ?? existing?.related_session_id ?? null,
     fax_id: existing?.fax_id ?? null,
+    recipient_id: existing?.recipient_id ?? null,
     state,
     started_at: existing?.started_at ?? (cdr.status === 'start' ? cdr.at.toISOString() : (cdr.startTime?.toISOString() ?? null)),
     stopped_at: cdr.status === 'stop' ? cdr.at.toISOString() : (existing?.stopped_at ?? null),
@@ -365,13 +395,16 @@ const faxIdFor = (sessionId: string): string => `ata-${createHash('sha256').upda
 async function faxOf(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow, context: AccountingContext): Promise<AtaFaxRow | undefined> {
   const { logger } = context;
   let faxId = session.fax_id;
+  let recipientId = session.recipient_id;
   if (!faxId && session.related_session_id) {
-    const related = await trx.selectFrom('ata_sessions').select('fax_id').where('session_id', '=', session.related_session_id).executeTakeFirst();
+    const related = await trx.selectFrom('ata_sessions').select(['fax_id', 'recipient_id']).where('session_id', '=', session.related_session_id).executeTakeFirst();
     faxId = related?.fax_id ?? null;
+    recipientId = related?.recipient_id ?? null;
   }
   if (faxId) {
-    if (!session.fax_id) await trx.updateTable('ata_sessions').set({ fax_id: faxId }).where('session_id', '=', cdr.sessionId).execute();
-    return trx.selectFrom('ata_faxes').selectAll().where('fax_id', '=', faxId).executeTakeFirst();
+    recipientId ??= ATA_RECIPIENT_ID;
+    if (!session.fax_id) await trx.updateTable('ata_sessions').set({ fax_id: faxId, recipient_id: recipientId }).where('session_id', '=', cdr.sessionId).execute();
+    return trx.selectFrom('ata_faxes').selectAll().where('fax_id', '=', faxId).where('recipient_id', '=', recipientId).executeTakeFirst();
   }
 
   const accountName = cdr.account ?? session.account_name;
@@ -390,6 +423,8 @@ async function faxOf(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow,
     logger.warn({ sessionId: cdr.sessionId, account: account.name, dialNumber }, 'send of a known account without a usable fax number: not tracked');
     return undefined;
   }
+  const handoff = await claimHandoff(trx, { accountName: account.name, number, region: context.region, sessionId: cdr.sessionId, now: cdr.at });
+  if (handoff) return adoptHandoff(trx, cdr, session, handoff, account.id, context);
   const now = new Date().toISOString();
   const fax: AtaFaxRow = {
     fax_id: faxIdFor(cdr.sessionId),
@@ -406,12 +441,9 @@ async function faxOf(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow,
     updated_at: now,
   };
   await trx.insertInto('ata_faxes').values(fax).execute();
-  await trx.updateTable('ata_sessions').set({ fax_id: fax.fax_id, account_id: account.id, account_name: account.name }).where('session_id', '=', cdr.sessionId).execute();
-  // Later stages naming the same earlier one join this fax too.
-  if (session.related_session_id)
-    await trx.updateTable('ata_sessions').set({ fax_id: fax.fax_id }).where('session_id', '=', session.related_session_id).where('fax_id', 'is', null).execute();
+  await linkSessions(trx, cdr, session, fax, { account_id: account.id, account_name: account.name });
   const submittedAt = cdr.startTime ?? cdr.at;
-  await appendAtaEvent(
+  await appendEvent(
     trx,
     'fax.submitted',
     {
@@ -428,5 +460,61 @@ async function faxOf(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow,
     { id: `${fax.fax_id}:submitted`, faxId: fax.fax_id, time: submittedAt },
   );
   logger.info({ sessionId: cdr.sessionId, faxId: fax.fax_id, account: account.name, number }, 'ATA fax tracked');
+  return fax;
+}
+
+/** The session, and the earlier stage it names, belong to `fax` from now on. */
+async function linkSessions(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow, fax: AtaFaxRow, account: { account_id: string; account_name: string }): Promise<void> {
+  await trx
+    .updateTable('ata_sessions')
+    .set({ fax_id: fax.fax_id, recipient_id: fax.recipient_id, ...account })
+    .where('session_id', '=', cdr.sessionId)
+    .execute();
+  // Later stages naming the same earlier one join this fax too.
+  if (session.related_session_id)
+    await trx
+      .updateTable('ata_sessions')
+      .set({ fax_id: fax.fax_id, recipient_id: fax.recipient_id })
+      .where('session_id', '=', session.related_session_id)
+      .where('fax_id', 'is', null)
+      .execute();
+}
+
+/**
+ * The first session of an ATA line's account to the number of a recipient it handed over: the
+ * recipient's own fax, attempt and owner, no fax.submitted (the fax was submitted through us).
+ */
+async function adoptHandoff(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow, handoff: AtaHandoffRow, accountId: string, context: AccountingContext): Promise<AtaFaxRow> {
+  const entry = await trx
+    .selectFrom('recipients')
+    .innerJoin('faxes', 'faxes.outbox_id', 'recipients.outbox_id')
+    .select(['faxes.owner_id', 'recipients.number'])
+    .where('recipients.outbox_id', '=', handoff.outbox_id)
+    .where('recipients.position', '=', handoff.position)
+    .executeTakeFirstOrThrow();
+  const now = new Date().toISOString();
+  const fax: AtaFaxRow = {
+    fax_id: handoff.fax_id,
+    recipient_id: handoff.recipient_id,
+    owner_id: entry.owner_id,
+    account_id: accountId,
+    number: entry.number,
+    attempt: handoff.attempt,
+    next_sequence: 0,
+    connected: 0,
+    pages_sent: 0,
+    // A report that comes after the recipient failed for want of one is kept and changes nothing.
+    final_at: handoff.state === 'final' ? (handoff.final_at ?? now) : null,
+    created_at: now,
+    updated_at: now,
+  };
+  await trx
+    .insertInto('ata_faxes')
+    .values(fax)
+    .onConflict((oc) => oc.columns(['fax_id', 'recipient_id']).doUpdateSet({ attempt: fax.attempt, connected: 0, pages_sent: 0, final_at: fax.final_at, updated_at: now }))
+    .execute();
+  const account = await trx.selectFrom('ata_accounts').select('name').where('id', '=', accountId).executeTakeFirstOrThrow();
+  await linkSessions(trx, cdr, session, fax, { account_id: accountId, account_name: account.name });
+  context.logger.info({ sessionId: cdr.sessionId, faxId: fax.fax_id, recipientId: fax.recipient_id, line: handoff.line_id }, 'port-server session of a fax an ATA line handed over');
   return fax;
 }

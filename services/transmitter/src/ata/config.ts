@@ -44,7 +44,8 @@ export interface AtaConfig {
   errorStatuses: Record<string, FinalStatus>;
   /** Users who may manage every ATA account through the admin API (others manage their own). */
   adminUsers: string[];
-  outbox: { pollMs: number };
+  /** How long a fax an ATA line handed over waits for the port server's final record before it fails (ATA_NO_REPORT). */
+  reportWithinHours: number;
 }
 
 const CLIENT_KEYS = new Set(['address', 'secret', 'requireMessageAuthenticator', 'name']);
@@ -180,13 +181,11 @@ export const ataConfigSchema = {
       default: [] as string[],
       env: 'TRANSMITTER_ATA_ADMIN_USERS',
     },
-    outbox: {
-      pollMs: {
-        doc: 'How often the ATA event relay looks for events not yet confirmed by the broker (it also runs after every record).',
-        format: 'positive-int',
-        default: 1000,
-        env: 'TRANSMITTER_ATA_OUTBOX_POLL_MS',
-      },
+    reportWithinHours: {
+      doc: 'How long a fax that an ATA line handed to the port server waits for the port server\'s final accounting record; then its recipient fails (ATA_NO_REPORT).',
+      format: 'positive-int',
+      default: 24,
+      env: 'TRANSMITTER_ATA_REPORT_WITHIN_HOURS',
     },
   },
 };
@@ -205,7 +204,7 @@ export function defaultAtaConfig(overrides: Partial<AtaConfig> = {}): AtaConfig 
     callAhead: { inPreSend: true },
     errorStatuses: {},
     adminUsers: [],
-    outbox: { pollMs: 1000 },
+    reportWithinHours: 24,
     ...overrides,
   };
 }

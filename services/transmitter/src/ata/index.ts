@@ -3,13 +3,12 @@
  * server's Access-Requests (who may send, with which caller id and CSID, whether to call ahead)
  * and turns its accounting records into the same per-recipient events as the modem path.
  */
-import { errorMessage, type Logger, type MessageBus } from '@faxnotify/kit';
+import { errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { answerAccessRequest } from './access';
 import { recordAccounting } from './accounting';
 import type { AtaConfig } from './config';
 import { FB, loadDictionary, type LoadedDictionary } from './dictionary';
-import { AtaEventRelay } from './outbox';
 import { RadiusServer } from './radius-server';
 import type { AtaDatabase } from './schema';
 import { AtaStore } from './store';
@@ -20,14 +19,17 @@ export { registerAtaAdminRoutes, type AtaAdminDeps } from './admin-api';
 export { DEFAULT_DICTIONARY, loadDictionary, type LoadedDictionary } from './dictionary';
 export { AtaStore, recordCalledNumber, accountNameKey } from './store';
 export { calledNumberKey } from './numbers';
+export { ATA_NO_REPORT, expireHandoffs } from './handoff';
+export { createAtaLine, type AtaLineOptions } from './line';
 export type * from './schema';
 
 export interface StartAtaServerOptions {
   config: AtaConfig;
-  /** The transmitter's database, with ataMigrations applied. */
+  /** The transmitter's database (its migrations include the ATA tables). */
   db: Kysely<AtaDatabase>;
-  bus: Pick<MessageBus, 'publishEvent'>;
   logger: Logger;
+  /** Called after a record wrote events to the transmitter's outbox (the relay hands them on). */
+  eventsWritten: () => void;
 }
 
 export interface RunningAtaServer {
@@ -35,13 +37,13 @@ export interface RunningAtaServer {
   address: { host: string; authPort: number; acctPort: number };
   dictionary: LoadedDictionary;
   store: AtaStore;
-  /** Stops answering, lets requests being handled end, hands over the events written. */
+  /** Stops answering and lets requests being handled end. */
   stop(): Promise<void>;
 }
 
-/** Loads the dictionary, binds the two RADIUS ports and starts the event relay. */
+/** Loads the dictionary and binds the two RADIUS ports. */
 export async function startAtaServer(options: StartAtaServerOptions): Promise<RunningAtaServer> {
-  const { config, db, bus } = options;
+  const { config, db } = options;
   const logger = options.logger.child({ component: 'ata' });
   const dictionary = loadDictionary(config.dictionary);
   if (dictionary.missingAccounting.length > 0)
@@ -53,7 +55,6 @@ export async function startAtaServer(options: StartAtaServerOptions): Promise<Ru
     );
   if (config.clients.length === 0) logger.warn('no RADIUS clients configured (ata.clients): every request will be dropped');
   const store = new AtaStore(db);
-  const relay = new AtaEventRelay({ db, bus, logger: logger.child({ part: 'events' }), pollMs: config.outbox.pollMs });
 
   const server = new RadiusServer({
     host: config.host,
@@ -71,18 +72,16 @@ export async function startAtaServer(options: StartAtaServerOptions): Promise<Ru
       accounting: async (packet, client) => {
         const result = await recordAccounting(packet, client.name, { db, dictionary, region: config.region, errorStatuses: config.errorStatuses, logger });
         logger.debug({ client: client.name, identifier: packet.identifier, result }, 'Accounting-Request taken');
-        if (result === 'recorded') relay.kick();
+        if (result === 'recorded') options.eventsWritten();
       },
     },
   });
 
-  relay.start();
   let bound;
   try {
     bound = await server.start();
   } catch (error) {
     await server.stop().catch(() => undefined);
-    await relay.stop();
     throw new Error(`the RADIUS server cannot listen on ${config.host} ports ${config.authPort}/${config.acctPort}: ${errorMessage(error)}`);
   }
   const address = { host: config.host, authPort: bound.auth.port, acctPort: bound.acct.port };
@@ -94,9 +93,6 @@ export async function startAtaServer(options: StartAtaServerOptions): Promise<Ru
     dictionary,
     store,
     stop: () =>
-      (stopping ??= (async () => {
-        await server.stop();
-        await relay.stop();
-      })()),
+      (stopping ??= server.stop()),
   };
 }

@@ -2,9 +2,10 @@ import type { Dialect, Migration } from '@faxnotify/kit';
 
 /**
  * The ATA tables: accounts, DIDs, called numbers, the faxes and sessions the port server reported,
- * the accounting records handled, and the ATA event outbox.
+ * the accounting records handled, and the recipients ATA lines handed to the port server. Their
+ * events go to the transmitter's one event outbox.
  */
-const ataRadiusMigration = (dialect: Dialect): Migration => ({
+const ataRadiusMigration = (): Migration => ({
   async up(db) {
     await db.schema
       .createTable('ata_accounts')
@@ -52,7 +53,7 @@ const ataRadiusMigration = (dialect: Dialect): Migration => ({
 
     await db.schema
       .createTable('ata_faxes')
-      .addColumn('fax_id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('fax_id', 'varchar(64)', (c) => c.notNull())
       .addColumn('recipient_id', 'varchar(32)', (c) => c.notNull())
       .addColumn('owner_id', 'varchar(128)', (c) => c.notNull())
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull())
@@ -64,6 +65,7 @@ const ataRadiusMigration = (dialect: Dialect): Migration => ({
       .addColumn('final_at', 'varchar(40)')
       .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
       .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('ata_faxes_pk', ['fax_id', 'recipient_id'])
       .execute();
 
     await db.schema
@@ -76,6 +78,7 @@ const ataRadiusMigration = (dialect: Dialect): Migration => ({
       .addColumn('transfer_type', 'varchar(32)')
       .addColumn('related_session_id', 'varchar(64)')
       .addColumn('fax_id', 'varchar(64)')
+      .addColumn('recipient_id', 'varchar(32)')
       .addColumn('state', 'varchar(16)', (c) => c.notNull())
       .addColumn('started_at', 'varchar(40)')
       .addColumn('stopped_at', 'varchar(40)')
@@ -96,22 +99,30 @@ const ataRadiusMigration = (dialect: Dialect): Migration => ({
     await db.schema.createIndex('ata_accounting_records_session').on('ata_accounting_records').columns(['session_id', 'received_at']).execute();
 
     await db.schema
-      .createTable('ata_event_outbox')
-      .addColumn('seq', dialect === 'postgres' ? 'serial' : 'integer', (c) => c.primaryKey())
-      .addColumn('id', 'varchar(200)', (c) => c.notNull().unique())
-      .addColumn('routing_key', 'varchar(100)', (c) => c.notNull())
+      .createTable('ata_handoffs')
+      .addColumn('outbox_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('position', 'integer', (c) => c.notNull())
       .addColumn('fax_id', 'varchar(64)', (c) => c.notNull())
-      .addColumn('recipient_id', 'varchar(32)')
-      .addColumn('event_json', 'text', (c) => c.notNull())
+      .addColumn('recipient_id', 'varchar(32)', (c) => c.notNull())
+      .addColumn('account_key', 'varchar(255)', (c) => c.notNull())
+      .addColumn('number_key', 'varchar(64)', (c) => c.notNull())
+      .addColumn('line_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('attempt', 'integer', (c) => c.notNull())
+      .addColumn('pages_total', 'integer', (c) => c.notNull())
+      .addColumn('state', 'varchar(16)', (c) => c.notNull())
       .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
-      .addColumn('published_at', 'varchar(40)')
-      .addColumn('publish_attempts', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('last_error', 'text')
+      .addColumn('handed_at', 'varchar(40)')
+      .addColumn('expires_at', 'varchar(40)')
+      .addColumn('session_id', 'varchar(64)')
+      .addColumn('final_at', 'varchar(40)')
+      .addPrimaryKeyConstraint('ata_handoffs_pk', ['outbox_id', 'position'])
       .execute();
-    await db.schema.createIndex('ata_event_outbox_unpublished').on('ata_event_outbox').columns(['published_at', 'seq']).execute();
+    // A session claims the oldest open hand-over of its account and number; expiry looks by state and time.
+    await db.schema.createIndex('ata_handoffs_claim').on('ata_handoffs').columns(['account_key', 'number_key', 'state', 'created_at']).execute();
+    await db.schema.createIndex('ata_handoffs_expiry').on('ata_handoffs').columns(['state', 'expires_at']).execute();
   },
   async down(db) {
-    for (const table of ['ata_event_outbox', 'ata_accounting_records', 'ata_sessions', 'ata_faxes', 'ata_called_numbers', 'ata_dids', 'ata_accounts'])
+    for (const table of ['ata_handoffs', 'ata_accounting_records', 'ata_sessions', 'ata_faxes', 'ata_called_numbers', 'ata_dids', 'ata_accounts'])
       await db.schema.dropTable(table).ifExists().execute();
   },
 });
@@ -120,6 +131,6 @@ const ataRadiusMigration = (dialect: Dialect): Migration => ({
  * The ATA migrations, named to sort after the job tables' so the transmitter merges them into its
  * one ordered record: `{ ...jobMigrations(dialect), ...ataMigrations(dialect) }`.
  */
-export const ataMigrations = (dialect: Dialect): Record<string, Migration> => ({
-  '2026-11-22-50-ata-radius': ataRadiusMigration(dialect),
+export const ataMigrations = (_dialect: Dialect): Record<string, Migration> => ({
+  '2026-11-22-50-ata-radius': ataRadiusMigration(),
 });

@@ -2,7 +2,7 @@
  * The ATA server's tables, as Kysely sees them. Times are UTC ISO 8601 text and flags are 0/1
  * integers, so the same queries run on SQLite and PostgreSQL.
  */
-import type { Generated } from 'kysely';
+import type { TransmitterDatabase } from '../schema';
 
 export type CallAheadMode = 'never' | 'dynamic' | 'always';
 export const CALL_AHEAD_MODES: readonly CallAheadMode[] = ['never', 'dynamic', 'always'];
@@ -62,7 +62,10 @@ export interface AtaCalledNumberRow {
   updated_at: string;
 }
 
-/** One fax the port server reported, as faxnotify tracks it (one recipient). */
+/**
+ * One recipient the port server reports on, as faxnotify tracks it: a fax the port server reported
+ * (its one recipient), or a recipient of ours an ATA line handed over.
+ */
 export interface AtaFaxRow {
   fax_id: string;
   recipient_id: string;
@@ -91,6 +94,7 @@ export interface AtaSessionRow {
   transfer_type: string | null;
   related_session_id: string | null;
   fax_id: string | null;
+  recipient_id: string | null;
   state: 'authorized' | 'started' | 'alive' | 'stopped';
   started_at: string | null;
   stopped_at: string | null;
@@ -108,26 +112,46 @@ export interface AtaAccountingRecordRow {
   received_at: string;
 }
 
-/** Events written in the same transaction as the record they come from, handed to the broker by the relay. */
-export interface AtaEventOutboxRow {
-  seq: number;
-  id: string;
-  routing_key: string;
+/**
+ * A recipient of a fax submitted through our API, sent through an ATA line: the ATA takes the
+ * pages, the port server delivers them later and reports the delivery in its CDRs. The row exists
+ * from the moment the line dials, so a CDR that comes early still finds it; the first send session
+ * of the line's account to the same number claims it (session_id), and that session's events
+ * continue the recipient's own sequence in `recipients`.
+ * calling: the line is dialling the ATA; handed: the ATA took the fax; final: the result is written.
+ */
+export interface AtaHandoffRow {
+  outbox_id: string;
+  position: number;
   fax_id: string;
-  recipient_id: string | null;
-  event_json: string;
+  recipient_id: string;
+  /** accountNameKey of the account the ATA line sends as. */
+  account_key: string;
+  /** calledNumberKey of the recipient's number. */
+  number_key: string;
+  line_id: string;
+  attempt: number;
+  pages_total: number;
+  state: 'calling' | 'handed' | 'final';
   created_at: string;
-  published_at: string | null;
-  publish_attempts: number;
-  last_error: string | null;
+  handed_at: string | null;
+  /** No report by then: the recipient fails with ATA_NO_REPORT. */
+  expires_at: string | null;
+  /** The port-server session that claimed it. */
+  session_id: string | null;
+  final_at: string | null;
 }
 
-export interface AtaDatabase {
+/** The ATA tables; the transmitter's database holds them beside the job tables. */
+export interface AtaTables {
   ata_accounts: AtaAccountRow;
   ata_dids: AtaDidRow;
   ata_called_numbers: AtaCalledNumberRow;
   ata_faxes: AtaFaxRow;
   ata_sessions: AtaSessionRow;
   ata_accounting_records: AtaAccountingRecordRow;
-  ata_event_outbox: Omit<AtaEventOutboxRow, 'seq'> & { seq: Generated<number> };
+  ata_handoffs: AtaHandoffRow;
 }
+
+/** The whole transmitter database: ATA code writes its events to the one event outbox. */
+export type AtaDatabase = TransmitterDatabase;

@@ -34,6 +34,7 @@ export async function recordPreSession(
       transfer_type: transfer === undefined ? null : String(transfer),
       related_session_id: null,
       fax_id: null,
+      recipient_id: null,
       state: 'authorized',
       started_at: null,
       stopped_at: null,

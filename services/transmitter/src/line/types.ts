@@ -9,6 +9,11 @@ export interface FaxLine {
   readonly id: string;
   readonly kind: 'class1' | 'class2.0' | 'ata';
   /**
+   * Kind "ata" only: the port-server account the ATA sends as. A fax the ATA took is not final when
+   * the call ends: the port server delivers it and its accounting records tell the result.
+   */
+  readonly account?: string;
+  /**
    * Sends one fax to one number. Resolves with the result; never rejects for line conditions
    * (busy, no answer, lost carrier, a dead modem), only for programming errors such as a second
    * send on a busy line.

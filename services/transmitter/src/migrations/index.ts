@@ -1,4 +1,5 @@
 import type { Dialect, Migration } from '@faxnotify/kit';
+import { ataMigrations } from '../ata/migrations';
 import { jobsMigration } from './2026-11-22-01-jobs';
 
 /**
@@ -12,4 +13,5 @@ export const jobMigrations = (dialect: Dialect): Record<string, Migration> => ({
 /** Every migration the transmitter runs at start-up, in order of their names. */
 export const transmitterMigrations = (dialect: Dialect): Record<string, Migration> => ({
   ...jobMigrations(dialect),
+  ...ataMigrations(dialect),
 });

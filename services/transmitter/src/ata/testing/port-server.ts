@@ -12,7 +12,9 @@ import { openDatabase, type Database, type Logger, type MessageBus } from '@faxn
 import pino from 'pino';
 import { defaultAtaConfig, type AtaConfig } from '../config';
 import { DEFAULT_DICTIONARY } from '../dictionary';
-import { ataMigrations } from '../migrations';
+import { transmitterMigrations } from '../../migrations';
+import { TEST_POSTGRES_URL, createTestPostgres } from '../../testing/harness';
+import { EventRelay } from '../../relay';
 import type { AtaDatabase } from '../schema';
 import { startAtaServer, type RunningAtaServer } from '../index';
 
@@ -52,7 +54,7 @@ const written = new Map<boolean, TestDictionaries>();
  * The test dictionaries of this process, written once: the `radius` package re-reads every
  * dictionary it was given whenever one is added, so they must outlive each test server.
  */
-function processDictionaries(placeholderNumbers: boolean): TestDictionaries {
+export function processDictionaries(placeholderNumbers: boolean): TestDictionaries {
   let dictionaries = written.get(placeholderNumbers);
   if (!dictionaries) {
     const dir = mkdtempSync(join(tmpdir(), `faxnotify-ata-dictionaries-${placeholderNumbers ? 'placeholders' : 'shipped'}-`));
@@ -152,26 +154,8 @@ export interface AtaTestServer {
   close(): Promise<void>;
 }
 
-/** PostgreSQL for the tests that run on it too (`none`: SQLite only). */
-export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
+/** SQLite always, PostgreSQL too unless TEST_POSTGRES_URL is `none`. */
 export const TEST_DIALECTS: ReadonlyArray<'sqlite' | 'postgres'> = TEST_POSTGRES_URL === 'none' ? ['sqlite'] : ['sqlite', 'postgres'];
-
-/** A fresh PostgreSQL database; returns its URL and how to drop it. */
-async function createTestPostgres(label: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const { Client } = await import('pg');
-  const name = `transmitter_ata_${label.replace(/\W/g, '_')}_${process.pid}_${Date.now().toString(36)}`;
-  const admin = async (query: string) => {
-    const client = new Client({ connectionString: `${TEST_POSTGRES_URL}/postgres` });
-    await client.connect();
-    try {
-      await client.query(query);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  return { url: `${TEST_POSTGRES_URL}/${name}`, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
 
 /** Starts the ATA server on loopback ports with a fresh database (SQLite unless told otherwise). */
 export async function startAtaTestServer(options: {
@@ -190,16 +174,18 @@ export async function startAtaTestServer(options: {
     service: 'transmitter',
     url: postgres?.url ?? '',
     sqlitePath: join(dir, 'transmitter.sqlite'),
-    migrations: ataMigrations(dialect),
+    migrations: transmitterMigrations(dialect),
     logger,
   });
   const config = defaultAtaConfig({
     dictionary: dictionaries.faxback,
     clients: [{ address: '127.0.0.1', secret: TEST_RADIUS_SECRET, name: 'test-port-server' }],
-    outbox: { pollMs: 100 },
     ...options.config,
   });
-  const server = await startAtaServer({ config, db: database.db, bus: options.bus, logger });
+  // Events go through the transmitter's one outbox and relay, as in the service.
+  const relay = new EventRelay({ db: database.db, bus: options.bus, logger, pollMs: 100 });
+  relay.start();
+  const server = await startAtaServer({ config, db: database.db, logger, eventsWritten: () => relay.kick() });
   return {
     dir,
     dictionaries,
@@ -216,6 +202,7 @@ export async function startAtaTestServer(options: {
       }),
     close: async () => {
       await server.stop();
+      await relay.stop({ flush: true });
       await database.close();
       await postgres?.drop();
       rmSync(dir, { recursive: true, force: true });
