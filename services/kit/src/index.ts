@@ -6,3 +6,4 @@ export * from './db';
 export * from './http';
 export * from './auth';
 export * from './lifecycle';
+export * from './outbox-relay';

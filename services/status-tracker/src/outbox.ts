@@ -1,8 +1,15 @@
-import type { EventKey } from '@faxnotify/contracts';
-import { errorMessage, type Logger, type MessageBus } from '@faxnotify/kit';
+import {
+  errorMessage,
+  OutboxRelay as TableRelay,
+  publishOutboxRows,
+  publishStoredEvent,
+  type Logger,
+  type MessageBus,
+  type OutboxSource,
+} from '@faxnotify/kit';
 import { sql, type Kysely } from 'kysely';
 import { Counter, Gauge } from 'prom-client';
-import type { OutboxRow, TrackerDatabase } from './schema';
+import type { TrackerDatabase } from './schema';
 import type { StatusTracker } from './tracker';
 
 const metrics = {
@@ -15,33 +22,9 @@ const metrics = {
 /** The part of the bus the relay needs. */
 export type EventPublisher = Pick<MessageBus, 'publishEvent'>;
 
-/**
- * Publishes outbox rows back to back on the confirm channel (the wire keeps their order), waits
- * for every confirm, then marks the confirmed ones handed over in one statement. Rows that failed
- * keep `published_at` null and are tried again; the first failure is rethrown after marking.
- */
-async function publishRows(db: Kysely<TrackerDatabase>, bus: EventPublisher, rows: OutboxRow[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  const settled = await Promise.allSettled(rows.map((row) => bus.publishEvent(row.routing_key as EventKey, row.event_json)));
-  const confirmed = rows.filter((_, i) => settled[i]!.status === 'fulfilled').map((row) => row.seq);
-  const failed = rows.filter((_, i) => settled[i]!.status === 'rejected').map((row) => row.seq);
-  if (confirmed.length > 0)
-    await db
-      .updateTable('outbox')
-      .set((eb) => ({ published_at: new Date().toISOString(), publish_attempts: eb('publish_attempts', '+', 1), last_error: null }))
-      .where('seq', 'in', confirmed)
-      .execute();
-  const firstFailure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (firstFailure) {
-    metrics.failures.inc(failed.length);
-    await db
-      .updateTable('outbox')
-      .set((eb) => ({ publish_attempts: eb('publish_attempts', '+', 1), last_error: errorMessage(firstFailure.reason).slice(0, 1000) }))
-      .where('seq', 'in', failed)
-      .execute();
-    throw firstFailure.reason;
-  }
-  return confirmed.length;
+/** The tracker's outbox: rows go out as the CloudEvents they store, in `seq` order. */
+function trackerOutbox(db: Kysely<TrackerDatabase>, bus: EventPublisher): OutboxSource<TrackerDatabase, 'outbox'> {
+  return { db, table: 'outbox', key: 'seq', publish: publishStoredEvent(bus), metrics };
 }
 
 export interface OutboxRelayOptions {
@@ -53,76 +36,14 @@ export interface OutboxRelayOptions {
 }
 
 /**
- * Hands outbox rows to the broker in the order they were written. Runs every `pollMs` and
- * whenever a handler committed new rows (`kick`); one pass at a time. A failed publish stops the
- * pass (rows after its batch wait) and is retried on the next one. Replicas may publish the
- * same row twice; consumers tolerate that, and the event id stays the same.
+ * Hands outbox rows to the broker in the order they were written (the kit's relay), counted as
+ * published `by: relay`. Replicas may publish the same row twice; consumers tolerate that, and
+ * the event id stays the same.
  */
-export class OutboxRelay {
-  private timer?: NodeJS.Timeout;
-  private pass?: Promise<void>;
-  private again = false;
-  private stopped = false;
-
-  constructor(private readonly options: OutboxRelayOptions) {}
-
-  start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.options.pollMs);
-    this.timer.unref();
-    this.kick();
-  }
-
-  /** Asks for a pass now (or right after the running one). */
-  kick(): void {
-    if (this.stopped) return;
-    if (this.pass) {
-      this.again = true;
-      return;
-    }
-    this.pass = this.runPasses().finally(() => {
-      this.pass = undefined;
-    });
-  }
-
-  private async runPasses(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.relayOnce();
-      } catch (error) {
-        this.options.logger.warn({ err: errorMessage(error) }, 'outbox relay pass failed; retrying on the next poll');
-        return;
-      }
-    } while (this.again && !this.stopped);
-  }
-
-  /** Publishes every unpublished row, oldest first; returns how many were confirmed. Throws on the first failure. */
-  async relayOnce(): Promise<number> {
-    const { db, bus } = this.options;
-    const batchSize = this.options.batchSize ?? 100;
-    let published = 0;
-    try {
-      for (;;) {
-        const rows = await db.selectFrom('outbox').selectAll().where('published_at', 'is', null).orderBy('seq').limit(batchSize).execute();
-        if (this.stopped) return published;
-        const confirmed = await publishRows(db, bus, rows);
-        metrics.published.inc({ by: 'relay' }, confirmed);
-        published += confirmed;
-        if (rows.length < batchSize) return published;
-      }
-    } finally {
-      const pending = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string | number>().as('n')).where('published_at', 'is', null).executeTakeFirst().catch(() => undefined);
-      if (pending) metrics.pending.set(Number(pending.n));
-    }
-  }
-
-  /** Stops polling and waits for the running pass to end (it stops between rows). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.pass;
+export class OutboxRelay extends TableRelay<TrackerDatabase, 'outbox'> {
+  constructor(options: OutboxRelayOptions) {
+    const { db, bus, ...timing } = options;
+    super({ ...trackerOutbox(db, bus), ...timing, name: 'outbox relay', publishedLabels: { by: 'relay' } });
   }
 }
 
@@ -236,9 +157,7 @@ export class ReconciliationSweep {
       .limit(this.options.batchSize ?? 500)
       .execute();
     if (this.stopped) return 0;
-    const republished = await publishRows(db, bus, rows);
-    metrics.published.inc({ by: 'sweep' }, republished);
-    return republished;
+    return publishOutboxRows(trackerOutbox(db, bus), rows, { by: 'sweep' });
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,202 @@
+import type { EventKey } from '@faxnotify/contracts';
+import type { Kysely, Selectable } from 'kysely';
+import type { Counter, Gauge } from 'prom-client';
+import type { MessageBus } from './bus';
+import { errorMessage } from './errors';
+import type { Logger } from './logger';
+
+/** The columns of an outbox table the relay reads and writes; the rest are the caller's. */
+export interface OutboxColumns {
+  /** Set when the broker confirmed the row; null while it waits. */
+  published_at: string | null;
+  publish_attempts: number;
+  /** The latest publish failure, cleared on success. */
+  last_error: string | null;
+}
+
+/** The tables of `DB` that have the outbox columns. */
+export type OutboxTableName<DB> = {
+  [T in keyof DB & string]: Selectable<DB[T]> extends OutboxColumns ? T : never;
+}[keyof DB & string];
+
+/** The caller's metrics (their names are the service's); the relay only counts and sets them. */
+export interface OutboxMetrics {
+  /** Rows the broker confirmed; labelled with `publishedLabels` where the caller gives them. */
+  published: Counter<string>;
+  /** Rows whose publish failed (they are tried again later). */
+  failures: Counter<string>;
+  /** Rows not yet confirmed, as of the end of the last relay pass. */
+  pending: Gauge<string>;
+}
+
+/** One outbox table and how its rows go to the broker. */
+export interface OutboxSource<DB, T extends OutboxTableName<DB>> {
+  db: Kysely<DB>;
+  table: T;
+  /** The insertion-order column: rows go out in its order, and are marked by it. */
+  key: keyof Selectable<DB[T]> & string;
+  /** Hands one row to the broker, resolving on its confirm; a batch is handed over back to back. */
+  publish: (row: Selectable<DB[T]>) => Promise<void>;
+  metrics: OutboxMetrics;
+}
+
+/** The columns of an outbox that stores each event whole, as it is to be published. */
+export interface StoredEventColumns {
+  routing_key: string;
+  /** The whole CloudEvent, JSON, exactly as published (its id stays the same on every retry). */
+  event_json: string;
+}
+
+/** The `publish` of an outbox that stores whole events: the stored JSON goes out unchanged. */
+export function publishStoredEvent(bus: Pick<MessageBus, 'publishEvent'>): (row: StoredEventColumns) => Promise<void> {
+  return (row) => bus.publishEvent(row.routing_key as EventKey, row.event_json);
+}
+
+/** Longest `last_error` kept. */
+const ERROR_LENGTH = 1000;
+
+/**
+ * Publishes `rows` back to back on the confirm channel (the wire keeps their order), waits for
+ * every confirm, then marks the confirmed ones handed over in one statement. Rows that failed keep
+ * `published_at` null, get their attempt and error recorded, and are tried again later; the first
+ * failure is rethrown after marking. Returns how many were confirmed.
+ */
+export async function publishOutboxRows<DB, T extends OutboxTableName<DB>>(
+  source: OutboxSource<DB, T>,
+  rows: ReadonlyArray<Selectable<DB[T]>>,
+  publishedLabels?: Record<string, string>,
+): Promise<number> {
+  // The table is the caller's choice, so its columns are checked by OutboxTableName, not by Kysely.
+  const db = source.db as unknown as Kysely<any>;
+  const table: string = source.table;
+  const key: string = source.key;
+  const { metrics } = source;
+  const settled = await Promise.allSettled(rows.map(async (row) => source.publish(row)));
+  const keysWhere = (status: PromiseSettledResult<void>['status']) => rows.filter((_, i) => settled[i]!.status === status).map((row) => (row as Record<string, unknown>)[key]);
+  const confirmed = keysWhere('fulfilled');
+  if (confirmed.length > 0)
+    await db
+      .updateTable(table)
+      .set((eb) => ({ published_at: new Date().toISOString(), publish_attempts: eb('publish_attempts', '+', 1), last_error: null }))
+      .where(key, 'in', confirmed)
+      .execute();
+  if (publishedLabels) metrics.published.inc(publishedLabels, confirmed.length);
+  else metrics.published.inc(confirmed.length);
+  const firstFailure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (firstFailure) {
+    const failed = keysWhere('rejected');
+    metrics.failures.inc(failed.length);
+    await db
+      .updateTable(table)
+      .set((eb) => ({ publish_attempts: eb('publish_attempts', '+', 1), last_error: errorMessage(firstFailure.reason).slice(0, ERROR_LENGTH) }))
+      .where(key, 'in', failed)
+      .execute();
+    throw firstFailure.reason;
+  }
+  return confirmed.length;
+}
+
+export interface OutboxRelayOptions<DB, T extends OutboxTableName<DB>> extends OutboxSource<DB, T> {
+  /** What the logs call it, e.g. `event relay`. */
+  name: string;
+  /** Labels of the `published` counter for what this relay publishes, if it has labels. */
+  publishedLabels?: Record<string, string>;
+  logger: Logger;
+  pollMs: number;
+  /** Rows per batch (default 100). */
+  batchSize?: number;
+}
+
+/**
+ * Hands an outbox table to the broker in the order it was written, a batch at a time (see
+ * `publishOutboxRows`). A batch with a failure stops the pass there, so a later row never
+ * overtakes an earlier one for long; the pass is tried again on the next poll. Runs every `pollMs`
+ * and on `kick` after each commit, one pass at a time. Replicas may publish the same row twice;
+ * consumers tolerate that.
+ */
+export class OutboxRelay<DB, T extends OutboxTableName<DB>> {
+  private timer?: NodeJS.Timeout;
+  private pass?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private draining = false;
+
+  constructor(private readonly options: OutboxRelayOptions<DB, T>) {}
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), this.options.pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Asks for a pass now (or right after the running one). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.pass) {
+      this.again = true;
+      return;
+    }
+    this.pass = this.runPasses().finally(() => {
+      this.pass = undefined;
+    });
+  }
+
+  private async runPasses(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.relayOnce();
+      } catch (error) {
+        this.options.logger.warn({ err: errorMessage(error) }, `${this.options.name} pass failed; retrying on the next poll`);
+        return;
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  /** Publishes every unpublished row, oldest first; returns how many were confirmed. Throws on the first failure. */
+  async relayOnce(): Promise<number> {
+    const db = this.options.db as unknown as Kysely<any>;
+    const table: string = this.options.table;
+    const key: string = this.options.key;
+    const batchSize = this.options.batchSize ?? 100;
+    let published = 0;
+    try {
+      for (;;) {
+        const rows = (await db.selectFrom(table).selectAll().where('published_at', 'is', null).orderBy(key).limit(batchSize).execute()) as Array<Selectable<DB[T]>>;
+        if (this.stopped && !this.draining) return published;
+        published += await publishOutboxRows(this.options, rows, this.options.publishedLabels);
+        if (rows.length < batchSize) return published;
+      }
+    } finally {
+      const pending = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('published_at', 'is', null)
+        .executeTakeFirst()
+        .catch(() => undefined);
+      if (pending) this.options.metrics.pending.set(Number(pending.n));
+    }
+  }
+
+  /**
+   * Stops polling and waits for the running pass to end (it stops between batches); with `flush`,
+   * then tries once more to hand over everything written so far (what fails waits in the table
+   * for the next start).
+   */
+  async stop(options: { flush?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.pass;
+    if (!options.flush) return;
+    this.draining = true;
+    try {
+      await this.relayOnce();
+    } catch (error) {
+      this.options.logger.warn({ err: errorMessage(error) }, 'events left unpublished for the next start');
+    } finally {
+      this.draining = false;
+    }
+  }
+}
