@@ -2,14 +2,11 @@
  * A Class 1 fax modem (T.31) driven by our own T.30 transmitter: the modem only modulates; phase
  * A–E, the frames, the timers, training and fall-back, flow control and page data are all here.
  *
- * The session is an explicit state machine: each named state does its modem I/O and returns the
- * next state. Every command, result and frame goes to the observer's trace.
+ * The session is an explicit state machine (see modem-session.ts): each named state does its modem
+ * I/O and returns the next state. Every command, result and frame goes to the observer's trace.
  */
-import { bitmapForResolution, FAX_WIDTH, type FaxPage } from '../documents/fax-document';
-import { encodeMh, reverseBitOrder } from '../documents/t4-mh';
-import { type AtResult, DLE, ETX, CAN, LineAbortedError, ModemChannel, ModemLinkError, escapeDle, printable } from './modem-channel';
-import { statusFor } from './outcome';
-import { openSerialPort, type SerialLink } from './serial-port';
+import { type AtResult, DLE, ETX, CAN, escapeDle, printable, sleep } from './modem-channel';
+import { ModemFaxLine, type ModemLineOptions, ModemSession, pageLineData, type SessionState } from './modem-session';
 import {
   buildDcs,
   buildFrame,
@@ -30,7 +27,7 @@ import {
   type SignallingRate,
   CONTROL_FINAL,
 } from './t30';
-import { type FaxLine, type LineObserver, LineReason, type LineReasonCode, type LineResult, type LineSendRequest } from './types';
+import { LineReason } from './types';
 
 /** T.30 timers and the modem-side time limits, in milliseconds. */
 export interface Class1Timers {
@@ -63,82 +60,25 @@ export const DEFAULT_CLASS1_TIMERS: Class1Timers = {
   hangupGuard: 6_000,
 };
 
-export interface Class1LineOptions {
-  id: string;
-  /** Device path of the modem (e.g. /dev/ttyS0, an iaxmodem pty), or a factory for the link. */
-  device: string | (() => Promise<SerialLink>);
-  timers?: Partial<Class1Timers>;
-  /** Put before the dial string, e.g. "T" for tone dialling. Default none. */
-  dialPrefix?: string;
+export interface Class1LineOptions extends ModemLineOptions<Class1Timers> {
   /** Highest signalling rate to offer, bit/s. Default 14400. */
   maxRate?: number;
-  /** T.30's retry limit for commands and page transmissions. Default 3. */
-  retries?: number;
 }
 
 /** A generous guess at how much page data a modem buffers ahead of the line. */
 const MODEM_BUFFER_BYTES = 32 * 1024;
 
-const DIAL_STRING = /^[0-9*#+,ABCDPTWabcdptw!@;]{1,64}$/;
-
-/** Time from this instant; negative never. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    const onAbort = (): void => done();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }
-  });
-}
-
-/**
- * A Class 1 modem as a FaxLine. The device is opened for each call and closed after it, so a
- * modem that was unplugged or restarted between calls is simply found again.
- */
-export class Class1Line implements FaxLine {
+/** A Class 1 modem as a FaxLine. */
+export class Class1Line extends ModemFaxLine<Class1Timers, Class1LineOptions> {
   readonly kind = 'class1' as const;
-  readonly id: string;
-  private readonly timers: Class1Timers;
-  private sending = false;
-  private lastHangupAt = 0;
-  private closed = false;
 
-  constructor(private readonly options: Class1LineOptions) {
-    this.id = options.id;
-    this.timers = { ...DEFAULT_CLASS1_TIMERS, ...options.timers };
-  }
-
-  async send(request: LineSendRequest, observer: LineObserver, signal?: AbortSignal): Promise<LineResult> {
-    if (this.closed) throw new Error(`line ${this.id} is closed`);
-    if (this.sending) throw new Error(`line ${this.id} is already sending`);
-    if (!DIAL_STRING.test(request.dialString)) throw new TypeError(`not a dial string: ${JSON.stringify(request.dialString)}`);
-    const odd = request.document.pages.find((page) => page.width !== FAX_WIDTH);
-    if (odd) throw new TypeError(`pages must be prepared at ${FAX_WIDTH} pixels, got ${odd.width}`);
-    this.sending = true;
-    try {
-      await sleep(this.lastHangupAt + this.timers.hangupGuard - Date.now(), signal);
-      const session = new Class1Session(request, observer, this.timers, this.options, signal);
-      return await session.run();
-    } finally {
-      this.lastHangupAt = Date.now();
-      this.sending = false;
-    }
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
+  constructor(options: Class1LineOptions) {
+    super(options, DEFAULT_CLASS1_TIMERS, Class1Session);
   }
 }
 
-type Class1State =
-  | 'open_port'
-  | 'init_modem'
-  | 'dial'
+/** The T.30 states between the dial and the hang-up. */
+type Class1Protocol =
   | 'receive_phase_b'
   | 'send_dcs'
   | 'send_tcf'
@@ -146,9 +86,8 @@ type Class1State =
   | 'send_page'
   | 'send_post_page'
   | 'await_post_page_response'
-  | 'disconnect'
-  | 'hangup'
-  | 'done';
+  | 'disconnect';
+type Class1State = SessionState<Class1Protocol>;
 
 type Received =
   | { kind: 'frame'; frame: HdlcFrame }
@@ -156,59 +95,28 @@ type Received =
   | { kind: 'nothing'; result: AtResult };
 
 /** One call: dial, T.30 phases B–E, hang up. */
-class Class1Session {
-  private state: Class1State = 'open_port';
-  private channel: ModemChannel | null = null;
-  private readonly startedAt = new Date();
-  private connectedAt: Date | null = null;
-  private remote: { csid: string | null; csidRaw: string | null } = { csid: null, csidRaw: null };
+class Class1Session extends ModemSession<Class1Protocol, Class1Timers, Class1LineOptions> {
+  protected readonly recentLabel = 'frames';
   private capabilities: ReceiverCapabilities | null = null;
   private rates: SignallingRate[] = [];
   private rateIndex = 0;
   private parameters: SessionParameters | null = null;
   private modemCodes: Set<number> | null = null;
-  private pageIndex = 0;
-  private pagesConfirmed = 0;
-  private pageRate: number | null = null;
-  /** Post-page command tries for the current page, DCS tries, DIS repeats, transmissions of the current page. */
+  /** Post-page command tries for the current page, DCS tries, DIS repeats. */
   private ppmTries = 0;
   private dcsTries = 0;
   private disRepeats = 0;
-  private pageTransmissions = 0;
   /** Whether T.30 is alive, so DCN makes sense before hanging up. */
   private sessionUp = false;
   private retrainBeforeNextPage = false;
-  private reason: { code: LineReasonCode; detail: string } | null = null;
-  private lastResultLine = '';
-  private readonly recentFrames: string[] = [];
   private readonly preparedPages = new Map<string, Buffer>();
 
-  constructor(
-    private readonly request: LineSendRequest,
-    private readonly observer: LineObserver,
-    private readonly timers: Class1Timers,
-    private readonly options: Class1LineOptions,
-    private readonly callerSignal: AbortSignal | undefined,
-  ) {}
-
-  /** The caller's signal, until the session is ending: the clean-up (DCN, ATH0) must run regardless. */
-  private get signal(): AbortSignal | undefined {
-    return this.reason || this.state === 'disconnect' || this.state === 'hangup' ? undefined : this.callerSignal;
+  protected successDetail(): string {
+    return 'MCF after EOP';
   }
 
-  private get pages(): readonly FaxPage[] {
-    return this.request.document.pages;
-  }
-
-  async run(): Promise<LineResult> {
-    if (this.pages.length === 0) {
-      this.reason = { code: LineReason.EMPTY_DOCUMENT, detail: 'the document has no pages' };
-      return this.result();
-    }
-    const handlers: Record<Exclude<Class1State, 'done'>, () => Promise<Class1State>> = {
-      open_port: () => this.openPort(),
-      init_modem: () => this.initModem(),
-      dial: () => this.dial(),
+  protected protocolStates(): Record<Class1Protocol, () => Promise<Class1State>> {
+    return {
       receive_phase_b: () => this.receivePhaseB(),
       send_dcs: () => this.sendDcs(),
       send_tcf: () => this.sendTcf(),
@@ -217,69 +125,26 @@ class Class1Session {
       send_post_page: () => this.sendPostPage(),
       await_post_page_response: () => this.awaitPostPageResponse(),
       disconnect: () => this.disconnect(),
-      hangup: () => this.hangup(),
     };
-    try {
-      while (this.state !== 'done') {
-        if (this.callerSignal?.aborted && !this.reason && this.state !== 'hangup' && this.state !== 'disconnect') {
-          this.state = this.fail(LineReason.ABORTED, 'send aborted by the caller');
-          continue;
-        }
-        const state = this.state;
-        this.traceLine(`-- ${state}`);
-        try {
-          this.state = await handlers[state]();
-        } catch (error) {
-          if (error instanceof LineAbortedError) {
-            // fail() ends with DCN when T.30 is up, so the receiver is told goodbye.
-            this.state = this.fail(LineReason.ABORTED, `send aborted by the caller during ${state}`);
-          } else if (error instanceof ModemLinkError) {
-            this.reason ??= { code: LineReason.MODEM_ERROR, detail: error.message };
-            this.sessionUp = false;
-            this.state = 'done';
-          } else {
-            // A bug of ours: leave the line on-hook before reporting it.
-            await this.channel?.command('ATH0', this.timers.command).catch(() => undefined);
-            throw error;
-          }
-        }
-      }
-    } finally {
-      await this.channel?.close().catch(() => undefined);
-    }
-    return this.result();
+  }
+
+  /** DCN, like the hang-up, is said even after an abort. */
+  protected override isClosing(state: Class1State): boolean {
+    return state === 'disconnect' || super.isClosing(state);
+  }
+
+  /** Ends with DCN when T.30 is up, so the receiver is told goodbye. */
+  protected override closingState(): Class1State {
+    return this.sessionUp ? 'disconnect' : 'hangup';
   }
 
   // ---- states ----
 
-  private async openPort(): Promise<Class1State> {
-    const device = this.options.device;
-    let link: SerialLink;
-    try {
-      link = typeof device === 'string' ? await openSerialPort(device) : await device();
-    } catch (error) {
-      this.reason = { code: LineReason.MODEM_ERROR, detail: `cannot open modem ${typeof device === 'string' ? device : ''}: ${(error as Error).message}` };
-      return 'done';
-    }
-    this.channel = new ModemChannel(link, (line) => this.emitTrace(line));
-    return 'init_modem';
-  }
-
-  private async initModem(): Promise<Class1State> {
-    const ch = this.ch;
-    // A modem may hold junk from before us; a bare AT resynchronises it.
-    let alive = false;
-    for (let i = 0; i < 3 && !alive; i++) {
-      ch.discardInput();
-      alive = (await this.command('AT', 1500)).code === 'OK';
-    }
-    if (!alive) return this.fail(LineReason.MODEM_ERROR, 'the modem does not answer AT');
+  protected async configureModem(): Promise<Class1State> {
     // No ATZ: on many modems (iaxmodem among them) it makes the next dial fail for seconds.
-    for (const command of ['ATE0', 'ATV1', 'AT+FCLASS=1']) {
-      const result = await this.command(command, this.timers.command);
-      if (result.code !== 'OK') return this.fail(LineReason.MODEM_ERROR, `the modem rejected ${command} (${result.line || result.code})`);
-    }
-    const codes = await this.command('AT+FTM=?', this.timers.command);
+    const rejected = await this.applySettings(['ATE0', 'ATV1', 'AT+FCLASS=1']);
+    if (rejected) return rejected;
+    const codes = await this.command('AT+FTM=?');
     if (codes.code === 'OK') {
       const numbers = codes.info.join(',').match(/\d+/g)?.map(Number) ?? [];
       if (numbers.length > 0) this.modemCodes = new Set(numbers);
@@ -287,31 +152,14 @@ class Class1Session {
     return 'dial';
   }
 
-  private async dial(): Promise<Class1State> {
-    this.notify(() => this.observer.dialing?.());
-    const dial = `ATD${this.options.dialPrefix ?? ''}${this.request.dialString}`;
-    const result = await this.command(dial, this.timers.dial);
-    if (result.code === 'TIMEOUT') {
-      // Any character cancels dialling; the modem then answers with a result of its own.
-      await this.ch.write(Buffer.from([CAN]));
-      await this.ch.readResult(this.timers.command, this.signal);
-      return this.fail(LineReason.NO_ANSWER, `no result to ${dial} within ${this.timers.dial} ms`);
-    }
-    switch (result.code) {
-      case 'CONNECT':
-        this.connectedAt = new Date();
-        return 'receive_phase_b';
-      case 'BUSY':
-        return this.fail(LineReason.BUSY, 'the line is busy');
-      case 'NO ANSWER':
-        return this.fail(LineReason.NO_ANSWER, 'nobody answered');
-      case 'NO DIALTONE':
-        return this.fail(LineReason.NO_DIALTONE, 'no dial tone: the call could not be placed');
-      case 'NO CARRIER':
-        return this.fail(LineReason.NO_CARRIER_ON_DIAL, 'the call ended without a fax answer');
-      default:
-        return this.fail(LineReason.MODEM_ERROR, `unexpected answer to ${dial}`);
-    }
+  protected afterDial(result: AtResult): Class1State | null {
+    return result.code === 'CONNECT' ? this.answered('receive_phase_b') : null;
+  }
+
+  /** The modem answers the cancel with a result of its own. */
+  protected override async cancelDial(): Promise<void> {
+    await super.cancelDial();
+    await this.ch.readResult(this.timers.command, this.signal);
   }
 
   /** Phase B, called side speaks: NSF/CSI until the final frame, which must be DIS. */
@@ -342,7 +190,7 @@ class Class1Session {
       }
       if (frame.control === CONTROL_FINAL && frame.fcf !== Fcf.DIS) {
         // A final frame that is not DIS (e.g. DTC: the station wants to send to us). Keep waiting for DIS.
-        this.traceLine(`!! unexpected ${fcfName(frame.fcf)} as the final frame of phase B`);
+        this.trace(`!! unexpected ${fcfName(frame.fcf)} as the final frame of phase B`);
       }
     }
   }
@@ -383,7 +231,7 @@ class Class1Session {
       unlimitedLength: capabilities.length === 'unlimited' && page.height > a4Rows * 1.03,
     };
     this.dcsTries++;
-    this.traceLine(`.. DCS ${this.dcsTries}: ${describeSession(this.parameters)}`);
+    this.trace(`.. DCS ${this.dcsTries}: ${describeSession(this.parameters)}`);
     await this.switchToTransmit();
     const tsi = buildFrame(Fcf.TSI | FCF_X_BIT, encodeIdentity(this.request.localId), false);
     const dcs = buildFrame(Fcf.DCS | FCF_X_BIT, buildDcs(this.parameters), true);
@@ -395,28 +243,25 @@ class Class1Session {
   /** Training check: 1.5 s of zeros at the chosen rate. */
   private async sendTcf(): Promise<Class1State> {
     const rate = this.rate;
-    const silence = await this.command('AT+FTS=8', this.timers.command);
-    if (silence.code !== 'OK') return this.callLost(silence, 'before TCF');
-    const carrier = await this.command(`AT+FTM=${rate.trainingCode}`, this.timers.command);
-    if (carrier.code !== 'CONNECT') return this.callLost(carrier, `starting TCF at ${rate.bitsPerSecond}`);
+    const lost = await this.startCarrier(rate.trainingCode, 'before TCF', `starting TCF at ${rate.bitsPerSecond}`);
+    if (lost) return lost;
     const zeros = Buffer.alloc(Math.ceil((rate.bitsPerSecond * 1.5) / 8));
-    this.traceLine(`>> TCF ${zeros.length} zero bytes at ${rate.modulation} ${rate.bitsPerSecond}`);
+    this.trace(`>> TCF ${zeros.length} zero bytes at ${rate.modulation} ${rate.bitsPerSecond}`);
     const sent = await this.ch.sendData(Buffer.concat([zeros, Buffer.from([DLE, ETX])]), {
       ...this.dataTimeouts(rate),
       signal: this.signal,
       abortTerminator: Buffer.from([DLE, ETX]),
     });
-    this.lastResultLine = sent.result.line || sent.result.code;
+    this.noteResult(sent.result);
     if (sent.result.code !== 'OK') return this.callLost(sent.result, 'sending TCF');
     return 'await_training_response';
   }
 
   private async awaitTrainingResponse(): Promise<Class1State> {
-    const retries = this.options.retries ?? 3;
     const received = await this.receiveFrame(this.timers.t4);
     if (received.kind !== 'frame') {
       if (received.kind === 'nothing' && received.result.code === 'ERROR') return this.callLost(received.result, 'waiting for CFR');
-      if (this.dcsTries >= retries) return this.fail(LineReason.T30_DCS_NO_RESPONSE, `no response to DCS after ${this.dcsTries} tries`);
+      if (this.dcsTries >= this.retries) return this.fail(LineReason.T30_DCS_NO_RESPONSE, `no response to DCS after ${this.dcsTries} tries`);
       return 'send_dcs';
     }
     const frame = received.frame;
@@ -431,7 +276,7 @@ class Class1Session {
         return this.fail(LineReason.T30_TRAINING_FAILED, `FTT at ${this.rate.bitsPerSecond} bit/s, the lowest rate in common`);
       }
       this.rateIndex++;
-      this.traceLine(`.. FTT: falling back to ${this.rate.modulation} ${this.rate.bitsPerSecond}`);
+      this.trace(`.. FTT: falling back to ${this.rate.modulation} ${this.rate.bitsPerSecond}`);
       return 'send_dcs';
     }
     if (frame.fcf === Fcf.DIS || isFcf(frame.fcf, Fcf.CSI) || isFcf(frame.fcf, Fcf.NSF)) {
@@ -439,11 +284,11 @@ class Class1Session {
       if (frame.control !== CONTROL_FINAL) return 'await_training_response';
       this.disRepeats++;
       this.dcsTries = 0;
-      if (this.disRepeats >= retries) return this.fail(LineReason.T30_DIS_REPEATED, `DIS received ${this.disRepeats} times after our DCS`);
+      if (this.disRepeats >= this.retries) return this.fail(LineReason.T30_DIS_REPEATED, `DIS received ${this.disRepeats} times after our DCS`);
       return 'send_dcs';
     }
     if (isFcf(frame.fcf, Fcf.CRP)) {
-      if (this.dcsTries >= retries) return this.fail(LineReason.T30_DCS_NO_RESPONSE, `CRP after DCS ${this.dcsTries} times`);
+      if (this.dcsTries >= this.retries) return this.fail(LineReason.T30_DCS_NO_RESPONSE, `CRP after DCS ${this.dcsTries} times`);
       return 'send_dcs';
     }
     if (isFcf(frame.fcf, Fcf.DCN)) {
@@ -461,25 +306,21 @@ class Class1Session {
     const data = this.pageData(this.pageIndex, parameters);
     this.pageTransmissions++;
     // The receiver switches to the high-speed carrier after its CFR/MCF: give it the silence T.30 asks for.
-    const silence = await this.command('AT+FTS=8', this.timers.command);
-    if (silence.code !== 'OK') return this.callLost(silence, `before page ${pageNumber}`);
-    const carrier = await this.command(`AT+FTM=${rate.pageCode}`, this.timers.command);
-    if (carrier.code !== 'CONNECT') return this.callLost(carrier, `starting page ${pageNumber}`);
+    const lost = await this.startCarrier(rate.pageCode, `before page ${pageNumber}`, `starting page ${pageNumber}`);
+    if (lost) return lost;
     this.pageRate = rate.bitsPerSecond;
-    this.traceLine(`>> page ${pageNumber}/${this.pages.length}: ${data.length} bytes at ${rate.modulation} ${rate.bitsPerSecond}`);
+    this.trace(`>> page ${pageNumber}/${this.pages.length}: ${data.length} bytes at ${rate.modulation} ${rate.bitsPerSecond}`);
     const sent = await this.ch.sendData(data, { ...this.dataTimeouts(rate), signal: this.signal, abortTerminator: Buffer.from([DLE, ETX]) });
-    this.traceLine(`.. page ${pageNumber} data ${sent.written ? 'written' : 'cut short'}; XOFF ${sent.xoffCount} times, longest ${sent.longestXoffMs} ms`);
-    this.lastResultLine = sent.result.line || sent.result.code;
+    this.trace(`.. page ${pageNumber} data ${sent.written ? 'written' : 'cut short'}; XOFF ${sent.xoffCount} times, longest ${sent.longestXoffMs} ms`);
+    this.noteResult(sent.result);
     if (sent.result.code === 'TIMEOUT' && sent.result.line === 'XOFF') {
       return this.fail(LineReason.FLOW_CONTROL_TIMEOUT, `the modem held page ${pageNumber} with XOFF for over ${this.timers.xoff} ms`);
     }
-    if (!sent.written || sent.result.code !== 'OK') {
+    if (sent.result.code === 'TIMEOUT') {
       this.sessionUp = false;
-      return this.fail(
-        sent.result.code === 'TIMEOUT' ? LineReason.MODEM_ERROR : LineReason.NO_CARRIER,
-        `${sent.result.code === 'TIMEOUT' ? 'no end of data from the modem' : sent.result.line || sent.result.code} during page ${pageNumber} of ${this.pages.length}`,
-      );
+      return this.fail(LineReason.MODEM_ERROR, `no end of data from the modem during page ${pageNumber} of ${this.pages.length}`);
     }
+    if (!sent.written || sent.result.code !== 'OK') return this.callLost(sent.result, `during page ${pageNumber} of ${this.pages.length}`);
     this.ppmTries = 0;
     return 'send_post_page';
   }
@@ -491,7 +332,7 @@ class Class1Session {
   /** Phase D: MPS (more pages) or EOP (last page). */
   private async sendPostPage(): Promise<Class1State> {
     this.ppmTries++;
-    const silence = await this.command('AT+FTS=8', this.timers.command);
+    const silence = await this.command('AT+FTS=8');
     if (silence.code !== 'OK') return this.callLost(silence, 'before the post-page command');
     const failed = await this.sendFrames([buildFrame(this.postPageCommand | FCF_X_BIT)]);
     if (failed) return this.callLost(failed, `sending ${fcfName(this.postPageCommand)}`);
@@ -499,12 +340,11 @@ class Class1Session {
   }
 
   private async awaitPostPageResponse(): Promise<Class1State> {
-    const retries = this.options.retries ?? 3;
     const command = fcfName(this.postPageCommand);
     const pageNumber = this.pageIndex + 1;
     const received = await this.receiveFrame(this.timers.t4);
     if (received.kind !== 'frame') {
-      if (this.ppmTries >= retries) {
+      if (this.ppmTries >= this.retries) {
         return this.fail(LineReason.T30_POST_PAGE_NO_RESPONSE, `no response to ${command} after page ${pageNumber}, repeated ${this.ppmTries} times`);
       }
       return 'send_post_page';
@@ -523,18 +363,17 @@ class Class1Session {
       return 'send_page';
     }
     if (fcf === Fcf.RTN) {
-      if (this.pageTransmissions >= retries) {
-        return this.fail(LineReason.T30_RTN_LIMIT, `RTN for page ${pageNumber}, sent ${this.pageTransmissions} times`);
-      }
+      const limit = this.rtnLimitReached();
+      if (limit) return limit;
       // Retrain at the next lower rate and send the same page again.
       if (this.rateIndex + 1 < this.rates.length) this.rateIndex++;
-      this.traceLine(`.. RTN: page ${pageNumber} again at ${this.rate.modulation} ${this.rate.bitsPerSecond}`);
+      this.trace(`.. RTN: page ${pageNumber} again at ${this.rate.modulation} ${this.rate.bitsPerSecond}`);
       this.dcsTries = 0;
       return 'send_dcs';
     }
     if (fcf === Fcf.PIN) return this.fail(LineReason.T30_PROCEDURE_INTERRUPT, `PIN after page ${pageNumber}: page rejected, operator requested`);
     if (fcf === Fcf.CRP) {
-      if (this.ppmTries >= retries) return this.fail(LineReason.T30_POST_PAGE_NO_RESPONSE, `CRP to ${command} ${this.ppmTries} times`);
+      if (this.ppmTries >= this.retries) return this.fail(LineReason.T30_POST_PAGE_NO_RESPONSE, `CRP to ${command} ${this.ppmTries} times`);
       return 'send_post_page';
     }
     if (fcf === Fcf.DCN) {
@@ -542,14 +381,6 @@ class Class1Session {
       return this.fail(LineReason.T30_REMOTE_DCN, `the receiver sent DCN in answer to ${command} after page ${pageNumber}`);
     }
     return this.fail(LineReason.T30_INVALID_RESPONSE, `${fcfName(frame.fcf)} in answer to ${command} after page ${pageNumber}`);
-  }
-
-  private confirmPage(): void {
-    this.pagesConfirmed++;
-    this.pageIndex++;
-    this.pageTransmissions = 0;
-    const confirmed = this.pagesConfirmed;
-    this.notify(() => this.observer.pageConfirmed?.(confirmed, this.pages.length));
   }
 
   /** A page whose resolution differs from the last DCS needs a new DCS (and training). */
@@ -568,7 +399,7 @@ class Class1Session {
     return 'hangup';
   }
 
-  private async hangup(): Promise<Class1State> {
+  protected async hangup(): Promise<Class1State> {
     if (!this.channel) return 'done';
     // A modem still receiving takes the first byte as "stop" and ignores the rest of the command
     // (iaxmodem answers <DLE><ETX> OK and stays off-hook): say ATH0 until it is plainly obeyed.
@@ -581,21 +412,22 @@ class Class1Session {
 
   // ---- helpers ----
 
-  private get ch(): ModemChannel {
-    if (!this.channel) throw new Error('modem channel not open');
-    return this.channel;
-  }
-
-  private async command(command: string, timeoutMs: number): Promise<AtResult> {
-    const result = await this.ch.command(command, timeoutMs, this.signal);
-    this.lastResultLine = result.line || result.code;
-    return result;
-  }
-
   /** T.30 asks for 75 ms ± 20 of silence before we transmit after receiving. */
   private async switchToTransmit(): Promise<void> {
-    const result = await this.command('AT+FRS=7', this.timers.command);
+    const result = await this.command('AT+FRS=7');
     if (result.code !== 'OK') await sleep(80, this.signal);
+  }
+
+  /**
+   * Silence, then the high-speed carrier `modulationCode` for TCF or page data. Null once the modem
+   * says CONNECT; otherwise the failure's state.
+   */
+  private async startCarrier(modulationCode: number, beforeIt: string, startingIt: string): Promise<Class1State | null> {
+    const silence = await this.command('AT+FTS=8');
+    if (silence.code !== 'OK') return this.callLost(silence, beforeIt);
+    const carrier = await this.command(`AT+FTM=${modulationCode}`);
+    if (carrier.code !== 'CONNECT') return this.callLost(carrier, startingIt);
+    return null;
   }
 
   /**
@@ -603,7 +435,7 @@ class Class1Session {
    * one. Returns null on success, or the result that broke it.
    */
   private async sendFrames(frames: Buffer[]): Promise<AtResult | null> {
-    const start = await this.command('AT+FTH=3', this.timers.command);
+    const start = await this.command('AT+FTH=3');
     if (start.code !== 'CONNECT') return start;
     for (const [i, bytes] of frames.entries()) {
       const frame = parseFrame(bytes)!;
@@ -612,7 +444,7 @@ class Class1Session {
       const last = i === frames.length - 1;
       // A frame of 25 bytes takes under a second at 300 bit/s, after a 1 s preamble for the first.
       const result = await this.ch.readResult(this.timers.command, this.signal);
-      this.lastResultLine = result.line || result.code;
+      this.noteResult(result);
       if (result.code !== (last ? 'OK' : 'CONNECT')) return result;
     }
     return null;
@@ -623,34 +455,34 @@ class Class1Session {
     this.ch.trace('>> AT+FRH=3');
     await this.ch.write(Buffer.from('AT+FRH=3\r', 'latin1'));
     const result = await this.ch.readResult(timeoutMs, this.signal);
-    this.lastResultLine = result.line || result.code;
+    this.noteResult(result);
     if (result.code === 'TIMEOUT') {
       // Timer expired with the modem still listening: any byte stops it, then it says OK.
-      this.ch.trace('>> <CAN> (timer expired: stop receiving)');
-      await this.ch.write(Buffer.from([CAN]));
-      await this.ch.readResult(this.timers.command, this.signal);
+      await this.stopReceiving('timer expired: stop receiving');
       return { kind: 'nothing', result };
     }
     if (result.code !== 'CONNECT') return { kind: 'nothing', result };
     return this.readFrameAfterConnect();
   }
 
+  /** <CAN> to a modem still receiving: it stops and answers with a result of its own. */
+  private async stopReceiving(why: string): Promise<AtResult> {
+    this.ch.trace(`>> <CAN> (${why})`);
+    await this.ch.write(Buffer.from([CAN]));
+    return this.ch.readResult(this.timers.command, this.signal);
+  }
+
   /** The frame the modem delivers after CONNECT, and its verdict on the FCS. */
   private async readFrameAfterConnect(): Promise<Received> {
     const bytes = await this.ch.readDleData(this.timers.t2, this.signal);
-    if (bytes === null) {
-      this.ch.trace('>> <CAN> (frame did not end within T2)');
-      await this.ch.write(Buffer.from([CAN]));
-      const result = await this.ch.readResult(this.timers.command, this.signal);
-      return { kind: 'nothing', result };
-    }
+    if (bytes === null) return { kind: 'nothing', result: await this.stopReceiving('frame did not end within T2') };
     const verdict = await this.ch.readResult(this.timers.command, this.signal);
-    this.lastResultLine = verdict.line || verdict.code;
+    this.noteResult(verdict);
     const frame = parseFrame(bytes);
     if (verdict.code !== 'OK' || !frame) {
       const detail = `bad frame (${verdict.line || verdict.code}): ${printable(bytes)}`;
       this.ch.trace(`<< ${detail}`);
-      this.rememberFrame(`<< bad frame`);
+      this.remember(`<< bad frame`);
       return { kind: 'bad-frame', detail };
     }
     this.noteFrame('<<', frame);
@@ -663,9 +495,8 @@ class Class1Session {
     const key = `${index}/${parameters.fine}/${minBits}`;
     let data = this.preparedPages.get(key);
     if (!data) {
-      const { bitmap } = bitmapForResolution(this.pages[index]!, parameters.fine);
-      const coded = encodeMh(bitmap, { minBitsPerLine: minBits, appendRtc: true });
-      data = Buffer.concat([escapeDle(reverseBitOrder(coded)), Buffer.from([DLE, ETX])]);
+      const session = { fine: parameters.fine, bitsPerSecond: parameters.rate.bitsPerSecond, minScanMs: parameters.minScanMs };
+      data = pageLineData(this.pages[index]!, session, Buffer.from([DLE, ETX]));
       this.preparedPages.set(key, data);
     }
     return data;
@@ -684,64 +515,13 @@ class Class1Session {
   }
 
   /** A command failed the way a dropped call makes everything fail. */
-  private callLost(result: AtResult, during: string): Class1State {
+  protected override callLost(result: AtResult, during: string): Class1State {
     this.sessionUp = false;
-    const code = result.code === 'TIMEOUT' ? LineReason.MODEM_ERROR : LineReason.NO_CARRIER;
-    return this.fail(code, `${result.line || result.code} ${during}`);
-  }
-
-  private fail(code: LineReasonCode, detail: string): Class1State {
-    this.reason ??= { code, detail };
-    this.traceLine(`!! ${code}: ${detail}`);
-    if (this.sessionUp) return 'disconnect';
-    return 'hangup';
+    return super.callLost(result, during);
   }
 
   private noteFrame(direction: '<<' | '>>', frame: HdlcFrame): void {
     this.ch.trace(`${direction} ${describeFrame(frame)}`);
-    this.rememberFrame(`${direction} ${fcfName(frame.fcf)}`);
-  }
-
-  private rememberFrame(text: string): void {
-    this.recentFrames.push(text);
-    if (this.recentFrames.length > 8) this.recentFrames.shift();
-  }
-
-  private traceLine(text: string): void {
-    if (this.channel) this.channel.trace(text);
-    else this.emitTrace(text);
-  }
-
-  private emitTrace(line: string): void {
-    this.notify(() => this.observer.trace?.(line));
-  }
-
-  /** Observer callbacks must not break the call. */
-  private notify(callback: () => void): void {
-    try {
-      callback();
-    } catch {
-      // An observer's failure is its own business.
-    }
-  }
-
-  private result(): LineResult {
-    const reason = this.reason ?? { code: LineReason.OK, detail: 'MCF after EOP' };
-    const status = statusFor(reason.code, this.pagesConfirmed, this.pages.length);
-    const detailParts = [reason.detail];
-    if (this.lastResultLine) detailParts.push(`modem: "${this.lastResultLine}"`);
-    if (this.recentFrames.length > 0) detailParts.push(`frames: ${this.recentFrames.join(', ')}`);
-    return {
-      status,
-      pagesConfirmed: this.pagesConfirmed,
-      pagesTotal: this.pages.length,
-      remoteCsid: this.remote.csid,
-      remoteCsidRaw: this.remote.csidRaw,
-      reason: { code: reason.code, detail: detailParts.join('; ') },
-      startedAt: this.startedAt,
-      connectedAt: this.connectedAt,
-      endedAt: new Date(),
-      signallingRate: this.pageRate,
-    };
+    this.remember(`${direction} ${fcfName(frame.fcf)}`);
   }
 }

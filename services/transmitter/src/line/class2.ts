@@ -3,12 +3,10 @@
  * responses; we dial, hand it each page and read the post-page response and hang-up code.
  * Tested against the scripted modem only (iaxmodem has no Class 2).
  */
-import { bitmapForResolution, FAX_WIDTH, type FaxPage } from '../documents/fax-document';
-import { encodeMh, reverseBitOrder } from '../documents/t4-mh';
-import { type AtResult, CAN, DLE, LineAbortedError, ModemChannel, ModemLinkError, escapeDle } from './modem-channel';
-import { describeFhs, reasonForFhs, statusFor } from './outcome';
-import { openSerialPort, type SerialLink } from './serial-port';
-import { type FaxLine, type LineObserver, LineReason, type LineReasonCode, type LineResult, type LineSendRequest } from './types';
+import { type AtResult, CAN, DLE } from './modem-channel';
+import { ModemFaxLine, type ModemLineOptions, ModemSession, pageLineData, type SessionState } from './modem-session';
+import { describeFhs, reasonForFhs } from './outcome';
+import { LineReason } from './types';
 
 export interface Class2Timers {
   command: number;
@@ -31,16 +29,7 @@ export const DEFAULT_CLASS2_TIMERS: Class2Timers = {
   hangupGuard: 2_000,
 };
 
-export interface Class2LineOptions {
-  id: string;
-  device: string | (() => Promise<SerialLink>);
-  timers?: Partial<Class2Timers>;
-  dialPrefix?: string;
-  /** T.30 retries of a page the receiver rejected (RTN). Default 3 transmissions. */
-  retries?: number;
-}
-
-const DIAL_STRING = /^[0-9*#+,ABCDPTWabcdptw!@;]{1,64}$/;
+export type Class2LineOptions = ModemLineOptions<Class2Timers>;
 
 /** Post-page message characters after <DLE>: MPS, EOP. */
 const PPM = { MPS: 0x2c, EOP: 0x2e } as const;
@@ -51,144 +40,38 @@ const BIT_RATES = [2400, 4800, 7200, 9600, 12000, 14400];
 /** +FCS scan time codes (ST): ms at standard and fine resolution. */
 const SCAN_TIMES: ReadonlyArray<[number, number]> = [[0, 0], [5, 5], [10, 5], [10, 10], [20, 10], [20, 20], [40, 20], [40, 40]];
 
-export class Class20Line implements FaxLine {
+/** A Class 2.0 modem as a FaxLine. */
+export class Class20Line extends ModemFaxLine<Class2Timers, Class2LineOptions> {
   readonly kind = 'class2.0' as const;
-  readonly id: string;
-  private readonly timers: Class2Timers;
-  private sending = false;
-  private lastHangupAt = 0;
-  private closed = false;
 
-  constructor(private readonly options: Class2LineOptions) {
-    this.id = options.id;
-    this.timers = { ...DEFAULT_CLASS2_TIMERS, ...options.timers };
-  }
-
-  async send(request: LineSendRequest, observer: LineObserver, signal?: AbortSignal): Promise<LineResult> {
-    if (this.closed) throw new Error(`line ${this.id} is closed`);
-    if (this.sending) throw new Error(`line ${this.id} is already sending`);
-    if (!DIAL_STRING.test(request.dialString)) throw new TypeError(`not a dial string: ${JSON.stringify(request.dialString)}`);
-    const odd = request.document.pages.find((page) => page.width !== FAX_WIDTH);
-    if (odd) throw new TypeError(`pages must be prepared at ${FAX_WIDTH} pixels, got ${odd.width}`);
-    this.sending = true;
-    try {
-      const wait = this.lastHangupAt + this.timers.hangupGuard - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      return await new Class2Session(request, observer, this.timers, this.options, signal).run();
-    } finally {
-      this.lastHangupAt = Date.now();
-      this.sending = false;
-    }
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
+  constructor(options: Class2LineOptions) {
+    super(options, DEFAULT_CLASS2_TIMERS, Class2Session);
   }
 }
 
-type Class2State = 'open_port' | 'init_modem' | 'dial' | 'send_page' | 'finish' | 'hangup' | 'done';
+/** The states between the dial and the hang-up: the modem runs T.30, we hand it pages. */
+type Class2Protocol = 'send_page' | 'finish';
+type Class2State = SessionState<Class2Protocol>;
 
-class Class2Session {
-  private state: Class2State = 'open_port';
-  private channel: ModemChannel | null = null;
-  private readonly startedAt = new Date();
-  private connectedAt: Date | null = null;
-  private remote: { csid: string | null; csidRaw: string | null } = { csid: null, csidRaw: null };
-  private pageIndex = 0;
-  private pagesConfirmed = 0;
-  private transmissions = 0;
-  private rate: number | null = null;
+class Class2Session extends ModemSession<Class2Protocol, Class2Timers, Class2LineOptions> {
+  protected readonly recentLabel = 'reports';
   private announcedFine: boolean | null = null;
   private hangupCode: string | null = null;
-  private reason: { code: LineReasonCode; detail: string } | null = null;
-  private lastResultLine = '';
-  private readonly recent: string[] = [];
 
-  constructor(
-    private readonly request: LineSendRequest,
-    private readonly observer: LineObserver,
-    private readonly timers: Class2Timers,
-    private readonly options: Class2LineOptions,
-    private readonly callerSignal: AbortSignal | undefined,
-  ) {}
-
-  /** The caller's signal, until the session is ending: the clean-up (ATH0) must run regardless. */
-  private get signal(): AbortSignal | undefined {
-    return this.reason || this.state === 'hangup' ? undefined : this.callerSignal;
+  protected successDetail(): string {
+    return describeFhs(this.hangupCode ?? '00');
   }
 
-  private get pages(): readonly FaxPage[] {
-    return this.request.document.pages;
-  }
-
-  async run(): Promise<LineResult> {
-    if (this.pages.length === 0) {
-      this.reason = { code: LineReason.EMPTY_DOCUMENT, detail: 'the document has no pages' };
-      return this.result();
-    }
-    const handlers: Record<Exclude<Class2State, 'done'>, () => Promise<Class2State>> = {
-      open_port: () => this.openPort(),
-      init_modem: () => this.initModem(),
-      dial: () => this.dial(),
+  protected protocolStates(): Record<Class2Protocol, () => Promise<Class2State>> {
+    return {
       send_page: () => this.sendPage(),
       finish: () => this.finish(),
-      hangup: () => this.hangup(),
     };
-    try {
-      while (this.state !== 'done') {
-        if (this.callerSignal?.aborted && !this.reason && this.state !== 'hangup') {
-          this.state = this.fail(LineReason.ABORTED, 'send aborted by the caller');
-          continue;
-        }
-        const state = this.state;
-        this.trace(`-- ${state}`);
-        try {
-          this.state = await handlers[state]();
-        } catch (error) {
-          if (error instanceof LineAbortedError) {
-            this.state = this.fail(LineReason.ABORTED, `send aborted by the caller during ${state}`);
-          } else if (error instanceof ModemLinkError) {
-            this.reason ??= { code: LineReason.MODEM_ERROR, detail: error.message };
-            this.state = 'done';
-          } else {
-            // A bug of ours: leave the line on-hook before reporting it.
-            await this.channel?.command('ATH0', this.timers.command).catch(() => undefined);
-            throw error;
-          }
-        }
-      }
-    } finally {
-      await this.channel?.close().catch(() => undefined);
-    }
-    return this.result();
   }
 
-  private get ch(): ModemChannel {
-    if (!this.channel) throw new Error('modem channel not open');
-    return this.channel;
-  }
-
-  private async openPort(): Promise<Class2State> {
-    const device = this.options.device;
-    try {
-      const link = typeof device === 'string' ? await openSerialPort(device) : await device();
-      this.channel = new ModemChannel(link, (line) => this.emit(line));
-      return 'init_modem';
-    } catch (error) {
-      this.reason = { code: LineReason.MODEM_ERROR, detail: `cannot open modem: ${(error as Error).message}` };
-      return 'done';
-    }
-  }
-
-  private async command(command: string, timeoutMs = this.timers.command): Promise<AtResult> {
-    const result = await this.ch.command(command, timeoutMs, this.signal);
-    this.absorb(result);
-    return result;
-  }
-
-  /** Notes +F reports that can come with any result: hang-up codes, the remote id. */
-  private absorb(result: AtResult): void {
-    this.lastResultLine = result.line || result.code;
+  /** Also notes +F reports that can come with any result: hang-up codes, the remote id. */
+  protected override noteResult(result: AtResult): void {
+    super.noteResult(result);
     for (const line of result.info) {
       const text = line.trim();
       const fhs = /^\+FHS:\s*([0-9A-Fa-f]{1,2})/.exec(text);
@@ -206,13 +89,7 @@ class Class2Session {
     }
   }
 
-  private async initModem(): Promise<Class2State> {
-    let alive = false;
-    for (let i = 0; i < 3 && !alive; i++) {
-      this.ch.discardInput();
-      alive = (await this.command('AT', 1500)).code === 'OK';
-    }
-    if (!alive) return this.fail(LineReason.MODEM_ERROR, 'the modem does not answer AT');
+  protected async configureModem(): Promise<Class2State> {
     const localId = this.request.localId.replace(/[^\x20-\x7e]|"/g, ' ').slice(0, 20);
     const setup = [
       'ATE0',
@@ -228,41 +105,18 @@ class Class2Session {
       'AT+FCC=1,5,0,2,0,0,0,0',
       `AT+FLI="${localId}"`,
     ];
-    for (const command of setup) {
-      const result = await this.command(command);
-      if (result.code !== 'OK' && (command === 'AT+FCLASS=2.0' || command === 'ATE0')) {
-        return this.fail(LineReason.MODEM_ERROR, `the modem rejected ${command} (${result.line || result.code})`);
-      }
-    }
-    return 'dial';
+    // Only these two are essential; a modem may lack the others and still send.
+    return (await this.applySettings(setup, (command) => command === 'AT+FCLASS=2.0' || command === 'ATE0')) ?? 'dial';
   }
 
-  private async dial(): Promise<Class2State> {
-    this.notify(() => this.observer.dialing?.());
-    const dial = `ATD${this.options.dialPrefix ?? ''}${this.request.dialString}`;
-    const result = await this.command(dial, this.timers.dial);
-    const connected = result.info.some((line) => line.trim().startsWith('+FCO'));
-    if (this.hangupCode && this.hangupCode !== '00') return this.failFhs();
-    if (connected && result.code === 'OK') {
-      this.connectedAt = new Date();
+  protected afterDial(result: AtResult): Class2State | null {
+    if (this.hungUp) return this.failFhs();
+    if (result.code === 'OK' && result.info.some((line) => line.trim().startsWith('+FCO'))) {
+      const next = this.answered('send_page');
       this.notify(() => this.observer.connected?.({ ...this.remote }));
-      return 'send_page';
+      return next;
     }
-    switch (result.code) {
-      case 'BUSY':
-        return this.fail(LineReason.BUSY, 'the line is busy');
-      case 'NO ANSWER':
-        return this.fail(LineReason.NO_ANSWER, 'nobody answered');
-      case 'NO DIALTONE':
-        return this.fail(LineReason.NO_DIALTONE, 'no dial tone: the call could not be placed');
-      case 'NO CARRIER':
-        return this.fail(LineReason.NO_CARRIER_ON_DIAL, 'the call ended without a fax answer');
-      case 'TIMEOUT':
-        await this.ch.write(Buffer.from([CAN]));
-        return this.fail(LineReason.NO_ANSWER, `no result to ${dial} within ${this.timers.dial} ms`);
-      default:
-        return this.fail(LineReason.MODEM_ERROR, `unexpected answer to ${dial}`);
-    }
+    return null;
   }
 
   private async sendPage(): Promise<Class2State> {
@@ -275,18 +129,16 @@ class Class2Session {
       await this.command(`AT+FIS=${fine ? 1 : 0}`);
       this.announcedFine = fine;
     }
-    this.transmissions++;
+    this.pageTransmissions++;
     const start = await this.command('AT+FDT', this.timers.pageStart);
-    if (this.hangupCode && this.hangupCode !== '00') return this.failFhs();
+    if (this.hungUp) return this.failFhs();
     if (start.code !== 'CONNECT') return this.fail(LineReason.NO_CARRIER, `${start.line || start.code} to AT+FDT for page ${pageNumber}`);
     const session = this.sessionFrom(start);
-    this.rate = session.rate;
+    this.pageRate = session.rate;
     // Some modems want to see XON before the first byte; others send none. Wait briefly for it.
     await this.ch.awaitByte(0x11, 2000, this.signal);
-    const { bitmap } = bitmapForResolution(page, session.fine ?? fine);
-    const minBits = Math.ceil((session.rate * session.minScanMs) / 1000);
-    const coded = reverseBitOrder(encodeMh(bitmap, { minBitsPerLine: minBits, appendRtc: true }));
-    const data = Buffer.concat([escapeDle(coded), Buffer.from([DLE, last ? PPM.EOP : PPM.MPS])]);
+    const lineSession = { fine: session.fine ?? fine, bitsPerSecond: session.rate, minScanMs: session.minScanMs };
+    const data = pageLineData(page, lineSession, Buffer.from([DLE, last ? PPM.EOP : PPM.MPS]));
     this.trace(`>> page ${pageNumber}/${this.pages.length}: ${data.length} bytes, then ${last ? 'EOP' : 'MPS'}`);
     const sent = await this.ch.sendData(data, {
       xoffTimeoutMs: this.timers.xoff,
@@ -295,13 +147,10 @@ class Class2Session {
       // <CAN> cancels a Class 2.0 page transfer.
       abortTerminator: Buffer.from([CAN]),
     });
-    this.absorb(sent.result);
-    if (this.hangupCode && this.hangupCode !== '00') return this.failFhs();
+    this.noteResult(sent.result);
+    if (this.hungUp) return this.failFhs();
     if (!sent.written || sent.result.code === 'NO CARRIER' || sent.result.code === 'TIMEOUT') {
-      return this.fail(
-        sent.result.code === 'TIMEOUT' ? LineReason.MODEM_ERROR : LineReason.NO_CARRIER,
-        `${sent.result.line || sent.result.code} during page ${pageNumber} of ${this.pages.length}`,
-      );
+      return this.callLost(sent.result, `during page ${pageNumber} of ${this.pages.length}`);
     }
     let ppr = this.postPageResponse(sent.result);
     // After EOP a normal hang-up report means the receiver confirmed the page.
@@ -313,19 +162,12 @@ class Class2Session {
     }
     this.trace(`.. page ${pageNumber}: ${Object.entries(PPR).find(([, code]) => code === ppr)?.[0] ?? `PPR ${ppr}`}`);
     if (ppr === PPR.MCF || ppr === PPR.RTP || ppr === PPR.PIP) {
-      this.pagesConfirmed++;
-      this.pageIndex++;
-      this.transmissions = 0;
-      const confirmed = this.pagesConfirmed;
-      this.notify(() => this.observer.pageConfirmed?.(confirmed, this.pages.length));
+      this.confirmPage();
       if (ppr === PPR.PIP) return this.fail(LineReason.T30_PROCEDURE_INTERRUPT, `PIP after page ${pageNumber}`);
       return this.pageIndex >= this.pages.length ? 'finish' : 'send_page';
     }
     if (ppr === PPR.PIN) return this.fail(LineReason.T30_PROCEDURE_INTERRUPT, `PIN after page ${pageNumber}`);
-    if (this.transmissions >= (this.options.retries ?? 3)) {
-      return this.fail(LineReason.T30_RTN_LIMIT, `RTN for page ${pageNumber}, sent ${this.transmissions} times`);
-    }
-    return 'send_page';
+    return this.rtnLimitReached() ?? 'send_page';
   }
 
   private postPageResponse(result: AtResult): number | null {
@@ -348,15 +190,12 @@ class Class2Session {
 
   /** After the last page: the modem sends DCN and reports +FHS:00. */
   private async finish(): Promise<Class2State> {
-    if (this.hangupCode === null) {
-      const result = await this.ch.readResult(this.timers.command, this.signal);
-      this.absorb(result);
-    }
-    if (this.hangupCode && this.hangupCode !== '00') return this.failFhs();
+    if (this.hangupCode === null) this.noteResult(await this.ch.readResult(this.timers.command, this.signal));
+    if (this.hungUp) return this.failFhs();
     return 'hangup';
   }
 
-  private async hangup(): Promise<Class2State> {
+  protected async hangup(): Promise<Class2State> {
     if (this.channel) {
       if (this.connectedAt && this.hangupCode === null) await this.command('AT+FKS');
       await this.command('ATH0');
@@ -364,55 +203,13 @@ class Class2Session {
     return 'done';
   }
 
+  /** Whether the modem reported the call ended other than normally. */
+  private get hungUp(): boolean {
+    return this.hangupCode !== null && this.hangupCode !== '00';
+  }
+
   private failFhs(): Class2State {
     const code = this.hangupCode!;
     return this.fail(reasonForFhs(code), describeFhs(code));
-  }
-
-  private fail(code: LineReasonCode, detail: string): Class2State {
-    this.reason ??= { code, detail };
-    this.trace(`!! ${code}: ${detail}`);
-    return 'hangup';
-  }
-
-  private remember(text: string): void {
-    this.recent.push(text);
-    if (this.recent.length > 8) this.recent.shift();
-  }
-
-  private trace(text: string): void {
-    if (this.channel) this.channel.trace(text);
-    else this.emit(text);
-  }
-
-  private emit(line: string): void {
-    this.notify(() => this.observer.trace?.(line));
-  }
-
-  private notify(callback: () => void): void {
-    try {
-      callback();
-    } catch {
-      // An observer's failure is its own business.
-    }
-  }
-
-  private result(): LineResult {
-    const reason = this.reason ?? { code: LineReason.OK, detail: describeFhs(this.hangupCode ?? '00') };
-    const parts = [reason.detail];
-    if (this.lastResultLine) parts.push(`modem: "${this.lastResultLine}"`);
-    if (this.recent.length > 0) parts.push(`reports: ${this.recent.join(', ')}`);
-    return {
-      status: statusFor(reason.code, this.pagesConfirmed, this.pages.length),
-      pagesConfirmed: this.pagesConfirmed,
-      pagesTotal: this.pages.length,
-      remoteCsid: this.remote.csid,
-      remoteCsidRaw: this.remote.csidRaw,
-      reason: { code: reason.code, detail: parts.join('; ') },
-      startedAt: this.startedAt,
-      connectedAt: this.connectedAt,
-      endedAt: new Date(),
-      signallingRate: this.rate,
-    };
   }
 }

@@ -54,6 +54,25 @@ function finalCode(line: string): ResultCode | null {
   return null;
 }
 
+/**
+ * Waits `ms` (not at all when it is not positive), less when `signal` fires; never rejects.
+ * `onWait` is handed the function that ends the wait early.
+ */
+export function sleep(ms: number, signal?: AbortSignal, onWait?: (wake: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    const onAbort = (): void => done();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    onWait?.(done);
+  });
+}
+
 /** Makes binary bytes readable in a trace: printable ASCII as is, the rest as <hex>. */
 export function printable(bytes: Uint8Array): string {
   let out = '';
@@ -352,16 +371,8 @@ export class ModemChannel {
       if (this.linkError) throw new ModemLinkError(`modem port failed: ${this.linkError.message}`);
       const remaining = deadline - Date.now();
       if (remaining <= 0) return null;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, remaining);
-        const onAbort = (): void => done();
-        signal?.addEventListener('abort', onAbort, { once: true });
-        function done(): void {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }
-        this.wake = done;
+      await sleep(remaining, signal, (wake) => {
+        this.wake = wake;
       });
     }
   }
