@@ -20,13 +20,15 @@ const SERVICES: Array<{ name: string; schema: object }> = [
 ];
 
 const escapeCell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Defaults that are paths of files in the repository (resolved where it is installed) are shown relative to it. */
+const repositoryRelative = (text: string) => text.replaceAll(`${ROOT}/`, '');
 
 export function configTable(): string {
   const lines: string[] = [];
   for (const { name, schema } of SERVICES) {
     lines.push(`### ${name}`, '', '| key | environment | default | meaning |', '|---|---|---|---|');
     for (const row of describeConfig(schema))
-      lines.push(`| \`${row.key}\` | \`${row.env}\` | ${row.default === '""' ? '(empty)' : `\`${escapeCell(row.default)}\``} | ${escapeCell(row.doc)}${row.sensitive ? ' (secret)' : ''} |`);
+      lines.push(`| \`${row.key}\` | \`${row.env}\` | ${row.default === '""' ? '(empty)' : `\`${escapeCell(repositoryRelative(row.default))}\``} | ${escapeCell(row.doc)}${row.sensitive ? ' (secret)' : ''} |`);
     lines.push('');
   }
   return lines.join('\n').trimEnd();
