@@ -15,6 +15,8 @@ import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import { prepareDocument, type FaxDocument, type FaxPage, type PreparationFailureStatus } from './documents';
 import { dropHandoff, expireHandoffs, handoffOf, markHandedOver, openHandoff } from './ata/handoff';
+import { calledNumberKey } from './ata/numbers';
+import { recordCalledNumber } from './ata/store';
 import { appendEvent } from './events';
 import { markFaxDoneIfFinal } from './jobs';
 import type { FaxLine, LineResult } from './line';
@@ -592,6 +594,12 @@ export class Scheduler {
           signalling_rate: result.signallingRate,
         })
         .execute();
+      // A fax machine answered this number (T.30 engaged): call-ahead of fax ATAs need not probe it.
+      const lineKind = this.options.lines.find((line) => line.id === current.line_id)?.kind;
+      if (result.connectedAt && lineKind !== 'ata') {
+        const key = calledNumberKey(current.number, this.options.dialPlan.region);
+        if (key) await recordCalledNumber(trx, key, 'fax', result.endedAt);
+      }
       const decision = decideRetry(
         { status: result.status, reasonCode: result.reason.code, endedAt: result.endedAt },
         attempt,

@@ -70,6 +70,9 @@ describe('transmitter on a real line', () => {
       expect(receiver.receivedFiles()).toHaveLength(1);
       expect(receiver.log()).toMatch(/remote ID -> +\+12025550100/);
     }
+    // Each number is now known to reach a fax machine, for the call-ahead of fax ATAs.
+    const known = await t.service.db.selectFrom('ata_called_numbers').select(['number_key', 'faxes', 'voice_answered_at']).orderBy('number_key').execute();
+    expect(known).toEqual(['+12025550101', '+12025550102', '+12025550103'].map((number_key) => ({ number_key, faxes: 1, voice_answered_at: null })));
     const results = t.events.of(faxId, 'fax.recipient.result');
     expect(results).toHaveLength(3);
     for (const result of results) expect(result.data).toMatchObject({ status: 'success', pagesSent: 1, pagesTotal: 1, attempts: 1, reason: { code: 'OK' } });
