@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { connectXmppClient, eventually, startProsody, startTwilioEndpoint } from '@faxnotify/kit/testing';
-import { startEfaxReceiver, startModemPairs } from '@faxnotify/transmitter/testing';
+import { createSocket } from 'node:dgram';
+import { ataTestDictionaries, radclient, startEfaxReceiver, startModemPairs, TEST_RADIUS_SECRET, type RequestAttributes } from '@faxnotify/transmitter/testing';
 import { REPO_ROOT, startService } from '../support/processes';
 import { startStack } from '../support/stack';
 
@@ -97,7 +98,7 @@ async function main() {
     const pageToken = await stack.token('demo', { locale: values.locale!, tz: 'Europe/Moscow' }, 24 * 3600);
     say(`Sign in to see it: ${stack.tracker.url}/login?token=${pageToken}&next=${encodeURIComponent(`/faxes/${faxId}`)}`);
     await sendRealFax(stack, say);
-    say('\nDemo finished: three recipients, three emails, three SMS, three Jabber messages; one real fax and its email.');
+    say('\nDemo finished: three recipients, three emails, three SMS, three Jabber messages; one real fax and its email; one fax from a fax ATA and its email.');
     if (values.keep) {
       say('The services keep running for the link above; press Ctrl-C to stop them.');
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
@@ -119,6 +120,7 @@ async function sendRealFax(stack: Awaited<ReturnType<typeof startStack>>, say: (
   const pairs = await startModemPairs(1);
   const pair = pairs.pairs[0]!;
   const receiver = await startEfaxReceiver(pair.receiverDevice, { localId: 'RECEIVER CSID', outputDir: join(pairs.dir, 'received') });
+  const ata = { authPort: await freeUdpPort(), acctPort: await freeUdpPort(), dictionaries: ataTestDictionaries(true) };
   const transmitter = await startService('transmitter', {
     ...stack.env,
     TRANSMITTER_SQLITE_PATH: join(stack.dataDir, 'transmitter.sqlite'),
@@ -127,6 +129,13 @@ async function sendRealFax(stack: Awaited<ReturnType<typeof startStack>>, say: (
     TRANSMITTER_LINES: JSON.stringify([{ id: 'demo-line', kind: 'class1', device: pair.senderDevice }]),
     // The demo's number reaches the far modem of the pair.
     TRANSMITTER_DIAL_RULES: JSON.stringify([{ match: '^\\+12025550199$', dial: '2002' }]),
+    // The RADIUS server for fax ATAs, with radclient playing a FaxBack port server below.
+    TRANSMITTER_ATA_ENABLED: 'true',
+    TRANSMITTER_ATA_HOST: '127.0.0.1',
+    TRANSMITTER_ATA_AUTH_PORT: String(ata.authPort),
+    TRANSMITTER_ATA_ACCT_PORT: String(ata.acctPort),
+    TRANSMITTER_ATA_DICTIONARY: ata.dictionaries.faxback,
+    TRANSMITTER_ATA_CLIENTS: JSON.stringify([{ address: '127.0.0.1', secret: TEST_RADIUS_SECRET, name: 'port-server' }]),
   });
   try {
     const ps = join(stack.dataDir, 'letter.ps');
@@ -141,11 +150,66 @@ async function sendRealFax(stack: Awaited<ReturnType<typeof startStack>>, say: (
     const mail = await eventually(() => stack.smtp.mails.find((m) => m.subject === 'Delivered: Real fax'), 60_000);
     say(`\nThe owner's email about it:\nSubject: ${mail.subject}\n`);
     say(typeof mail.text === 'string' ? mail.text.trim() : '');
+    await reportThroughPortServer(stack, transmitter.url, ata, say);
   } finally {
     receiver.kill();
     await transmitter.stop();
     await pairs.stop();
   }
+}
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+/**
+ * A fax sent from a fax ATA behind a FaxBack port server, seen only through the port server's
+ * RADIUS requests (radclient plays the port server): the owner's account, the call-ahead question
+ * before and after, the accounting records (the Stop sent twice, as a port server resends it) and
+ * the one email they give.
+ */
+async function reportThroughPortServer(
+  stack: Awaited<ReturnType<typeof startStack>>,
+  transmitterUrl: string,
+  ata: { authPort: number; acctPort: number; dictionaries: ReturnType<typeof ataTestDictionaries> },
+  say: (text: string) => void,
+): Promise<void> {
+  say('\n──────── a fax from a fax ATA, reported by a FaxBack port server over RADIUS (radclient plays the port server) ────────');
+  say('(the accounting attributes use placeholder numbers here; with a real port server, load FaxBack\'s dictionary: README, "Fax ATAs")');
+  const token = await stack.token('demo');
+  const created = await fetch(`${transmitterUrl}/ata/accounts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'demo-ata', password: 'demo-ata-pw', accountType: 4, callAheadMode: 'dynamic' }),
+  });
+  say(`POST /ata/accounts {"name":"demo-ata",…} -> ${created.status}`);
+  const ask = (kind: 'auth' | 'acct', attributes: RequestAttributes) =>
+    radclient({ dictionaryDir: ata.dictionaries.radclientDir, port: kind === 'auth' ? ata.authPort : ata.acctPort, kind, attributes });
+  const callAhead = async (session: string) =>
+    (await ask('auth', [['FB-Command', 'Get-Call-Ahead-Mode'], ['FB-Context', 'Pre-Send-Session'], ['User-Name', '2025550143'], ['Acct-Session-Id', session]])).get('FB-Call-Ahead-Mode');
+  const session = 'b5884d75-ad74-4164-b4dd-aab8f5de542a';
+  say(`Get-Call-Ahead-Mode for 2025550143 before any fax: ${await callAhead(session)} (the ATA probes the number first)`);
+  const common: RequestAttributes = [['Acct-Session-Id', session], ['User-Name', 'DEMO-ATA'], ['FB-Dial-Number', '2025550143'], ['FB-Is-Send', 'Send']];
+  const stop: RequestAttributes = [['Acct-Status-Type', 'Stop'], ...common, ['FB-CDR-Type', 'Realtime'], ['FB-Page-Count', 2], ['FB-Remote-CSID', 'ACME LEGAL'], ['FB-Fax-Error-Code', 0], ['FB-Called-Number-Result', 'Success'], ['FB-Connect-BPS', 14400]];
+  for (const [label, attributes] of [
+    ['Start', [['Acct-Status-Type', 'Start'], ...common, ['FB-CDR-Type', 'Realtime']]],
+    ['Alive (2 pages, remote CSID)', [['Acct-Status-Type', 'Interim-Update'], ...common, ['FB-Page-Count', 2], ['FB-Remote-CSID', 'ACME LEGAL']]],
+    ['Stop (error 0: sent)', stop],
+    ['Stop again (resent by the port server)', [...stop, ['Acct-Delay-Time', 4]]],
+  ] as Array<[string, RequestAttributes]>) {
+    const reply = await ask('acct', attributes);
+    say(`Accounting-Request ${label} -> ${reply.code ?? 'no reply'}`);
+  }
+  const mail = await eventually(() => stack.smtp.mails.find((m) => m.subject === 'Delivered: +12025550143'), 60_000);
+  say(`Get-Call-Ahead-Mode for 2025550143 after it received a fax: ${await callAhead('after-1')} (no probe needed)`);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const emails = stack.smtp.mails.filter((m) => m.subject === 'Delivered: +12025550143').length;
+  say(`\nThe owner's email about it (${emails} email${emails === 1 ? '' : 's'} for two Stops):\nSubject: ${mail.subject}\n`);
+  say(typeof mail.text === 'string' ? mail.text.trim() : '');
 }
 
 main()
