@@ -567,6 +567,9 @@ export class Scheduler {
         // An ATA line: a fax the ATA took (or the port server already reports) waits for its report.
         if (result.status === 'success' || handoff.session_id) {
           await this.recordHandedOver(trx, fax, current, result, handoff, now);
+          // Nobody left to dial: the prepared pages are not needed while the port server delivers.
+          const toDial = await trx.selectFrom('recipients').select('position').where('outbox_id', '=', current.outbox_id).where('state', 'in', ['waiting', 'queued', 'in_call']).limit(1).execute();
+          if (toDial.length === 0) this.documents.delete(current.outbox_id);
           return;
         }
         await dropHandoff(trx, handoff);
