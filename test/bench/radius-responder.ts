@@ -1,0 +1,32 @@
+import { createSocket } from 'node:dgram';
+import radius = require('radius');
+
+/**
+ * The raw limit `npm run bench:ata` compares the transmitter's RADIUS server with: the same packet
+ * library and dictionary, each request decoded with the shared secret and answered (Access-Accept
+ * or Accounting-Response, no attributes), nothing stored. Usage: radius-responder <dictionary> <secret>;
+ * prints {"authPort","acctPort"} once listening.
+ */
+const [dictionary, secret] = process.argv.slice(2);
+if (!dictionary || !secret) throw new Error('usage: radius-responder <dictionary> <secret>');
+(radius as unknown as { add_dictionary(path: string): void }).add_dictionary(dictionary);
+
+async function listen(code: 'Access-Accept' | 'Accounting-Response'): Promise<number> {
+  const socket = createSocket('udp4');
+  socket.on('message', (message, peer) => {
+    try {
+      const packet = radius.decode({ packet: message, secret });
+      const reply = radius.encode_response({ packet, code, secret });
+      socket.send(reply, peer.port, peer.address);
+    } catch {
+      // a malformed datagram: dropped, as a server would
+    }
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return socket.address().port;
+}
+
+void (async () => {
+  const [authPort, acctPort] = [await listen('Access-Accept'), await listen('Accounting-Response')];
+  process.stdout.write(`${JSON.stringify({ authPort, acctPort })}\n`);
+})();
