@@ -22,7 +22,7 @@ const OWNER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 export interface ApiOptions {
   jobs: JobStore;
   files: FileStore;
-  config: Pick<TransmitterConfig, 'auth' | 'limits' | 'dial' | 'retry'>;
+  config: Pick<TransmitterConfig, 'auth' | 'limits' | 'dial' | 'retry' | 'files'>;
   /** Called after an entry was created or changed, so the scheduler looks at once. */
   changed: () => void;
 }
@@ -39,6 +39,10 @@ const problem = (statusCode: number, code: string, description: string): Request
 export function registerJobApi(app: FastifyInstance, options: ApiOptions): void {
   const { jobs, files, config } = options;
   const maxFiles = Math.min(config.limits.maxFiles, EVENT_MAX_FILES);
+  const days = (n: number): string => `${n} day${n === 1 ? '' : 's'}`;
+  const gone =
+    `this account never uploaded it, or it was deleted (uploads no fax uses are kept ${days(config.files.unusedDays)}, ` +
+    `files of done faxes ${days(config.files.keepDays)}); upload it again`;
 
   app.register(async (api) => {
     await api.register(multipart, { limits: { fileSize: config.limits.maxBytes, files: 1, fields: 10, parts: 12 }, throwFileSizeLimit: false });
@@ -147,7 +151,7 @@ export function registerJobApi(app: FastifyInstance, options: ApiOptions): void 
       const found: EntryInput['files'] = [];
       for (const path of b.files) {
         const file = typeof path === 'string' ? await files.byPath(ownerId, path) : null;
-        if (!file) throw problem(400, 'file_not_found', `no uploaded file at ${JSON.stringify(String(path).slice(0, 100))}: upload it first`);
+        if (!file) throw problem(400, 'file_not_found', `no uploaded file at ${JSON.stringify(String(path).slice(0, 100))}: ${gone}`);
         found.push({ fileId: file.id, path: path as string, name: file.name, bytes: file.bytes });
       }
       const total = found.reduce((sum, f) => sum + f.bytes, 0);

@@ -136,10 +136,22 @@ export const transmitterSchema = {
   ...authSchema(),
   files: {
     dir: {
-      doc: 'Folder where uploaded documents are kept until their faxes are done.',
+      doc: 'Folder where uploaded documents are kept (for how long: files.keepDays and files.unusedDays).',
       format: 'nonempty-string',
       default: 'var/transmitter-files',
       env: 'TRANSMITTER_FILES_DIR',
+    },
+    keepDays: {
+      doc: 'Days an uploaded document is kept after every fax that uses it is done (0: deleted at the next sweep, every few minutes). Files of faxes not yet done are never deleted.',
+      format: 'nat',
+      default: 7,
+      env: 'TRANSMITTER_FILES_KEEP_DAYS',
+    },
+    unusedDays: {
+      doc: 'Days an uploaded document that no fax refers to (never submitted, or its fax cancelled) is kept after its upload.',
+      format: 'positive-int',
+      default: 1,
+      env: 'TRANSMITTER_FILES_UNUSED_DAYS',
     },
   },
   localId: {
@@ -224,7 +236,7 @@ export interface TransmitterConfig {
   http: { host: string; port: number };
   db: { url: string; sqlitePath: string };
   auth: { jwtSecret: string };
-  files: { dir: string };
+  files: { dir: string; keepDays: number; unusedDays: number };
   localId: string;
   lines: LineDefinition[];
   dial: { prefix: string; region: string; rules: DialRule[] };

@@ -8,6 +8,7 @@ import { JobStore } from './jobs';
 import { createModemLine, type FaxLine } from './line';
 import { transmitterMigrations } from './migrations';
 import { EventRelay } from './relay';
+import { FileRetention } from './retention';
 import { Scheduler } from './scheduler';
 import type { TransmitterDatabase } from './schema';
 import { FileStore } from './uploads';
@@ -78,6 +79,7 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
   const { db } = database;
   const files = new FileStore(db, config.files.dir);
   const jobs = new JobStore(db);
+  const retention = new FileRetention({ db, keepDays: config.files.keepDays, unusedDays: config.files.unusedDays, logger: logger.child({ component: 'retention' }) });
   const bus = new MessageBus({ url: config.amqp.url, source: TRANSMITTER_SOURCE, logger });
   const relay = new EventRelay({ db, bus, logger: logger.child({ component: 'events' }), pollMs: config.outbox.pollMs });
   const lines = [...linesFromConfig(config.lines), ...(options.extraLines ?? [])];
@@ -118,10 +120,12 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     relay.start();
     if (config.ata.enabled) ata = await startAtaServer({ config: config.ata, db, logger, eventsWritten: () => relay.kick() });
     await scheduler.start();
+    retention.start();
     url = await listen(app, config.http.host, config.http.port);
   } catch (error) {
     await ata?.stop().catch(() => undefined);
     await scheduler.stop().catch(() => undefined);
+    await retention.stop();
     await relay.stop();
     await bus.close(1000).catch(() => undefined);
     await app.close().catch(() => undefined);
@@ -140,6 +144,7 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
       // What the last calls wrote goes out now if the broker takes it; otherwise at the next start.
       await relay.stop({ flush: true });
       await bus.close();
+      await retention.stop();
       await database.close();
     })());
   return { url, config, logger, db, lines, scheduler, relay, ata, stop };
