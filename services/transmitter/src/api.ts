@@ -10,7 +10,7 @@ import { requireUser, userOf } from '@faxnotify/kit';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TransmitterConfig } from './config';
 import type { DocumentFormat } from './documents';
-import type { EntryInput, JobStore } from './jobs';
+import { FileGoneError, type EntryInput, type JobStore } from './jobs';
 import { normalizeNumber } from './numbers';
 import type { FileStore } from './uploads';
 
@@ -40,6 +40,10 @@ export function registerJobApi(app: FastifyInstance, options: ApiOptions): void 
   const { jobs, files, config } = options;
   const maxFiles = Math.min(config.limits.maxFiles, EVENT_MAX_FILES);
   const days = (n: number): string => `${n} day${n === 1 ? '' : 's'}`;
+  const fileGone = (error: unknown): never => {
+    if (error instanceof FileGoneError) throw problem(400, 'file_not_found', `no uploaded file at ${JSON.stringify(error.path.slice(0, 100))}: ${gone}`);
+    throw error;
+  };
   const gone =
     `this account never uploaded it, or it was deleted (uploads no fax uses are kept ${days(config.files.unusedDays)}, ` +
     `files of done faxes ${days(config.files.keepDays)}); upload it again`;
@@ -86,7 +90,7 @@ export function registerJobApi(app: FastifyInstance, options: ApiOptions): void 
       const ownerId = owner(request);
       if (!OWNER_ID.test(ownerId)) throw problem(400, 'invalid_request', 'this account id cannot be used for faxes (letters, digits and . _ : @ - only)');
       const input = await readEntry(request.body, ownerId, false);
-      const id = await jobs.createEntry(ownerId, input as EntryInput);
+      const id = await jobs.createEntry(ownerId, input as EntryInput).catch(fileGone);
       options.changed();
       return reply.code(201).send({ id });
     });
@@ -102,7 +106,7 @@ export function registerJobApi(app: FastifyInstance, options: ApiOptions): void 
     api.put<{ Params: { user: string; id: string }; Body: unknown }>('/v3/accounts/:user/outbox/:id', async (request) => {
       const ownerId = owner(request);
       const changes = await readEntry(request.body, ownerId, true);
-      const outcome = await jobs.updateEntry(ownerId, request.params.id, changes);
+      const outcome = await jobs.updateEntry(ownerId, request.params.id, changes).catch(fileGone);
       if (!outcome.ok) throw unchangeable(outcome.error);
       options.changed();
       return outcome.value;

@@ -88,6 +88,13 @@ export type ChangeResult<T> = { ok: true; value: T } | { ok: false; error: 'not_
 
 const newOutboxId = (): string => `outbox-${randomUUID()}`;
 
+/** An entry named an uploaded file that retention deleted after the request was checked. */
+export class FileGoneError extends Error {
+  constructor(readonly path: string) {
+    super(`the uploaded file ${path} is no longer stored`);
+  }
+}
+
 export class JobStore {
   constructor(private readonly db: Kysely<TransmitterDatabase>, private readonly now: () => Date = () => new Date()) {}
 
@@ -121,6 +128,12 @@ export class JobStore {
   private async writeParts(trx: Kysely<TransmitterDatabase>, outboxId: string, input: Pick<EntryInput, 'files' | 'to'>, now: string): Promise<void> {
     await trx.deleteFrom('fax_files').where('outbox_id', '=', outboxId).execute();
     await trx.deleteFrom('recipients').where('outbox_id', '=', outboxId).execute();
+    if (input.files.length > 0) {
+      // The files were looked up before this transaction; retention may have deleted one since.
+      const stored = new Set((await trx.selectFrom('files').select('id').where('id', 'in', input.files.map((file) => file.fileId)).execute()).map((row) => row.id));
+      const gone = input.files.find((file) => !stored.has(file.fileId));
+      if (gone) throw new FileGoneError(gone.path);
+    }
     if (input.files.length > 0)
       await trx
         .insertInto('fax_files')

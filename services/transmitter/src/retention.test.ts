@@ -9,6 +9,7 @@ import { eventually } from '@faxnotify/kit/testing';
 import { loadTransmitterConfig } from './config';
 import { makeSamplePdf } from './documents/testing/sample-documents';
 import { ScriptedModem, type Class1Script } from './line/testing/scripted-modem';
+import { FileGoneError, JobStore } from './jobs';
 import { FileRetention, type SweepOutcome } from './retention';
 import type { FileRow } from './schema';
 import { api, FAST_RETRIES, faxIdOf, finalFax, startTestTransmitter, TEST_POSTGRES_URL, upload, type TestTransmitter } from './testing/harness';
@@ -116,6 +117,12 @@ describe('file retention', () => {
     expect(late.body.error).toBe('file_not_found');
     expect(late.body.description).toContain(JSON.stringify(path));
     expect(late.body.description).toMatch(/deleted .*kept 1 day.* 7 days/);
+
+    // Deleted between the API's look-up and the entry's transaction: the transaction notices.
+    await expect(
+      new JobStore(t.service.db).createEntry('alice', { from: null, to: ['+12025550101'], files: [{ fileId: row.id, path, name: 'x.pdf', bytes: row.bytes }], subject: 'late', sendAt: null, retry: { count: 0, delayMinutes: 0 } }),
+    ).rejects.toThrow(FileGoneError);
+    expect(await t.service.db.selectFrom('faxes').select('outbox_id').where('subject', '=', 'late').execute()).toEqual([]);
   });
 
   it('deletes the file of a done fax keepDays after it was done, and never the file of a waiting or sending entry', async () => {
