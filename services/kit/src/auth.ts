@@ -133,3 +133,36 @@ export const userOf = (request: FastifyRequest): string => (request as FastifyRe
 
 /** Everything the verified token said, after requireUser. */
 export const tokenOf = (request: FastifyRequest): VerifiedToken => (request as FastifyRequest & { token: VerifiedToken }).token;
+
+/**
+ * The pages' sign-in: a cookie holding the same JWT as the bearer header, HttpOnly (no script can
+ * read it) and SameSite=Lax (another site cannot make a browser send it with a cross-site POST).
+ * The status tracker's fax pages and the notifier's settings page both set and take it, so one
+ * sign-in serves both.
+ */
+export const SESSION_COOKIE = 'faxnotify_session';
+
+/** The signed-in viewer of a page (bearer header, else the session cookie), or null. */
+export const sessionViewer = (options: TokenIssuerOptions, request: FastifyRequest): Promise<VerifiedToken | null> =>
+  verifyTokenClaims(options, requestToken(request, SESSION_COOKIE));
+
+/**
+ * Where to go after signing in: only a path on this site (`/…`, not `//host` or `/\host`, which
+ * browsers treat as another origin), else `fallback`.
+ */
+export function safeNext(next: unknown, fallback: string): string {
+  if (typeof next !== 'string' || next.length > 2000) return fallback;
+  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return fallback;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(next)) return fallback;
+  return next;
+}
+
+/** The Set-Cookie value that signs a browser in: lasts as long as the token (an hour if it has no expiry); `secure` on HTTPS. */
+export function sessionCookie(token: string, expiresAt: number | undefined, secure: boolean): string {
+  const maxAge = expiresAt ? Math.max(0, expiresAt - Math.floor(Date.now() / 1000)) : 3600;
+  return `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+}
+
+/** The Set-Cookie value that signs a browser out. */
+export const clearedSessionCookie = (secure: boolean): string => `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;

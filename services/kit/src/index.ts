@@ -6,4 +6,5 @@ export * from './db';
 export * from './http';
 export * from './auth';
 export * from './lifecycle';
+export * from './coalesced-passes';
 export * from './outbox-relay';

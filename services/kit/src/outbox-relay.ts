@@ -2,6 +2,7 @@ import type { EventKey } from '@faxnotify/contracts';
 import type { Kysely, Selectable } from 'kysely';
 import type { Counter, Gauge } from 'prom-client';
 import type { MessageBus } from './bus';
+import { CoalescedPasses } from './coalesced-passes';
 import { errorMessage } from './errors';
 import type { Logger } from './logger';
 
@@ -115,43 +116,24 @@ export interface OutboxRelayOptions<DB, T extends OutboxTableName<DB>> extends O
  * consumers tolerate that.
  */
 export class OutboxRelay<DB, T extends OutboxTableName<DB>> {
-  private timer?: NodeJS.Timeout;
-  private pass?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private readonly passes: CoalescedPasses;
   private draining = false;
 
-  constructor(private readonly options: OutboxRelayOptions<DB, T>) {}
+  constructor(private readonly options: OutboxRelayOptions<DB, T>) {
+    this.passes = new CoalescedPasses({
+      pass: () => this.relayOnce(),
+      onError: (error) => options.logger.warn({ err: errorMessage(error) }, `${options.name} pass failed; retrying on the next poll`),
+      pollMs: options.pollMs,
+    });
+  }
 
   start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.options.pollMs);
-    this.timer.unref();
-    this.kick();
+    this.passes.start();
   }
 
   /** Asks for a pass now (or right after the running one). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.pass) {
-      this.again = true;
-      return;
-    }
-    this.pass = this.runPasses().finally(() => {
-      this.pass = undefined;
-    });
-  }
-
-  private async runPasses(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.relayOnce();
-      } catch (error) {
-        this.options.logger.warn({ err: errorMessage(error) }, `${this.options.name} pass failed; retrying on the next poll`);
-        return;
-      }
-    } while (this.again && !this.stopped);
+    this.passes.kick();
   }
 
   /** Publishes every unpublished row, oldest first; returns how many were confirmed. Throws on the first failure. */
@@ -164,7 +146,7 @@ export class OutboxRelay<DB, T extends OutboxTableName<DB>> {
     try {
       for (;;) {
         const rows = (await db.selectFrom(table).selectAll().where('published_at', 'is', null).orderBy(key).limit(batchSize).execute()) as Array<Selectable<DB[T]>>;
-        if (this.stopped && !this.draining) return published;
+        if (this.passes.stopped && !this.draining) return published;
         published += await publishOutboxRows(this.options, rows, this.options.publishedLabels);
         if (rows.length < batchSize) return published;
       }
@@ -185,10 +167,7 @@ export class OutboxRelay<DB, T extends OutboxTableName<DB>> {
    * for the next start).
    */
   async stop(options: { flush?: boolean } = {}): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.pass;
+    await this.passes.stop();
     if (!options.flush) return;
     this.draining = true;
     try {

@@ -4,20 +4,19 @@ import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Handlebars from 'handlebars';
 import { LOCALES, type Locale } from '@faxnotify/contracts';
-import { bearerToken, cookieValue, requestToken, verifyTokenClaims, type TokenIssuerOptions, type VerifiedToken } from '@faxnotify/kit';
+import { bearerToken, cookieValue, safeNext, sessionCookie, sessionViewer, verifyTokenClaims, type TokenIssuerOptions, type VerifiedToken } from '@faxnotify/kit';
 import { fieldOfSchemaError, settingsBodySchema, type FieldError, type NotificationSettings, type SettingsInput, type SettingsStore } from './settings';
 
 /**
  * The notification settings page: the target of the "notification settings" link in every
  * notice. A plain HTML form that works without JavaScript, in the owner's language.
  *
- * Signing in: the page takes the bearer header or the session cookie (the same HttpOnly,
- * SameSite=Lax cookie holding the JWT that the fax pages use, so one sign-in serves both);
+ * Signing in: the page takes the bearer header or the kit's session cookie (the one the fax
+ * pages use, so one sign-in serves both);
  * GET /login?token=…&next=/settings sets it. A form post signed in by cookie must carry the
  * CSRF token: an HMAC of the user and a random nonce kept in a second cookie (a signed double
  * submit), so a page on another site can neither read nor forge it.
  */
-export const SESSION_COOKIE = 'faxnotify_session';
 const CSRF_COOKIE = 'faxnotify_settings_csrf';
 const SETTINGS_PATH = '/settings';
 
@@ -242,21 +241,7 @@ function preferredLocale(header: string | undefined): Locale | undefined {
   return ranked.map((entry) => entry.lang).find((lang): lang is Locale => (LOCALES as readonly string[]).includes(lang));
 }
 
-/** Where to go after signing in: only a path on this site (`/…`, not `//host` or `/\host`). */
-export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || next.length > 2000) return SETTINGS_PATH;
-  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return SETTINGS_PATH;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(next)) return SETTINGS_PATH;
-  return next;
-}
-
 const isHttps = (request: FastifyRequest) => request.protocol === 'https';
-
-function sessionCookie(token: string, expiresAt: number | undefined, secure: boolean): string {
-  const maxAge = expiresAt ? Math.max(0, expiresAt - Math.floor(Date.now() / 1000)) : 3600;
-  return `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
-}
 
 export interface SettingsPageOptions {
   store: SettingsStore;
@@ -287,7 +272,6 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
     return nonce;
   };
 
-  const viewer = (request: FastifyRequest): Promise<VerifiedToken | null> => verifyTokenClaims(auth, requestToken(request, SESSION_COOKIE));
   const lang = (request: FastifyRequest, token?: VerifiedToken | null, settings?: NotificationSettings): Locale => {
     const asked = (request.query as Record<string, unknown> | undefined)?.lang;
     if (typeof asked === 'string' && (LOCALES as readonly string[]).includes(asked)) return asked as Locale;
@@ -359,23 +343,23 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
 
   const signIn = async (request: FastifyRequest, reply: FastifyReply, token: unknown, next: unknown) => {
     const verified = typeof token === 'string' ? await verifyTokenClaims(auth, token.trim()) : null;
-    if (!verified) return signInPage(request, reply, 401, 'badToken', safeNext(next));
+    if (!verified) return signInPage(request, reply, 401, 'badToken', safeNext(next, SETTINGS_PATH));
     return reply
       .code(303)
       .header('set-cookie', sessionCookie((token as string).trim(), verified.expiresAt, isHttps(request)))
       .header('cache-control', 'no-store')
       .header('referrer-policy', 'no-referrer')
-      .header('location', safeNext(next))
+      .header('location', safeNext(next, SETTINGS_PATH))
       .send();
   };
   app.get<{ Querystring: { token?: string; next?: string } }>('/login', async (request, reply) => {
-    if (request.query.token === undefined) return signInPage(request, reply, 200, undefined, safeNext(request.query.next));
+    if (request.query.token === undefined) return signInPage(request, reply, 200, undefined, safeNext(request.query.next, SETTINGS_PATH));
     return signIn(request, reply, request.query.token, request.query.next);
   });
   app.post<{ Body: FormBody }>('/login', async (request, reply) => signIn(request, reply, request.body?.token, request.body?.next));
 
   app.get<{ Querystring: { saved?: string } }>(SETTINGS_PATH, async (request, reply) => {
-    const token = await viewer(request);
+    const token = await sessionViewer(auth, request);
     if (!token) return signInPage(request, reply, 401);
     const saved = await store.current(token.userId);
     return settingsPage(request, reply, { status: 200, userId: token.userId, saved, shown: saved, saved_: request.query.saved === '1' });
@@ -394,7 +378,7 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
       },
     },
     async (request, reply) => {
-      const token = await viewer(request);
+      const token = await sessionViewer(auth, request);
       if (!token) return signInPage(request, reply, 401);
       const form = (request as FastifyRequest & { form?: FormBody }).form ?? {};
       const shown = formToInput(form);

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { issueToken } from '@faxnotify/kit';
-import { SESSION_COOKIE } from './auth';
+import { issueToken, SESSION_COOKIE } from '@faxnotify/kit';
 import { openApiDocument } from './openapi';
 import { TEST_SECRET, startTestApp, type TestApp } from './testing/app';
 import { result, submitted } from './testing/events';
@@ -13,7 +12,8 @@ import { result, submitted } from './testing/events';
 let service: TestApp;
 
 beforeAll(async () => {
-  service = await startTestApp('access');
+  // The webhooks set here name 127.0.0.1, allowed as an operator would allow an internal receiver.
+  service = await startTestApp('access', { allowedPrivateRanges: ['127.0.0.0/8'] });
   const { tracker } = service;
   await tracker.handle(submitted('fax-a1', 'alice', ['r1', 'r2']));
   await tracker.handle(result('fax-a1', 'r1', 1, 1, 'success', 3));

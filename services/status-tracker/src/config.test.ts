@@ -36,4 +36,15 @@ describe('status tracker configuration', () => {
     expect(() => loadStatusTrackerConfig({}, { JWKS_URL: 'file:///etc/keys' })).toThrow(/auth\.jwksUrl/);
     expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_DEFAULT_TIME_ZONE: 'Mars/Olympus' })).toThrow(/pages\.defaultTimeZone/);
   });
+
+  it('allows no private range to webhooks unless told, reads a list of ranges, and stops on a wrong one', () => {
+    expect(loadStatusTrackerConfig({}, {}).webhooks.allowedPrivateRanges).toEqual([]);
+    const config = loadStatusTrackerConfig({}, { STATUS_TRACKER_WEBHOOK_ALLOWED_RANGES: '10.20.0.0/16,fd00:1::/64' });
+    expect(config.webhooks.allowedPrivateRanges).toEqual(['10.20.0.0/16', 'fd00:1::/64']);
+    expect(loadStatusTrackerConfig({ 'webhooks.allowedPrivateRanges': ['127.0.0.0/8'] }, {}).webhooks.allowedPrivateRanges).toEqual(['127.0.0.0/8']);
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_WEBHOOK_ALLOWED_RANGES: '10.20.0.0/16,intranet' })).toThrow(
+      'invalid configuration: webhooks.allowedPrivateRanges: "intranet" is not a CIDR range such as 10.20.0.0/16 or fd00:1::/64',
+    );
+    expect(() => loadStatusTrackerConfig({ 'webhooks.allowedPrivateRanges': ['10.0.0.0/8', 7] }, {})).toThrow('webhooks.allowedPrivateRanges: 7 is not a CIDR range');
+  });
 });

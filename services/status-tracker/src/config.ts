@@ -1,4 +1,5 @@
-import { ConfigError, authSchema, commonSchema, loadConfig } from '@faxnotify/kit';
+import { ConfigError, authSchema, commonSchema, errorMessage, loadConfig } from '@faxnotify/kit';
+import { parseAddressRanges } from './webhook-targets';
 
 /** The status tracker's settings; exported so the README's configuration table is generated from it. */
 export const statusTrackerSchema = {
@@ -93,6 +94,12 @@ export const statusTrackerSchema = {
       default: 10_000,
       env: 'STATUS_TRACKER_WEBHOOK_TIMEOUT_MS',
     },
+    allowedPrivateRanges: {
+      doc: 'CIDR ranges webhooks may be sent to although they are not public, e.g. 10.20.0.0/16 for receivers on your own network (comma-separated in the environment). Empty: loopback, link-local (cloud metadata), private (RFC 1918, fc00::/7) and other special-purpose addresses are refused, both when a webhook URL is set and when a delivery resolves its host name.',
+      format: Array,
+      default: [] as string[],
+      env: 'STATUS_TRACKER_WEBHOOK_ALLOWED_RANGES',
+    },
   },
   ingest: {
     accounts: {
@@ -138,7 +145,7 @@ export interface StatusTrackerConfig {
   outbox: { pollMs: number };
   reconcile: { intervalMs: number; minAgeMs: number };
   pages: { defaultTimeZone: string; liveUpdateMs: number; liveTailMs: number };
-  webhooks: { pollMs: number; firstRetryMs: number; maxRetryMs: number; maxAgeMs: number; timeoutMs: number };
+  webhooks: { pollMs: number; firstRetryMs: number; maxRetryMs: number; maxAgeMs: number; timeoutMs: number; allowedPrivateRanges: string[] };
   ingest: { accounts: string; replixfaxPollMs: number; requestTimeoutMs: number };
 }
 
@@ -148,6 +155,11 @@ export function loadStatusTrackerConfig(overrides: Record<string, unknown> = {},
   if (config.auth.jwksUrl && !/^https?:\/\/\S+$/.test(config.auth.jwksUrl)) throw new ConfigError('invalid configuration: auth.jwksUrl: must be an http(s) URL or empty');
   if (!isTimeZone(config.pages.defaultTimeZone)) throw new ConfigError(`invalid configuration: pages.defaultTimeZone: ${JSON.stringify(config.pages.defaultTimeZone)} is not a time zone`);
   parseProviderAccounts(config.ingest.accounts);
+  try {
+    parseAddressRanges(config.webhooks.allowedPrivateRanges);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: webhooks.allowedPrivateRanges: ${errorMessage(error)}`);
+  }
   return config;
 }
 

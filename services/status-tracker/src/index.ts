@@ -14,6 +14,7 @@ import { registerPages } from './pages/routes';
 import type { TrackerDatabase } from './schema';
 import { StatusTracker, TRACKER_SOURCE } from './tracker';
 import { registerWebhookApi } from './webhook-api';
+import { WebhookTargets } from './webhook-targets';
 import { WebhookDispatcher } from './webhooks';
 
 export { statusTrackerSchema, loadStatusTrackerConfig, type StatusTrackerConfig } from './config';
@@ -22,13 +23,14 @@ export { StatusTracker, TRACKER_SOURCE, faxLink, outboxEventId, resultIdOf, type
 export { OutboxRelay, ReconciliationSweep, type SweepReport } from './outbox';
 export { registerFaxApi } from './api';
 export { registerWebhookApi } from './webhook-api';
+export { WebhookTargets, WebhookTargetBlockedError } from './webhook-targets';
 export { WebhookDispatcher, verifyWebhookSignature, signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER, EVENT_HEADER } from './webhooks';
 export { registerPages } from './pages/routes';
 export { registerIngest } from './ingest/routes';
 export { IngestRecorder } from './ingest/recorder';
 export { ReplixFaxPoller, type PollReport } from './ingest/replixfax';
 export { openApiDocument, registerOpenApi } from './openapi';
-export { SESSION_COOKIE } from './auth';
+export { SESSION_COOKIE } from '@faxnotify/kit';
 export type * from './schema';
 
 export interface RunningStatusTracker {
@@ -83,7 +85,10 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     logger,
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(db as Kysely<unknown>) }),
   });
-  const webhooks = new WebhookDispatcher({ db, logger: logger.child({ component: 'webhooks' }), ...config.webhooks });
+  const { allowedPrivateRanges, ...webhookTiming } = config.webhooks;
+  // One target policy for both ends: the API that sets a webhook URL and the dispatcher that POSTs to it.
+  const webhookTargets = new WebhookTargets(allowedPrivateRanges);
+  const webhooks = new WebhookDispatcher({ db, logger: logger.child({ component: 'webhooks' }), ...webhookTiming, targets: webhookTargets });
   const handedOver = () => {
     relay.kick();
     webhooks.kick();
@@ -92,7 +97,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
   const replixfax = new ReplixFaxPoller({ db, recorder, logger: logger.child({ component: 'replixfax' }), intervalMs: config.ingest.replixfaxPollMs, timeoutMs: config.ingest.requestTimeoutMs });
   const auth: AuthOptions = { secret: config.auth.jwtSecret, ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}) };
   registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret, auth, live: { pollMs: config.pages.liveUpdateMs, tailMs: config.pages.liveTailMs } });
-  registerWebhookApi(app, { db, auth });
+  registerWebhookApi(app, { db, auth, targets: webhookTargets });
   registerIngest(app, { db, auth, recorder, poller: replixfax });
   registerPages(app, { db, auth, defaultTimeZone: config.pages.defaultTimeZone, liveTailMs: config.pages.liveTailMs });
   registerOpenApi(app);

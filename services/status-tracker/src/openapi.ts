@@ -67,9 +67,9 @@ export function openApiDocument(): Record<string, unknown> {
         put: {
           summary: 'Set the caller\'s webhook',
           description:
-            'On each final per-recipient result the tracker POSTs a Fax.Plus `fax_sent` body (`hook` {id, event, event_time, target}, `data` {id, uid, pages, from, to, start_time, file, file_name, status, cost} plus remote_csid, reason, pages_sent, …), with `X-Faxnotify-Timestamp` (Unix seconds) and `X-Faxnotify-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`. A non-2xx answer is retried with doubling waits for about a day; `hook.id` stays the same.',
+            'On each final per-recipient result the tracker POSTs a Fax.Plus `fax_sent` body (`hook` {id, event, event_time, target}, `data` {id, uid, pages, from, to, start_time, file, file_name, status, cost} plus remote_csid, reason, pages_sent, …), with `X-Faxnotify-Timestamp` (Unix seconds) and `X-Faxnotify-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`. A non-2xx answer is retried with doubling waits for about a day; `hook.id` stays the same. Redirects are not followed (a 3xx is a failed attempt). The URL must be http(s), without a user name or password, and reach a public address: a URL naming a loopback, link-local, private or other special-purpose address is refused here, and a host name that resolves to one fails the delivery at once (`blocked: …` in the log) unless the operator allows that range.',
           requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' }, secret: { type: 'string', minLength: 16, maxLength: 200, description: 'Generated when omitted.' } } } } } },
-          responses: { 200: json(ref('Webhook'), 'The webhook, with its secret (shown this once).'), 400: error('A bad URL or secret.'), 401: UNAUTHORIZED },
+          responses: { 200: json(ref('Webhook'), 'The webhook, with its secret (shown this once).'), 400: error('A bad URL (not http(s), with credentials, or naming an address webhooks may not go to) or secret; `message` says which.'), 401: UNAUTHORIZED },
         },
         delete: { summary: 'Remove the caller\'s webhook (pending deliveries are cancelled)', responses: { 204: { description: 'Removed.' }, 401: UNAUTHORIZED, 404: error('No webhook is set.') } },
       },

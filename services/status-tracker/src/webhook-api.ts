@@ -4,6 +4,7 @@ import { webhookDeliveryView } from './api';
 import { authenticateApi, type AuthOptions } from './auth';
 import { ID_PATTERN } from './folder';
 import type { TrackerDatabase, WebhookRow } from './schema';
+import type { WebhookTargets } from './webhook-targets';
 import { newWebhookSecret } from './webhooks';
 
 type HttpServer = ReturnType<typeof createHttpServer>;
@@ -11,6 +12,8 @@ type HttpServer = ReturnType<typeof createHttpServer>;
 export interface WebhookApiOptions {
   db: Kysely<TrackerDatabase>;
   auth: AuthOptions;
+  /** Which URLs may be set; the dispatcher checks the same again at every delivery. */
+  targets: WebhookTargets;
   now?: () => Date;
 }
 
@@ -26,11 +29,10 @@ const webhookView = (hook: WebhookRow, showSecret: boolean) => ({
   updatedAt: hook.updated_at,
 });
 
-function checkUrl(value: unknown): string | null {
+function parseUrl(value: unknown): URL | null {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_URL) return null;
   try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.toString() : null;
+    return new URL(value);
   } catch {
     return null;
   }
@@ -54,8 +56,11 @@ export function registerWebhookApi(app: HttpServer, options: WebhookApiOptions):
 
     scope.put<{ Body: { url?: unknown; secret?: unknown } }>('/v1/webhooks', async (request, reply) => {
       const body = (request.body ?? {}) as { url?: unknown; secret?: unknown };
-      const url = checkUrl(body.url);
-      if (!url) return reply.code(400).send({ error: 'bad_request', message: `url must be an http(s) URL of at most ${MAX_URL} characters` });
+      const parsed = parseUrl(body.url);
+      if (!parsed) return reply.code(400).send({ error: 'bad_request', message: `url must be an http(s) URL of at most ${MAX_URL} characters` });
+      const problem = options.targets.checkUrl(parsed);
+      if (problem) return reply.code(400).send({ error: 'bad_request', message: problem });
+      const url = parsed.toString();
       if (body.secret !== undefined && (typeof body.secret !== 'string' || body.secret.length < 16 || body.secret.length > 200))
         return reply.code(400).send({ error: 'bad_request', message: 'secret, when given, must be a string of 16 to 200 characters' });
       const owner = userOf(request);

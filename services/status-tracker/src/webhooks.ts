@@ -1,9 +1,12 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { FINAL_STATUS_INFO, type DeliveryRecipientFinal } from '@faxnotify/contracts';
-import { errorMessage, type Logger } from '@faxnotify/kit';
+import { CoalescedPasses, errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import type { FaxRow, TrackerDatabase, WebhookDeliveryRow } from './schema';
+import { WebhookTargetBlockedError, type WebhookTargets } from './webhook-targets';
 
 /**
  * Outbound webhooks: on each final per-recipient result, a POST in Fax.Plus's `fax_sent` shape
@@ -20,6 +23,9 @@ export const SIGNATURE_HEADER = 'x-faxnotify-signature';
 export const TIMESTAMP_HEADER = 'x-faxnotify-timestamp';
 export const DELIVERY_HEADER = 'x-faxnotify-delivery';
 export const EVENT_HEADER = 'x-faxnotify-event';
+
+/** How much of a receiver's answer is read; the body is not used, only the status. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
 
 const metrics = {
   attempts: new Counter({ name: 'faxnotify_tracker_webhook_attempts_total', help: 'Webhook POSTs made, by outcome.', labelNames: ['outcome'] }),
@@ -141,6 +147,8 @@ export interface WebhookDispatcherOptions {
   maxRetryMs: number;
   maxAgeMs: number;
   timeoutMs: number;
+  /** Where POSTs may go: checked for each delivery, and again by the agent when it connects. */
+  targets: WebhookTargets;
   batchSize?: number;
   now?: () => Date;
 }
@@ -148,47 +156,34 @@ export interface WebhookDispatcherOptions {
 /**
  * Sends queued webhook deliveries. Every `pollMs` (and on `kick`) it takes the deliveries due,
  * leases each by moving its `next_attempt_at` past the POST's timeout (so a replica polling at the
- * same time skips it), POSTs, and records the attempt: 2xx delivered; otherwise retried after a
- * doubling wait (firstRetryMs, 2×, 4×, … up to maxRetryMs) until maxAgeMs after the result, then
- * failed. A replica that dies mid-POST leaves the lease to run out; the next poll tries again.
+ * same time skips it), POSTs, and records the attempt: 2xx delivered; a target that is not
+ * allowed (see {@link WebhookTargets}) failed at once, since trying again would not change it;
+ * otherwise (redirects included, which are never followed) retried after a doubling wait
+ * (firstRetryMs, 2×, 4×, … up to maxRetryMs) until maxAgeMs after the result, then failed. A
+ * replica that dies mid-POST leaves the lease to run out; the next poll tries again.
  */
 export class WebhookDispatcher {
-  private timer?: NodeJS.Timeout;
-  private pass?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private readonly passes: CoalescedPasses;
   private readonly now: () => Date;
+  /** The POSTs' own agents: every connection they open resolves its host through the target check. */
+  private readonly agents: { http: HttpAgent; https: HttpsAgent };
 
   constructor(private readonly options: WebhookDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
+    this.agents = { http: new HttpAgent({ lookup: options.targets.lookup }), https: new HttpsAgent({ lookup: options.targets.lookup }) };
+    this.passes = new CoalescedPasses({
+      pass: () => this.deliverDue(),
+      onError: (error) => options.logger.warn({ err: errorMessage(error) }, 'webhook pass failed; retrying on the next poll'),
+      pollMs: options.pollMs,
+    });
   }
 
   start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.options.pollMs);
-    this.timer.unref();
-    this.kick();
+    this.passes.start();
   }
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.pass) {
-      this.again = true;
-      return;
-    }
-    this.pass = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.deliverDue();
-        } catch (error) {
-          this.options.logger.warn({ err: errorMessage(error) }, 'webhook pass failed; retrying on the next poll');
-          return;
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => {
-      this.pass = undefined;
-    });
+    this.passes.kick();
   }
 
   /** Delay before attempt n+1 after n failed attempts. */
@@ -212,7 +207,7 @@ export class WebhookDispatcher {
     let made = 0;
     await Promise.all(
       due.map(async (delivery) => {
-        if (this.stopped) return;
+        if (this.passes.stopped) return;
         const claimed = await db
           .updateTable('webhook_deliveries')
           .set({ next_attempt_at: lease })
@@ -245,27 +240,29 @@ export class WebhookDispatcher {
     const timestamp = Math.floor(started.getTime() / 1000);
     let statusCode: number | null = null;
     let error: string | null = null;
+    let blocked = false;
     try {
-      const response = await fetch(hook.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'faxnotify-webhooks/1',
-          [EVENT_HEADER]: delivery.event,
-          [DELIVERY_HEADER]: delivery.id,
-          [TIMESTAMP_HEADER]: String(timestamp),
-          [SIGNATURE_HEADER]: `sha256=${signWebhook(hook.secret, timestamp, body)}`,
-        },
-        body,
-        // A redirect is not a delivery: the owner should fix the URL.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+      // Checked when it was set; again here, since the allowed ranges may have changed since. A host
+      // name is judged by the agent's lookup, on the addresses the socket then connects to.
+      const url = new URL(hook.url);
+      const problem = this.options.targets.checkBeforeConnect(url);
+      if (problem) throw new WebhookTargetBlockedError(problem);
+      const response = await this.post(url, body, {
+        'content-type': 'application/json',
+        'user-agent': 'faxnotify-webhooks/1',
+        [EVENT_HEADER]: delivery.event,
+        [DELIVERY_HEADER]: delivery.id,
+        [TIMESTAMP_HEADER]: String(timestamp),
+        [SIGNATURE_HEADER]: `sha256=${signWebhook(hook.secret, timestamp, body)}`,
       });
       statusCode = response.status;
-      await response.arrayBuffer().catch(() => undefined);
-      if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}`;
+      // A redirect is not a delivery, and following one could lead anywhere: the owner should fix the URL.
+      if (statusCode >= 300 && statusCode <= 399)
+        error = `HTTP ${statusCode}: redirect${response.location ? ` to ${response.location.slice(0, 300)}` : ''} not followed; set the webhook URL to where the receiver is`;
+      else if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}`;
     } catch (cause) {
-      error = errorMessage(cause).slice(0, 500);
+      blocked = cause instanceof WebhookTargetBlockedError;
+      error = `${blocked ? 'blocked: ' : ''}${errorMessage(cause)}`.slice(0, 500);
     }
     const ended = this.now();
     const attempt = delivery.attempts + 1;
@@ -273,13 +270,15 @@ export class WebhookDispatcher {
     let nextAt: string | null = null;
     if (error === null) {
       outcome = 'delivered';
+    } else if (blocked) {
+      outcome = 'failed';
     } else {
       const next = ended.getTime() + this.backoffMs(attempt);
       const giveUpAt = Date.parse(delivery.created_at) + this.options.maxAgeMs;
       outcome = next > giveUpAt ? 'failed' : 'retry';
       if (outcome === 'retry') nextAt = new Date(next).toISOString();
     }
-    metrics.attempts.inc({ outcome });
+    metrics.attempts.inc({ outcome: blocked ? 'blocked' : outcome });
     const at = ended.toISOString();
     await db.transaction().execute(async (trx) => {
       await trx
@@ -312,14 +311,49 @@ export class WebhookDispatcher {
         .where('id', '=', delivery.id)
         .execute();
     });
-    if (outcome === 'failed') logger.warn({ deliveryId: delivery.id, faxId: delivery.fax_id, attempts: attempt, error }, 'webhook delivery given up');
+    if (blocked) logger.warn({ deliveryId: delivery.id, faxId: delivery.fax_id, target: hook.url, error }, 'webhook delivery refused: the target is not allowed');
+    else if (outcome === 'failed') logger.warn({ deliveryId: delivery.id, faxId: delivery.fax_id, attempts: attempt, error }, 'webhook delivery given up');
     else if (outcome === 'retry') logger.info({ deliveryId: delivery.id, faxId: delivery.fax_id, attempt, error, nextAt }, 'webhook delivery failed; will retry');
   }
 
+  /**
+   * One POST through the guarded agents. Resolves with the status once the response is read (at
+   * most {@link MAX_RESPONSE_BYTES} of it); redirects are not followed.
+   */
+  private post(url: URL, body: string, headers: Record<string, string>): Promise<{ status: number; location: string | undefined }> {
+    const secure = url.protocol === 'https:';
+    const { timeoutMs } = this.options;
+    return new Promise((resolve, reject) => {
+      const request = (secure ? httpsRequest : httpRequest)(url, {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        agent: secure ? this.agents.https : this.agents.http,
+      });
+      const timer = setTimeout(() => request.destroy(new Error(`no response within ${timeoutMs} ms`)), timeoutMs);
+      request.on('response', (response) => {
+        const answer = { status: response.statusCode ?? 0, location: response.headers.location };
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) response.destroy();
+        });
+        response.on('error', () => undefined); // the status is what counts; a body cut short does not change it
+        response.on('close', () => {
+          clearTimeout(timer);
+          resolve(answer);
+        });
+      });
+      request.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      request.end(body);
+    });
+  }
+
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.pass;
+    await this.passes.stop();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 }

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MAX_CSID_LENGTH, type FinalStatus, type ProgressStatus } from '@faxnotify/contracts';
-import { errorMessage, type Logger } from '@faxnotify/kit';
+import { CoalescedPasses, errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import { prepareDocument, type FaxDocument, type FaxPage, type PreparationFailureStatus } from './documents';
@@ -70,37 +70,6 @@ interface Call {
   done: Promise<void>;
 }
 
-/** Runs `work` one pass at a time; a kick during a pass asks for one more. */
-class Coalesced {
-  private pass?: Promise<void>;
-  private again = false;
-
-  constructor(private readonly work: () => Promise<void>, private readonly onError: (error: unknown) => void) {}
-
-  kick(): void {
-    if (this.pass) {
-      this.again = true;
-      return;
-    }
-    this.pass = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.work();
-        } catch (error) {
-          this.onError(error);
-        }
-      } while (this.again);
-    })().finally(() => {
-      this.pass = undefined;
-    });
-  }
-
-  idle(): Promise<void> {
-    return this.pass ?? Promise.resolve();
-  }
-}
-
 const truncate = (text: string | null, max: number): string | null => (text === null ? null : text.length > max ? text.slice(0, max) : text);
 
 export class Scheduler {
@@ -110,11 +79,10 @@ export class Scheduler {
   private readonly calls = new Map<string, Call>();
   /** Prepared documents by outbox id: made once per fax, kept while any recipient may still be dialled. */
   private readonly documents = new Map<string, { promise: Promise<Prepared>; value?: Prepared }>();
-  private readonly releaser: Coalesced;
-  private readonly dispatcher: Coalesced;
-  private readonly expirer: Coalesced;
-  private lastExpiryCheck = 0;
-  private timer?: NodeJS.Timeout;
+  private readonly releaser: CoalescedPasses;
+  private readonly dispatcher: CoalescedPasses;
+  /** Polls on its own: a handoff runs out with time, not with anything a kick reports. */
+  private readonly expirer: CoalescedPasses;
   private stopped = true;
   /** Set when stopping cut calls: their ends are left for the next start to record. */
   private abandoning = false;
@@ -124,28 +92,25 @@ export class Scheduler {
     this.now = options.now ?? (() => new Date());
     this.free = [...options.lines];
     const logError = (what: string) => (error: unknown) => options.logger.error({ err: errorMessage(error) }, `${what} failed; trying again on the next poll`);
-    this.releaser = new Coalesced(() => this.releaseDue(), logError('releasing due outbox entries'));
-    this.dispatcher = new Coalesced(() => this.dispatchDue(), logError('dispatching due recipients'));
-    this.expirer = new Coalesced(() => this.expireOverdueHandoffs(), logError('ending handed-over recipients without a report'));
+    const { pollMs } = options;
+    this.releaser = new CoalescedPasses({ pass: () => this.releaseDue(), onError: logError('releasing due outbox entries'), pollMs });
+    this.dispatcher = new CoalescedPasses({ pass: () => this.dispatchDue(), onError: logError('dispatching due recipients'), pollMs });
+    this.expirer = new CoalescedPasses({ pass: () => this.expireOverdueHandoffs(), onError: logError('ending handed-over recipients without a report'), pollMs: HANDOFF_EXPIRY_CHECK_MS });
   }
 
   /** Recovers what a previous run left in flight, then starts polling. */
   async start(): Promise<void> {
     await this.recover();
     this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.options.pollMs);
-    this.timer.unref();
-    this.kick();
+    this.releaser.start();
+    this.dispatcher.start();
+    if (this.options.lines.some((line) => line.kind === 'ata')) this.expirer.start();
   }
 
   kick(): void {
     if (this.stopped) return;
     this.releaser.kick();
     this.dispatcher.kick();
-    if (this.options.lines.some((line) => line.kind === 'ata') && Date.now() - this.lastExpiryCheck >= HANDOFF_EXPIRY_CHECK_MS) {
-      this.lastExpiryCheck = Date.now();
-      this.expirer.kick();
-    }
   }
 
   private async expireOverdueHandoffs(): Promise<void> {
@@ -166,11 +131,9 @@ export class Scheduler {
    * rest are cut and left in flight for the next start to record as cut by the restart.
    */
   async stop(): Promise<void> {
-    if (this.stopped && !this.timer) return;
+    if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await Promise.all([this.releaser.idle(), this.dispatcher.idle()]);
+    await Promise.all([this.releaser.stop(), this.dispatcher.stop(), this.expirer.stop()]);
     const running = () => Promise.allSettled([...this.calls.values()].map((call) => call.done));
     if (this.calls.size > 0 && this.options.stopGraceMs > 0) {
       let timer: NodeJS.Timeout | undefined;

@@ -44,7 +44,8 @@ async function signIn(page: Page, user: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  service = await startTestApp('browser', { live: { pollMs: 100, tailMs: 1500 } });
+  // Alice's webhook receiver listens on 127.0.0.1, allowed as an operator would allow an internal receiver.
+  service = await startTestApp('browser', { live: { pollMs: 100, tailMs: 1500 }, allowedPrivateRanges: ['127.0.0.0/8'] });
   const { tracker, database } = service;
   const faxId = 'fax-sample-browser';
   // Alice has a webhook, so the fax page has a delivery log to show.

@@ -8,10 +8,10 @@ import {
   type Locale,
   type ProgressStatus,
 } from '@faxnotify/contracts';
-import { cookieValue, verifyTokenClaims, type VerifiedToken, type createHttpServer } from '@faxnotify/kit';
+import { clearedSessionCookie, cookieValue, safeNext, sessionCookie, sessionViewer, verifyTokenClaims, type VerifiedToken, type createHttpServer } from '@faxnotify/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { clearedSessionCookie, pageViewer, safeNext, sessionCookie, type AuthOptions } from '../auth';
+import type { AuthOptions } from '../auth';
 import { isTimeZone } from '../config';
 import { CATEGORIES, decodeCursor, listFaxes, loadFax, type Category, type FaxRecord } from '../folder';
 import { acceptFormBodies } from '../forms';
@@ -21,6 +21,9 @@ import { PageRenderer, type LayoutData, type PageName } from './render';
 import { PAGE_STRINGS, fill, isLocale, pickLocale, type PageStrings } from './strings';
 
 type HttpServer = ReturnType<typeof createHttpServer>;
+
+/** Where sign-in leads when it is not sending the viewer back to a page of this site: the Sent folder. */
+const SENT_FOLDER = '/faxes';
 
 export interface PagesOptions {
   db: Kysely<TrackerDatabase>;
@@ -84,7 +87,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
 
   const contextOf = async (request: FastifyRequest, reply: FastifyReply): Promise<PageContext> => {
     const query = request.query as { lang?: unknown };
-    const viewer = await pageViewer(auth, request);
+    const viewer = await sessionViewer(auth, request);
     if (isLocale(query.lang)) reply.header('set-cookie', `${LANG_COOKIE}=${query.lang}; Path=/; Max-Age=31536000; SameSite=Lax`);
     const locale = pickLocale({ query: query.lang, cookie: cookieValue(request, LANG_COOKIE), claim: viewer?.locale, acceptLanguage: request.headers['accept-language'] });
     const t = PAGE_STRINGS[locale];
@@ -119,7 +122,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
 
     scope.get<{ Querystring: { next?: string; token?: string; signedOut?: string } }>('/login', async (request, reply) => {
       const context = await contextOf(request, reply);
-      const next = safeNext(request.query.next);
+      const next = safeNext(request.query.next, SENT_FOLDER);
       if (context.viewer && !request.query.token) return reply.redirect(next, 303);
       return send(reply, request, context, 'login', { next, token: request.query.token ?? '', lang: context.locale, notice: request.query.signedOut ? context.t.signedOut : '' }, { title: context.t.signInTitle });
     });
@@ -131,7 +134,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
       const body = (request.body ?? {}) as { token?: unknown; next?: unknown };
       const token = typeof body.token === 'string' ? body.token.trim() : '';
       const verified = await verifyTokenClaims(auth, token || undefined);
-      const next = safeNext(body.next);
+      const next = safeNext(body.next, SENT_FOLDER);
       if (!verified) {
         const context = await contextOf(request, reply);
         return send(reply, request, context, 'login', { next, token: '', lang: context.locale, error: context.t.signInFailed }, { title: context.t.signInTitle }, 401);

@@ -9,6 +9,7 @@ import { registerOpenApi } from '../openapi';
 import { registerPages } from '../pages/routes';
 import { StatusTracker } from '../tracker';
 import { registerWebhookApi } from '../webhook-api';
+import { WebhookTargets, type AddressResolver } from '../webhook-targets';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../webhooks';
 import { openTestDatabase, type TestDatabase } from './events';
 
@@ -44,7 +45,15 @@ export interface TestApp {
 
 export async function startTestApp(
   label: string,
-  options: { auth?: Partial<AuthOptions>; webhooks?: Partial<WebhookDispatcherOptions>; live?: { pollMs?: number; tailMs?: number } } = {},
+  options: {
+    auth?: Partial<AuthOptions>;
+    webhooks?: Partial<WebhookDispatcherOptions>;
+    /** webhooks.allowedPrivateRanges: a test whose receiver listens on 127.0.0.1 allows 127.0.0.0/8 here. */
+    allowedPrivateRanges?: string[];
+    /** Name resolution for the webhook POSTs, in place of the system's. */
+    resolveHost?: AddressResolver;
+    live?: { pollMs?: number; tailMs?: number };
+  } = {},
 ): Promise<TestApp> {
   const logger = createLogger('status-tracker-test', 'silent');
   const database = await openTestDatabase('sqlite', label);
@@ -52,7 +61,8 @@ export async function startTestApp(
   const port = await freePort();
   // The deep links in the delivery events (what every notice links to) point at this server.
   const tracker = new StatusTracker({ db, faxUrlTemplate: `http://127.0.0.1:${port}/faxes/{faxId}`, logger });
-  const webhooks = new WebhookDispatcher({ db, logger, pollMs: 100, firstRetryMs: 200, maxRetryMs: 1000, maxAgeMs: 60_000, timeoutMs: 2000, ...options.webhooks });
+  const targets = new WebhookTargets(options.allowedPrivateRanges ?? [], options.resolveHost);
+  const webhooks = new WebhookDispatcher({ db, logger, pollMs: 100, firstRetryMs: 200, maxRetryMs: 1000, maxAgeMs: 60_000, timeoutMs: 2000, targets, ...options.webhooks });
   const recorder = new IngestRecorder({ db, tracker, logger, onRecorded: () => webhooks.kick() });
   const poller = new ReplixFaxPoller({ db, recorder, logger, intervalMs: 3_600_000, timeoutMs: 2000 });
   const auth: AuthOptions = { secret: TEST_SECRET, ...options.auth };
@@ -62,7 +72,7 @@ export async function startTestApp(
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
   registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
-  registerWebhookApi(app, { db, auth });
+  registerWebhookApi(app, { db, auth, targets });
   registerIngest(app, { db, auth, recorder, poller });
   registerPages(app, { db, auth, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000 });
   registerOpenApi(app);

@@ -1,0 +1,73 @@
+export interface CoalescedPassesOptions {
+  /** One pass of the work. */
+  pass: () => Promise<unknown>;
+  /**
+   * Told what a pass threw (the caller logs it). A failed pass ends the run: kicks that came
+   * during it are dropped and the next kick or poll tries again, so a peer that is down is not
+   * asked again once per kick.
+   */
+  onError: (error: unknown) => void;
+  /** Between `start` and `stop`, also kick this often (the timer does not keep the process alive). */
+  pollMs?: number;
+}
+
+/**
+ * Runs a piece of work one pass at a time: a kick during a pass asks for one more right after it,
+ * however many kicks came. Kicks run passes before `start` too; from `stop` until the next
+ * `start` no pass begins.
+ */
+export class CoalescedPasses {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private halted = false;
+
+  constructor(private readonly options: CoalescedPassesOptions) {}
+
+  /** True from `stop` until the next `start`; a long pass may check it to end early. */
+  get stopped(): boolean {
+    return this.halted;
+  }
+
+  /** Kicks now, then every `pollMs` when it is given. */
+  start(): void {
+    this.halted = false;
+    if (this.options.pollMs !== undefined) {
+      this.timer = setInterval(() => this.kick(), this.options.pollMs);
+      this.timer.unref();
+    }
+    this.kick();
+  }
+
+  /** Asks for a pass now (or right after the running one). */
+  kick(): void {
+    if (this.halted) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.run().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async run(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.options.pass();
+      } catch (error) {
+        this.options.onError(error);
+        return;
+      }
+    } while (this.again && !this.halted);
+  }
+
+  /** Stops polling and waits for the running pass to end; no further pass begins. */
+  async stop(): Promise<void> {
+    this.halted = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}
