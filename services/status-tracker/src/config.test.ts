@@ -47,4 +47,17 @@ describe('status tracker configuration', () => {
     );
     expect(() => loadStatusTrackerConfig({ 'webhooks.allowedPrivateRanges': ['10.0.0.0/8', 7] }, {})).toThrow('webhooks.allowedPrivateRanges: 7 is not a CIDR range');
   });
+
+  it('stops the start on a configured account whose base URL is an address not allowed, naming the account, unless its range is listed', () => {
+    const account = (baseUrl: string) =>
+      JSON.stringify([{ provider: 'replixfax', account: 'ops-rpx', ownerId: 'ops', secret: 'a-secret-of-enough-length', baseUrl, username: 'u', password: 'p' }]);
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: account('http://10.1.2.3:8080/restapi/v1') })).toThrow(
+      "invalid configuration: ingest.accounts: account ops-rpx: baseUrl's host 10.1.2.3 is a private (RFC 1918) address; provider APIs are called only at public addresses; list its range in webhooks.allowedPrivateRanges if it is yours",
+    );
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: account('http://169.254.169.254/latest') })).toThrow(/account ops-rpx: baseUrl's host 169\.254\.169\.254 is a link-local address/);
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: account('http://localhost:9000/') })).toThrow(/account ops-rpx: baseUrl's host localhost is a loopback name/);
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: account('http://[oops/') })).toThrow(/entry 0: baseUrl must be an http\(s\) URL/);
+    const allowed = loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: account('http://10.1.2.3:8080/restapi/v1'), STATUS_TRACKER_WEBHOOK_ALLOWED_RANGES: '10.1.0.0/16' });
+    expect(parseProviderAccounts(allowed.ingest.accounts)[0]!.baseUrl).toBe('http://10.1.2.3:8080/restapi/v1');
+  });
 });

@@ -1,5 +1,5 @@
 import { ConfigError, authSchema, commonSchema, errorMessage, loadConfig } from '@faxnotify/kit';
-import { parseAddressRanges } from './webhook-targets';
+import { PROVIDER_BASE_URLS, WebhookTargets } from './webhook-targets';
 
 /** The status tracker's settings; exported so the README's configuration table is generated from it. */
 export const statusTrackerSchema = {
@@ -95,7 +95,7 @@ export const statusTrackerSchema = {
       env: 'STATUS_TRACKER_WEBHOOK_TIMEOUT_MS',
     },
     allowedPrivateRanges: {
-      doc: 'CIDR ranges webhooks may be sent to although they are not public, e.g. 10.20.0.0/16 for receivers on your own network (comma-separated in the environment). Empty: loopback, link-local (cloud metadata), private (RFC 1918, fc00::/7) and other special-purpose addresses are refused, both when a webhook URL is set and when a delivery resolves its host name.',
+      doc: 'CIDR ranges webhooks may be sent to although they are not public, e.g. 10.20.0.0/16 for receivers on your own network (comma-separated in the environment). They apply to provider base URLs too (a ReplixFax account\'s baseUrl, which the tracker queries). Empty: loopback, link-local (cloud metadata), private (RFC 1918, fc00::/7) and other special-purpose addresses are refused, both when a webhook URL or base URL is set (and at start for ingest.accounts) and when a delivery or provider request resolves its host name.',
       format: Array,
       default: [] as string[],
       env: 'STATUS_TRACKER_WEBHOOK_ALLOWED_RANGES',
@@ -103,7 +103,7 @@ export const statusTrackerSchema = {
   },
   ingest: {
     accounts: {
-      doc: 'Provider accounts configured here rather than through the API: a JSON array of {provider: "faxplus"|"replixfax", account, ownerId, secret, baseUrl?, username?, password?}.',
+      doc: 'Provider accounts configured here rather than through the API: a JSON array of {provider: "faxplus"|"replixfax", account, ownerId, secret, baseUrl?, username?, password?}. A baseUrl whose host is an address outside webhooks.allowedPrivateRanges (or localhost) that is not public stops the start.',
       format: String,
       default: '',
       env: 'STATUS_TRACKER_INGEST_ACCOUNTS',
@@ -154,11 +154,19 @@ export function loadStatusTrackerConfig(overrides: Record<string, unknown> = {},
   const config = loadConfig<StatusTrackerConfig>(statusTrackerSchema, overrides, env);
   if (config.auth.jwksUrl && !/^https?:\/\/\S+$/.test(config.auth.jwksUrl)) throw new ConfigError('invalid configuration: auth.jwksUrl: must be an http(s) URL or empty');
   if (!isTimeZone(config.pages.defaultTimeZone)) throw new ConfigError(`invalid configuration: pages.defaultTimeZone: ${JSON.stringify(config.pages.defaultTimeZone)} is not a time zone`);
-  parseProviderAccounts(config.ingest.accounts);
+  const accounts = parseProviderAccounts(config.ingest.accounts);
+  let targets: WebhookTargets;
   try {
-    parseAddressRanges(config.webhooks.allowedPrivateRanges);
+    targets = new WebhookTargets(config.webhooks.allowedPrivateRanges).forUse(PROVIDER_BASE_URLS);
   } catch (error) {
     throw new ConfigError(`invalid configuration: webhooks.allowedPrivateRanges: ${errorMessage(error)}`);
+  }
+  // The operator's own accounts meet the same rule as the owners': a base URL at an internal
+  // address works once its range is listed, and a mistake shows now rather than at every poll.
+  for (const account of accounts) {
+    const problem = account.baseUrl === undefined ? null : targets.checkUrl(new URL(account.baseUrl));
+    if (problem)
+      throw new ConfigError(`invalid configuration: ingest.accounts: account ${account.account}: ${problem}; list its range in webhooks.allowedPrivateRanges if it is yours`);
   }
   return config;
 }
@@ -202,7 +210,7 @@ export function parseProviderAccounts(text: string): ConfiguredProviderAccount[]
     const secret = str('secret', true)!;
     if (secret.length < 16) return fail(`entry ${i}: secret must have at least 16 characters`);
     const baseUrl = str('baseUrl', false);
-    if (baseUrl !== undefined && !/^https?:\/\/\S+$/.test(baseUrl)) return fail(`entry ${i}: baseUrl must be an http(s) URL`);
+    if (baseUrl !== undefined && (!/^https?:\/\/\S+$/.test(baseUrl) || !URL.canParse(baseUrl))) return fail(`entry ${i}: baseUrl must be an http(s) URL`);
     return { provider, account, ownerId: str('ownerId', true)!, secret, baseUrl, username: str('username', false), password: str('password', false) };
   });
 }

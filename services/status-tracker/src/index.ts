@@ -14,7 +14,7 @@ import { registerPages } from './pages/routes';
 import type { TrackerDatabase } from './schema';
 import { StatusTracker, TRACKER_SOURCE } from './tracker';
 import { registerWebhookApi } from './webhook-api';
-import { WebhookTargets } from './webhook-targets';
+import { PROVIDER_BASE_URLS, WebhookTargets } from './webhook-targets';
 import { WebhookDispatcher } from './webhooks';
 
 export { statusTrackerSchema, loadStatusTrackerConfig, type StatusTrackerConfig } from './config';
@@ -23,7 +23,7 @@ export { StatusTracker, TRACKER_SOURCE, faxLink, outboxEventId, resultIdOf, type
 export { OutboxRelay, ReconciliationSweep, type SweepReport } from './outbox';
 export { registerFaxApi } from './api';
 export { registerWebhookApi } from './webhook-api';
-export { WebhookTargets, WebhookTargetBlockedError } from './webhook-targets';
+export { PROVIDER_BASE_URLS, TargetClient, WEBHOOK_URLS, WebhookTargets, WebhookTargetBlockedError, type TargetUse } from './webhook-targets';
 export { WebhookDispatcher, verifyWebhookSignature, signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER, EVENT_HEADER } from './webhooks';
 export { registerPages } from './pages/routes';
 export { registerIngest } from './ingest/routes';
@@ -86,19 +86,21 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(db as Kysely<unknown>) }),
   });
   const { allowedPrivateRanges, ...webhookTiming } = config.webhooks;
-  // One target policy for both ends: the API that sets a webhook URL and the dispatcher that POSTs to it.
+  // One target policy for both ends: the API that sets a webhook URL and the dispatcher that POSTs to
+  // it; and the same for ReplixFax base URLs (the ingest API that sets one, the poller that queries it).
   const webhookTargets = new WebhookTargets(allowedPrivateRanges);
+  const providerTargets = webhookTargets.forUse(PROVIDER_BASE_URLS);
   const webhooks = new WebhookDispatcher({ db, logger: logger.child({ component: 'webhooks' }), ...webhookTiming, targets: webhookTargets });
   const handedOver = () => {
     relay.kick();
     webhooks.kick();
   };
   const recorder = new IngestRecorder({ db, tracker, logger: logger.child({ component: 'ingest' }), onRecorded: handedOver });
-  const replixfax = new ReplixFaxPoller({ db, recorder, logger: logger.child({ component: 'replixfax' }), intervalMs: config.ingest.replixfaxPollMs, timeoutMs: config.ingest.requestTimeoutMs });
+  const replixfax = new ReplixFaxPoller({ db, recorder, logger: logger.child({ component: 'replixfax' }), targets: providerTargets, intervalMs: config.ingest.replixfaxPollMs, timeoutMs: config.ingest.requestTimeoutMs });
   const auth: AuthOptions = { secret: config.auth.jwtSecret, ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}) };
   registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret, auth, live: { pollMs: config.pages.liveUpdateMs, tailMs: config.pages.liveTailMs } });
   registerWebhookApi(app, { db, auth, targets: webhookTargets });
-  registerIngest(app, { db, auth, recorder, poller: replixfax });
+  registerIngest(app, { db, auth, recorder, poller: replixfax, targets: providerTargets });
   registerPages(app, { db, auth, defaultTimeZone: config.pages.defaultTimeZone, liveTailMs: config.pages.liveTailMs });
   registerOpenApi(app);
 

@@ -100,7 +100,12 @@ export function openApiDocument(): Record<string, unknown> {
                   required: ['secret'],
                   properties: {
                     secret: { type: 'string', minLength: 16, description: 'What the provider\'s posts present: `?token=` in the target URL, Basic password, Bearer, or X-Faxnotify-Ingest-Secret.' },
-                    baseUrl: { type: 'string', format: 'uri', description: 'ReplixFax REST base URL: enables the periodic query and the marking.' },
+                    baseUrl: {
+                      type: 'string',
+                      format: 'uri',
+                      description:
+                        'ReplixFax REST base URL: enables the periodic query and the marking. It must lead to a public address (or one in the ranges the operator allows): a loopback, link-local or private address is refused here, and a host name that resolves to one is not queried.',
+                    },
                     username: { type: 'string' },
                     password: { type: 'string' },
                   },
@@ -118,6 +123,7 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [providerAccount[1]],
           responses: {
             200: json({ type: 'object', properties: { seen: { type: 'integer' }, recorded: { type: 'integer' }, marked: { type: 'integer' } } }, 'What the query found.'),
+            400: error('The account has no baseUrl, or its base URL leads to an address that is not allowed.'),
             401: UNAUTHORIZED,
             404: error('No such account of the caller.'),
             502: error('The provider failed.'),

@@ -50,6 +50,8 @@ beforeAll(async () => {
     'outbox.pollMs': 3_600_000,
     'reconcile.intervalMs': 200,
     'reconcile.minAgeMs': 3_000,
+    // The ReplixFax stand-in listens on 127.0.0.1: the operator allows loopback for provider base URLs (and webhooks).
+    'webhooks.allowedPrivateRanges': ['127.0.0.0/8'],
     'ingest.accounts': JSON.stringify([{ provider: 'replixfax', account: 'svc-rpx', ownerId: 'henry', secret: REPLIX_SECRET, baseUrl: replix.url, username: 'svc-user', password: 'svc-password' }]),
   });
   transmitter = new MessageBus({ url: vhost.amqpUrl, source: '/faxnotify/transmitter', logger: createLogger('transmitter', 'silent') });

@@ -1,5 +1,5 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import { WebhookTargetBlockedError, WebhookTargets, parseAddressRanges } from './webhook-targets';
+import { PROVIDER_BASE_URLS, WebhookTargetBlockedError, WebhookTargets, parseAddressRanges } from './webhook-targets';
 
 /** What the agent's lookup hands the socket, or the error it fails with. */
 const lookUp = (targets: WebhookTargets, hostname: string, options: LookupOptions) =>
@@ -77,6 +77,19 @@ describe('webhook targets', () => {
     expect(check('http://LocalHost./')).toMatch(/^url's host localhost\. is a loopback name/);
     expect(check('http://api.localhost:3000/')).toMatch(/is a loopback name/);
     expect(new WebhookTargets(['127.0.0.0/8']).checkUrl(new URL('http://localhost:3000/'))).toBeNull();
+  });
+
+  it('keeps the ranges and name resolution for provider base URLs, and says so in their words', async () => {
+    const providers = new WebhookTargets(['10.20.0.0/16'], fakeDns({ 'replix.internal.test': [{ address: '127.0.0.1', family: 4 }] })).forUse(PROVIDER_BASE_URLS);
+    const check = (url: string) => providers.checkUrl(new URL(url));
+    expect(check('http://10.20.0.7/restapi/v1')).toBeNull();
+    expect(check('http://10.0.0.1/')).toBe("baseUrl's host 10.0.0.1 is a private (RFC 1918) address; provider APIs are called only at public addresses");
+    expect(check('http://localhost/')).toBe("baseUrl's host localhost is a loopback name; provider APIs are called only at public addresses");
+    expect(check('file:///etc/passwd')).toBe('baseUrl must use http or https, not file');
+    expect(check('https://u:p@api.example.test/')).toBe('baseUrl must not carry a user name or password: give them as username and password');
+    await expect(lookUp(providers, 'replix.internal.test', {})).rejects.toThrow(
+      'replix.internal.test resolves to 127.0.0.1, a loopback address; provider APIs are called only at public addresses',
+    );
   });
 
   it('hands the socket the addresses it checked, and refuses a name if any of its addresses is not allowed', async () => {

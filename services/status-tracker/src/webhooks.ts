@@ -1,12 +1,10 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { FINAL_STATUS_INFO, type DeliveryRecipientFinal } from '@faxnotify/contracts';
 import { CoalescedPasses, errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import type { FaxRow, TrackerDatabase, WebhookDeliveryRow } from './schema';
-import { WebhookTargetBlockedError, type WebhookTargets } from './webhook-targets';
+import { WebhookTargetBlockedError, type TargetClient, type WebhookTargets } from './webhook-targets';
 
 /**
  * Outbound webhooks: on each final per-recipient result, a POST in Fax.Plus's `fax_sent` shape
@@ -165,12 +163,12 @@ export interface WebhookDispatcherOptions {
 export class WebhookDispatcher {
   private readonly passes: CoalescedPasses;
   private readonly now: () => Date;
-  /** The POSTs' own agents: every connection they open resolves its host through the target check. */
-  private readonly agents: { http: HttpAgent; https: HttpsAgent };
+  /** Makes the POSTs: every connection it opens resolves its host through the target check. */
+  private readonly http: TargetClient;
 
   constructor(private readonly options: WebhookDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
-    this.agents = { http: new HttpAgent({ lookup: options.targets.lookup }), https: new HttpsAgent({ lookup: options.targets.lookup }) };
+    this.http = options.targets.client();
     this.passes = new CoalescedPasses({
       pass: () => this.deliverDue(),
       onError: (error) => options.logger.warn({ err: errorMessage(error) }, 'webhook pass failed; retrying on the next poll'),
@@ -242,23 +240,28 @@ export class WebhookDispatcher {
     let error: string | null = null;
     let blocked = false;
     try {
-      // Checked when it was set; again here, since the allowed ranges may have changed since. A host
-      // name is judged by the agent's lookup, on the addresses the socket then connects to.
-      const url = new URL(hook.url);
-      const problem = this.options.targets.checkBeforeConnect(url);
-      if (problem) throw new WebhookTargetBlockedError(problem);
-      const response = await this.post(url, body, {
-        'content-type': 'application/json',
-        'user-agent': 'faxnotify-webhooks/1',
-        [EVENT_HEADER]: delivery.event,
-        [DELIVERY_HEADER]: delivery.id,
-        [TIMESTAMP_HEADER]: String(timestamp),
-        [SIGNATURE_HEADER]: `sha256=${signWebhook(hook.secret, timestamp, body)}`,
+      // Checked when it was set; again by the client before it connects, since the allowed ranges
+      // may have changed since. A host name is judged by the client's lookup, on the addresses the
+      // socket then connects to. Only the status of the answer counts; its body is not used.
+      const response = await this.http.request(new URL(hook.url), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'faxnotify-webhooks/1',
+          [EVENT_HEADER]: delivery.event,
+          [DELIVERY_HEADER]: delivery.id,
+          [TIMESTAMP_HEADER]: String(timestamp),
+          [SIGNATURE_HEADER]: `sha256=${signWebhook(hook.secret, timestamp, body)}`,
+        },
+        body,
+        timeoutMs: this.options.timeoutMs,
+        maxResponseBytes: MAX_RESPONSE_BYTES,
       });
       statusCode = response.status;
+      const location = response.headers.location;
       // A redirect is not a delivery, and following one could lead anywhere: the owner should fix the URL.
       if (statusCode >= 300 && statusCode <= 399)
-        error = `HTTP ${statusCode}: redirect${response.location ? ` to ${response.location.slice(0, 300)}` : ''} not followed; set the webhook URL to where the receiver is`;
+        error = `HTTP ${statusCode}: redirect${location ? ` to ${location.slice(0, 300)}` : ''} not followed; set the webhook URL to where the receiver is`;
       else if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}`;
     } catch (cause) {
       blocked = cause instanceof WebhookTargetBlockedError;
@@ -316,44 +319,8 @@ export class WebhookDispatcher {
     else if (outcome === 'retry') logger.info({ deliveryId: delivery.id, faxId: delivery.fax_id, attempt, error, nextAt }, 'webhook delivery failed; will retry');
   }
 
-  /**
-   * One POST through the guarded agents. Resolves with the status once the response is read (at
-   * most {@link MAX_RESPONSE_BYTES} of it); redirects are not followed.
-   */
-  private post(url: URL, body: string, headers: Record<string, string>): Promise<{ status: number; location: string | undefined }> {
-    const secure = url.protocol === 'https:';
-    const { timeoutMs } = this.options;
-    return new Promise((resolve, reject) => {
-      const request = (secure ? httpsRequest : httpRequest)(url, {
-        method: 'POST',
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        agent: secure ? this.agents.https : this.agents.http,
-      });
-      const timer = setTimeout(() => request.destroy(new Error(`no response within ${timeoutMs} ms`)), timeoutMs);
-      request.on('response', (response) => {
-        const answer = { status: response.statusCode ?? 0, location: response.headers.location };
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_RESPONSE_BYTES) response.destroy();
-        });
-        response.on('error', () => undefined); // the status is what counts; a body cut short does not change it
-        response.on('close', () => {
-          clearTimeout(timer);
-          resolve(answer);
-        });
-      });
-      request.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      request.end(body);
-    });
-  }
-
   async stop(): Promise<void> {
     await this.passes.stop();
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.http.close();
   }
 }

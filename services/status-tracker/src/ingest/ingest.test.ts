@@ -1,3 +1,4 @@
+import type { LookupAddress } from 'node:dns';
 import { issueToken } from '@faxnotify/kit';
 import { eventually } from '@faxnotify/kit/testing';
 import { TEST_SECRET, startTestApp, type TestApp } from '../testing/app';
@@ -19,7 +20,8 @@ const asUser = async (user: string) => ({ authorization: `Bearer ${await issueTo
 const asUserJson = async (user: string) => ({ ...(await asUser(user)), 'content-type': 'application/json' });
 
 beforeAll(async () => {
-  service = await startTestApp('ingest');
+  // The ReplixFax stand-in listens on 127.0.0.1: this tracker's operator allows loopback.
+  service = await startTestApp('ingest', { allowedPrivateRanges: ['127.0.0.0/8'] });
   await replix.start();
   const headers = await asUserJson('olga');
   expect((await fetch(`${service.url}/v1/ingest/accounts/faxplus/olga-fp`, { method: 'PUT', headers, body: JSON.stringify({ secret: FAXPLUS_SECRET }) })).status).toBe(200);
@@ -207,6 +209,88 @@ describe('ReplixFax: post and query', () => {
     expect(response.status).toBe(502);
     const accounts = (await (await fetch(`${service.url}/v1/ingest/accounts`, { headers })).json()) as { accounts: Array<{ account: string; lastPollError: string }> };
     expect(accounts.accounts.find((a) => a.account === 'olga-wrong')!.lastPollError).toMatch(/HTTP 401/);
+  });
+});
+
+describe('ReplixFax: where the poller may go', () => {
+  const RULE = 'provider APIs are called only at public addresses';
+  /** A DNS of its own, which the system's resolver knows nothing of. */
+  const dns: Record<string, LookupAddress[]> = {
+    'replix.internal.test': [{ address: '127.0.0.1', family: 4 }],
+    'metadata.internal.test': [{ address: '169.254.169.254', family: 4 }],
+  };
+  const resolveHost = async (hostname: string) => dns[hostname] ?? Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+  const viaName = (host: string) => replix.url.replace('127.0.0.1', host);
+  const register = async (app: TestApp, account: string, baseUrl: string) =>
+    fetch(`${app.url}/v1/ingest/accounts/replixfax/${account}`, {
+      method: 'PUT',
+      headers: await asUserJson('olga'),
+      body: JSON.stringify({ secret: REPLIX_SECRET, baseUrl, username: 'api-user', password: 'api-password' }),
+    });
+  const accountsOf = async (app: TestApp) =>
+    ((await (await fetch(`${app.url}/v1/ingest/accounts`, { headers: await asUser('olga') })).json()) as { accounts: Array<{ account: string; lastPollError: string | null }> }).accounts;
+
+  it('refuses a baseUrl at a link-local or private address when it is set, saying why', async () => {
+    const refused: Array<[string, string]> = [
+      ['http://169.254.169.254/', `baseUrl's host 169.254.169.254 is a link-local address; ${RULE}`],
+      ['http://10.0.0.1/', `baseUrl's host 10.0.0.1 is a private (RFC 1918) address; ${RULE}`],
+      ['http://[::ffff:10.0.0.1]:8080/restapi/v1', `baseUrl's host [::ffff:a00:1] is a private (RFC 1918) address; ${RULE}`],
+      ['http://api-user:pw@replix.example.test/', 'baseUrl must not carry a user name or password: give them as username and password'],
+    ];
+    for (const [baseUrl, message] of refused) {
+      const answer = await register(service, 'olga-internal', baseUrl);
+      expect({ baseUrl, status: answer.status, body: await answer.json() }).toEqual({ baseUrl, status: 400, body: { error: 'bad_request', message } });
+    }
+    expect((await accountsOf(service)).map((a) => a.account)).not.toContain('olga-internal');
+  });
+
+  it('does not query a base URL whose host name resolves to loopback when loopback is not allowed: logged, nothing fetched', async () => {
+    replix.add({ FaxId: '3401', FaxStatus: 'failed', ErrorCode: '2', ErrorText: 'Line busy', DestFaxNumber: '12025550191', CSI: '', CompleteTime: '2026-11-22T12:00:00Z', PagesSent: '0', TotalPages: '1' });
+    const strict = await startTestApp('ingest-strict', { resolveHost });
+    try {
+      // A host name is taken when it is set: what it resolves to is judged at every request.
+      expect((await register(strict, 'olga-dns', viaName('replix.internal.test'))).status).toBe(200);
+      const warn = jest.spyOn(strict.logger, 'warn');
+      const before = replix.requests.length;
+      const reason = `blocked: replix.internal.test resolves to 127.0.0.1, a loopback address; ${RULE}`;
+
+      expect(await strict.poller.pollOnce()).toEqual({ seen: 0, recorded: 0, marked: 0 }); // the round the timer runs: no crash
+      expect(warn).toHaveBeenCalledWith(expect.objectContaining({ account: 'olga-dns', err: reason }), 'ReplixFax account not polled: its base URL leads to an address that is not allowed');
+      expect((await accountsOf(strict)).find((a) => a.account === 'olga-dns')!.lastPollError).toBe(reason);
+      const now = await fetch(`${strict.url}/v1/ingest/accounts/replixfax/olga-dns/poll`, { method: 'POST', headers: await asUser('olga') });
+      expect({ status: now.status, body: await now.json() }).toEqual({ status: 400, body: { error: 'bad_request', message: reason } });
+
+      // A posted result is recorded, but marking it at the provider is refused the same way.
+      const posted = await replix.post(`${strict.url}/ingest/replixfax/olga-dns?token=${REPLIX_SECRET}`, '3401');
+      expect(posted.status).toBe(200);
+      const ingested = await eventually(async () => {
+        const row = await strict.database.db.selectFrom('ingested_results').selectAll().where('account', '=', 'olga-dns').executeTakeFirst();
+        return row && row.mark_attempts > 0 ? row : undefined;
+      });
+      expect(ingested).toMatchObject({ marked_at: null, mark_error: expect.stringContaining('replix.internal.test resolves to 127.0.0.1, a loopback address') });
+      expect(replix.requests.length).toBe(before);
+      expect(replix.faxes.get('3401')!.Mark).toBe(false);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('queries that base URL where the operator allows loopback, and still refuses one resolving to link-local', async () => {
+    const allowing = await startTestApp('ingest-dns-allowed', { resolveHost, allowedPrivateRanges: ['127.0.0.0/8'] });
+    try {
+      expect((await register(allowing, 'olga-dns', viaName('replix.internal.test'))).status).toBe(200);
+      expect((await register(allowing, 'olga-meta', viaName('metadata.internal.test'))).status).toBe(200);
+      const warn = jest.spyOn(allowing.logger, 'warn');
+      expect(await allowing.poller.pollOnce()).toEqual({ seen: 1, recorded: 1, marked: 1 });
+      expect(replix.faxes.get('3401')!.Mark).toBe(true);
+      expect((await allowing.database.db.selectFrom('ingested_results').selectAll().where('account', '=', 'olga-dns').execute()).map((r) => r.provider_fax_id)).toEqual(['3401']);
+      const accounts = await accountsOf(allowing);
+      expect(accounts.find((a) => a.account === 'olga-dns')!.lastPollError).toBeNull();
+      expect(accounts.find((a) => a.account === 'olga-meta')!.lastPollError).toBe(`blocked: metadata.internal.test resolves to 169.254.169.254, a link-local address; ${RULE}`);
+      expect(warn).toHaveBeenCalledWith(expect.objectContaining({ account: 'olga-meta' }), expect.stringMatching(/not polled/));
+    } finally {
+      await allowing.close();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import type { ProviderAccountRow, TrackerDatabase } from '../schema';
+import { WebhookTargetBlockedError, type TargetClient, type TargetResponse, type WebhookTargets } from '../webhook-targets';
 import { IngestError, parseReplixFaxOutbound } from './providers';
 import type { IngestRecorder } from './recorder';
 
@@ -10,16 +11,25 @@ import type { IngestRecorder } from './recorder';
  * - `GET /outboundfaxes?FaxStatus=sent|failed&Mark=false&ResultLimit=n[&GetNextResults=token]`
  *   lists outbound faxes in that status not yet marked;
  * - `PUT /outboundfaxes/{FaxId}?Mark=true` marks one, so the query stops returning it.
+ *
+ * The requests go through a {@link TargetClient}: only to addresses the provider-URL policy allows,
+ * checked on the addresses the host name resolves to when each connection is made, and without
+ * following redirects (a 3xx answer is a failed request).
  */
 export class ReplixFaxClient {
   constructor(
     private readonly account: Pick<ProviderAccountRow, 'base_url' | 'username' | 'password' | 'account'>,
+    private readonly http: TargetClient,
     private readonly timeoutMs: number,
   ) {}
 
-  private url(path: string, query: Record<string, string>): string {
+  private url(path: string, query: Record<string, string>): URL {
     const base = (this.account.base_url ?? '').replace(/\/+$/, '');
-    return `${base}${path}?${new URLSearchParams(query).toString()}`;
+    return new URL(`${base}${path}?${new URLSearchParams(query).toString()}`);
+  }
+
+  private send(method: 'GET' | 'PUT', url: URL): Promise<TargetResponse> {
+    return this.http.request(url, { method, headers: this.headers(), timeoutMs: this.timeoutMs, maxResponseBytes: MAX_ANSWER_BYTES });
   }
 
   private headers(): Record<string, string> {
@@ -35,9 +45,16 @@ export class ReplixFaxClient {
     for (let page = 0; page < maxPages; page += 1) {
       const query: Record<string, string> = { FaxStatus: faxStatus, Mark: 'false', ResultLimit: '100', SortColumn: 'faxId', SortOrder: 'asc' };
       if (next) query.GetNextResults = next;
-      const response = await fetch(this.url('/outboundfaxes', query), { headers: this.headers(), signal: AbortSignal.timeout(this.timeoutMs) });
-      if (!response.ok) throw new Error(`ReplixFax query for ${faxStatus} faxes answered HTTP ${response.status}`);
-      const body = (await response.json()) as Record<string, unknown>;
+      const response = await this.send('GET', this.url('/outboundfaxes', query));
+      if (response.status < 200 || response.status > 299) throw new Error(`ReplixFax query for ${faxStatus} faxes answered HTTP ${response.status}`);
+      if (!response.complete) throw new Error(`ReplixFax answer to the query for ${faxStatus} faxes was cut short or longer than ${MAX_ANSWER_BYTES} bytes`);
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(response.body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        throw new Error(`ReplixFax answer to the query for ${faxStatus} faxes is not JSON`);
+      }
+      if (typeof body !== 'object' || body === null) throw new Error(`ReplixFax answer to the query for ${faxStatus} faxes is not a JSON object`);
       const list = [body.OutboundFaxes, body.OutboundFax, body.Faxes, body.FaxList].find(Array.isArray) as Array<Record<string, unknown>> | undefined;
       items.push(...(list ?? []).filter((item) => item && typeof item === 'object'));
       next = typeof body.GetNextResults === 'string' && body.GetNextResults !== '' ? body.GetNextResults : undefined;
@@ -47,20 +64,20 @@ export class ReplixFaxClient {
   }
 
   async mark(faxId: string): Promise<void> {
-    const response = await fetch(this.url(`/outboundfaxes/${encodeURIComponent(faxId)}`, { Mark: 'true' }), {
-      method: 'PUT',
-      headers: this.headers(),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    await response.arrayBuffer().catch(() => undefined);
-    if (!response.ok) throw new Error(`ReplixFax mark of fax ${faxId} answered HTTP ${response.status}`);
+    const response = await this.send('PUT', this.url(`/outboundfaxes/${encodeURIComponent(faxId)}`, { Mark: 'true' }));
+    if (response.status < 200 || response.status > 299) throw new Error(`ReplixFax mark of fax ${faxId} answered HTTP ${response.status}`);
   }
 }
+
+/** The most of one ReplixFax answer that is read (a page lists at most 100 faxes). */
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 export interface ReplixFaxPollerOptions {
   db: Kysely<TrackerDatabase>;
   recorder: IngestRecorder;
   logger: Logger;
+  /** Where the accounts' base URLs may lead: the webhook policy in provider-URL words (`targets.forUse(PROVIDER_BASE_URLS)`). */
+  targets: WebhookTargets;
   intervalMs: number;
   timeoutMs: number;
   now?: () => Date;
@@ -81,6 +98,10 @@ export interface PollReport {
  * fax that arrived by post is marked right after it is recorded (and, if that fails, by the next
  * poll). Recording is idempotent, so a result seen by both post and query is recorded and
  * announced once.
+ *
+ * An account whose base URL leads to an address that is not allowed (its host resolves to a
+ * loopback, link-local, private… address outside the allowed ranges) is not queried: the refusal
+ * is logged and kept as the account's last poll error, and the other accounts are polled as usual.
  */
 export class ReplixFaxPoller {
   private timer?: NodeJS.Timeout;
@@ -88,9 +109,11 @@ export class ReplixFaxPoller {
   private readonly marking = new Set<Promise<unknown>>();
   private stopped = false;
   private readonly now: () => Date;
+  private readonly http: TargetClient;
 
   constructor(private readonly options: ReplixFaxPollerOptions) {
     this.now = options.now ?? (() => new Date());
+    this.http = options.targets.client();
   }
 
   start(): void {
@@ -129,10 +152,13 @@ export class ReplixFaxPoller {
           .where('account', '=', row.account)
           .execute();
       } catch (error) {
-        this.options.logger.warn({ account: row.account, err: errorMessage(error) }, 'ReplixFax account poll failed');
+        const blocked = error instanceof WebhookTargetBlockedError;
+        const reason = `${blocked ? 'blocked: ' : ''}${errorMessage(error)}`;
+        if (blocked) this.options.logger.warn({ account: row.account, baseUrl: row.base_url, err: reason }, 'ReplixFax account not polled: its base URL leads to an address that is not allowed');
+        else this.options.logger.warn({ account: row.account, err: reason }, 'ReplixFax account poll failed');
         await this.options.db
           .updateTable('provider_accounts')
-          .set({ last_polled_at: this.now().toISOString(), last_poll_error: errorMessage(error).slice(0, 1000) })
+          .set({ last_polled_at: this.now().toISOString(), last_poll_error: reason.slice(0, 1000) })
           .where('provider', '=', 'replixfax')
           .where('account', '=', row.account)
           .execute();
@@ -143,7 +169,7 @@ export class ReplixFaxPoller {
   }
 
   private async pollAccount(row: ProviderAccountRow): Promise<PollReport> {
-    const client = new ReplixFaxClient(row, this.options.timeoutMs);
+    const client = new ReplixFaxClient(row, this.http, this.options.timeoutMs);
     const report: PollReport = { seen: 0, recorded: 0, marked: 0 };
     for (const status of ['failed', 'sent'] as const) {
       for (const item of await client.unmarked(status)) {
@@ -207,7 +233,7 @@ export class ReplixFaxPoller {
   /** After a post was recorded: mark it at the provider now, without holding up the answer to the post. */
   markSoon(row: ProviderAccountRow, providerFaxId: string): void {
     if (this.stopped || !row.base_url) return;
-    const task = this.markOne(row, new ReplixFaxClient(row, this.options.timeoutMs), providerFaxId)
+    const task = this.markOne(row, new ReplixFaxClient(row, this.http, this.options.timeoutMs), providerFaxId)
       .catch(() => undefined)
       .finally(() => this.marking.delete(task));
     this.marking.add(task);
@@ -218,5 +244,6 @@ export class ReplixFaxPoller {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await Promise.allSettled([this.running, ...this.marking]);
+    this.http.close();
   }
 }

@@ -5,6 +5,7 @@ import { authenticateApi, type AuthOptions } from '../auth';
 import { ACCOUNT_NAME, type ConfiguredProviderAccount } from '../config';
 import { acceptFormBodies } from '../forms';
 import type { ProviderAccountRow, TrackerDatabase } from '../schema';
+import { WebhookTargetBlockedError, type WebhookTargets } from '../webhook-targets';
 import { IngestError, PROVIDERS, parseFaxPlusWebhook, parseReplixFaxOutbound, type Provider, type ProviderResult } from './providers';
 import { hashSecret, secretMatches, type IngestRecorder } from './recorder';
 import type { ReplixFaxPoller } from './replixfax';
@@ -16,6 +17,8 @@ export interface IngestRoutesOptions {
   auth: AuthOptions;
   recorder: IngestRecorder;
   poller: ReplixFaxPoller;
+  /** Which base URLs may be set (provider-URL wording); the poller checks the same again at every request. */
+  targets: WebhookTargets;
   now?: () => Date;
 }
 
@@ -130,8 +133,13 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
       if (typeof body.secret !== 'string' || body.secret.length < 16 || body.secret.length > 200)
         return reply.code(400).send({ error: 'bad_request', message: 'secret must be a string of 16 to 200 characters' });
       const baseUrl = optional('baseUrl');
-      if (baseUrl !== null && (typeof baseUrl !== 'string' || !/^https?:\/\/\S+$/.test(baseUrl) || baseUrl.length > 2000))
-        return reply.code(400).send({ error: 'bad_request', message: 'baseUrl must be an http(s) URL' });
+      if (baseUrl !== null) {
+        if (typeof baseUrl !== 'string' || !/^https?:\/\/\S+$/.test(baseUrl) || baseUrl.length > 2000 || !URL.canParse(baseUrl))
+          return reply.code(400).send({ error: 'bad_request', message: 'baseUrl must be an http(s) URL' });
+        // A literal address or `localhost` is refused here; a host name, by what it resolves to at every request.
+        const problem = options.targets.checkUrl(new URL(baseUrl));
+        if (problem) return reply.code(400).send({ error: 'bad_request', message: problem });
+      }
       const username = optional('username');
       const password = optional('password');
       if ((username !== null && typeof username !== 'string') || (password !== null && typeof password !== 'string'))
@@ -176,6 +184,7 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
       try {
         return await poller.pollOnce(account);
       } catch (error) {
+        if (error instanceof WebhookTargetBlockedError) return reply.code(400).send({ error: 'bad_request', message: `blocked: ${errorMessage(error)}` });
         return reply.code(502).send({ error: 'provider_error', message: errorMessage(error) });
       }
     });

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { createHttpServer, createLogger, listen } from '@faxnotify/kit';
+import { createHttpServer, createLogger, listen, type Logger } from '@faxnotify/kit';
 import { registerFaxApi } from '../api';
 import type { AuthOptions } from '../auth';
 import { IngestRecorder } from '../ingest/recorder';
@@ -9,7 +9,7 @@ import { registerOpenApi } from '../openapi';
 import { registerPages } from '../pages/routes';
 import { StatusTracker } from '../tracker';
 import { registerWebhookApi } from '../webhook-api';
-import { WebhookTargets, type AddressResolver } from '../webhook-targets';
+import { PROVIDER_BASE_URLS, WebhookTargets, type AddressResolver } from '../webhook-targets';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../webhooks';
 import { openTestDatabase, type TestDatabase } from './events';
 
@@ -37,6 +37,8 @@ export interface TestApp {
   webhooks: WebhookDispatcher;
   poller: ReplixFaxPoller;
   recorder: IngestRecorder;
+  /** What every part logs to (silent); a test spies on it to see what was logged. */
+  logger: Logger;
   app: ReturnType<typeof createHttpServer>;
   /** Every route the server registered. */
   routes: Array<{ method: string; url: string }>;
@@ -48,9 +50,12 @@ export async function startTestApp(
   options: {
     auth?: Partial<AuthOptions>;
     webhooks?: Partial<WebhookDispatcherOptions>;
-    /** webhooks.allowedPrivateRanges: a test whose receiver listens on 127.0.0.1 allows 127.0.0.0/8 here. */
+    /**
+     * webhooks.allowedPrivateRanges, for webhook URLs and provider base URLs alike: a test whose
+     * receiver or provider listens on 127.0.0.1 allows 127.0.0.0/8 here.
+     */
     allowedPrivateRanges?: string[];
-    /** Name resolution for the webhook POSTs, in place of the system's. */
+    /** Name resolution for the webhook POSTs and provider requests, in place of the system's. */
     resolveHost?: AddressResolver;
     live?: { pollMs?: number; tailMs?: number };
   } = {},
@@ -64,7 +69,8 @@ export async function startTestApp(
   const targets = new WebhookTargets(options.allowedPrivateRanges ?? [], options.resolveHost);
   const webhooks = new WebhookDispatcher({ db, logger, pollMs: 100, firstRetryMs: 200, maxRetryMs: 1000, maxAgeMs: 60_000, timeoutMs: 2000, targets, ...options.webhooks });
   const recorder = new IngestRecorder({ db, tracker, logger, onRecorded: () => webhooks.kick() });
-  const poller = new ReplixFaxPoller({ db, recorder, logger, intervalMs: 3_600_000, timeoutMs: 2000 });
+  const providerTargets = targets.forUse(PROVIDER_BASE_URLS);
+  const poller = new ReplixFaxPoller({ db, recorder, logger, targets: providerTargets, intervalMs: 3_600_000, timeoutMs: 2000 });
   const auth: AuthOptions = { secret: TEST_SECRET, ...options.auth };
   const app = createHttpServer({ host: '127.0.0.1', port, logger, ready: () => ({ database: true }) });
   const routes: TestApp['routes'] = [];
@@ -73,7 +79,7 @@ export async function startTestApp(
   });
   registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
   registerWebhookApi(app, { db, auth, targets });
-  registerIngest(app, { db, auth, recorder, poller });
+  registerIngest(app, { db, auth, recorder, poller, targets: providerTargets });
   registerPages(app, { db, auth, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000 });
   registerOpenApi(app);
   const url = await listen(app, '127.0.0.1', port);
@@ -84,6 +90,7 @@ export async function startTestApp(
     webhooks,
     poller,
     recorder,
+    logger,
     app,
     routes,
     close: async () => {
