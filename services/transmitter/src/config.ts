@@ -218,6 +218,13 @@ export const transmitterSchema = {
       default: 30_000,
       env: 'TRANSMITTER_STOP_GRACE_MS',
     },
+    lineFaultsBeforeRest: {
+      doc: 'A line whose calls fail on our side this many times in a row (the modem does not answer, its port fails, no dial tone) rests instead of using up recipients\' attempts.',
+      format: 'positive-int',
+      default: 3,
+      env: 'TRANSMITTER_LINE_FAULTS_BEFORE_REST',
+    },
+    lineRestSeconds: seconds('How long such a line rests before it dials again (logged as an error; metric faxnotify_transmitter_line_resting).', 300, 'TRANSMITTER_LINE_REST_SECONDS'),
   },
   outbox: {
     pollMs: {
@@ -250,7 +257,7 @@ export interface TransmitterConfig {
     restartSeconds: number;
   };
   limits: { maxFiles: number; maxBytes: number; maxRecipients: number };
-  scheduler: { pollMs: number; stopGraceMs: number };
+  scheduler: { pollMs: number; stopGraceMs: number; lineFaultsBeforeRest: number; lineRestSeconds: number };
   outbox: { pollMs: number };
   ata: AtaConfig;
 }

@@ -100,6 +100,7 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     logger: logger.child({ component: 'scheduler' }),
     eventsWritten: () => relay.kick(),
     ataReportWithinMs: config.ata.reportWithinHours * 3600_000,
+    lineRest: { faults: config.scheduler.lineFaultsBeforeRest, ms: config.scheduler.lineRestSeconds * 1000 },
   });
   const app = createHttpServer({
     host: config.http.host,

@@ -199,3 +199,30 @@ describe('scheduler and line pool', () => {
     }
   });
 });
+
+describe('a line that keeps failing on our side', () => {
+  it('rests after lineFaultsBeforeRest calls without a dial tone, then dials again', async () => {
+    const dead = await modem({ dialResult: 'NO DIALTONE' });
+    const t = await transmitter('rest', [dead.line], { 'scheduler.lineFaultsBeforeRest': 2, 'scheduler.lineRestSeconds': 3 });
+    const { faxId, token } = await submit(t, { to: ['+12025550101', '+12025550102', '+12025550103'], retry: { count: 0 } });
+    const dials = () => dead.modem.record.commands.filter((c) => c.startsWith('ATD')).length;
+
+    await eventually(() => dials() === 2, 20_000, 50);
+    await eventually(async () => t.service.scheduler.restingLines.includes(dead.line.id), 5_000, 50);
+    // Resting: the third recipient waits instead of failing on the same dead line.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(dials()).toBe(2);
+    const waiting = (await api(t.service.url, token, 'GET', `/v3/accounts/self/faxes/${faxId}`)).body.recipients;
+    expect(waiting.filter((r: { final: boolean }) => !r.final)).toHaveLength(1);
+    const metrics = await (await fetch(`${t.service.url}/metrics`)).text();
+    expect(metrics).toContain(`faxnotify_transmitter_line_resting{line="${dead.line.id}"} 1`);
+
+    // The cable is back: after the rest the line dials again, and a working call clears the rest.
+    dead.script.dialResult = 'CONNECT';
+    const fax = await finalFax(t.service.url, token, faxId, 20_000);
+    expect(dials()).toBe(3);
+    expect(fax.recipients.map((r: { status: string }) => r.status).sort()).toEqual(['failed_normal_temporary_failure', 'failed_normal_temporary_failure', 'success']);
+    expect(t.service.scheduler.restingLines).toEqual([]);
+    expect(await (await fetch(`${t.service.url}/metrics`)).text()).toContain(`faxnotify_transmitter_line_resting{line="${dead.line.id}"} 0`);
+  });
+});

@@ -12,14 +12,14 @@ import { randomUUID } from 'node:crypto';
 import { MAX_CSID_LENGTH, type FinalStatus, type ProgressStatus } from '@faxnotify/contracts';
 import { CoalescedPasses, errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { prepareDocument, type FaxDocument, type FaxPage, type PreparationFailureStatus } from './documents';
 import { dropHandoff, expireHandoffs, handoffOf, markHandedOver, openHandoff } from './ata/handoff';
 import { calledNumberKey } from './ata/numbers';
 import { recordCalledNumber } from './ata/store';
 import { appendEvent } from './events';
 import { markFaxDoneIfFinal } from './jobs';
-import type { FaxLine, LineResult } from './line';
+import { LineReason, type FaxLine, type LineResult } from './line';
 import { dialStringFor, type DialPlan } from './numbers';
 import { decideRetry, TRANSMITTER_RESTART, type RetryDelays } from './retry-policy';
 import type { FaxRow, RecipientRow, TransmitterDatabase } from './schema';
@@ -27,6 +27,7 @@ import type { FaxRow, RecipientRow, TransmitterDatabase } from './schema';
 const metrics = {
   calls: new Counter({ name: 'faxnotify_transmitter_calls_total', help: 'Calls placed, by line and how they ended.', labelNames: ['line', 'status'] }),
   pages: new Counter({ name: 'faxnotify_transmitter_pages_confirmed_total', help: 'Pages the receivers confirmed, by line.', labelNames: ['line'] }),
+  resting: new Gauge({ name: 'faxnotify_transmitter_line_resting', help: '1 while a line rests after failing on our side several calls in a row.', labelNames: ['line'] }),
 };
 
 /** What a document preparation gave: the pages with their count per file, or the failure. */
@@ -54,10 +55,16 @@ export interface SchedulerOptions {
   logger: Logger;
   /** Called after each commit that wrote events. */
   eventsWritten: () => void;
+  /** A line that fails on our side `faults` calls in a row rests `ms` before it dials again. */
+  lineRest?: { faults: number; ms: number };
   /** How long a recipient an ATA line handed over waits for the port server's report before it fails. */
   ataReportWithinMs?: number;
   now?: () => Date;
 }
+
+/** Reasons that are the line's own fault, not the called number's. */
+const LINE_FAULTS = new Set<string>([LineReason.MODEM_ERROR, LineReason.NO_DIALTONE, LineReason.FLOW_CONTROL_TIMEOUT, LINE_FAILURE]);
+const DEFAULT_LINE_REST = { faults: 3, ms: 5 * 60_000 };
 
 /** How often handed-over recipients are checked for an overdue report. */
 const HANDOFF_EXPIRY_CHECK_MS = 10_000;
@@ -76,6 +83,10 @@ export class Scheduler {
   private readonly db: Kysely<TransmitterDatabase>;
   private readonly now: () => Date;
   private readonly free: FaxLine[];
+  /** Consecutive calls of a line that failed on our side (the modem, the port, no dial tone). */
+  private readonly lineFaults = new Map<string, number>();
+  /** Lines resting after repeated faults, until this time (ms). */
+  private readonly restingUntil = new Map<string, number>();
   private readonly calls = new Map<string, Call>();
   /** Prepared documents by outbox id: made once per fax, kept while any recipient may still be dialled. */
   private readonly documents = new Map<string, { promise: Promise<Prepared>; value?: Prepared }>();
@@ -119,6 +130,57 @@ export class Scheduler {
       this.options.logger.warn({ recipients: ended }, 'handed-over recipients failed: the port server did not report them in time');
       this.options.eventsWritten();
     }
+  }
+
+  /** Free lines that are not resting. */
+  private readyLines(): number {
+    const now = Date.now();
+    return this.free.filter((line) => (this.restingUntil.get(line.id) ?? 0) <= now).length;
+  }
+
+  /** Takes a free line that is not resting (the caller checked there is one). */
+  private takeReadyLine(): FaxLine {
+    const now = Date.now();
+    for (let i = this.free.length - 1; i >= 0; i--) {
+      const line = this.free[i]!;
+      if ((this.restingUntil.get(line.id) ?? 0) <= now) {
+        this.free.splice(i, 1);
+        return line;
+      }
+    }
+    throw new Error('no ready line');
+  }
+
+  /**
+   * A line whose calls keep failing on our side (the modem does not answer commands, its port
+   * fails, there is no dial tone) rests for a while instead of burning every recipient's attempts;
+   * any call that reached the network (even busy) shows the line works and clears the count.
+   */
+  private noteLineHealth(line: FaxLine, result: LineResult): void {
+    const fault = LINE_FAULTS.has(result.reason.code);
+    if (!fault) {
+      this.lineFaults.delete(line.id);
+      if (this.restingUntil.delete(line.id)) metrics.resting.set({ line: line.id }, 0);
+      return;
+    }
+    const faults = (this.lineFaults.get(line.id) ?? 0) + 1;
+    this.lineFaults.set(line.id, faults);
+    const limit = this.options.lineRest?.faults ?? DEFAULT_LINE_REST.faults;
+    if (faults < limit) return;
+    const restMs = this.options.lineRest?.ms ?? DEFAULT_LINE_REST.ms;
+    this.lineFaults.set(line.id, 0);
+    this.restingUntil.set(line.id, Date.now() + restMs);
+    metrics.resting.set({ line: line.id }, 1);
+    this.options.logger.error(
+      { line: line.id, faults, restSeconds: Math.round(restMs / 1000), reason: result.reason.code, detail: result.reason.detail.slice(0, 300) },
+      'fax line failed on our side several times in a row: resting it (check the modem and its cable)',
+    );
+  }
+
+  /** Lines resting now, for readiness and operators. */
+  get restingLines(): string[] {
+    const now = Date.now();
+    return [...this.restingUntil].filter(([, until]) => until > now).map(([id]) => id);
   }
 
   /** Lines in use now, for readiness and tests. */
@@ -310,7 +372,7 @@ export class Scheduler {
   // ---- recipients → calls ----
 
   private async dispatchDue(): Promise<void> {
-    while (!this.stopped && this.free.length > 0) {
+    while (!this.stopped && this.readyLines() > 0) {
       const nowIso = this.now().toISOString();
       const busy = new Set(this.calls.keys());
       const due = await this.db
@@ -321,11 +383,11 @@ export class Scheduler {
         .orderBy('next_attempt_at')
         .orderBy('outbox_id')
         .orderBy('position')
-        .limit(this.free.length + 50)
+        .limit(this.readyLines() + 50)
         .execute();
       let started = 0;
       for (const recipient of due) {
-        if (this.stopped || this.free.length === 0) break;
+        if (this.stopped || this.readyLines() === 0) break;
         if (busy.has(callKey(recipient))) continue;
         const slot = this.documents.get(recipient.outbox_id);
         if (!slot) {
@@ -360,7 +422,7 @@ export class Scheduler {
   }
 
   private async startCall(recipient: RecipientRow, document: FaxDocument): Promise<boolean> {
-    const line = this.free.pop()!;
+    const line = this.takeReadyLine();
     const now = this.now().toISOString();
     const attempt = recipient.attempt + 1;
     const claimed = await this.db
@@ -460,6 +522,7 @@ export class Scheduler {
     }
     logger.info({ status: result.status, reason: result.reason.code, pages: `${result.pagesConfirmed}/${result.pagesTotal}`, csid: result.remoteCsid }, 'call ended');
     metrics.calls.inc({ line: line.id, status: result.status });
+    this.noteLineHealth(line, result);
     metrics.pages.inc({ line: line.id }, result.pagesConfirmed);
     await this.recordOutcome(fax, recipient, result);
   }
