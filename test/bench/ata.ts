@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,7 +8,7 @@ import { issueToken } from '@faxnotify/kit';
 import { createTestVhost } from '@faxnotify/kit/testing';
 import { ataTestDictionaries, TEST_RADIUS_SECRET } from '@faxnotify/transmitter/testing';
 import radius = require('radius');
-import { startService } from '../support/processes';
+import { freeUdpPort, peakRssMb, startService } from '../support/processes';
 
 /**
  * `npm run bench:ata`: the transmitter's RADIUS server for fax ATAs under load from a port
@@ -154,23 +154,6 @@ function startRawResponder(dictionary: string): Promise<{ child: ChildProcess; t
     child.stdout!.once('data', (chunk: Buffer) => resolve({ child, target: JSON.parse(chunk.toString()) as Target }));
   });
 }
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
-const peakRssMb = (pid: number | undefined) => {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? round(Number(match[1]) / 1024) : null;
-  } catch {
-    return null;
-  }
-};
 
 async function main() {
   const { values } = parseArgs({ options: { n: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '32' } } });

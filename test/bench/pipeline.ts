@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connect } from 'amqplib';
 import { createTransport } from 'nodemailer';
 import { MessageBus, createLogger } from '@faxnotify/kit';
 import { createTestVhost, eventually, startSmtpSink } from '@faxnotify/kit/testing';
 import { scriptFaxEvents } from '@faxnotify/transmitter';
+import { peakRssMb } from '../support/processes';
 import { startStack } from '../support/stack';
 
 /**
@@ -15,15 +15,6 @@ import { startStack } from '../support/stack';
  */
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-const peakRssMb = (pid: number | undefined) => {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? round(Number(match[1]) / 1024) : null;
-  } catch {
-    return null;
-  }
-};
-
 async function rawAmqp(count: number, size: number) {
   const vhost = await createTestVhost('bench-raw');
   try {

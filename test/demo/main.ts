@@ -3,9 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { connectXmppClient, eventually, startProsody, startTwilioEndpoint } from '@faxnotify/kit/testing';
-import { createSocket } from 'node:dgram';
 import { ataTestDictionaries, radclient, startEfaxReceiver, startModemPairs, TEST_RADIUS_SECRET, type RequestAttributes } from '@faxnotify/transmitter/testing';
-import { REPO_ROOT, startService } from '../support/processes';
+import { freeUdpPort, REPO_ROOT, startService } from '../support/processes';
 import { startStack } from '../support/stack';
 
 /**
@@ -156,14 +155,6 @@ async function sendRealFax(stack: Awaited<ReturnType<typeof startStack>>, say: (
     await transmitter.stop();
     await pairs.stop();
   }
-}
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
 }
 
 /**

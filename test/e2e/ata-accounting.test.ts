@@ -1,10 +1,9 @@
-import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { MessageBus, createLogger } from '@faxnotify/kit';
 import { eventually } from '@faxnotify/kit/testing';
 import { scriptFaxEvents } from '@faxnotify/transmitter';
 import { ataTestDictionaries, radclient, TEST_RADIUS_SECRET, type RequestAttributes } from '@faxnotify/transmitter/testing';
-import { startService, type RunningService } from '../support/processes';
+import { freeUdpPort, startService, type RunningService } from '../support/processes';
 import { startStack, type Stack } from '../support/stack';
 
 /**
@@ -18,14 +17,6 @@ let transmitter: RunningService;
 let bus: MessageBus;
 let acctPort: number;
 const dictionaries = ataTestDictionaries(true);
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 const acct = async (status: string, sessionId: string, attributes: RequestAttributes) => {
   const reply = await radclient({ dictionaryDir: dictionaries.radclientDir, port: acctPort, kind: 'acct', attributes: [['Acct-Status-Type', status], ['Acct-Session-Id', sessionId], ...attributes] });
