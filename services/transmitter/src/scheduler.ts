@@ -22,7 +22,7 @@ import { markFaxDoneIfFinal } from './jobs';
 import { LineReason, type FaxLine, type LineResult } from './line';
 import { dialStringFor, type DialPlan } from './numbers';
 import { decideRetry, TRANSMITTER_RESTART, type RetryDelays } from './retry-policy';
-import type { FaxRow, RecipientRow, TransmitterDatabase } from './schema';
+import type { AttemptRow, FaxRow, RecipientRow, TransmitterDatabase } from './schema';
 
 const metrics = {
   calls: new Counter({ name: 'faxnotify_transmitter_calls_total', help: 'Calls placed, by line and how they ended.', labelNames: ['line', 'status'] }),
@@ -76,6 +76,24 @@ interface Call {
   controller: AbortController;
   done: Promise<void>;
 }
+
+/** The attempts row of a call that ended with `result`, as `recorded` says it ended. */
+const attemptRow = (
+  recipient: RecipientRow,
+  result: LineResult,
+  recorded: Pick<AttemptRow, 'status' | 'reason_code' | 'reason_detail' | 'pages_confirmed' | 'remote_csid' | 'remote_csid_raw'>,
+): AttemptRow => ({
+  outbox_id: recipient.outbox_id,
+  position: recipient.position,
+  attempt: recipient.attempt,
+  line_id: recipient.line_id,
+  pages_total: result.pagesTotal,
+  started_at: result.startedAt.toISOString(),
+  connected_at: result.connectedAt?.toISOString() ?? null,
+  ended_at: result.endedAt.toISOString(),
+  signalling_rate: result.signallingRate,
+  ...recorded,
+});
 
 const truncate = (text: string | null, max: number): string | null => (text === null ? null : text.length > max ? text.slice(0, max) : text);
 
@@ -605,23 +623,7 @@ export class Scheduler {
       const detail = truncate(result.reason.detail, DETAIL_LIMIT)!;
       await trx
         .insertInto('attempts')
-        .values({
-          outbox_id: current.outbox_id,
-          position: current.position,
-          attempt,
-          line_id: current.line_id,
-          status: result.status,
-          reason_code: result.reason.code,
-          reason_detail: detail,
-          pages_confirmed: result.pagesConfirmed,
-          pages_total: result.pagesTotal,
-          remote_csid: csid,
-          remote_csid_raw: csidRaw,
-          started_at: result.startedAt.toISOString(),
-          connected_at: result.connectedAt?.toISOString() ?? null,
-          ended_at: result.endedAt.toISOString(),
-          signalling_rate: result.signallingRate,
-        })
+        .values(attemptRow(current, result, { status: result.status, reason_code: result.reason.code, reason_detail: detail, pages_confirmed: result.pagesConfirmed, remote_csid: csid, remote_csid_raw: csidRaw }))
         .execute();
       // A fax machine answered this number (T.30 engaged): call-ahead of fax ATAs need not probe it.
       const lineKind = this.options.lines.find((line) => line.id === current.line_id)?.kind;
@@ -720,23 +722,7 @@ export class Scheduler {
     )!;
     await trx
       .insertInto('attempts')
-      .values({
-        outbox_id: current.outbox_id,
-        position: current.position,
-        attempt: current.attempt,
-        line_id: current.line_id,
-        status: 'queued',
-        reason_code: 'ATA_HANDED_OVER',
-        reason_detail: detail,
-        pages_confirmed: 0,
-        pages_total: result.pagesTotal,
-        remote_csid: null,
-        remote_csid_raw: null,
-        started_at: result.startedAt.toISOString(),
-        connected_at: result.connectedAt?.toISOString() ?? null,
-        ended_at: result.endedAt.toISOString(),
-        signalling_rate: result.signallingRate,
-      })
+      .values(attemptRow(current, result, { status: 'queued', reason_code: 'ATA_HANDED_OVER', reason_detail: detail, pages_confirmed: 0, remote_csid: null, remote_csid_raw: null }))
       .execute();
     await trx
       .updateTable('recipients')
