@@ -14,7 +14,7 @@ import { CoalescedPasses, errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { Counter, Gauge } from 'prom-client';
 import { prepareDocument, type FaxDocument, type FaxPage, type PreparationFailureStatus } from './documents';
-import { dropHandoff, expireHandoffs, handoffOf, markHandedOver, openHandoff } from './ata/handoff';
+import { dropHandoff, expireHandoffs, handoffOf, markHandedOver, openHandoff, orphanHandoff } from './ata/handoff';
 import { calledNumberKey } from './ata/numbers';
 import { recordCalledNumber } from './ata/store';
 import { appendEvent } from './events';
@@ -616,7 +616,10 @@ export class Scheduler {
           if (toDial.length === 0) this.documents.delete(current.outbox_id);
           return;
         }
-        await dropHandoff(trx, handoff);
+        // Cut by a restart, the ATA may or may not have taken the fax: the redial waits its delay,
+        // and a port-server session that reports the fax meanwhile takes the recipient back.
+        if (result.reason.code === TRANSMITTER_RESTART) await orphanHandoff(trx, handoff);
+        else await dropHandoff(trx, handoff);
       }
       const csid = truncate(result.remoteCsid, MAX_CSID_LENGTH);
       const csidRaw = truncate(result.remoteCsidRaw, MAX_CSID_LENGTH);

@@ -17,7 +17,7 @@ import { LineReason, type LineReasonCode } from '../line/types';
 import { FB, type LoadedDictionary } from './dictionary';
 import { calledNumberKey, didKey, toE164 } from './numbers';
 import { appendEvent } from '../events';
-import { claimHandoff, finishHandoff, nextRecipientSequence } from './handoff';
+import { claimHandoff, finishHandoff, nextRecipientSequence, reclaimOrphan } from './handoff';
 import {
   dateAttribute,
   describeAttributes,
@@ -193,6 +193,8 @@ export interface AccountingContext {
   dictionary: LoadedDictionary;
   region: string;
   errorStatuses: Readonly<Record<string, FinalStatus>>;
+  /** How long a recipient an ATA line handed over waits for its report (ata.reportWithinHours). */
+  reportWithinMs: number;
   logger: Logger;
 }
 
@@ -423,7 +425,15 @@ async function faxOf(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow,
     logger.warn({ sessionId: cdr.sessionId, account: account.name, dialNumber }, 'send of a known account without a usable fax number: not tracked');
     return undefined;
   }
-  const handoff = await claimHandoff(trx, { accountName: account.name, number, region: context.region, sessionId: cdr.sessionId, now: cdr.at });
+  const claimed = await claimHandoff(trx, { accountName: account.name, number, region: context.region, sessionId: cdr.sessionId, now: cdr.at });
+  let handoff = claimed;
+  if (claimed?.state === 'orphan') {
+    const reclaimed = await reclaimOrphan(trx, claimed, new Date(), context.reportWithinMs);
+    logger.info({ sessionId: cdr.sessionId, faxId: claimed.fax_id, recipientId: claimed.recipient_id, reclaimed }, reclaimed
+      ? 'the port server reports the fax of a call cut by a restart: the recipient waits for its report instead of a redial'
+      : 'the port server reports the fax of a call cut by a restart, but its redial already started');
+    handoff = reclaimed ? { ...claimed, state: 'handed' } : undefined;
+  }
   if (handoff) return adoptHandoff(trx, cdr, session, handoff, account.id, context);
   const now = new Date().toISOString();
   const fax: AtaFaxRow = {

@@ -159,4 +159,42 @@ describe('a fax sent on an ATA line', () => {
     // ... and is not taken for a fax of its own.
     expect(t.events.events.filter((e) => e.type.includes('fax.submitted'))).toHaveLength(2);
   });
+
+  it('a call cut by a restart is not redialled when the port server reports its fax before the redial', async () => {
+    const token = await t.token('alice');
+    receiver = await startEfaxReceiver(pairs.pairs[0]!.receiverDevice, { localId: 'FAXBACK ATA 7', outputDir: join(pairs.dir, 'ata-cut') });
+    const pdf = makeSamplePdf(t.dir, 'cut', [['faxnotify through a fax ATA', 'cut by a restart']]);
+    const path = (await upload(t.service.url, token, pdf)).body.path as string;
+    const created = await api(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { to: ['+12025550155'], files: [path], comment: { text: 'ATA cut' }, retry: { count: 1 } });
+    const faxId = await faxIdOf(t.service.url, token, created.body.id);
+    await t.events.waitFor((e) => (e.data as { faxId?: string; status?: string }).faxId === faxId && (e.data as { status?: string }).status === 'dialing', 30_000);
+    // Well into the call (the ATA answered and takes the page), the transmitter stops with no grace.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    await t.service.stop();
+    receiver.kill();
+    await t.restart({ 'retry.restartSeconds': 120 });
+
+    // The next start records the cut attempt and schedules a redial...
+    const cut = await eventually(async () => {
+      const recipient = await recipientOf(token, faxId);
+      return recipient.status === 'retry_scheduled' ? recipient : undefined;
+    }, 20_000, 200);
+    expect(cut.attempts[0].reason.code).toBe('TRANSMITTER_RESTART');
+    // ... but the ATA had the fax: the port server's session for it takes the recipient back.
+    const session = 'cut-by-restart-1';
+    const common: RequestAttributes = [['User-Name', 'ACME'], ['FB-Dial-Number', '2025550155'], ['FB-Is-Send', 'Send']];
+    expect((await acct('Start', session, [...common, ['FB-CDR-Type', 'Realtime']])).code).toBe('Accounting-Response');
+    await eventually(async () => (await recipientOf(token, faxId)).status !== 'retry_scheduled', 10_000, 100);
+    expect(await recipientOf(token, faxId)).toMatchObject({ final: false, attempt: 1 });
+    expect(
+      (await acct('Stop', session, [...common, ['FB-CDR-Type', 'Realtime'], ['FB-Page-Count', 1], ['FB-Remote-CSID', 'FAR END 55'], ['FB-Fax-Error-Code', 0], ['FB-Called-Number-Result', 'Success']])).code,
+    ).toBe('Accounting-Response');
+    const fax = await finalFax(t.service.url, token, faxId, 20_000);
+    expect(fax.status).toBe('delivered');
+    expect(fax.recipients[0]).toMatchObject({ status: 'success', attempt: 1, remote_csid: 'FAR END 55' });
+    expect(t.events.of(faxId, 'fax.recipient.result')).toHaveLength(1);
+    // One fax, ours: the session did not become a fax of its own.
+    expect(t.events.events.filter((e) => e.type.includes('fax.submitted'))).toHaveLength(3);
+  });
 });
+

@@ -76,6 +76,35 @@ export async function dropHandoff(trx: Kysely<TransmitterDatabase>, handoff: Ata
   await trx.deleteFrom('ata_handoffs').where('outbox_id', '=', handoff.outbox_id).where('position', '=', handoff.position).where('state', '=', 'calling').execute();
 }
 
+/** A call on an ATA line cut by a restart: the row stays claimable until the redial replaces it. */
+export async function orphanHandoff(trx: Kysely<TransmitterDatabase>, handoff: AtaHandoffRow): Promise<void> {
+  await trx.updateTable('ata_handoffs').set({ state: 'orphan' }).where('outbox_id', '=', handoff.outbox_id).where('position', '=', handoff.position).where('state', '=', 'calling').execute();
+}
+
+/**
+ * A port-server session reports the fax of an orphaned hand-over before its redial started: the
+ * ATA had taken it after all. The recipient waits for the report instead of being dialled again.
+ * False when the redial already started (the row is then gone or belongs to the new attempt).
+ */
+export async function reclaimOrphan(trx: Kysely<TransmitterDatabase>, handoff: AtaHandoffRow, now: Date, reportWithinMs: number): Promise<boolean> {
+  const taken = await trx
+    .updateTable('recipients')
+    .set({ state: 'handed_over', status: 'queued', next_attempt_at: null, updated_at: now.toISOString() })
+    .where('outbox_id', '=', handoff.outbox_id)
+    .where('position', '=', handoff.position)
+    .where('state', '=', 'queued')
+    .where('attempt', '=', handoff.attempt)
+    .executeTakeFirst();
+  if (Number(taken.numUpdatedRows) === 0) return false;
+  await trx
+    .updateTable('ata_handoffs')
+    .set({ state: 'handed', handed_at: now.toISOString(), expires_at: new Date(now.getTime() + reportWithinMs).toISOString() })
+    .where('outbox_id', '=', handoff.outbox_id)
+    .where('position', '=', handoff.position)
+    .execute();
+  return true;
+}
+
 /** The oldest open hand-over of an account to a number, now claimed by `sessionId`; undefined if none. */
 export async function claimHandoff(
   trx: Kysely<TransmitterDatabase>,
@@ -93,7 +122,7 @@ export async function claimHandoff(
     .limit(1);
   // An open one; else one whose report was overdue, so a late report joins it (and changes nothing).
   const open =
-    (await unclaimed.where('state', 'in', ['calling', 'handed']).executeTakeFirst()) ??
+    (await unclaimed.where('state', 'in', ['calling', 'handed', 'orphan']).executeTakeFirst()) ??
     (await unclaimed.where('state', '=', 'final').where('final_at', '>=', new Date(input.now.getTime() - LATE_REPORT_MS).toISOString()).executeTakeFirst());
   if (!open) return undefined;
   const claimed = await trx

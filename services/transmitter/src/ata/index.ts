@@ -70,7 +70,7 @@ export async function startAtaServer(options: StartAtaServerOptions): Promise<Ru
         return reply;
       },
       accounting: async (packet, client) => {
-        const result = await recordAccounting(packet, client.name, { db, dictionary, region: config.region, errorStatuses: config.errorStatuses, logger });
+        const result = await recordAccounting(packet, client.name, { db, dictionary, region: config.region, errorStatuses: config.errorStatuses, reportWithinMs: config.reportWithinHours * 3600_000, logger });
         logger.debug({ client: client.name, identifier: packet.identifier, result }, 'Accounting-Request taken');
         if (result === 'recorded') options.eventsWritten();
       },

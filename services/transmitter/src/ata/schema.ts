@@ -118,7 +118,9 @@ export interface AtaAccountingRecordRow {
  * from the moment the line dials, so a CDR that comes early still finds it; the first send session
  * of the line's account to the same number claims it (session_id), and that session's events
  * continue the recipient's own sequence in `recipients`.
- * calling: the line is dialling the ATA; handed: the ATA took the fax; final: the result is written.
+ * calling: the line is dialling the ATA; handed: the ATA took the fax; orphan: the call was cut by a
+ * restart and the recipient waits for its redial (a session that reports the fax before the redial
+ * starts takes the recipient back); final: the result is written.
  */
 export interface AtaHandoffRow {
   outbox_id: string;
@@ -132,7 +134,7 @@ export interface AtaHandoffRow {
   line_id: string;
   attempt: number;
   pages_total: number;
-  state: 'calling' | 'handed' | 'final';
+  state: 'calling' | 'handed' | 'orphan' | 'final';
   created_at: string;
   handed_at: string | null;
   /** No report by then: the recipient fails with ATA_NO_REPORT. */
