@@ -8,7 +8,9 @@ import { EXCHANGES, type CloudEvent } from '@faxnotify/contracts';
 import { MessageBus } from '@faxnotify/kit';
 import { createTestVhost, eventually, type TestVhost } from '@faxnotify/kit/testing';
 import { TRANSMITTER_SOURCE } from '../events';
+import { JobStore } from '../jobs';
 import { outcomeOf, type Cdr } from './accounting';
+import { handoffOf, markHandedOver, openHandoff } from './handoff';
 import { TEST_DIALECTS, memoryLogger, startAtaTestServer, type AtaTestServer, type RequestAttributes } from './testing/port-server';
 
 jest.setTimeout(60_000);
@@ -234,6 +236,47 @@ describe.each(TEST_DIALECTS)('on %s', (dialect) => {
       ]);
       expect(reply.code).toBe('Access-Accept');
       expect(reply.attributes).toEqual([{ name: 'FB-Snd-From-Account', value: '0' }]);
+    });
+  });
+
+  describe('a recipient of ours handed over by an ATA line', () => {
+    it('takes its result from the first session of the line\'s account to its number, in its own fax and sequence', async () => {
+      const db = ata.database.db;
+      const outboxId = await new JobStore(db).createEntry('owner-7', { from: null, to: ['+12025550166'], files: [], subject: 'handed over', sendAt: null, retry: { count: 0, delayMinutes: 0 } });
+      const faxId = `fax-handoff-${dialect}`;
+      await db.updateTable('faxes').set({ fax_id: faxId, state: 'sending' }).where('outbox_id', '=', outboxId).execute();
+      await db.updateTable('recipients').set({ state: 'in_call', attempt: 1, sequence: 2, line_id: 'ata-1', pages_total: 2 }).where('outbox_id', '=', outboxId).execute();
+      const recipient = await db.selectFrom('recipients').selectAll().where('outbox_id', '=', outboxId).executeTakeFirstOrThrow();
+      await openHandoff(db, { recipient, faxId, account: 'Acme', lineId: 'ata-1', region: 'US', now: new Date() });
+      // As the scheduler records a call the ATA took.
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('recipients').set({ state: 'handed_over', status: 'queued', sequence: 3 }).where('outbox_id', '=', outboxId).execute();
+        await markHandedOver(trx, (await handoffOf(trx, outboxId, 0))!, new Date(), 3600_000);
+      });
+
+      const session = `handoff-${dialect}`;
+      const common: RequestAttributes = [['User-Name', 'ACME'], ['FB-Dial-Number', '(202) 555-0166'], ['FB-Is-Send', 'Send']];
+      await accounting('Start', session, [...common, ['FB-CDR-Type', 'Realtime']]);
+      const stop: RequestAttributes = [...common, ['FB-CDR-Type', 'Realtime'], ['FB-Page-Count', 2], ['FB-Remote-CSID', 'HANDED 66'], ['FB-Fax-Error-Code', 0], ['FB-Called-Number-Result', 'Success']];
+      await accounting('Stop', session, stop);
+      await accounting('Stop', session, [...stop, ['Acct-Delay-Time', 2]]);
+      await eventually(() => eventsOf(faxId, 'fax.recipient.result').length === 1, 10_000, 50);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+
+      expect(eventsOf(faxId).map((e) => [keyOf(e), (e.data as { status: string }).status, (e.data as { sequence: number }).sequence])).toEqual([
+        ['fax.recipient.progress', 'dialing', 3],
+        ['fax.recipient.result', 'success', 4],
+      ]);
+      expect(eventsOf(faxId, 'fax.recipient.result')[0]!.data).toMatchObject({ recipientId: 'r1', number: '+12025550166', attempt: 1, pagesSent: 2, pagesTotal: 2, remoteCsid: 'HANDED 66' });
+      expect(await db.selectFrom('recipients').select(['state', 'status', 'remote_csid', 'sequence']).where('outbox_id', '=', outboxId).executeTakeFirst()).toEqual({
+        state: 'final',
+        status: 'success',
+        remote_csid: 'HANDED 66',
+        sequence: 5,
+      });
+      expect(await db.selectFrom('faxes').select('state').where('outbox_id', '=', outboxId).executeTakeFirst()).toEqual({ state: 'done' });
+      // No fax of its own for the session.
+      expect(events.filter((e) => keyOf(e) === 'fax.submitted' && (e.data as { recipients: Array<{ number: string }> }).recipients[0]?.number === '+12025550166')).toEqual([]);
     });
   });
 });
