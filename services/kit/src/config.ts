@@ -1,7 +1,36 @@
 import convict, { type Schema } from 'convict';
 import { ConfigError } from './errors';
 
+/** A whole number given as text, as environment variables give it; anything else as it is (validation names it). */
+export const coerceWholeNumber = (value: unknown): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+
+/** JSON given as text, as environment variables give it; text that is not JSON stays text (validation names it). */
+export const coerceJson = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+};
+
+/** A convict format for a JSON value (an object or list) checked by `problem`, which says what is wrong or null. */
+export function jsonFormat(problem: (value: unknown) => string | null): { validate(value: unknown): void; coerce(value: unknown): unknown } {
+  return {
+    validate(value: unknown) {
+      const found = problem(value);
+      if (found) throw new Error(found);
+    },
+    coerce: coerceJson,
+  };
+}
+
 convict.addFormats({
+  'region-code': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || !/^[A-Z]{2}$/.test(value)) throw new Error('must be a two-letter ISO 3166 region code such as US or DE');
+    },
+  },
   'amqp-url': {
     validate(value: unknown) {
       if (typeof value !== 'string' || !/^amqps?:\/\/[^\s]+$/.test(value)) throw new Error('must be an amqp:// or amqps:// URL');
@@ -32,7 +61,7 @@ convict.addFormats({
     validate(value: unknown) {
       if (!Number.isInteger(value) || (value as number) < 1) throw new Error('must be a positive whole number');
     },
-    coerce: (value: unknown) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+    coerce: coerceWholeNumber,
   },
   'log-level': {
     validate(value: unknown) {

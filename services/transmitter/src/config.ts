@@ -1,4 +1,4 @@
-import { authSchema, commonSchema, loadConfig } from '@faxnotify/kit';
+import { authSchema, coerceWholeNumber, commonSchema, jsonFormat, loadConfig } from '@faxnotify/kit';
 import convict from 'convict';
 import { ataConfigSchema, type AtaConfig } from './ata/config';
 
@@ -34,15 +34,6 @@ export interface DialRule {
 
 const LINE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const LINE_KEYS = new Set(['id', 'kind', 'device', 'account', 'modem', 'dialPrefix', 'maxRate', 'timers']);
-
-const parseJson = (value: unknown): unknown => {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value; // validation names the problem
-  }
-};
 
 /** Why a list of line definitions is unusable, or null. */
 export function lineDefinitionsProblem(value: unknown): string | null {
@@ -96,20 +87,8 @@ export function dialRulesProblem(value: unknown): string | null {
 }
 
 convict.addFormats({
-  'fax-lines': {
-    validate(value: unknown) {
-      const problem = lineDefinitionsProblem(value);
-      if (problem) throw new Error(problem);
-    },
-    coerce: parseJson,
-  },
-  'dial-rules': {
-    validate(value: unknown) {
-      const problem = dialRulesProblem(value);
-      if (problem) throw new Error(problem);
-    },
-    coerce: parseJson,
-  },
+  'fax-lines': jsonFormat(lineDefinitionsProblem),
+  'dial-rules': jsonFormat(dialRulesProblem),
   'fax-local-id': {
     validate(value: unknown) {
       if (typeof value !== 'string' || !/^[0-9A-Za-z +.-]{1,20}$/.test(value)) throw new Error('must be 1-20 characters: digits, letters, space, + . -');
@@ -119,12 +98,7 @@ convict.addFormats({
     validate(value: unknown) {
       if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 3) throw new Error('must be 0, 1, 2 or 3');
     },
-    coerce: (value: unknown) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
-  },
-  'region-code': {
-    validate(value: unknown) {
-      if (typeof value !== 'string' || !/^[A-Z]{2}$/.test(value)) throw new Error('must be a two-letter ISO 3166 region code such as US or DE');
-    },
+    coerce: coerceWholeNumber,
   },
 });
 

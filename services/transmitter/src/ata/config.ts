@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { FINAL_STATUSES, type FinalStatus } from '@faxnotify/contracts';
+import { jsonFormat } from '@faxnotify/kit';
 import convict from 'convict';
 import { DEFAULT_DICTIONARY } from './dictionary';
 
@@ -50,15 +51,6 @@ export interface AtaConfig {
 
 const CLIENT_KEYS = new Set(['address', 'secret', 'requireMessageAuthenticator', 'name']);
 
-const parseJson = (value: unknown): unknown => {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value; // validation names the problem
-  }
-};
-
 /** Why a list of RADIUS clients is unusable, or null. */
 export function radiusClientsProblem(value: unknown): string | null {
   if (!Array.isArray(value)) return 'must be a JSON array of {"address","secret"} objects';
@@ -92,20 +84,8 @@ export function errorStatusesProblem(value: unknown): string | null {
 }
 
 convict.addFormats({
-  'radius-clients': {
-    validate(value: unknown) {
-      const problem = radiusClientsProblem(value);
-      if (problem) throw new Error(problem);
-    },
-    coerce: parseJson,
-  },
-  'fax-error-statuses': {
-    validate(value: unknown) {
-      const problem = errorStatusesProblem(value);
-      if (problem) throw new Error(problem);
-    },
-    coerce: parseJson,
-  },
+  'radius-clients': jsonFormat(radiusClientsProblem),
+  'fax-error-statuses': jsonFormat(errorStatusesProblem),
   'user-list': {
     validate(value: unknown) {
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !/^[A-Za-z0-9._:@-]{1,128}$/.test(v)))
@@ -149,9 +129,7 @@ export const ataConfigSchema = {
     },
     region: {
       doc: 'Region (ISO 3166) of the numbers the port server reports without a country code.',
-      format: (value: unknown) => {
-        if (typeof value !== 'string' || !/^[A-Z]{2}$/.test(value)) throw new Error('must be a two-letter ISO 3166 region code such as US or DE');
-      },
+      format: 'region-code',
       default: 'US',
       env: 'TRANSMITTER_ATA_REGION',
     },
