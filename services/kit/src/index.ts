@@ -8,3 +8,4 @@ export * from './auth';
 export * from './lifecycle';
 export * from './coalesced-passes';
 export * from './outbox-relay';
+export * from './secrets';

@@ -1,5 +1,5 @@
 import { ConfigError, describeConfig } from '@faxnotify/kit';
-import { loadStatusTrackerConfig, parseProviderAccounts, statusTrackerSchema } from './config';
+import { loadStatusTrackerConfig, parseProviderAccounts, secretBoxOf, statusTrackerSchema } from './config';
 
 describe('status tracker configuration', () => {
   it('has a default for everything and reads the environment', () => {
@@ -59,5 +59,32 @@ describe('status tracker configuration', () => {
     expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: account('http://[oops/') })).toThrow(/entry 0: baseUrl must be an http\(s\) URL/);
     const allowed = loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: account('http://10.1.2.3:8080/restapi/v1'), STATUS_TRACKER_WEBHOOK_ALLOWED_RANGES: '10.1.0.0/16' });
     expect(parseProviderAccounts(allowed.ingest.accounts)[0]!.baseUrl).toBe('http://10.1.2.3:8080/restapi/v1');
+  });
+
+  it('reads the secrets key and previous keys (sensitive), and stops on a wrong one without repeating it', () => {
+    const key = 'w6Ib75uqYbmTIfK2pmgRz+e0BAIr1aTS0y4H0qQDKQU=';
+    const previous = '1771f18b3f0175558a30b575867d94ba90bec879018c6768232b4337bb8a7715';
+    expect(loadStatusTrackerConfig({}, {}).secrets).toEqual({ key: '', previousKeys: [] });
+    const config = loadStatusTrackerConfig({}, { STATUS_TRACKER_SECRETS_KEY: key, STATUS_TRACKER_SECRETS_PREVIOUS_KEYS: previous });
+    expect(config.secrets).toEqual({ key, previousKeys: [previous] });
+    expect(secretBoxOf(config.secrets)).toMatchObject({ encrypting: true, previousKeyIds: [expect.stringMatching(/^[0-9a-f]{8}$/)] });
+    const rows = describeConfig(statusTrackerSchema);
+    expect(rows.find((row) => row.key === 'secrets.key')).toMatchObject({ env: 'STATUS_TRACKER_SECRETS_KEY', sensitive: true });
+    expect(rows.find((row) => row.key === 'secrets.previousKeys')).toMatchObject({ env: 'STATUS_TRACKER_SECRETS_PREVIOUS_KEYS', sensitive: true });
+
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_SECRETS_KEY: 'my-database-password' })).toThrow(
+      'invalid configuration: secrets.key: must be 32 bytes written as base64 (44 characters) or hex (64 digits), e.g. the output of `openssl rand -base64 32`; this value has 20 characters',
+    );
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_SECRETS_KEY: key, STATUS_TRACKER_SECRETS_PREVIOUS_KEYS: `${previous},abc` })).toThrow(/secrets\.previousKeys: entry 1: must be 32 bytes/);
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_SECRETS_PREVIOUS_KEYS: previous })).toThrow(
+      'invalid configuration: secrets.previousKeys: previous keys only decrypt, so they need a current key beside them',
+    );
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_SECRETS_KEY: key, STATUS_TRACKER_SECRETS_PREVIOUS_KEYS: key })).toThrow('secrets.previousKeys: a previous key is the current key');
+  });
+
+  it('stops on a configured password that could not be told from an encrypted value while there is no key', () => {
+    const accounts = JSON.stringify([{ provider: 'replixfax', account: 'ops-rpx', ownerId: 'ops', secret: 'a-secret-of-enough-length', username: 'u', password: 'v1:0a1b2c3d:looks-encrypted' }]);
+    expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: accounts })).toThrow(/ingest\.accounts: account ops-rpx: its password has the form of an encrypted value .* set secrets\.key/);
+    expect(loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: accounts, STATUS_TRACKER_SECRETS_KEY: 'w6Ib75uqYbmTIfK2pmgRz+e0BAIr1aTS0y4H0qQDKQU=' }).ingest.accounts).toBe(accounts);
   });
 });

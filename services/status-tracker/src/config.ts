@@ -1,4 +1,4 @@
-import { ConfigError, authSchema, commonSchema, errorMessage, loadConfig } from '@faxnotify/kit';
+import { ConfigError, SecretBox, authSchema, commonSchema, errorMessage, loadConfig, looksSealed } from '@faxnotify/kit';
 import { PROVIDER_BASE_URLS, WebhookTargets } from './webhook-targets';
 
 /** The status tracker's settings; exported so the README's configuration table is generated from it. */
@@ -101,6 +101,22 @@ export const statusTrackerSchema = {
       env: 'STATUS_TRACKER_WEBHOOK_ALLOWED_RANGES',
     },
   },
+  secrets: {
+    key: {
+      doc: 'Key that encrypts the secrets the tracker stores (owners\' webhook signing secrets, provider accounts\' ingest secrets and ReplixFax passwords) with AES-256-GCM: 32 random bytes as base64 or hex, e.g. `openssl rand -base64 32`. Empty: they are stored in clear (a warning at start says how many). At start, values in clear or under a previous key are re-encrypted under this one.',
+      format: 'secret-key',
+      default: '',
+      env: 'STATUS_TRACKER_SECRETS_KEY',
+      sensitive: true,
+    },
+    previousKeys: {
+      doc: 'Keys that secrets may still be encrypted under, used only to decrypt (comma-separated in the environment). To rotate: put the new key in secrets.key and the old one here; the start re-encrypts every value under the new key and logs how many are left under previous keys (0: the old key can go). With several replicas, first give every replica the new key here, then swap the two.',
+      format: 'secret-key-list',
+      default: [] as string[],
+      env: 'STATUS_TRACKER_SECRETS_PREVIOUS_KEYS',
+      sensitive: true,
+    },
+  },
   ingest: {
     accounts: {
       doc: 'Provider accounts configured here rather than through the API: a JSON array of {provider: "faxplus"|"replixfax", account, ownerId, secret, baseUrl?, username?, password?}. A baseUrl whose host is an address outside webhooks.allowedPrivateRanges (or localhost) that is not public stops the start.',
@@ -146,6 +162,7 @@ export interface StatusTrackerConfig {
   reconcile: { intervalMs: number; minAgeMs: number };
   pages: { defaultTimeZone: string; liveUpdateMs: number; liveTailMs: number };
   webhooks: { pollMs: number; firstRetryMs: number; maxRetryMs: number; maxAgeMs: number; timeoutMs: number; allowedPrivateRanges: string[] };
+  secrets: { key: string; previousKeys: string[] };
   ingest: { accounts: string; replixfaxPollMs: number; requestTimeoutMs: number };
 }
 
@@ -154,7 +171,12 @@ export function loadStatusTrackerConfig(overrides: Record<string, unknown> = {},
   const config = loadConfig<StatusTrackerConfig>(statusTrackerSchema, overrides, env);
   if (config.auth.jwksUrl && !/^https?:\/\/\S+$/.test(config.auth.jwksUrl)) throw new ConfigError('invalid configuration: auth.jwksUrl: must be an http(s) URL or empty');
   if (!isTimeZone(config.pages.defaultTimeZone)) throw new ConfigError(`invalid configuration: pages.defaultTimeZone: ${JSON.stringify(config.pages.defaultTimeZone)} is not a time zone`);
+  const secrets = secretBoxOf(config.secrets);
   const accounts = parseProviderAccounts(config.ingest.accounts);
+  for (const account of accounts) {
+    if (!secrets.encrypting && account.password !== undefined && looksSealed(account.password))
+      throw new ConfigError(`invalid configuration: ingest.accounts: account ${account.account}: its password has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored in clear; set secrets.key`);
+  }
   let targets: WebhookTargets;
   try {
     targets = new WebhookTargets(config.webhooks.allowedPrivateRanges).forUse(PROVIDER_BASE_URLS);
@@ -169,6 +191,15 @@ export function loadStatusTrackerConfig(overrides: Record<string, unknown> = {},
       throw new ConfigError(`invalid configuration: ingest.accounts: account ${account.account}: ${problem}; list its range in webhooks.allowedPrivateRanges if it is yours`);
   }
   return config;
+}
+
+/** The tracker's stored-secret encryption from its settings; a wrong combination throws a ConfigError. */
+export function secretBoxOf(settings: StatusTrackerConfig['secrets']): SecretBox {
+  try {
+    return new SecretBox({ key: settings.key, previousKeys: settings.previousKeys, settings: 'secrets.key / secrets.previousKeys (STATUS_TRACKER_SECRETS_KEY / STATUS_TRACKER_SECRETS_PREVIOUS_KEYS)' });
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: secrets.previousKeys: ${errorMessage(error)}`);
+  }
 }
 
 export const isTimeZone = (name: string): boolean => {

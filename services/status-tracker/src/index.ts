@@ -3,7 +3,7 @@ import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openD
 import type { Kysely } from 'kysely';
 import { registerFaxApi } from './api';
 import type { AuthOptions } from './auth';
-import { loadStatusTrackerConfig, parseProviderAccounts, type StatusTrackerConfig } from './config';
+import { loadStatusTrackerConfig, parseProviderAccounts, secretBoxOf, type StatusTrackerConfig } from './config';
 import { IngestRecorder } from './ingest/recorder';
 import { ReplixFaxPoller } from './ingest/replixfax';
 import { registerIngest, syncConfiguredAccounts } from './ingest/routes';
@@ -12,12 +12,14 @@ import { registerOpenApi } from './openapi';
 import { OutboxRelay, ReconciliationSweep } from './outbox';
 import { registerPages } from './pages/routes';
 import type { TrackerDatabase } from './schema';
+import { sealStoredSecrets } from './secrets';
 import { StatusTracker, TRACKER_SOURCE } from './tracker';
 import { registerWebhookApi } from './webhook-api';
 import { PROVIDER_BASE_URLS, WebhookTargets } from './webhook-targets';
 import { WebhookDispatcher } from './webhooks';
 
-export { statusTrackerSchema, loadStatusTrackerConfig, type StatusTrackerConfig } from './config';
+export { statusTrackerSchema, loadStatusTrackerConfig, secretBoxOf, type StatusTrackerConfig } from './config';
+export { sealStoredSecrets, secretContext, type StoredSecretsReport } from './secrets';
 export { trackerMigrations } from './migrations';
 export { StatusTracker, TRACKER_SOURCE, faxLink, outboxEventId, resultIdOf, type HandleOutcome } from './tracker';
 export { OutboxRelay, ReconciliationSweep, type SweepReport } from './outbox';
@@ -51,9 +53,9 @@ export interface RunningStatusTracker {
 
 /**
  * Starts the status tracker: configuration (strictly validated, before anything connects), the
- * database with its migrations, the consumers, the outbox relay, the reconciliation sweep and
- * the webhook dispatcher, the ReplixFax poller and the HTTP server (API, pages, provider ingest,
- * /openapi.json).
+ * database with its migrations, the pass that brings stored secrets under the current key, the
+ * consumers, the outbox relay, the reconciliation sweep and the webhook dispatcher, the ReplixFax
+ * poller and the HTTP server (API, pages, provider ingest, /openapi.json).
  */
 export async function startStatusTracker(overrides: Record<string, unknown> = {}): Promise<RunningStatusTracker> {
   const config = loadStatusTrackerConfig(overrides);
@@ -67,6 +69,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     logger,
   });
   const { db } = database;
+  const secrets = secretBoxOf(config.secrets);
   const bus = new MessageBus({ url: config.amqp.url, source: TRACKER_SOURCE, logger });
   const tracker = new StatusTracker({ db, faxUrlTemplate: config.links.faxUrlTemplate, logger });
   const relay = new OutboxRelay({ db, bus, logger: logger.child({ component: 'outbox' }), pollMs: config.outbox.pollMs });
@@ -90,22 +93,25 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
   // it; and the same for ReplixFax base URLs (the ingest API that sets one, the poller that queries it).
   const webhookTargets = new WebhookTargets(allowedPrivateRanges);
   const providerTargets = webhookTargets.forUse(PROVIDER_BASE_URLS);
-  const webhooks = new WebhookDispatcher({ db, logger: logger.child({ component: 'webhooks' }), ...webhookTiming, targets: webhookTargets });
+  const webhooks = new WebhookDispatcher({ db, logger: logger.child({ component: 'webhooks' }), ...webhookTiming, targets: webhookTargets, secrets });
   const handedOver = () => {
     relay.kick();
     webhooks.kick();
   };
   const recorder = new IngestRecorder({ db, tracker, logger: logger.child({ component: 'ingest' }), onRecorded: handedOver });
-  const replixfax = new ReplixFaxPoller({ db, recorder, logger: logger.child({ component: 'replixfax' }), targets: providerTargets, intervalMs: config.ingest.replixfaxPollMs, timeoutMs: config.ingest.requestTimeoutMs });
+  const replixfax = new ReplixFaxPoller({ db, recorder, logger: logger.child({ component: 'replixfax' }), targets: providerTargets, secrets, intervalMs: config.ingest.replixfaxPollMs, timeoutMs: config.ingest.requestTimeoutMs });
   const auth: AuthOptions = { secret: config.auth.jwtSecret, ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}) };
   registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret, auth, live: { pollMs: config.pages.liveUpdateMs, tailMs: config.pages.liveTailMs } });
-  registerWebhookApi(app, { db, auth, targets: webhookTargets });
-  registerIngest(app, { db, auth, recorder, poller: replixfax, targets: providerTargets });
+  registerWebhookApi(app, { db, auth, targets: webhookTargets, secrets });
+  registerIngest(app, { db, auth, recorder, poller: replixfax, targets: providerTargets, secrets });
   registerPages(app, { db, auth, defaultTimeZone: config.pages.defaultTimeZone, liveTailMs: config.pages.liveTailMs });
   registerOpenApi(app);
 
   let url: string;
   try {
+    await syncConfiguredAccounts(db, secrets, parseProviderAccounts(config.ingest.accounts));
+    // Before anything reads them: values in clear or under a previous key move to the current key.
+    await sealStoredSecrets(db, secrets, logger.child({ component: 'secrets' }));
     await bus.start();
     const concurrency = Math.max(1, Math.floor(config.amqp.prefetch / 2));
     const handle = async (event: CloudEvent, context: { logger: Logger }) => {
@@ -115,7 +121,6 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     };
     await bus.consume(QUEUES.trackerFaxEvents, handle, { accepts: ['fax.submitted', 'fax.recipient.progress', 'fax.recipient.result'], concurrency });
     await bus.consume(QUEUES.trackerNotificationOutcomes, handle, { accepts: ['notification.outcome'], concurrency });
-    await syncConfiguredAccounts(db, parseProviderAccounts(config.ingest.accounts));
     relay.start();
     sweep.start();
     webhooks.start();

@@ -119,7 +119,10 @@ export interface NoticeTable {
 export interface WebhookTable {
   owner_id: string;
   url: string;
-  /** Kept in clear: every delivery is signed with it (HMAC-SHA256). */
+  /**
+   * The signing secret (HMAC-SHA256 of every delivery), which must be recoverable: encrypted under
+   * `secrets.key` (see secrets.ts), or in clear while no key is configured.
+   */
   secret: string;
   created_at: string;
   updated_at: string;
@@ -173,11 +176,12 @@ export interface ProviderAccountTable {
   provider: 'faxplus' | 'replixfax';
   account: string;
   owner_id: string;
-  /** SHA-256 of the shared secret the provider's posts carry. */
+  /** SHA-256 (hex) of the shared secret the provider's posts carry, encrypted under `secrets.key` when one is configured. */
   secret_hash: string;
   /** ReplixFax REST base URL for the periodic query and the marking; null: posts only. */
   base_url: string | null;
   username: string | null;
+  /** The ReplixFax API password, encrypted under `secrets.key` when one is configured. */
   password: string | null;
   /** api or config. */
   source: string;

@@ -1,9 +1,10 @@
-import { userOf, type createHttpServer } from '@faxnotify/kit';
+import { SecretUnreadableError, looksSealed, userOf, type SecretBox, type createHttpServer } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { webhookDeliveryView } from './api';
 import { authenticateApi, type AuthOptions } from './auth';
 import { ID_PATTERN } from './folder';
 import type { TrackerDatabase, WebhookRow } from './schema';
+import { openStoredSecret, secretContext, secretName } from './secrets';
 import type { WebhookTargets } from './webhook-targets';
 import { newWebhookSecret } from './webhooks';
 
@@ -14,16 +15,20 @@ export interface WebhookApiOptions {
   auth: AuthOptions;
   /** Which URLs may be set; the dispatcher checks the same again at every delivery. */
   targets: WebhookTargets;
+  /** Seals the secret as it is stored, and opens it for the hint. */
+  secrets: SecretBox;
   now?: () => Date;
 }
 
 const MAX_URL = 2000;
 
-/** The secret is shown once, when it is set; afterwards only its last characters, to tell which one it is. */
-const webhookView = (hook: WebhookRow, showSecret: boolean) => ({
+/**
+ * The secret is shown once, when it is set; afterwards only its last characters, to tell which one
+ * it is. `secret` is the clear secret, or the reason it cannot be decrypted (then there is no hint).
+ */
+const webhookView = (hook: WebhookRow, secret: { clear: string } | { unreadable: string }, showSecret: boolean) => ({
   url: hook.url,
-  ...(showSecret ? { secret: hook.secret } : {}),
-  secretHint: `…${hook.secret.slice(-4)}`,
+  ...('clear' in secret ? { ...(showSecret ? { secret: secret.clear } : {}), secretHint: `…${secret.clear.slice(-4)}` } : { secretHint: null, secretProblem: secret.unreadable }),
   signature: { algorithm: 'HMAC-SHA256', signed: '<timestamp>.<body>', headers: { timestamp: 'X-Faxnotify-Timestamp', signature: 'X-Faxnotify-Signature' } },
   createdAt: hook.created_at,
   updatedAt: hook.updated_at,
@@ -51,7 +56,14 @@ export function registerWebhookApi(app: HttpServer, options: WebhookApiOptions):
     scope.get('/v1/webhooks', async (request, reply) => {
       const hook = await db.selectFrom('webhooks').selectAll().where('owner_id', '=', userOf(request)).executeTakeFirst();
       if (!hook) return reply.code(404).send({ error: 'not_found', message: 'no webhook is set' });
-      return webhookView(hook, false);
+      try {
+        return webhookView(hook, { clear: openStoredSecret(options.secrets, hook.secret, secretContext.webhookSecret(hook.owner_id), secretName.webhookSecret(hook.owner_id)) }, false);
+      } catch (error) {
+        if (!(error instanceof SecretUnreadableError)) throw error;
+        request.log.error({ ownerId: hook.owner_id, err: error.message }, 'webhook secret cannot be decrypted');
+        // Deliveries fail until the operator configures its key, or the owner sets a new secret.
+        return webhookView(hook, { unreadable: `the secret cannot be decrypted by the server, so no webhook is sent until the operator restores its key or a new secret is set (${error.code})` }, false);
+      }
     });
 
     scope.put<{ Body: { url?: unknown; secret?: unknown } }>('/v1/webhooks', async (request, reply) => {
@@ -63,16 +75,19 @@ export function registerWebhookApi(app: HttpServer, options: WebhookApiOptions):
       const url = parsed.toString();
       if (body.secret !== undefined && (typeof body.secret !== 'string' || body.secret.length < 16 || body.secret.length > 200))
         return reply.code(400).send({ error: 'bad_request', message: 'secret, when given, must be a string of 16 to 200 characters' });
+      if (typeof body.secret === 'string' && !options.secrets.encrypting && looksSealed(body.secret))
+        return reply.code(400).send({ error: 'bad_request', message: 'secret has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored while the tracker has no encryption key; choose another' });
       const owner = userOf(request);
       const at = now().toISOString();
       const secret = typeof body.secret === 'string' ? body.secret : newWebhookSecret();
+      const stored = options.secrets.seal(secret, secretContext.webhookSecret(owner));
       await db
         .insertInto('webhooks')
-        .values({ owner_id: owner, url, secret, created_at: at, updated_at: at })
-        .onConflict((oc) => oc.column('owner_id').doUpdateSet({ url, secret, updated_at: at }))
+        .values({ owner_id: owner, url, secret: stored, created_at: at, updated_at: at })
+        .onConflict((oc) => oc.column('owner_id').doUpdateSet({ url, secret: stored, updated_at: at }))
         .execute();
       const hook = await db.selectFrom('webhooks').selectAll().where('owner_id', '=', owner).executeTakeFirstOrThrow();
-      return webhookView(hook, true);
+      return webhookView(hook, { clear: secret }, true);
     });
 
     scope.delete('/v1/webhooks', async (request, reply) => {

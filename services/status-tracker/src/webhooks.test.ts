@@ -1,9 +1,9 @@
 import type { LookupAddress } from 'node:dns';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { issueToken } from '@faxnotify/kit';
 import { eventually } from '@faxnotify/kit/testing';
 import { TEST_SECRET, startTestApp, type TestApp } from './testing/app';
 import { result, submitted } from './testing/events';
+import { WebhookReceiver } from './testing/webhook-receiver';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, deliveryIdOf, verifyWebhookSignature } from './webhooks';
 
 /**
@@ -12,12 +12,6 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, deliveryIdOf, verifyWebhookSignatur
  * hook later, exactly once. Only allowed targets get anything: no URL naming an address that is not
  * public is taken, no name resolving to one is connected to, and no redirect is followed.
  */
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  verified: boolean;
-}
 
 /**
  * The receivers here listen on loopback, allowed as an operator would allow an internal receiver;
@@ -26,47 +20,8 @@ interface Received {
  */
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 
-/** A webhook receiver as an owner would write one: it verifies every POST before it accepts it. */
-class Receiver {
-  readonly received: Received[] = [];
-  private server?: Server;
-  port = 0;
-  secret = '';
-
-  async start(port = 0): Promise<void> {
-    this.server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (c: Buffer) => chunks.push(c));
-      request.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const verified = verifyWebhookSignature({
-          secret: this.secret,
-          timestamp: request.headers[TIMESTAMP_HEADER] as string | undefined,
-          signature: request.headers[SIGNATURE_HEADER] as string | undefined,
-          body,
-        });
-        this.received.push({ path: request.url ?? '', headers: request.headers, body, verified });
-        // A receiver that moved: a client that followed this would POST the hook again at /hooks/fax.
-        if (request.url === '/moved') response.writeHead(307, { location: this.url }).end();
-        else response.writeHead(verified ? 204 : 401).end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise((resolve) => this.server?.close(resolve));
-    this.server?.closeAllConnections();
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/hooks/fax`;
-  }
-}
-
 let service: TestApp;
-const receiver = new Receiver();
+const receiver = new WebhookReceiver();
 
 beforeAll(async () => {
   service = await startTestApp('webhooks', { webhooks: { firstRetryMs: 150, maxRetryMs: 400, maxAgeMs: 60_000 }, allowedPrivateRanges: LOOPBACK });

@@ -1,9 +1,10 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { FINAL_STATUS_INFO, type DeliveryRecipientFinal } from '@faxnotify/contracts';
-import { CoalescedPasses, errorMessage, type Logger } from '@faxnotify/kit';
+import { CoalescedPasses, SecretUnreadableError, errorMessage, type Logger, type SecretBox } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import type { FaxRow, TrackerDatabase, WebhookDeliveryRow } from './schema';
+import { openStoredSecret, secretContext, secretName } from './secrets';
 import { WebhookTargetBlockedError, type TargetClient, type WebhookTargets } from './webhook-targets';
 
 /**
@@ -137,6 +138,13 @@ export const webhookBody = (delivery: Pick<WebhookDeliveryRow, 'id' | 'event' | 
 
 export const newWebhookSecret = (): string => `whsec_${randomBytes(24).toString('base64url')}`;
 
+/** What one POST came to: the receiver's status, or why there is none (`blocked`: the target is not allowed). */
+interface PostOutcome {
+  statusCode: number | null;
+  error: string | null;
+  blocked: boolean;
+}
+
 export interface WebhookDispatcherOptions {
   db: Kysely<TrackerDatabase>;
   logger: Logger;
@@ -147,6 +155,8 @@ export interface WebhookDispatcherOptions {
   timeoutMs: number;
   /** Where POSTs may go: checked for each delivery, and again by the agent when it connects. */
   targets: WebhookTargets;
+  /** Opens the owners' stored signing secrets. */
+  secrets: SecretBox;
   batchSize?: number;
   now?: () => Date;
 }
@@ -156,7 +166,8 @@ export interface WebhookDispatcherOptions {
  * leases each by moving its `next_attempt_at` past the POST's timeout (so a replica polling at the
  * same time skips it), POSTs, and records the attempt: 2xx delivered; a target that is not
  * allowed (see {@link WebhookTargets}) failed at once, since trying again would not change it;
- * otherwise (redirects included, which are never followed) retried after a doubling wait
+ * a signing secret that cannot be decrypted (its key is not configured) sends nothing and is
+ * retried like a failed POST, since the operator can fix the keys meanwhile; otherwise (redirects included, which are never followed) retried after a doubling wait
  * (firstRetryMs, 2×, 4×, … up to maxRetryMs) until maxAgeMs after the result, then failed. A
  * replica that dies mid-POST leaves the lease to run out; the next poll tries again.
  */
@@ -236,37 +247,15 @@ export class WebhookDispatcher {
     }
     const body = webhookBody(delivery, hook.url);
     const timestamp = Math.floor(started.getTime() / 1000);
-    let statusCode: number | null = null;
-    let error: string | null = null;
-    let blocked = false;
+    let secret: string | undefined;
+    let unreadable: PostOutcome | undefined;
     try {
-      // Checked when it was set; again by the client before it connects, since the allowed ranges
-      // may have changed since. A host name is judged by the client's lookup, on the addresses the
-      // socket then connects to. Only the status of the answer counts; its body is not used.
-      const response = await this.http.request(new URL(hook.url), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'faxnotify-webhooks/1',
-          [EVENT_HEADER]: delivery.event,
-          [DELIVERY_HEADER]: delivery.id,
-          [TIMESTAMP_HEADER]: String(timestamp),
-          [SIGNATURE_HEADER]: `sha256=${signWebhook(hook.secret, timestamp, body)}`,
-        },
-        body,
-        timeoutMs: this.options.timeoutMs,
-        maxResponseBytes: MAX_RESPONSE_BYTES,
-      });
-      statusCode = response.status;
-      const location = response.headers.location;
-      // A redirect is not a delivery, and following one could lead anywhere: the owner should fix the URL.
-      if (statusCode >= 300 && statusCode <= 399)
-        error = `HTTP ${statusCode}: redirect${location ? ` to ${location.slice(0, 300)}` : ''} not followed; set the webhook URL to where the receiver is`;
-      else if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}`;
+      secret = openStoredSecret(this.options.secrets, hook.secret, secretContext.webhookSecret(hook.owner_id), secretName.webhookSecret(hook.owner_id));
     } catch (cause) {
-      blocked = cause instanceof WebhookTargetBlockedError;
-      error = `${blocked ? 'blocked: ' : ''}${errorMessage(cause)}`.slice(0, 500);
+      if (!(cause instanceof SecretUnreadableError)) throw cause;
+      unreadable = { statusCode: null, blocked: false, error: cause.message.slice(0, 500) };
     }
+    const { statusCode, error, blocked } = secret === undefined ? unreadable! : await this.post(hook.url, delivery, body, timestamp, secret);
     const ended = this.now();
     const attempt = delivery.attempts + 1;
     let outcome: 'delivered' | 'retry' | 'failed';
@@ -281,7 +270,7 @@ export class WebhookDispatcher {
       outcome = next > giveUpAt ? 'failed' : 'retry';
       if (outcome === 'retry') nextAt = new Date(next).toISOString();
     }
-    metrics.attempts.inc({ outcome: blocked ? 'blocked' : outcome });
+    metrics.attempts.inc({ outcome: blocked ? 'blocked' : secret === undefined ? 'secret_unreadable' : outcome });
     const at = ended.toISOString();
     await db.transaction().execute(async (trx) => {
       await trx
@@ -314,9 +303,42 @@ export class WebhookDispatcher {
         .where('id', '=', delivery.id)
         .execute();
     });
-    if (blocked) logger.warn({ deliveryId: delivery.id, faxId: delivery.fax_id, target: hook.url, error }, 'webhook delivery refused: the target is not allowed');
+    if (secret === undefined) logger.error({ deliveryId: delivery.id, faxId: delivery.fax_id, ownerId: hook.owner_id, outcome, err: error }, 'webhook not sent: its signing secret cannot be decrypted');
+    else if (blocked) logger.warn({ deliveryId: delivery.id, faxId: delivery.fax_id, target: hook.url, error }, 'webhook delivery refused: the target is not allowed');
     else if (outcome === 'failed') logger.warn({ deliveryId: delivery.id, faxId: delivery.fax_id, attempts: attempt, error }, 'webhook delivery given up');
     else if (outcome === 'retry') logger.info({ deliveryId: delivery.id, faxId: delivery.fax_id, attempt, error, nextAt }, 'webhook delivery failed; will retry');
+  }
+
+  /** One signed POST; a failure comes back as its reason (`blocked`: the target is not allowed). */
+  private async post(url: string, delivery: WebhookDeliveryRow, body: string, timestamp: number, secret: string): Promise<PostOutcome> {
+    try {
+      // Checked when it was set; again by the client before it connects, since the allowed ranges
+      // may have changed since. A host name is judged by the client's lookup, on the addresses the
+      // socket then connects to. Only the status of the answer counts; its body is not used.
+      const response = await this.http.request(new URL(url), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'faxnotify-webhooks/1',
+          [EVENT_HEADER]: delivery.event,
+          [DELIVERY_HEADER]: delivery.id,
+          [TIMESTAMP_HEADER]: String(timestamp),
+          [SIGNATURE_HEADER]: `sha256=${signWebhook(secret, timestamp, body)}`,
+        },
+        body,
+        timeoutMs: this.options.timeoutMs,
+        maxResponseBytes: MAX_RESPONSE_BYTES,
+      });
+      const statusCode = response.status;
+      const location = response.headers.location;
+      // A redirect is not a delivery, and following one could lead anywhere: the owner should fix the URL.
+      if (statusCode >= 300 && statusCode <= 399)
+        return { statusCode, blocked: false, error: `HTTP ${statusCode}: redirect${location ? ` to ${location.slice(0, 300)}` : ''} not followed; set the webhook URL to where the receiver is` };
+      return { statusCode, blocked: false, error: statusCode < 200 || statusCode > 299 ? `HTTP ${statusCode}` : null };
+    } catch (cause) {
+      const blocked = cause instanceof WebhookTargetBlockedError;
+      return { statusCode: null, blocked, error: `${blocked ? 'blocked: ' : ''}${errorMessage(cause)}`.slice(0, 500) };
+    }
   }
 
   async stop(): Promise<void> {

@@ -10,13 +10,17 @@ import type { ProviderResult } from './providers';
 export const PROVIDER_RECIPIENT = 'r1';
 const PREFIX: Record<ProviderResult['provider'], string> = { faxplus: 'fxp', replixfax: 'rpx' };
 
+/** The SHA-256 (hex) kept of an ingest secret: posts are only checked against it, never signed with it. */
 export const hashSecret = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex');
 
-/** Constant-time check of a presented secret against the stored hash. */
-export function secretMatches(presented: string | undefined, hash: string): boolean {
+/**
+ * Whether a presented secret is the account's: its digest against the stored one (decrypted
+ * first), compared in constant time; both are 32 bytes, so the time says nothing of either.
+ */
+export function secretMatches(presented: string | undefined, digest: string): boolean {
   if (!presented) return false;
   const a = Buffer.from(hashSecret(presented), 'hex');
-  const b = Buffer.from(hash, 'hex');
+  const b = Buffer.from(digest, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }
 

@@ -1,6 +1,7 @@
-import { errorMessage, type Logger } from '@faxnotify/kit';
+import { SecretUnreadableError, errorMessage, type Logger, type SecretBox } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import type { ProviderAccountRow, TrackerDatabase } from '../schema';
+import { openStoredSecret, secretContext, secretName } from '../secrets';
 import { WebhookTargetBlockedError, type TargetClient, type TargetResponse, type WebhookTargets } from '../webhook-targets';
 import { IngestError, parseReplixFaxOutbound } from './providers';
 import type { IngestRecorder } from './recorder';
@@ -18,7 +19,8 @@ import type { IngestRecorder } from './recorder';
  */
 export class ReplixFaxClient {
   constructor(
-    private readonly account: Pick<ProviderAccountRow, 'base_url' | 'username' | 'password' | 'account'>,
+    /** The account with its password in clear (opened from the stored form). */
+    private readonly account: Pick<ProviderAccountRow, 'base_url' | 'username' | 'password'>,
     private readonly http: TargetClient,
     private readonly timeoutMs: number,
   ) {}
@@ -78,6 +80,8 @@ export interface ReplixFaxPollerOptions {
   logger: Logger;
   /** Where the accounts' base URLs may lead: the webhook policy in provider-URL words (`targets.forUse(PROVIDER_BASE_URLS)`). */
   targets: WebhookTargets;
+  /** Opens the accounts' stored passwords. */
+  secrets: SecretBox;
   intervalMs: number;
   timeoutMs: number;
   now?: () => Date;
@@ -102,6 +106,8 @@ export interface PollReport {
  * An account whose base URL leads to an address that is not allowed (its host resolves to a
  * loopback, link-local, private… address outside the allowed ranges) is not queried: the refusal
  * is logged and kept as the account's last poll error, and the other accounts are polled as usual.
+ * So is an account whose stored password cannot be decrypted (the key it is under is not
+ * configured): nothing is sent to the provider without it.
  */
 export class ReplixFaxPoller {
   private timer?: NodeJS.Timeout;
@@ -155,6 +161,7 @@ export class ReplixFaxPoller {
         const blocked = error instanceof WebhookTargetBlockedError;
         const reason = `${blocked ? 'blocked: ' : ''}${errorMessage(error)}`;
         if (blocked) this.options.logger.warn({ account: row.account, baseUrl: row.base_url, err: reason }, 'ReplixFax account not polled: its base URL leads to an address that is not allowed');
+        else if (error instanceof SecretUnreadableError) this.options.logger.error({ account: row.account, err: reason }, 'ReplixFax account not polled: its password cannot be decrypted');
         else this.options.logger.warn({ account: row.account, err: reason }, 'ReplixFax account poll failed');
         await this.options.db
           .updateTable('provider_accounts')
@@ -169,7 +176,7 @@ export class ReplixFaxPoller {
   }
 
   private async pollAccount(row: ProviderAccountRow): Promise<PollReport> {
-    const client = new ReplixFaxClient(row, this.http, this.options.timeoutMs);
+    const client = this.client(row);
     const report: PollReport = { seen: 0, recorded: 0, marked: 0 };
     for (const status of ['failed', 'sent'] as const) {
       for (const item of await client.unmarked(status)) {
@@ -192,6 +199,15 @@ export class ReplixFaxPoller {
     // Then what was recorded from posts (or earlier polls) and is still not marked at the provider.
     report.marked += await this.markRecorded(row, client);
     return report;
+  }
+
+  /** A client for the account, with its stored password opened; throws a SecretUnreadableError naming the account when it cannot be. */
+  private client(row: ProviderAccountRow): ReplixFaxClient {
+    const password =
+      row.password === null
+        ? null
+        : openStoredSecret(this.options.secrets, row.password, secretContext.providerPassword(row.provider, row.account), secretName.providerPassword(row.provider, row.account));
+    return new ReplixFaxClient({ base_url: row.base_url, username: row.username, password }, this.http, this.options.timeoutMs);
   }
 
   /** Marks the account's recorded results the provider has not been told about yet (posts, earlier failures). */
@@ -233,7 +249,15 @@ export class ReplixFaxPoller {
   /** After a post was recorded: mark it at the provider now, without holding up the answer to the post. */
   markSoon(row: ProviderAccountRow, providerFaxId: string): void {
     if (this.stopped || !row.base_url) return;
-    const task = this.markOne(row, new ReplixFaxClient(row, this.http, this.options.timeoutMs), providerFaxId)
+    let client: ReplixFaxClient;
+    try {
+      client = this.client(row);
+    } catch (error) {
+      // Left unmarked: the next poll reports it as the account's poll error.
+      this.options.logger.error({ account: row.account, providerFaxId, err: errorMessage(error) }, 'ReplixFax mark not sent: the account\'s password cannot be decrypted');
+      return;
+    }
+    const task = this.markOne(row, client, providerFaxId)
       .catch(() => undefined)
       .finally(() => this.marking.delete(task));
     this.marking.add(task);

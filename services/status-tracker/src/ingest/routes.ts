@@ -1,10 +1,11 @@
-import { PermanentError, bearerToken, errorMessage, userOf, type createHttpServer } from '@faxnotify/kit';
+import { PermanentError, SecretUnreadableError, bearerToken, errorMessage, looksSealed, userOf, type SecretBox, type createHttpServer } from '@faxnotify/kit';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { authenticateApi, type AuthOptions } from '../auth';
 import { ACCOUNT_NAME, type ConfiguredProviderAccount } from '../config';
 import { acceptFormBodies } from '../forms';
 import type { ProviderAccountRow, TrackerDatabase } from '../schema';
+import { openStoredSecret, secretContext, secretName } from '../secrets';
 import { WebhookTargetBlockedError, type WebhookTargets } from '../webhook-targets';
 import { IngestError, PROVIDERS, parseFaxPlusWebhook, parseReplixFaxOutbound, type Provider, type ProviderResult } from './providers';
 import { hashSecret, secretMatches, type IngestRecorder } from './recorder';
@@ -19,6 +20,8 @@ export interface IngestRoutesOptions {
   poller: ReplixFaxPoller;
   /** Which base URLs may be set (provider-URL wording); the poller checks the same again at every request. */
   targets: WebhookTargets;
+  /** Seals the secrets and passwords as they are stored, and opens them to check a post. */
+  secrets: SecretBox;
   now?: () => Date;
 }
 
@@ -53,16 +56,21 @@ const accountView = (row: ProviderAccountRow) => ({
   updatedAt: row.updated_at,
 });
 
+/** The stored forms of an account's ingest secret (its digest) and password: encrypted when a key is configured. */
+export const sealedAccountSecrets = (secrets: SecretBox, provider: Provider, account: string, secret: string, password: string | null) => ({
+  secret_hash: secrets.seal(hashSecret(secret), secretContext.ingestSecretDigest(provider, account)),
+  password: password === null ? null : secrets.seal(password, secretContext.providerPassword(provider, account)),
+});
+
 /** Writes the accounts from configuration (ingest.accounts), replacing what configuration wrote before. */
-export async function syncConfiguredAccounts(db: Kysely<TrackerDatabase>, accounts: ConfiguredProviderAccount[], now = new Date()): Promise<void> {
+export async function syncConfiguredAccounts(db: Kysely<TrackerDatabase>, secrets: SecretBox, accounts: ConfiguredProviderAccount[], now = new Date()): Promise<void> {
   const at = now.toISOString();
   for (const a of accounts) {
     const values = {
       owner_id: a.ownerId,
-      secret_hash: hashSecret(a.secret),
+      ...sealedAccountSecrets(secrets, a.provider, a.account, a.secret, a.password ?? null),
       base_url: a.baseUrl ?? null,
       username: a.username ?? null,
-      password: a.password ?? null,
       source: 'config',
       updated_at: at,
     };
@@ -93,7 +101,17 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
       if (!(PROVIDERS as readonly string[]).includes(provider)) return reply.code(404).send({ error: 'not_found', message: 'no such provider' });
       if (!ACCOUNT_NAME.test(account)) return unauthorized();
       const row = await db.selectFrom('provider_accounts').selectAll().where('provider', '=', provider as Provider).where('account', '=', account).executeTakeFirst();
-      if (!row || !secretMatches(presentedSecret(request), row.secret_hash)) return unauthorized();
+      if (!row) return unauthorized();
+      let digest: string;
+      try {
+        digest = openStoredSecret(options.secrets, row.secret_hash, secretContext.ingestSecretDigest(row.provider, row.account), secretName.ingestSecretDigest(row.provider, row.account));
+      } catch (error) {
+        if (!(error instanceof SecretUnreadableError)) throw error;
+        // The operator's to fix (a key left out of the configuration); the provider retries a 5xx later.
+        request.log.error({ provider, account, err: error.message }, 'provider post not checked: the account\'s stored secret cannot be decrypted');
+        return reply.code(503).send({ error: 'secret_unreadable', message: 'the account\'s stored secret cannot be decrypted by the server; try again later' });
+      }
+      if (!secretMatches(presentedSecret(request), digest)) return unauthorized();
       let result: ProviderResult | null;
       try {
         result =
@@ -144,11 +162,13 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
       const password = optional('password');
       if ((username !== null && typeof username !== 'string') || (password !== null && typeof password !== 'string'))
         return reply.code(400).send({ error: 'bad_request', message: 'username and password must be strings' });
+      if (password !== null && !options.secrets.encrypting && looksSealed(password))
+        return reply.code(400).send({ error: 'bad_request', message: 'password has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored while the tracker has no encryption key (secrets.key)' });
       const owner = userOf(request);
       const existing = await db.selectFrom('provider_accounts').select('owner_id').where('provider', '=', provider as Provider).where('account', '=', account).executeTakeFirst();
       if (existing && existing.owner_id !== owner) return reply.code(409).send({ error: 'conflict', message: 'this account name is taken' });
       const at = now().toISOString();
-      const values = { owner_id: owner, secret_hash: hashSecret(body.secret), base_url: baseUrl, username, password, source: 'api', updated_at: at };
+      const values = { owner_id: owner, ...sealedAccountSecrets(options.secrets, provider as Provider, account, body.secret, password), base_url: baseUrl, username, source: 'api', updated_at: at };
       await db
         .insertInto('provider_accounts')
         .values({ provider: provider as Provider, account, ...values, last_polled_at: null, last_poll_error: null, created_at: at })
@@ -185,6 +205,7 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
         return await poller.pollOnce(account);
       } catch (error) {
         if (error instanceof WebhookTargetBlockedError) return reply.code(400).send({ error: 'bad_request', message: `blocked: ${errorMessage(error)}` });
+        if (error instanceof SecretUnreadableError) return reply.code(503).send({ error: 'secret_unreadable', message: error.message });
         return reply.code(502).send({ error: 'provider_error', message: errorMessage(error) });
       }
     });

@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
-import { createHttpServer, createLogger, listen, type Logger } from '@faxnotify/kit';
+import { createHttpServer, createLogger, listen, type Logger, type SecretBox } from '@faxnotify/kit';
 import { registerFaxApi } from '../api';
 import type { AuthOptions } from '../auth';
+import { secretBoxOf } from '../config';
 import { IngestRecorder } from '../ingest/recorder';
 import { ReplixFaxPoller } from '../ingest/replixfax';
 import { registerIngest } from '../ingest/routes';
@@ -19,6 +20,9 @@ import { openTestDatabase, type TestDatabase } from './events';
  */
 export const TEST_SECRET = 'owner-view-test-secret-0123456789';
 
+/** The key the test app encrypts stored secrets under unless a test names others (32 bytes, base64). */
+export const TEST_SECRETS_KEY = 'w6Ib75uqYbmTIfK2pmgRz+e0BAIr1aTS0y4H0qQDKQU=';
+
 /** A port free right now, so the deep links can name the server before it listens. */
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -35,6 +39,8 @@ export interface TestApp {
   database: TestDatabase;
   tracker: StatusTracker;
   webhooks: WebhookDispatcher;
+  /** What the app seals and opens stored secrets with. */
+  secrets: SecretBox;
   poller: ReplixFaxPoller;
   recorder: IngestRecorder;
   /** What every part logs to (silent); a test spies on it to see what was logged. */
@@ -58,6 +64,8 @@ export async function startTestApp(
     /** Name resolution for the webhook POSTs and provider requests, in place of the system's. */
     resolveHost?: AddressResolver;
     live?: { pollMs?: number; tailMs?: number };
+    /** secrets.key and secrets.previousKeys; by default TEST_SECRETS_KEY, so stored secrets are encrypted. `key: ''` stores them in clear. */
+    secrets?: { key?: string; previousKeys?: string[] };
   } = {},
 ): Promise<TestApp> {
   const logger = createLogger('status-tracker-test', 'silent');
@@ -67,10 +75,11 @@ export async function startTestApp(
   // The deep links in the delivery events (what every notice links to) point at this server.
   const tracker = new StatusTracker({ db, faxUrlTemplate: `http://127.0.0.1:${port}/faxes/{faxId}`, logger });
   const targets = new WebhookTargets(options.allowedPrivateRanges ?? [], options.resolveHost);
-  const webhooks = new WebhookDispatcher({ db, logger, pollMs: 100, firstRetryMs: 200, maxRetryMs: 1000, maxAgeMs: 60_000, timeoutMs: 2000, targets, ...options.webhooks });
+  const secrets = secretBoxOf({ key: options.secrets?.key ?? TEST_SECRETS_KEY, previousKeys: options.secrets?.previousKeys ?? [] });
+  const webhooks = new WebhookDispatcher({ db, logger, pollMs: 100, firstRetryMs: 200, maxRetryMs: 1000, maxAgeMs: 60_000, timeoutMs: 2000, targets, secrets, ...options.webhooks });
   const recorder = new IngestRecorder({ db, tracker, logger, onRecorded: () => webhooks.kick() });
   const providerTargets = targets.forUse(PROVIDER_BASE_URLS);
-  const poller = new ReplixFaxPoller({ db, recorder, logger, targets: providerTargets, intervalMs: 3_600_000, timeoutMs: 2000 });
+  const poller = new ReplixFaxPoller({ db, recorder, logger, targets: providerTargets, secrets, intervalMs: 3_600_000, timeoutMs: 2000 });
   const auth: AuthOptions = { secret: TEST_SECRET, ...options.auth };
   const app = createHttpServer({ host: '127.0.0.1', port, logger, ready: () => ({ database: true }) });
   const routes: TestApp['routes'] = [];
@@ -78,8 +87,8 @@ export async function startTestApp(
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
   registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
-  registerWebhookApi(app, { db, auth, targets });
-  registerIngest(app, { db, auth, recorder, poller, targets: providerTargets });
+  registerWebhookApi(app, { db, auth, targets, secrets });
+  registerIngest(app, { db, auth, recorder, poller, targets: providerTargets, secrets });
   registerPages(app, { db, auth, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000 });
   registerOpenApi(app);
   const url = await listen(app, '127.0.0.1', port);
@@ -88,6 +97,7 @@ export async function startTestApp(
     database,
     tracker,
     webhooks,
+    secrets,
     poller,
     recorder,
     logger,
