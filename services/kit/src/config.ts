@@ -71,6 +71,9 @@ convict.addFormats({
   },
 });
 
+/** An empty default (nothing, an empty text or list) shows as itself even for a secret setting: it reveals nothing. */
+const isEmptyDefault = (value: unknown): boolean => !value || (Array.isArray(value) && value.length === 0);
+
 /** Settings every service has. Each service spreads these into its own schema and may change defaults. */
 export const commonSchema = (service: string, httpPort: number) => ({
   log: {
@@ -154,7 +157,7 @@ export function describeConfig(schema: object, prefix = ''): ConfigDocRow[] {
     const key = prefix ? `${prefix}.${name}` : name;
     if (node && typeof node === 'object' && 'doc' in node && 'default' in node) {
       const leaf = node as { doc: string; default: unknown; env?: string; sensitive?: boolean };
-      rows.push({ key, env: leaf.env ?? '', default: leaf.sensitive && leaf.default ? '(secret)' : JSON.stringify(leaf.default), doc: leaf.doc, sensitive: Boolean(leaf.sensitive) });
+      rows.push({ key, env: leaf.env ?? '', default: leaf.sensitive && !isEmptyDefault(leaf.default) ? '(secret)' : JSON.stringify(leaf.default), doc: leaf.doc, sensitive: Boolean(leaf.sensitive) });
     } else if (node && typeof node === 'object') {
       rows.push(...describeConfig(node, key));
     }
