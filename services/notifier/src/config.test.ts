@@ -6,7 +6,7 @@ const SID = `AC${'0a'.repeat(16)}`;
 describe('notifier configuration', () => {
   it('leaves SMS and XMPP off by default and reads them from the environment', () => {
     const defaults = loadNotifierConfig({}, {});
-    expect(defaults.twilio).toMatchObject({ accountSid: '', statusCallbackUrl: '', baseUrl: '' });
+    expect(defaults.twilio).toMatchObject({ accountSid: '', statusCallbackUrl: '', baseUrl: '', lookupPageSize: 50, lookupSettleMs: 5_000 });
     expect(defaults.xmpp).toMatchObject({ username: '', allowPlainWithoutTls: false, domain: 'localhost' });
     expect(defaults.links.settingsUrlTemplate).toBe('http://127.0.0.1:8083/settings');
     const config = loadNotifierConfig(
@@ -32,6 +32,8 @@ describe('notifier configuration', () => {
     expect(() => loadNotifierConfig({}, { TWILIO_ACCOUNT_SID: SID })).toThrow(/twilio\.authToken is required/);
     expect(() => loadNotifierConfig({}, { TWILIO_ACCOUNT_SID: SID, TWILIO_AUTH_TOKEN: 't' })).toThrow(/twilio\.from or twilio\.messagingServiceSid/);
     expect(() => loadNotifierConfig({}, { TWILIO_STATUS_CALLBACK_URL: 'ftp://x' })).toThrow(/twilio\.statusCallbackUrl/);
+    expect(() => loadNotifierConfig({}, { TWILIO_LOOKUP_PAGE_SIZE: '5000' })).toThrow(/twilio\.lookupPageSize must not exceed 1000/);
+    expect(() => loadNotifierConfig({}, { TWILIO_LOOKUP_SETTLE_MS: '0' })).toThrow(/twilio\.lookupSettleMs/);
     expect(() => loadNotifierConfig({}, { XMPP_USERNAME: 'faxbot' })).toThrow(ConfigError);
     expect(() => loadNotifierConfig({}, { XMPP_USERNAME: 'faxbot' })).toThrow(/xmpp\.password is required/);
     expect(() => loadNotifierConfig({}, { XMPP_SERVICE: 'http://chat.example.test' })).toThrow(/xmpp\.service/);

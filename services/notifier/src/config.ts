@@ -81,6 +81,18 @@ export const notifierSchema = {
       env: 'TWILIO_BASE_URL',
     },
     timeoutMs: { doc: 'Give up on a Twilio API call after this long (then it is retried).', format: 'positive-int', default: 15_000, env: 'TWILIO_TIMEOUT_MS' },
+    lookupPageSize: {
+      doc: "When Twilio's answer to a send is lost (a timeout, a dropped connection), the retry first looks for the message in Twilio's message list (same number, sender and text, sent since the lost send) and sends again only if it is not there. How many of the newest listed messages one look-up reads (one page, at most 1000).",
+      format: 'positive-int',
+      default: 50,
+      env: 'TWILIO_LOOKUP_PAGE_SIZE',
+    },
+    lookupSettleMs: {
+      doc: 'A look-up that does not find the message of a lost answer is trusted, and the SMS sent again, only once the answer has been lost for this long; sooner, the notice is retried later, as Twilio may not list a message it has just taken.',
+      format: 'positive-int',
+      default: 5_000,
+      env: 'TWILIO_LOOKUP_SETTLE_MS',
+    },
   },
   xmpp: {
     service: {
@@ -128,7 +140,7 @@ export interface NotifierConfig {
   mail: { messageIdDomain: string };
   links: { settingsUrlTemplate: string };
   defaults: { locale: 'ru' | 'en' | 'it'; timeZone: string };
-  twilio: { accountSid: string; authToken: string; from: string; messagingServiceSid: string; statusCallbackUrl: string; baseUrl: string; timeoutMs: number };
+  twilio: { accountSid: string; authToken: string; from: string; messagingServiceSid: string; statusCallbackUrl: string; baseUrl: string; timeoutMs: number; lookupPageSize: number; lookupSettleMs: number };
   xmpp: {
     service: string;
     domain: string;
@@ -151,6 +163,7 @@ export function loadNotifierConfig(overrides: Record<string, unknown> = {}, env:
     if (!twilio.authToken) throw new ConfigError('invalid configuration: twilio.authToken is required when twilio.accountSid is set');
     if (!twilio.from && !twilio.messagingServiceSid) throw new ConfigError('invalid configuration: twilio.from or twilio.messagingServiceSid is required when twilio.accountSid is set');
   }
+  if (twilio.lookupPageSize > 1000) throw new ConfigError('invalid configuration: twilio.lookupPageSize must not exceed 1000 (the largest page Twilio gives)');
   if (xmpp.username) {
     if (!xmpp.password) throw new ConfigError('invalid configuration: xmpp.password is required when xmpp.username is set');
     if (!xmpp.domain) throw new ConfigError('invalid configuration: xmpp.domain is required when xmpp.username is set');

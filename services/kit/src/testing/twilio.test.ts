@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import twilio from 'twilio';
-import { smsSegments, startTwilioEndpoint, twilioContract, twilioSignature, TWILIO_SPEC_PATH, type TwilioEndpoint } from './twilio';
+import { smsSegments, startTwilioEndpoint, twilioContract, twilioSignature, TwilioEndpointRequestClient, TWILIO_SPEC_PATH, type TwilioEndpoint } from './twilio';
 
 /** A StatusCallback receiver standing in for the notifier's endpoint. */
 async function startCallbackReceiver(): Promise<{ url: string; received: Array<{ url: string; headers: Record<string, string | string[] | undefined>; params: Record<string, string> }>; close(): Promise<void> }> {
@@ -61,6 +61,15 @@ describe('Twilio-compatible endpoint', () => {
     expect(createRequest({ To: '+393471234567', ValidityPeriod: '600', ProvideFeedback: 'true' })).toBe(true);
     expect(createRequest({ To: '+393471234567', ValidityPeriod: 'soon' })).toBe(false);
     expect(createRequest({ From: '+15017122661' })).toBe(false);
+
+    const { listResponse, listQuery } = twilioContract();
+    const page = { first_page_uri: '/2010-04-01/Accounts/AC1/Messages.json?PageSize=50&Page=0', next_page_uri: null, page: 0, page_size: 50, start: 0, end: 0, messages: [valid] };
+    expect(listResponse(page)).toBe(true);
+    expect(listResponse({ ...page, messages: [{ ...valid, sid: 'XX1' }] })).toBe(false);
+    expect(listResponse({ ...page, page_size: '50' })).toBe(false);
+    expect(listQuery({ To: '+393471234567', 'DateSent>': '2026-11-22T09:00:00Z', PageSize: '20' })).toBe(true);
+    expect(listQuery({ 'DateSent>': 'yesterday' })).toBe(false);
+    expect(listQuery({ PageSize: '0' })).toBe(false);
   });
 
   it('accepts a create from the real twilio client and answers 201 as Twilio does', async () => {
@@ -154,6 +163,90 @@ describe('Twilio-compatible endpoint', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('lists messages filtered by To, From and sent date, newest first, one page at a time', async () => {
+    const before = new Date(Date.now() - 2_000);
+    const first = await client.messages.create({ to: '+393471234567', from: '+15017122661', body: 'first' });
+    const other = await client.messages.create({ to: '+393479999999', from: '+15017122661', body: 'to someone else' });
+    const second = await client.messages.create({ to: '+393471234567', from: '+15017122661', body: 'second' });
+    const third = await client.messages.create({ to: '+393471234567', from: '+15017122661', body: 'third' });
+    await endpoint.callbacksSettled();
+
+    const page = await client.messages.page({ to: '+393471234567', from: '+15017122661', dateSentAfter: before, pageSize: 2 });
+    expect(page.instances.map((message) => message.sid)).toEqual([third.sid, second.sid]);
+    expect(page.instances[0]).toMatchObject({ body: 'third', to: '+393471234567', from: '+15017122661', direction: 'outbound-api', status: 'delivered' });
+    expect(page.instances[0]!.dateSent).toBeInstanceOf(Date);
+    expect(page.nextPageUrl).toBeDefined();
+    const next = await page.nextPage();
+    expect(next?.instances.map((message) => message.sid)).toEqual([first.sid]);
+    expect(next?.nextPageUrl).toBeUndefined();
+
+    const request = endpoint.requests.find((candidate) => candidate.method === 'GET' && candidate.params.PageSize === '2')!;
+    expect(Object.keys(request.params).sort()).toEqual(['DateSent>', 'From', 'PageSize', 'To']);
+    expect(request.params['DateSent>']).toBe(before.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    // On or after a moment later than every send, on or before one earlier than every send: nothing.
+    const sids = async (params: Parameters<typeof client.messages.page>[0]) => (await client.messages.page(params)).instances.map((message) => message.sid);
+    expect(await sids({ to: '+393471234567', dateSentAfter: new Date(Date.now() + 5_000) })).toEqual([]);
+    expect(await sids({ to: '+393471234567', dateSentBefore: new Date(Date.now() - 60_000) })).toEqual([]);
+    expect(await sids({ to: '+393479999999', dateSentBefore: new Date(Date.now() + 5_000) })).toEqual([other.sid]);
+    expect((await client.messages.list({ dateSent: new Date() })).map((message) => message.sid).sort()).toEqual([first.sid, other.sid, second.sid, third.sid].sort());
+    expect(endpoint.violations).toEqual([]);
+  });
+
+  it('lists a queued message, which has no sent date yet, only without a DateSent filter', async () => {
+    const slow = await startTwilioEndpoint({ callbackDelayMs: 400 });
+    try {
+      const slowClient = twilio(slow.accountSid, slow.authToken, { httpClient: slow.httpClient });
+      const since = new Date(Date.now() - 2_000);
+      const queued = await slowClient.messages.create({ to: '+393471234567', from: '+15017122661', body: 'waiting' });
+      const sids = async (params: Parameters<typeof slowClient.messages.page>[0]) => (await slowClient.messages.page(params)).instances.map((message) => message.sid);
+      expect(await sids({ to: '+393471234567', dateSentAfter: since })).toEqual([]);
+      expect(await sids({ to: '+393471234567' })).toEqual([queued.sid]);
+      await slow.callbacksSettled();
+      expect(await sids({ to: '+393471234567', dateSentAfter: since })).toEqual([queued.sid]);
+      expect(slow.violations).toEqual([]);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('records a list query that breaks the spec', async () => {
+    const response = await fetch(`${endpoint.url}/2010-04-01/Accounts/${endpoint.accountSid}/Messages.json?To=%2B393471234567&MessagingServiceSid=MG${'1'.repeat(32)}&PageSize=5000`, {
+      headers: { authorization: `Basic ${Buffer.from(`${endpoint.accountSid}:${endpoint.authToken}`).toString('base64')}` },
+    });
+    expect(response.status).toBe(200);
+    expect(endpoint.violations.join('\n')).toMatch(/parameters not in the spec: MessagingServiceSid/);
+    expect(endpoint.violations.join('\n')).toMatch(/PageSize must be <= 1000/);
+  });
+
+  it.each(['silence', 'reset'] as const)('stores and sends a message whose answer it loses (%s)', async (loseAnswer) => {
+    endpoint.script(() => ({ loseAnswer }));
+    const impatient = twilio(endpoint.accountSid, endpoint.authToken, { httpClient: new TwilioEndpointRequestClient(endpoint.url, { keepAlive: false, timeout: 300 }) });
+    const failure = await impatient.messages.create({ to: '+393471234567', from: '+15017122661', body: 'lost answer' }).catch((error: unknown) => error);
+    expect(failure).not.toBeInstanceOf(twilio.RestException);
+    expect((failure as { code?: string }).code).toBe(loseAnswer === 'silence' ? 'ECONNABORTED' : 'ECONNRESET');
+    expect(endpoint.messages).toHaveLength(1);
+    expect(endpoint.requests).toEqual([expect.objectContaining({ method: 'POST', status: 201, lost: loseAnswer })]);
+    await endpoint.callbacksSettled();
+    expect(endpoint.messages[0]).toMatchObject({ body: 'lost answer', status: 'delivered' });
+    endpoint.script(undefined);
+    endpoint.scriptList(() => ({ loseAnswer }));
+    await expect(impatient.messages.page({ to: '+393471234567' })).rejects.toMatchObject({ code: loseAnswer === 'silence' ? 'ECONNABORTED' : 'ECONNRESET' });
+    endpoint.scriptList(() => ({ status: 503 }));
+    await expect(client.messages.page({ to: '+393471234567' })).rejects.toMatchObject({ status: 503, code: 20503 });
+    expect(endpoint.violations).toEqual([]);
+  });
+
+  it('goes down (connection refused) and comes back on the same port with its messages', async () => {
+    const sent = await client.messages.create({ to: '+393471234567', from: '+15017122661', body: 'before' });
+    await endpoint.down();
+    await expect(client.messages.create({ to: '+393471234567', from: '+15017122661', body: 'while down' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await endpoint.up();
+    expect((await client.messages(sent.sid).fetch()).body).toBe('before');
+    await client.messages.create({ to: '+393471234567', from: '+15017122661', body: 'after' });
+    expect(endpoint.messages.map((message) => message.body)).toEqual(['before', 'after']);
+    expect(endpoint.violations).toEqual([]);
   });
 
   it('counts segments for an English (GSM-7) and a Russian (UCS-2) body', async () => {

@@ -9,8 +9,10 @@ import RequestClient from 'twilio/lib/base/RequestClient';
 /**
  * A Twilio-compatible Messages endpoint for tests. It holds every request it gets and every
  * response it gives to Twilio's official OpenAPI document (src/testing/fixtures/twilio_api_v2010.json,
- * MIT licence beside it), answers as Twilio does, and posts signed status callbacks. The real
- * `twilio` package reaches it through `httpClient`.
+ * MIT licence beside it), answers as Twilio does (create, fetch, and the filtered list), and posts
+ * signed status callbacks. It can also show the network faults a client of the real Twilio meets:
+ * an answer lost after the message was stored, and the API being unreachable for a while. The
+ * real `twilio` package reaches it through `httpClient`.
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -70,6 +72,7 @@ const FORM = 'application/x-www-form-urlencoded';
 interface OpenApiParameter {
   name: string;
   in: string;
+  required?: boolean;
   schema: object;
 }
 
@@ -82,6 +85,11 @@ export interface TwilioContract {
   messageSid: ValidateFunction;
   /** `api.v2010.account.message`: the 201 of a create and the 200 of a fetch. */
   message: ValidateFunction;
+  /** The list operation's query parameters as one object (values coerced to their types first). */
+  listQuery: ValidateFunction;
+  listQueryFields: Set<string>;
+  /** ListMessageResponse, the 200 of a list. */
+  listResponse: ValidateFunction;
   /** Twilio's REST error object. */
   error: ValidateFunction;
 }
@@ -109,10 +117,16 @@ function isPhoneNumberFormat(value: string): boolean {
   return /^\+[1-9]\d{1,14}$/.test(value) || /^[a-z][a-z-]*:\S+$/.test(value) || /^\d{3,8}$/.test(value) || /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(value);
 }
 
-function contractAjv(coerce: boolean): Ajv {
+/**
+ * `relativeUris`: a list page gives its own URIs (first_page_uri, next_page_uri…) relative to the
+ * API host, as Twilio's own examples in the document do, where the document says `format: uri`;
+ * they are held to URI-reference there.
+ */
+function contractAjv(coerce: boolean, relativeUris = false): Ajv {
   // The document carries vendor keywords (x-twilio) and OpenAPI's `nullable`: strict mode off.
   const ajv = new Ajv({ strict: false, allErrors: true, coerceTypes: coerce ? 'array' : false });
-  addFormats(ajv, ['date-time', 'date', 'uri']);
+  addFormats(ajv, relativeUris ? ['date-time', 'date'] : ['date-time', 'date', 'uri']);
+  if (relativeUris) ajv.addFormat('uri', addFormats.get('uri-reference'));
   ajv.addFormat('phone-number', isPhoneNumberFormat);
   ajv.addFormat('date-time-rfc-2822', RFC_2822);
   ajv.addFormat('currency', /^[A-Z]{3}$/);
@@ -129,31 +143,57 @@ export function twilioContract(): TwilioContract {
   if (contract) return contract;
   const spec = JSON.parse(readFileSync(TWILIO_SPEC_PATH, 'utf8')) as {
     components: { schemas: Record<string, object> };
-    paths: Record<string, Record<string, { parameters?: OpenApiParameter[]; requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          parameters?: OpenApiParameter[];
+          requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
+          responses?: Record<string, { content?: Record<string, { schema: object }> }>;
+        }
+      >
+    >;
   };
   const create = spec.paths[MESSAGES_PATH]?.post;
+  const list = spec.paths[MESSAGES_PATH]?.get;
   const fetch = spec.paths[MESSAGE_PATH]?.get;
   const requestSchema = create?.requestBody?.content[FORM]?.schema;
   const accountSidSchema = create?.parameters?.find((parameter) => parameter.name === 'AccountSid')?.schema;
   const messageSidSchema = fetch?.parameters?.find((parameter) => parameter.name === 'Sid')?.schema;
-  if (!requestSchema || !accountSidSchema || !messageSidSchema) throw new Error(`${TWILIO_SPEC_PATH} does not describe ${MESSAGES_PATH} as expected`);
-  // Only the components and the pieces of the one operation are handed to ajv: its $refs
+  const listParameters = list?.parameters?.filter((parameter) => parameter.in === 'query');
+  const listResponseSchema = list?.responses?.['200']?.content?.['application/json']?.schema;
+  if (!requestSchema || !accountSidSchema || !messageSidSchema || !listParameters?.length || !listResponseSchema) {
+    throw new Error(`${TWILIO_SPEC_PATH} does not describe ${MESSAGES_PATH} as expected`);
+  }
+  // A query string is one object of named values: the list's query parameters become its properties.
+  const listQuerySchema = {
+    type: 'object',
+    properties: Object.fromEntries(listParameters.map((parameter) => [parameter.name, parameter.schema])),
+    required: listParameters.filter((parameter) => parameter.required).map((parameter) => parameter.name),
+  };
+  // Only the components and the pieces of the operations are handed to ajv: their $refs
   // ("#/components/schemas/…") resolve inside this document.
   const document = (id: string) => ({
     $id: id,
     components: spec.components,
-    operation: { createRequest: requestSchema, accountSid: accountSidSchema, messageSid: messageSidSchema },
+    operation: { createRequest: requestSchema, accountSid: accountSidSchema, messageSid: messageSidSchema, listQuery: listQuerySchema, listResponse: listResponseSchema },
   });
   const requests = contractAjv(true);
   requests.addSchema(document('twilio-api-v2010-requests'));
   const responses = contractAjv(false);
   responses.addSchema(document('twilio-api-v2010-responses'));
+  const pages = contractAjv(false, true);
+  pages.addSchema(document('twilio-api-v2010-pages'));
   contract = {
     createRequest: requests.compile({ $ref: 'twilio-api-v2010-requests#/operation/createRequest' }),
     createRequestFields: new Set(Object.keys(requestSchema.properties)),
     accountSid: responses.compile({ $ref: 'twilio-api-v2010-responses#/operation/accountSid' }),
     messageSid: responses.compile({ $ref: 'twilio-api-v2010-responses#/operation/messageSid' }),
     message: responses.compile({ $ref: 'twilio-api-v2010-responses#/components/schemas/api.v2010.account.message' }),
+    listQuery: requests.compile({ $ref: 'twilio-api-v2010-requests#/operation/listQuery' }),
+    listQueryFields: new Set(listParameters.map((parameter) => parameter.name)),
+    listResponse: pages.compile({ $ref: 'twilio-api-v2010-pages#/operation/listResponse' }),
     error: responses.compile(TWILIO_ERROR_SCHEMA),
   };
   return contract;
@@ -207,6 +247,13 @@ const CALLBACK_SEQUENCE: Record<DeliveryOutcome, string[]> = {
 /** 30003 Unreachable destination handset; 30008 Unknown error. */
 const DEFAULT_DELIVERY_ERROR: Record<'undelivered' | 'failed', number> = { undelivered: 30003, failed: 30008 };
 
+/**
+ * How an answer is lost on its way back, as a client of the real Twilio can see it: `silence`
+ * never answers (the client times out), `reset` drops the connection (the client sees a reset).
+ * Whatever the request did at Twilio stays done: a create stores and sends its message.
+ */
+export type LostAnswer = 'silence' | 'reset';
+
 /** A test's decision for one create request. Leave everything out to accept it and deliver it. */
 export interface TwilioAnswer {
   /** Answer with this Twilio error code (its HTTP status comes from Twilio's table unless `status` is given). */
@@ -220,7 +267,12 @@ export interface TwilioAnswer {
   deliveryErrorCode?: number;
   /** Hold the answer this long, e.g. to make a client time out. */
   delayMs?: number;
+  /** Do what the request asks (store and send the message) and then lose the answer. */
+  loseAnswer?: LostAnswer;
 }
+
+/** A test's decision for one list request. Leave everything out to answer with the page. */
+export type TwilioListAnswer = Pick<TwilioAnswer, 'error' | 'status' | 'message' | 'delayMs' | 'loseAnswer'>;
 
 type FormParams = Record<string, string | string[]>;
 
@@ -239,14 +291,24 @@ export interface TwilioCreateRequest {
   statusCallback: string | undefined;
 }
 
+/** A list request as the list script sees it. */
+export interface TwilioListRequest {
+  /** 0 for the first list request this endpoint got, 1 for the next… */
+  index: number;
+  params: FormParams;
+}
+
 export interface TwilioRequestRecord {
   method: string;
   path: string;
+  /** The form of a POST, the query of any other request. */
   params: FormParams;
-  /** The HTTP status it was answered with. */
+  /** The HTTP status it was answered with (or would have been, when the answer was lost). */
   status: number;
   /** The Twilio error code, for an error answer. */
   errorCode?: number;
+  /** Set when the answer never reached the client. */
+  lost?: LostAnswer;
   receivedAt: number;
 }
 
@@ -263,6 +325,8 @@ export interface TwilioMessageRecord {
   segments: number;
   /** The latest status (changes as callbacks go out). */
   status: string;
+  /** When it left the queued/accepted state (its `date_sent`); null until then. */
+  sentAt: Date | null;
   errorCode: number | null;
   params: FormParams;
   /** The resource as the 201 response gave it. */
@@ -307,6 +371,15 @@ export interface TwilioEndpoint {
   httpClient: TwilioEndpointRequestClient;
   /** Decides the answer to each create request; undefined restores the default (accept, deliver). */
   script(decide: ((request: TwilioCreateRequest) => TwilioAnswer | undefined | Promise<TwilioAnswer | undefined>) | undefined): void;
+  /** Decides the answer to each list request; undefined restores the default (the page). */
+  scriptList(decide: ((request: TwilioListRequest) => TwilioListAnswer | undefined | Promise<TwilioListAnswer | undefined>) | undefined): void;
+  /**
+   * Takes the API off the network: the port is closed and every open connection dropped, so a
+   * client gets "connection refused". Messages, records and pending callbacks stay.
+   */
+  down(): Promise<void>;
+  /** Puts the API back on the same port. */
+  up(): Promise<void>;
   /** Resolves when every status callback started so far has been sent. */
   callbacksSettled(): Promise<void>;
   close(): Promise<void>;
@@ -349,6 +422,30 @@ function rfc2822(date: Date): string {
   return date.toUTCString().replace(/GMT$/, '+0000');
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The sent times a DateSent filter value covers, in whole seconds as Twilio keeps them: a GMT date
+ * (`YYYY-MM-DD`) covers its day, a date-time its second. Undefined for a value that is no date.
+ */
+function sentDateRange(value: string): { start: number; end: number; day: { start: number; end: number } } | undefined {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const parsed = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(parsed)) return undefined;
+  const dayStart = Math.floor(parsed / DAY_MS) * DAY_MS;
+  const day = { start: dayStart, end: dayStart + DAY_MS - 1000 };
+  if (dateOnly) return { ...day, day };
+  const second = Math.floor(parsed / 1000) * 1000;
+  return { start: second, end: second, day };
+}
+
+/** The DateSent filters of the list operation: `DateSent` (that day), `DateSent<` (on or before), `DateSent>` (on or after). */
+const SENT_DATE_FILTERS: ReadonlyArray<[string, (sent: number, range: NonNullable<ReturnType<typeof sentDateRange>>) => boolean]> = [
+  ['DateSent', (sent, range) => sent >= range.day.start && sent <= range.day.end],
+  ['DateSent<', (sent, range) => sent <= range.end],
+  ['DateSent>', (sent, range) => sent >= range.start],
+];
+
 function parseForm(raw: string): FormParams {
   const params: FormParams = {};
   for (const [key, value] of new URLSearchParams(raw)) {
@@ -380,17 +477,37 @@ export async function startTwilioEndpoint(options: TwilioEndpointOptions = {}): 
   const violations: string[] = [];
   const pendingCallbacks = new Set<Promise<void>>();
   let decide: ((request: TwilioCreateRequest) => TwilioAnswer | undefined | Promise<TwilioAnswer | undefined>) | undefined;
+  let decideList: ((request: TwilioListRequest) => TwilioListAnswer | undefined | Promise<TwilioListAnswer | undefined>) | undefined;
   let createCount = 0;
+  let listCount = 0;
   let closed = false;
+  let listening = false;
+  /** Requests whose answer the script said to lose. */
+  const losses = new WeakMap<TwilioRequestRecord, LostAnswer>();
 
-  const send = (response: ServerResponse, record: TwilioRequestRecord, status: number, body: Record<string, unknown>) => {
-    const validate = status < 400 ? spec.message : spec.error;
+  const send = (response: ServerResponse, record: TwilioRequestRecord, status: number, body: Record<string, unknown>, validate = status < 400 ? spec.message : spec.error) => {
     if (!validate(body)) violations.push(`response ${status} to ${record.method} ${record.path} breaks the contract: ${describeErrors(validate.errors)}`);
     record.status = status;
     if (status >= 400) record.errorCode = body.code as number;
+    const loss = losses.get(record);
+    if (loss) {
+      // The answer is ready and goes nowhere: the client waits for it until its timeout, or its
+      // connection is reset under it.
+      record.lost = loss;
+      if (loss === 'reset') response.socket?.resetAndDestroy();
+      return;
+    }
     response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'twilio-request-id': `RQ${hex(16)}` });
     response.end(JSON.stringify(body));
   };
+
+  /** The message resource as Twilio gives it now (status, error and sent date change after the create). */
+  const currentResource = (message: TwilioMessageRecord): Record<string, unknown> => ({
+    ...message.resource,
+    status: message.status,
+    error_code: message.errorCode,
+    date_sent: message.sentAt ? rfc2822(message.sentAt) : null,
+  });
 
   const sendError = (response: ServerResponse, record: TwilioRequestRecord, answer: { error?: number; status?: number; message?: string }) => {
     const code = answer.error ?? CODE_FOR_STATUS[answer.status ?? 400] ?? 20001;
@@ -411,6 +528,7 @@ export async function startTwilioEndpoint(options: TwilioEndpointOptions = {}): 
         await new Promise((resolve) => setTimeout(resolve, callbackDelayMs));
         if (closed) return;
         message.status = status;
+        if (status !== 'queued' && status !== 'accepted') message.sentAt ??= new Date();
         const params: Record<string, string> = {
           AccountSid: accountSid,
           ApiVersion: '2010-04-01',
@@ -477,6 +595,7 @@ export async function startTwilioEndpoint(options: TwilioEndpointOptions = {}): 
     const statusCallback = first(params.StatusCallback);
     const index = createCount++;
     const answer = (await decide?.({ index, params, to, from, body, statusCallback })) ?? {};
+    if (answer.loseAnswer) losses.set(record, answer.loseAnswer);
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (answer.error !== undefined || (answer.status !== undefined && answer.status >= 400)) return sendError(response, record, answer);
 
@@ -531,6 +650,7 @@ export async function startTwilioEndpoint(options: TwilioEndpointOptions = {}): 
       encoding,
       segments,
       status: resource.status as string,
+      sentAt: null,
       errorCode: null,
       params,
       resource,
@@ -545,13 +665,77 @@ export async function startTwilioEndpoint(options: TwilioEndpointOptions = {}): 
     if (!spec.messageSid(sid)) violations.push(`GET ${record.path}: Sid breaks the spec: ${describeErrors(spec.messageSid.errors)}`);
     const message = messages.find((candidate) => candidate.sid === sid);
     if (!message) return sendError(response, record, { error: 20404, message: `The requested resource ${record.path} was not found` });
-    const resource = {
-      ...message.resource,
-      status: message.status,
-      error_code: message.errorCode,
-      date_sent: message.status === 'queued' || message.status === 'accepted' ? null : message.resource.date_updated,
+    send(response, record, 200, currentResource(message));
+  };
+
+  /**
+   * The Messages list: filtered by To, From and sent date, newest first, one page of PageSize
+   * (default 50). A DateSent filter matches only messages that have a sent date, as Twilio's
+   * `date_sent` is null while a message waits in its queue.
+   */
+  const handleList = async (response: ServerResponse, record: TwilioRequestRecord) => {
+    const params = record.params;
+    const unknown = Object.keys(params).filter((key) => !spec.listQueryFields.has(key));
+    if (unknown.length > 0) violations.push(`GET ${record.path}: parameters not in the spec: ${unknown.join(', ')}`);
+    const coerced = structuredClone(params) as Record<string, unknown>;
+    if (!spec.listQuery(coerced)) violations.push(`GET ${record.path}: query breaks the list operation's parameters: ${describeErrors(spec.listQuery.errors)}`);
+
+    const answer = (await decideList?.({ index: listCount++, params })) ?? {};
+    if (answer.loseAnswer) losses.set(record, answer.loseAnswer);
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (answer.error !== undefined || (answer.status !== undefined && answer.status >= 400)) return sendError(response, record, answer);
+
+    const to = first(params.To);
+    const from = first(params.From);
+    const sentTests: Array<(sent: number) => boolean> = [];
+    for (const [name, test] of SENT_DATE_FILTERS) {
+      const value = first(params[name]);
+      if (value === undefined) continue;
+      const range = sentDateRange(value);
+      if (!range) return sendError(response, record, { error: 20001, message: `Invalid date value for ${name}: ${value}` });
+      sentTests.push((sent) => test(sent, range));
+    }
+    const pageSize = Math.min(1000, Math.max(1, Number(first(params.PageSize) ?? 50) || 50));
+    const page = Math.max(0, Number(first(params.Page) ?? 0) || 0);
+    const matching = [...messages].reverse().filter((message) => {
+      if (to !== undefined && message.to !== to) return false;
+      if (from !== undefined && message.from !== from) return false;
+      if (sentTests.length === 0) return true;
+      if (!message.sentAt) return false;
+      const sent = Math.floor(message.sentAt.getTime() / 1000) * 1000;
+      return sentTests.every((test) => test(sent));
+    });
+    const start = page * pageSize;
+    const items = matching.slice(start, start + pageSize);
+    const pageUri = (n: number, token?: string) => {
+      const query = new URLSearchParams();
+      for (const [key, value] of Object.entries(params)) {
+        if (key === 'Page' || key === 'PageSize' || key === 'PageToken') continue;
+        for (const item of [value].flat()) query.append(key, item);
+      }
+      query.set('PageSize', String(pageSize));
+      query.set('Page', String(n));
+      if (token) query.set('PageToken', token);
+      return `${record.path}?${query.toString()}`;
     };
-    send(response, record, 200, resource);
+    const more = start + pageSize < matching.length;
+    send(
+      response,
+      record,
+      200,
+      {
+        first_page_uri: pageUri(0),
+        end: items.length > 0 ? start + items.length - 1 : start,
+        next_page_uri: more ? pageUri(page + 1, `PA${items.at(-1)!.sid}`) : null,
+        page,
+        page_size: pageSize,
+        previous_page_uri: page > 0 ? pageUri(page - 1) : null,
+        messages: items.map(currentResource),
+        start,
+        uri: pageUri(page, first(params.PageToken)),
+      },
+      spec.listResponse,
+    );
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
@@ -585,6 +769,7 @@ export async function startTwilioEndpoint(options: TwilioEndpointOptions = {}): 
       }
       return handleCreate(response, record);
     }
+    if (messagesMatch && method === 'GET') return handleList(response, record);
     if (messageMatch && method === 'GET') return handleFetch(response, record, decodeURIComponent(messageMatch[2]!));
     violations.push(`${method} ${url.pathname}: not an operation this endpoint serves`);
     return sendError(response, record, { error: 20004 });
@@ -597,7 +782,24 @@ export async function startTwilioEndpoint(options: TwilioEndpointOptions = {}): 
       response.end(JSON.stringify({ code: 20500, message: 'Internal Server Error', more_info: 'https://www.twilio.com/docs/errors/20500', status: 500 }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        listening = true;
+        resolve();
+      });
+    });
+  const stopListening = async () => {
+    if (!listening) return;
+    listening = false;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  };
+  await listen(0);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;
@@ -614,16 +816,25 @@ export async function startTwilioEndpoint(options: TwilioEndpointOptions = {}): 
     script: (next) => {
       decide = next;
     },
+    scriptList: (next) => {
+      decideList = next;
+    },
+    down: async () => {
+      await stopListening();
+      // An outage lasts a moment: clients in this process see their kept-alive connections close
+      // before they try again, so their next request is refused rather than reset.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    },
+    up: async () => {
+      if (!listening && !closed) await listen(port);
+    },
     callbacksSettled: async () => {
       while (pendingCallbacks.size > 0) await Promise.all([...pendingCallbacks]);
     },
     close: async () => {
       closed = true;
       await Promise.all([...pendingCallbacks]);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await stopListening();
     },
   };
 }

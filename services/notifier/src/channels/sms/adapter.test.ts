@@ -3,7 +3,7 @@ import { FINAL_STATUSES, FINAL_STATUS_INFO, LOCALES, type DeliveryRecipientFinal
 import { smsSegments, startTwilioEndpoint, twilioSignature, type TwilioEndpoint } from '@faxnotify/kit/testing';
 import { noticeContext, renderNotice } from '../../render';
 import { ChannelError, type DeliveryReport, type RenderedNotice } from '../types';
-import { SmsAdapter, classifyTwilioError } from './adapter';
+import { SmsAdapter, answerMayBeLost, classifyTwilioError, type SmsAdapterOptions } from './adapter';
 import { SMS_MAX_SEGMENTS, smsSize } from './segments';
 
 const result = (overrides: Partial<DeliveryRecipientFinal> = {}): DeliveryRecipientFinal => ({
@@ -121,6 +121,8 @@ describe('SMS adapter against a Twilio-compatible endpoint', () => {
       statusCallbackUrl: route.url,
       baseUrl: endpoint.url,
       timeoutMs: 5_000,
+      lookupPageSize: 50,
+      lookupSettleMs: 1,
     });
     adapter.onDeliveryReport(async (report) => void reports.push(report));
   });
@@ -202,5 +204,187 @@ describe('SMS adapter against a Twilio-compatible endpoint', () => {
 
   it('treats an unreachable API as transient', () => {
     expect(classifyTwilioError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }))).toMatchObject({ transient: true, providerCode: 'ECONNREFUSED' });
+  });
+});
+
+describe('SMS adapter after a lost answer', () => {
+  let endpoint: TwilioEndpoint;
+  let number = 393330000000;
+  /** A number of its own for each test, so Twilio's list holds only that test's messages to it. */
+  const nextNumber = () => `+${++number}`;
+  const adapterFor = (overrides: Partial<SmsAdapterOptions> = {}) =>
+    new SmsAdapter({
+      accountSid: endpoint.accountSid,
+      authToken: endpoint.authToken,
+      from: '+15005550006',
+      messagingServiceSid: '',
+      statusCallbackUrl: 'http://127.0.0.1:9/twilio/status',
+      baseUrl: endpoint.url,
+      // Short, so that an answer that never comes is given up quickly.
+      timeoutMs: 400,
+      lookupPageSize: 50,
+      lookupSettleMs: 1,
+      ...overrides,
+    });
+  const creates = (to: string) => endpoint.requests.filter((request) => request.method === 'POST' && request.params.To === to);
+  const lookups = (to: string) => endpoint.requests.filter((request) => request.method === 'GET' && request.params.To === to);
+  const sentTo = (to: string) => endpoint.messages.filter((message) => message.to === to);
+
+  beforeAll(async () => {
+    endpoint = await startTwilioEndpoint({ callbackDelayMs: 1 });
+  });
+
+  afterAll(async () => {
+    await endpoint?.close();
+  });
+
+  afterEach(async () => {
+    endpoint.script(undefined);
+    endpoint.scriptList(undefined);
+    await endpoint.up();
+    // The look-ups, like the sends, are held to Twilio's OpenAPI document.
+    expect(endpoint.violations).toEqual([]);
+  });
+
+  it('tells a lost answer from a request that never left and from an HTTP answer', () => {
+    expect(answerMayBeLost(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(answerMayBeLost(Object.assign(new Error('timeout of 400ms exceeded'), { code: 'ECONNABORTED' }))).toBe(true);
+    expect(answerMayBeLost(new Error('Twilio answered without a message SID'))).toBe(true);
+    expect(answerMayBeLost(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }))).toBe(false);
+    expect(answerMayBeLost(Object.assign(new Error('getaddrinfo ENOTFOUND api.twilio.com'), { code: 'ENOTFOUND' }))).toBe(false);
+    expect(answerMayBeLost(Object.assign(new Error('Internal Server Error'), { status: 500, code: 20500 }))).toBe(false);
+    expect(classifyTwilioError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toMatchObject({ transient: true, providerCode: 'ECONNRESET', message: "Twilio's answer lost (ECONNRESET): socket hang up" });
+  });
+
+  it.each(['reset', 'silence'] as const)('finds the message Twilio stored when its answer was lost (%s) and sends no second SMS', async (loseAnswer) => {
+    const adapter = adapterFor();
+    const to = nextNumber();
+    const text = notice('Delivered: Q3 report\nTo: +12025550101, 3 pages');
+    endpoint.script(() => ({ loseAnswer }));
+    const lost = await adapter.send(text, to).catch((e: unknown) => e);
+    expect(lost).toMatchObject({ transient: true, message: expect.stringMatching(/^Twilio's answer lost/) });
+    expect(sentTo(to)).toHaveLength(1);
+    endpoint.script(undefined);
+    await endpoint.callbacksSettled();
+
+    const receipt = await adapter.send(text, to);
+    expect(receipt).toEqual({ providerMessageId: sentTo(to)[0]!.sid, segments: 1, encoding: 'GSM-7' });
+    expect(sentTo(to)).toHaveLength(1);
+    expect(creates(to)).toHaveLength(1);
+    // One bounded look-up: this number, our sender, sent since the lost send began, one page.
+    expect(lookups(to)).toHaveLength(1);
+    const query = lookups(to)[0]!.params;
+    expect(Object.keys(query).sort()).toEqual(['DateSent>', 'From', 'PageSize', 'To']);
+    expect(query).toMatchObject({ To: to, From: '+15005550006', PageSize: '50' });
+    const windowStart = Date.parse(String(query['DateSent>']));
+    expect(windowStart).toBeLessThanOrEqual(Date.parse(sentTo(to)[0]!.resource.date_created as string));
+    expect(windowStart).toBeGreaterThan(Date.now() - 5 * 60_000);
+
+    // Resolved: the next notice to this number is sent without a look-up.
+    await adapter.send(notice('Failed: other fax', { noticeId: 'n-other-notice-000000000' }), to);
+    expect(lookups(to)).toHaveLength(1);
+    expect(sentTo(to)).toHaveLength(2);
+  });
+
+  it('sends again when the lost request never created a message, matching the text exactly', async () => {
+    const adapter = adapterFor();
+    const to = nextNumber();
+    // A message to the same number whose text differs by one character is not the one lost.
+    await adapterFor().send(notice('Delivered: x.', { noticeId: 'n-look-alike-0000000000' }), to);
+    endpoint.script(() => ({ status: 500, loseAnswer: 'reset' }));
+    await expect(adapter.send(notice('Delivered: x'), to)).rejects.toMatchObject({ transient: true, message: expect.stringMatching(/^Twilio's answer lost/) });
+    expect(sentTo(to)).toHaveLength(1);
+    endpoint.script(undefined);
+    await endpoint.callbacksSettled();
+
+    const receipt = await adapter.send(notice('Delivered: x'), to);
+    expect(sentTo(to).map((message) => message.body)).toEqual(['Delivered: x.', 'Delivered: x']);
+    expect(receipt.providerMessageId).toBe(sentTo(to)[1]!.sid);
+    expect(lookups(to)).toHaveLength(1);
+  });
+
+  it('does not send while an absence could still be Twilio not listing the message yet', async () => {
+    const adapter = adapterFor({ lookupSettleMs: 60_000 });
+    const to = nextNumber();
+    endpoint.script(() => ({ status: 500, loseAnswer: 'reset' }));
+    await expect(adapter.send(notice('Delivered: y'), to)).rejects.toMatchObject({ transient: true });
+    endpoint.script(undefined);
+    const error = await adapter.send(notice('Delivered: y'), to).catch((e: unknown) => e);
+    expect(error).toMatchObject({ transient: true, message: expect.stringMatching(/its message is not found \(Twilio may not list it yet\); not sent again/) });
+    expect(creates(to)).toHaveLength(1);
+    expect(sentTo(to)).toHaveLength(0);
+  });
+
+  it('does not decide from a full page of newer messages', async () => {
+    const adapter = adapterFor({ lookupPageSize: 1 });
+    const to = nextNumber();
+    endpoint.script(() => ({ loseAnswer: 'reset' }));
+    await expect(adapter.send(notice('Delivered: z'), to)).rejects.toMatchObject({ transient: true });
+    endpoint.script(undefined);
+    await adapterFor().send(notice('Delivered: a later notice', { noticeId: 'n-later-notice-00000000' }), to);
+    await endpoint.callbacksSettled();
+    await expect(adapter.send(notice('Delivered: z'), to)).rejects.toMatchObject({ transient: true, message: expect.stringMatching(/more than 1 messages to this number since then/) });
+    expect(sentTo(to)).toHaveLength(2);
+  });
+
+  it('retries later without sending when the look-up itself fails, then finds the message', async () => {
+    const adapter = adapterFor();
+    const to = nextNumber();
+    endpoint.script(() => ({ loseAnswer: 'reset' }));
+    await expect(adapter.send(notice('Delivered: w'), to)).rejects.toMatchObject({ transient: true });
+    endpoint.script(undefined);
+    await endpoint.callbacksSettled();
+
+    endpoint.scriptList(() => ({ status: 503 }));
+    await expect(adapter.send(notice('Delivered: w'), to)).rejects.toMatchObject({ transient: true, message: expect.stringMatching(/looking for its message failed \(Twilio 503/) });
+    endpoint.scriptList(() => ({ loseAnswer: 'silence' }));
+    await expect(adapter.send(notice('Delivered: w'), to)).rejects.toMatchObject({ transient: true, message: expect.stringMatching(/looking for its message failed \(Twilio's answer lost/) });
+    endpoint.scriptList(undefined);
+    await endpoint.down();
+    await expect(adapter.send(notice('Delivered: w'), to)).rejects.toMatchObject({ transient: true, message: expect.stringMatching(/looking for its message failed \(Twilio not reached \(ECONNREFUSED\)/) });
+    await endpoint.up();
+    expect(creates(to)).toHaveLength(1);
+
+    const receipt = await adapter.send(notice('Delivered: w'), to);
+    expect(receipt.providerMessageId).toBe(sentTo(to)[0]!.sid);
+    expect(sentTo(to)).toHaveLength(1);
+    expect(creates(to)).toHaveLength(1);
+  });
+
+  it('looks up a Messaging Service send by its service, as the list has no such filter', async () => {
+    const service = `MG${'2'.repeat(32)}`;
+    const adapter = adapterFor({ from: '', messagingServiceSid: service });
+    const to = nextNumber();
+    // The same text to the same number from a plain sender is not the service's message.
+    await adapterFor().send(notice('Delivered: v', { noticeId: 'n-plain-sender-000000000' }), to);
+    endpoint.script(() => ({ loseAnswer: 'reset' }));
+    await expect(adapter.send(notice('Delivered: v'), to)).rejects.toMatchObject({ transient: true });
+    endpoint.script(undefined);
+    await endpoint.callbacksSettled();
+
+    const receipt = await adapter.send(notice('Delivered: v'), to);
+    const viaService = sentTo(to).find((message) => message.messagingServiceSid === service)!;
+    expect(receipt).toEqual({ providerMessageId: viaService.sid, segments: 1, encoding: 'GSM-7' });
+    expect(Object.keys(lookups(to)[0]!.params).sort()).toEqual(['DateSent>', 'PageSize', 'To']);
+    expect(sentTo(to)).toHaveLength(2);
+  });
+
+  it('sends on the retry with no look-up after connection refused or a clear 5xx', async () => {
+    const adapter = adapterFor();
+    const refused = nextNumber();
+    await endpoint.down();
+    await expect(adapter.send(notice('Delivered: u'), refused)).rejects.toMatchObject({ transient: true, providerCode: 'ECONNREFUSED', message: expect.stringMatching(/^Twilio not reached/) });
+    await endpoint.up();
+    await adapter.send(notice('Delivered: u'), refused);
+    expect(sentTo(refused)).toHaveLength(1);
+    expect(lookups(refused)).toHaveLength(0);
+
+    const failing = nextNumber();
+    endpoint.script(({ to }) => (to === failing && creates(failing).length === 1 ? { status: 500 } : undefined));
+    await expect(adapter.send(notice('Delivered: t', { noticeId: 'n-clear-500-000000000000' }), failing)).rejects.toMatchObject({ transient: true, providerCode: 20500 });
+    await adapter.send(notice('Delivered: t', { noticeId: 'n-clear-500-000000000000' }), failing);
+    expect(creates(failing).map((request) => request.status)).toEqual([500, 201]);
+    expect(sentTo(failing)).toHaveLength(1);
+    expect(lookups(failing)).toHaveLength(0);
   });
 });

@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DeliveryRecipientFinal } from '@faxnotify/contracts';
+import { MessageBus, createLogger, issueToken } from '@faxnotify/kit';
+import { createTestVhost, eventually, startTwilioEndpoint, type TestVhost, type TwilioEndpoint } from '@faxnotify/kit/testing';
+import { startNotifier, type RunningNotifier } from '../../index';
+
+/**
+ * The notifier's SMS retries against a Twilio-compatible endpoint that loses answers and goes
+ * off the network, through RabbitMQ's retry queues: whatever the fault, the owner gets one SMS
+ * and the ledger holds its SID.
+ */
+
+const SECRET = 'notifier-lost-answer-secret-0123456789';
+const OWNER = 'lena';
+let vhost: TestVhost;
+let twilioEndpoint: TwilioEndpoint;
+let notifier: RunningNotifier;
+let bus: MessageBus;
+let dir: string;
+let number = 393440000000;
+
+const final = (faxId: string): DeliveryRecipientFinal => ({
+  resultId: `${faxId}:r1`,
+  faxId,
+  recipientId: 'r1',
+  number: '+12025550101',
+  ownerId: OWNER,
+  subject: 'Q3 report',
+  status: 'success',
+  reason: { code: 'OK', detail: '' },
+  pagesSent: 2,
+  pagesTotal: 2,
+  remoteCsid: 'ACME',
+  submittedAt: '2026-11-22T09:00:00.000Z',
+  startedAt: '2026-11-22T09:00:10.000Z',
+  endedAt: '2026-11-22T09:00:40.000Z',
+  attempts: 1,
+  links: { fax: `http://127.0.0.1:8082/faxes/${faxId}` },
+});
+
+/** Gives the owner a number of its own for one test: SMS on, the other channels off. */
+async function smsTo(): Promise<string> {
+  const sms = `+${++number}`;
+  const response = await fetch(`${notifier.url}/v1/settings`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await issueToken({ secret: SECRET }, OWNER)}` },
+    body: JSON.stringify({
+      email: { enabled: false, address: null },
+      sms: { enabled: true, number: sms },
+      xmpp: { enabled: false, jid: null },
+      locale: 'en',
+      timeZone: 'Europe/Rome',
+      notifyOn: 'all',
+    }),
+  });
+  expect(response.status).toBe(200);
+  return sms;
+}
+
+const sent = (faxId: string) => eventually(async () => {
+  const row = await notifier.ledger.get(`${faxId}:r1`, 'sms');
+  return row?.status === 'sent' ? row : undefined;
+}, 20_000);
+const creates = (to: string) => twilioEndpoint.requests.filter((request) => request.method === 'POST' && request.params.To === to);
+const lookups = (to: string) => twilioEndpoint.requests.filter((request) => request.method === 'GET' && request.params.To === to);
+const messagesTo = (to: string) => twilioEndpoint.messages.filter((message) => message.to === to);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'notifier-lost-answer-'));
+  [vhost, twilioEndpoint] = await Promise.all([createTestVhost('notifier-lost-answer'), startTwilioEndpoint({ callbackDelayMs: 5 })]);
+  notifier = await startNotifier(
+    {
+      'http.port': 0,
+      'db.sqlitePath': join(dir, 'notifier.sqlite'),
+      'amqp.url': vhost.amqpUrl,
+      'auth.jwtSecret': SECRET,
+      'log.level': 'silent',
+      'twilio.accountSid': twilioEndpoint.accountSid,
+      'twilio.authToken': twilioEndpoint.authToken,
+      'twilio.from': '+15005550006',
+      'twilio.baseUrl': twilioEndpoint.url,
+      // An answer that never comes is given up after a second; the first retry comes a second later.
+      'twilio.timeoutMs': 1_000,
+      'twilio.lookupSettleMs': 500,
+    },
+    {},
+  );
+  bus = new MessageBus({ url: vhost.amqpUrl, source: '/faxnotify/status-tracker', logger: createLogger('test', 'silent') });
+  await bus.start();
+}, 30_000);
+
+afterAll(async () => {
+  await bus?.close();
+  await notifier?.stop();
+  await twilioEndpoint?.close();
+  await vhost?.delete();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  twilioEndpoint.script(undefined);
+  await twilioEndpoint.up();
+  // Every send and every look-up held to Twilio's OpenAPI document.
+  expect(twilioEndpoint.violations).toEqual([]);
+});
+
+describe('an SMS whose send lost Twilio\'s answer', () => {
+  it.each(['reset', 'silence'] as const)('is found at Twilio on the retry and not sent twice (answer lost: %s)', async (loseAnswer) => {
+    const to = await smsTo();
+    const faxId = `lost-${loseAnswer}`;
+    twilioEndpoint.script((request) => (request.to === to && creates(to).length === 1 ? { loseAnswer } : undefined));
+    await bus.publish('delivery.recipient.final', final(faxId));
+
+    const row = await sent(faxId);
+    expect(messagesTo(to)).toHaveLength(1);
+    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0]!.sid, sends: 2, segments: 1, encoding: 'GSM-7' });
+    expect(creates(to).map((request) => [request.status, request.lost])).toEqual([[201, loseAnswer]]);
+    expect(lookups(to)).toHaveLength(1);
+    expect(lookups(to)[0]!.params).toMatchObject({ To: to, From: '+15005550006', PageSize: '50' });
+  });
+
+  it('is sent once on the retry when the request never reached Twilio (API down, then up)', async () => {
+    const to = await smsTo();
+    await twilioEndpoint.down();
+    await bus.publish('delivery.recipient.final', final('down-then-up'));
+    const retrying = await eventually(async () => {
+      const row = await notifier.ledger.get('down-then-up:r1', 'sms');
+      return row?.status === 'retrying' ? row : undefined;
+    }, 10_000);
+    expect(retrying.error).toMatch(/^Twilio not reached \(ECONNREFUSED\)/);
+    await twilioEndpoint.up();
+
+    const row = await sent('down-then-up');
+    expect(messagesTo(to)).toHaveLength(1);
+    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0]!.sid, sends: 2 });
+    // The refused request left nothing at Twilio to look for.
+    expect(lookups(to)).toHaveLength(0);
+  });
+
+  it('is sent once on the retry after a clear 5xx, with no look-up', async () => {
+    const to = await smsTo();
+    twilioEndpoint.script((request) => (request.to === to && creates(to).length === 1 ? { status: 503 } : undefined));
+    await bus.publish('delivery.recipient.final', final('clear-503'));
+
+    const row = await sent('clear-503');
+    expect(creates(to).map((request) => request.status)).toEqual([503, 201]);
+    expect(messagesTo(to)).toHaveLength(1);
+    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0]!.sid, sends: 2 });
+    expect(lookups(to)).toHaveLength(0);
+  });
+
+  it('is sent again when the lost request had not created a message', async () => {
+    const to = await smsTo();
+    // Twilio failed the request and the failure's answer was lost too: nothing was stored.
+    twilioEndpoint.script((request) => (request.to === to && creates(to).length === 1 ? { status: 500, loseAnswer: 'reset' } : undefined));
+    await bus.publish('delivery.recipient.final', final('lost-nothing-stored'));
+
+    const row = await sent('lost-nothing-stored');
+    expect(messagesTo(to)).toHaveLength(1);
+    expect(creates(to).map((request) => [request.status, request.lost])).toEqual([
+      [500, 'reset'],
+      [201, undefined],
+    ]);
+    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0]!.sid });
+    // The first look-up comes a second after the loss, past lookupSettleMs: its absence is trusted.
+    expect(lookups(to)).toHaveLength(1);
+  });
+});
