@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { Type } from '@sinclair/typebox';
-import { EVENT_CATALOGUE, type EventData, type EventKey } from './events/definitions';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { EVENT_CATALOGUE, type CatalogueEntry, type EventData, type EventKey, type OlderEventVersion } from './events/definitions';
 
 /**
  * A CloudEvents 1.0 envelope (structured JSON mode). `type` carries the version:
@@ -24,35 +24,68 @@ export interface CloudEvent<K extends EventKey = EventKey> {
   readonly data: EventData<K>;
 }
 
-export const eventType = (key: EventKey): string => `faxnotify.${key}.v${EVENT_CATALOGUE[key].version}`;
+/** The CloudEvents type of an event's current version, or of the given (older) version. */
+export const eventType = (key: EventKey, version: number = EVENT_CATALOGUE[key].version): string => `faxnotify.${key}.v${version}`;
 
-const KEY_BY_TYPE = new Map<string, EventKey>(
-  (Object.keys(EVENT_CATALOGUE) as EventKey[]).map((key) => [eventType(key), key]),
-);
+/** The older versions of an event that consumers still accept, as the catalogue lists them. */
+export const olderVersions = (key: EventKey): readonly OlderEventVersion[] => (EVENT_CATALOGUE[key] as CatalogueEntry).older ?? [];
 
-export const envelopeSchema = (key: EventKey) =>
-  Type.Object(
+/** One CloudEvents type consumers accept: an event's current version, or an older one with its upgrade. */
+interface AcceptedType {
+  key: EventKey;
+  version: number;
+  schema: TSchema;
+  doc: string;
+  upgrade?: (data: unknown) => unknown;
+}
+
+const ACCEPTED_TYPES = new Map<string, AcceptedType>();
+for (const key of Object.keys(EVENT_CATALOGUE) as EventKey[]) {
+  const { version, schema, doc } = EVENT_CATALOGUE[key];
+  ACCEPTED_TYPES.set(eventType(key), { key, version, schema, doc });
+  for (const older of olderVersions(key)) {
+    ACCEPTED_TYPES.set(eventType(key, older.version), { key, version: older.version, schema: older.schema, doc: older.doc, upgrade: older.upgrade as (data: unknown) => unknown });
+  }
+}
+
+/**
+ * The JSON Schema of an event's envelope: of its current version, or of an older version still
+ * accepted. The current version's description names the older versions consumers still take.
+ */
+export const envelopeSchema = (key: EventKey, version: number = EVENT_CATALOGUE[key].version) => {
+  const type = eventType(key, version);
+  const accepted = ACCEPTED_TYPES.get(type);
+  if (!accepted) throw new RangeError(`${key} has no version ${version}`);
+  const older = olderVersions(key).map((o) => eventType(key, o.version));
+  const description =
+    accepted.upgrade === undefined && older.length > 0
+      ? `${accepted.doc} Consumers still accept ${older.join(', ')} and upgrade it to this version.`
+      : accepted.doc;
+  return Type.Object(
     {
       id: Type.String({ minLength: 1, maxLength: 200 }),
       source: Type.String({ minLength: 1, maxLength: 200 }),
       specversion: Type.Literal('1.0'),
-      type: Type.Literal(eventType(key)),
+      type: Type.Literal(type),
       time: Type.String({ format: 'date-time' }),
       subject: Type.Optional(Type.String({ maxLength: 300 })),
       datacontenttype: Type.Literal('application/json'),
-      data: EVENT_CATALOGUE[key].schema,
+      data: accepted.schema,
     },
-    { additionalProperties: false, $id: `https://faxnotify.dev/schemas/${eventType(key)}.json`, title: eventType(key), description: EVENT_CATALOGUE[key].doc },
+    { additionalProperties: false, $id: `https://faxnotify.dev/schemas/${type}.json`, title: type, description },
   );
+};
 
 const ajv = new Ajv({ allErrors: false, strict: true, strictTuples: false });
 addFormats(ajv, ['date-time', 'uri', 'email']);
-const validators = new Map<EventKey, ValidateFunction>();
-const validatorFor = (key: EventKey): ValidateFunction => {
-  let validate = validators.get(key);
+/** Compiled envelope validators by CloudEvents type. */
+const validators = new Map<string, ValidateFunction>();
+const validatorFor = (key: EventKey, version: number = EVENT_CATALOGUE[key].version): ValidateFunction => {
+  const type = eventType(key, version);
+  let validate = validators.get(type);
   if (!validate) {
-    validate = ajv.compile(envelopeSchema(key));
-    validators.set(key, validate);
+    validate = ajv.compile(envelopeSchema(key, version));
+    validators.set(type, validate);
   }
   return validate;
 };
@@ -85,12 +118,23 @@ export function createEvent<K extends EventKey>(key: K, data: EventData<K>, meta
   return Object.freeze(event);
 }
 
-export type ParsedEvent = { [K in EventKey]: { ok: true; key: K; event: CloudEvent<K> } }[EventKey];
+export type ParsedEvent = {
+  [K in EventKey]: {
+    ok: true;
+    key: K;
+    /** Always the current version: an accepted older one comes upgraded, with its id, source and time. */
+    event: CloudEvent<K>;
+    /** The CloudEvents type the message carried, when it was an older version that was upgraded. */
+    upgradedFrom?: string;
+  };
+}[EventKey];
 export type ParseFailure = { ok: false; reason: string };
 
 /**
  * Parses and validates a message body. Never throws: anything wrong comes back as a reason,
- * which the consumer wrapper puts on the dead-lettered message.
+ * which the consumer wrapper puts on the dead-lettered message. An older version the catalogue
+ * still accepts is validated against its own schema, then upgraded to the current version (and
+ * checked again), so consumers only ever handle the current shape.
  */
 export function parseEvent(body: Buffer | string, accepted?: readonly EventKey[]): ParsedEvent | ParseFailure {
   let value: unknown;
@@ -102,10 +146,15 @@ export function parseEvent(body: Buffer | string, accepted?: readonly EventKey[]
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
   const type = (value as { type?: unknown }).type;
   if (typeof type !== 'string') return { ok: false, reason: 'no CloudEvents type' };
-  const key = KEY_BY_TYPE.get(type);
-  if (!key) return { ok: false, reason: `unknown event type ${JSON.stringify(type.slice(0, 100))}` };
+  const known = ACCEPTED_TYPES.get(type);
+  if (!known) return { ok: false, reason: `unknown event type ${JSON.stringify(type.slice(0, 100))}` };
+  const { key } = known;
   if (accepted && !accepted.includes(key)) return { ok: false, reason: `event type ${type} is not accepted here` };
-  const validate = validatorFor(key);
+  const validate = validatorFor(key, known.version);
   if (!validate(value)) return { ok: false, reason: `${type} is invalid: ${describeErrors(validate.errors)}` };
-  return { ok: true, key, event: value as CloudEvent<typeof key> } as ParsedEvent;
+  if (!known.upgrade) return { ok: true, key, event: value as CloudEvent<typeof key> } as ParsedEvent;
+  const event = { ...(value as CloudEvent), type: eventType(key), data: known.upgrade((value as CloudEvent).data) };
+  const validateCurrent = validatorFor(key);
+  if (!validateCurrent(event)) return { ok: false, reason: `${type} does not upgrade to ${eventType(key)}: ${describeErrors(validateCurrent.errors)}` };
+  return { ok: true, key, event, upgradedFrom: type } as ParsedEvent;
 }

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EVENT_CATALOGUE, QUEUES, describeTopology, envelopeSchema, eventType, type EventKey } from '@faxnotify/contracts';
+import { EVENT_CATALOGUE, QUEUES, describeTopology, envelopeSchema, eventType, olderVersions, type EventKey } from '@faxnotify/contracts';
 import { describeConfig } from '@faxnotify/kit';
 import { statusTrackerSchema } from '@faxnotify/status-tracker';
 import { notifierSchema } from '@faxnotify/notifier';
@@ -36,8 +36,13 @@ export function configTable(): string {
 
 export function messageCatalogue(): string {
   const lines = ['| CloudEvents type | exchange / routing key | from → to | carries |', '|---|---|---|---|'];
-  for (const [key, entry] of Object.entries(EVENT_CATALOGUE))
-    lines.push(`| \`${eventType(key as EventKey)}\` | \`${entry.exchange}\` / \`${key}\` | ${entry.from} → ${entry.to} | ${escapeCell(entry.doc)} |`);
+  for (const [key, entry] of Object.entries(EVENT_CATALOGUE) as Array<[EventKey, (typeof EVENT_CATALOGUE)[EventKey]]>) {
+    lines.push(`| \`${eventType(key)}\` | \`${entry.exchange}\` / \`${key}\` | ${entry.from} → ${entry.to} | ${escapeCell(entry.doc)} |`);
+    for (const older of olderVersions(key))
+      lines.push(
+        `| \`${eventType(key, older.version)}\` | \`${entry.exchange}\` / \`${key}\` | ${entry.from} → ${entry.to} | Still accepted, no longer published: consumers get it upgraded to \`${eventType(key)}\`. ${escapeCell(older.doc)} |`,
+      );
+  }
   lines.push('', '| queue | consumes | meaning |', '|---|---|---|');
   for (const q of Object.values(QUEUES)) lines.push(`| \`${q.name}\` | ${q.bindings.map((b) => `\`${b.routingKey}\``).join(', ')} | ${escapeCell(q.doc)} |`);
   lines.push('', 'Each queue has retry queues `<queue>.retry.1` … `.retry.6` (1 s, 5 s, 30 s, 2 min, 10 min, 30 min) and a dead-letter queue `<queue>.dead` where a message lands with the reason in the `x-faxnotify-reason` header.');
@@ -75,8 +80,11 @@ export function generatedFiles(): Map<string, string> {
   readme = between(readme, 'catalogue', messageCatalogue());
   files.set(readmePath, readme);
   files.set(join(ROOT, 'deploy', 'rabbitmq', 'definitions.json'), `${JSON.stringify(rabbitDefinitions(), null, 2)}\n`);
-  for (const key of Object.keys(EVENT_CATALOGUE) as EventKey[])
-    files.set(join(ROOT, 'contracts', 'schemas', `${eventType(key)}.json`), `${JSON.stringify(envelopeSchema(key), null, 2)}\n`);
+  // The current version of each event, and every older version consumers still accept.
+  for (const key of Object.keys(EVENT_CATALOGUE) as EventKey[]) {
+    for (const version of [EVENT_CATALOGUE[key].version, ...olderVersions(key).map((o) => o.version)])
+      files.set(join(ROOT, 'contracts', 'schemas', `${eventType(key, version)}.json`), `${JSON.stringify(envelopeSchema(key, version), null, 2)}\n`);
+  }
   return files;
 }
 
@@ -110,6 +118,8 @@ if (require.main === module) {
   rmSync(schemaDir, { recursive: true, force: true });
   mkdirSync(schemaDir, { recursive: true });
   mkdirSync(join(ROOT, 'deploy', 'rabbitmq'), { recursive: true });
-  for (const [path, content] of generatedFiles()) writeFileSync(path, content);
-  process.stdout.write(`wrote README.md sections, deploy/rabbitmq/definitions.json and ${Object.keys(EVENT_CATALOGUE).length} schemas\n`);
+  const files = generatedFiles();
+  for (const [path, content] of files) writeFileSync(path, content);
+  const schemas = [...files.keys()].filter((path) => path.startsWith(schemaDir)).length;
+  process.stdout.write(`wrote README.md sections, deploy/rabbitmq/definitions.json and ${schemas} schemas\n`);
 }

@@ -19,6 +19,11 @@ export const AggregateStateSchema = Type.Unsafe<(typeof AGGREGATE_STATES)[number
 export const ChannelSchema = Type.Unsafe<'email' | 'sms' | 'xmpp'>({ type: 'string', enum: ['email', 'sms', 'xmpp'] });
 export const LocaleSchema = Type.Unsafe<'ru' | 'en' | 'it'>({ type: 'string', enum: ['ru', 'en', 'it'] });
 
+/** How an SMS text is encoded: GSM-7 when every character is in the GSM alphabet, UCS-2 otherwise. */
+export const SMS_ENCODINGS = ['GSM-7', 'UCS-2'] as const;
+export type SmsEncoding = (typeof SMS_ENCODINGS)[number];
+export const SmsEncodingSchema = Type.Unsafe<SmsEncoding>({ type: 'string', enum: [...SMS_ENCODINGS] });
+
 /** Why a recipient ended as it did: a vocabulary code plus the raw line detail (modem result, T.30 frames, CDR). */
 export const Reason = Type.Object(
   {

@@ -8,6 +8,7 @@ import {
   LocaleSchema,
   ProgressStatusSchema,
   Reason,
+  SmsEncodingSchema,
   Timestamp,
   UntrustedText,
 } from './common';
@@ -160,8 +161,74 @@ export const NotificationOutcomeV1 = Type.Object(
 );
 
 /**
+ * Version 2 of notification.outcome: version 1's fields, plus what the notifier knows about the
+ * notice in structured form instead of only inside `reason`.
+ */
+export const NotificationOutcomeV2 = Type.Object(
+  {
+    ...NotificationOutcomeV1.properties,
+    reason: Type.Optional(
+      Type.String({ maxLength: 2000, description: 'In words, why it failed or was skipped (or what else is worth knowing); facts that have their own field are not repeated here.' }),
+    ),
+    sms: Type.Optional(
+      Type.Object(
+        {
+          segments: Type.Integer({ minimum: 1, maximum: 255, description: 'Parts the SMS went out (and is billed) as.' }),
+          encoding: SmsEncodingSchema,
+        },
+        { additionalProperties: false, description: 'SMS: how the text went out.' },
+      ),
+    ),
+    provider: Type.Optional(
+      Type.Object(
+        {
+          status: Type.String({ minLength: 1, maxLength: 64, description: "The provider's latest report on the notice in its own words, e.g. Twilio's MessageStatus sent, delivered, undelivered, failed." }),
+          errorCode: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "The provider's error code with an undelivered or failed report, e.g. Twilio's ErrorCode 30003." })),
+        },
+        { additionalProperties: false, description: 'What the provider reported after accepting the notice, when it reports in words of its own (SMS status callbacks).' },
+      ),
+    ),
+    smtp: Type.Optional(
+      Type.Object(
+        { code: Type.Integer({ minimum: 200, maximum: 599, description: 'The reply code: 2xx accepted, 4xx try later, 5xx refused.' }) },
+        { additionalProperties: false, description: "Email: the SMTP server's reply to the message, when it replied." },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Version 1 outcomes (from notifiers not yet upgraded) lack only v2's optional fields. */
+const upgradeNotificationOutcomeV1 = (data: Static<typeof NotificationOutcomeV1>): Static<typeof NotificationOutcomeV2> => ({ ...data });
+
+/**
+ * An older version of an event that consumers still accept from producers not yet upgraded: its
+ * data schema, what it carries, and the function that turns its data into the current version's.
+ */
+export interface OlderEventVersion {
+  readonly version: number;
+  readonly schema: TSchema;
+  readonly doc: string;
+  readonly upgrade: (data: never) => unknown;
+}
+
+export interface CatalogueEntry {
+  /** The current version: the one producers publish. */
+  readonly version: number;
+  readonly exchange: string;
+  readonly schema: TSchema;
+  readonly doc: string;
+  readonly from: string;
+  readonly to: string;
+  /** Older versions still accepted; consumers get them upgraded to the current version. */
+  readonly older?: readonly OlderEventVersion[];
+}
+
+/**
  * The catalogue: every event type, its routing key and its data schema. CloudEvents `type` is
- * `faxnotify.<routingKey>.v<version>`. A published version is never edited: add a new entry.
+ * `faxnotify.<routingKey>.v<version>`. A published version is never edited: a new version becomes
+ * the entry's current one, and the old one moves to `older` with its upgrade for as long as
+ * producers may still send it.
  */
 export const EVENT_CATALOGUE = {
   'fax.submitted': { version: 1, exchange: 'faxnotify.fax', schema: FaxSubmittedV1, doc: 'A fax was accepted for sending: owner, subject, recipients, files, pages, send time, retry policy.', from: 'transmitter', to: 'status-tracker' },
@@ -169,8 +236,23 @@ export const EVENT_CATALOGUE = {
   'fax.recipient.result': { version: 1, exchange: 'faxnotify.fax', schema: FaxRecipientResultV1, doc: 'The final result of one recipient: status, reason with line detail, pages, remote CSID, times, attempts.', from: 'transmitter', to: 'status-tracker' },
   'delivery.recipient.final': { version: 1, exchange: 'faxnotify.delivery', schema: DeliveryRecipientFinalV1, doc: 'Everything a notice needs about one recipient result, published once per recipient through the tracker outbox.', from: 'status-tracker', to: 'notifier' },
   'delivery.fax.final': { version: 1, exchange: 'faxnotify.delivery', schema: DeliveryFaxFinalV1, doc: 'The aggregate state of a fax once every recipient is final.', from: 'status-tracker', to: 'notifier, webhooks' },
-  'notification.outcome': { version: 1, exchange: 'faxnotify.notification', schema: NotificationOutcomeV1, doc: 'What became of one notice on one channel: sent, delivered, failed (why), skipped; the provider message id.', from: 'notifier', to: 'status-tracker' },
-} as const satisfies Record<string, { version: number; exchange: string; schema: TSchema; doc: string; from: string; to: string }>;
+  'notification.outcome': {
+    version: 2,
+    exchange: 'faxnotify.notification',
+    schema: NotificationOutcomeV2,
+    doc: "What became of one notice on one channel: sent, delivered, failed (why), skipped; the provider message id; SMS parts and encoding, the provider's own delivery status and error code, the SMTP reply code.",
+    from: 'notifier',
+    to: 'status-tracker',
+    older: [
+      {
+        version: 1,
+        schema: NotificationOutcomeV1,
+        doc: 'What became of one notice on one channel: sent, delivered, failed (why), skipped; the provider message id.',
+        upgrade: upgradeNotificationOutcomeV1,
+      },
+    ],
+  },
+} as const satisfies Record<string, CatalogueEntry>;
 
 export type EventKey = keyof typeof EVENT_CATALOGUE;
 /** The data of each event, derived from its schema (never written twice). */

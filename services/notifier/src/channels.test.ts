@@ -346,12 +346,15 @@ describe('notices on email, SMS and XMPP', () => {
     // What went out and what became of it, per channel: the SMS status callback and the XMPP receipt come back as "delivered".
     await eventually(() => outcomeOf('olga-1', 'sms')?.outcome === 'delivered' && outcomeOf('olga-1', 'xmpp')?.outcome === 'delivered', 10_000);
     expect(outcomeOf('olga-1', 'email')).toMatchObject({ outcome: 'sent', address: 'olga@example.test', locale: 'ru', attempts: 1 });
+    // The parts and encoding it went out as, and Twilio's status callback word, as fields; nothing left over for the reason.
     expect(outcomeOf('olga-1', 'sms')).toMatchObject({
       outcome: 'delivered',
       address: '+79161234567',
       providerMessageId: sms[0]!.sid,
-      reason: `${sms[0]!.segments} segments (UCS-2); carrier: delivered`,
+      sms: { segments: sms[0]!.segments, encoding: 'UCS-2' },
+      provider: { status: 'delivered' },
     });
+    expect(outcomeOf('olga-1', 'sms')!.reason).toBeUndefined();
     expect(outcomeOf('olga-1', 'xmpp')).toMatchObject({ outcome: 'delivered', address: 'olga@localhost', reason: 'receipt received' });
   });
 
@@ -390,8 +393,8 @@ describe('notices on email, SMS and XMPP', () => {
     expect(russian).toMatchObject({ encoding: 'UCS-2' });
     expect(russian.segments).toBeLessThanOrEqual(2);
     expect(russian.body).toMatch(/^Доставлено частично: Договор поставки.*\.\.\.\n/);
-    expect(outcomeOf('hank-long', 'sms')!.reason).toMatch(new RegExp(`^${english.segments} segments? \\(GSM-7\\)`));
-    expect(outcomeOf('olga-long', 'sms')!.reason).toMatch(new RegExp(`^${russian.segments} segments? \\(UCS-2\\)`));
+    expect(outcomeOf('hank-long', 'sms')!.sms).toEqual({ segments: english.segments, encoding: 'GSM-7' });
+    expect(outcomeOf('olga-long', 'sms')!.sms).toEqual({ segments: russian.segments, encoding: 'UCS-2' });
   });
 
   it('retries after Twilio answers 500 and sends one SMS', async () => {
@@ -409,6 +412,9 @@ describe('notices on email, SMS and XMPP', () => {
     await bus.publish('delivery.recipient.final', final('ivan-21211', 'ivan'));
     const outcome = await eventually(() => outcomeOf('ivan-21211', 'sms'), 10_000);
     expect(outcome).toMatchObject({ outcome: 'failed', attempts: 1, reason: expect.stringMatching(/^Twilio 400 error 21211: invalid 'To' phone number/) });
+    // Twilio refused the request: no message went out, and no status callback will come.
+    expect(outcome!.sms).toBeUndefined();
+    expect(outcome!.provider).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(requestsTo('+15005550001').map((r) => [r.status, r.errorCode])).toEqual([[400, 21211]]);
   });
@@ -418,7 +424,8 @@ describe('notices on email, SMS and XMPP', () => {
     twilioEndpoint.script((request) => (request.to === '+393331234568' ? { outcome: 'undelivered', deliveryErrorCode: 30003 } : undefined));
     await bus.publish('delivery.recipient.final', final('ivan-30003', 'ivan'));
     const outcome = await eventually(() => (outcomeOf('ivan-30003', 'sms')?.outcome === 'failed' ? outcomeOf('ivan-30003', 'sms') : undefined), 10_000);
-    expect(outcome!.reason).toBe('1 segment (GSM-7); carrier: undelivered, error 30003');
+    expect(outcome).toMatchObject({ sms: { segments: 1, encoding: 'GSM-7' }, provider: { status: 'undelivered', errorCode: '30003' } });
+    expect(outcome!.reason).toBeUndefined();
   });
 
   it('answers a status callback with a bad signature 403 and records a good one', async () => {
@@ -444,10 +451,12 @@ describe('notices on email, SMS and XMPP', () => {
     expect((await callback(twilioSignature(twilioEndpoint.authToken, url, params), { ...params, MessageStatus: 'failed' })).status).toBe(403);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(outcomeOf('ivan-cb', 'sms')!.outcome).toBe('sent');
+    // Twilio's own "sent" callback is in the outcome as the provider's status.
+    expect(outcomes.filter((o) => o.faxId === 'ivan-cb' && o.channel === 'sms').map((o) => o.provider?.status)).toContain('sent');
 
     expect((await callback(twilioSignature(twilioEndpoint.authToken, url, params))).status).toBe(204);
     await eventually(() => outcomeOf('ivan-cb', 'sms')?.outcome === 'delivered', 5_000);
-    expect(outcomeOf('ivan-cb', 'sms')).toMatchObject({ outcome: 'delivered', providerMessageId: message.sid, reason: '1 segment (GSM-7); carrier: delivered' });
+    expect(outcomeOf('ivan-cb', 'sms')).toMatchObject({ outcome: 'delivered', providerMessageId: message.sid, sms: { segments: 1, encoding: 'GSM-7' }, provider: { status: 'delivered' } });
   });
 
   it('lets a hostile CSID and subject reach SMS and XMPP harmless', async () => {

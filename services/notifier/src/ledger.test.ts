@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { createLogger, openDatabase, type Database } from '@faxnotify/kit';
 import { SendLedger, type LedgerEntry } from './ledger';
-import { describeNotice, noticeIdOf, outcomeOf } from './notifier';
+import { describeNotice, noticeFacts, noticeIdOf, outcomeOf } from './notifier';
 import { notifierMigrations, type NotifierDatabase } from './schema';
 
 // PostgreSQL at TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432); `none` runs SQLite only.
@@ -49,7 +49,7 @@ describe.each(dialects)('send ledger delivery reports on %s', (dialect) => {
     await drop?.();
   });
 
-  const entry = (resultId: string, channel: 'sms' | 'xmpp', address: string): LedgerEntry => ({
+  const entry = (resultId: string, channel: 'email' | 'sms' | 'xmpp', address: string): LedgerEntry => ({
     resultId,
     channel,
     faxId: resultId.split(':')[0]!,
@@ -72,6 +72,8 @@ describe.each(dialects)('send ledger delivery reports on %s', (dialect) => {
     expect(row).toMatchObject({ status: 'sent', delivery_status: 'delivered', provider_message_id: xmpp.noticeId });
     expect(outcomeOf(row)).toBe('delivered');
     expect(describeNotice(row)).toBe('receipt received');
+    // A receipt is the recipient's client answering, not a provider's report in words of its own.
+    expect(noticeFacts(row)).toEqual({});
   });
 
   it('records SMS parts and carrier reports, never stepping back from a final report', async () => {
@@ -90,7 +92,31 @@ describe.each(dialects)('send ledger delivery reports on %s', (dialect) => {
     expect(await ledger.recordDelivery({ channel: 'sms', noticeId: sms.noticeId, status: 'delivered' })).toBeUndefined();
     const row = (await ledger.get('sms:r1', 'sms'))!;
     expect(outcomeOf(row)).toBe('failed');
-    expect(describeNotice(row)).toBe('2 segments (UCS-2); carrier: undelivered, error 30003');
+    // The parts and Twilio's report are the outcome's fields, not words in its reason.
+    expect(noticeFacts(row)).toEqual({ sms: { segments: 2, encoding: 'UCS-2' }, provider: { status: 'undelivered', errorCode: '30003' } });
+    expect(describeNotice(row)).toBeUndefined();
+  });
+
+  it('keeps the SMTP server\'s reply code: of the last failure, then of the accepted send', async () => {
+    const email = entry('mail:r1', 'email', 'alice@example.test');
+    await ledger.claim(email);
+    await ledger.markRetrying('mail:r1', 'email', 'SMTP 451: Try again later', 451);
+    expect(noticeFacts((await ledger.get('mail:r1', 'email'))!)).toEqual({ smtp: { code: 451 } });
+    await ledger.claim(email);
+    await ledger.markSent('mail:r1', 'email', { providerMessageId: '<n1@faxnotify>', smtpCode: 250 });
+    expect(noticeFacts((await ledger.get('mail:r1', 'email'))!)).toEqual({ smtp: { code: 250 } });
+
+    const lost = entry('mail:r2', 'email', 'alice@example.test');
+    await ledger.claim(lost);
+    await ledger.markRetrying('mail:r2', 'email', 'SMTP 421: Service not available', 421);
+    // Retries running out is no new reply: the last one stands.
+    await ledger.markFailed('mail:r2', 'email', 'retries exhausted: SMTP 421: Service not available');
+    expect((await ledger.get('mail:r2', 'email'))!.smtp_code).toBe(421);
+    // A failure without a reply (the connection dropped) has no code.
+    await ledger.markFailed('mail:r2', 'email', 'SMTP ECONNECTION: connection refused', null);
+    const row = (await ledger.get('mail:r2', 'email'))!;
+    expect(noticeFacts(row)).toEqual({});
+    expect(describeNotice(row)).toBe('SMTP ECONNECTION: connection refused');
   });
 
   it('ignores a report for a notice it does not know', async () => {

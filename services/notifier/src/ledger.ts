@@ -102,6 +102,7 @@ export class SendLedger {
       provider_message_id: receipt.providerMessageId,
       segments: receipt.segments ?? null,
       encoding: receipt.encoding ?? null,
+      smtp_code: receipt.smtpCode ?? null,
       error: null,
     });
   }
@@ -130,13 +131,18 @@ export class SendLedger {
     return this.db.selectFrom('ledger').selectAll().where('notice_id', '=', report.noticeId).where('channel', '=', report.channel).executeTakeFirst();
   }
 
-  async markFailed(resultId: string, channel: string, error: string): Promise<void> {
-    await this.mark(resultId, channel, { status: 'failed', error: error.slice(0, 2000) });
+  /**
+   * `smtpCode`: the SMTP server's reply behind this failure, null when the server did not reply;
+   * left out when the failure is no new answer from the provider (retries exhausted), so the
+   * last reply recorded stands.
+   */
+  async markFailed(resultId: string, channel: string, error: string, smtpCode?: number | null): Promise<void> {
+    await this.mark(resultId, channel, { status: 'failed', error: error.slice(0, 2000), ...(smtpCode !== undefined ? { smtp_code: smtpCode } : {}) });
   }
 
-  /** A transient failure: the notice is free to be claimed again by the retry. */
-  async markRetrying(resultId: string, channel: string, error: string): Promise<void> {
-    await this.mark(resultId, channel, { status: 'retrying', error: error.slice(0, 2000) });
+  /** A transient failure: the notice is free to be claimed again by the retry. `smtpCode` as for markFailed. */
+  async markRetrying(resultId: string, channel: string, error: string, smtpCode?: number | null): Promise<void> {
+    await this.mark(resultId, channel, { status: 'retrying', error: error.slice(0, 2000), ...(smtpCode !== undefined ? { smtp_code: smtpCode } : {}) });
   }
 
   private async mark(resultId: string, channel: string, values: Partial<LedgerTable>): Promise<void> {
@@ -173,6 +179,7 @@ export class SendLedger {
           delivery_status: null,
           delivery_error_code: null,
           delivery_updated_at: null,
+          smtp_code: null,
           created_at: now,
           updated_at: now,
         })

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { FINAL_STATUS_INFO, type CloudEvent, type DeliveryRecipientFinal, type Locale, type NotificationOutcome } from '@faxnotify/contracts';
+import { FINAL_STATUS_INFO, SMS_ENCODINGS, type CloudEvent, type DeliveryRecipientFinal, type Locale, type NotificationOutcome, type SmsEncoding } from '@faxnotify/contracts';
 import { RetryableError, errorMessage, type Logger, type MessageBus } from '@faxnotify/kit';
 import { CHANNELS, ChannelError, type Channel, type ChannelAdapter, type DeliveryReport, type RenderedNotice } from './channels/types';
 import { FINAL_LEDGER_STATUSES, SendLedger, type LedgerEntry } from './ledger';
@@ -116,11 +116,12 @@ export class Notifier {
       await ledger.markSent(result.resultId, channel, receipt);
     } catch (error) {
       const channelError = error instanceof ChannelError ? error : new ChannelError(errorMessage(error), true, undefined, { cause: error });
+      const smtpCode = smtpCodeOf(channel, channelError);
       if (channelError.transient) {
-        await ledger.markRetrying(result.resultId, channel, channelError.message);
+        await ledger.markRetrying(result.resultId, channel, channelError.message, smtpCode);
         throw channelError;
       }
-      await ledger.markFailed(result.resultId, channel, channelError.message);
+      await ledger.markFailed(result.resultId, channel, channelError.message, smtpCode);
     }
     await this.publishOutcome((await ledger.get(result.resultId, channel))!);
   }
@@ -167,6 +168,7 @@ export class Notifier {
       ...(row.address ? { address: row.address } : {}),
       ...(row.locale ? { locale: row.locale as Locale } : {}),
       ...(row.provider_message_id ? { providerMessageId: row.provider_message_id.slice(0, 500) } : {}),
+      ...noticeFacts(row),
       attempts: row.sends,
       at: row.updated_at,
     };
@@ -185,15 +187,34 @@ export function outcomeOf(row: LedgerTable): NotificationOutcome['outcome'] {
   return 'sent';
 }
 
+/** For email, the SMTP reply behind a failure (classifySmtpError keeps it as a numeric provider code), null when the server did not reply. */
+const smtpCodeOf = (channel: Channel, error: ChannelError): number | null | undefined =>
+  channel !== 'email' ? undefined : typeof error.providerCode === 'number' ? error.providerCode : null;
+
+const isSmsEncoding = (value: string | null): value is SmsEncoding => (SMS_ENCODINGS as readonly (string | null)[]).includes(value);
+
 /**
- * The outcome's words: why it failed or was skipped, and for an SMS what went out (parts and
- * encoding) and the carrier's report with its error code.
+ * What the ledger knows about a notice, as the outcome's fields: for an SMS the parts and encoding
+ * it went out as and Twilio's status callback (MessageStatus, which the ledger keeps as Twilio
+ * spells it, with its ErrorCode); for an email the SMTP server's reply code.
+ */
+export function noticeFacts(row: LedgerTable): Pick<NotificationOutcome, 'sms' | 'provider' | 'smtp'> {
+  const facts: Pick<NotificationOutcome, 'sms' | 'provider' | 'smtp'> = {};
+  if (row.channel === 'sms') {
+    if (row.segments !== null && row.segments >= 1 && row.segments <= 255 && isSmsEncoding(row.encoding)) facts.sms = { segments: row.segments, encoding: row.encoding };
+    if (row.delivery_status) facts.provider = { status: row.delivery_status.slice(0, 64), ...(row.delivery_error_code ? { errorCode: row.delivery_error_code.slice(0, 64) } : {}) };
+  }
+  if (row.channel === 'email' && row.smtp_code !== null && row.smtp_code >= 200 && row.smtp_code <= 599) facts.smtp = { code: row.smtp_code };
+  return facts;
+}
+
+/**
+ * The outcome's words: why it failed or was skipped, and that an XMPP receipt came. What has a
+ * field of its own (SMS parts, the carrier's report, the SMTP reply code) is left to it.
  */
 export function describeNotice(row: LedgerTable): string | undefined {
   const parts: string[] = [];
   if (row.error && row.status !== 'sent') parts.push(row.error);
-  if (row.segments !== null && row.segments !== undefined) parts.push(`${row.segments} ${row.segments === 1 ? 'segment' : 'segments'} (${row.encoding ?? 'unknown encoding'})`);
-  if (row.delivery_status && row.channel === 'sms') parts.push(`carrier: ${row.delivery_status}${row.delivery_error_code ? `, error ${row.delivery_error_code}` : ''}`);
   if (row.delivery_status === 'delivered' && row.channel === 'xmpp') parts.push('receipt received');
   return parts.length > 0 ? parts.join('; ') : undefined;
 }

@@ -46,6 +46,8 @@ export interface LedgerTable {
   /** The provider's error code for an undelivered or failed notice (Twilio's ErrorCode). */
   delivery_error_code: string | null;
   delivery_updated_at: string | null;
+  /** Email: the SMTP server's reply code to the last send (250 accepted, 4xx try later, 5xx refused); null when it did not reply. */
+  smtp_code: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -120,6 +122,14 @@ export const notifierMigrations: Record<string, Migration> = {
         await db.schema.alterTable('ledger').dropColumn(column).execute();
       }
       for (const column of ['sms_enabled', 'sms_number', 'xmpp_enabled', 'xmpp_jid']) await db.schema.alterTable('settings').dropColumn(column).execute();
+    },
+  },
+  '2026-12-02-01-smtp-reply-code': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('ledger').addColumn('smtp_code', 'integer').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('ledger').dropColumn('smtp_code').execute();
     },
   },
 };

@@ -15,6 +15,7 @@ let bus: MessageBus;
 let dir: string;
 let amqp: ChannelModel;
 let outcomes: NotificationOutcome[];
+const outcomeTypes = new Set<string>();
 
 const final = (id: string, overrides: Partial<DeliveryRecipientFinal> = {}): DeliveryRecipientFinal => ({
   resultId: `${id}:r1`,
@@ -60,7 +61,16 @@ beforeAll(async () => {
   const { queue } = await channel.assertQueue('', { exclusive: true });
   await channel.bindQueue(queue, EXCHANGES.notification, 'notification.outcome');
   outcomes = [];
-  await channel.consume(queue, (m) => m && outcomes.push(JSON.parse(m.content.toString()).data), { noAck: true });
+  await channel.consume(
+    queue,
+    (m) => {
+      if (!m) return;
+      const event = JSON.parse(m.content.toString()) as { type: string; data: NotificationOutcome };
+      outcomeTypes.add(event.type);
+      outcomes.push(event.data);
+    },
+    { noAck: true },
+  );
 });
 
 afterAll(async () => {
@@ -113,7 +123,9 @@ describe('notices through RabbitMQ to SMTP', () => {
     await new Promise((r) => setTimeout(r, 500));
     const mails = smtp.mails.filter((m) => m.subject === 'Delivered: Q3 report' && String(m.references).includes('fax.twice@'));
     expect(mails).toHaveLength(1);
-    expect(outcomes.find((o) => o.faxId === 'twice')).toMatchObject({ channel: 'email', outcome: 'sent', address: 'alice@example.test', attempts: 1 });
+    expect(outcomes.find((o) => o.faxId === 'twice')).toMatchObject({ channel: 'email', outcome: 'sent', address: 'alice@example.test', attempts: 1, smtp: { code: 250 } });
+    // Only the current version is published.
+    expect([...outcomeTypes]).toEqual(['faxnotify.notification.outcome.v2']);
   });
 
   it('retries after SMTP 451 and the email arrives once', async () => {
@@ -125,7 +137,7 @@ describe('notices through RabbitMQ to SMTP', () => {
     };
     await bus.publish('delivery.recipient.final', final('greylisted'));
     const outcome = await eventually(() => outcomes.find((o) => o.faxId === 'greylisted'), 15_000);
-    expect(outcome).toMatchObject({ outcome: 'sent', attempts: 2 });
+    expect(outcome).toMatchObject({ outcome: 'sent', attempts: 2, smtp: { code: 250 } });
     expect(smtp.mails.filter((m) => String(m.references).includes('fax.greylisted@'))).toHaveLength(1);
     expect(refused).toBe(1);
   });
@@ -135,8 +147,8 @@ describe('notices through RabbitMQ to SMTP', () => {
     smtp.respond = (mail) => (String(mail.references).includes('fax.refused@') && ++tries ? { code: 550, message: 'Mailbox unavailable' } : undefined);
     await bus.publish('delivery.recipient.final', final('refused'));
     const outcome = await eventually(() => outcomes.find((o) => o.faxId === 'refused'));
-    expect(outcome.outcome).toBe('failed');
-    expect(outcome.reason).toMatch(/550/);
+    expect(outcome).toMatchObject({ outcome: 'failed', smtp: { code: 550 } });
+    expect(outcome.reason).toMatch(/^SMTP 550: .*Mailbox unavailable/);
     await new Promise((r) => setTimeout(r, 1500));
     expect(tries).toBe(1);
   });

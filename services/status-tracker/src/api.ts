@@ -57,6 +57,9 @@ const noticeView = (notice: NoticeRow) => ({
   address: notice.address,
   locale: notice.locale,
   providerMessageId: notice.provider_message_id,
+  sms: notice.sms_segments !== null && notice.sms_encoding !== null ? { segments: notice.sms_segments, encoding: notice.sms_encoding } : null,
+  provider: notice.provider_status !== null ? { status: notice.provider_status, errorCode: notice.provider_error_code } : null,
+  smtp: notice.smtp_code !== null ? { code: notice.smtp_code } : null,
   attempts: notice.attempts,
   at: notice.at,
 });

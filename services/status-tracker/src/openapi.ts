@@ -236,6 +236,17 @@ export function openApiDocument(): Record<string, unknown> {
             address: nullable('string'),
             locale: nullable('string'),
             providerMessageId: nullable('string'),
+            sms: {
+              type: ['object', 'null'],
+              description: 'SMS: the parts it went out as and their encoding; null when not known (or the notifier sent an older outcome version).',
+              properties: { segments: { type: 'integer' }, encoding: { type: 'string', enum: ['GSM-7', 'UCS-2'] } },
+            },
+            provider: {
+              type: ['object', 'null'],
+              description: "The provider's own word for what became of the notice (Twilio's MessageStatus: sent, delivered, undelivered, failed) and its error code.",
+              properties: { status: { type: 'string' }, errorCode: nullable('string') },
+            },
+            smtp: { type: ['object', 'null'], description: "Email: the SMTP server's reply code.", properties: { code: { type: 'integer' } } },
             attempts: { type: 'integer' },
             at: { type: 'string', format: 'date-time' },
           },

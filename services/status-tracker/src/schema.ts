@@ -110,6 +110,14 @@ export interface NoticeTable {
   address: string | null;
   locale: string | null;
   provider_message_id: string | null;
+  /** SMS: the parts it went out as, and their encoding (GSM-7 or UCS-2). */
+  sms_segments: number | null;
+  sms_encoding: string | null;
+  /** The provider's own word for what became of the notice (Twilio's MessageStatus), and its error code. */
+  provider_status: string | null;
+  provider_error_code: string | null;
+  /** Email: the SMTP server's reply code. */
+  smtp_code: number | null;
   attempts: number;
   at: string;
   received_at: string;

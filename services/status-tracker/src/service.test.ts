@@ -239,6 +239,57 @@ it('stores notification outcomes beside the fax', async () => {
   expect(fax.recipients[0]!.notices.email).toMatchObject({ outcome: 'sent', providerMessageId: '<n1@faxnotify>' });
 });
 
+it('still records a v1 outcome from a notifier not yet upgraded, and dead-letters a version it does not know', async () => {
+  // Exactly what a notifier of the previous release publishes: the SMS parts and carrier report only in words.
+  const v1 = {
+    id: 'e2f0b7a4-1c1d-4d55-9a51-3f0c0de0f0a1',
+    source: '/faxnotify/notifier',
+    specversion: '1.0',
+    type: 'faxnotify.notification.outcome.v1',
+    time: '2026-11-22T10:05:00.000Z',
+    subject: 'fax/fax-sample/recipient/r1/sms',
+    datacontenttype: 'application/json',
+    data: {
+      resultId: 'fax-sample:r1',
+      faxId: 'fax-sample',
+      recipientId: 'r1',
+      ownerId: 'alice',
+      channel: 'sms',
+      outcome: 'delivered',
+      reason: '2 segments (UCS-2); carrier: delivered',
+      address: '+393331234567',
+      locale: 'it',
+      providerMessageId: `SM${'0'.repeat(32)}`,
+      attempts: 1,
+      at: '2026-11-22T10:05:00.000Z',
+    },
+  };
+  const notifier = new MessageBus({ url: vhost.amqpUrl, source: '/faxnotify/notifier', logger: createLogger('notifier', 'silent') });
+  await notifier.start();
+  await notifier.publishEvent('notification.outcome', JSON.stringify(v1));
+  await notifier.publishEvent('notification.outcome', JSON.stringify({ ...v1, id: 'from-the-future', type: 'faxnotify.notification.outcome.v3' }));
+  await notifier.close(2000);
+
+  const token = await issueToken({ secret: SECRET }, 'alice');
+  type Notice = { outcome: string; reason: string | null; providerMessageId: string; sms: unknown; provider: unknown; at: string };
+  const fax = await eventually(async () => {
+    const response = await fetch(`${service.url}/v1/faxes/fax-sample`, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await response.json()) as { recipients: Array<{ notices: Record<string, Notice> }> };
+    return body.recipients[0]?.notices.sms ? body : undefined;
+  });
+  // Recorded as it came: its text kept, and no fields it did not carry.
+  expect(fax.recipients[0]!.notices.sms).toEqual(
+    expect.objectContaining({ outcome: 'delivered', reason: '2 segments (UCS-2); carrier: delivered', providerMessageId: `SM${'0'.repeat(32)}`, sms: null, provider: null, at: '2026-11-22T10:05:00.000Z' }),
+  );
+
+  const dead = await eventually(async () => {
+    const messages = await peekMessages(vhost, 'status-tracker.notification-outcomes.dead', 10);
+    return messages.length >= 1 ? messages : undefined;
+  });
+  expect(dead.map((m) => String(m.properties.headers?.[HEADERS.reason]))).toEqual(['unknown event type "faxnotify.notification.outcome.v3"']);
+  expect(await queueDepth(vhost, 'status-tracker.notification-outcomes')).toBe(0);
+});
+
 it('publishes one recipient final for a ReplixFax result that came by post and by query', async () => {
   replix.add({ FaxId: '9001', FaxStatus: 'sent', ErrorCode: '0', ErrorText: '', DestFaxNumber: '12025550190', CSI: 'HQ FAX', CompleteTime: '2026-11-22T12:00:00Z', PagesSent: '2', TotalPages: '2' });
   replix.failMarks = true; // the post is recorded but cannot be marked, so the query sees it too

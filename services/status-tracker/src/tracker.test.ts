@@ -171,6 +171,24 @@ describe.each(dialects)('StatusTracker on %s', (dialect) => {
     ]);
   });
 
+  it('stores the SMS parts, the provider\'s status and the SMTP reply code an outcome carries, and what the latest one says', async () => {
+    const faxId = `fax-facts-${dialect}`;
+    const columns = ['channel', 'sms_segments', 'sms_encoding', 'provider_status', 'provider_error_code', 'smtp_code'] as const;
+    const noticesOf = () => database.db.selectFrom('notices').select(columns).where('fax_id', '=', faxId).orderBy('channel').execute();
+    await tracker.handle(outcome(faxId, 'r1', 'frank', 'sms', { outcome: 'sent', sms: { segments: 2, encoding: 'UCS-2' }, provider: { status: 'sent' }, at: '2026-11-22T09:01:00Z' }));
+    await tracker.handle(outcome(faxId, 'r1', 'frank', 'email', { outcome: 'failed', reason: 'SMTP 550: mailbox unavailable', smtp: { code: 550 }, at: '2026-11-22T09:01:00Z' }));
+    await tracker.handle(
+      outcome(faxId, 'r1', 'frank', 'sms', { outcome: 'failed', sms: { segments: 2, encoding: 'UCS-2' }, provider: { status: 'undelivered', errorCode: '30003' }, at: '2026-11-22T09:02:00Z' }),
+    );
+    expect(await noticesOf()).toEqual([
+      { channel: 'email', sms_segments: null, sms_encoding: null, provider_status: null, provider_error_code: null, smtp_code: 550 },
+      { channel: 'sms', sms_segments: 2, sms_encoding: 'UCS-2', provider_status: 'undelivered', provider_error_code: '30003', smtp_code: null },
+    ]);
+    // A later outcome without the fields (from a notifier still on v1) is what the notice now says.
+    await tracker.handle(outcome(faxId, 'r1', 'frank', 'email', { outcome: 'sent', at: '2026-11-22T09:03:00Z' }));
+    expect((await noticesOf())[0]).toEqual({ channel: 'email', sms_segments: null, sms_encoding: null, provider_status: null, provider_error_code: null, smtp_code: null });
+  });
+
   it('restores a lost outbox row with the same event id', async () => {
     const faxId = `fax-restore-${dialect}`;
     await tracker.handle(submitted(faxId, 'gina', ['r1']));

@@ -95,7 +95,8 @@ export class StatusTracker {
         return this.recipientProgress(event as CloudEvent<'fax.recipient.progress'>, logger);
       case 'faxnotify.fax.recipient.result.v1':
         return this.recipientResult(event as CloudEvent<'fax.recipient.result'>, logger);
-      case 'faxnotify.notification.outcome.v1':
+      // Older versions arrive here upgraded to the current one (see parseEvent).
+      case 'faxnotify.notification.outcome.v2':
         await this.notificationOutcome(event as CloudEvent<'notification.outcome'>);
         return NOTHING;
       default:
@@ -269,6 +270,11 @@ export class StatusTracker {
       address: data.address ?? null,
       locale: data.locale ?? null,
       provider_message_id: data.providerMessageId ?? null,
+      sms_segments: data.sms?.segments ?? null,
+      sms_encoding: data.sms?.encoding ?? null,
+      provider_status: data.provider?.status ?? null,
+      provider_error_code: data.provider?.errorCode ?? null,
+      smtp_code: data.smtp?.code ?? null,
       attempts: data.attempts,
       at: iso(data.at),
       received_at: this.now().toISOString(),
@@ -285,6 +291,11 @@ export class StatusTracker {
             address: eb.ref('excluded.address'),
             locale: eb.ref('excluded.locale'),
             provider_message_id: eb.ref('excluded.provider_message_id'),
+            sms_segments: eb.ref('excluded.sms_segments'),
+            sms_encoding: eb.ref('excluded.sms_encoding'),
+            provider_status: eb.ref('excluded.provider_status'),
+            provider_error_code: eb.ref('excluded.provider_error_code'),
+            smtp_code: eb.ref('excluded.smtp_code'),
             attempts: eb.ref('excluded.attempts'),
             at: eb.ref('excluded.at'),
             received_at: eb.ref('excluded.received_at'),

@@ -1,10 +1,10 @@
-import type { Locale } from '@faxnotify/contracts';
+import type { Locale, SmsEncoding } from '@faxnotify/contracts';
 
 export type Channel = 'email' | 'sms' | 'xmpp';
 export const CHANNELS: readonly Channel[] = ['email', 'sms', 'xmpp'];
 
 /** How an SMS text is encoded: GSM-7 when every character is in the GSM alphabet, UCS-2 otherwise. */
-export type SmsEncoding = 'GSM-7' | 'UCS-2';
+export type { SmsEncoding };
 
 /** A notice rendered for one channel, ready for its adapter. */
 export interface RenderedNotice {
@@ -34,6 +34,8 @@ export interface SendReceipt {
   /** SMS: the parts it is billed and sent as. */
   segments?: number;
   encoding?: SmsEncoding;
+  /** Email: the SMTP server's reply code to the message. */
+  smtpCode?: number;
 }
 
 /** What a provider reported later about a notice it had accepted. */

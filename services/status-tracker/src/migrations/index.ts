@@ -2,10 +2,12 @@ import type { Dialect, Migration } from '@faxnotify/kit';
 import { initial } from './001_initial';
 import { ownerView } from './002_owner_view';
 import { secretsAtRest } from './003_secrets_at_rest';
+import { noticeFacts } from './004_notice_facts';
 
 /** Every migration, in order of their names; run at start-up by kit's openDatabase. */
 export const trackerMigrations = (dialect: Dialect): Record<string, Migration> => ({
   '001_initial': initial(dialect),
   '002_owner_view': ownerView(),
   '003_secrets_at_rest': secretsAtRest(dialect),
+  '004_notice_facts': noticeFacts(),
 });

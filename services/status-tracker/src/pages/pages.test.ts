@@ -17,8 +17,11 @@ beforeAll(async () => {
   await tracker.handle(result('fax-p1', 'r1', 1, 5, 'success', 3, { remoteCsid: 'ACME \u202Eevil<img src=x onerror=alert(1)>' }));
   await tracker.handle(result('fax-p1', 'r2', 2, 1, 'failed_user_busy', 0, { attempts: 2 }));
   await tracker.handle(result('fax-p1', 'r3', 1, 4, 'partially_sent', 2));
-  await tracker.handle(outcome('fax-p1', 'r1', 'paula', 'email', { outcome: 'sent', address: 'paula@example.test' }));
+  await tracker.handle(outcome('fax-p1', 'r1', 'paula', 'email', { outcome: 'sent', address: 'paula@example.test', smtp: { code: 250 } }));
   await tracker.handle(outcome('fax-p1', 'r2', 'paula', 'sms', { outcome: 'failed', reason: 'Twilio 21211: invalid To' }));
+  await tracker.handle(
+    outcome('fax-p1', 'r3', 'paula', 'sms', { outcome: 'failed', address: '+393331234567', sms: { segments: 2, encoding: 'UCS-2' }, provider: { status: 'undelivered', errorCode: '30003' } }),
+  );
   await tracker.handle(submitted('fax-p2', 'paula', ['r1'], { subject: '', submittedAt: '2026-11-21T08:00:00Z' }));
   await tracker.handle(progress('fax-p2', 'r1', 1, 2, 'sending', { page: { n: 1, of: 3 } }));
   for (let i = 0; i < 28; i += 1) {
@@ -103,6 +106,9 @@ describe('the fax page', () => {
     expect(html).toContain('<td class="num">2</td>'); // attempts of r2
     expect(html).toContain('paula@example.test');
     expect(html).toContain('Twilio 21211: invalid To');
+    // The SMS parts, the provider's status and the SMTP reply come from the outcome's fields.
+    expect(html).toContain('<td>SMS parts: 2 (UCS-2) · Provider status: undelivered, error 30003</td>');
+    expect(html).toContain('<td>SMTP reply: 250</td>');
     expect(html).toContain('Times are shown in Europe/Moscow.');
     // A final fax gets no live script.
     expect(html).not.toContain('fax-live.js');
@@ -123,6 +129,7 @@ describe('the fax page', () => {
     expect(ru.html).toContain('без темы');
     expect(ru.html).toContain('aria-label="Отправляется"');
     expect(ru.html).toContain('Передача');
+    expect((await page('/faxes/fax-p1?lang=ru', { cookie: await cookieFor('paula') })).html).toContain('<td>Частей SMS: 2 (UCS-2) · Статус у провайдера: undelivered, ошибка 30003</td>');
     const claim = await page('/faxes/fax-p2', { cookie: await cookieFor('paula', { locale: 'it', tz: 'America/New_York' }), 'accept-language': 'ru' });
     expect(claim.html).toContain('senza oggetto');
     expect(claim.html).toContain('America/New_York');

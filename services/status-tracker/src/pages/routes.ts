@@ -15,7 +15,7 @@ import type { AuthOptions } from '../auth';
 import { isTimeZone } from '../config';
 import { CATEGORIES, decodeCursor, listFaxes, loadFax, type Category, type FaxRecord } from '../folder';
 import { acceptFormBodies } from '../forms';
-import type { TrackerDatabase } from '../schema';
+import type { NoticeRow, TrackerDatabase } from '../schema';
 import { LIVE_SCRIPT } from './live-script';
 import { PageRenderer, type LayoutData, type PageName } from './render';
 import { PAGE_STRINGS, fill, isLocale, pickLocale, type PageStrings } from './strings';
@@ -196,6 +196,18 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
 }
 
 /** Everything the fax page shows, in the viewer's language and time zone. */
+/** A notice's SMS parts, provider status and SMTP reply, from the outcome's fields (never read out of its reason). */
+function noticeFactLines(notice: NoticeRow, t: PageStrings): string[] {
+  const lines: string[] = [];
+  if (notice.sms_segments !== null && notice.sms_encoding !== null) lines.push(fill(t.noticeFacts.sms, { segments: notice.sms_segments, encoding: plainText(notice.sms_encoding, 8) }));
+  if (notice.provider_status !== null) {
+    const status = plainText(notice.provider_status, 64);
+    lines.push(notice.provider_error_code ? fill(t.noticeFacts.providerError, { status, code: plainText(notice.provider_error_code, 64) }) : fill(t.noticeFacts.provider, { status }));
+  }
+  if (notice.smtp_code !== null) lines.push(fill(t.noticeFacts.smtp, { code: notice.smtp_code }));
+  return lines;
+}
+
 function faxPageData(record: FaxRecord, context: PageContext, now: Date, tailMs: number): Record<string, unknown> {
   const { fax, recipients, notices, webhooks } = record;
   const { t, locale, time } = context;
@@ -255,7 +267,7 @@ function faxPageData(record: FaxRecord, context: PageContext, now: Date, tailMs:
       address: plainText(n.address, 120) || t.dash,
       at: time(n.at),
       atIso: n.at,
-      reason: plainText(n.reason, 300) || t.dash,
+      reason: [plainText(n.reason, 300), ...noticeFactLines(n, t)].filter(Boolean).join(' · ') || t.dash,
     })),
     webhooks: webhooks.map((w) => ({
       number: numberOf.get(w.recipient_id) ?? w.recipient_id,

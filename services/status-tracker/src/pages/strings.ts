@@ -42,6 +42,8 @@ export interface PageStrings {
   noNotices: string;
   channels: Record<string, string>;
   noticeOutcomes: Record<string, string>;
+  /** What a notice outcome carries as fields, shown after its reason. */
+  noticeFacts: { sms: string; provider: string; providerError: string; smtp: string };
   webhooksHeading: string;
   webhooksCaption: string;
   webhookColumns: { recipient: string; status: string; attempts: string; last: string; next: string };
@@ -102,6 +104,7 @@ const en: PageStrings = {
   noNotices: 'No notices have been sent about this fax yet.',
   channels: { email: 'Email', sms: 'SMS', xmpp: 'Jabber (XMPP)' },
   noticeOutcomes: { sent: 'Sent', delivered: 'Delivered', failed: 'Failed', skipped: 'Not wanted' },
+  noticeFacts: { sms: 'SMS parts: {segments} ({encoding})', provider: 'Provider status: {status}', providerError: 'Provider status: {status}, error {code}', smtp: 'SMTP reply: {code}' },
   webhooksHeading: 'Webhook deliveries',
   webhooksCaption: 'POSTs to your webhook about each recipient',
   webhookColumns: { recipient: 'Recipient', status: 'Status', attempts: 'Attempts', last: 'Last answer', next: 'Next attempt' },
@@ -162,6 +165,7 @@ const ru: PageStrings = {
   noNotices: 'Уведомления об этом факсе ещё не отправлялись.',
   channels: { email: 'Электронная почта', sms: 'SMS', xmpp: 'Jabber (XMPP)' },
   noticeOutcomes: { sent: 'Отправлено', delivered: 'Доставлено', failed: 'Не удалось', skipped: 'Отключено в настройках' },
+  noticeFacts: { sms: 'Частей SMS: {segments} ({encoding})', provider: 'Статус у провайдера: {status}', providerError: 'Статус у провайдера: {status}, ошибка {code}', smtp: 'Ответ SMTP-сервера: {code}' },
   webhooksHeading: 'Доставка веб-хуков',
   webhooksCaption: 'Запросы к вашему веб-хуку по каждому получателю',
   webhookColumns: { recipient: 'Получатель', status: 'Статус', attempts: 'Попыток', last: 'Последний ответ', next: 'Следующая попытка' },
@@ -222,6 +226,7 @@ const it: PageStrings = {
   noNotices: 'Non sono ancora state inviate notifiche per questo fax.',
   channels: { email: 'E-mail', sms: 'SMS', xmpp: 'Jabber (XMPP)' },
   noticeOutcomes: { sent: 'Inviata', delivered: 'Consegnata', failed: 'Non riuscita', skipped: 'Disattivata' },
+  noticeFacts: { sms: 'Parti SMS: {segments} ({encoding})', provider: 'Stato presso il fornitore: {status}', providerError: 'Stato presso il fornitore: {status}, errore {code}', smtp: 'Risposta SMTP: {code}' },
   webhooksHeading: 'Consegne del webhook',
   webhooksCaption: 'Richieste al Suo webhook per ciascun destinatario',
   webhookColumns: { recipient: 'Destinatario', status: 'Stato', attempts: 'Tentativi', last: 'Ultima risposta', next: 'Prossimo tentativo' },

@@ -1,5 +1,5 @@
 import { createTransport, type Transporter } from 'nodemailer';
-import { ChannelError, type ChannelAdapter, type RenderedNotice } from '../types';
+import { ChannelError, type ChannelAdapter, type RenderedNotice, type SendReceipt } from '../types';
 
 export interface EmailAdapterOptions {
   host: string;
@@ -41,7 +41,7 @@ export class EmailAdapter implements ChannelAdapter {
     });
   }
 
-  async send(notice: RenderedNotice, to: string): Promise<{ providerMessageId: string }> {
+  async send(notice: RenderedNotice, to: string): Promise<SendReceipt> {
     try {
       const info = await this.transport.sendMail({
         from: this.options.from,
@@ -54,7 +54,8 @@ export class EmailAdapter implements ChannelAdapter {
         references: [notice.threadId],
         headers: { 'Auto-Submitted': 'auto-generated', 'Content-Language': notice.locale },
       });
-      return { providerMessageId: info.messageId ?? notice.messageId };
+      const smtpCode = smtpReplyCode(info.response);
+      return { providerMessageId: info.messageId ?? notice.messageId, ...(smtpCode ? { smtpCode } : {}) };
     } catch (error) {
       throw classifySmtpError(error);
     }
@@ -72,6 +73,13 @@ export class EmailAdapter implements ChannelAdapter {
   }
 }
 
+/** The reply code at the start of an SMTP server's final reply (`250 2.0.0 Ok: queued as …`). */
+export function smtpReplyCode(reply: unknown): number | undefined {
+  const match = typeof reply === 'string' ? /^([2-5][0-9]{2})(?:[ -]|$)/.exec(reply) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+/** A refused or failed send: `providerCode` is the SMTP reply code (a number) when the server replied, nodemailer's error code otherwise. */
 export function classifySmtpError(error: unknown): ChannelError {
   const e = error as { responseCode?: number; code?: string; response?: string; message?: string };
   const reply = e.response ?? e.message ?? String(error);
