@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import { isUniqueViolation } from '@faxnotify/kit';
-import type { DeliveryReport, SendReceipt } from './channels/types';
+import type { DeliveryReport, LostSend, SendReceipt } from './channels/types';
 import type { LedgerTable, NotifierDatabase } from './schema';
 
 export type LedgerStatus = 'pending' | 'sending' | 'retrying' | 'sent' | 'failed' | 'skipped';
@@ -141,8 +141,19 @@ export class SendLedger {
   }
 
   /** A transient failure: the notice is free to be claimed again by the retry. `smtpCode` as for markFailed. */
-  async markRetrying(resultId: string, channel: string, error: string, smtpCode?: number | null): Promise<void> {
-    await this.mark(resultId, channel, { status: 'retrying', error: error.slice(0, 2000), ...(smtpCode !== undefined ? { smtp_code: smtpCode } : {}) });
+  async markRetrying(resultId: string, channel: string, error: string, smtpCode?: number | null, lostSend?: LostSend): Promise<void> {
+    await this.mark(resultId, channel, {
+      status: 'retrying',
+      error: error.slice(0, 2000),
+      ...(smtpCode !== undefined ? { smtp_code: smtpCode } : {}),
+      // Kept for whichever worker tries next, so it looks at the provider before it sends again.
+      ...(lostSend ? { lost_send_started_at: new Date(lostSend.startedAt).toISOString(), lost_answer_at: new Date(lostSend.lostAt).toISOString() } : {}),
+    });
+  }
+
+  /** The lost send a ledger row remembers, if any. */
+  static lostSendOf(row: Pick<LedgerTable, 'lost_send_started_at' | 'lost_answer_at'>): LostSend | undefined {
+    return row.lost_send_started_at && row.lost_answer_at ? { startedAt: Date.parse(row.lost_send_started_at), lostAt: Date.parse(row.lost_answer_at) } : undefined;
   }
 
   private async mark(resultId: string, channel: string, values: Partial<LedgerTable>): Promise<void> {

@@ -110,7 +110,8 @@ export class Notifier {
     if (claim.kind === 'busy') throw new ChannelError(`${channel} notice ${result.resultId} is being sent by another worker`, true);
     if (claim.resumedUnfinished) this.deps.logger.warn({ resultId: result.resultId, channel }, 'sending again over an unfinished send (possible duplicate)');
 
-    const notice = this.render(result, channel, settings!);
+    const lostSend = SendLedger.lostSendOf(claim.row);
+    const notice = { ...this.render(result, channel, settings!), ...(lostSend ? { lostSend } : {}) };
     try {
       const receipt = await adapter!.send(notice, entry.address!);
       await ledger.markSent(result.resultId, channel, receipt);
@@ -118,7 +119,7 @@ export class Notifier {
       const channelError = error instanceof ChannelError ? error : new ChannelError(errorMessage(error), true, undefined, { cause: error });
       const smtpCode = smtpCodeOf(channel, channelError);
       if (channelError.transient) {
-        await ledger.markRetrying(result.resultId, channel, channelError.message, smtpCode);
+        await ledger.markRetrying(result.resultId, channel, channelError.message, smtpCode, channelError.lostSend);
         throw channelError;
       }
       await ledger.markFailed(result.resultId, channel, channelError.message, smtpCode);

@@ -48,6 +48,9 @@ export interface LedgerTable {
   delivery_updated_at: string | null;
   /** Email: the SMTP server's reply code to the last send (250 accepted, 4xx try later, 5xx refused); null when it did not reply. */
   smtp_code: number | null;
+  /** SMS: an earlier send may have reached Twilio without its answer (ISO times of its start and of the loss): the next try looks first. */
+  lost_send_started_at: string | null;
+  lost_answer_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -130,6 +133,16 @@ export const notifierMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable('ledger').dropColumn('smtp_code').execute();
+    },
+  },
+  '2026-12-02-02-lost-send': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('ledger').addColumn('lost_send_started_at', 'text').execute();
+      await db.schema.alterTable('ledger').addColumn('lost_answer_at', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('ledger').dropColumn('lost_answer_at').execute();
+      await db.schema.alterTable('ledger').dropColumn('lost_send_started_at').execute();
     },
   },
 };

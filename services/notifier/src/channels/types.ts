@@ -26,6 +26,16 @@ export interface RenderedNotice {
   /** Threading: this notice's own id and the id of its fax's thread root (email Message-ID / References). */
   messageId: string;
   threadId: string;
+  /** An earlier send of this notice that may have reached the provider without its answer reaching us (kept in the ledger). */
+  lostSend?: LostSend;
+}
+
+/** A send that may have reached the provider without its answer reaching us. */
+export interface LostSend {
+  /** When the earliest such send began (ms since the epoch): no message of it can be older. */
+  startedAt: number;
+  /** When the latest such answer was found missing (ms since the epoch). */
+  lostAt: number;
 }
 
 /** What a provider said when it accepted a notice. */
@@ -75,6 +85,9 @@ export interface ChannelAdapter {
 /** A provider refused or failed. `transient`: try again later (4xx SMTP, 429/5xx, a dropped connection); otherwise record it as failed. */
 export class ChannelError extends Error {
   override readonly name = 'ChannelError';
+  /** Set when the provider may have the notice although its answer was lost: the retry must look before it sends. */
+  lostSend?: LostSend;
+
   constructor(
     message: string,
     readonly transient: boolean,

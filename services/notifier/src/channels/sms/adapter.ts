@@ -2,7 +2,7 @@ import { Counter } from 'prom-client';
 import twilio from 'twilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
-import { ChannelError, type ChannelAdapter, type DeliveryReportListener, type DeliveryStatus, type RenderedNotice, type SendReceipt } from '../types';
+import { ChannelError, type ChannelAdapter, type DeliveryReportListener, type DeliveryStatus, type LostSend, type RenderedNotice, type SendReceipt } from '../types';
 import { BaseUrlRequestClient } from './request-client';
 
 export interface SmsAdapterOptions {
@@ -102,14 +102,6 @@ const LOOKUP_CLOCK_MARGIN_MS = 60_000;
 const LOST_SEND_MEMORY_MS = 6 * 3_600_000;
 const LOST_SEND_MEMORY_ENTRIES = 10_000;
 
-/** A notice whose send may have reached Twilio without its answer reaching us. */
-interface LostSend {
-  /** When the earliest such send began: no message of it can be older. */
-  startedAt: number;
-  /** When the latest such answer was found missing. */
-  lostAt: number;
-}
-
 /** What Twilio said about the message it took for a notice. */
 function receiptOf(message: MessageInstance, notice: RenderedNotice): SendReceipt {
   // A Messaging Service answers "0" segments until it has picked the sender: our own count stands then.
@@ -132,8 +124,9 @@ const NOTICE_PARAMETER = 'notice';
  * connection dropped after the request went out) may have created the message. The retry of such
  * a notice first looks for that message in Twilio's list and, when it is there, records its SID
  * instead of sending a second SMS. A clear HTTP answer (4xx, 5xx) or a request that never left
- * this host needs no look-up. Which notices lost an answer is kept in this process: a retry that
- * another notifier process picks up, or one after a restart, sends without looking.
+ * this host needs no look-up. A lost send travels with the error (ChannelError.lostSend) into the
+ * send ledger, which hands it to whichever notifier process takes the retry (RenderedNotice.lostSend);
+ * this process also remembers its own, for retries before the ledger row is read again.
  */
 export class SmsAdapter implements ChannelAdapter {
   readonly channel = 'sms' as const;
@@ -166,9 +159,13 @@ export class SmsAdapter implements ChannelAdapter {
    * message that send may have created. One call creates at most one message.
    */
   async send(notice: RenderedNotice, to: string): Promise<SendReceipt> {
-    const lost = this.lostSends.get(notice.noticeId);
+    // Remembered here, or by the ledger when the earlier send was made by another process.
+    const lost = this.lostSends.get(notice.noticeId) ?? notice.lostSend;
     if (lost) {
-      const found = await this.findLostSend(notice, to, lost);
+      const found = await this.findLostSend(notice, to, lost).catch((error: unknown) => {
+        if (error instanceof ChannelError) error.lostSend = lost;
+        throw error;
+      });
       if (found) {
         this.lostSends.delete(notice.noticeId);
         return receiptOf(found, notice);
@@ -188,8 +185,15 @@ export class SmsAdapter implements ChannelAdapter {
       this.lostSends.delete(notice.noticeId);
       return receiptOf(message, notice);
     } catch (error) {
-      if (answerMayBeLost(error)) this.rememberLostSend(notice.noticeId, { startedAt: lost?.startedAt ?? startedAt, lostAt: Date.now() });
-      throw classifyTwilioError(error);
+      const failure = classifyTwilioError(error);
+      if (answerMayBeLost(error)) {
+        failure.lostSend = { startedAt: lost?.startedAt ?? startedAt, lostAt: Date.now() };
+        this.rememberLostSend(notice.noticeId, failure.lostSend);
+      } else if (lost) {
+        // Still unknown whether the earlier lost send created a message: keep looking on later tries.
+        failure.lostSend = lost;
+      }
+      throw failure;
     }
   }
 

@@ -67,10 +67,9 @@ const creates = (to: string) => twilioEndpoint.requests.filter((request) => requ
 const lookups = (to: string) => twilioEndpoint.requests.filter((request) => request.method === 'GET' && request.params.To === to);
 const messagesTo = (to: string) => twilioEndpoint.messages.filter((message) => message.to === to);
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'notifier-lost-answer-'));
-  [vhost, twilioEndpoint] = await Promise.all([createTestVhost('notifier-lost-answer'), startTwilioEndpoint({ callbackDelayMs: 5 })]);
-  notifier = await startNotifier(
+/** The notifier under test, on the test's SQLite file and vhost (started again by the restart test). */
+const startTestNotifier = (): Promise<RunningNotifier> =>
+  startNotifier(
     {
       'http.port': 0,
       'db.sqlitePath': join(dir, 'notifier.sqlite'),
@@ -87,6 +86,11 @@ beforeAll(async () => {
     },
     {},
   );
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'notifier-lost-answer-'));
+  [vhost, twilioEndpoint] = await Promise.all([createTestVhost('notifier-lost-answer'), startTwilioEndpoint({ callbackDelayMs: 5 })]);
+  notifier = await startTestNotifier();
   bus = new MessageBus({ url: vhost.amqpUrl, source: '/faxnotify/status-tracker', logger: createLogger('test', 'silent') });
   await bus.start();
 }, 30_000);
@@ -119,6 +123,26 @@ describe('an SMS whose send lost Twilio\'s answer', () => {
     expect(creates(to).map((request) => [request.status, request.lost])).toEqual([[201, loseAnswer]]);
     expect(lookups(to)).toHaveLength(1);
     expect(lookups(to)[0]!.params).toMatchObject({ To: to, From: '+15005550006', PageSize: '50' });
+  });
+
+  it('is found at Twilio by a notifier started after the one whose answer was lost (the ledger remembers)', async () => {
+    const to = await smsTo();
+    twilioEndpoint.script((request) => (request.to === to && creates(to).length === 1 ? { loseAnswer: 'reset' } : undefined));
+    await bus.publish('delivery.recipient.final', final('lost-restart'));
+    const retrying = await eventually(async () => {
+      const row = await notifier.ledger.get('lost-restart:r1', 'sms');
+      return row?.status === 'retrying' ? row : undefined;
+    }, 10_000, 20);
+    expect(retrying.lost_send_started_at).not.toBeNull();
+    // The process that lost the answer goes away before the retry; a new one (no memory of it) takes the retry.
+    await notifier.stop();
+    notifier = await startTestNotifier();
+
+    const row = await sent('lost-restart');
+    expect(messagesTo(to)).toHaveLength(1);
+    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0]!.sid, sends: 2 });
+    expect(creates(to)).toHaveLength(1);
+    expect(lookups(to)).toHaveLength(1);
   });
 
   it('is sent once on the retry when the request never reached Twilio (API down, then up)', async () => {
