@@ -73,6 +73,10 @@ afterAll(async () => {
   await prosody?.stop();
 });
 
+// A Prosody restart and the reconnect it causes take several seconds on a busy machine; the waits
+// inside each test bound what they wait for.
+jest.setTimeout(30_000);
+
 describe('XMPP adapter against Prosody', () => {
   it('sends a chat message asking for a receipt, and reports the receipt', async () => {
     const alice = await user('alice');
