@@ -8,6 +8,7 @@ describe('transmitter configuration', () => {
     const lines = [
       { id: 'modem1', kind: 'class1', device: '/dev/ttyACM0' },
       { id: 'modem2', kind: 'class2.0', device: '/dev/ttyUSB0', dialPrefix: 'T', timers: { hangupGuard: 2000 } },
+      { id: 'ata1', kind: 'ata', account: 'acme', modem: 'class2.0', device: '/dev/ttyUSB1' },
     ];
     const config = loadTransmitterConfig({}, {
       TRANSMITTER_LINES: JSON.stringify(lines),
@@ -29,6 +30,9 @@ describe('transmitter configuration', () => {
     expect(lines([{ id: 'm1', kind: 'class1', device: '/dev/x' }, { id: 'm1', kind: 'class1', device: '/dev/y' }])).toThrow(/used twice/);
     expect(lines([{ id: 'm1', kind: 'class1' }])).toThrow(/device/);
     expect(lines([{ id: 'm1', kind: 'class1', device: '/dev/x', speed: 9600 }])).toThrow(/unknown key "speed"/);
+    expect(lines([{ id: 'a1', kind: 'ata', device: '/dev/x' }])).toThrow(/line 1 \(a1\): an "ata" line needs the port-server account/);
+    expect(lines([{ id: 'a1', kind: 'ata', device: '/dev/x', account: 'acme', modem: 'class3' }])).toThrow(/line 1 \(a1\): modem must be "class1" or "class2.0"/);
+    expect(lines([{ id: 'm1', kind: 'class1', device: '/dev/x', account: 'acme' }])).toThrow(/line 1 \(m1\): account and modem belong to "ata" lines only/);
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_DIAL_RULES: JSON.stringify([{ match: '(', dial: '1' }]) })).toThrow(ConfigError);
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_DIAL_REGION: 'usa' })).toThrow(/dial\.region/);
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_LOCAL_ID: 'a fax id that is far too long' })).toThrow(/localId/);

@@ -22,6 +22,7 @@ import { markFaxDoneIfFinal } from './jobs';
 import { LineReason, type FaxLine, type LineResult } from './line';
 import { dialStringFor, type DialPlan } from './numbers';
 import { decideRetry, TRANSMITTER_RESTART, type RetryDelays } from './retry-policy';
+import type { AtaHandoffRow } from './ata/schema';
 import type { AttemptRow, FaxRow, RecipientRow, TransmitterDatabase } from './schema';
 
 const metrics = {
@@ -161,8 +162,14 @@ export class Scheduler {
     const now = Date.now();
     for (let i = this.free.length - 1; i >= 0; i--) {
       const line = this.free[i]!;
-      if ((this.restingUntil.get(line.id) ?? 0) <= now) {
+      const until = this.restingUntil.get(line.id);
+      if (until === undefined || until <= now) {
         this.free.splice(i, 1);
+        // A rest that has run out ends when the line is taken again.
+        if (until !== undefined) {
+          this.restingUntil.delete(line.id);
+          metrics.resting.set({ line: line.id }, 0);
+        }
         return line;
       }
     }
@@ -178,7 +185,6 @@ export class Scheduler {
     const fault = LINE_FAULTS.has(result.reason.code);
     if (!fault) {
       this.lineFaults.delete(line.id);
-      if (this.restingUntil.delete(line.id)) metrics.resting.set({ line: line.id }, 0);
       return;
     }
     const faults = (this.lineFaults.get(line.id) ?? 0) + 1;
@@ -715,7 +721,7 @@ export class Scheduler {
     fax: FaxRow,
     current: RecipientRow,
     result: LineResult,
-    handoff: NonNullable<Awaited<ReturnType<typeof handoffOf>>>,
+    handoff: AtaHandoffRow,
     now: Date,
   ): Promise<void> {
     const detail = truncate(
