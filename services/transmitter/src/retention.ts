@@ -6,7 +6,7 @@
  * stays as it is and is tried again on the next sweep.
  */
 import { unlink } from 'node:fs/promises';
-import { errorMessage, type Logger } from '@faxnotify/kit';
+import { CoalescedPasses, errorMessage, type Logger } from '@faxnotify/kit';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import type { TransmitterDatabase } from './schema';
@@ -70,38 +70,28 @@ function expired(eb: ExpressionBuilder<TransmitterDatabase, 'files'>, cutoffs: C
 
 export class FileRetention {
   private readonly now: () => Date;
-  private timer?: NodeJS.Timeout;
-  private pass?: Promise<void>;
-  private stopping = false;
+  /** One sweep at a time, at start and then every interval. */
+  private readonly passes: CoalescedPasses;
 
   constructor(private readonly options: FileRetentionOptions) {
     this.now = options.now ?? (() => new Date());
+    this.passes = new CoalescedPasses({
+      pass: async () => {
+        await this.sweep();
+      },
+      onError: (error) => options.logger.error({ err: errorMessage(error) }, 'file retention sweep failed; trying again on the next sweep'),
+      pollMs: options.intervalMs ?? DEFAULT_INTERVAL_MS,
+    });
   }
 
   /** Sweeps now and then every interval. */
   start(): void {
-    this.stopping = false;
-    this.timer = setInterval(() => this.kick(), this.options.intervalMs ?? DEFAULT_INTERVAL_MS);
-    this.timer.unref();
-    this.kick();
+    this.passes.start();
   }
 
   /** Stops sweeping and waits for a running sweep to end (it stops between files). */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.pass;
-  }
-
-  private kick(): void {
-    if (this.stopping || this.pass) return;
-    this.pass = this.sweep()
-      .then(() => undefined)
-      .catch((error: unknown) => this.options.logger.error({ err: errorMessage(error) }, 'file retention sweep failed; trying again on the next sweep'))
-      .finally(() => {
-        this.pass = undefined;
-      });
+  stop(): Promise<void> {
+    return this.passes.stop();
   }
 
   /** Deletes every expired file, its row and its bytes on disk, and logs what was freed. */
@@ -124,7 +114,7 @@ export class FileRetention {
         .limit(BATCH)
         .execute();
       for (const file of batch) {
-        if (this.stopping) break;
+        if (this.passes.stopped) break;
         const result = await this.remove(file, cutoffs);
         if (result === 'kept') continue;
         if (result === 'failed') {
@@ -136,7 +126,7 @@ export class FileRetention {
         else outcome.bytes += file.bytes;
         metrics.deleted.inc({ reason: Number(file.used) ? 'done' : 'unused' });
       }
-      if (batch.length < BATCH || this.stopping) break;
+      if (batch.length < BATCH || this.passes.stopped) break;
       after = batch[batch.length - 1]!.id;
     }
     if (outcome.files > 0 || outcome.failed > 0)
