@@ -8,7 +8,7 @@ import { issueToken } from '@faxnotify/kit';
 import { createTestVhost } from '@faxnotify/kit/testing';
 import { ataTestDictionaries, TEST_RADIUS_SECRET } from '@faxnotify/transmitter/testing';
 import radius = require('radius');
-import { freeUdpPort, peakRssMb, startService } from '../support/processes';
+import { freeUdpPort, peakRssMb, percentile, round, startService } from '../support/processes';
 
 /**
  * `npm run bench:ata`: the transmitter's RADIUS server for fax ATAs under load from a port
@@ -22,8 +22,6 @@ import { freeUdpPort, peakRssMb, startService } from '../support/processes';
  * Prints one JSON object; progress goes to stderr.
  */
 
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
 const progress = (text: string) => process.stderr.write(`bench:ata: ${text}\n`);
 const JWT_SECRET = 'bench-ata-secret-0123456789abcdef';
 

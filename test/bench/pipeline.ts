@@ -4,7 +4,7 @@ import { createTransport } from 'nodemailer';
 import { MessageBus, createLogger } from '@faxnotify/kit';
 import { createTestVhost, eventually, startSmtpSink } from '@faxnotify/kit/testing';
 import { scriptFaxEvents } from '@faxnotify/transmitter';
-import { peakRssMb } from '../support/processes';
+import { peakRssMb, percentile, round } from '../support/processes';
 import { startStack } from '../support/stack';
 
 /**
@@ -13,8 +13,6 @@ import { startStack } from '../support/stack';
  * publish-with-confirms + consume of messages of the same size, and nodemailer pooled sends to the
  * same kind of SMTP server. Prints one JSON object.
  */
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 async function rawAmqp(count: number, size: number) {
   const vhost = await createTestVhost('bench-raw');
   try {

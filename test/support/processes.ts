@@ -43,11 +43,18 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+/** `n` rounded to `digits` decimals, for benchmark figures. */
+export const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** The `p`th percentile of ascending `sorted` values (NaN for none). */
+export const percentile = (sorted: readonly number[], p: number): number =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+
 /** Peak resident memory of a process in MB (VmHWM), or null once it is gone. */
 export function peakRssMb(pid: number | undefined): number | null {
   try {
     const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : null;
+    return match ? round(Number(match[1]) / 1024) : null;
   } catch {
     return null;
   }
