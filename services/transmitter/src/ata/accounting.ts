@@ -27,7 +27,7 @@ import {
   textAttribute,
   type DecodedPacket,
 } from './packet';
-import type { AtaDatabase, AtaFaxRow, AtaHandoffRow, AtaSessionRow } from './schema';
+import type { AtaAccountRow, AtaDatabase, AtaFaxRow, AtaHandoffRow, AtaSessionRow } from './schema';
 import { validSessionId } from './sessions';
 import { accountNameKey, recordCalledNumber } from './store';
 
@@ -434,7 +434,7 @@ async function faxOf(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow,
       : 'the port server reports the fax of a call cut by a restart, but its redial already started');
     handoff = reclaimed ? { ...claimed, state: 'handed' } : undefined;
   }
-  if (handoff) return adoptHandoff(trx, cdr, session, handoff, account.id, context);
+  if (handoff) return adoptHandoff(trx, cdr, session, handoff, account, context);
   const now = new Date().toISOString();
   const fax: AtaFaxRow = {
     fax_id: faxIdFor(cdr.sessionId),
@@ -494,7 +494,14 @@ async function linkSessions(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSess
  * The first session of an ATA line's account to the number of a recipient it handed over: the
  * recipient's own fax, attempt and owner, no fax.submitted (the fax was submitted through us).
  */
-async function adoptHandoff(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow, handoff: AtaHandoffRow, accountId: string, context: AccountingContext): Promise<AtaFaxRow> {
+async function adoptHandoff(
+  trx: Kysely<AtaDatabase>,
+  cdr: Cdr,
+  session: AtaSessionRow,
+  handoff: AtaHandoffRow,
+  account: Pick<AtaAccountRow, 'id' | 'name'>,
+  context: AccountingContext,
+): Promise<AtaFaxRow> {
   const entry = await trx
     .selectFrom('recipients')
     .innerJoin('faxes', 'faxes.outbox_id', 'recipients.outbox_id')
@@ -507,7 +514,7 @@ async function adoptHandoff(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSess
     fax_id: handoff.fax_id,
     recipient_id: handoff.recipient_id,
     owner_id: entry.owner_id,
-    account_id: accountId,
+    account_id: account.id,
     number: entry.number,
     attempt: handoff.attempt,
     next_sequence: 0,
@@ -523,8 +530,7 @@ async function adoptHandoff(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSess
     .values(fax)
     .onConflict((oc) => oc.columns(['fax_id', 'recipient_id']).doUpdateSet({ attempt: fax.attempt, connected: 0, pages_sent: 0, final_at: fax.final_at, updated_at: now }))
     .execute();
-  const account = await trx.selectFrom('ata_accounts').select('name').where('id', '=', accountId).executeTakeFirstOrThrow();
-  await linkSessions(trx, cdr, session, fax, { account_id: accountId, account_name: account.name });
+  await linkSessions(trx, cdr, session, fax, { account_id: account.id, account_name: account.name });
   context.logger.info({ sessionId: cdr.sessionId, faxId: fax.fax_id, recipientId: fax.recipient_id, line: handoff.line_id }, 'port-server session of a fax an ATA line handed over');
   return fax;
 }

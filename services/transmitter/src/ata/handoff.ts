@@ -257,7 +257,7 @@ export async function expireHandoffs(db: Kysely<TransmitterDatabase>, now: Date)
       if (!current || current.state !== 'handed') return false;
       const progressed = await trx
         .selectFrom('ata_faxes')
-        .select(['pages_sent', 'connected'])
+        .select('pages_sent')
         .where('fax_id', '=', handoff.fax_id)
         .where('recipient_id', '=', handoff.recipient_id)
         .executeTakeFirst();

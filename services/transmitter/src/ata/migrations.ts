@@ -120,6 +120,8 @@ const ataRadiusMigration = (): Migration => ({
     // A session claims the oldest open hand-over of its account and number; expiry looks by state and time.
     await db.schema.createIndex('ata_handoffs_claim').on('ata_handoffs').columns(['account_key', 'number_key', 'state', 'created_at']).execute();
     await db.schema.createIndex('ata_handoffs_expiry').on('ata_handoffs').columns(['state', 'expires_at']).execute();
+    // Every accounting record of a tracked fax asks whether it is a recipient of ours.
+    await db.schema.createIndex('ata_handoffs_fax').on('ata_handoffs').columns(['fax_id', 'recipient_id']).execute();
   },
   async down(db) {
     for (const table of ['ata_handoffs', 'ata_accounting_records', 'ata_sessions', 'ata_faxes', 'ata_called_numbers', 'ata_dids', 'ata_accounts'])
