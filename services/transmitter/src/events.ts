@@ -1,6 +1,6 @@
 import { createEvent, type EventData, type EventKey } from '@faxnotify/contracts';
 import type { Kysely } from 'kysely';
-import type { TransmitterDatabase } from './schema';
+import type { TransmitterDatabase } from './db/schema';
 
 /** CloudEvents source of everything the transmitter publishes. */
 export const TRANSMITTER_SOURCE = '/faxnotify/transmitter';

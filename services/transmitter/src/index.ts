@@ -6,18 +6,18 @@ import { loadTransmitterConfig, type LineDefinition, type TransmitterConfig } fr
 import { TRANSMITTER_SOURCE } from './events';
 import { JobStore } from './jobs';
 import { createModemLine, type FaxLine } from './line';
-import { transmitterMigrations } from './migrations';
+import { transmitterMigrations } from './db/migrations';
 import { EventRelay } from './relay';
 import { FileRetention } from './retention';
 import { Scheduler } from './scheduler';
-import type { TransmitterDatabase } from './schema';
+import type { TransmitterDatabase } from './db/schema';
 import { FileStore } from './uploads';
 
 export * from './scripted';
 export * from './line';
 export * from './documents';
 export { transmitterSchema, loadTransmitterConfig, lineDefinitionsProblem, dialRulesProblem, type TransmitterConfig, type LineDefinition, type DialRule } from './config';
-export { transmitterMigrations, jobMigrations } from './migrations';
+export { transmitterMigrations } from './db/migrations';
 export { normalizeNumber, dialStringFor, type DialPlan, type NumberCheck } from './numbers';
 export { decideRetry, causeDelaySeconds, TRANSMITTER_RESTART, type JobRetryPolicy, type RetryDecision } from './retry-policy';
 export { Scheduler, DOCUMENT_PREPARATION, LINE_FAILURE } from './scheduler';
@@ -25,7 +25,7 @@ export { EventRelay } from './relay';
 export * from './ata';
 export { JobStore, type OutboxEntryView, type FaxView, type RecipientView, type AttemptView } from './jobs';
 export { TRANSMITTER_SOURCE } from './events';
-export type * from './schema';
+export type * from './db/schema';
 
 export interface StartTransmitterOptions {
   /**

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { aggregateState, isFinalStatus, type AggregateState, type FinalStatus, type ProgressStatus } from '@faxnotify/contracts';
 import type { Kysely } from 'kysely';
-import type { AttemptRow, FaxFileRow, FaxRow, RecipientRow, TransmitterDatabase } from './schema';
+import type { AttemptRow, FaxFileRow, FaxRow, RecipientRow, TransmitterDatabase } from './db/schema';
 
 /** A validated submission: numbers in E.164, files the owner uploaded. */
 export interface EntryInput {

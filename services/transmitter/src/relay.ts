@@ -1,7 +1,7 @@
 import { OutboxRelay, publishStoredEvent, type Logger, type MessageBus } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { Counter, Gauge } from 'prom-client';
-import type { TransmitterDatabase } from './schema';
+import type { TransmitterDatabase } from './db/schema';
 
 const metrics = {
   published: new Counter({ name: 'faxnotify_transmitter_events_published_total', help: 'Outbox events confirmed by the broker.' }),

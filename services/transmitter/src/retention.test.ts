@@ -11,7 +11,7 @@ import { makeSamplePdf } from './documents/testing/sample-documents';
 import { ScriptedModem, type Class1Script } from './line/testing/scripted-modem';
 import { FileGoneError, JobStore } from './jobs';
 import { FileRetention, type SweepOutcome } from './retention';
-import type { FileRow } from './schema';
+import type { FileRow } from './db/schema';
 import { api, FAST_RETRIES, faxIdOf, finalFax, startTestTransmitter, TEST_POSTGRES_URL, upload, type TestTransmitter } from './testing/harness';
 
 jest.setTimeout(60_000);

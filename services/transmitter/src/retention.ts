@@ -9,7 +9,7 @@ import { unlink } from 'node:fs/promises';
 import { CoalescedPasses, errorMessage, type Logger } from '@faxnotify/kit';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import { Counter } from 'prom-client';
-import type { TransmitterDatabase } from './schema';
+import type { TransmitterDatabase } from './db/schema';
 
 const metrics = {
   deleted: new Counter({

@@ -22,8 +22,8 @@ import { markFaxDoneIfFinal } from './jobs';
 import { LineReason, type FaxLine, type LineResult } from './line';
 import { dialStringFor, type DialPlan } from './numbers';
 import { decideRetry, TRANSMITTER_RESTART, type RetryDelays } from './retry-policy';
-import type { AtaHandoffRow } from './ata/schema';
-import type { AttemptRow, FaxRow, RecipientRow, TransmitterDatabase } from './schema';
+import type { AtaHandoffRow } from './db/schema';
+import type { AttemptRow, FaxRow, RecipientRow, TransmitterDatabase } from './db/schema';
 
 const metrics = {
   calls: new Counter({ name: 'faxnotify_transmitter_calls_total', help: 'Calls placed, by line and how they ended.', labelNames: ['line', 'status'] }),

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
 import { sniffFormat, type DocumentFormat } from './documents';
-import type { FileRow, TransmitterDatabase } from './schema';
+import type { FileRow, TransmitterDatabase } from './db/schema';
 
 export type UploadOutcome =
   | { ok: true; file: FileRow; path: string }

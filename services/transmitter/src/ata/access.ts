@@ -11,7 +11,7 @@ import type { Logger } from '@faxnotify/kit';
 import { ACCOUNT_CALL_AHEAD_MODE, PORT_SERVER_DEFAULT_MODE, decideCallAhead } from './call-ahead';
 import { FB, type LoadedDictionary } from './dictionary';
 import { enumAttribute, faxback, named, textAttribute, type DecodedPacket, type ReplyAttribute } from './packet';
-import type { AtaAccountRow } from './schema';
+import type { AtaAccountRow } from '../db/schema';
 import { passwordMatches, type AtaStore } from './store';
 import { recordPreSession } from './sessions';
 

@@ -27,7 +27,7 @@ import {
   textAttribute,
   type DecodedPacket,
 } from './packet';
-import type { AtaAccountRow, AtaDatabase, AtaFaxRow, AtaHandoffRow, AtaSessionRow } from './schema';
+import type { AtaAccountRow, TransmitterDatabase, AtaFaxRow, AtaHandoffRow, AtaSessionRow } from '../db/schema';
 import { validSessionId } from './sessions';
 import { accountNameKey, recordCalledNumber } from './store';
 
@@ -189,7 +189,7 @@ export function outcomeOf(cdr: Cdr, errorStatuses: Readonly<Record<string, Final
 }
 
 export interface AccountingContext {
-  db: Kysely<AtaDatabase>;
+  db: Kysely<TransmitterDatabase>;
   dictionary: LoadedDictionary;
   region: string;
   errorStatuses: Readonly<Record<string, FinalStatus>>;
@@ -230,7 +230,7 @@ export async function recordAccounting(packet: DecodedPacket, client: string, co
   }
 }
 
-async function applyRecord(trx: Kysely<AtaDatabase>, cdr: Cdr, context: AccountingContext): Promise<void> {
+async function applyRecord(trx: Kysely<TransmitterDatabase>, cdr: Cdr, context: AccountingContext): Promise<void> {
   const { logger } = context;
   const session = await upsertSession(trx, cdr);
   const direction = cdr.isSend === undefined ? (session.direction ?? (await guessDirection(trx, cdr))) : cdr.isSend ? 'send' : 'receive';
@@ -353,7 +353,7 @@ async function applyRecord(trx: Kysely<AtaDatabase>, cdr: Cdr, context: Accounti
 }
 
 /** The session row after this record: created if the pre-session requests never announced it. */
-async function upsertSession(trx: Kysely<AtaDatabase>, cdr: Cdr): Promise<AtaSessionRow> {
+async function upsertSession(trx: Kysely<TransmitterDatabase>, cdr: Cdr): Promise<AtaSessionRow> {
   const now = new Date().toISOString();
   const existing = await trx.selectFrom('ata_sessions').selectAll().where('session_id', '=', cdr.sessionId).executeTakeFirst();
   const state: AtaSessionRow['state'] =
@@ -380,7 +380,7 @@ async function upsertSession(trx: Kysely<AtaDatabase>, cdr: Cdr): Promise<AtaSes
 }
 
 /** Without FB-Is-Send or a pre-session request: a record whose number is one of our DIDs is a receive. */
-async function guessDirection(trx: Kysely<AtaDatabase>, cdr: Cdr): Promise<'send' | 'receive'> {
+async function guessDirection(trx: Kysely<TransmitterDatabase>, cdr: Cdr): Promise<'send' | 'receive'> {
   const key = cdr.dialNumber ? didKey(cdr.dialNumber) : null;
   if (!key) return 'send';
   const did = await trx.selectFrom('ata_dids').select('did').where('did', '=', key).executeTakeFirst();
@@ -394,7 +394,7 @@ const faxIdFor = (sessionId: string): string => `ata-${createHash('sha256').upda
  * or a new one (with its fax.submitted) when the billed account is ours. Undefined when the
  * account is not ours or the number cannot be told.
  */
-async function faxOf(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow, context: AccountingContext): Promise<AtaFaxRow | undefined> {
+async function faxOf(trx: Kysely<TransmitterDatabase>, cdr: Cdr, session: AtaSessionRow, context: AccountingContext): Promise<AtaFaxRow | undefined> {
   const { logger } = context;
   let faxId = session.fax_id;
   let recipientId = session.recipient_id;
@@ -474,7 +474,7 @@ async function faxOf(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow,
 }
 
 /** The session, and the earlier stage it names, belong to `fax` from now on. */
-async function linkSessions(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSessionRow, fax: AtaFaxRow, account: { account_id: string; account_name: string }): Promise<void> {
+async function linkSessions(trx: Kysely<TransmitterDatabase>, cdr: Cdr, session: AtaSessionRow, fax: AtaFaxRow, account: { account_id: string; account_name: string }): Promise<void> {
   await trx
     .updateTable('ata_sessions')
     .set({ fax_id: fax.fax_id, recipient_id: fax.recipient_id, ...account })
@@ -495,7 +495,7 @@ async function linkSessions(trx: Kysely<AtaDatabase>, cdr: Cdr, session: AtaSess
  * recipient's own fax, attempt and owner, no fax.submitted (the fax was submitted through us).
  */
 async function adoptHandoff(
-  trx: Kysely<AtaDatabase>,
+  trx: Kysely<TransmitterDatabase>,
   cdr: Cdr,
   session: AtaSessionRow,
   handoff: AtaHandoffRow,

@@ -8,11 +8,11 @@ import { requireUser, userOf, type RequireUserOptions } from '@faxnotify/kit';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { calledNumberKey, didKey } from './numbers';
-import { CALL_AHEAD_MODES, type AtaAccountRow, type AtaDatabase, type AtaDidRow, type CallAheadMode } from './schema';
+import { CALL_AHEAD_MODES, type AtaAccountRow, type TransmitterDatabase, type AtaDidRow, type CallAheadMode } from '../db/schema';
 import { AtaStore, knowledgeOf, type AccountChange } from './store';
 
 export interface AtaAdminDeps {
-  db: Kysely<AtaDatabase>;
+  db: Kysely<TransmitterDatabase>;
   /** How bearer tokens are verified (the transmitter's JWT secret). */
   auth: RequireUserOptions;
   /** Users who manage every account and may give accounts to other owners. */

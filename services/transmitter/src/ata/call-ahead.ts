@@ -5,7 +5,7 @@
  */
 import { calledNumberKey } from './numbers';
 import { knowledgeOf, type AtaStore } from './store';
-import type { AtaAccountRow, CallAheadMode } from './schema';
+import type { AtaAccountRow, CallAheadMode } from '../db/schema';
 
 /**
  * FB-Call-Ahead-Mode in an account's Account-Login reply: the account's mode (manual p32). The

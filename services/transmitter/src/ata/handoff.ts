@@ -13,9 +13,9 @@ import type { FinalStatus } from '@faxnotify/contracts';
 import type { Kysely } from 'kysely';
 import { appendEvent } from '../events';
 import { markFaxDoneIfFinal } from '../jobs';
-import type { RecipientRow, TransmitterDatabase } from '../schema';
+import type { RecipientRow, TransmitterDatabase } from '../db/schema';
 import { calledNumberKey } from './numbers';
-import type { AtaHandoffRow } from './schema';
+import type { AtaHandoffRow } from '../db/schema';
 import { accountNameKey } from './store';
 
 /** The recipient failed because the port server never reported the delivery. */

@@ -10,23 +10,22 @@ import { recordAccounting } from './accounting';
 import type { AtaConfig } from './config';
 import { FB, loadDictionary, type LoadedDictionary } from './dictionary';
 import { RadiusServer } from './radius-server';
-import type { AtaDatabase } from './schema';
+import type { TransmitterDatabase } from '../db/schema';
 import { AtaStore } from './store';
 
 export { ataConfigSchema, defaultAtaConfig, radiusClientsProblem, errorStatusesProblem, type AtaConfig, type RadiusClientDefinition } from './config';
-export { ataMigrations } from './migrations';
 export { registerAtaAdminRoutes, type AtaAdminDeps } from './admin-api';
 export { DEFAULT_DICTIONARY, loadDictionary, type LoadedDictionary } from './dictionary';
 export { AtaStore, recordCalledNumber, accountNameKey } from './store';
 export { calledNumberKey } from './numbers';
 export { ATA_NO_REPORT, expireHandoffs } from './handoff';
 export { createAtaLine, type AtaLineOptions } from './line';
-export type * from './schema';
+export type * from '../db/schema';
 
 export interface StartAtaServerOptions {
   config: AtaConfig;
   /** The transmitter's database (its migrations include the ATA tables). */
-  db: Kysely<AtaDatabase>;
+  db: Kysely<TransmitterDatabase>;
   logger: Logger;
   /** Called after a record wrote events to the transmitter's outbox (the relay hands them on). */
   eventsWritten: () => void;

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import { FB } from './dictionary';
 import { enumAttribute, textAttribute, type DecodedPacket } from './packet';
-import type { AtaAccountRow, AtaDatabase } from './schema';
+import type { AtaAccountRow, TransmitterDatabase } from '../db/schema';
 
 /** Acct-Session-Id is 0–32 characters on the Access side and 0–48 in accounting (manual p31, p48). */
 export const MAX_SESSION_ID = 64;
@@ -14,7 +14,7 @@ export const MAX_SESSION_ID = 64;
 export const validSessionId = (value: string | undefined): value is string => value !== undefined && value.length > 0 && value.length <= MAX_SESSION_ID;
 
 export async function recordPreSession(
-  db: Kysely<AtaDatabase>,
+  db: Kysely<TransmitterDatabase>,
   packet: DecodedPacket,
   what: { account: AtaAccountRow | undefined; direction: 'send' | 'receive'; dialNumber?: string | undefined },
 ): Promise<void> {

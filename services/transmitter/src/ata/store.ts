@@ -5,7 +5,7 @@ import { randomBytes, randomUUID, scrypt as scryptCallback, timingSafeEqual } fr
 import { promisify } from 'node:util';
 import type { Kysely } from 'kysely';
 import { didKey } from './numbers';
-import type { AtaAccountRow, AtaCalledNumberRow, AtaDatabase, AtaDidRow, CallAheadMode } from './schema';
+import type { AtaAccountRow, AtaCalledNumberRow, TransmitterDatabase, AtaDidRow, CallAheadMode } from '../db/schema';
 
 const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, length: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
 const SCRYPT = { N: 16384, r: 8, p: 1 } as const;
@@ -59,7 +59,7 @@ const flag = (value: boolean | undefined, fallback: boolean): number => ((value 
 export type CalledNumberKnowledge = 'unknown' | 'fax' | 'voice';
 
 export class AtaStore {
-  constructor(readonly db: Kysely<AtaDatabase>) {}
+  constructor(readonly db: Kysely<TransmitterDatabase>) {}
 
   async accountByName(name: string): Promise<AtaAccountRow | undefined> {
     return this.db.selectFrom('ata_accounts').selectAll().where('name_key', '=', accountNameKey(name)).executeTakeFirst();
@@ -185,7 +185,7 @@ export const knowledgeOf = (row: AtaCalledNumberRow | undefined): CalledNumberKn
  * (the fax protocol engaged, successful or not) or a voice did.
  */
 export async function recordCalledNumber(
-  db: Kysely<AtaDatabase>,
+  db: Kysely<TransmitterDatabase>,
   key: string,
   outcome: 'fax' | 'voice',
   at: Date,

@@ -12,10 +12,10 @@ import { openDatabase, type Database, type Logger, type MessageBus } from '@faxn
 import pino from 'pino';
 import { defaultAtaConfig, type AtaConfig } from '../config';
 import { DEFAULT_DICTIONARY } from '../dictionary';
-import { transmitterMigrations } from '../../migrations';
+import { transmitterMigrations } from '../../db/migrations';
 import { TEST_POSTGRES_URL, createTestPostgres } from '../../testing/harness';
 import { EventRelay } from '../../relay';
-import type { AtaDatabase } from '../schema';
+import type { TransmitterDatabase } from '../../db/schema';
 import { startAtaServer, type RunningAtaServer } from '../index';
 
 export const TEST_RADIUS_SECRET = 'ata-test-secret';
@@ -146,7 +146,7 @@ export function memoryLogger(): { logger: Logger; lines: Array<Record<string, un
 export interface AtaTestServer {
   dir: string;
   dictionaries: TestDictionaries;
-  database: Database<AtaDatabase>;
+  database: Database<TransmitterDatabase>;
   server: RunningAtaServer;
   logLines: Array<Record<string, unknown>>;
   /** radclient against this server's auth or acct port. */
@@ -170,7 +170,7 @@ export async function startAtaTestServer(options: {
   const { logger, lines } = memoryLogger();
   const dialect = options.dialect ?? 'sqlite';
   const postgres = dialect === 'postgres' ? await createTestPostgres(options.label) : undefined;
-  const database = await openDatabase<AtaDatabase>({
+  const database = await openDatabase<TransmitterDatabase>({
     service: 'transmitter',
     url: postgres?.url ?? '',
     sqlitePath: join(dir, 'transmitter.sqlite'),

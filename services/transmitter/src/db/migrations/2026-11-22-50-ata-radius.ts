@@ -1,11 +1,11 @@
-import type { Dialect, Migration } from '@faxnotify/kit';
+import type { Migration } from '@faxnotify/kit';
 
 /**
  * The ATA tables: accounts, DIDs, called numbers, the faxes and sessions the port server reported,
  * the accounting records handled, and the recipients ATA lines handed to the port server. Their
  * events go to the transmitter's one event outbox.
  */
-const ataRadiusMigration = (): Migration => ({
+export const ataRadiusMigration = (): Migration => ({
   async up(db) {
     await db.schema
       .createTable('ata_accounts')
@@ -127,12 +127,4 @@ const ataRadiusMigration = (): Migration => ({
     for (const table of ['ata_handoffs', 'ata_accounting_records', 'ata_sessions', 'ata_faxes', 'ata_called_numbers', 'ata_dids', 'ata_accounts'])
       await db.schema.dropTable(table).ifExists().execute();
   },
-});
-
-/**
- * The ATA migrations, named to sort after the job tables' so the transmitter merges them into its
- * one ordered record: `{ ...jobMigrations(dialect), ...ataMigrations(dialect) }`.
- */
-export const ataMigrations = (_dialect: Dialect): Record<string, Migration> => ({
-  '2026-11-22-50-ata-radius': ataRadiusMigration(),
 });
