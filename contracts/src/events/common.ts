@@ -24,11 +24,16 @@ export const SMS_ENCODINGS = ['GSM-7', 'UCS-2'] as const;
 export type SmsEncoding = (typeof SMS_ENCODINGS)[number];
 export const SmsEncodingSchema = Type.Unsafe<SmsEncoding>({ type: 'string', enum: [...SMS_ENCODINGS] });
 
+/** The longest reason code a producer may send. */
+export const MAX_REASON_CODE_LENGTH = 64;
+/** The longest reason detail a producer may send; producers cut longer line detail to this. */
+export const MAX_REASON_DETAIL_LENGTH = 2000;
+
 /** Why a recipient ended as it did: a vocabulary code plus the raw line detail (modem result, T.30 frames, CDR). */
 export const Reason = Type.Object(
   {
-    code: Type.String({ maxLength: 64 }),
-    detail: UntrustedText(2000),
+    code: Type.String({ maxLength: MAX_REASON_CODE_LENGTH }),
+    detail: UntrustedText(MAX_REASON_DETAIL_LENGTH),
   },
   { additionalProperties: false },
 );
