@@ -11,7 +11,9 @@ module.exports = function preset(overrides = {}) {
     moduleNameMapper: {
       '^@faxnotify/contracts$': path.join(__dirname, 'contracts/src'),
       '^@faxnotify/kit/testing$': path.join(__dirname, 'services/kit/src/testing'),
-      '^@faxnotify/transmitter/testing$': path.join(__dirname, 'services/transmitter/src/line/testing'),
+      '^@faxnotify/fax-line/testing$': path.join(__dirname, 'packages/fax-line/src/testing'),
+      '^@faxnotify/fax-line$': path.join(__dirname, 'packages/fax-line/src'),
+      '^@faxnotify/transmitter/testing$': path.join(__dirname, 'services/transmitter/src/testing'),
       '^@faxnotify/(kit|transmitter|status-tracker|notifier)$': path.join(__dirname, 'services/$1/src'),
     },
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],

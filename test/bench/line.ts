@@ -4,8 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Class1Line, pageBitmap, prepareDocument, type FaxDocument, type FaxPage, type LineResult } from '@faxnotify/transmitter';
-import { startEfaxReceiver, startModemPairs, type EfaxReceiver, type ModemPair, type ModemPairs } from '@faxnotify/transmitter/testing';
+import { Class1Line, pageBitmap, type FaxDocument, type FaxPage, type LineResult } from '@faxnotify/fax-line';
+import { startEfaxReceiver, startModemPairs, type EfaxReceiver, type ModemPair, type ModemPairs } from '@faxnotify/fax-line/testing';
+import { prepareDocument, statusFor } from '@faxnotify/transmitter';
 
 /**
  * `npm run bench:line`: the same 1-page and 3-page documents sent over one iaxmodem pair by our
@@ -202,13 +203,14 @@ async function sendOurs(line: Class1Line, pair: ModemPair, document: FaxDocument
   const cpu = process.cpuUsage(cpuBefore);
   const end = performance.now();
   if (Number.isNaN(hangupAt)) hangupAt = end;
-  const ok = result.status === 'success' && result.pagesConfirmed === document.pages.length;
+  const status = statusFor(result.reason.code, result.pagesConfirmed, result.pagesTotal);
+  const ok = status === 'success' && result.pagesConfirmed === document.pages.length;
   return {
     sender: 'ours',
     document: name,
     pages: document.pages.length,
     ok,
-    detail: `${result.status} ${result.pagesConfirmed}/${result.pagesTotal} ${result.reason.code}${ok ? '' : `: ${result.reason.detail}`}`,
+    detail: `${status} ${result.pagesConfirmed}/${result.pagesTotal} ${result.reason.code}${ok ? '' : `: ${result.reason.detail}`}`,
     dialToHangupS: (hangupAt - dialAt) / 1000,
     wallS: (end - start) / 1000,
     preDialS: (dialAt - start) / 1000,

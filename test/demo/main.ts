@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { connectXmppClient, eventually, startProsody, startTwilioEndpoint } from '@faxnotify/kit/testing';
-import { ataTestDictionaries, radclient, startEfaxReceiver, startModemPairs, TEST_RADIUS_SECRET, type RequestAttributes } from '@faxnotify/transmitter/testing';
+import { startEfaxReceiver, startModemPairs } from '@faxnotify/fax-line/testing';
+import { ataTestDictionaries, radclient, TEST_RADIUS_SECRET, type RequestAttributes } from '@faxnotify/transmitter/testing';
 import { freeUdpPort, REPO_ROOT, startService } from '../support/processes';
 import { startStack } from '../support/stack';
 

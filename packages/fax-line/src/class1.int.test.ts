@@ -2,8 +2,8 @@
  * The Class 1 driver at the serial boundary, against a scripted modem on a pseudo-terminal that
  * plays the far fax machine badly on purpose.
  */
-import { halveRows } from '../documents/bitmap';
-import { decodeMh } from '../documents/t4-mh';
+import { halveRows } from './documents/bitmap';
+import { decodeMh } from './documents/t4-mh';
 import { Class1Line, type Class1Timers } from './class1';
 import { buildDis, Fcf } from './t30';
 import { type Class1Script, ScriptedModem } from './testing/scripted-modem';
@@ -58,7 +58,7 @@ function decodePage(data: Buffer): ReturnType<typeof decodeMh> {
 describe('Class 1 driver against a scripted modem', () => {
   it('sends a fax: TSI+DCS, TCF, page data in line bit order, EOP, DCN, hang-up', async () => {
     const run = await send({ csi: 'REMOTE 42', xoffEveryBytes: 2500, xoffHoldMs: 150 }, { pages: 2, rows: 300 });
-    expect(run.result).toMatchObject({ status: 'success', pagesConfirmed: 2, pagesTotal: 2, remoteCsid: 'REMOTE 42', signallingRate: 14400 });
+    expect(run.result).toMatchObject({ pagesConfirmed: 2, pagesTotal: 2, remoteCsid: 'REMOTE 42', signallingRate: 14400 });
     expect(run.result.remoteCsidRaw).toBe('24 ETOMER'.padEnd(20, ' '));
     expect(run.result.reason.code).toBe('OK');
     expect(run.dialing).toBe(1);
@@ -87,23 +87,23 @@ describe('Class 1 driver against a scripted modem', () => {
     expect(run.trace.some((text) => /CSI .*"REMOTE 42"/.test(text))).toBe(true);
   });
 
-  it('reports BUSY as failed_user_busy without any T.30', async () => {
+  it('reports BUSY without any T.30', async () => {
     const run = await send({ dialResult: 'BUSY' });
-    expect(run.result).toMatchObject({ status: 'failed_user_busy', pagesConfirmed: 0, connectedAt: null, remoteCsid: null, signallingRate: null });
+    expect(run.result).toMatchObject({ pagesConfirmed: 0, connectedAt: null, remoteCsid: null, signallingRate: null });
     expect(run.result.reason.code).toBe('BUSY');
     expect(run.result.reason.detail).toContain('BUSY');
     expect(run.modem.record.framesFromDriver).toHaveLength(0);
   });
 
   it('maps the other dial results', async () => {
-    expect((await send({ dialResult: 'NO ANSWER' })).result).toMatchObject({ status: 'failed_no_answer', reason: { code: 'NO_ANSWER' } });
-    expect((await send({ dialResult: 'NO DIALTONE' })).result).toMatchObject({ status: 'failed_normal_temporary_failure', reason: { code: 'NO_DIALTONE' } });
-    expect((await send({ dialResult: 'NO CARRIER' })).result).toMatchObject({ status: 'failed_normal_clearing', reason: { code: 'NO_CARRIER_ON_DIAL' } });
+    expect((await send({ dialResult: 'NO ANSWER' })).result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'NO_ANSWER' } });
+    expect((await send({ dialResult: 'NO DIALTONE' })).result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'NO_DIALTONE' } });
+    expect((await send({ dialResult: 'NO CARRIER' })).result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'NO_CARRIER_ON_DIAL' } });
   });
 
   it('falls back to a lower speed after FTT and succeeds there', async () => {
     const run = await send({ trainingResponses: ['FTT', 'FTT', 'CFR'] });
-    expect(run.result).toMatchObject({ status: 'success', pagesConfirmed: 1, signallingRate: 9600 });
+    expect(run.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 1, reason: { code: 'OK' }, signallingRate: 9600 });
     expect(run.modem.record.dcs.map((dcs) => dcs.rate.bitsPerSecond)).toEqual([14400, 12000, 9600]);
     expect(run.modem.record.tcf.map((tcf) => [tcf.modulation, tcf.bytes])).toEqual([[145, 2700], [121, 2250], [96, 1800]]);
     expect(run.modem.record.pages.map((page) => page.modulation)).toEqual([96]);
@@ -112,22 +112,22 @@ describe('Class 1 driver against a scripted modem', () => {
 
   it('gives up with T30_TRAINING_FAILED after FTT at 2400 bit/s', async () => {
     const run = await send({ trainingResponses: ['FTT', 'FTT', 'FTT', 'FTT', 'FTT', 'FTT'] });
-    expect(run.result).toMatchObject({ status: 'failed_to_send', pagesConfirmed: 0, reason: { code: 'T30_TRAINING_FAILED' } });
+    expect(run.result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'T30_TRAINING_FAILED' } });
     expect(run.modem.record.tcf.map((tcf) => tcf.modulation)).toEqual([145, 121, 96, 72, 48, 24]);
     expect(run.modem.framesOf(Fcf.DCN)).toHaveLength(1);
   });
 
   it('retrains lower and sends the page again after RTN', async () => {
     const run = await send({ postPageResponses: ['RTN', 'MCF'] });
-    expect(run.result).toMatchObject({ status: 'success', pagesConfirmed: 1, signallingRate: 12000 });
+    expect(run.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 1, reason: { code: 'OK' }, signallingRate: 12000 });
     expect(run.modem.record.pages.map((page) => page.modulation)).toEqual([146, 122]);
     expect(run.modem.record.dcs.map((dcs) => dcs.rate.bitsPerSecond)).toEqual([14400, 12000]);
     expect(Buffer.from(decodePage(run.modem.record.pages[1]!.data).bitmap.data)).toEqual(Buffer.from(run.bitmaps[0]!.data));
   });
 
-  it('stops at the RTN limit: pages confirmed before it count (partially_received)', async () => {
+  it('stops at the RTN limit: pages confirmed before it count', async () => {
     const run = await send({ postPageResponses: ['MCF', 'RTN', 'RTN', 'RTN'] }, { pages: 2 });
-    expect(run.result).toMatchObject({ status: 'partially_received', pagesConfirmed: 1, pagesTotal: 2, reason: { code: 'T30_RTN_LIMIT' } });
+    expect(run.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 2, reason: { code: 'T30_RTN_LIMIT' } });
     expect(run.modem.record.pages).toHaveLength(4);
     expect(run.result.reason.detail).toContain('RTN for page 2');
     expect(run.modem.framesOf(Fcf.DCN)).toHaveLength(1);
@@ -135,44 +135,44 @@ describe('Class 1 driver against a scripted modem', () => {
 
   it('repeats EOP when the MCF goes missing', async () => {
     const run = await send({ postPageResponses: ['none', 'MCF'] });
-    expect(run.result).toMatchObject({ status: 'success', pagesConfirmed: 1 });
+    expect(run.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 1, reason: { code: 'OK' } });
     expect(run.modem.framesOf(Fcf.EOP)).toHaveLength(2);
   });
 
   it('fails after three unanswered post-page commands', async () => {
     const run = await send({ postPageResponses: ['MCF', 'none', 'none', 'none'] }, { pages: 2 });
-    expect(run.result).toMatchObject({ status: 'partially_sent', pagesConfirmed: 1, reason: { code: 'T30_POST_PAGE_NO_RESPONSE' } });
+    expect(run.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 2, reason: { code: 'T30_POST_PAGE_NO_RESPONSE' } });
     expect(run.modem.framesOf(Fcf.EOP)).toHaveLength(3);
     expect(run.result.reason.detail).toMatch(/no response to EOP after page 2, repeated 3 times/);
     expect(run.result.reason.detail).toMatch(/frames: .*>> EOP, >> EOP, >> EOP/);
 
     const none = await send({ postPageResponses: ['none', 'none', 'none'] });
-    expect(none.result).toMatchObject({ status: 'failed_to_send', pagesConfirmed: 0, reason: { code: 'T30_POST_PAGE_NO_RESPONSE' } });
+    expect(none.result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'T30_POST_PAGE_NO_RESPONSE' } });
   });
 
   it('gives up at T1 when the answering side never sends DIS', async () => {
     const started = Date.now();
     const run = await send({ silentAfterConnect: true }, { timers: { t1: 2500, t2: 800 } });
-    expect(run.result).toMatchObject({ status: 'failed_no_answer', pagesConfirmed: 0, reason: { code: 'T30_T1_TIMEOUT' } });
+    expect(run.result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'T30_T1_TIMEOUT' } });
     expect(Date.now() - started).toBeGreaterThanOrEqual(2400);
     expect(Date.now() - started).toBeLessThan(8000);
     expect(run.modem.record.framesFromDriver).toHaveLength(0);
     expect(run.modem.record.hungUp).toBe(true);
   });
 
-  it('counts confirmed pages when the carrier drops mid-page (partially_sent), none otherwise (failed_to_send)', async () => {
+  it('counts confirmed pages when the carrier drops mid-page, none when it drops during the first', async () => {
     const partial = await send({ noCarrierDuringPage: { transmission: 2, afterBytes: 1000 } }, { pages: 2, rows: 400 });
-    expect(partial.result).toMatchObject({ status: 'partially_sent', pagesConfirmed: 1, pagesTotal: 2, reason: { code: 'NO_CARRIER' } });
+    expect(partial.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 2, reason: { code: 'NO_CARRIER' } });
     expect(partial.result.reason.detail).toMatch(/NO CARRIER during page 2 of 2/);
     expect(partial.result.reason.detail).toContain('modem: "NO CARRIER"');
 
     const none = await send({ noCarrierDuringPage: { transmission: 1, afterBytes: 500 } }, { rows: 400 });
-    expect(none.result).toMatchObject({ status: 'failed_to_send', pagesConfirmed: 0, reason: { code: 'NO_CARRIER' } });
+    expect(none.result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'NO_CARRIER' } });
   });
 
   it('sends a fine page to a standard-only V.29 receiver with its minimum scan line time', async () => {
     const run = await send({ dis: buildDis({ modulations: 'V.29', fine: false, minScanIndex: 0 /* 20 ms */ }) }, { rows: 100 });
-    expect(run.result.status).toBe('success');
+    expect(run.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 1, reason: { code: 'OK' } });
     expect(run.modem.record.dcs).toEqual([{ rate: expect.objectContaining({ bitsPerSecond: 9600 }), fine: false, minScanMs: 20, unlimitedLength: false }]);
     const page = run.modem.record.pages[0]!;
     const decoded = decodePage(page.data);
@@ -181,18 +181,18 @@ describe('Class 1 driver against a scripted modem', () => {
     expect(page.data.length).toBeGreaterThanOrEqual(50 * 24);
   });
 
-  it('reports DCN from the receiver after training as failed_to_send', async () => {
+  it('reports DCN from the receiver after training, no page sent', async () => {
     const run = await send({ trainingResponses: ['DCN'] });
-    expect(run.result).toMatchObject({ status: 'failed_to_send', reason: { code: 'T30_REMOTE_DCN' } });
+    expect(run.result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'T30_REMOTE_DCN' } });
     expect(run.modem.framesOf(Fcf.DCN)).toHaveLength(0);
   });
 
   it('resends DCS when the receiver repeats DIS, and gives up after three', async () => {
     const once = await send({ trainingResponses: ['DIS', 'CFR'] });
-    expect(once.result.status).toBe('success');
+    expect(once.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 1, reason: { code: 'OK' } });
     expect(once.modem.framesOf(Fcf.DCS)).toHaveLength(2);
     const always = await send({ trainingResponses: ['DIS', 'DIS', 'DIS'] });
-    expect(always.result).toMatchObject({ status: 'failed_to_send', reason: { code: 'T30_DIS_REPEATED' } });
+    expect(always.result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'T30_DIS_REPEATED' } });
   });
 
   it('keeps a hostile CSID raw and shows it cleaned', async () => {
@@ -216,7 +216,7 @@ describe('Class 1 driver against a scripted modem', () => {
         if (text.includes('>> page 1/2')) setTimeout(() => controller.abort(), 200);
       },
     }, controller.signal);
-    expect(result).toMatchObject({ status: 'failed', pagesConfirmed: 0, reason: { code: 'ABORTED' } });
+    expect(result).toMatchObject({ pagesConfirmed: 0, pagesTotal: 2, reason: { code: 'ABORTED' } });
     expect(modem.record.hungUp).toBe(true);
   });
 
@@ -226,10 +226,10 @@ describe('Class 1 driver against a scripted modem', () => {
     await expect(line.send({ dialString: '123\rATH', localId: 'x', document }, {})).rejects.toThrow(TypeError);
   });
 
-  it('reports a modem it cannot open as failed_internal_process_error', async () => {
+  it('reports a modem it cannot open as a modem error', async () => {
     const line = new Class1Line({ id: 'x', device: '/nonexistent/tty' });
     const { document } = patternDocument(1);
     const result = await line.send({ dialString: '123', localId: 'x', document }, {});
-    expect(result).toMatchObject({ status: 'failed_internal_process_error', reason: { code: 'MODEM_ERROR' } });
+    expect(result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'MODEM_ERROR' } });
   });
 });

@@ -1,19 +1,19 @@
 /**
  * The Class 1 driver on a real fax line: two iaxmodems calling each other over loopback, efax as
- * the fax machine at the far end. Each case runs on its own modem pair, all at once.
+ * the fax machine at the far end. Each case runs on its own modem pair, all at once. The pages are
+ * A4 at fine resolution, laid out like a letter, as a prepared document would be.
  */
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
-import { type Bitmap } from '../documents/bitmap';
-import { type FaxDocument, pageBitmap } from '../documents/fax-document';
-import { prepareDocument } from '../documents/prepare';
-import { decodeMh } from '../documents/t4-mh';
-import { makeSamplePdf } from '../documents/testing/sample-documents';
-import { readTiff } from '../documents/tiff';
 import { Class1Line } from './class1';
+import { type Bitmap } from './documents/bitmap';
+import { type FaxDocument, pageBitmap } from './documents/fax-document';
+import { decodeMh } from './documents/t4-mh';
+import { readTiff } from './documents/tiff';
 import { type ModemPair, type ModemPairs, startEfaxReceiver, startModemPairs } from './testing/fax-line-peer';
+import { letterDocument } from './testing/sample-pages';
 import type { LineObserver, LineResult } from './types';
 
 jest.setTimeout(150_000);
@@ -30,13 +30,7 @@ const measured: string[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'class1-line-'));
   line = await startModemPairs(5);
-  const pdf = makeSamplePdf(dir, 'two-pages', [
-    ['faxnotify line test', 'page one of two', 'The quick brown fox'],
-    ['faxnotify line test', 'page two of two', 'jumps over the lazy dog'],
-  ]);
-  const prepared = await prepareDocument(pdf);
-  if (!prepared.ok) throw new Error(prepared.detail);
-  twoPages = prepared.document;
+  twoPages = letterDocument(2).document;
 });
 
 afterAll(async () => {
@@ -98,13 +92,13 @@ function rowsDiffering(a: Bitmap, b: Bitmap, fromRow: number): number {
 }
 
 describe('Class 1 on a real line (iaxmodem pair, efax receiving)', () => {
-  test.concurrent('a 2-page PDF arrives: success, 2 of 2, the receiver\'s CSID, the same pixels', async () => {
+  test.concurrent('a 2-page A4 fax arrives: 2 of 2 confirmed, the receiver\'s CSID, the same pixels', async () => {
     const pair = line.pairs[0]!;
     const receiver = await startEfaxReceiver(pair.receiverDevice, { localId: RECEIVER_ID, outputDir: join(dir, 'rx-1'), settleMs: 500 });
     try {
       const sent = await sendOn(pair, twoPages);
       measured.push(`  2 pages (fine): ${sent.dialToHangup.toFixed(1)} s`);
-      expect(sent.result).toMatchObject({ status: 'success', pagesConfirmed: 2, pagesTotal: 2, signallingRate: 14400 });
+      expect(sent.result).toMatchObject({ pagesConfirmed: 2, pagesTotal: 2, reason: { code: 'OK' }, signallingRate: 14400 });
       expect(sent.result.remoteCsid).toBe(RECEIVER_ID);
       expect(sent.result.remoteCsidRaw).toBe([...RECEIVER_ID].reverse().join('').padEnd(20, ' '));
       expect(sent.confirmed).toEqual([1, 2]);
@@ -130,13 +124,13 @@ describe('Class 1 on a real line (iaxmodem pair, efax receiving)', () => {
     try {
       const sent = await sendOn(pair, { pages: [twoPages.pages[0]!] });
       measured.push(`  1 page (fine): ${sent.dialToHangup.toFixed(1)} s`);
-      expect(sent.result).toMatchObject({ status: 'success', pagesConfirmed: 1, pagesTotal: 1 });
+      expect(sent.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 1, reason: { code: 'OK' } });
     } finally {
       receiver.kill();
     }
   });
 
-  test.concurrent('the receiver goes away during page 2: page 1 counts, partially_sent, detail kept', async () => {
+  test.concurrent('the receiver goes away during page 2: page 1 counts, detail kept', async () => {
     const pair = line.pairs[1]!;
     const receiver = await startEfaxReceiver(pair.receiverDevice, { localId: RECEIVER_ID, outputDir: join(dir, 'rx-2'), settleMs: 500 });
     try {
@@ -146,7 +140,7 @@ describe('Class 1 on a real line (iaxmodem pair, efax receiving)', () => {
           if (page === 1) setTimeout(() => receiver.kill('SIGTERM'), 3000);
         },
       });
-      expect(sent.result).toMatchObject({ status: 'partially_sent', pagesConfirmed: 1, pagesTotal: 2, remoteCsid: RECEIVER_ID });
+      expect(sent.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 2, remoteCsid: RECEIVER_ID });
       expect(['NO_CARRIER', 'T30_POST_PAGE_NO_RESPONSE']).toContain(sent.result.reason.code);
       expect(sent.result.reason.detail).toMatch(/page 2/);
       expect(sent.result.reason.detail).toMatch(/modem: "/);
@@ -155,15 +149,15 @@ describe('Class 1 on a real line (iaxmodem pair, efax receiving)', () => {
     }
   });
 
-  test.concurrent('nobody answers: failed_no_answer', async () => {
+  test.concurrent('nobody answers: NO_ANSWER', async () => {
     const pair = line.pairs[2]!;
     const sent = await sendOn(pair, { pages: [twoPages.pages[0]!] });
-    expect(sent.result).toMatchObject({ status: 'failed_no_answer', pagesConfirmed: 0, connectedAt: null, remoteCsid: null });
+    expect(sent.result).toMatchObject({ pagesConfirmed: 0, connectedAt: null, remoteCsid: null });
     expect(sent.result.reason.code).toBe('NO_ANSWER');
     expect(sent.result.reason.detail).toContain('modem: "NO ANSWER"');
   });
 
-  test.concurrent('the far modem does not accept calls: failed_normal_temporary_failure', async () => {
+  test.concurrent('the far modem does not accept calls: NO_DIALTONE', async () => {
     const pair = line.pairs[3]!;
     // Something else holds the far line off-hook.
     const far = new SerialPort({ path: pair.receiverDevice, baudRate: 115200, autoOpen: false });
@@ -179,7 +173,7 @@ describe('Class 1 on a real line (iaxmodem pair, efax receiving)', () => {
       far.write('ATH1\r');
       expect(await answered).toContain('OK');
       const sent = await sendOn(pair, { pages: [twoPages.pages[0]!] });
-      expect(sent.result).toMatchObject({ status: 'failed_normal_temporary_failure', pagesConfirmed: 0, connectedAt: null });
+      expect(sent.result).toMatchObject({ pagesConfirmed: 0, connectedAt: null });
       expect(sent.result.reason.code).toBe('NO_DIALTONE');
       expect(sent.result.reason.detail).toContain('modem: "NO DIALTONE"');
     } finally {

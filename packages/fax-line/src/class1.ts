@@ -1,18 +1,19 @@
 /**
  * A Class 1 fax modem (T.31) driven by our own T.30 transmitter: the modem only modulates; phase
- * A–E, the frames, the timers, training and fall-back, flow control and page data are all here.
+ * A–E, the frames, the timers, training and fall-back, flow control and page data are all ours
+ * (here, and in class1-frames.ts for how frames and carriers go through the modem).
  *
  * The session is an explicit state machine (see modem-session.ts): each named state does its modem
  * I/O and returns the next state. Every command, result and frame goes to the observer's trace.
  */
-import { type AtResult, DLE, ETX, CAN, escapeDle, printable, sleep } from './modem-channel';
-import { ModemFaxLine, type ModemLineOptions, ModemSession, pageLineData, type SessionState } from './modem-session';
+import { Class1FrameSession } from './class1-frames';
+import { type AtResult, DLE, ETX, sleep } from './modem-channel';
+import { ModemFaxLine, type ModemLineOptions, pageLineData, type SessionState } from './modem-session';
 import {
   buildDcs,
   buildFrame,
   decodeIdentity,
   describeCapabilities,
-  describeFrame,
   describeSession,
   encodeIdentity,
   Fcf,
@@ -21,7 +22,6 @@ import {
   type HdlcFrame,
   isFcf,
   parseDis,
-  parseFrame,
   type ReceiverCapabilities,
   type SessionParameters,
   type SignallingRate,
@@ -65,9 +65,6 @@ export interface Class1LineOptions extends ModemLineOptions<Class1Timers> {
   maxRate?: number;
 }
 
-/** A generous guess at how much page data a modem buffers ahead of the line. */
-const MODEM_BUFFER_BYTES = 32 * 1024;
-
 /** A Class 1 modem as a FaxLine. */
 export class Class1Line extends ModemFaxLine<Class1Timers, Class1LineOptions> {
   readonly kind = 'class1' as const;
@@ -89,13 +86,8 @@ type Class1Protocol =
   | 'disconnect';
 type Class1State = SessionState<Class1Protocol>;
 
-type Received =
-  | { kind: 'frame'; frame: HdlcFrame }
-  | { kind: 'bad-frame'; detail: string }
-  | { kind: 'nothing'; result: AtResult };
-
 /** One call: dial, T.30 phases B–E, hang up. */
-class Class1Session extends ModemSession<Class1Protocol, Class1Timers, Class1LineOptions> {
+class Class1Session extends Class1FrameSession<Class1Protocol> {
   protected readonly recentLabel = 'frames';
   private capabilities: ReceiverCapabilities | null = null;
   private rates: SignallingRate[] = [];
@@ -412,83 +404,6 @@ class Class1Session extends ModemSession<Class1Protocol, Class1Timers, Class1Lin
 
   // ---- helpers ----
 
-  /** T.30 asks for 75 ms ± 20 of silence before we transmit after receiving. */
-  private async switchToTransmit(): Promise<void> {
-    const result = await this.command('AT+FRS=7');
-    if (result.code !== 'OK') await sleep(80, this.signal);
-  }
-
-  /**
-   * Silence, then the high-speed carrier `modulationCode` for TCF or page data. Null once the modem
-   * says CONNECT; otherwise the failure's state.
-   */
-  private async startCarrier(modulationCode: number, beforeIt: string, startingIt: string): Promise<Class1State | null> {
-    const silence = await this.command('AT+FTS=8');
-    if (silence.code !== 'OK') return this.callLost(silence, beforeIt);
-    const carrier = await this.command(`AT+FTM=${modulationCode}`);
-    if (carrier.code !== 'CONNECT') return this.callLost(carrier, startingIt);
-    return null;
-  }
-
-  /**
-   * Sends HDLC frames in one V.21 carrier: CONNECT after each non-final frame, OK after the final
-   * one. Returns null on success, or the result that broke it.
-   */
-  private async sendFrames(frames: Buffer[]): Promise<AtResult | null> {
-    const start = await this.command('AT+FTH=3');
-    if (start.code !== 'CONNECT') return start;
-    for (const [i, bytes] of frames.entries()) {
-      const frame = parseFrame(bytes)!;
-      this.noteFrame('>>', frame);
-      await this.ch.write(Buffer.concat([escapeDle(bytes), Buffer.from([DLE, ETX])]));
-      const last = i === frames.length - 1;
-      // A frame of 25 bytes takes under a second at 300 bit/s, after a 1 s preamble for the first.
-      const result = await this.ch.readResult(this.timers.command, this.signal);
-      this.noteResult(result);
-      if (result.code !== (last ? 'OK' : 'CONNECT')) return result;
-    }
-    return null;
-  }
-
-  /** AT+FRH=3 and one frame. `timeoutMs` (T4, or what is left of T1) bounds the wait for its flags. */
-  private async receiveFrame(timeoutMs: number): Promise<Received> {
-    this.ch.trace('>> AT+FRH=3');
-    await this.ch.write(Buffer.from('AT+FRH=3\r', 'latin1'));
-    const result = await this.ch.readResult(timeoutMs, this.signal);
-    this.noteResult(result);
-    if (result.code === 'TIMEOUT') {
-      // Timer expired with the modem still listening: any byte stops it, then it says OK.
-      await this.stopReceiving('timer expired: stop receiving');
-      return { kind: 'nothing', result };
-    }
-    if (result.code !== 'CONNECT') return { kind: 'nothing', result };
-    return this.readFrameAfterConnect();
-  }
-
-  /** <CAN> to a modem still receiving: it stops and answers with a result of its own. */
-  private async stopReceiving(why: string): Promise<AtResult> {
-    this.ch.trace(`>> <CAN> (${why})`);
-    await this.ch.write(Buffer.from([CAN]));
-    return this.ch.readResult(this.timers.command, this.signal);
-  }
-
-  /** The frame the modem delivers after CONNECT, and its verdict on the FCS. */
-  private async readFrameAfterConnect(): Promise<Received> {
-    const bytes = await this.ch.readDleData(this.timers.t2, this.signal);
-    if (bytes === null) return { kind: 'nothing', result: await this.stopReceiving('frame did not end within T2') };
-    const verdict = await this.ch.readResult(this.timers.command, this.signal);
-    this.noteResult(verdict);
-    const frame = parseFrame(bytes);
-    if (verdict.code !== 'OK' || !frame) {
-      const detail = `bad frame (${verdict.line || verdict.code}): ${printable(bytes)}`;
-      this.ch.trace(`<< ${detail}`);
-      this.remember(`<< bad frame`);
-      return { kind: 'bad-frame', detail };
-    }
-    this.noteFrame('<<', frame);
-    return { kind: 'frame', frame };
-  }
-
   /** The page's line data for these parameters: resolution, fill, RTC, bit order, DLE. Cached. */
   private pageData(index: number, parameters: SessionParameters): Buffer {
     const minBits = Math.ceil((parameters.rate.bitsPerSecond * parameters.minScanMs) / 1000);
@@ -502,26 +417,9 @@ class Class1Session extends ModemSession<Class1Protocol, Class1Timers, Class1Lin
     return data;
   }
 
-  /**
-   * A modem buffers many seconds of data (iaxmodem holds XOFF for 8 s at 14400 bit/s): the waits
-   * for XON and for the end of data grow as the rate falls.
-   */
-  private dataTimeouts(rate: SignallingRate): { xoffTimeoutMs: number; completionTimeoutMs: number } {
-    const bufferDrainMs = (MODEM_BUFFER_BYTES * 8 * 1000) / rate.bitsPerSecond;
-    return {
-      xoffTimeoutMs: Math.max(this.timers.xoff, 2 * bufferDrainMs),
-      completionTimeoutMs: Math.max(this.timers.pageCompletion, 2 * bufferDrainMs),
-    };
-  }
-
   /** A command failed the way a dropped call makes everything fail. */
   protected override callLost(result: AtResult, during: string): Class1State {
     this.sessionUp = false;
     return super.callLost(result, during);
-  }
-
-  private noteFrame(direction: '<<' | '>>', frame: HdlcFrame): void {
-    this.ch.trace(`${direction} ${describeFrame(frame)}`);
-    this.remember(`${direction} ${fcfName(frame.fcf)}`);
   }
 }

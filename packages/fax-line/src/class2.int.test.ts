@@ -1,7 +1,7 @@
 /**
  * The Class 2.0 driver at the serial boundary, against the scripted modem playing a T.32 modem.
  */
-import { decodeMh } from '../documents/t4-mh';
+import { decodeMh } from './documents/t4-mh';
 import { Class20Line } from './class2';
 import { type Class2Script, ScriptedModem } from './testing/scripted-modem';
 import { patternDocument } from './testing/sample-pages';
@@ -37,7 +37,7 @@ async function send(script: Omit<Class2Script, 'kind'>, pages = 1): Promise<{
 describe('Class 2.0 driver against a scripted modem', () => {
   it('sends two pages: +FCO, +FCI, +FDT, data with MPS then EOP, +FPS, +FHS:00', async () => {
     const run = await send({ csi: '  +1 555 0001' }, 2);
-    expect(run.result).toMatchObject({ status: 'success', pagesConfirmed: 2, pagesTotal: 2, remoteCsid: '+1 555 0001', remoteCsidRaw: '  +1 555 0001', signallingRate: 14400 });
+    expect(run.result).toMatchObject({ pagesConfirmed: 2, pagesTotal: 2, remoteCsid: '+1 555 0001', remoteCsidRaw: '  +1 555 0001', signallingRate: 14400 });
     expect(run.result.reason).toMatchObject({ code: 'OK' });
     expect(run.result.reason.detail).toContain('+FHS:00');
     expect(run.connected).toEqual([{ csid: '+1 555 0001', csidRaw: '  +1 555 0001' }]);
@@ -55,42 +55,42 @@ describe('Class 2.0 driver against a scripted modem', () => {
 
   it('asks +FPS? when the modem does not report the post-page response', async () => {
     const run = await send({ reportFps: false, pageResponses: ['MCF', 'MCF'] }, 2);
-    expect(run.result.status).toBe('success');
+    expect(run.result).toMatchObject({ pagesConfirmed: 2, pagesTotal: 2, reason: { code: 'OK' } });
     expect(run.modem.record.commands.filter((command) => command === 'AT+FPS?')).toHaveLength(1);
   });
 
   it('sends a page again after RTN', async () => {
     const run = await send({ pageResponses: ['RTN', 'MCF'] });
-    expect(run.result).toMatchObject({ status: 'success', pagesConfirmed: 1 });
+    expect(run.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 1, reason: { code: 'OK' } });
     expect(run.modem.record.pages).toHaveLength(2);
   });
 
   it('maps dial failures and hang-up codes before the first page', async () => {
-    expect((await send({ dialResult: 'BUSY' })).result).toMatchObject({ status: 'failed_user_busy', reason: { code: 'BUSY' } });
+    expect((await send({ dialResult: 'BUSY' })).result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'BUSY' } });
     const t1 = await send({ dialResult: { hangup: '11' } });
-    expect(t1.result).toMatchObject({ status: 'failed_no_answer', reason: { code: 'T30_T1_TIMEOUT' } });
+    expect(t1.result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'T30_T1_TIMEOUT' } });
     expect(t1.result.reason.detail).toContain('+FHS:11 No answer (T.30 T1 timeout)');
-    expect((await send({ dialResult: { hangup: '05' } })).result).toMatchObject({ status: 'failed_normal_clearing', reason: { code: 'NO_CARRIER_ON_DIAL' } });
-    expect((await send({ dialResult: { hangup: '03' } })).result).toMatchObject({ status: 'failed_normal_temporary_failure' });
+    expect((await send({ dialResult: { hangup: '05' } })).result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'NO_CARRIER_ON_DIAL' } });
+    expect((await send({ dialResult: { hangup: '03' } })).result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'NO_DIALTONE' } });
   });
 
   it('maps hang-up codes during the pages, counting what was confirmed', async () => {
     const training = await send({ pageResponses: [{ hangup: '27' }] });
-    expect(training.result).toMatchObject({ status: 'failed_to_send', pagesConfirmed: 0, reason: { code: 'T30_TRAINING_FAILED' } });
+    expect(training.result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'T30_TRAINING_FAILED' } });
     expect(training.result.reason.detail).toContain('+FHS:27');
 
     const lostMcf = await send({ pageResponses: ['MCF', { hangup: '54' }] }, 2);
-    expect(lostMcf.result).toMatchObject({ status: 'partially_sent', pagesConfirmed: 1, pagesTotal: 2, reason: { code: 'T30_POST_PAGE_NO_RESPONSE' } });
+    expect(lostMcf.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 2, reason: { code: 'T30_POST_PAGE_NO_RESPONSE' } });
     expect(lostMcf.result.reason.detail).toContain('+FHS:54 No response to EOP repeated 3 times');
 
     const unknown = await send({ pageResponses: [{ hangup: '4A' }] });
-    expect(unknown.result).toMatchObject({ status: 'failed_to_send', reason: { code: 'FHS' } });
+    expect(unknown.result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'FHS' } });
     expect(unknown.result.reason.detail).toContain('+FHS:4A');
   });
 
   it('gives up after three RTNs', async () => {
     const run = await send({ pageResponses: ['RTN', 'RTN', 'RTN'] });
-    expect(run.result).toMatchObject({ status: 'failed_to_send', reason: { code: 'T30_RTN_LIMIT' } });
+    expect(run.result).toMatchObject({ pagesConfirmed: 0, reason: { code: 'T30_RTN_LIMIT' } });
   });
 
   it('cancels a page with <CAN> when aborted, and clears the call', async () => {
@@ -104,7 +104,7 @@ describe('Class 2.0 driver against a scripted modem', () => {
         if (text.includes('>> page 1/1')) setTimeout(() => controller.abort(), 20);
       },
     }, controller.signal);
-    expect(result).toMatchObject({ status: 'failed', pagesConfirmed: 0, reason: { code: 'ABORTED' } });
+    expect(result).toMatchObject({ pagesConfirmed: 0, pagesTotal: 1, reason: { code: 'ABORTED' } });
     expect(modem.record.commands).toEqual(expect.arrayContaining(['ATH0']));
   });
 });

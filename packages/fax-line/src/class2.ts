@@ -5,7 +5,7 @@
  */
 import { type AtResult, CAN, DLE } from './modem-channel';
 import { ModemFaxLine, type ModemLineOptions, ModemSession, pageLineData, type SessionState } from './modem-session';
-import { describeFhs, reasonForFhs } from './outcome';
+import { describeFhs, reasonForFhs } from './fhs';
 import { LineReason } from './types';
 
 export interface Class2Timers {

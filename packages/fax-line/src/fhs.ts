@@ -1,45 +1,9 @@
 /**
- * How a line's ending becomes a per-recipient status. One table for every driver, so a BUSY is a
- * BUSY whether a Class 1 modem, a Class 2.0 modem or (later) an ATA's CDR reported it.
+ * Class 2.0 hang-ups: a T.32 modem ends every call with +FHS and a code. Each code that stands for
+ * one of our line reasons becomes it, so a BUSY or a T1 timeout reads the same whether a Class 1
+ * session or a Class 2.0 modem saw it; the rest keep their code in the detail.
  */
-import type { FinalStatus } from '@faxnotify/contracts';
 import { LineReason, type LineReasonCode } from './types';
-
-/**
- * The status for a send that ended with `reason` after `pagesConfirmed` of `pagesTotal` pages were
- * confirmed by the receiver.
- */
-export function statusFor(reason: LineReasonCode, pagesConfirmed: number, pagesTotal: number): FinalStatus {
-  if (pagesTotal > 0 && pagesConfirmed >= pagesTotal) return 'success';
-  switch (reason) {
-    case LineReason.OK:
-      // Ended normally yet pages missing: the receiver stopped confirming.
-      return pagesConfirmed > 0 ? 'partially_received' : 'failed_to_send';
-    case LineReason.BUSY:
-      return 'failed_user_busy';
-    case LineReason.NO_ANSWER:
-    case LineReason.T30_T1_TIMEOUT:
-      // The number rang, or was answered, but no fax machine ever spoke.
-      return 'failed_no_answer';
-    case LineReason.NO_DIALTONE:
-      // iaxmodem and real exchanges alike: the call could not be placed for now.
-      return 'failed_normal_temporary_failure';
-    case LineReason.NO_CARRIER_ON_DIAL:
-      return 'failed_normal_clearing';
-    case LineReason.T30_RTN_LIMIT:
-      // The receiver got the pages it confirmed and rejected the rest.
-      return pagesConfirmed > 0 ? 'partially_received' : 'failed_to_send';
-    case LineReason.ABORTED:
-      return pagesConfirmed > 0 ? 'partially_sent' : 'failed';
-    case LineReason.MODEM_ERROR:
-      return pagesConfirmed > 0 ? 'partially_sent' : 'failed_internal_process_error';
-    case LineReason.EMPTY_DOCUMENT:
-      return 'failed_image_preparation';
-    default:
-      // NO_CARRIER mid-page, T.30 protocol failures, Class 2.0 hang-ups in phases B–D.
-      return pagesConfirmed > 0 ? 'partially_sent' : 'failed_to_send';
-  }
-}
 
 /** Class 2.0 (T.32) hang-up status codes, hexadecimal as +FHS reports them. */
 export const FHS_CODES: Readonly<Record<string, string>> = {

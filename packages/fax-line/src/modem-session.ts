@@ -4,10 +4,9 @@
  * the port, wake the modem, dial, the service class's own states, hang up — with abort handling,
  * the trace and the result. Class 1 (class1.ts) and Class 2.0 (class2.ts) add only their protocol.
  */
-import { bitmapForResolution, FAX_WIDTH, type FaxPage } from '../documents/fax-document';
-import { encodeMh, reverseBitOrder } from '../documents/t4-mh';
+import { bitmapForResolution, FAX_WIDTH, type FaxPage } from './documents/fax-document';
+import { encodeMh, reverseBitOrder } from './documents/t4-mh';
 import { type AtResult, CAN, LineAbortedError, ModemChannel, ModemLinkError, escapeDle, sleep } from './modem-channel';
-import { statusFor } from './outcome';
 import { openSerialPort, type SerialLink } from './serial-port';
 import { type FaxLine, type LineObserver, LineReason, type LineReasonCode, type LineResult, type LineSendRequest } from './types';
 
@@ -372,7 +371,6 @@ export abstract class ModemSession<Protocol extends string, Timers extends Modem
     if (this.lastResultLine) detailParts.push(`modem: "${this.lastResultLine}"`);
     if (this.recent.length > 0) detailParts.push(`${this.recentLabel}: ${this.recent.join(', ')}`);
     return {
-      status: statusFor(reason.code, this.pagesConfirmed, this.pages.length),
       pagesConfirmed: this.pagesConfirmed,
       pagesTotal: this.pages.length,
       remoteCsid: this.remote.csid,

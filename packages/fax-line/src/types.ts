@@ -1,18 +1,13 @@
-import type { FinalStatus } from '@faxnotify/contracts';
-import type { FaxDocument } from '../documents/fax-document';
+import type { FaxDocument } from './documents/fax-document';
 
 /**
- * One fax line: a modem (Class 1 or Class 2.0) or, later, a fax ATA driven over RADIUS.
- * Nothing above this interface may assume a serial modem.
+ * One fax line: a fax modem driven in Class 1 or Class 2.0. Nothing above this interface may
+ * assume a serial port; what a send means to the caller (a delivery, a status) is the caller's.
  */
 export interface FaxLine {
   readonly id: string;
-  readonly kind: 'class1' | 'class2.0' | 'ata';
-  /**
-   * Kind "ata" only: the port-server account the ATA sends as. A fax the ATA took is not final when
-   * the call ends: the port server delivers it and its accounting records tell the result.
-   */
-  readonly account?: string;
+  /** The fax service class the modem is driven in. */
+  readonly kind: 'class1' | 'class2.0';
   /**
    * Sends one fax to one number. Resolves with the result; never rejects for line conditions
    * (busy, no answer, lost carrier, a dead modem), only for programming errors such as a second
@@ -70,7 +65,7 @@ export const LineReason = {
   T30_PROCEDURE_INTERRUPT: 'T30_PROCEDURE_INTERRUPT',
   /** The receiver cannot take what we have (not ready, no usable rate or coding). */
   T30_INCOMPATIBLE: 'T30_INCOMPATIBLE',
-  /** Class 2.0 hang-up (+FHS) with a code that the table below names; detail keeps the code. */
+  /** Class 2.0 hang-up (+FHS) with a code that no other reason stands for (see fhs.ts); detail keeps the code. */
   FHS: 'FHS',
   /** The modem held us with XOFF far too long. */
   FLOW_CONTROL_TIMEOUT: 'FLOW_CONTROL_TIMEOUT',
@@ -83,15 +78,19 @@ export const LineReason = {
 } as const;
 export type LineReasonCode = (typeof LineReason)[keyof typeof LineReason];
 
+/**
+ * How a send ended, as facts of the line: why (a line reason), how many pages the receiver
+ * confirmed, who answered and when. Judging the outcome (a delivery status, a redial) is left to
+ * the caller, which has the pages and the reason to judge it by.
+ */
 export interface LineResult {
-  status: FinalStatus;
   pagesConfirmed: number;
   pagesTotal: number;
   remoteCsid: string | null;
   remoteCsidRaw: string | null;
   reason: {
     /** e.g. NO_ANSWER, BUSY, NO_DIALTONE, NO_CARRIER, T30_RTN_LIMIT, T30_T1_TIMEOUT (see LineReason). */
-    code: string;
+    code: LineReasonCode;
     /** Raw line detail: the modem's result line, the last frames. */
     detail: string;
   };

@@ -1,11 +1,11 @@
 import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openDatabase, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { registerJobApi } from './api';
-import { createAtaLine, registerAtaAdminRoutes, startAtaServer, type RunningAtaServer } from './ata';
-import { loadTransmitterConfig, type LineDefinition, type TransmitterConfig } from './config';
+import { registerAtaAdminRoutes, startAtaServer, type RunningAtaServer } from './ata';
+import { loadTransmitterConfig, type TransmitterConfig } from './config';
 import { TRANSMITTER_SOURCE } from './events';
 import { JobStore } from './jobs';
-import { createModemLine, type FaxLine } from './line';
+import { linesFromConfig, type TransmitterLine } from './lines';
 import { transmitterMigrations } from './db/migrations';
 import { EventRelay } from './relay';
 import { FileRetention } from './retention';
@@ -14,7 +14,7 @@ import type { TransmitterDatabase } from './db/schema';
 import { FileStore } from './uploads';
 
 export * from './scripted';
-export * from './line';
+export { linesFromConfig, statusFor, type TransmitterLine } from './lines';
 export * from './documents';
 export { transmitterSchema, loadTransmitterConfig, lineDefinitionsProblem, dialRulesProblem, type TransmitterConfig, type LineDefinition, type DialRule } from './config';
 export { transmitterMigrations } from './db/migrations';
@@ -32,7 +32,7 @@ export interface StartTransmitterOptions {
    * Lines beyond the configured modems (fax ATAs, say), behind the same interface. The
    * transmitter closes them when it stops.
    */
-  extraLines?: FaxLine[];
+  extraLines?: TransmitterLine[];
 }
 
 export interface RunningTransmitter {
@@ -42,22 +42,13 @@ export interface RunningTransmitter {
   logger: Logger;
   /** The transmitter's database, for operators' tools and tests. */
   db: Kysely<TransmitterDatabase>;
-  lines: readonly FaxLine[];
+  lines: readonly TransmitterLine[];
   scheduler: Scheduler;
   relay: EventRelay;
   /** The RADIUS server for fax ATAs, when ata.enabled. */
   ata?: RunningAtaServer;
   /** Stops taking requests, lets calls in progress end (up to scheduler.stopGraceMs), hands over the events written, closes everything. */
   stop(): Promise<void>;
-}
-
-/** One FaxLine per configured modem or ATA port. */
-export function linesFromConfig(definitions: readonly LineDefinition[]): FaxLine[] {
-  return definitions.map((line) =>
-    line.kind === 'ata'
-      ? createAtaLine({ id: line.id, account: line.account!, device: line.device, modem: line.modem, dialPrefix: line.dialPrefix, maxRate: line.maxRate, timers: line.timers })
-      : createModemLine({ id: line.id, device: line.device, serviceClass: line.kind, dialPrefix: line.dialPrefix, maxRate: line.maxRate, timers: line.timers }),
-  );
 }
 
 /**
@@ -110,7 +101,7 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
   });
   registerJobApi(app, { jobs, files, config, changed: () => scheduler.kick() });
   if (config.ata.enabled) registerAtaAdminRoutes(app, { db, auth: { secret: config.auth.jwtSecret }, adminUsers: config.ata.adminUsers, region: config.ata.region });
-  if (!config.ata.enabled && lines.some((line) => line.kind === 'ata'))
+  if (!config.ata.enabled && lines.some((line) => line.handover !== undefined))
     logger.warn('ATA lines are configured but the RADIUS server is off (TRANSMITTER_ATA_ENABLED): their faxes wait for a report that cannot come');
 
   let url: string;
@@ -134,7 +125,7 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     throw error;
   }
   if (lines.length === 0) logger.warn('no fax lines configured (TRANSMITTER_LINES): faxes are accepted and wait');
-  logger.info({ url, dialect, lines: lines.map((line) => `${line.id} (${line.kind})`) }, 'transmitter started');
+  logger.info({ url, dialect, lines: lines.map((line) => `${line.id} (${line.handover ? `ata, ${line.kind}` : line.kind})`) }, 'transmitter started');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { eventually } from '@faxnotify/kit/testing';
 import { loadTransmitterConfig } from './config';
 import { makeSamplePdf } from './documents/testing/sample-documents';
-import { ScriptedModem, type Class1Script } from './line/testing/scripted-modem';
+import { ScriptedModem, type Class1Script } from '@faxnotify/fax-line/testing';
 import { FileGoneError, JobStore } from './jobs';
 import { FileRetention, type SweepOutcome } from './retention';
 import type { FileRow } from './db/schema';

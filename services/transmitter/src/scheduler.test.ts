@@ -11,7 +11,7 @@ import type { CloudEvent } from '@faxnotify/contracts';
 import { eventually } from '@faxnotify/kit/testing';
 import { makeSamplePdf } from './documents/testing/sample-documents';
 import type { LineDefinition } from './config';
-import { type Class1Script, ScriptedModem } from './line/testing/scripted-modem';
+import { type Class1Script, ScriptedModem } from '@faxnotify/fax-line/testing';
 import { api, FAST_RETRIES, faxIdOf, finalFax, startTestTransmitter, TEST_POSTGRES_URL, upload, type TestTransmitter } from './testing/harness';
 
 jest.setTimeout(60_000);

@@ -13,13 +13,14 @@ import { MAX_CSID_LENGTH, type FinalStatus, type ProgressStatus } from '@faxnoti
 import { CoalescedPasses, errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { Counter, Gauge } from 'prom-client';
-import { prepareDocument, type FaxDocument, type FaxPage, type PreparationFailureStatus } from './documents';
+import { LineReason, type FaxDocument, type FaxPage, type LineResult } from '@faxnotify/fax-line';
+import { prepareDocument, type PreparationFailureStatus } from './documents';
 import { dropHandoff, expireHandoffs, handoffOf, markHandedOver, openHandoff, orphanHandoff } from './ata/handoff';
 import { calledNumberKey } from './ata/numbers';
 import { recordCalledNumber } from './ata/store';
 import { appendEvent } from './events';
 import { markFaxDoneIfFinal } from './jobs';
-import { LineReason, type FaxLine, type LineResult } from './line';
+import { statusFor, type TransmitterLine } from './lines';
 import { dialStringFor, type DialPlan } from './numbers';
 import { decideRetry, TRANSMITTER_RESTART, type RetryDelays } from './retry-policy';
 import type { AtaHandoffRow } from './db/schema';
@@ -45,7 +46,7 @@ const DETAIL_LIMIT = 2000;
 
 export interface SchedulerOptions {
   db: Kysely<TransmitterDatabase>;
-  lines: readonly FaxLine[];
+  lines: readonly TransmitterLine[];
   /** Where the files of `fax_files` are kept on disk, by file id. */
   storedPath: (fileId: string) => Promise<string | null>;
   localId: string;
@@ -78,10 +79,16 @@ interface Call {
   done: Promise<void>;
 }
 
+/**
+ * How a call ended as the scheduler records it: the line's result and the status it means, or a
+ * call that ended without a line result (the line failed, a restart cut it) with its own reason.
+ */
+type CallOutcome = Omit<LineResult, 'reason'> & { status: FinalStatus; reason: { code: string; detail: string } };
+
 /** The attempts row of a call that ended with `result`, as `recorded` says it ended. */
 const attemptRow = (
   recipient: RecipientRow,
-  result: LineResult,
+  result: CallOutcome,
   recorded: Pick<AttemptRow, 'status' | 'reason_code' | 'reason_detail' | 'pages_confirmed' | 'remote_csid' | 'remote_csid_raw'>,
 ): AttemptRow => ({
   outbox_id: recipient.outbox_id,
@@ -101,7 +108,7 @@ const truncate = (text: string | null, max: number): string | null => (text === 
 export class Scheduler {
   private readonly db: Kysely<TransmitterDatabase>;
   private readonly now: () => Date;
-  private readonly free: FaxLine[];
+  private readonly free: TransmitterLine[];
   /** Consecutive calls of a line that failed on our side (the modem, the port, no dial tone). */
   private readonly lineFaults = new Map<string, number>();
   /** Lines resting after repeated faults, until this time (ms). */
@@ -134,7 +141,7 @@ export class Scheduler {
     this.stopped = false;
     this.releaser.start();
     this.dispatcher.start();
-    if (this.options.lines.some((line) => line.kind === 'ata')) this.expirer.start();
+    if (this.options.lines.some((line) => line.handover !== undefined)) this.expirer.start();
   }
 
   kick(): void {
@@ -158,7 +165,7 @@ export class Scheduler {
   }
 
   /** Takes a free line that is not resting (the caller checked there is one). */
-  private takeReadyLine(): FaxLine {
+  private takeReadyLine(): TransmitterLine {
     const now = Date.now();
     for (let i = this.free.length - 1; i >= 0; i--) {
       const line = this.free[i]!;
@@ -181,7 +188,7 @@ export class Scheduler {
    * fails, there is no dial tone) rests for a while instead of burning every recipient's attempts;
    * any call that reached the network (even busy) shows the line works and clears the count.
    */
-  private noteLineHealth(line: FaxLine, result: LineResult): void {
+  private noteLineHealth(line: TransmitterLine, result: CallOutcome): void {
     const fault = LINE_FAULTS.has(result.reason.code);
     if (!fault) {
       this.lineFaults.delete(line.id);
@@ -488,8 +495,8 @@ export class Scheduler {
       done: Promise.resolve(),
     };
     this.calls.set(key, call);
-    if (line.kind === 'ata' && line.account)
-      await openHandoff(this.db, { recipient: claimedRecipient, faxId: fax.fax_id, account: line.account, lineId: line.id, region: this.options.dialPlan.region, now: this.now() });
+    if (line.handover)
+      await openHandoff(this.db, { recipient: claimedRecipient, faxId: fax.fax_id, account: line.handover.account, lineId: line.id, region: this.options.dialPlan.region, now: this.now() });
     call.done = this.runCall(fax, claimedRecipient, line, document, controller.signal)
       .catch((error) => this.options.logger.error({ err: errorMessage(error), faxId: fax.fax_id, recipientId: recipient.recipient_id }, 'recording a call failed'))
       .finally(() => {
@@ -500,7 +507,7 @@ export class Scheduler {
     return true;
   }
 
-  private async runCall(fax: FaxRow, recipient: RecipientRow, line: FaxLine, document: FaxDocument, signal: AbortSignal): Promise<void> {
+  private async runCall(fax: FaxRow, recipient: RecipientRow, line: TransmitterLine, document: FaxDocument, signal: AbortSignal): Promise<void> {
     const logger = this.options.logger.child({ faxId: fax.fax_id, recipientId: recipient.recipient_id, attempt: recipient.attempt, line: line.id });
     // Observer callbacks come synchronously from the driver; their writes run in order behind it.
     let writes = Promise.resolve();
@@ -509,12 +516,12 @@ export class Scheduler {
         .then(() => (this.abandoning ? undefined : this.recordProgress(fax, recipient, status, extra)))
         .catch((error) => logger.error({ err: errorMessage(error), status }, 'recording progress failed'));
     };
-    let result: LineResult;
+    let result: CallOutcome;
     const startedAt = this.now();
     try {
       const dialString = dialStringFor(recipient.number, this.options.dialPlan);
       logger.info({ number: recipient.number, dialString }, 'dialling');
-      result = await line.send(
+      const ended = await line.send(
         { dialString, localId: this.options.localId, document },
         {
           dialing: () => progress('dialing'),
@@ -524,6 +531,7 @@ export class Scheduler {
         },
         signal,
       );
+      result = { ...ended, status: statusFor(ended.reason.code, ended.pagesConfirmed, ended.pagesTotal) };
     } catch (error) {
       const endedAt = this.now();
       result = {
@@ -601,7 +609,7 @@ export class Scheduler {
    * Records how an attempt ended: the attempt row, then either a redial (retry_scheduled, with
    * when and why) or the recipient's final result naming every attempt.
    */
-  private async recordOutcome(fax: FaxRow, recipient: RecipientRow, result: LineResult): Promise<void> {
+  private async recordOutcome(fax: FaxRow, recipient: RecipientRow, result: CallOutcome): Promise<void> {
     const now = this.now();
     await this.db.transaction().execute(async (trx) => {
       const current = await trx
@@ -635,8 +643,8 @@ export class Scheduler {
         .values(attemptRow(current, result, { status: result.status, reason_code: result.reason.code, reason_detail: detail, pages_confirmed: result.pagesConfirmed, remote_csid: csid, remote_csid_raw: csidRaw }))
         .execute();
       // A fax machine answered this number (T.30 engaged): call-ahead of fax ATAs need not probe it.
-      const lineKind = this.options.lines.find((line) => line.id === current.line_id)?.kind;
-      if (result.connectedAt && lineKind !== 'ata') {
+      const handsOver = this.options.lines.find((line) => line.id === current.line_id)?.handover;
+      if (result.connectedAt && !handsOver) {
         const key = calledNumberKey(current.number, this.options.dialPlan.region);
         if (key) await recordCalledNumber(trx, key, 'fax', result.endedAt);
       }
@@ -720,7 +728,7 @@ export class Scheduler {
     trx: Kysely<TransmitterDatabase>,
     fax: FaxRow,
     current: RecipientRow,
-    result: LineResult,
+    result: CallOutcome,
     handoff: AtaHandoffRow,
     now: Date,
   ): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { makeSamplePdf } from './documents/testing/sample-documents';
-import { type EfaxReceiver, type ModemPairs, startEfaxReceiver, startModemPairs } from './line/testing/fax-line-peer';
+import { type EfaxReceiver, type ModemPairs, startEfaxReceiver, startModemPairs } from '@faxnotify/fax-line/testing';
 import { api, faxIdOf, finalFax, startTestTransmitter, upload, type TestTransmitter } from './testing/harness';
 
 jest.setTimeout(120_000);

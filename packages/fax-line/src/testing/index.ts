@@ -1,4 +1,7 @@
+/**
+ * Peers for testing code that sends faxes: a scripted modem on a pty for the faults a real line
+ * will not produce on demand, iaxmodem pairs with efax as a real line, and sample pages.
+ */
+export * from './scripted-modem';
 export * from './fax-line-peer';
 export * from './sample-pages';
-// The port server's side of the fax-ATA path: radclient and the test dictionaries.
-export { processDictionaries as ataTestDictionaries, radclient, TEST_RADIUS_SECRET, type RadclientReply, type RequestAttributes } from '../../ata/testing/port-server';

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { makeSamplePdf } from '../documents/testing/sample-documents';
-import { type EfaxReceiver, type ModemPairs, startEfaxReceiver, startModemPairs } from '../line/testing/fax-line-peer';
+import { type EfaxReceiver, type ModemPairs, startEfaxReceiver, startModemPairs } from '@faxnotify/fax-line/testing';
 import { api, faxIdOf, finalFax, startTestTransmitter, upload, type TestTransmitter } from '../testing/harness';
 import { eventually } from '@faxnotify/kit/testing';
 import { ATA_NO_REPORT, expireHandoffs } from './handoff';

@@ -1,14 +1,15 @@
 /**
- * A fax line of kind "ata": a modem on the analogue (FXS) port of a fax ATA behind a FaxBack port
- * server. The modem sends the fax to the ATA as to any fax machine; the ATA calls ahead if the
+ * A line of kind "ata" in the configuration: a modem on the analogue (FXS) port of a fax ATA behind
+ * a FaxBack port server, dialled like any modem line and marked with the account it hands over to.
+ * The modem sends the fax to the ATA as to any fax machine; the ATA calls ahead if the
  * port server tells it to, takes the pages and queues them with the port server, which delivers
  * them and reports the delivery in its accounting records (see handoff.ts).
  *
  * What the modem sees of the ATA (its CSID, the pages it confirmed) is not the recipient's: the
  * line keeps it out of the recipient's progress and leaves it to the trace and the attempt's record.
  */
-import { createModemLine } from '../line/modem-line';
-import type { FaxLine, LineObserver, LineResult, LineSendRequest } from '../line/types';
+import { createModemLine, type LineObserver, type LineResult, type LineSendRequest } from '@faxnotify/fax-line';
+import type { TransmitterLine } from '../lines';
 
 export interface AtaLineOptions {
   id: string;
@@ -22,7 +23,7 @@ export interface AtaLineOptions {
   timers?: Record<string, number>;
 }
 
-export function createAtaLine(options: AtaLineOptions): FaxLine {
+export function createAtaLine(options: AtaLineOptions): TransmitterLine {
   const modem = createModemLine({
     id: options.id,
     device: options.device,
@@ -33,8 +34,8 @@ export function createAtaLine(options: AtaLineOptions): FaxLine {
   });
   return {
     id: options.id,
-    kind: 'ata',
-    account: options.account,
+    kind: modem.kind,
+    handover: { account: options.account },
     send(request: LineSendRequest, observer: LineObserver, signal?: AbortSignal): Promise<LineResult> {
       return modem.send(
         request,

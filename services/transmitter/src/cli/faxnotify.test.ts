@@ -3,7 +3,7 @@
  * with live progress to the end, status, and the usage errors.
  */
 import { makeSamplePdf } from '../documents/testing/sample-documents';
-import { type Class1Script, ScriptedModem } from '../line/testing/scripted-modem';
+import { type Class1Script, ScriptedModem } from '@faxnotify/fax-line/testing';
 import { FAST_RETRIES, startTestTransmitter, type TestTransmitter } from '../testing/harness';
 import { EXIT, parseCommandLine, runCli } from './client';
 

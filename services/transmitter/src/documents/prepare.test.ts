@@ -2,11 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blackPixelCount, createBitmap, halveRows } from './bitmap';
-import { bitmapForResolution, FAX_WIDTH, pageBitmap, pageFromBitmap } from './fax-document';
+import { bitmapForResolution, blackPixelCount, createBitmap, FAX_WIDTH, halveRows, pageBitmap, pageFromBitmap, writeG3Tiff } from '@faxnotify/fax-line';
 import { prepareDocument, prepareDocuments } from './prepare';
 import { makeSamplePdf, toPbm } from './testing/sample-documents';
-import { writeG3Tiff } from './tiff';
 
 let dir: string;
 beforeAll(() => {

@@ -8,18 +8,26 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FinalStatus } from '@faxnotify/contracts';
-import { type Bitmap, createBitmap, fitWidth, scaleBitmap } from './bitmap';
 import {
+  type Bitmap,
+  Compression,
+  createBitmap,
+  decodeMh,
   FAX_WIDTH,
   FAX_X_RESOLUTION,
   FAX_Y_RESOLUTION,
   type FaxDocument,
   type FaxPage,
   type FaxResolution,
+  fitWidth,
+  isTiff,
   pageFromBitmap,
-} from './fax-document';
-import { decodeMh, reverseBitOrder } from './t4-mh';
-import { Compression, isTiff, readTiff, type TiffPage, TiffFormatError } from './tiff';
+  readTiff,
+  reverseBitOrder,
+  scaleBitmap,
+  type TiffPage,
+  TiffFormatError,
+} from '@faxnotify/fax-line';
 
 export type PreparationFailureStatus = Extract<
   FinalStatus,

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bitmap } from '../bitmap';
+import type { Bitmap } from '@faxnotify/fax-line';
 
 function postScriptString(text: string): string {
   return `(${text.replace(/[\\()]/g, (c) => `\\${c}`)})`;

@@ -1,0 +1,115 @@
+/**
+ * The Class 1 modem's side of T.30 (T.31): HDLC frames on the V.21 carrier, the high-speed
+ * carrier for training and page data, and the silences between them. A Class 1 session's states
+ * (class1.ts) say what to send and what an answer means; this says how it goes through the modem.
+ */
+import type { Class1LineOptions, Class1Timers } from './class1';
+import { type AtResult, CAN, DLE, ETX, escapeDle, printable, sleep } from './modem-channel';
+import { ModemSession, type SessionState } from './modem-session';
+import { describeFrame, fcfName, type HdlcFrame, parseFrame, type SignallingRate } from './t30';
+
+/** A generous guess at how much page data a modem buffers ahead of the line. */
+const MODEM_BUFFER_BYTES = 32 * 1024;
+
+/** What listening for a frame brought: a frame, a frame with a bad FCS, or a result instead. */
+export type Received =
+  | { kind: 'frame'; frame: HdlcFrame }
+  | { kind: 'bad-frame'; detail: string }
+  | { kind: 'nothing'; result: AtResult };
+
+/** A session on a Class 1 modem: the frame and carrier I/O every T.30 state uses. */
+export abstract class Class1FrameSession<Protocol extends string> extends ModemSession<Protocol, Class1Timers, Class1LineOptions> {
+  /** T.30 asks for 75 ms ± 20 of silence before we transmit after receiving. */
+  protected async switchToTransmit(): Promise<void> {
+    const result = await this.command('AT+FRS=7');
+    if (result.code !== 'OK') await sleep(80, this.signal);
+  }
+
+  /**
+   * Silence, then the high-speed carrier `modulationCode` for TCF or page data. Null once the modem
+   * says CONNECT; otherwise the failure's state.
+   */
+  protected async startCarrier(modulationCode: number, beforeIt: string, startingIt: string): Promise<SessionState<Protocol> | null> {
+    const silence = await this.command('AT+FTS=8');
+    if (silence.code !== 'OK') return this.callLost(silence, beforeIt);
+    const carrier = await this.command(`AT+FTM=${modulationCode}`);
+    if (carrier.code !== 'CONNECT') return this.callLost(carrier, startingIt);
+    return null;
+  }
+
+  /**
+   * Sends HDLC frames in one V.21 carrier: CONNECT after each non-final frame, OK after the final
+   * one. Returns null on success, or the result that broke it.
+   */
+  protected async sendFrames(frames: Buffer[]): Promise<AtResult | null> {
+    const start = await this.command('AT+FTH=3');
+    if (start.code !== 'CONNECT') return start;
+    for (const [i, bytes] of frames.entries()) {
+      const frame = parseFrame(bytes)!;
+      this.noteFrame('>>', frame);
+      await this.ch.write(Buffer.concat([escapeDle(bytes), Buffer.from([DLE, ETX])]));
+      const last = i === frames.length - 1;
+      // A frame of 25 bytes takes under a second at 300 bit/s, after a 1 s preamble for the first.
+      const result = await this.ch.readResult(this.timers.command, this.signal);
+      this.noteResult(result);
+      if (result.code !== (last ? 'OK' : 'CONNECT')) return result;
+    }
+    return null;
+  }
+
+  /** AT+FRH=3 and one frame. `timeoutMs` (T4, or what is left of T1) bounds the wait for its flags. */
+  protected async receiveFrame(timeoutMs: number): Promise<Received> {
+    this.ch.trace('>> AT+FRH=3');
+    await this.ch.write(Buffer.from('AT+FRH=3\r', 'latin1'));
+    const result = await this.ch.readResult(timeoutMs, this.signal);
+    this.noteResult(result);
+    if (result.code === 'TIMEOUT') {
+      // Timer expired with the modem still listening: any byte stops it, then it says OK.
+      await this.stopReceiving('timer expired: stop receiving');
+      return { kind: 'nothing', result };
+    }
+    if (result.code !== 'CONNECT') return { kind: 'nothing', result };
+    return this.readFrameAfterConnect();
+  }
+
+  /** <CAN> to a modem still receiving: it stops and answers with a result of its own. */
+  protected async stopReceiving(why: string): Promise<AtResult> {
+    this.ch.trace(`>> <CAN> (${why})`);
+    await this.ch.write(Buffer.from([CAN]));
+    return this.ch.readResult(this.timers.command, this.signal);
+  }
+
+  /** The frame the modem delivers after CONNECT, and its verdict on the FCS. */
+  protected async readFrameAfterConnect(): Promise<Received> {
+    const bytes = await this.ch.readDleData(this.timers.t2, this.signal);
+    if (bytes === null) return { kind: 'nothing', result: await this.stopReceiving('frame did not end within T2') };
+    const verdict = await this.ch.readResult(this.timers.command, this.signal);
+    this.noteResult(verdict);
+    const frame = parseFrame(bytes);
+    if (verdict.code !== 'OK' || !frame) {
+      const detail = `bad frame (${verdict.line || verdict.code}): ${printable(bytes)}`;
+      this.ch.trace(`<< ${detail}`);
+      this.remember(`<< bad frame`);
+      return { kind: 'bad-frame', detail };
+    }
+    this.noteFrame('<<', frame);
+    return { kind: 'frame', frame };
+  }
+
+  /**
+   * A modem buffers many seconds of data (iaxmodem holds XOFF for 8 s at 14400 bit/s): the waits
+   * for XON and for the end of data grow as the rate falls.
+   */
+  protected dataTimeouts(rate: SignallingRate): { xoffTimeoutMs: number; completionTimeoutMs: number } {
+    const bufferDrainMs = (MODEM_BUFFER_BYTES * 8 * 1000) / rate.bitsPerSecond;
+    return {
+      xoffTimeoutMs: Math.max(this.timers.xoff, 2 * bufferDrainMs),
+      completionTimeoutMs: Math.max(this.timers.pageCompletion, 2 * bufferDrainMs),
+    };
+  }
+
+  protected noteFrame(direction: '<<' | '>>', frame: HdlcFrame): void {
+    this.ch.trace(`${direction} ${describeFrame(frame)}`);
+    this.remember(`${direction} ${fcfName(frame.fcf)}`);
+    }
+}
