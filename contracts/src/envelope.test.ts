@@ -56,7 +56,7 @@ describe('CloudEvents envelope', () => {
     expect(!parsed.ok && parsed.reason).toMatch(/not accepted/);
   });
 
-  it('bounds strangers\' text: a 10 KB CSID is invalid', () => {
+  it("bounds strangers' text: a 10 KB CSID is invalid", () => {
     expect(() => createEvent('fax.recipient.result', { ...result, remoteCsid: 'x'.repeat(10_000) }, { source: '/t' })).toThrow(/remoteCsid/);
   });
 });
@@ -65,7 +65,9 @@ describe('topology', () => {
   it('gives every work queue retry tiers and a dead-letter queue, all quorum', () => {
     const { queues, bindings } = describeTopology();
     for (const q of queues) expect(q.arguments['x-queue-type']).toBe('quorum');
-    expect(queues.map((q) => q.name)).toEqual(expect.arrayContaining(['notifier.recipient-final', 'notifier.recipient-final.retry.1', 'notifier.recipient-final.dead']));
+    expect(queues.map((q) => q.name)).toEqual(
+      expect.arrayContaining(['notifier.recipient-final', 'notifier.recipient-final.retry.1', 'notifier.recipient-final.dead']),
+    );
     expect(bindings).toEqual(expect.arrayContaining([{ queue: 'status-tracker.fax-events', exchange: 'faxnotify.fax', routingKey: 'fax.recipient.result' }]));
   });
 
@@ -110,13 +112,21 @@ describe('versions: notification.outcome v2, with v1 still accepted', () => {
     expect(eventType('notification.outcome', 1)).toBe('faxnotify.notification.outcome.v1');
   });
 
-  it('takes v2 with the SMS parts, the provider\'s status and the SMTP reply code as fields', () => {
-    const sms = createEvent('notification.outcome', { ...outcome, sms: { segments: 2, encoding: 'UCS-2' }, provider: { status: 'undelivered', errorCode: '30003' } }, { source: '/t' });
+  it("takes v2 with the SMS parts, the provider's status and the SMTP reply code as fields", () => {
+    const sms = createEvent(
+      'notification.outcome',
+      { ...outcome, sms: { segments: 2, encoding: 'UCS-2' }, provider: { status: 'undelivered', errorCode: '30003' } },
+      { source: '/t' },
+    );
     const parsed = parseEvent(JSON.stringify(sms));
     expect(parsed.ok).toBe(true);
     expect(parsed.ok && parsed.upgradedFrom).toBeUndefined();
     expect(parsed.ok && parsed.event.data).toEqual(sms.data);
-    const email = createEvent('notification.outcome', { ...outcome, channel: 'email', outcome: 'failed', reason: 'SMTP 550: mailbox unavailable', smtp: { code: 550 } }, { source: '/t' });
+    const email = createEvent(
+      'notification.outcome',
+      { ...outcome, channel: 'email', outcome: 'failed', reason: 'SMTP 550: mailbox unavailable', smtp: { code: 550 } },
+      { source: '/t' },
+    );
     expect(parseEvent(JSON.stringify(email))).toMatchObject({ ok: true, event: { data: { smtp: { code: 550 } } } });
   });
 

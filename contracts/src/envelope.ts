@@ -44,7 +44,13 @@ for (const key of Object.keys(EVENT_CATALOGUE) as EventKey[]) {
   const { version, schema, doc } = EVENT_CATALOGUE[key];
   ACCEPTED_TYPES.set(eventType(key), { key, version, schema, doc });
   for (const older of olderVersions(key)) {
-    ACCEPTED_TYPES.set(eventType(key, older.version), { key, version: older.version, schema: older.schema, doc: older.doc, upgrade: older.upgrade as (data: unknown) => unknown });
+    ACCEPTED_TYPES.set(eventType(key, older.version), {
+      key,
+      version: older.version,
+      schema: older.schema,
+      doc: older.doc,
+      upgrade: older.upgrade as (data: unknown) => unknown,
+    });
   }
 }
 

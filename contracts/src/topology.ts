@@ -44,7 +44,7 @@ export const QUEUES = {
     name: 'notifier.recipient-final',
     bindings: bind('delivery.recipient.final'),
     deliveryLimit: 20,
-    doc: 'Final per-recipient results, each turned into notices on the owner\'s channels.',
+    doc: "Final per-recipient results, each turned into notices on the owner's channels.",
   },
 } as const satisfies Record<string, QueueSpec>;
 

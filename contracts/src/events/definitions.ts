@@ -48,10 +48,9 @@ export const FaxSubmittedV1 = Type.Object(
       minItems: 1,
       maxItems: 1000,
     }),
-    files: Type.Array(
-      Type.Object({ name: Type.String({ maxLength: 255 }), pages: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
-      { maxItems: 10 },
-    ),
+    files: Type.Array(Type.Object({ name: Type.String({ maxLength: 255 }), pages: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }), {
+      maxItems: 10,
+    }),
     pages: Type.Integer({ minimum: 0, description: 'Pages per recipient, all files together.' }),
     submittedAt: Timestamp,
     sendAt: Type.Optional(Timestamp),
@@ -67,12 +66,8 @@ export const FaxRecipientProgressV1 = Type.Object(
     status: ProgressStatusSchema,
     at: Timestamp,
     remoteCsid: Type.Optional(UntrustedText(MAX_CSID_LENGTH)),
-    page: Type.Optional(
-      Type.Object({ n: Type.Integer({ minimum: 0 }), of: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
-    ),
-    retry: Type.Optional(
-      Type.Object({ at: Timestamp, reason: Reason }, { additionalProperties: false, description: 'Set with status retry_scheduled.' }),
-    ),
+    page: Type.Optional(Type.Object({ n: Type.Integer({ minimum: 0 }), of: Type.Integer({ minimum: 0 }) }, { additionalProperties: false })),
+    retry: Type.Optional(Type.Object({ at: Timestamp, reason: Reason }, { additionalProperties: false, description: 'Set with status retry_scheduled.' })),
   },
   { additionalProperties: false },
 );
@@ -168,7 +163,10 @@ export const NotificationOutcomeV2 = Type.Object(
   {
     ...NotificationOutcomeV1.properties,
     reason: Type.Optional(
-      Type.String({ maxLength: 2000, description: 'In words, why it failed or was skipped (or what else is worth knowing); facts that have their own field are not repeated here.' }),
+      Type.String({
+        maxLength: 2000,
+        description: 'In words, why it failed or was skipped (or what else is worth knowing); facts that have their own field are not repeated here.',
+      }),
     ),
     sms: Type.Optional(
       Type.Object(
@@ -182,10 +180,23 @@ export const NotificationOutcomeV2 = Type.Object(
     provider: Type.Optional(
       Type.Object(
         {
-          status: Type.String({ minLength: 1, maxLength: 64, description: "The provider's latest report on the notice in its own words, e.g. Twilio's MessageStatus sent, delivered, undelivered, failed." }),
-          errorCode: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "The provider's error code with an undelivered or failed report, e.g. Twilio's ErrorCode 30003." })),
+          status: Type.String({
+            minLength: 1,
+            maxLength: 64,
+            description: "The provider's latest report on the notice in its own words, e.g. Twilio's MessageStatus sent, delivered, undelivered, failed.",
+          }),
+          errorCode: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 64,
+              description: "The provider's error code with an undelivered or failed report, e.g. Twilio's ErrorCode 30003.",
+            }),
+          ),
         },
-        { additionalProperties: false, description: 'What the provider reported after accepting the notice, when it reports in words of its own (SMS status callbacks).' },
+        {
+          additionalProperties: false,
+          description: 'What the provider reported after accepting the notice, when it reports in words of its own (SMS status callbacks).',
+        },
       ),
     ),
     smtp: Type.Optional(
@@ -231,11 +242,46 @@ export interface CatalogueEntry {
  * producers may still send it.
  */
 export const EVENT_CATALOGUE = {
-  'fax.submitted': { version: 1, exchange: 'faxnotify.fax', schema: FaxSubmittedV1, doc: 'A fax was accepted for sending: owner, subject, recipients, files, pages, send time, retry policy.', from: 'transmitter', to: 'status-tracker' },
-  'fax.recipient.progress': { version: 1, exchange: 'faxnotify.fax', schema: FaxRecipientProgressV1, doc: 'A non-final step of one recipient: dialing, connected (remote CSID), page n of m sent, retry scheduled (when, why).', from: 'transmitter', to: 'status-tracker' },
-  'fax.recipient.result': { version: 1, exchange: 'faxnotify.fax', schema: FaxRecipientResultV1, doc: 'The final result of one recipient: status, reason with line detail, pages, remote CSID, times, attempts.', from: 'transmitter', to: 'status-tracker' },
-  'delivery.recipient.final': { version: 1, exchange: 'faxnotify.delivery', schema: DeliveryRecipientFinalV1, doc: 'Everything a notice needs about one recipient result, published once per recipient through the tracker outbox.', from: 'status-tracker', to: 'notifier' },
-  'delivery.fax.final': { version: 1, exchange: 'faxnotify.delivery', schema: DeliveryFaxFinalV1, doc: 'The aggregate state of a fax once every recipient is final.', from: 'status-tracker', to: 'notifier, webhooks' },
+  'fax.submitted': {
+    version: 1,
+    exchange: 'faxnotify.fax',
+    schema: FaxSubmittedV1,
+    doc: 'A fax was accepted for sending: owner, subject, recipients, files, pages, send time, retry policy.',
+    from: 'transmitter',
+    to: 'status-tracker',
+  },
+  'fax.recipient.progress': {
+    version: 1,
+    exchange: 'faxnotify.fax',
+    schema: FaxRecipientProgressV1,
+    doc: 'A non-final step of one recipient: dialing, connected (remote CSID), page n of m sent, retry scheduled (when, why).',
+    from: 'transmitter',
+    to: 'status-tracker',
+  },
+  'fax.recipient.result': {
+    version: 1,
+    exchange: 'faxnotify.fax',
+    schema: FaxRecipientResultV1,
+    doc: 'The final result of one recipient: status, reason with line detail, pages, remote CSID, times, attempts.',
+    from: 'transmitter',
+    to: 'status-tracker',
+  },
+  'delivery.recipient.final': {
+    version: 1,
+    exchange: 'faxnotify.delivery',
+    schema: DeliveryRecipientFinalV1,
+    doc: 'Everything a notice needs about one recipient result, published once per recipient through the tracker outbox.',
+    from: 'status-tracker',
+    to: 'notifier',
+  },
+  'delivery.fax.final': {
+    version: 1,
+    exchange: 'faxnotify.delivery',
+    schema: DeliveryFaxFinalV1,
+    doc: 'The aggregate state of a fax once every recipient is final.',
+    from: 'status-tracker',
+    to: 'notifier, webhooks',
+  },
   'notification.outcome': {
     version: 2,
     exchange: 'faxnotify.notification',

@@ -110,8 +110,7 @@ export const FINAL_STATUS_INFO: Record<FinalStatus, FinalStatusInfo> = {
       en: {
         label: 'Partially sent',
         description: 'The call ended before every page was sent, so the recipient has only some of the pages.',
-        advice:
-          "Send the missing pages or the whole fax again; if this keeps happening, ask the recipient to check their fax machine's paper and memory.",
+        advice: "Send the missing pages or the whole fax again; if this keeps happening, ask the recipient to check their fax machine's paper and memory.",
       },
       it: {
         label: 'Inviato in parte',
@@ -244,7 +243,7 @@ export const FINAL_STATUS_INFO: Record<FinalStatus, FinalStatusInfo> = {
       en: {
         label: 'No answer',
         description: 'The number rang, but no fax machine answered the call.',
-        advice: "Ask the recipient to make sure their fax machine is switched on and set to answer calls, then try again.",
+        advice: 'Ask the recipient to make sure their fax machine is switched on and set to answer calls, then try again.',
       },
       it: {
         label: 'Nessuna risposta',
@@ -333,8 +332,7 @@ export const FINAL_STATUS_INFO: Record<FinalStatus, FinalStatusInfo> = {
       en: {
         label: 'Fax header error',
         description: 'The header line with the sender, date and page number could not be added to the pages.',
-        advice:
-          'Check the sender name and header settings for unusual characters, then send the fax again; if it still fails, contact support.',
+        advice: 'Check the sender name and header settings for unusual characters, then send the fax again; if it still fails, contact support.',
       },
       it: {
         label: "Errore nell'intestazione del fax",
@@ -581,14 +579,12 @@ export const FINAL_STATUS_INFO: Record<FinalStatus, FinalStatusInfo> = {
       ru: {
         label: 'Нет маршрута до получателя',
         description: 'В телефонной сети нет маршрута к сети, которой принадлежит этот номер (код сети 2).',
-        advice:
-          'Проверьте номер и код страны; если всё верно, обратитесь в службу поддержки — это направление недоступно через нашего оператора связи.',
+        advice: 'Проверьте номер и код страны; если всё верно, обратитесь в службу поддержки — это направление недоступно через нашего оператора связи.',
       },
       en: {
         label: 'No route to destination',
         description: 'The phone network has no route to the network this number belongs to (network cause 2).',
-        advice:
-          'Check the number and its country code; if they are correct, contact support, as this destination cannot be reached through our carrier.',
+        advice: 'Check the number and its country code; if they are correct, contact support, as this destination cannot be reached through our carrier.',
       },
       it: {
         label: 'Nessun instradamento verso la destinazione',
@@ -674,9 +670,7 @@ export function describeStatus(status: FinalStatus, locale: Locale): StatusText 
  * receiver's final confirmation. A recipient got some pages when it reports pages sent, or when its
  * status itself says so (partially_sent / partially_received), whatever the page counter holds.
  */
-export function aggregateState(
-  recipients: ReadonlyArray<{ status: FinalStatus | ProgressStatus; pagesSent: number; pagesTotal: number }>,
-): AggregateState {
+export function aggregateState(recipients: ReadonlyArray<{ status: FinalStatus | ProgressStatus; pagesSent: number; pagesTotal: number }>): AggregateState {
   if (recipients.length === 0) return 'in_progress';
   let allDelivered = true;
   let anyPageArrived = false;
