@@ -10,10 +10,9 @@ module.exports = function preset(overrides = {}) {
     transformIgnorePatterns: ['/node_modules/(?!(@xmpp|ltx|jose)/)'],
     moduleNameMapper: {
       '^@faxnotify/contracts$': path.join(__dirname, 'contracts/src'),
-      '^@faxnotify/kit/testing$': path.join(__dirname, 'services/kit/src/testing'),
-      '^@faxnotify/fax-line/testing$': path.join(__dirname, 'packages/fax-line/src/testing'),
-      '^@faxnotify/fax-line$': path.join(__dirname, 'packages/fax-line/src'),
-      '^@faxnotify/transmitter/testing$': path.join(__dirname, 'services/transmitter/src/testing'),
+      '^@faxnotify/peers$': path.join(__dirname, 'test/peers/src'),
+      '^@faxnotify/notifier/testing$': path.join(__dirname, 'services/notifier/src/testing'),
+      '^@faxnotify/transmitter/testing$': path.join(__dirname, 'services/transmitter/src/line/testing'),
       '^@faxnotify/(kit|transmitter|status-tracker|notifier)$': path.join(__dirname, 'services/$1/src'),
     },
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prosody (Debian's XMPP server) for the Jabber notice tests. The tests start their own Prosody
-# per suite (services/kit/src/testing/prosody.ts) with a config, data folder and port of their own,
-# so this only installs the package and makes sure no system-wide instance holds port 5222.
+# per suite (services/notifier/src/channels/xmpp/testing/prosody.ts) with a config, data folder
+# and port of their own, so this only installs the package and makes sure no system-wide instance
+# holds port 5222.
 #
 #   prosody.sh install   apt-installs prosody, lua-unbound and lua-event if missing
 #

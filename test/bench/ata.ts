@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { issueToken } from '@faxnotify/kit';
-import { createTestVhost } from '@faxnotify/kit/testing';
+import { createTestVhost } from '@faxnotify/peers';
 import { ataTestDictionaries, TEST_RADIUS_SECRET } from '@faxnotify/transmitter/testing';
 import radius = require('radius');
 import { freeUdpPort, peakRssMb, percentile, round, startService } from '../support/processes';

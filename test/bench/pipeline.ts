@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { connect } from 'amqplib';
 import { createTransport } from 'nodemailer';
 import { MessageBus, createLogger } from '@faxnotify/kit';
-import { createTestVhost, eventually, startSmtpSink } from '@faxnotify/kit/testing';
+import { createTestVhost, eventually, startSmtpSink } from '@faxnotify/peers';
 import { scriptFaxEvents } from '@faxnotify/transmitter';
 import { peakRssMb, percentile, round } from '../support/processes';
 import { startStack } from '../support/stack';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken } from '@faxnotify/kit';
-import { createTestVhost, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/kit/testing';
+import { createTestVhost, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/peers';
 import { freePort, startService, type RunningService } from './processes';
 
 /** The secret the stack's services share for bearer tokens (a test and demo value only). */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoalescedPasses } from './coalesced-passes';
-import { eventually } from './testing';
+import { eventually } from '@faxnotify/peers';
 
 /** A pass that waits for `release()` before it ends (or fails), counting how many ran and overlapped. */
 function gatedWork(fail?: () => Error | undefined) {

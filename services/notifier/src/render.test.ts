@@ -1,25 +1,9 @@
-import { FINAL_STATUSES, LOCALES, OUTCOME_LABELS, FINAL_STATUS_INFO, type DeliveryRecipientFinal } from '@faxnotify/contracts';
+import { FINAL_STATUSES, LOCALES, OUTCOME_LABELS, FINAL_STATUS_INFO, type DeliveryRecipientFinal, type Locale } from '@faxnotify/contracts';
+import { SMS_MAX_SEGMENTS, smsSize } from './channels/sms/segments';
 import { noticeContext, pagesPhrase, plainText, renderNotice } from './render';
+import { sampleResult } from './testing/notices';
 
-const result = (overrides: Partial<DeliveryRecipientFinal> = {}): DeliveryRecipientFinal => ({
-  resultId: 'fax-1:r1',
-  faxId: 'fax-1',
-  recipientId: 'r1',
-  number: '+12025550101',
-  ownerId: 'alice',
-  subject: 'Q3 report',
-  status: 'success',
-  reason: { code: 'OK', detail: 'MCF after EOP' },
-  pagesSent: 3,
-  pagesTotal: 3,
-  remoteCsid: 'ACME SALES FAX',
-  submittedAt: '2026-11-22T09:00:00.000Z',
-  startedAt: '2026-11-22T09:00:10.000Z',
-  endedAt: '2026-11-22T09:01:40.000Z',
-  attempts: 1,
-  links: { fax: 'http://127.0.0.1:8082/faxes/fax-1' },
-  ...overrides,
-});
+const result = (overrides: Partial<DeliveryRecipientFinal> = {}) => sampleResult({ reason: { code: 'OK', detail: 'MCF after EOP' }, ...overrides });
 
 const render = (r: DeliveryRecipientFinal, locale: 'ru' | 'en' | 'it' = 'en', timeZone = 'Europe/Rome') =>
   renderNotice('email', locale, noticeContext(r, { locale, timeZone, settingsUrl: 'http://127.0.0.1:8083/settings' }));
@@ -105,5 +89,50 @@ describe('XMPP rendering', () => {
     // eslint-disable-next-line no-control-regex
     expect(notice.text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
     expect(notice.text.startsWith('Delivered: a b<c>&d e\n')).toBe(true);
+  });
+});
+
+describe('SMS rendering', () => {
+  const renderSms = (r: DeliveryRecipientFinal, locale: Locale = 'en', timeZone = 'Europe/Rome') =>
+    renderNotice('sms', locale, noticeContext(r, { locale, timeZone, settingsUrl: 'http://127.0.0.1:8083/settings' }));
+  // eslint-disable-next-line no-control-regex
+  const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/;
+
+  it('gives status, subject, recipient number and CSID, pages, delivery time and the link', () => {
+    const sms = renderSms(sampleResult());
+    expect(sms.text).toBe('Delivered: Q3 report\nTo: +12025550101 (ACME SALES FAX), 3 pages, 22/11/2026, 10:01\nhttp://127.0.0.1:8082/faxes/fax-1'.replace('22/11/2026, ', '22/11, '));
+    expect(sms.sms).toEqual({ encoding: 'GSM-7', segments: 1 });
+    const busy = renderSms(sampleResult({ status: 'failed_user_busy', pagesSent: 0 }), 'ru', 'Europe/Moscow');
+    expect(busy.text).toBe('Не доставлено: Q3 report\nЛиния занята\n+12025550101 (ACME SALES FAX), 0 из 3 стр., 22.11, 12:01\nhttp://127.0.0.1:8082/faxes/fax-1');
+  });
+
+  it.each(LOCALES.flatMap((locale) => FINAL_STATUSES.map((status) => [locale, status] as const)))('fits %s / %s with a long subject into 2 segments', (locale, status) => {
+    const partial = FINAL_STATUS_INFO[status].outcome === 'partial';
+    const long = `Quarterly report for the board of directors, with appendices A to F ${'and more '.repeat(30)}`;
+    const sms = renderSms(sampleResult({ status, subject: long, pagesSent: partial ? 1 : status === 'success' ? 3 : 0 }), locale);
+    const size = smsSize(sms.text);
+    expect(size.segments).toBeLessThanOrEqual(SMS_MAX_SEGMENTS);
+    expect(sms.sms).toEqual({ encoding: size.encoding, segments: size.segments });
+    // Russian is always UCS-2; English and Italian stay GSM-7.
+    expect(size.encoding).toBe(locale === 'ru' ? 'UCS-2' : 'GSM-7');
+    // The subject was shortened (keeping at least its start), not the number or the link.
+    expect(sms.text).toMatch(/: Quarterly.*\.\.\.\n/);
+    expect(sms.text).toContain('+12025550101');
+    expect(sms.text.endsWith('http://127.0.0.1:8082/faxes/fax-1')).toBe(true);
+  });
+
+  it('switches to UCS-2 only when the text needs it', () => {
+    expect(renderSms(sampleResult({ subject: 'Fattura n° 12 – è già pagata' }), 'it').sms?.encoding).toBe('UCS-2');
+    expect(renderSms(sampleResult({ subject: 'Fattura 12 è già pagata' }), 'it').sms?.encoding).toBe('GSM-7');
+    expect(renderSms(sampleResult({ subject: 'Factura pagada en Cádiz' }), 'it').sms?.encoding).toBe('UCS-2');
+    expect(renderSms(sampleResult({ subject: 'Отчёт' }), 'en').sms?.encoding).toBe('UCS-2');
+  });
+
+  it('makes a hostile subject and CSID harmless', () => {
+    const sms = renderSms(sampleResult({ subject: 'Hi\r\n\u0007\u001b[31mSTOP\u202e{{x}}', remoteCsid: '\u0000EVIL\r\nCSID\u0085' }));
+    expect(sms.text).not.toMatch(CONTROL);
+    expect(sms.text.split('\n')).toHaveLength(3);
+    expect(sms.text).toContain('{{x}}');
+    expect(sms.text).toContain('(EVIL CSID)');
   });
 });

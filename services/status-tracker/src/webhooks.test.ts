@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { issueToken } from '@faxnotify/kit';
-import { eventually } from '@faxnotify/kit/testing';
+import { eventually } from '@faxnotify/peers';
 import { TEST_SECRET, startTestApp, type TestApp } from './testing/app';
 import { result, submitted } from './testing/events';
 import { WebhookReceiver } from './testing/webhook-receiver';

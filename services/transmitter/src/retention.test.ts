@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually } from '@faxnotify/kit/testing';
+import { eventually } from '@faxnotify/peers';
 import { loadTransmitterConfig } from './config';
 import { makeSamplePdf } from './documents/testing/sample-documents';
 import { ScriptedModem, type Class1Script } from '@faxnotify/fax-line/testing';

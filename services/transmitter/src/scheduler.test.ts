@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import type { CloudEvent } from '@faxnotify/contracts';
-import { eventually } from '@faxnotify/kit/testing';
+import { eventually } from '@faxnotify/peers';
 import { makeSamplePdf } from './documents/testing/sample-documents';
 import type { LineDefinition } from './config';
 import { type Class1Script, ScriptedModem } from '@faxnotify/fax-line/testing';

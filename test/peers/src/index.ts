@@ -1,5 +1,4 @@
+export * from './ports';
 export * from './rabbit';
 export * from './smtp';
-export * from './prosody';
-export * from './xmpp';
-export * from './twilio';
+export * from './wait';

@@ -12,8 +12,11 @@ export interface TestVhost {
   delete(): Promise<void>;
 }
 
+// The machine's broker unless the environment names another; a closed port here shows which tests need the broker.
 const BROKER_HOST = process.env.TEST_RABBITMQ_HOST ?? '127.0.0.1';
-const MANAGEMENT = `http://${BROKER_HOST}:15672/api`;
+const AMQP_PORT = Number(process.env.TEST_RABBITMQ_PORT ?? 5672);
+const MANAGEMENT_PORT = Number(process.env.TEST_RABBITMQ_MANAGEMENT_PORT ?? 15672);
+const MANAGEMENT = `http://${BROKER_HOST}:${MANAGEMENT_PORT}/api`;
 const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
 
 export async function management(path: string, init: { method?: string; body?: unknown } = {}): Promise<unknown> {
@@ -34,7 +37,7 @@ export async function createTestVhost(label: string): Promise<TestVhost> {
   await management(`/permissions/${vhost}/guest`, { method: 'PUT', body: { configure: '.*', write: '.*', read: '.*' } });
   return {
     name,
-    amqpUrl: `amqp://guest:guest@${BROKER_HOST}:5672/${vhost}`,
+    amqpUrl: `amqp://guest:guest@${BROKER_HOST}:${AMQP_PORT}/${vhost}`,
     managementUrl: MANAGEMENT,
     delete: async () => {
       await management(`/vhosts/${vhost}`, { method: 'DELETE' }).catch(() => undefined);
@@ -54,20 +57,4 @@ export async function peekMessages(vhost: TestVhost, queue: string, count = 10):
     method: 'POST',
     body: { count, ackmode: 'ack_requeue_true', encoding: 'auto' },
   })) as Array<{ payload: string; properties: { headers?: Record<string, unknown> } }>;
-}
-
-/** Polls until `check` returns a truthy value or the time is up. */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
 }

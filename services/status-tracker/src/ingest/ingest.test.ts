@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { issueToken } from '@faxnotify/kit';
-import { eventually } from '@faxnotify/kit/testing';
+import { eventually } from '@faxnotify/peers';
 import { TEST_SECRET, startTestApp, type TestApp } from '../testing/app';
 import { FakeReplixFax } from '../testing/replixfax';
 import { mapReplixFaxStatus, parseFaxPlusWebhook, toE164 } from './providers';

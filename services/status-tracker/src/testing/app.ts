@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import { createHttpServer, createLogger, listen, type Logger, type SecretBox } from '@faxnotify/kit';
+import { freePort } from '@faxnotify/peers';
 import { registerFaxApi } from '../api';
 import type { AuthOptions } from '../auth';
 import { secretBoxOf } from '../config';
@@ -22,17 +22,6 @@ export const TEST_SECRET = 'owner-view-test-secret-0123456789';
 
 /** The key the test app encrypts stored secrets under unless a test names others (32 bytes, base64). */
 export const TEST_SECRETS_KEY = 'w6Ib75uqYbmTIfK2pmgRz+e0BAIr1aTS0y4H0qQDKQU=';
-
-/** A port free right now, so the deep links can name the server before it listens. */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 
 export interface TestApp {
   url: string;
@@ -71,6 +60,7 @@ export async function startTestApp(
   const logger = createLogger('status-tracker-test', 'silent');
   const database = await openTestDatabase('sqlite', label);
   const { db } = database;
+  // A port free right now, so the deep links can name the server before it listens.
   const port = await freePort();
   // The deep links in the delivery events (what every notice links to) point at this server.
   const tracker = new StatusTracker({ db, faxUrlTemplate: `http://127.0.0.1:${port}/faxes/{faxId}`, logger });

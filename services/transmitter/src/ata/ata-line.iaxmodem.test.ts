@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { makeSamplePdf } from '../documents/testing/sample-documents';
 import { type EfaxReceiver, type ModemPairs, startEfaxReceiver, startModemPairs } from '@faxnotify/fax-line/testing';
 import { api, faxIdOf, finalFax, startTestTransmitter, upload, type TestTransmitter } from '../testing/harness';
-import { eventually } from '@faxnotify/kit/testing';
+import { eventually } from '@faxnotify/peers';
 import { ATA_NO_REPORT, expireHandoffs } from './handoff';
 import { TEST_RADIUS_SECRET, processDictionaries, radclient, type RequestAttributes } from './testing/port-server';
 

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { connect, type ChannelModel } from 'amqplib';
 import { EXCHANGES, type CloudEvent, type EventKey } from '@faxnotify/contracts';
 import { issueToken } from '@faxnotify/kit';
-import { createTestVhost, eventually, type TestVhost } from '@faxnotify/kit/testing';
+import { createTestVhost, eventually, type TestVhost } from '@faxnotify/peers';
 import { startTransmitter, type RunningTransmitter, type StartTransmitterOptions } from '../index';
 
 export const TEST_SECRET = 'transmitter-test-secret-0123456789';

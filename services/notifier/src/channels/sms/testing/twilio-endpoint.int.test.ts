@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import twilio from 'twilio';
-import { smsSegments, startTwilioEndpoint, twilioContract, twilioSignature, TwilioEndpointRequestClient, TWILIO_SPEC_PATH, type TwilioEndpoint } from './twilio';
+import { BaseUrlRequestClient } from '../request-client';
+import { smsSize } from '../segments';
+import { startTwilioEndpoint, twilioContract, twilioSignature, TWILIO_SPEC_PATH, type TwilioEndpoint } from '.';
 
 /** A StatusCallback receiver standing in for the notifier's endpoint. */
 async function startCallbackReceiver(): Promise<{ url: string; received: Array<{ url: string; headers: Record<string, string | string[] | undefined>; params: Record<string, string> }>; close(): Promise<void> }> {
@@ -39,7 +41,7 @@ describe('Twilio-compatible endpoint', () => {
   });
 
   it('reads the OpenAPI document from the package fixtures', () => {
-    expect(TWILIO_SPEC_PATH).toMatch(/services\/kit\/src\/testing\/fixtures\/twilio_api_v2010\.json$/);
+    expect(TWILIO_SPEC_PATH).toMatch(/services\/notifier\/src\/channels\/sms\/testing\/fixtures\/twilio_api_v2010\.json$/);
     expect(existsSync(TWILIO_SPEC_PATH.replace(/\.json$/, '.LICENSE'))).toBe(true);
   });
 
@@ -222,7 +224,7 @@ describe('Twilio-compatible endpoint', () => {
 
   it.each(['silence', 'reset'] as const)('stores and sends a message whose answer it loses (%s)', async (loseAnswer) => {
     endpoint.script(() => ({ loseAnswer }));
-    const impatient = twilio(endpoint.accountSid, endpoint.authToken, { httpClient: new TwilioEndpointRequestClient(endpoint.url, { keepAlive: false, timeout: 300 }) });
+    const impatient = twilio(endpoint.accountSid, endpoint.authToken, { httpClient: new BaseUrlRequestClient(endpoint.url, { keepAlive: false, timeout: 300 }) });
     const failure = await impatient.messages.create({ to: '+393471234567', from: '+15017122661', body: 'lost answer' }).catch((error: unknown) => error);
     expect(failure).not.toBeInstanceOf(twilio.RestException);
     expect((failure as { code?: string }).code).toBe(loseAnswer === 'silence' ? 'ECONNABORTED' : 'ECONNRESET');
@@ -249,11 +251,11 @@ describe('Twilio-compatible endpoint', () => {
     expect(endpoint.violations).toEqual([]);
   });
 
-  it('counts segments for an English (GSM-7) and a Russian (UCS-2) body', async () => {
+  it('counts segments for an English (GSM-7) and a Russian (UCS-2) body as the notifier does', async () => {
     const english = 'Fax "Quarterly report" to +39 06 1234567 (CSID ACME ROMA): delivered, 3 pages at 14:05. Details: https://fax.example/r/7Gx2';
     const russian = 'Факс «Квартальный отчёт» на +7 495 123-45-67 (CSID ООО РОМАШКА): доставлен, 3 стр. в 14:05. Подробнее: https://fax.example/r/7Gx2';
-    expect(smsSegments(english)).toMatchObject({ encoding: 'GSM-7', segments: 1 });
-    expect(smsSegments(russian)).toEqual({ encoding: 'UCS-2', segments: 2, units: [...russian].length });
+    expect(smsSize(english)).toMatchObject({ encoding: 'GSM-7', segments: 1 });
+    expect(smsSize(russian)).toEqual({ encoding: 'UCS-2', segments: 2, units: [...russian].length });
 
     const sentEnglish = await client.messages.create({ to: '+393471234567', from: '+15017122661', body: english });
     const sentRussian = await client.messages.create({ to: '+74951234567', from: '+15017122661', body: russian });
@@ -261,21 +263,5 @@ describe('Twilio-compatible endpoint', () => {
     expect(sentRussian.numSegments).toBe('2');
     expect(endpoint.messages.map((message) => message.encoding)).toEqual(['GSM-7', 'UCS-2']);
     expect(endpoint.violations).toEqual([]);
-  });
-
-  it('splits at the GSM-7 and UCS-2 limits without breaking escapes or surrogate pairs', () => {
-    expect(smsSegments('a'.repeat(160))).toEqual({ encoding: 'GSM-7', segments: 1, units: 160 });
-    expect(smsSegments('a'.repeat(161))).toMatchObject({ segments: 2 });
-    expect(smsSegments('a'.repeat(306))).toMatchObject({ segments: 2 });
-    expect(smsSegments('a'.repeat(307))).toMatchObject({ segments: 3 });
-    expect(smsSegments('€'.repeat(80))).toEqual({ encoding: 'GSM-7', segments: 1, units: 160 });
-    // 152 septets then an escape pair: the pair moves whole to the next part.
-    expect(smsSegments(`${'a'.repeat(152)}€${'a'.repeat(152)}`)).toMatchObject({ units: 306, segments: 3 });
-    expect(smsSegments('я'.repeat(70))).toEqual({ encoding: 'UCS-2', segments: 1, units: 70 });
-    expect(smsSegments('я'.repeat(71))).toMatchObject({ segments: 2 });
-    expect(smsSegments('я'.repeat(134))).toMatchObject({ segments: 2 });
-    expect(smsSegments('я'.repeat(135))).toMatchObject({ segments: 3 });
-    expect(smsSegments(`${'a'.repeat(66)}😀`)).toMatchObject({ encoding: 'UCS-2', units: 68, segments: 1 });
-    expect(smsSegments(`${'a'.repeat(66)}😀${'a'.repeat(3)}`)).toMatchObject({ units: 71, segments: 2 });
   });
 });

@@ -1,5 +1,5 @@
 import { startProsody, type ProsodyServer } from './prosody';
-import { connectXmppClient, type XmppTestClient } from './xmpp';
+import { connectXmppClient, type XmppTestClient } from './xmpp-client';
 
 describe('Prosody test server', () => {
   let prosody: ProsodyServer;

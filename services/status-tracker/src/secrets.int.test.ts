@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretBox, createLogger, issueToken, type Logger } from '@faxnotify/kit';
-import { createTestVhost, eventually, type TestVhost } from '@faxnotify/kit/testing';
+import { createTestVhost, eventually, type TestVhost } from '@faxnotify/peers';
 import { startStatusTracker, type RunningStatusTracker } from './index';
 import { hashSecret } from './ingest/recorder';
 import { sealStoredSecrets, secretContext } from './secrets';

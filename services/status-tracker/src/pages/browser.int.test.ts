@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken } from '@faxnotify/kit';
-import { eventually } from '@faxnotify/kit/testing';
+import { eventually } from '@faxnotify/peers';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { TEST_SECRET, startTestApp, type TestApp } from '../testing/app';
 import { outcome, progress, result, submitted } from '../testing/events';

@@ -3,7 +3,7 @@ import { EXCHANGES, QUEUES, createEvent, type CloudEvent, type FaxRecipientResul
 import { MessageBus, HEADERS } from './bus';
 import { PermanentError, RetryableError } from './errors';
 import { createLogger } from './logger';
-import { createTestVhost, eventually, management, peekMessages, queueDepth, type TestVhost } from './testing';
+import { createTestVhost, eventually, management, peekMessages, queueDepth, type TestVhost } from '@faxnotify/peers';
 
 const logger = createLogger('bus-test', 'silent');
 const queue = QUEUES.trackerFaxEvents;

@@ -1,5 +1,5 @@
 import { MessageBus, createLogger } from '@faxnotify/kit';
-import { eventually } from '@faxnotify/kit/testing';
+import { eventually } from '@faxnotify/peers';
 import { scriptFaxEvents } from '@faxnotify/transmitter';
 import { startStack, type Stack } from '../support/stack';
 

@@ -9,7 +9,7 @@ import { MessageBus } from './bus';
 import { openDatabase, type Database } from './db';
 import { createLogger } from './logger';
 import { OutboxRelay, publishStoredEvent, type OutboxMetrics } from './outbox-relay';
-import { createTestVhost, eventually, peekMessages, type TestVhost } from './testing';
+import { createTestVhost, eventually, peekMessages, type TestVhost } from '@faxnotify/peers';
 
 /** An outbox whose key column is not `seq`, to show the relay takes the caller's names. */
 interface RelayTestDatabase {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageBus, createLogger } from '@faxnotify/kit';
-import { createTestVhost, management, type TestVhost } from '@faxnotify/kit/testing';
+import { createTestVhost, management, type TestVhost } from '@faxnotify/peers';
 import { REPO_ROOT } from '../support/processes';
 import { checkGenerated } from '../docs/generate';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { MessageBus, createLogger } from '@faxnotify/kit';
-import { eventually } from '@faxnotify/kit/testing';
+import { eventually } from '@faxnotify/peers';
 import { scriptFaxEvents } from '@faxnotify/transmitter';
 import { ataTestDictionaries, radclient, TEST_RADIUS_SECRET, type RequestAttributes } from '@faxnotify/transmitter/testing';
 import { freeUdpPort, startService, type RunningService } from '../support/processes';

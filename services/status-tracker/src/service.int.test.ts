@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { EXCHANGES, createEvent, type CloudEvent } from '@faxnotify/contracts';
 import { HEADERS, MessageBus, createLogger, issueToken } from '@faxnotify/kit';
-import { createTestVhost, eventually, peekMessages, queueDepth, type TestVhost } from '@faxnotify/kit/testing';
+import { createTestVhost, eventually, peekMessages, queueDepth, type TestVhost } from '@faxnotify/peers';
 import { startStatusTracker, type RunningStatusTracker } from './index';
 import { progress, result, submitted } from './testing/events';
 import { FakeReplixFax } from './testing/replixfax';

@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type Channel as AmqpChannel, type ChannelModel } from 'amqplib';
-import { EXCHANGES, type DeliveryRecipientFinal, type NotificationOutcome } from '@faxnotify/contracts';
-import { MessageBus, createLogger, issueToken } from '@faxnotify/kit';
-import { createTestVhost, eventually, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/kit/testing';
+import type { MessageBus } from '@faxnotify/kit';
+import { createTestVhost, eventually, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/peers';
 import { startNotifier, type RunningNotifier } from './index';
+import { collectOutcomes, finalResult as final, settingsApi, startTrackerBus, type OutcomeCollector } from './testing/notices';
 
 const SECRET = 'notifier-test-secret-0123456789';
 let vhost: TestVhost;
@@ -13,36 +12,9 @@ let smtp: SmtpSink;
 let notifier: RunningNotifier;
 let bus: MessageBus;
 let dir: string;
-let amqp: ChannelModel;
-let outcomes: NotificationOutcome[];
-const outcomeTypes = new Set<string>();
+let collector: OutcomeCollector;
 
-const final = (id: string, overrides: Partial<DeliveryRecipientFinal> = {}): DeliveryRecipientFinal => ({
-  resultId: `${id}:r1`,
-  faxId: id,
-  recipientId: 'r1',
-  number: '+12025550101',
-  ownerId: 'alice',
-  subject: 'Q3 report',
-  status: 'success',
-  reason: { code: 'OK', detail: '' },
-  pagesSent: 1,
-  pagesTotal: 1,
-  remoteCsid: 'ACME',
-  submittedAt: '2026-11-22T09:00:00.000Z',
-  startedAt: '2026-11-22T09:00:10.000Z',
-  endedAt: '2026-11-22T09:00:40.000Z',
-  attempts: 1,
-  links: { fax: `http://127.0.0.1:8082/faxes/${id}` },
-  ...overrides,
-});
-
-const api = async (method: string, path: string, user: string | null, body?: unknown) => {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (user) headers.authorization = `Bearer ${await issueToken({ secret: SECRET }, user)}`;
-  const response = await fetch(`${notifier.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-};
+const api = settingsApi(() => notifier.url, SECRET);
 
 const settings = (address: string, notifyOn = 'all') => ({ email: { enabled: true, address }, locale: 'en', timeZone: 'Europe/Rome', notifyOn });
 
@@ -54,27 +26,12 @@ beforeAll(async () => {
     { 'http.port': 0, 'db.sqlitePath': join(dir, 'notifier.sqlite'), 'smtp.port': smtp.port, 'amqp.url': vhost.amqpUrl, 'auth.jwtSecret': SECRET, 'log.level': 'silent' },
     {},
   );
-  bus = new MessageBus({ url: vhost.amqpUrl, source: '/faxnotify/status-tracker', logger: createLogger('test', 'silent') });
-  await bus.start();
-  amqp = await connect(vhost.amqpUrl);
-  const channel: AmqpChannel = await amqp.createChannel();
-  const { queue } = await channel.assertQueue('', { exclusive: true });
-  await channel.bindQueue(queue, EXCHANGES.notification, 'notification.outcome');
-  outcomes = [];
-  await channel.consume(
-    queue,
-    (m) => {
-      if (!m) return;
-      const event = JSON.parse(m.content.toString()) as { type: string; data: NotificationOutcome };
-      outcomeTypes.add(event.type);
-      outcomes.push(event.data);
-    },
-    { noAck: true },
-  );
+  bus = await startTrackerBus(vhost.amqpUrl);
+  collector = await collectOutcomes(vhost.amqpUrl);
 });
 
 afterAll(async () => {
-  await amqp?.close();
+  await collector?.close();
   await bus?.close();
   await notifier?.stop();
   await smtp?.close();
@@ -119,13 +76,13 @@ describe('notices through RabbitMQ to SMTP', () => {
   it('sends one email per result, even when the result arrives twice', async () => {
     await bus.publish('delivery.recipient.final', final('twice'));
     await bus.publish('delivery.recipient.final', final('twice'));
-    await eventually(() => outcomes.filter((o) => o.faxId === 'twice').length >= 2);
+    await eventually(() => collector.outcomes.filter((o) => o.faxId === 'twice').length >= 2);
     await new Promise((r) => setTimeout(r, 500));
     const mails = smtp.mails.filter((m) => m.subject === 'Delivered: Q3 report' && String(m.references).includes('fax.twice@'));
     expect(mails).toHaveLength(1);
-    expect(outcomes.find((o) => o.faxId === 'twice')).toMatchObject({ channel: 'email', outcome: 'sent', address: 'alice@example.test', attempts: 1, smtp: { code: 250 } });
+    expect(collector.outcomes.find((o) => o.faxId === 'twice')).toMatchObject({ channel: 'email', outcome: 'sent', address: 'alice@example.test', attempts: 1, smtp: { code: 250 } });
     // Only the current version is published.
-    expect([...outcomeTypes]).toEqual(['faxnotify.notification.outcome.v2']);
+    expect([...collector.types]).toEqual(['faxnotify.notification.outcome.v2']);
   });
 
   it('retries after SMTP 451 and the email arrives once', async () => {
@@ -136,7 +93,7 @@ describe('notices through RabbitMQ to SMTP', () => {
       return { code: 451, message: 'Try again later' };
     };
     await bus.publish('delivery.recipient.final', final('greylisted'));
-    const outcome = await eventually(() => outcomes.find((o) => o.faxId === 'greylisted'), 15_000);
+    const outcome = await eventually(() => collector.outcomes.find((o) => o.faxId === 'greylisted'), 15_000);
     expect(outcome).toMatchObject({ outcome: 'sent', attempts: 2, smtp: { code: 250 } });
     expect(smtp.mails.filter((m) => String(m.references).includes('fax.greylisted@'))).toHaveLength(1);
     expect(refused).toBe(1);
@@ -146,7 +103,7 @@ describe('notices through RabbitMQ to SMTP', () => {
     let tries = 0;
     smtp.respond = (mail) => (String(mail.references).includes('fax.refused@') && ++tries ? { code: 550, message: 'Mailbox unavailable' } : undefined);
     await bus.publish('delivery.recipient.final', final('refused'));
-    const outcome = await eventually(() => outcomes.find((o) => o.faxId === 'refused'));
+    const outcome = await eventually(() => collector.outcomes.find((o) => o.faxId === 'refused'));
     expect(outcome).toMatchObject({ outcome: 'failed', smtp: { code: 550 } });
     expect(outcome.reason).toMatch(/^SMTP 550: .*Mailbox unavailable/);
     await new Promise((r) => setTimeout(r, 1500));
@@ -156,8 +113,8 @@ describe('notices through RabbitMQ to SMTP', () => {
   it('skips a success for an owner who wants failures only, and sends the failure', async () => {
     await bus.publish('delivery.recipient.final', final('frank-ok', { ownerId: 'frank' }));
     await bus.publish('delivery.recipient.final', final('frank-busy', { ownerId: 'frank', status: 'failed_user_busy', pagesSent: 0, remoteCsid: null }));
-    await eventually(() => outcomes.find((o) => o.faxId === 'frank-busy'));
-    expect(outcomes.find((o) => o.faxId === 'frank-ok')).toMatchObject({ outcome: 'skipped', reason: 'the owner is notified of failures only' });
+    await eventually(() => collector.outcomes.find((o) => o.faxId === 'frank-busy'));
+    expect(collector.outcomes.find((o) => o.faxId === 'frank-ok')).toMatchObject({ outcome: 'skipped', reason: 'the owner is notified of failures only' });
     expect(mailsTo('frank@example.test').map((m) => m.subject)).toEqual(['Not delivered: Q3 report']);
   });
 
@@ -165,8 +122,8 @@ describe('notices through RabbitMQ to SMTP', () => {
     const both = { ...settings('gina@example.test'), sms: { enabled: true, number: '+393331234567' }, xmpp: { enabled: true, jid: 'gina@localhost' } };
     expect((await api('PUT', '/v1/settings', 'gina', both)).status).toBe(200);
     await bus.publish('delivery.recipient.final', final('gina-1', { ownerId: 'gina' }));
-    await eventually(() => ['email', 'sms', 'xmpp'].every((channel) => outcomes.some((o) => o.faxId === 'gina-1' && o.channel === channel)));
-    const of = (channel: string) => outcomes.find((o) => o.faxId === 'gina-1' && o.channel === channel);
+    await eventually(() => ['email', 'sms', 'xmpp'].every((channel) => collector.outcomes.some((o) => o.faxId === 'gina-1' && o.channel === channel)));
+    const of = (channel: string) => collector.outcomes.find((o) => o.faxId === 'gina-1' && o.channel === channel);
     expect(of('email')).toMatchObject({ outcome: 'sent', address: 'gina@example.test' });
     expect(of('sms')).toMatchObject({ outcome: 'skipped', address: '+393331234567', reason: 'SMS notices are not set up on this notifier' });
     expect(of('xmpp')).toMatchObject({ outcome: 'skipped', address: 'gina@localhost', reason: 'Jabber (XMPP) notices are not set up on this notifier' });
@@ -174,7 +131,7 @@ describe('notices through RabbitMQ to SMTP', () => {
 
   it('lets no header injection through from a hostile subject', async () => {
     await bus.publish('delivery.recipient.final', final('hostile', { subject: 'Hi\r\nBcc: evil@example.test\r\n<script>x</script>' }));
-    await eventually(() => outcomes.find((o) => o.faxId === 'hostile'));
+    await eventually(() => collector.outcomes.find((o) => o.faxId === 'hostile'));
     const raw = smtp.raw.find((r) => r.includes('fax.hostile@'))!;
     expect(raw).not.toMatch(/^Bcc:/im);
     const mail = smtp.mails.find((m) => String(m.references).includes('fax.hostile@'))!;

@@ -1,26 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type Channel as AmqpChannel, type ChannelModel } from 'amqplib';
-import { EXCHANGES, type DeliveryRecipientFinal, type NotificationOutcome } from '@faxnotify/contracts';
-import { MessageBus, createLogger, issueToken } from '@faxnotify/kit';
-import {
-  connectXmppClient,
-  createTestVhost,
-  eventually,
-  startProsody,
-  startSmtpSink,
-  startTwilioEndpoint,
-  twilioSignature,
-  type ProsodyServer,
-  type SmtpSink,
-  type TestVhost,
-  type TwilioEndpoint,
-  type XmppTestClient,
-} from '@faxnotify/kit/testing';
+import type { DeliveryRecipientFinal } from '@faxnotify/contracts';
+import { issueToken, type MessageBus } from '@faxnotify/kit';
+import { createTestVhost, eventually, freePort, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/peers';
 import { XmppAdapter } from './channels/xmpp/adapter';
 import { startNotifier, type RunningNotifier } from './index';
+import { connectXmppClient, startProsody, startTwilioEndpoint, twilioSignature, type ProsodyServer, type TwilioEndpoint, type XmppTestClient } from './testing';
+import { bearer as bearerOf, collectOutcomes, finalResult, settingsApi, startTrackerBus, type OutcomeCollector } from './testing/notices';
 
 /**
  * The notifier with all three channels against real peers: RabbitMQ, an SMTP server, Prosody
@@ -38,52 +25,14 @@ let prosody: ProsodyServer;
 let twilioEndpoint: TwilioEndpoint;
 let notifier: RunningNotifier;
 let bus: MessageBus;
-let amqp: ChannelModel;
+let collector: OutcomeCollector;
 let dir: string;
-let outcomes: NotificationOutcome[];
 const xmppUsers = new Map<string, XmppTestClient>();
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+const final = (id: string, ownerId: string, overrides: Partial<DeliveryRecipientFinal> = {}) => finalResult(id, { ownerId, ...overrides });
 
-const final = (id: string, ownerId: string, overrides: Partial<DeliveryRecipientFinal> = {}): DeliveryRecipientFinal => ({
-  resultId: `${id}:r1`,
-  faxId: id,
-  recipientId: 'r1',
-  number: '+12025550101',
-  ownerId,
-  subject: 'Q3 report',
-  status: 'success',
-  reason: { code: 'OK', detail: '' },
-  pagesSent: 1,
-  pagesTotal: 1,
-  remoteCsid: 'ACME',
-  submittedAt: '2026-11-22T09:00:00.000Z',
-  startedAt: '2026-11-22T09:00:10.000Z',
-  endedAt: '2026-11-22T09:00:40.000Z',
-  attempts: 1,
-  links: { fax: `http://127.0.0.1:8082/faxes/${id}` },
-  ...overrides,
-});
-
-const bearer = async (user: string) => `Bearer ${await issueToken({ secret: SECRET }, user)}`;
-
-const api = async (method: string, path: string, user: string, body?: unknown) => {
-  const response = await fetch(`${notifier.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: await bearer(user) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-};
+const bearer = (user: string) => bearerOf(SECRET, user);
+const api = settingsApi(() => notifier.url, SECRET);
 
 interface Channels {
   email?: string;
@@ -101,7 +50,7 @@ const settingsFor = (channels: Channels) => ({
   notifyOn: channels.notifyOn ?? 'all',
 });
 
-const outcomeOf = (faxId: string, channel: string) => outcomes.filter((o) => o.faxId === faxId && o.channel === channel).at(-1);
+const outcomeOf = (faxId: string, channel: string) => collector.outcomes.filter((o) => o.faxId === faxId && o.channel === channel).at(-1);
 const smsTo = (number: string) => twilioEndpoint.messages.filter((m) => m.to === number);
 const requestsTo = (number: string) => twilioEndpoint.requests.filter((r) => r.params.To === number);
 const mailsTo = (address: string) => smtp.mails.filter((m) => m.to && 'text' in m.to && m.to.text.includes(address));
@@ -146,18 +95,12 @@ beforeAll(async () => {
   for (const username of USERS) {
     xmppUsers.set(username, await connectXmppClient({ service: prosody.service, domain: prosody.domain, username, password: `${username}-pw` }));
   }
-  bus = new MessageBus({ url: vhost.amqpUrl, source: '/faxnotify/status-tracker', logger: createLogger('test', 'silent') });
-  await bus.start();
-  amqp = await connect(vhost.amqpUrl);
-  const channel: AmqpChannel = await amqp.createChannel();
-  const { queue } = await channel.assertQueue('', { exclusive: true });
-  await channel.bindQueue(queue, EXCHANGES.notification, 'notification.outcome');
-  outcomes = [];
-  await channel.consume(queue, (m) => m && outcomes.push(JSON.parse(m.content.toString()).data), { noAck: true });
+  bus = await startTrackerBus(vhost.amqpUrl);
+  collector = await collectOutcomes(vhost.amqpUrl);
 }, 30_000);
 
 afterAll(async () => {
-  await amqp?.close();
+  await collector?.close();
   await bus?.close();
   for (const client of xmppUsers.values()) await client.stop();
   await notifier?.stop();
@@ -452,7 +395,7 @@ describe('notices on email, SMS and XMPP', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(outcomeOf('ivan-cb', 'sms')!.outcome).toBe('sent');
     // Twilio's own "sent" callback is in the outcome as the provider's status.
-    expect(outcomes.filter((o) => o.faxId === 'ivan-cb' && o.channel === 'sms').map((o) => o.provider?.status)).toContain('sent');
+    expect(collector.outcomes.filter((o) => o.faxId === 'ivan-cb' && o.channel === 'sms').map((o) => o.provider?.status)).toContain('sent');
 
     expect((await callback(twilioSignature(twilioEndpoint.authToken, url, params))).status).toBe(204);
     await eventually(() => outcomeOf('ivan-cb', 'sms')?.outcome === 'delivered', 5_000);
@@ -513,7 +456,7 @@ describe('Prosody restarted while 200 results flow', () => {
     let sends = 0;
     for (let i = 0; i < RESULTS; i++) sends += (await notifier.ledger.get(`rita-${String(i).padStart(3, '0')}:r1`, 'xmpp'))!.sends;
     const ritaOutcomes = new Map<string, string>();
-    for (const o of outcomes.filter((o) => o.ownerId === 'rita')) ritaOutcomes.set(o.faxId, o.outcome);
+    for (const o of collector.outcomes.filter((o) => o.ownerId === 'rita')) ritaOutcomes.set(o.faxId, o.outcome);
     const figures = {
       results: RESULTS,
       receivedBeforeRestart: receivedAtRestart,

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DeliveryRecipientFinal } from '@faxnotify/contracts';
-import { MessageBus, createLogger, issueToken } from '@faxnotify/kit';
-import { createTestVhost, eventually, startTwilioEndpoint, type TestVhost, type TwilioEndpoint } from '@faxnotify/kit/testing';
+import type { MessageBus } from '@faxnotify/kit';
+import { createTestVhost, eventually, type TestVhost } from '@faxnotify/peers';
 import { startNotifier, type RunningNotifier } from '../../index';
+import { finalResult, settingsApi, startTrackerBus } from '../../testing/notices';
+import { startTwilioEndpoint, type TwilioEndpoint } from './testing';
 
 /**
  * The notifier's SMS retries against a Twilio-compatible endpoint that loses answers and goes
@@ -21,39 +22,19 @@ let bus: MessageBus;
 let dir: string;
 let number = 393440000000;
 
-const final = (faxId: string): DeliveryRecipientFinal => ({
-  resultId: `${faxId}:r1`,
-  faxId,
-  recipientId: 'r1',
-  number: '+12025550101',
-  ownerId: OWNER,
-  subject: 'Q3 report',
-  status: 'success',
-  reason: { code: 'OK', detail: '' },
-  pagesSent: 2,
-  pagesTotal: 2,
-  remoteCsid: 'ACME',
-  submittedAt: '2026-11-22T09:00:00.000Z',
-  startedAt: '2026-11-22T09:00:10.000Z',
-  endedAt: '2026-11-22T09:00:40.000Z',
-  attempts: 1,
-  links: { fax: `http://127.0.0.1:8082/faxes/${faxId}` },
-});
+const final = (faxId: string) => finalResult(faxId, { ownerId: OWNER, pagesSent: 2, pagesTotal: 2 });
+const api = settingsApi(() => notifier.url, SECRET);
 
 /** Gives the owner a number of its own for one test: SMS on, the other channels off. */
 async function smsTo(): Promise<string> {
   const sms = `+${++number}`;
-  const response = await fetch(`${notifier.url}/v1/settings`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await issueToken({ secret: SECRET }, OWNER)}` },
-    body: JSON.stringify({
-      email: { enabled: false, address: null },
-      sms: { enabled: true, number: sms },
-      xmpp: { enabled: false, jid: null },
-      locale: 'en',
-      timeZone: 'Europe/Rome',
-      notifyOn: 'all',
-    }),
+  const response = await api('PUT', '/v1/settings', OWNER, {
+    email: { enabled: false, address: null },
+    sms: { enabled: true, number: sms },
+    xmpp: { enabled: false, jid: null },
+    locale: 'en',
+    timeZone: 'Europe/Rome',
+    notifyOn: 'all',
   });
   expect(response.status).toBe(200);
   return sms;
@@ -91,8 +72,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'notifier-lost-answer-'));
   [vhost, twilioEndpoint] = await Promise.all([createTestVhost('notifier-lost-answer'), startTwilioEndpoint({ callbackDelayMs: 5 })]);
   notifier = await startTestNotifier();
-  bus = new MessageBus({ url: vhost.amqpUrl, source: '/faxnotify/status-tracker', logger: createLogger('test', 'silent') });
-  await bus.start();
+  bus = await startTrackerBus(vhost.amqpUrl);
 }, 30_000);
 
 afterAll(async () => {

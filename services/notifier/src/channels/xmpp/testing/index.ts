@@ -1,0 +1,2 @@
+export * from './prosody';
+export * from './xmpp-client';

@@ -1,0 +1,7 @@
+/**
+ * The peers the notifier's channels talk to, for its own tests, the cross-service tests and the
+ * demo: a Twilio-compatible endpoint held to Twilio's OpenAPI document, a private Prosody per
+ * suite and an XMPP user's client. The peers every service shares are in @faxnotify/peers.
+ */
+export * from '../channels/sms/testing';
+export * from '../channels/xmpp/testing';
