@@ -36,7 +36,7 @@ const keySets = new Map<string, KeyResolver>();
 
 async function keySetFor(options: TokenIssuerOptions): Promise<KeyResolver | undefined> {
   const { createLocalJWKSet, createRemoteJWKSet } = await jose();
-  if (options.keySet) return createLocalJWKSet(options.keySet as Parameters<typeof createLocalJWKSet>[0]) as unknown as KeyResolver;
+  if (options.keySet) return createLocalJWKSet(options.keySet) as unknown as KeyResolver;
   if (!options.jwksUrl) return undefined;
   let resolver = keySets.get(options.jwksUrl);
   if (!resolver) {

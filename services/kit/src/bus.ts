@@ -168,7 +168,7 @@ export class MessageBus {
       try {
         channel.publish(exchange, routingKey, content, { persistent: true, ...options }, (error) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
       } catch (error) {
-        reject(error as Error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       }
     });
   }
@@ -255,7 +255,7 @@ export class MessageBus {
         running++;
         const work = registration
           .onMessage(channel, message)
-          .catch((error) => {
+          .catch((error: unknown) => {
             // Only the broker can still save this message: leave it unacknowledged on a dead
             // channel (it comes back), or hand it back on a live one.
             this.options.logger.error({ err: errorMessage(error), queue: registration.spec.name }, 'could not settle message; returning it to the queue');

@@ -153,7 +153,7 @@ export interface ConfigDocRow {
 /** Flattens a convict schema into rows, for the README's configuration table. */
 export function describeConfig(schema: object, prefix = ''): ConfigDocRow[] {
   const rows: ConfigDocRow[] = [];
-  for (const [name, node] of Object.entries(schema)) {
+  for (const [name, node] of Object.entries(schema as Record<string, unknown>)) {
     const key = prefix ? `${prefix}.${name}` : name;
     if (node && typeof node === 'object' && 'doc' in node && 'default' in node) {
       const leaf = node as { doc: string; default: unknown; env?: string; sensitive?: boolean };

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
+import { errorMessage } from './errors';
 import type { Logger } from './logger';
 
 export type { Migration };
@@ -56,7 +57,7 @@ export async function openDatabase<DB>(options: {
   for (const r of results ?? []) options.logger.info({ migration: r.migrationName, status: r.status }, 'migration');
   if (error) {
     await db.destroy();
-    throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
+    throw new Error(`database migration failed: ${errorMessage(error)}`);
   }
   return { db, dialect, close: () => db.destroy() };
 }

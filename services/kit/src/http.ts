@@ -23,7 +23,9 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
   }
   // Request lines are noise at info level; keep warnings and errors (or less, if the service is quieter).
   const level = options.logger.levelVal > 40 ? options.logger.level : 'warn';
-  const app = Fastify({ loggerInstance: options.logger.child({ component: 'http' }, { level }) as FastifyBaseLogger, bodyLimit: 1_048_576 });
+  // Typed as fastify's logger so the instance is the plain FastifyInstance the services expect.
+  const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'http' }, { level });
+  const app = Fastify({ loggerInstance, bodyLimit: 1_048_576 });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request: FastifyRequest, reply: FastifyReply) => {
     const checks = await options.ready();
@@ -31,7 +33,7 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   });
   app.get('/metrics', async (_request, reply) => reply.type(register.contentType).send(await register.metrics()));
-  return app as unknown as FastifyInstance;
+  return app;
 }
 
 /** Starts listening; returns the base URL (the port may have been chosen by the system). */

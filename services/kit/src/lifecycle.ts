@@ -1,3 +1,4 @@
+import { errorMessage } from './errors';
 import type { Logger } from './logger';
 
 /**
@@ -15,8 +16,8 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
         logger.info('stopped');
         process.exit(0);
       })
-      .catch((error) => {
-        logger.error({ err: String(error) }, 'stop failed');
+      .catch((error: unknown) => {
+        logger.error({ err: errorMessage(error) }, 'stop failed');
         process.exit(1);
       });
   };

@@ -53,6 +53,12 @@ export function publishStoredEvent(bus: Pick<MessageBus, 'publishEvent'>): (row:
   return (row) => bus.publishEvent(row.routing_key as EventKey, row.event_json);
 }
 
+/**
+ * An outbox table seen without the caller's schema: the relay's own columns, plus the caller's
+ * columns (the key among them) known only by name.
+ */
+type UntypedOutbox = Kysely<Record<string, OutboxColumns & Record<string, unknown>>>;
+
 /** Longest `last_error` kept. */
 const ERROR_LENGTH = 1000;
 
@@ -68,12 +74,12 @@ export async function publishOutboxRows<DB, T extends OutboxTableName<DB>>(
   publishedLabels?: Record<string, string>,
 ): Promise<number> {
   // The table is the caller's choice, so its columns are checked by OutboxTableName, not by Kysely.
-  const db = source.db as unknown as Kysely<any>;
+  const db = source.db as unknown as UntypedOutbox;
   const table: string = source.table;
   const key: string = source.key;
   const { metrics } = source;
   const settled = await Promise.allSettled(rows.map(async (row) => source.publish(row)));
-  const keysWhere = (status: PromiseSettledResult<void>['status']) => rows.filter((_, i) => settled[i]!.status === status).map((row) => (row as Record<string, unknown>)[key]);
+  const keysWhere = (status: PromiseSettledResult<void>['status']) => rows.filter((_, i) => settled[i].status === status).map((row) => (row as Record<string, unknown>)[key]);
   const confirmed = keysWhere('fulfilled');
   if (confirmed.length > 0)
     await db
@@ -138,7 +144,7 @@ export class OutboxRelay<DB, T extends OutboxTableName<DB>> {
 
   /** Publishes every unpublished row, oldest first; returns how many were confirmed. Throws on the first failure. */
   async relayOnce(): Promise<number> {
-    const db = this.options.db as unknown as Kysely<any>;
+    const db = this.options.db as unknown as UntypedOutbox;
     const table: string = this.options.table;
     const key: string = this.options.key;
     const batchSize = this.options.batchSize ?? 100;
