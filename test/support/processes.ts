@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { freePort } from '@faxnotify/peers';
 
 /** The repository root, from sources (test/support) or from the build (test/dist/support). */
 export const REPO_ROOT = resolve(__dirname, '..', '..', ...(__dirname.includes(join('test', 'dist')) ? ['..'] : []));
@@ -20,7 +21,7 @@ export interface RunningService {
   kill(): Promise<void>;
 }
 
-export { freePort } from '@faxnotify/peers';
+export { freePort };
 
 /** A UDP port free on loopback now (for services that listen on UDP, such as the RADIUS server). */
 export async function freeUdpPort(): Promise<number> {
