@@ -10,6 +10,8 @@ module.exports = function preset(overrides = {}) {
     transformIgnorePatterns: ['/node_modules/(?!(@xmpp|ltx|jose)/)'],
     moduleNameMapper: {
       '^@faxnotify/contracts$': path.join(__dirname, 'contracts/src'),
+      '^@faxnotify/radius/testing$': path.join(__dirname, 'packages/radius/src/testing'),
+      '^@faxnotify/radius$': path.join(__dirname, 'packages/radius/src'),
       '^@faxnotify/peers$': path.join(__dirname, 'test/peers/src'),
       '^@faxnotify/notifier/testing$': path.join(__dirname, 'services/notifier/src/testing'),
       '^@faxnotify/transmitter/testing$': path.join(__dirname, 'services/transmitter/src/line/testing'),

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { issueToken } from '@faxnotify/kit';
 import { createTestVhost } from '@faxnotify/peers';
 import { ataTestDictionaries, TEST_RADIUS_SECRET } from '@faxnotify/transmitter/testing';
-import radius = require('radius');
+import { radiusLibrary as radius, vendorAttribute, type ReplyAttribute } from '@faxnotify/radius';
 import { freeUdpPort, peakRssMb, percentile, round, startService } from '../support/processes';
 
 /**
@@ -25,8 +25,8 @@ import { freeUdpPort, peakRssMb, percentile, round, startService } from '../supp
 const progress = (text: string) => process.stderr.write(`bench:ata: ${text}\n`);
 const JWT_SECRET = 'bench-ata-secret-0123456789abcdef';
 
-type Attributes = Array<[string, string | number] | ['Vendor-Specific', string, Array<[string, string | number]>]>;
-const fb = (name: string, value: string | number): ['Vendor-Specific', string, Array<[string, string | number]>] => ['Vendor-Specific', 'FaxBack', [[name, value]]];
+type Attributes = ReplyAttribute[];
+const fb = (name: string, value: string | number): ReplyAttribute => vendorAttribute('FaxBack', name, value);
 
 interface Target {
   authPort: number;
@@ -158,7 +158,7 @@ async function main() {
   const n = Number(values.n);
   const concurrency = Number(values.concurrency);
   const dictionaries = ataTestDictionaries(true);
-  (radius as unknown as { add_dictionary(path: string): void }).add_dictionary(dictionaries.faxback);
+  radius.add_dictionary(dictionaries.faxback);
 
   const vhost = await createTestVhost('bench-ata');
   const dir = mkdtempSync(join(tmpdir(), 'faxnotify-bench-ata-'));

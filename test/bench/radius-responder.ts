@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import radius = require('radius');
+import { radiusLibrary as radius } from '@faxnotify/radius';
 
 /**
  * The raw limit `npm run bench:ata` compares the transmitter's RADIUS server with: the same packet
@@ -9,7 +9,7 @@ import radius = require('radius');
  */
 const [dictionary, secret] = process.argv.slice(2);
 if (!dictionary || !secret) throw new Error('usage: radius-responder <dictionary> <secret>');
-(radius as unknown as { add_dictionary(path: string): void }).add_dictionary(dictionary);
+radius.add_dictionary(dictionary);
 
 async function listen(code: 'Access-Accept' | 'Accounting-Response'): Promise<number> {
   const socket = createSocket('udp4');

@@ -8,9 +8,9 @@
  * is an Accept carrying the "disabled" attribute, where the dictionary defines it.
  */
 import type { Logger } from '@faxnotify/kit';
+import { enumAttribute, named, textAttribute, type DecodedPacket, type ReplyAttribute } from '@faxnotify/radius';
 import { ACCOUNT_CALL_AHEAD_MODE, PORT_SERVER_DEFAULT_MODE, decideCallAhead } from './call-ahead';
-import { FB, type LoadedDictionary } from './dictionary';
-import { enumAttribute, faxback, named, textAttribute, type DecodedPacket, type ReplyAttribute } from './packet';
+import { FB, faxback, type LoadedDictionary } from './dictionary';
 import type { AtaAccountRow } from '../db/schema';
 import { passwordMatches, type AtaStore } from './store';
 import { recordPreSession } from './sessions';

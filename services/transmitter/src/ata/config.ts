@@ -5,19 +5,15 @@
 import { isIP } from 'node:net';
 import { FINAL_STATUSES, type FinalStatus } from '@faxnotify/contracts';
 import { jsonFormat } from '@faxnotify/kit';
+import type { RadiusClientDefinition } from '@faxnotify/radius';
 import convict from 'convict';
 import { DEFAULT_DICTIONARY } from './dictionary';
 
-/** A port server (or several, behind one address range) allowed to ask us, with its shared secret. */
-export interface RadiusClientDefinition {
-  /** Its source address, or a range in CIDR form (`10.0.0.0/24`). */
-  address: string;
-  secret: string;
-  /** Drop its Access-Requests that carry no Message-Authenticator (the FaxBack port server sends none). */
-  requireMessageAuthenticator?: boolean;
-  /** For logs. */
-  name?: string;
-}
+/**
+ * A port server (or several, behind one address range) allowed to ask us, with its shared secret.
+ * The FaxBack port server sends no Message-Authenticator: requireMessageAuthenticator stays off for it.
+ */
+export type { RadiusClientDefinition };
 
 export interface AtaConfig {
   /** Whether the transmitter runs the RADIUS server at all. */

@@ -1,32 +1,20 @@
 /**
- * The RADIUS attribute definitions the ATA server speaks, loaded from FreeRADIUS-format dictionary
- * files. Our code names FaxBack attributes the way the manual does (FB-Command, FB-Page-Count, …)
- * and never by number: the numbers come from the dictionary, ours by default or the vendor's own
- * ("Port Server RADIUS Dictionary.txt") when an operator points the configuration at it. An
+ * The FaxBack attributes the ATA server speaks, by the manual's names (FB-Command, FB-Page-Count,
+ * …) and never by number: the numbers come from the dictionary, ours by default or the vendor's
+ * own ("Port Server RADIUS Dictionary.txt") when an operator points the configuration at it. An
  * attribute the loaded dictionary does not define is neither read nor sent.
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import radius = require('radius');
-
-/** The parts of the `radius` package beyond its published types. */
-interface RadiusLibrary {
-  add_dictionary(path: string): void;
-  load_dictionaries(): void;
-  unload_dictionaries(): void;
-  attr_name_to_id(name: string, vendorId?: number | string): string | undefined;
-  attr_id_to_name(id: number | string, vendorId?: number | string): string | undefined;
-  vendor_name_to_id(name: string): string | undefined;
-  InvalidSecretError: new (...args: unknown[]) => Error;
-}
-
-export const radiusLibrary = radius as unknown as typeof radius & RadiusLibrary;
+import { loadDictionary as loadRadiusDictionary, vendorAttribute, type ReplyAttribute } from '@faxnotify/radius';
 
 /** The dictionary shipped with the transmitter: only the attribute numbers the manual confirms. */
 export const DEFAULT_DICTIONARY = resolve(__dirname, '..', '..', 'dictionaries', 'dictionary.faxback');
 
 /** The vendor's name in every FaxBack dictionary (its enterprise number comes from the file). */
 export const FAXBACK_VENDOR = 'FaxBack';
+
+/** A FaxBack attribute for a reply, in a Vendor-Specific attribute of its own, as in the manual's example replies. */
+export const faxback = (name: string, value: string | number): ReplyAttribute => vendorAttribute(FAXBACK_VENDOR, name, value);
 
 /** FaxBack attributes by the manual's names. */
 export const FB = {
@@ -92,26 +80,13 @@ export interface LoadedDictionary {
   missingAccounting: string[];
 }
 
-const loaded = new Set<string>();
-
-/**
- * Loads a dictionary file (with its $INCLUDEs) beside the RFC dictionaries the package ships.
- * The package keeps one dictionary per process; loading another file adds its definitions.
- */
+/** Loads a FaxBack dictionary file (with its $INCLUDEs); it must define the vendor and the attributes every request carries. */
 export function loadDictionary(file: string = DEFAULT_DICTIONARY): LoadedDictionary {
-  const path = resolve(file);
-  if (!existsSync(path)) throw new Error(`RADIUS dictionary ${path} does not exist`);
-  if (!loaded.has(path)) {
-    radiusLibrary.add_dictionary(path);
-    // Definitions are read lazily by the package; force a reload so the new file counts.
-    radiusLibrary.unload_dictionaries();
-    loaded.add(path);
-  }
-  radiusLibrary.load_dictionaries();
-  const vendor = radiusLibrary.vendor_name_to_id(FAXBACK_VENDOR);
-  if (vendor === undefined) throw new Error(`RADIUS dictionary ${path} defines no VENDOR ${FAXBACK_VENDOR}`);
-  const vendorId = Number(vendor);
-  const has = (name: string) => radiusLibrary.attr_name_to_id(name, vendorId) !== undefined;
+  const dictionary = loadRadiusDictionary(file);
+  const { path } = dictionary;
+  const vendorId = dictionary.vendorId(FAXBACK_VENDOR);
+  if (vendorId === undefined) throw new Error(`RADIUS dictionary ${path} defines no VENDOR ${FAXBACK_VENDOR}`);
+  const has = (name: string) => dictionary.has(name, vendorId);
   for (const required of [FB.command, FB.context])
     if (!has(required)) throw new Error(`RADIUS dictionary ${path} does not define ${required}, which every port-server request carries`);
   return { path, vendorId, has, missingAccounting: ACCOUNTING_ATTRIBUTES.filter((name) => !has(name)) };

@@ -4,12 +4,13 @@
  * and turns its accounting records into the same per-recipient events as the modem path.
  */
 import { errorMessage, type Logger } from '@faxnotify/kit';
+import { RadiusServer } from '@faxnotify/radius';
 import type { Kysely } from 'kysely';
+import { Counter } from 'prom-client';
 import { answerAccessRequest } from './access';
 import { recordAccounting } from './accounting';
 import type { AtaConfig } from './config';
 import { FB, loadDictionary, type LoadedDictionary } from './dictionary';
-import { RadiusServer } from './radius-server';
 import type { TransmitterDatabase } from '../db/schema';
 import { AtaStore } from './store';
 
@@ -21,6 +22,14 @@ export { calledNumberKey } from './numbers';
 export { ATA_NO_REPORT, expireHandoffs } from './handoff';
 export { createAtaLine, type AtaLineOptions } from './line';
 export type * from '../db/schema';
+
+const metrics = {
+  requests: new Counter({
+    name: 'faxnotify_ata_radius_requests_total',
+    help: 'RADIUS requests from port servers, by kind (auth, acct) and outcome (accept, reject, response, duplicate, dropped reasons, error).',
+    labelNames: ['kind', 'outcome'],
+  }),
+};
 
 export interface StartAtaServerOptions {
   config: AtaConfig;
@@ -62,6 +71,7 @@ export async function startAtaServer(options: StartAtaServerOptions): Promise<Ru
     clients: config.clients,
     duplicateCacheMs: config.duplicateCacheMs,
     logger,
+    count: (kind, outcome) => metrics.requests.inc({ kind, outcome }),
     handlers: {
       access: async (packet, client) => {
         const reply = await answerAccessRequest(packet, { store, dictionary, region: config.region, callAheadInPreSend: config.callAhead.inPreSend, logger });

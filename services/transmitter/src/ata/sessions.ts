@@ -3,9 +3,9 @@
  * send or receive carry the Acct-Session-Id its accounting records will carry, so what they say
  * (the account, the direction, the number) is kept for the accounting side.
  */
+import { enumAttribute, textAttribute, type DecodedPacket } from '@faxnotify/radius';
 import type { Kysely } from 'kysely';
 import { FB } from './dictionary';
-import { enumAttribute, textAttribute, type DecodedPacket } from './packet';
 import type { AtaAccountRow, TransmitterDatabase } from '../db/schema';
 
 /** Acct-Session-Id is 0–32 characters on the Access side and 0–48 in accounting (manual p31, p48). */

@@ -9,7 +9,6 @@ import { MessageBus } from '@faxnotify/kit';
 import { createTestVhost, eventually, type TestVhost } from '@faxnotify/kit/testing';
 import { TRANSMITTER_SOURCE } from '../events';
 import { JobStore } from '../jobs';
-import { outcomeOf, type Cdr } from './accounting';
 import { handoffOf, markHandedOver, openHandoff } from './handoff';
 import { TEST_DIALECTS, memoryLogger, startAtaTestServer, type AtaTestServer, type RequestAttributes } from './testing/port-server';
 
@@ -278,50 +277,5 @@ describe.each(TEST_DIALECTS)('on %s', (dialect) => {
       // No fax of its own for the session.
       expect(events.filter((e) => keyOf(e) === 'fax.submitted' && (e.data as { recipients: Array<{ number: string }> }).recipients[0]?.number === '+12025550166')).toEqual([]);
     });
-  });
-});
-
-describe('outcome of a CDR', () => {
-  const cdr = (over: Partial<Cdr>): Cdr => ({
-    status: 'stop',
-    sessionId: 's',
-    account: 'a',
-    dialNumber: '1',
-    isSend: true,
-    cdrType: undefined,
-    calledNumberResult: undefined,
-    faxErrorCode: undefined,
-    extendedErrorCode: undefined,
-    description: undefined,
-    pages: undefined,
-    remoteCsid: undefined,
-    connectBps: undefined,
-    relatedId: undefined,
-    startTime: undefined,
-    totalSeconds: undefined,
-    at: new Date(),
-    detail: 'raw',
-    ...over,
-  });
-  const all = { has: () => true };
-
-  it.each([
-    [{ faxErrorCode: 0, pages: 2 }, 'success', 'OK', 'fax'],
-    [{ faxErrorCode: 9, calledNumberResult: 'VoiceError' as const }, 'failed_normal_clearing', 'ATA_VOICE_ANSWERED_9', 'voice'],
-    [{ faxErrorCode: 9, calledNumberResult: 'FaxError' as const }, 'failed_to_send', 'ATA_FAX_ERROR_9', 'fax'],
-    [{ faxErrorCode: 9, calledNumberResult: 'FaxError' as const, pages: 1 }, 'partially_sent', 'ATA_FAX_ERROR_9', 'fax'],
-    [{ faxErrorCode: 9 }, 'failed_normal_temporary_failure', 'ATA_CALL_FAILED_9', undefined],
-    [{ faxErrorCode: 9, cdrType: 'Deleted' as const }, 'failed', 'ATA_DELETED_9', undefined],
-    [{}, 'failed', 'ATA_NO_RESULT', undefined],
-  ])('%j → %s (%s)', (over, status, code, answered) => {
-    const outcome = outcomeOf(cdr(over), {}, all);
-    expect(outcome.status).toBe(status);
-    expect(outcome.reason.code).toBe(code);
-    expect(outcome.reason.detail).toContain('raw');
-    expect(outcome.numberAnswered).toBe(answered);
-  });
-
-  it('says when the dictionary is what lacks the error code', () => {
-    expect(outcomeOf(cdr({}), {}, { has: () => false }).reason.detail).toContain('load the vendor dictionary');
   });
 });

@@ -8,18 +8,28 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { BlockList, isIP, type AddressInfo } from 'node:net';
-import { errorMessage, type Logger } from '@faxnotify/kit';
-import { Counter } from 'prom-client';
-import type { RadiusClientDefinition } from './config';
 import { DroppedPacket, decodeRequest, encodeReply, type DecodedPacket, type ReplyAttribute, type RequestKind } from './packet';
 
-const metrics = {
-  requests: new Counter({
-    name: 'faxnotify_ata_radius_requests_total',
-    help: 'RADIUS requests from port servers, by kind (auth, acct) and outcome (accept, reject, response, duplicate, dropped reasons, error).',
-    labelNames: ['kind', 'outcome'],
-  }),
-};
+/** A client (or several, behind one address range) allowed to ask, with its shared secret. */
+export interface RadiusClientDefinition {
+  /** Its source address, or a range in CIDR form (`10.0.0.0/24`). */
+  address: string;
+  secret: string;
+  /** Drop its Access-Requests that carry no Message-Authenticator (RFC 5080 §2.2.2 lets a client promise them). */
+  requireMessageAuthenticator?: boolean;
+  /** For logs. */
+  name?: string;
+}
+
+/** The logging the server does, in pino's shape: the fields first, then the message. */
+export interface RadiusLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** What became of a request: accept, reject, response, duplicate, error, or why it was dropped. */
+export type RequestOutcome = 'accept' | 'reject' | 'response' | 'duplicate' | 'error' | 'unknown-client' | DroppedPacket['why'];
 
 export interface RadiusClient {
   name: string;
@@ -40,8 +50,10 @@ export interface RadiusServerOptions {
   acctPort: number;
   clients: readonly RadiusClientDefinition[];
   duplicateCacheMs: number;
-  logger: Logger;
+  logger: RadiusLogger;
   handlers: RadiusHandlers;
+  /** Told of every request's outcome, for metrics. */
+  count?: (kind: 'auth' | 'acct', outcome: RequestOutcome) => void;
 }
 
 interface ClientEntry extends RadiusClient {
@@ -57,6 +69,8 @@ interface CachedAnswer {
 const KINDS: Record<'auth' | 'acct', RequestKind> = { auth: 'Access-Request', acct: 'Accounting-Request' };
 /** How often an address that keeps sending junk is logged, at most. */
 const LOG_EVERY_MS = 10_000;
+
+const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** An IPv4 address as a dual-stack socket reports it (::ffff:192.0.2.1) is the IPv4 address. */
 const plainAddress = (address: string): string => (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address);
@@ -118,8 +132,12 @@ export class RadiusServer {
     return this.clients.find((client) => client.range.check(plain, family));
   }
 
-  private dropped(kind: 'auth' | 'acct', remote: RemoteInfo, why: string, message: string, level: 'warn' | 'info' = 'warn'): void {
-    metrics.requests.inc({ kind, outcome: why });
+  private count(kind: 'auth' | 'acct', outcome: RequestOutcome): void {
+    this.options.count?.(kind, outcome);
+  }
+
+  private dropped(kind: 'auth' | 'acct', remote: RemoteInfo, why: RequestOutcome, message: string, level: 'warn' | 'info' = 'warn'): void {
+    this.count(kind, why);
     const key = `${remote.address}|${why}`;
     const now = Date.now();
     const last = this.lastLogged.get(key);
@@ -139,7 +157,7 @@ export class RadiusServer {
     const cacheKey = `${kind}|${remote.address}|${remote.port}|${datagram[1]}|${datagram.subarray(4, 20).toString('hex')}`;
     const cached = this.answers.get(cacheKey);
     if (cached && cached.expires > Date.now()) {
-      metrics.requests.inc({ kind, outcome: 'duplicate' });
+      this.count(kind, 'duplicate');
       // Still being handled: the first copy's answer will go out.
       if (cached.reply) socket.send(cached.reply, remote.port, remote.address);
       return;
@@ -164,7 +182,7 @@ export class RadiusServer {
       .catch((error) => {
         // Unanswered: forget it, so the client's next copy is handled afresh.
         this.answers.delete(cacheKey);
-        metrics.requests.inc({ kind, outcome: 'error' });
+        this.count(kind, 'error');
         this.options.logger.error({ err: errorMessage(error), kind, client: client.name, identifier: packet.identifier }, 'RADIUS request failed; left unanswered');
       });
     this.inFlight.add(work);
@@ -174,11 +192,11 @@ export class RadiusServer {
   private async handle(kind: 'auth' | 'acct', client: ClientEntry, packet: DecodedPacket): Promise<Buffer> {
     if (kind === 'auth') {
       const answer = await this.options.handlers.access(packet, client);
-      metrics.requests.inc({ kind, outcome: answer.code === 'Access-Accept' ? 'accept' : 'reject' });
+      this.count(kind, answer.code === 'Access-Accept' ? 'accept' : 'reject');
       return encodeReply(packet, answer.code, client.secret, answer.attributes);
     }
     await this.options.handlers.accounting(packet, client);
-    metrics.requests.inc({ kind, outcome: 'response' });
+    this.count(kind, 'response');
     return encodeReply(packet, 'Accounting-Response', client.secret);
   }
 

@@ -9,7 +9,7 @@
  * Accounting-Request with that field zeroed.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { FAXBACK_VENDOR, radiusLibrary } from './dictionary';
+import { radiusLibrary } from './dictionary';
 
 /** RFC 2865 §3: a packet is 20 to 4096 octets long. */
 const MIN_LENGTH = 20;
@@ -106,7 +106,7 @@ export function decodeRequest(datagram: Buffer, secret: string, expected: Reques
 }
 
 const CODE_NAMES: Record<number, RequestKind> = { 1: 'Access-Request', 4: 'Accounting-Request' };
-/** RFC 2865/2866 packet codes of the two requests a port server sends. */
+/** RFC 2865/2866 packet codes of the two requests this server takes. */
 function radiusCodeName(code: number): RequestKind | undefined {
   return CODE_NAMES[code];
 }
@@ -116,8 +116,8 @@ export type ReplyAttribute = [string, string | number] | ['Vendor-Specific', str
 
 /**
  * A reply to `request`: Access-Accept/-Reject or Accounting-Response, signed with the Response
- * Authenticator (and, for Access replies, Message-Authenticator when the request had one). FaxBack attributes go one
- * per Vendor-Specific attribute, as in the manual's example replies.
+ * Authenticator (and, for Access replies, Message-Authenticator when the request had one). Vendor
+ * attributes go as the list gives them: one per Vendor-Specific attribute with `vendorAttribute`.
  */
 export function encodeReply(request: DecodedPacket, code: 'Access-Accept' | 'Access-Reject' | 'Accounting-Response', secret: string, attributes: ReplyAttribute[] = []): Buffer {
   // The package signs Message-Authenticator over the Request Authenticator, right for Access
@@ -131,14 +131,17 @@ export function encodeReply(request: DecodedPacket, code: 'Access-Accept' | 'Acc
   });
 }
 
-/** A FaxBack attribute for a reply, in a Vendor-Specific attribute of its own. */
-export const faxback = (name: string, value: string | number): ReplyAttribute => ['Vendor-Specific', FAXBACK_VENDOR, [[name, value]]];
+/**
+ * A vendor's attribute for a reply, in a Vendor-Specific attribute of its own: some clients read
+ * only the first sub-attribute of each.
+ */
+export const vendorAttribute = (vendor: string, name: string, value: string | number): ReplyAttribute => ['Vendor-Specific', vendor, [[name, value]]];
 
-/** The decoded FaxBack (and other vendors') attributes of a packet, by name. */
+/** The decoded vendor attributes of a packet, by name. */
 export const vendorAttributes = (packet: DecodedPacket): Record<string, unknown> =>
   (packet.attributes['Vendor-Specific'] as Record<string, unknown> | undefined) ?? {};
 
-/** A standard or FaxBack attribute's single value (the first, if repeated). */
+/** A standard or vendor attribute's single value (the first, if repeated). */
 export function attribute(packet: DecodedPacket, name: string): unknown {
   const value = packet.attributes[name] ?? vendorAttributes(packet)[name];
   return Array.isArray(value) ? value[0] : value;
@@ -173,12 +176,18 @@ export const dateAttribute = (packet: DecodedPacket, name: string): Date | undef
   return value instanceof Date && !Number.isNaN(value.getTime()) ? value : undefined;
 };
 
+/** A vendor as dictionaries name it, with its enterprise number. */
+export interface Vendor {
+  id: number;
+  name: string;
+}
+
 /**
- * Everything a packet carried, as readable text for logs and the raw CDR detail: each decoded
- * attribute as name=value, and vendor attributes the dictionary does not define as their number
- * and hex octets, so nothing the port server said is lost.
+ * Everything a packet carried, as readable text for logs and stored records: each decoded
+ * attribute as name=value, and attributes of `vendor` the dictionary does not define as
+ * `<vendor>-Attr-<number>` with their hex octets, so nothing the client said is lost.
  */
-export function describeAttributes(packet: DecodedPacket, vendorId: number, skip: readonly string[] = ['User-Password', 'Message-Authenticator']): string {
+export function describeAttributes(packet: DecodedPacket, vendor: Vendor, skip: readonly string[] = ['User-Password', 'Message-Authenticator']): string {
   const parts: string[] = [];
   const show = (value: unknown): string =>
     value instanceof Date ? value.toISOString() : Buffer.isBuffer(value) ? `0x${value.toString('hex')}` : JSON.stringify(value);
@@ -190,13 +199,13 @@ export function describeAttributes(packet: DecodedPacket, vendorId: number, skip
   for (const [name, value] of Object.entries(vendorAttributes(packet))) add(name, value);
   const vsa = attributeId('Vendor-Specific');
   for (const [type, value] of packet.raw_attributes) {
-    if (type !== vsa || value.length < 4 || value.readUInt32BE(0) !== vendorId) continue;
+    if (type !== vsa || value.length < 4 || value.readUInt32BE(0) !== vendor.id) continue;
     for (let offset = 4; offset + 2 <= value.length; ) {
       const subType = value[offset]!;
       const size = value[offset + 1]!;
       if (size < 2) break;
-      if (radiusLibrary.attr_id_to_name(subType, vendorId) === undefined)
-        parts.push(`${FAXBACK_VENDOR}-Attr-${subType}=0x${value.subarray(offset + 2, offset + size).toString('hex')}`);
+      if (radiusLibrary.attr_id_to_name(subType, vendor.id) === undefined)
+        parts.push(`${vendor.name}-Attr-${subType}=0x${value.subarray(offset + 2, offset + size).toString('hex')}`);
       offset += size;
     }
   }

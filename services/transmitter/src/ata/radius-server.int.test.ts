@@ -2,8 +2,8 @@
  * The RADIUS layer: shared secrets, Message-Authenticator, malformed datagrams, retransmissions,
  * and the manual's byte-exact request with FB-Command and FB-Context packed in one VSA.
  */
-import { createSocket } from 'node:dgram';
-import { radiusLibrary } from './dictionary';
+import { radiusLibrary } from '@faxnotify/radius';
+import { sendDatagram } from '@faxnotify/radius/testing';
 import { TEST_RADIUS_SECRET, startAtaTestServer, type AtaTestServer } from './testing/port-server';
 
 jest.setTimeout(30_000);
@@ -14,17 +14,9 @@ const RAW_SECRET = 'raw-client-secret';
 
 let ata: AtaTestServer;
 
-/** Sends one datagram from `from` and waits for an answer (null: none within `waitMs`). */
-async function sendRaw(port: number, datagram: Buffer, options: { from?: string; waitMs?: number; copies?: number } = {}): Promise<Buffer[]> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, options.from ?? RAW_CLIENT, resolve));
-  const replies: Buffer[] = [];
-  socket.on('message', (message) => replies.push(message));
-  for (let i = 0; i < (options.copies ?? 1); i++) socket.send(datagram, port, '127.0.0.1');
-  await new Promise((resolve) => setTimeout(resolve, options.waitMs ?? 250));
-  socket.close();
-  return replies;
-}
+/** Sends one datagram (from the raw client unless told otherwise) and collects the answers. */
+const sendRaw = (port: number, datagram: Buffer, options: { from?: string; waitMs?: number; copies?: number } = {}): Promise<Buffer[]> =>
+  sendDatagram(port, datagram, { ...options, from: options.from ?? RAW_CLIENT });
 
 const encodeAccess = (attributes: unknown[], options: { identifier?: number; secret?: string; messageAuthenticator?: boolean } = {}): Buffer =>
   radiusLibrary.encode({
