@@ -38,7 +38,7 @@ export interface RadiusClient {
 }
 
 export interface RadiusHandlers {
-  /** Answers an Access-Request. Throwing leaves it unanswered (the port server asks again or tries the next server). */
+  /** Answers an Access-Request. Throwing leaves it unanswered (the client asks again or tries its next server). */
   access(packet: DecodedPacket, client: RadiusClient): Promise<{ code: 'Access-Accept' | 'Access-Reject'; attributes: ReplyAttribute[] }>;
   /** Takes an Accounting-Request; the response goes out once this resolves. Throwing leaves it unanswered, so it is resent. */
   accounting(packet: DecodedPacket, client: RadiusClient): Promise<void>;
