@@ -74,7 +74,7 @@ export async function listFaxes(db: Kysely<TrackerDatabase>, query: FolderQuery)
   }
   return {
     entries: page.map((fax) => ({ fax, recipients: recipients.get(fax.id) ?? { total: 0, final: 0, numbers: [] } })),
-    nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!) : null,
+    nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]) : null,
   };
 }
 

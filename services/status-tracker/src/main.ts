@@ -3,5 +3,5 @@ import { startStatusTracker } from './index';
 
 runMain('status-tracker', async () => {
   const service = await startStatusTracker();
-  stopOnSignals(service.logger, service.stop);
+  stopOnSignals(service.logger, () => service.stop());
 });

@@ -84,7 +84,7 @@ export class ReconciliationSweep {
     this.timer = setInterval(() => {
       if (this.running || this.stopped) return;
       this.running = this.sweepOnce()
-        .catch((error) => this.options.logger.warn({ err: errorMessage(error) }, 'reconciliation sweep failed; trying again next interval'))
+        .catch((error: unknown) => this.options.logger.warn({ err: errorMessage(error) }, 'reconciliation sweep failed; trying again next interval'))
         .finally(() => {
           this.running = undefined;
         });
@@ -111,10 +111,11 @@ export class ReconciliationSweep {
       .where('r.final', '=', 1)
       .where('r.position', 'is not', null)
       .where('f.submitted_at', 'is not', null)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('outbox as o')
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('outbox as o')
               .select(sql`1`.as('one'))
               .whereRef('o.fax_id', '=', 'r.fax_id')
               .whereRef('o.recipient_id', '=', 'r.recipient_id')
@@ -129,8 +130,8 @@ export class ReconciliationSweep {
       .select('f.id as fax_id')
       .where('f.submitted_at', 'is not', null)
       .where('f.state', '<>', 'in_progress')
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('outbox as o').select(sql`1`.as('one')).whereRef('o.fax_id', '=', 'f.id').where('o.routing_key', '=', 'delivery.fax.final'))),
+      .where((eb) =>
+        eb.not(eb.exists(eb.selectFrom('outbox as o').select(sql`1`.as('one')).whereRef('o.fax_id', '=', 'f.id').where('o.routing_key', '=', 'delivery.fax.final'))),
       )
       .limit(limit)
       .execute();

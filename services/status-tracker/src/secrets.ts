@@ -92,7 +92,7 @@ export async function sealStoredSecrets(db: Kysely<TrackerDatabase>, secrets: Se
       count(state, Number(written.numUpdatedRows) === 1);
     }
     if (rows.length < PAGE) break;
-    afterOwner = rows[rows.length - 1]!.owner_id;
+    afterOwner = rows[rows.length - 1].owner_id;
   }
 
   let after: [ProviderAccountRow['provider'], string] | undefined;
@@ -130,7 +130,7 @@ export async function sealStoredSecrets(db: Kysely<TrackerDatabase>, secrets: Se
       }
     }
     if (rows.length < PAGE) break;
-    const last = rows[rows.length - 1]!;
+    const last = rows[rows.length - 1];
     after = [last.provider, last.account];
   }
 

@@ -52,7 +52,7 @@ const dedupeKeys = {
  */
 export const outboxEventId = (dedupeKey: string): string => {
   const hex = createHash('sha256').update(dedupeKey).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 };
 
 /** Normalises a peer's RFC 3339 time to UTC ISO text, so times compare correctly as text in either database. */

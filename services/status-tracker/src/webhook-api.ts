@@ -67,7 +67,7 @@ export function registerWebhookApi(app: HttpServer, options: WebhookApiOptions):
     });
 
     scope.put<{ Body: { url?: unknown; secret?: unknown } }>('/v1/webhooks', async (request, reply) => {
-      const body = (request.body ?? {}) as { url?: unknown; secret?: unknown };
+      const body = request.body ?? {};
       const parsed = parseUrl(body.url);
       if (!parsed) return reply.code(400).send({ error: 'bad_request', message: `url must be an http(s) URL of at most ${MAX_URL} characters` });
       const problem = options.targets.checkUrl(parsed);

@@ -191,9 +191,9 @@ export class WebhookTargets {
           error.code = 'ENOTFOUND';
           callback(error, options.all ? [] : '');
         } else if (options.all) callback(null, addresses);
-        else callback(null, addresses[0]!.address, addresses[0]!.family);
+        else callback(null, addresses[0].address, addresses[0].family);
       },
-      (error: NodeJS.ErrnoException) => callback(error, options.all ? [] : ''),
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), options.all ? [] : ''),
     );
   };
 }

@@ -61,7 +61,7 @@ export const faxPlusTime = (iso: string): string => new Date(iso).toISOString().
 /** The hook id of one result's delivery: a UUID derived from the result id, the same on every retry. */
 export function deliveryIdOf(resultId: string): string {
   const hex = createHash('sha256').update(`webhook:${resultId}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The `data` of a fax_sent hook for one final result. */

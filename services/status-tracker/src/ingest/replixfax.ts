@@ -127,7 +127,7 @@ export class ReplixFaxPoller {
     this.timer = setInterval(() => {
       if (this.running || this.stopped) return;
       this.running = this.pollOnce()
-        .catch((error) => this.options.logger.warn({ err: errorMessage(error) }, 'ReplixFax poll failed; trying again next interval'))
+        .catch((error: unknown) => this.options.logger.warn({ err: errorMessage(error) }, 'ReplixFax poll failed; trying again next interval'))
         .finally(() => {
           this.running = undefined;
         });
@@ -186,7 +186,7 @@ export class ReplixFaxPoller {
           result = parseReplixFaxOutbound(item);
         } catch (error) {
           if (!(error instanceof IngestError)) throw error;
-          this.options.logger.warn({ account: row.account, faxId: String(item.FaxId ?? ''), err: error.message }, 'ReplixFax listed a fax we cannot read; left unmarked');
+          this.options.logger.warn({ account: row.account, faxId: item.FaxId, err: error.message }, 'ReplixFax listed a fax we cannot read; left unmarked');
           continue;
         }
         if (!result) continue;

@@ -146,7 +146,7 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
       const { provider, account } = request.params;
       if (!(PROVIDERS as readonly string[]).includes(provider)) return reply.code(404).send({ error: 'not_found', message: 'no such provider' });
       if (!ACCOUNT_NAME.test(account)) return reply.code(400).send({ error: 'bad_request', message: 'the account name must be 1-64 letters, digits, _ or -' });
-      const body = (request.body ?? {}) as Record<string, unknown>;
+      const body = request.body ?? {};
       const optional = (key: string) => (body[key] === undefined || body[key] === null ? null : body[key]);
       if (typeof body.secret !== 'string' || body.secret.length < 16 || body.secret.length > 200)
         return reply.code(400).send({ error: 'bad_request', message: 'secret must be a string of 16 to 200 characters' });

@@ -131,7 +131,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
       // A sign-in posted from another site would sign the visitor in as someone else.
       const origin = request.headers.origin;
       if (origin && origin !== 'null' && new URL(origin).host !== request.headers.host) return reply.code(403).send({ error: 'forbidden', message: 'cross-site sign-in refused' });
-      const body = (request.body ?? {}) as { token?: unknown; next?: unknown };
+      const body = request.body ?? {};
       const token = typeof body.token === 'string' ? body.token.trim() : '';
       const verified = await verifyTokenClaims(auth, token || undefined);
       const next = safeNext(body.next, SENT_FOLDER);

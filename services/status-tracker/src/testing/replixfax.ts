@@ -64,7 +64,7 @@ export class FakeReplixFax {
       }
       const mark = /^\/outboundfaxes\/([^/]+)$/.exec(base);
       if (request.method === 'PUT' && mark) {
-        const fax = this.faxes.get(decodeURIComponent(mark[1]!));
+        const fax = this.faxes.get(decodeURIComponent(mark[1]));
         if (!fax) return reply(404, { RequestStatus: { StatusCode: '404', StatusText: 'Not Found' } });
         if (this.failMarks) return reply(500, { RequestStatus: { StatusCode: '500', StatusText: 'Server Error' } });
         fax.Mark = query.Mark === 'true';
