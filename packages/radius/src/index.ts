@@ -4,32 +4,6 @@
  * readers, signed replies, and the UDP server that hands each proper request to its handler.
  * What the attributes mean is the caller's business.
  */
-export { loadDictionary, radiusLibrary, type Dictionary } from './dictionary';
-export {
-  DroppedPacket,
-  attribute,
-  attributeValues,
-  dateAttribute,
-  decodeRequest,
-  describeAttributes,
-  encodeReply,
-  enumAttribute,
-  integerAttribute,
-  named,
-  textAttribute,
-  vendorAttribute,
-  vendorAttributes,
-  type DecodedPacket,
-  type ReplyAttribute,
-  type RequestKind,
-  type Vendor,
-} from './packet';
-export {
-  RadiusServer,
-  type RadiusClient,
-  type RadiusClientDefinition,
-  type RadiusHandlers,
-  type RadiusLogger,
-  type RadiusServerOptions,
-  type RequestOutcome,
-} from './server';
+export * from './dictionary';
+export * from './packet';
+export * from './server';

@@ -29,3 +29,15 @@ export async function sendDatagram(port: number, datagram: Buffer, options: { fr
   client.close();
   return client.replies;
 }
+
+/** Access-Requests no server may answer, each with what is wrong with its framing. */
+export const MALFORMED_DATAGRAMS: ReadonlyArray<readonly [string, Buffer]> = [
+  ['a few octets of junk', Buffer.from('0102030405', 'hex')],
+  ['a length field longer than the datagram', Buffer.concat([Buffer.from('010901f4', 'hex'), Buffer.alloc(26)])],
+  ['a length field below 20', Buffer.concat([Buffer.from('0109000a', 'hex'), Buffer.alloc(16)])],
+  ['a length field above 4096', Buffer.concat([Buffer.from('01091001', 'hex'), Buffer.alloc(4097)])],
+  ['an attribute of length 0', Buffer.concat([Buffer.from('0109001a', 'hex'), Buffer.alloc(16), Buffer.from('01000000ffff', 'hex')])],
+  ['an attribute header cut off', Buffer.concat([Buffer.from('01090015', 'hex'), Buffer.alloc(16), Buffer.from('01', 'hex')])],
+  ['an attribute running past the end', Buffer.concat([Buffer.from('01090018', 'hex'), Buffer.alloc(16), Buffer.from('01106161', 'hex')])],
+  ['a Message-Authenticator of the wrong length', Buffer.concat([Buffer.from('01090018', 'hex'), Buffer.alloc(16), Buffer.from('50040000', 'hex')])],
+];

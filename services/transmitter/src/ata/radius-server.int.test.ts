@@ -3,7 +3,7 @@
  * and the manual's byte-exact request with FB-Command and FB-Context packed in one VSA.
  */
 import { radiusLibrary } from '@faxnotify/radius';
-import { sendDatagram } from '@faxnotify/radius/testing';
+import { MALFORMED_DATAGRAMS, sendDatagram } from '@faxnotify/radius/testing';
 import { TEST_RADIUS_SECRET, startAtaTestServer, type AtaTestServer } from './testing/port-server';
 
 jest.setTimeout(30_000);
@@ -107,12 +107,8 @@ describe('the manual\'s byte-exact request (p29)', () => {
 describe('malformed datagrams', () => {
   const good = () => encodeAccess([['Vendor-Specific', 'FaxBack', [['FB-Command', 'Get-DIDs-For-Account'], ['FB-Context', 'For-External-Module']]], ['User-Name', 'TEST']]);
 
-  it.each([
-    ['a few octets of junk', Buffer.from('0102030405', 'hex')],
-    ['a length field longer than the datagram', Buffer.concat([Buffer.from('010901f4', 'hex'), Buffer.alloc(26)])],
-    ['a length field below 20', Buffer.concat([Buffer.from('0109000a', 'hex'), Buffer.alloc(16)])],
-    ['an attribute of length 0', Buffer.concat([Buffer.from('0109001a', 'hex'), Buffer.alloc(16), Buffer.from('01000000ffff', 'hex')])],
-    ['an attribute running past the end', Buffer.concat([Buffer.from('01090018', 'hex'), Buffer.alloc(16), Buffer.from('01106161', 'hex')])],
+  it.each<readonly [string, Buffer]>([
+    ...MALFORMED_DATAGRAMS,
     ['a vendor attribute with a broken sub-attribute', Buffer.concat([Buffer.from('0109001e', 'hex'), Buffer.alloc(16), Buffer.from('1a0a000077e601016161', 'hex')])],
     ['an integer sub-attribute of one octet', Buffer.concat([Buffer.from('0109001d', 'hex'), Buffer.alloc(16), Buffer.from('1a09000077e6010301', 'hex')])],
   ])('drops %s, logs it, and keeps answering', async (_what, datagram) => {
