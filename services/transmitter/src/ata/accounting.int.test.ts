@@ -6,7 +6,7 @@
 import { connect, type ChannelModel } from 'amqplib';
 import { EXCHANGES, type CloudEvent } from '@faxnotify/contracts';
 import { MessageBus } from '@faxnotify/kit';
-import { createTestVhost, eventually, type TestVhost } from '@faxnotify/kit/testing';
+import { createTestVhost, eventually, type TestVhost } from '@faxnotify/peers';
 import { TRANSMITTER_SOURCE } from '../events';
 import { JobStore } from '../jobs';
 import { handoffOf, markHandedOver, openHandoff } from './handoff';
