@@ -3,15 +3,50 @@
  * carrier for training and page data, and the silences between them. A Class 1 session's states
  * (class1.ts) say what to send and what an answer means; this says how it goes through the modem.
  */
-import type { Class1LineOptions, Class1Timers } from './class1';
 import { type AtResult, CAN, DLE, ETX, escapeDle, printable, sleep } from './modem-channel';
-import { ModemSession, type SessionState } from './modem-session';
+import { ModemSession, type ModemLineOptions, type SessionState } from './modem-session';
 import { describeFrame, fcfName, type HdlcFrame, parseFrame, type SignallingRate } from './t30';
 
 /** A generous guess at how much page data a modem buffers ahead of the line. */
 const MODEM_BUFFER_BYTES = 32 * 1024;
 
 /** What listening for a frame brought: a frame, a frame with a bad FCS, or a result instead. */
+/** T.30 timers and the modem-side time limits, in milliseconds. */
+export interface Class1Timers {
+  /** T1: from the call's answer to a valid DIS. T.30: 35 s ± 5. */
+  t1: number;
+  /** T2: waiting for the rest of a frame once its flags were detected. T.30: 6 s ± 1. */
+  t2: number;
+  /** T4: waiting for a response to a command. T.30: 3 s ± 15 %. */
+  t4: number;
+  /** A plain AT command's result. */
+  command: number;
+  /** ATD to a result: longer than the modem's own no-answer time (iaxmodem: 45 s). */
+  dial: number;
+  /** After the last page byte, until the modem reports the data sent. */
+  pageCompletion: number;
+  /** Longest XOFF we wait out before giving up on the modem. */
+  xoff: number;
+  /** Pause after our hang-up before the next dial: iaxmodem refuses calls for 5 s after ATH. */
+  hangupGuard: number;
+}
+
+export const DEFAULT_CLASS1_TIMERS: Class1Timers = {
+  t1: 35_000,
+  t2: 6_000,
+  t4: 3_000,
+  command: 5_000,
+  dial: 90_000,
+  pageCompletion: 60_000,
+  xoff: 15_000,
+  hangupGuard: 6_000,
+};
+
+export interface Class1LineOptions extends ModemLineOptions<Class1Timers> {
+  /** Highest signalling rate to offer, bit/s. Default 14400. */
+  maxRate?: number;
+}
+
 export type Received =
   | { kind: 'frame'; frame: HdlcFrame }
   | { kind: 'bad-frame'; detail: string }

@@ -6,9 +6,9 @@
  * The session is an explicit state machine (see modem-session.ts): each named state does its modem
  * I/O and returns the next state. Every command, result and frame goes to the observer's trace.
  */
-import { Class1FrameSession } from './class1-frames';
+import { Class1FrameSession, DEFAULT_CLASS1_TIMERS, type Class1LineOptions, type Class1Timers } from './class1-frames';
 import { type AtResult, DLE, ETX, sleep } from './modem-channel';
-import { ModemFaxLine, type ModemLineOptions, pageLineData, type SessionState } from './modem-session';
+import { ModemFaxLine, pageLineData, type SessionState } from './modem-session';
 import {
   buildDcs,
   buildFrame,
@@ -29,41 +29,7 @@ import {
 } from './t30';
 import { LineReason } from './types';
 
-/** T.30 timers and the modem-side time limits, in milliseconds. */
-export interface Class1Timers {
-  /** T1: from the call's answer to a valid DIS. T.30: 35 s ± 5. */
-  t1: number;
-  /** T2: waiting for the rest of a frame once its flags were detected. T.30: 6 s ± 1. */
-  t2: number;
-  /** T4: waiting for a response to a command. T.30: 3 s ± 15 %. */
-  t4: number;
-  /** A plain AT command's result. */
-  command: number;
-  /** ATD to a result: longer than the modem's own no-answer time (iaxmodem: 45 s). */
-  dial: number;
-  /** After the last page byte, until the modem reports the data sent. */
-  pageCompletion: number;
-  /** Longest XOFF we wait out before giving up on the modem. */
-  xoff: number;
-  /** Pause after our hang-up before the next dial: iaxmodem refuses calls for 5 s after ATH. */
-  hangupGuard: number;
-}
-
-export const DEFAULT_CLASS1_TIMERS: Class1Timers = {
-  t1: 35_000,
-  t2: 6_000,
-  t4: 3_000,
-  command: 5_000,
-  dial: 90_000,
-  pageCompletion: 60_000,
-  xoff: 15_000,
-  hangupGuard: 6_000,
-};
-
-export interface Class1LineOptions extends ModemLineOptions<Class1Timers> {
-  /** Highest signalling rate to offer, bit/s. Default 14400. */
-  maxRate?: number;
-}
+export { DEFAULT_CLASS1_TIMERS, type Class1LineOptions, type Class1Timers } from './class1-frames';
 
 /** A Class 1 modem as a FaxLine. */
 export class Class1Line extends ModemFaxLine<Class1Timers, Class1LineOptions> {

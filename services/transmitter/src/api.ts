@@ -1,5 +1,5 @@
 /**
- * The job intake API, shaped like Fax.Plus's v3 so a client can switch to us: upload files, put
+ * The fax API, shaped like Fax.Plus's v3 so a client can switch to us: upload files, put
  * faxes in the outbox, change or cancel them before they go, then follow each fax per recipient.
  * Every route needs a bearer token; `{user}` is the token's user or `self`, anything else is a
  * 404 (another user's account does not exist as far as a caller can tell).
@@ -10,7 +10,7 @@ import { requireUser, userOf } from '@faxnotify/kit';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TransmitterConfig } from './config';
 import type { DocumentFormat } from './documents';
-import { FileGoneError, type EntryInput, type JobStore } from './jobs';
+import { FileGoneError, type EntryInput, type Outbox } from './outbox';
 import { normalizeNumber } from './numbers';
 import type { FileStore } from './uploads';
 
@@ -20,7 +20,7 @@ const EVENT_MAX_FILES = 10;
 const OWNER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 export interface ApiOptions {
-  jobs: JobStore;
+  outbox: Outbox;
   files: FileStore;
   config: Pick<TransmitterConfig, 'auth' | 'limits' | 'dial' | 'retry' | 'files'>;
   /** Called after an entry was created or changed, so the scheduler looks at once. */
@@ -36,8 +36,8 @@ class RequestProblem extends Error {
 
 const problem = (statusCode: number, code: string, description: string): RequestProblem => new RequestProblem(statusCode, code, description);
 
-export function registerJobApi(app: FastifyInstance, options: ApiOptions): void {
-  const { jobs, files, config } = options;
+export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void {
+  const { outbox, files, config } = options;
   const maxFiles = Math.min(config.limits.maxFiles, EVENT_MAX_FILES);
   const days = (n: number): string => `${n} day${n === 1 ? '' : 's'}`;
   const fileGone = (error: unknown): never => {
@@ -90,15 +90,15 @@ export function registerJobApi(app: FastifyInstance, options: ApiOptions): void 
       const ownerId = owner(request);
       if (!OWNER_ID.test(ownerId)) throw problem(400, 'invalid_request', 'this account id cannot be used for faxes (letters, digits and . _ : @ - only)');
       const input = await readEntry(request.body, ownerId, false);
-      const id = await jobs.createEntry(ownerId, input as EntryInput).catch(fileGone);
+      const id = await outbox.createEntry(ownerId, input as EntryInput).catch(fileGone);
       options.changed();
       return reply.code(201).send({ id });
     });
 
-    api.get<{ Params: { user: string } }>('/v3/accounts/:user/outbox', async (request) => ({ records: await jobs.listEntries(owner(request)) }));
+    api.get<{ Params: { user: string } }>('/v3/accounts/:user/outbox', async (request) => ({ records: await outbox.listEntries(owner(request)) }));
 
     api.get<{ Params: { user: string; id: string } }>('/v3/accounts/:user/outbox/:id', async (request) => {
-      const entry = await jobs.getEntry(owner(request), request.params.id);
+      const entry = await outbox.getEntry(owner(request), request.params.id);
       if (!entry) throw problem(404, 'not_found', 'no such outbox entry');
       return entry;
     });
@@ -106,20 +106,20 @@ export function registerJobApi(app: FastifyInstance, options: ApiOptions): void 
     api.put<{ Params: { user: string; id: string }; Body: unknown }>('/v3/accounts/:user/outbox/:id', async (request) => {
       const ownerId = owner(request);
       const changes = await readEntry(request.body, ownerId, true);
-      const outcome = await jobs.updateEntry(ownerId, request.params.id, changes).catch(fileGone);
+      const outcome = await outbox.updateEntry(ownerId, request.params.id, changes).catch(fileGone);
       if (!outcome.ok) throw unchangeable(outcome.error);
       options.changed();
       return outcome.value;
     });
 
     api.delete<{ Params: { user: string; id: string } }>('/v3/accounts/:user/outbox/:id', async (request, reply) => {
-      const outcome = await jobs.cancelEntry(owner(request), request.params.id);
+      const outcome = await outbox.cancelEntry(owner(request), request.params.id);
       if (!outcome.ok) throw unchangeable(outcome.error);
       return reply.code(204).send();
     });
 
     api.get<{ Params: { user: string; faxId: string } }>('/v3/accounts/:user/faxes/:faxId', async (request) => {
-      const fax = await jobs.getFax(owner(request), request.params.faxId);
+      const fax = await outbox.getFax(owner(request), request.params.faxId);
       if (!fax) throw problem(404, 'not_found', 'no such fax');
       return fax;
     });

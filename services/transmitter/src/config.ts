@@ -167,7 +167,7 @@ export const transmitterSchema = {
       default: 2,
       env: 'TRANSMITTER_RETRY_DEFAULT_COUNT',
     },
-    busySeconds: seconds('Wait before redialling a busy number, when the job\'s policy gives no delay.', 180, 'TRANSMITTER_RETRY_BUSY_SECONDS'),
+    busySeconds: seconds('Wait before redialling a busy number, when the fax\'s retry policy gives no delay.', 180, 'TRANSMITTER_RETRY_BUSY_SECONDS'),
     noAnswerSeconds: seconds('Wait before redialling a number where no fax machine answered.', 600, 'TRANSMITTER_RETRY_NO_ANSWER_SECONDS'),
     temporarySeconds: seconds('Wait after a temporary network failure (no dial tone, congestion, call cleared).', 120, 'TRANSMITTER_RETRY_TEMPORARY_SECONDS'),
     interruptedSeconds: seconds('Wait after a call that failed or broke off during the fax session (lost carrier, T.30 errors).', 300, 'TRANSMITTER_RETRY_INTERRUPTED_SECONDS'),

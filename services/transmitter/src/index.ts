@@ -1,29 +1,35 @@
 import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openDatabase, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
-import { registerJobApi } from './api';
+import { registerFaxApi } from './api';
 import { registerAtaAdminRoutes, startAtaServer, type RunningAtaServer } from './ata';
+import { learnFaxNumbers } from './ata/fax-reached';
+import { PortServerHandover } from './ata/handoff';
+import { handoffExpiry } from './ata/handoff-expiry';
 import { loadTransmitterConfig, type TransmitterConfig } from './config';
 import { TRANSMITTER_SOURCE } from './events';
-import { JobStore } from './jobs';
+import { Outbox } from './outbox';
 import { linesFromConfig, type TransmitterLine } from './lines';
 import { transmitterMigrations } from './db/migrations';
 import { EventRelay } from './relay';
 import { FileRetention } from './retention';
-import { Scheduler } from './scheduler';
+import { RecipientLedger } from './ledger/recipient-ledger';
+import { Scheduler } from './scheduler/scheduler';
 import type { TransmitterDatabase } from './db/schema';
 import { FileStore } from './uploads';
 
 export * from './scripted';
-export { linesFromConfig, statusFor, type TransmitterLine } from './lines';
+export { linesFromConfig, statusFor, type TransmitterLine, type LineHandover } from './lines';
 export * from './documents';
 export { transmitterSchema, loadTransmitterConfig, lineDefinitionsProblem, dialRulesProblem, type TransmitterConfig, type LineDefinition, type DialRule } from './config';
 export { transmitterMigrations } from './db/migrations';
 export { normalizeNumber, dialStringFor, type DialPlan, type NumberCheck } from './numbers';
-export { decideRetry, causeDelaySeconds, TRANSMITTER_RESTART, type JobRetryPolicy, type RetryDecision } from './retry-policy';
-export { Scheduler, DOCUMENT_PREPARATION, LINE_FAILURE } from './scheduler';
+export { decideRetry, causeDelaySeconds, TRANSMITTER_RESTART, type RetryPolicy, type RetryDecision } from './retry-policy';
+export { Scheduler } from './scheduler/scheduler';
+export { LINE_FAILURE } from './scheduler/line-pool';
+export { RecipientLedger, DOCUMENT_PREPARATION } from './ledger/recipient-ledger';
 export { EventRelay } from './relay';
 export * from './ata';
-export { JobStore, type OutboxEntryView, type FaxView, type RecipientView, type AttemptView } from './jobs';
+export { Outbox, type OutboxEntryView, type FaxView, type RecipientView, type AttemptView } from './outbox';
 export { TRANSMITTER_SOURCE } from './events';
 export type * from './db/schema';
 
@@ -36,7 +42,7 @@ export interface StartTransmitterOptions {
 }
 
 export interface RunningTransmitter {
-  /** Base URL of the HTTP server (job API, /healthz, /readyz, /metrics). */
+  /** Base URL of the HTTP server (the fax API, /healthz, /readyz, /metrics). */
   url: string;
   config: TransmitterConfig;
   logger: Logger;
@@ -44,6 +50,8 @@ export interface RunningTransmitter {
   db: Kysely<TransmitterDatabase>;
   lines: readonly TransmitterLine[];
   scheduler: Scheduler;
+  /** The one writer of recipients, their attempts and their events. */
+  ledger: RecipientLedger;
   relay: EventRelay;
   /** The RADIUS server for fax ATAs, when ata.enabled. */
   ata?: RunningAtaServer;
@@ -54,7 +62,7 @@ export interface RunningTransmitter {
 /**
  * Starts the transmitter: configuration (strictly validated, before anything connects), the
  * database with its migrations, the broker, the event relay, the scheduler with its line pool
- * (first recovering what a previous run left in flight) and the job API.
+ * (first recovering what a previous run left in flight) and the fax API.
  */
 export async function startTransmitter(overrides: Record<string, unknown> = {}, options: StartTransmitterOptions = {}): Promise<RunningTransmitter> {
   const config = loadTransmitterConfig(overrides);
@@ -69,11 +77,14 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
   });
   const { db } = database;
   const files = new FileStore(db, config.files.dir);
-  const jobs = new JobStore(db);
+  const ledger = new RecipientLedger(config.retry);
+  const outbox = new Outbox(db, ledger);
   const retention = new FileRetention({ db, keepDays: config.files.keepDays, unusedDays: config.files.unusedDays, logger: logger.child({ component: 'retention' }) });
   const bus = new MessageBus({ url: config.amqp.url, source: TRANSMITTER_SOURCE, logger });
   const relay = new EventRelay({ db, bus, logger: logger.child({ component: 'events' }), pollMs: config.outbox.pollMs });
-  const lines = [...linesFromConfig(config.lines), ...(options.extraLines ?? [])];
+  const reportWithinMs = config.ata.reportWithinHours * 3600_000;
+  const handoverTo = (account: string) => new PortServerHandover({ account, region: config.dial.region, reportWithinMs });
+  const lines = [...linesFromConfig(config.lines, handoverTo), ...(options.extraLines ?? [])];
   const ids = new Set<string>();
   for (const line of lines) {
     if (ids.has(line.id)) throw new Error(`two fax lines are called ${line.id}`);
@@ -81,16 +92,16 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
   }
   const scheduler = new Scheduler({
     db,
+    ledger,
     lines,
     storedPath: (fileId) => files.storedPath(fileId),
     localId: config.localId,
     dialPlan: config.dial,
-    retryDelays: config.retry,
     pollMs: config.scheduler.pollMs,
     stopGraceMs: config.scheduler.stopGraceMs,
     logger: logger.child({ component: 'scheduler' }),
     eventsWritten: () => relay.kick(),
-    ataReportWithinMs: config.ata.reportWithinHours * 3600_000,
+    callListeners: [learnFaxNumbers(config.dial.region)],
     lineRest: { faults: config.scheduler.lineFaultsBeforeRest, ms: config.scheduler.lineRestSeconds * 1000 },
   });
   const app = createHttpServer({
@@ -99,9 +110,11 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     logger,
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(db as Kysely<unknown>) }),
   });
-  registerJobApi(app, { jobs, files, config, changed: () => scheduler.kick() });
+  registerFaxApi(app, { outbox, files, config, changed: () => scheduler.kick() });
   if (config.ata.enabled) registerAtaAdminRoutes(app, { db, auth: { secret: config.auth.jwtSecret }, adminUsers: config.ata.adminUsers, region: config.ata.region });
-  if (!config.ata.enabled && lines.some((line) => line.handover !== undefined))
+  const handsOver = lines.some((line) => line.handover !== undefined);
+  const expiry = handsOver ? handoffExpiry({ db, ledger, logger: logger.child({ component: 'ata' }), eventsWritten: () => relay.kick() }) : undefined;
+  if (!config.ata.enabled && handsOver)
     logger.warn('ATA lines are configured but the RADIUS server is off (TRANSMITTER_ATA_ENABLED): their faxes wait for a report that cannot come');
 
   let url: string;
@@ -110,12 +123,14 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     await files.init();
     await bus.start();
     relay.start();
-    if (config.ata.enabled) ata = await startAtaServer({ config: config.ata, db, logger, eventsWritten: () => relay.kick() });
+    if (config.ata.enabled) ata = await startAtaServer({ config: config.ata, db, ledger, logger, eventsWritten: () => relay.kick() });
     await scheduler.start();
+    expiry?.start();
     retention.start();
     url = await listen(app, config.http.host, config.http.port);
   } catch (error) {
     await ata?.stop().catch(() => undefined);
+    await expiry?.stop();
     await scheduler.stop().catch(() => undefined);
     await retention.stop();
     await relay.stop();
@@ -132,6 +147,7 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     (stopping ??= (async () => {
       await app.close();
       await ata?.stop();
+      await expiry?.stop();
       await scheduler.stop();
       // What the last calls wrote goes out now if the broker takes it; otherwise at the next start.
       await relay.stop({ flush: true });
@@ -139,5 +155,5 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
       await retention.stop();
       await database.close();
     })());
-  return { url, config, logger, db, lines, scheduler, relay, ata, stop };
+  return { url, config, logger, db, lines, scheduler, ledger, relay, ata, stop };
 }

@@ -6,7 +6,7 @@ const endedAt = new Date('2026-11-22T10:00:00Z');
 const after = (seconds: number) => new Date(endedAt.getTime() + seconds * 1000);
 
 describe('retry policy', () => {
-  it('waits by cause when the job gives no delay: busy sooner than no answer, a restart sooner still', () => {
+  it('waits by cause when the fax gives no delay: busy sooner than no answer, a restart sooner still', () => {
     const policy = { count: 3, delayMinutes: 0 };
     expect(decideRetry({ status: 'failed_user_busy', reasonCode: 'BUSY', endedAt }, 1, policy, delays)).toEqual({ retry: true, at: after(180) });
     expect(decideRetry({ status: 'failed_no_answer', reasonCode: 'NO_ANSWER', endedAt }, 1, policy, delays)).toEqual({ retry: true, at: after(600) });
@@ -16,7 +16,7 @@ describe('retry policy', () => {
     expect(causeDelaySeconds('failed_user_busy', 'BUSY', delays)).toBeLessThan(causeDelaySeconds('failed_no_answer', 'NO_ANSWER', delays));
   });
 
-  it('takes the job\'s own delay when it gives one', () => {
+  it('takes the fax\'s own delay when it gives one', () => {
     expect(decideRetry({ status: 'failed_user_busy', reasonCode: 'BUSY', endedAt }, 1, { count: 1, delayMinutes: 7 }, delays)).toEqual({ retry: true, at: after(420) });
   });
 

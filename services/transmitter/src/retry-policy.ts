@@ -4,7 +4,7 @@ import type { TransmitterConfig } from './config';
 /** Why an attempt was cut by a restart of the transmitter (the process died or stopped mid-call). */
 export const TRANSMITTER_RESTART = 'TRANSMITTER_RESTART';
 
-export interface JobRetryPolicy {
+export interface RetryPolicy {
   /** Redials after the first attempt, 0..3. */
   count: number;
   /** Minutes between attempts; 0: the transmitter's delay for the cause. */
@@ -40,13 +40,13 @@ export function causeDelaySeconds(status: FinalStatus, reasonCode: string, delay
 /**
  * Whether attempt `attempt` (from 1), which ended with `status`, is followed by another: only
  * when redialling may help (the status vocabulary's `retryable`: busy, no answer, a broken call;
- * never a number that does not exist or a document we cannot convert) and the job's policy has
+ * never a number that does not exist or a document we cannot convert) and the fax's retry policy has
  * redials left.
  */
 export function decideRetry(
   outcome: { status: FinalStatus; reasonCode: string; endedAt: Date },
   attempt: number,
-  policy: JobRetryPolicy,
+  policy: RetryPolicy,
   delays: RetryDelays,
 ): RetryDecision {
   if (outcome.status === 'success') return { retry: false, why: 'delivered' };

@@ -8,7 +8,9 @@ import { EXCHANGES, type CloudEvent } from '@faxnotify/contracts';
 import { MessageBus } from '@faxnotify/kit';
 import { createTestVhost, eventually, type TestVhost } from '@faxnotify/peers';
 import { TRANSMITTER_SOURCE } from '../events';
-import { JobStore } from '../jobs';
+import { Outbox } from '../outbox';
+import { RecipientLedger } from '../ledger/recipient-ledger';
+import { TEST_RETRY_DELAYS } from '../testing/database';
 import { handoffOf, markHandedOver, openHandoff } from './handoff';
 import { TEST_DIALECTS, memoryLogger, startAtaTestServer, type AtaTestServer, type RequestAttributes } from './testing/port-server';
 
@@ -241,7 +243,7 @@ describe.each(TEST_DIALECTS)('on %s', (dialect) => {
   describe('a recipient of ours handed over by an ATA line', () => {
     it('takes its result from the first session of the line\'s account to its number, in its own fax and sequence', async () => {
       const db = ata.database.db;
-      const outboxId = await new JobStore(db).createEntry('owner-7', { from: null, to: ['+12025550166'], files: [], subject: 'handed over', sendAt: null, retry: { count: 0, delayMinutes: 0 } });
+      const outboxId = await new Outbox(db, new RecipientLedger(TEST_RETRY_DELAYS)).createEntry('owner-7', { from: null, to: ['+12025550166'], files: [], subject: 'handed over', sendAt: null, retry: { count: 0, delayMinutes: 0 } });
       const faxId = `fax-handoff-${dialect}`;
       await db.updateTable('faxes').set({ fax_id: faxId, state: 'sending' }).where('outbox_id', '=', outboxId).execute();
       await db.updateTable('recipients').set({ state: 'in_call', attempt: 1, sequence: 2, line_id: 'ata-1', pages_total: 2 }).where('outbox_id', '=', outboxId).execute();

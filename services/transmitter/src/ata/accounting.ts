@@ -17,7 +17,8 @@ import { FB, type LoadedDictionary } from './dictionary';
 import { CSID_MAX, FAX_ERROR_SUCCESS, INTERMEDIATE_STAGES, cleanCsid, outcomeOf, readCdr, recordKey, type Cdr, type CdrOutcome } from './cdr';
 import { calledNumberKey, didKey, toE164 } from './numbers';
 import { appendEvent } from '../events';
-import { claimHandoff, finishHandoff, nextRecipientSequence, reclaimOrphan } from './handoff';
+import { claimHandoff, finishHandoff, reclaimOrphan } from './handoff';
+import type { RecipientLedger } from '../ledger/recipient-ledger';
 import type { AtaAccountRow, TransmitterDatabase, AtaFaxRow, AtaHandoffRow, AtaSessionRow } from '../db/schema';
 import { accountNameKey, recordCalledNumber } from './store';
 
@@ -31,6 +32,8 @@ export interface AccountingContext {
   errorStatuses: Readonly<Record<string, FinalStatus>>;
   /** How long a recipient an ATA line handed over waits for its report (ata.reportWithinHours). */
   reportWithinMs: number;
+  /** Writes the steps and ends of recipients that ATA lines handed over. */
+  ledger: RecipientLedger;
   logger: Logger;
 }
 
@@ -97,26 +100,18 @@ async function applyRecord(trx: Kysely<TransmitterDatabase>, cdr: Cdr, context: 
     .where('recipient_id', '=', fax.recipient_id)
     .where('attempt', '=', fax.attempt)
     .executeTakeFirst();
-  // A recipient of ours keeps the one sequence of its recipient row; a reported fax has its own.
+  // A recipient of ours: the ledger writes its steps in its own sequence. A reported fax has its own.
   let sequence = fax.next_sequence;
-  const takeSequence = async () => (handoff ? nextRecipientSequence(trx, handoff) : sequence++);
   const base = { faxId: fax.fax_id, recipientId: fax.recipient_id, number: fax.number, attempt: fax.attempt };
   const progress = async (data: Omit<FaxRecipientProgress, 'faxId' | 'recipientId' | 'number' | 'attempt' | 'sequence' | 'at'>) => {
-    const seq = await takeSequence();
+    if (handoff) return context.ledger.reportProgress(trx, handoff, fax.fax_id, fax.attempt, data, cdr.at);
+    const seq = sequence++;
     await appendEvent(trx, 'fax.recipient.progress', { ...base, sequence: seq, at: cdr.at.toISOString(), ...data }, {
       id: `${fax.fax_id}:${fax.recipient_id}:${fax.attempt}:${seq}`,
       faxId: fax.fax_id,
       recipientId: fax.recipient_id,
       time: cdr.at,
     });
-    if (handoff)
-      await trx
-        .updateTable('recipients')
-        .set({ status: data.status, updated_at: new Date().toISOString(), ...(data.page ? { pages_confirmed: data.page.n } : {}), ...(data.remoteCsid ? { remote_csid: data.remoteCsid } : {}) })
-        .where('outbox_id', '=', handoff.outbox_id)
-        .where('position', '=', handoff.position)
-        .where('state', '<>', 'final')
-        .execute();
   };
   const remoteCsid = cdr.remoteCsid ? cleanCsid(cdr.remoteCsid) : '';
   let connected = fax.connected === 1;
@@ -146,12 +141,13 @@ async function applyRecord(trx: Kysely<TransmitterDatabase>, cdr: Cdr, context: 
     if (handoff) {
       await finishHandoff(
         trx,
+        context.ledger,
         handoff,
         { status: outcome.status, reason: outcome.reason, pagesSent: pages, remoteCsid: remoteCsid || null, remoteCsidRaw: cdr.remoteCsid ? cdr.remoteCsid.slice(0, CSID_MAX) : null, startedAt: startedAt ?? null, endedAt: cdr.at },
         new Date(),
       );
     } else {
-      const seq = await takeSequence();
+      const seq = sequence++;
       await appendEvent(
         trx,
         'fax.recipient.result',
@@ -264,7 +260,7 @@ async function faxOf(trx: Kysely<TransmitterDatabase>, cdr: Cdr, session: AtaSes
   const claimed = await claimHandoff(trx, { accountName: account.name, number, region: context.region, sessionId: cdr.sessionId, now: cdr.at });
   let handoff = claimed;
   if (claimed?.state === 'orphan') {
-    const reclaimed = await reclaimOrphan(trx, claimed, new Date(), context.reportWithinMs);
+    const reclaimed = await reclaimOrphan(trx, context.ledger, claimed, new Date(), context.reportWithinMs);
     logger.info({ sessionId: cdr.sessionId, faxId: claimed.fax_id, recipientId: claimed.recipient_id, reclaimed }, reclaimed
       ? 'the port server reports the fax of a call cut by a restart: the recipient waits for its report instead of a redial'
       : 'the port server reports the fax of a call cut by a restart, but its redial already started');

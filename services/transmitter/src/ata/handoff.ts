@@ -5,23 +5,22 @@
  * local call ends well: it waits, handed over, until a CDR of the line's account to the
  * recipient's number reports the result, or until the report is overdue.
  *
- * The hand-over row exists from the moment the line dials, so a record that arrives before the
- * local call is recorded still finds its recipient. The recipient's events keep one sequence in
- * `recipients.sequence`, whoever writes them (the scheduler or the accounting path).
+ * This is the ATA line's hand-over capability (lines/types.ts) and the port-server side's own
+ * table, `ata_handoffs`: the hand-over row exists from the moment the line dials, so a record that
+ * arrives before the local call is recorded still finds its recipient. The recipient's own state,
+ * attempts and events are written by the recipient ledger, whoever reports them.
  */
-import type { FinalStatus } from '@faxnotify/contracts';
 import type { Kysely } from 'kysely';
-import { appendEvent } from '../events';
-import { markFaxDoneIfFinal } from '../jobs';
-import type { RecipientRow, TransmitterDatabase } from '../db/schema';
+import type { AtaHandoffRow, RecipientRow, TransmitterDatabase } from '../db/schema';
+import type { HandoverSettlement, LineHandover } from '../lines/types';
+import type { AttemptEnd, HandoverReport, RecipientLedger } from '../ledger/recipient-ledger';
+import { TRANSMITTER_RESTART } from '../retry-policy';
 import { calledNumberKey } from './numbers';
-import type { AtaHandoffRow } from '../db/schema';
 import { accountNameKey } from './store';
 
 /** The recipient failed because the port server never reported the delivery. */
 export const ATA_NO_REPORT = 'ATA_NO_REPORT';
 
-const DETAIL_LIMIT = 4000;
 /** How long after a recipient failed for want of a report a late one still finds it. */
 const LATE_REPORT_MS = 7 * 24 * 3600_000;
 
@@ -86,16 +85,8 @@ export async function orphanHandoff(trx: Kysely<TransmitterDatabase>, handoff: A
  * ATA had taken it after all. The recipient waits for the report instead of being dialled again.
  * False when the redial already started (the row is then gone or belongs to the new attempt).
  */
-export async function reclaimOrphan(trx: Kysely<TransmitterDatabase>, handoff: AtaHandoffRow, now: Date, reportWithinMs: number): Promise<boolean> {
-  const taken = await trx
-    .updateTable('recipients')
-    .set({ state: 'handed_over', status: 'queued', next_attempt_at: null, updated_at: now.toISOString() })
-    .where('outbox_id', '=', handoff.outbox_id)
-    .where('position', '=', handoff.position)
-    .where('state', '=', 'queued')
-    .where('attempt', '=', handoff.attempt)
-    .executeTakeFirst();
-  if (Number(taken.numUpdatedRows) === 0) return false;
+export async function reclaimOrphan(trx: Kysely<TransmitterDatabase>, ledger: RecipientLedger, handoff: AtaHandoffRow, now: Date, reportWithinMs: number): Promise<boolean> {
+  if (!(await ledger.resumeHandedOver(trx, handoff, handoff.attempt, now))) return false;
   await trx
     .updateTable('ata_handoffs')
     .set({ state: 'handed', handed_at: now.toISOString(), expires_at: new Date(now.getTime() + reportWithinMs).toISOString() })
@@ -135,113 +126,24 @@ export async function claimHandoff(
   return Number(claimed.numUpdatedRows) > 0 ? { ...open, session_id: input.sessionId } : undefined;
 }
 
-/** Takes the recipient's next event sequence number (one sequence, whoever writes). */
-export async function nextRecipientSequence(trx: Kysely<TransmitterDatabase>, handoff: Pick<AtaHandoffRow, 'outbox_id' | 'position'>): Promise<number> {
-  const row = await trx
-    .selectFrom('recipients')
-    .select('sequence')
-    .where('outbox_id', '=', handoff.outbox_id)
-    .where('position', '=', handoff.position)
-    .executeTakeFirstOrThrow();
-  await trx
-    .updateTable('recipients')
-    .set({ sequence: row.sequence + 1 })
-    .where('outbox_id', '=', handoff.outbox_id)
-    .where('position', '=', handoff.position)
-    .execute();
-  return row.sequence;
-}
-
-export interface HandoffResult {
-  status: FinalStatus;
-  reason: { code: string; detail: string };
-  pagesSent: number;
-  remoteCsid: string | null;
-  remoteCsidRaw: string | null;
-  startedAt: Date | null;
-  endedAt: Date;
-}
-
 /**
- * Ends a handed-over recipient: its row, its attempt, its fax (done when every recipient is
- * final) and its fax.recipient.result, in the caller's transaction. Nothing if it already ended.
+ * Ends a handed-over recipient with the port server's report (or the want of one), in the
+ * caller's transaction: the ledger writes the recipient's end, this the hand-over's. False if the
+ * recipient already ended or moved on to another attempt.
  */
-export async function finishHandoff(trx: Kysely<TransmitterDatabase>, handoff: AtaHandoffRow, result: HandoffResult, now: Date): Promise<boolean> {
-  const recipient = await trx
-    .selectFrom('recipients')
-    .selectAll()
-    .where('outbox_id', '=', handoff.outbox_id)
-    .where('position', '=', handoff.position)
-    .executeTakeFirst();
-  if (!recipient || recipient.state === 'final' || recipient.attempt !== handoff.attempt) return false;
-  const detail = result.reason.detail.slice(0, DETAIL_LIMIT);
-  const ended = result.endedAt.toISOString();
-  await trx
-    .updateTable('recipients')
-    .set({
-      state: 'final',
-      status: result.status,
-      next_attempt_at: null,
-      sequence: recipient.sequence + 1,
-      pages_confirmed: result.pagesSent,
-      remote_csid: result.remoteCsid,
-      remote_csid_raw: result.remoteCsidRaw,
-      reason_code: result.reason.code,
-      reason_detail: detail,
-      ended_at: ended,
-      updated_at: now.toISOString(),
-    })
-    .where('outbox_id', '=', handoff.outbox_id)
-    .where('position', '=', handoff.position)
-    .execute();
-  await trx
-    .updateTable('attempts')
-    .set({
-      status: result.status,
-      reason_code: result.reason.code,
-      reason_detail: detail,
-      pages_confirmed: result.pagesSent,
-      remote_csid: result.remoteCsid,
-      remote_csid_raw: result.remoteCsidRaw,
-      ended_at: ended,
-    })
-    .where('outbox_id', '=', handoff.outbox_id)
-    .where('position', '=', handoff.position)
-    .where('attempt', '=', handoff.attempt)
-    .execute();
+export async function finishHandoff(trx: Kysely<TransmitterDatabase>, ledger: RecipientLedger, handoff: AtaHandoffRow, report: HandoverReport, now: Date): Promise<boolean> {
+  if (!(await ledger.finishHandedOver(trx, handoff, handoff.fax_id, handoff.attempt, report, now))) return false;
   await trx
     .updateTable('ata_handoffs')
     .set({ state: 'final', final_at: now.toISOString() })
     .where('outbox_id', '=', handoff.outbox_id)
     .where('position', '=', handoff.position)
     .execute();
-  await appendEvent(
-    trx,
-    'fax.recipient.result',
-    {
-      faxId: handoff.fax_id,
-      recipientId: handoff.recipient_id,
-      number: recipient.number,
-      attempt: handoff.attempt,
-      sequence: recipient.sequence,
-      status: result.status,
-      reason: { code: result.reason.code, detail },
-      pagesSent: result.pagesSent,
-      pagesTotal: handoff.pages_total,
-      remoteCsid: result.remoteCsid,
-      remoteCsidRaw: result.remoteCsidRaw,
-      startedAt: result.startedAt?.toISOString() ?? null,
-      endedAt: ended,
-      attempts: handoff.attempt,
-    },
-    { faxId: handoff.fax_id, recipientId: handoff.recipient_id, time: result.endedAt, id: `${handoff.fax_id}:${handoff.recipient_id}:${handoff.attempt}:${recipient.sequence}` },
-  );
-  await markFaxDoneIfFinal(trx, handoff.outbox_id, now);
   return true;
 }
 
 /** Fails the handed-over recipients whose report is overdue; returns how many. */
-export async function expireHandoffs(db: Kysely<TransmitterDatabase>, now: Date): Promise<number> {
+export async function expireHandoffs(db: Kysely<TransmitterDatabase>, ledger: RecipientLedger, now: Date): Promise<number> {
   const overdue = await db
     .selectFrom('ata_handoffs')
     .selectAll()
@@ -264,6 +166,7 @@ export async function expireHandoffs(db: Kysely<TransmitterDatabase>, now: Date)
       const pages = progressed?.pages_sent ?? 0;
       const finished = await finishHandoff(
         trx,
+        ledger,
         current,
         {
           status: pages > 0 ? 'partially_sent' : 'failed_to_send',
@@ -294,4 +197,40 @@ export async function expireHandoffs(db: Kysely<TransmitterDatabase>, now: Date)
     if (done) ended++;
   }
   return ended;
+}
+
+/**
+ * The hand-over capability of an ATA line: the port server under `account` delivers what the
+ * line's ATA takes, and reports the delivery later in its accounting records.
+ */
+export class PortServerHandover implements LineHandover {
+  readonly describe: string;
+
+  constructor(private readonly options: { account: string; region: string; reportWithinMs: number }) {
+    this.describe = `port-server account "${options.account}"`;
+  }
+
+  open(db: Kysely<TransmitterDatabase>, attempt: { recipient: RecipientRow; faxId: string; lineId: string; now: Date }): Promise<void> {
+    return openHandoff(db, { ...attempt, account: this.options.account, region: this.options.region });
+  }
+
+  async settle(trx: Kysely<TransmitterDatabase>, ended: { recipient: RecipientRow; end: AttemptEnd; lineId: string; now: Date }): Promise<HandoverSettlement> {
+    const { recipient, end, now } = ended;
+    const handoff = await handoffOf(trx, recipient.outbox_id, recipient.position);
+    if (!handoff || handoff.attempt !== recipient.attempt || handoff.state !== 'calling') return { handedOver: false };
+    // The ATA took the fax (or the port server already reports it): the recipient waits for the report.
+    if (end.status === 'success' || handoff.session_id) {
+      await markHandedOver(trx, { ...handoff, pages_total: end.pagesTotal }, now, this.options.reportWithinMs);
+      const ata = end.remoteCsid ? ` ("${end.remoteCsid}")` : '';
+      return {
+        handedOver: true,
+        detail: `the ATA on line ${handoff.line_id}${ata} took ${end.pagesConfirmed} of ${end.pagesTotal} pages; the port server delivers them and reports the result`,
+      };
+    }
+    // Cut by a restart, the ATA may or may not have taken the fax: the redial waits its delay,
+    // and a port-server session that reports the fax meanwhile takes the recipient back.
+    if (end.reason.code === TRANSMITTER_RESTART) await orphanHandoff(trx, handoff);
+    else await dropHandoff(trx, handoff);
+    return { handedOver: false };
+  }
 }

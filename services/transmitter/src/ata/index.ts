@@ -6,6 +6,7 @@
 import { errorMessage, type Logger } from '@faxnotify/kit';
 import { RadiusServer } from '@faxnotify/radius';
 import type { Kysely } from 'kysely';
+import type { RecipientLedger } from '../ledger/recipient-ledger';
 import { Counter } from 'prom-client';
 import { answerAccessRequest } from './access';
 import { recordAccounting } from './accounting';
@@ -19,8 +20,8 @@ export { registerAtaAdminRoutes, type AtaAdminDeps } from './admin-api';
 export { DEFAULT_DICTIONARY, loadDictionary, type LoadedDictionary } from './dictionary';
 export { AtaStore, recordCalledNumber, accountNameKey } from './store';
 export { calledNumberKey } from './numbers';
-export { ATA_NO_REPORT, expireHandoffs } from './handoff';
-export { createAtaLine, type AtaLineOptions } from './line';
+export { ATA_NO_REPORT, expireHandoffs, PortServerHandover } from './handoff';
+export { ataLine } from './line';
 export type * from '../db/schema';
 
 const metrics = {
@@ -38,6 +39,8 @@ export interface StartAtaServerOptions {
   logger: Logger;
   /** Called after a record wrote events to the transmitter's outbox (the relay hands them on). */
   eventsWritten: () => void;
+  /** Writes the steps and ends of the recipients ATA lines handed over. */
+  ledger: RecipientLedger;
 }
 
 export interface RunningAtaServer {
@@ -79,7 +82,7 @@ export async function startAtaServer(options: StartAtaServerOptions): Promise<Ru
         return reply;
       },
       accounting: async (packet, client) => {
-        const result = await recordAccounting(packet, client.name, { db, dictionary, region: config.region, errorStatuses: config.errorStatuses, reportWithinMs: config.reportWithinHours * 3600_000, logger });
+        const result = await recordAccounting(packet, client.name, { db, dictionary, region: config.region, errorStatuses: config.errorStatuses, reportWithinMs: config.reportWithinHours * 3600_000, ledger: options.ledger, logger });
         logger.debug({ client: client.name, identifier: packet.identifier, result }, 'Accounting-Request taken');
         if (result === 'recorded') options.eventsWritten();
       },

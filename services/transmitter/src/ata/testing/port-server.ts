@@ -16,6 +16,8 @@ import { transmitterMigrations } from '../../db/migrations';
 import { TEST_POSTGRES_URL, createTestPostgres } from '../../testing/harness';
 import { EventRelay } from '../../relay';
 import type { TransmitterDatabase } from '../../db/schema';
+import { RecipientLedger } from '../../ledger/recipient-ledger';
+import { TEST_RETRY_DELAYS } from '../../testing/database';
 import { startAtaServer, type RunningAtaServer } from '../index';
 
 export const TEST_RADIUS_SECRET = 'ata-test-secret';
@@ -185,7 +187,8 @@ export async function startAtaTestServer(options: {
   // Events go through the transmitter's one outbox and relay, as in the service.
   const relay = new EventRelay({ db: database.db, bus: options.bus, logger, pollMs: 100 });
   relay.start();
-  const server = await startAtaServer({ config, db: database.db, logger, eventsWritten: () => relay.kick() });
+  const ledger = new RecipientLedger(TEST_RETRY_DELAYS);
+  const server = await startAtaServer({ config, db: database.db, ledger, logger, eventsWritten: () => relay.kick() });
   return {
     dir,
     dictionaries,

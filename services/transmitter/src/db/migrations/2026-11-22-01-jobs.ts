@@ -1,11 +1,12 @@
 import type { Dialect, Migration } from '@faxnotify/kit';
 
 /**
- * Fax jobs: uploaded files, outbox entries and the faxes they become, recipients with their job
- * state, the attempts made, and the event outbox. Kysely's schema builder keeps it one text for
- * SQLite and PostgreSQL; only the outbox's auto-numbered `seq` differs.
+ * The outbox: uploaded files, outbox entries and the faxes they become, recipients with their
+ * state, the attempts made, and the event outbox (the stored migration name keeps its first word,
+ * "jobs"). Kysely's schema builder keeps it one text for SQLite and PostgreSQL; only the event
+ * outbox's auto-numbered `seq` differs.
  */
-export const jobsMigration = (dialect: Dialect): Migration => ({
+export const outboxMigration = (dialect: Dialect): Migration => ({
   async up(db) {
     await db.schema
       .createTable('files')

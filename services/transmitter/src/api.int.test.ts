@@ -1,5 +1,5 @@
 /**
- * The job intake API on a running transmitter with no lines, so nothing is dialled: tokens and
+ * The fax API on a running transmitter with no lines, so nothing is dialled: tokens and
  * scoping, the limits and their error codes, and the outbox before sending.
  */
 import { writeFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ async function uploadedPath(token = alice): Promise<string> {
   return body.path as string;
 }
 
-describe('job intake API', () => {
+describe('fax API', () => {
   it('answers 401 without a valid token and 404 for another user\'s account', async () => {
     expect((await api(url, null, 'GET', '/v3/accounts/self/outbox')).status).toBe(401);
     expect((await api(url, 'not-a-token', 'GET', '/v3/accounts/self/outbox')).status).toBe(401);

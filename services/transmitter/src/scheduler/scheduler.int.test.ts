@@ -1,7 +1,7 @@
 /**
  * The scheduler and line pool on a running transmitter whose lines are scripted modems on
  * pseudo-terminals (the Class 1 driver talks to them as to any modem): redials by cause within
- * the job's policy, a restart in the middle of a call, documents that cannot be prepared, several
+ * the fax's retry policy, a restart in the middle of a call, documents that cannot be prepared, several
  * lines at once, and the events with their (attempt, sequence) order.
  */
 import { writeFileSync } from 'node:fs';
@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import type { CloudEvent } from '@faxnotify/contracts';
 import { eventually } from '@faxnotify/peers';
-import { makeSamplePdf } from './documents/testing/sample-documents';
-import type { LineDefinition } from './config';
+import { makeSamplePdf } from '../documents/testing/sample-documents';
+import type { LineDefinition } from '../config';
 import { type Class1Script, ScriptedModem } from '@faxnotify/fax-line/testing';
-import { api, FAST_RETRIES, faxIdOf, finalFax, startTestTransmitter, TEST_POSTGRES_URL, upload, type TestTransmitter } from './testing/harness';
+import { api, FAST_RETRIES, faxIdOf, finalFax, startTestTransmitter, TEST_POSTGRES_URL, upload, type TestTransmitter } from '../testing/harness';
 
 jest.setTimeout(60_000);
 
@@ -100,7 +100,7 @@ describe('scheduler and line pool', () => {
     await busyThenDelivered({});
   });
 
-  (TEST_POSTGRES_URL === 'none' ? it.skip : it)('does the same with its jobs in PostgreSQL', async () => {
+  (TEST_POSTGRES_URL === 'none' ? it.skip : it)('does the same with its faxes in PostgreSQL', async () => {
     await busyThenDelivered({ postgres: true });
   });
 

@@ -9,7 +9,7 @@ import { eventually } from '@faxnotify/peers';
 import { loadTransmitterConfig } from './config';
 import { makeSamplePdf } from './documents/testing/sample-documents';
 import { ScriptedModem, type Class1Script } from '@faxnotify/fax-line/testing';
-import { FileGoneError, JobStore } from './jobs';
+import { FileGoneError, Outbox } from './outbox';
 import { FileRetention, type SweepOutcome } from './retention';
 import type { FileRow } from './db/schema';
 import { api, FAST_RETRIES, faxIdOf, finalFax, startTestTransmitter, TEST_POSTGRES_URL, upload, type TestTransmitter } from './testing/harness';
@@ -120,7 +120,7 @@ describe('file retention', () => {
 
     // Deleted between the API's look-up and the entry's transaction: the transaction notices.
     await expect(
-      new JobStore(t.service.db).createEntry('alice', { from: null, to: ['+12025550101'], files: [{ fileId: row.id, path, name: 'x.pdf', bytes: row.bytes }], subject: 'late', sendAt: null, retry: { count: 0, delayMinutes: 0 } }),
+      new Outbox(t.service.db, t.service.ledger).createEntry('alice', { from: null, to: ['+12025550101'], files: [{ fileId: row.id, path, name: 'x.pdf', bytes: row.bytes }], subject: 'late', sendAt: null, retry: { count: 0, delayMinutes: 0 } }),
     ).rejects.toThrow(FileGoneError);
     expect(await t.service.db.selectFrom('faxes').select('outbox_id').where('subject', '=', 'late').execute()).toEqual([]);
   });

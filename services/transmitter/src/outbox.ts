@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { aggregateState, isFinalStatus, type AggregateState, type FinalStatus, type ProgressStatus } from '@faxnotify/contracts';
 import type { Kysely } from 'kysely';
 import type { AttemptRow, FaxFileRow, FaxRow, RecipientRow, TransmitterDatabase } from './db/schema';
+import type { RecipientLedger } from './ledger/recipient-ledger';
 
 /** A validated submission: numbers in E.164, files the owner uploaded. */
 export interface EntryInput {
@@ -95,8 +96,12 @@ export class FileGoneError extends Error {
   }
 }
 
-export class JobStore {
-  constructor(private readonly db: Kysely<TransmitterDatabase>, private readonly now: () => Date = () => new Date()) {}
+export class Outbox {
+  constructor(
+    private readonly db: Kysely<TransmitterDatabase>,
+    private readonly ledger: RecipientLedger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   async createEntry(ownerId: string, input: EntryInput): Promise<string> {
     const outboxId = newOutboxId();
@@ -127,7 +132,6 @@ export class JobStore {
 
   private async writeParts(trx: Kysely<TransmitterDatabase>, outboxId: string, input: Pick<EntryInput, 'files' | 'to'>, now: string): Promise<void> {
     await trx.deleteFrom('fax_files').where('outbox_id', '=', outboxId).execute();
-    await trx.deleteFrom('recipients').where('outbox_id', '=', outboxId).execute();
     if (input.files.length > 0) {
       // The files were looked up before this transaction; retention may have deleted one since.
       const stored = new Set((await trx.selectFrom('files').select('id').where('id', 'in', input.files.map((file) => file.fileId)).execute()).map((row) => row.id));
@@ -139,33 +143,7 @@ export class JobStore {
         .insertInto('fax_files')
         .values(input.files.map((file, position) => ({ outbox_id: outboxId, position, file_id: file.fileId, path: file.path, name: file.name, bytes: file.bytes, pages: null })))
         .execute();
-    await trx
-      .insertInto('recipients')
-      .values(
-        input.to.map((number, position) => ({
-          outbox_id: outboxId,
-          position,
-          recipient_id: `r${position + 1}`,
-          number,
-          state: 'waiting' as const,
-          status: 'queued',
-          next_attempt_at: null,
-          attempt: 0,
-          sequence: 0,
-          line_id: null,
-          call_started_at: null,
-          connected_at: null,
-          remote_csid: null,
-          remote_csid_raw: null,
-          pages_confirmed: 0,
-          pages_total: 0,
-          reason_code: null,
-          reason_detail: null,
-          ended_at: null,
-          updated_at: now,
-        })),
-      )
-      .execute();
+    await this.ledger.replaceRecipients(trx, outboxId, input.to, new Date(now));
   }
 
   /** Entries not sent yet, oldest first. */
@@ -237,7 +215,7 @@ export class JobStore {
       if (Number(deleted.numDeletedRows) === 0) return this.whyUnchangeable(trx, ownerId, outboxId);
       // Also without foreign-key enforcement (SQLite's is per connection), nothing of it stays behind.
       await trx.deleteFrom('fax_files').where('outbox_id', '=', outboxId).execute();
-      await trx.deleteFrom('recipients').where('outbox_id', '=', outboxId).execute();
+      await this.ledger.replaceRecipients(trx, outboxId, [], this.now());
       return { ok: true as const, value: null };
     });
   }
@@ -328,12 +306,4 @@ function recipientView(r: RecipientRow, fax: FaxRow, attempts: AttemptRow[]): Re
       ended_at: a.ended_at,
     })),
   };
-}
-
-/** Marks an outbox entry done once every recipient of its fax is final (in the caller's transaction). */
-export async function markFaxDoneIfFinal(trx: Kysely<TransmitterDatabase>, outboxId: string, now: Date): Promise<boolean> {
-  const open = await trx.selectFrom('recipients').select('position').where('outbox_id', '=', outboxId).where('state', '<>', 'final').limit(1).execute();
-  if (open.length > 0) return false;
-  await trx.updateTable('faxes').set({ state: 'done', updated_at: now.toISOString() }).where('outbox_id', '=', outboxId).execute();
-  return true;
 }

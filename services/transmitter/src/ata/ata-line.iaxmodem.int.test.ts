@@ -141,9 +141,9 @@ describe('a fax sent on an ATA line', () => {
     expect(await recipientOf(token, faxId)).toMatchObject({ status: 'queued', final: false });
 
     // Not yet overdue: nothing happens.
-    expect(await expireHandoffs(t.service.db, new Date())).toBe(0);
+    expect(await expireHandoffs(t.service.db, t.service.ledger, new Date())).toBe(0);
     // A day later (ata.reportWithinHours) the recipient fails, naming why.
-    expect(await expireHandoffs(t.service.db, new Date(Date.now() + 25 * 3600_000))).toBe(1);
+    expect(await expireHandoffs(t.service.db, t.service.ledger, new Date(Date.now() + 25 * 3600_000))).toBe(1);
     t.service.relay.kick();
     const fax = await finalFax(t.service.url, token, faxId, 20_000);
     expect(fax.status).toBe('failed');

@@ -1,0 +1,81 @@
+/**
+ * A fax's pages, prepared once: the files of its outbox entry converted in order, the first failure
+ * deciding for all. Kept while any recipient of the fax may still be dialled, so a redial or a
+ * second line does not convert the documents again.
+ */
+import type { FaxDocument, FaxPage } from '@faxnotify/fax-line';
+import { errorMessage } from '@faxnotify/kit';
+import type { Kysely } from 'kysely';
+import type { TransmitterDatabase } from '../db/schema';
+import { prepareDocument, type PreparationFailureStatus } from '../documents';
+
+/** What a document preparation gave: the pages with their count per file, or the failure. */
+export type Prepared = { ok: true; document: FaxDocument; pagesPerFile: number[] } | { ok: false; status: PreparationFailureStatus; detail: string };
+
+export type PreparationFailure = Extract<Prepared, { ok: false }>;
+
+/** Prepares an outbox entry's documents. */
+export type Preparer = (outboxId: string) => Promise<Prepared>;
+
+interface Slot {
+  promise: Promise<Prepared>;
+  value?: Prepared;
+}
+
+export class DocumentCache {
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(private readonly prepare: Preparer) {}
+
+  /** The fax's pages, prepared now or earlier. */
+  get(outboxId: string): Promise<Prepared> {
+    let slot = this.slots.get(outboxId);
+    if (!slot) {
+      const fresh: Slot = { promise: this.prepare(outboxId) };
+      fresh.promise = fresh.promise.then((value) => (fresh.value = value));
+      this.slots.set(outboxId, fresh);
+      slot = fresh;
+    }
+    return slot.promise;
+  }
+
+  /** What is known without waiting: absent (never asked), preparing, or the result. */
+  peek(outboxId: string): { state: 'absent' } | { state: 'preparing' } | { state: 'ready'; prepared: Prepared } {
+    const slot = this.slots.get(outboxId);
+    if (!slot) return { state: 'absent' };
+    return slot.value ? { state: 'ready', prepared: slot.value } : { state: 'preparing' };
+  }
+
+  /** Nobody will dial the fax again (or its documents failed): its pages go. */
+  forget(outboxId: string): void {
+    this.slots.delete(outboxId);
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+}
+
+/** Prepares the files of an outbox entry from the database and the file store. */
+export function storedDocuments(db: Kysely<TransmitterDatabase>, storedPath: (fileId: string) => Promise<string | null>): Preparer {
+  return async (outboxId) => {
+    try {
+      const files = await db.selectFrom('fax_files').selectAll().where('outbox_id', '=', outboxId).orderBy('position').execute();
+      if (files.length === 0) return { ok: false, status: 'failed_image_preparation', detail: 'the fax has no files' };
+      const pages: FaxPage[] = [];
+      const pagesPerFile: number[] = [];
+      for (const [index, file] of files.entries()) {
+        const which = `file ${index + 1} of ${files.length} (${file.name})`;
+        const path = await storedPath(file.file_id);
+        if (!path) return { ok: false, status: 'failed_internal_process_error', detail: `${which} is no longer stored` };
+        const result = await prepareDocument(path);
+        if (!result.ok) return { ok: false, status: result.status, detail: `${which}: ${result.detail}` };
+        pages.push(...result.document.pages);
+        pagesPerFile.push(result.document.pages.length);
+      }
+      return { ok: true, document: { pages }, pagesPerFile };
+    } catch (error) {
+      return { ok: false, status: 'failed_internal_process_error', detail: `document preparation failed: ${errorMessage(error)}` };
+    }
+  };
+}
