@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { issueToken, SESSION_COOKIE } from '@faxnotify/kit';
+import type { ErrorView, FaxListView } from './api';
+import type { ProviderAccountsView } from './ingest/routes';
 import { openApiDocument } from './openapi';
 import { TEST_SECRET, startTestApp, type TestApp } from './testing/app';
 import { result, submitted } from './testing/events';
@@ -24,20 +26,21 @@ afterAll(async () => {
   await service?.close();
 });
 
-const call = async (method: string, path: string, init: { token?: string; cookie?: string; body?: unknown } = {}) => {
+/** A request and its answer: JSON read as the answer the test expects, or the text of a page. */
+const call = async <Answer = ErrorView>(method: string, path: string, init: { token?: string; cookie?: string; body?: unknown } = {}) => {
   const headers: Record<string, string> = {};
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   if (init.cookie) headers.cookie = init.cookie;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${service.url}${path}`, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), redirect: 'manual' });
   const text = await response.text();
-  let body: any = text;
+  let body: unknown = text;
   try {
     body = JSON.parse(text);
   } catch {
     /* not JSON */
   }
-  return { status: response.status, body, headers: response.headers };
+  return { status: response.status, body: body as Answer, headers: response.headers };
 };
 const tokenFor = (user: string, ttl = 3600) => issueToken({ secret: TEST_SECRET }, user, ttl);
 
@@ -97,11 +100,11 @@ describe("another user's data", () => {
     expect(theirs).toMatchObject({ status: 404 });
     expect(theirs.body).toEqual(missing.body);
     expect((await call('GET', '/v1/faxes/fax-a1/events', { token: bob })).status).toBe(404);
-    const page = await call('GET', '/faxes/fax-a1', { cookie: `${SESSION_COOKIE}=${bob}` });
-    const nothing = await call('GET', '/faxes/fax-none', { cookie: `${SESSION_COOKIE}=${bob}` });
+    const page = await call<string>('GET', '/faxes/fax-a1', { cookie: `${SESSION_COOKIE}=${bob}` });
+    const nothing = await call<string>('GET', '/faxes/fax-none', { cookie: `${SESSION_COOKIE}=${bob}` });
     expect(page.status).toBe(404);
     expect(page.body.replaceAll('fax-a1', 'ID')).toBe(nothing.body.replaceAll('fax-none', 'ID'));
-    const list = await call('GET', '/v1/faxes', { token: bob });
+    const list = await call<FaxListView>('GET', '/v1/faxes', { token: bob });
     expect(list.body.faxes.map((f: { id: string }) => f.id)).toEqual(['fax-b1']);
   });
 
@@ -116,7 +119,7 @@ describe("another user's data", () => {
     expect((await call('DELETE', '/v1/ingest/accounts/replixfax/alice-rpx', { token: bob })).status).toBe(404);
     expect((await call('POST', '/v1/ingest/accounts/replixfax/alice-rpx/poll', { token: bob })).status).toBe(404);
     expect((await call('GET', '/v1/ingest/accounts', { token: bob })).body).toEqual({ accounts: [] });
-    expect((await call('GET', '/v1/ingest/accounts', { token: alice })).body.accounts).toHaveLength(1);
+    expect((await call<ProviderAccountsView>('GET', '/v1/ingest/accounts', { token: alice })).body.accounts).toHaveLength(1);
     expect((await call('DELETE', '/v1/webhooks', { token: alice })).status).toBe(204);
   });
 });
@@ -150,7 +153,7 @@ describe('a key set (JWKS)', () => {
     keyed = await startTestApp('access-jwks', { auth: { jwksUrl: `http://127.0.0.1:${address.port}/.well-known/jwks.json` } });
     await keyed.tracker.handle(submitted('fax-k1', 'carol', ['r1']));
     sign = (user, kid, key) =>
-      new jose.SignJWT({ locale: 'it' }).setProtectedHeader({ alg: 'ES256', kid }).setSubject(user).setIssuer('faxnotify').setIssuedAt().setExpirationTime('10m').sign(key as Parameters<typeof jose.SignJWT.prototype.sign>[0]);
+      new jose.SignJWT({ locale: 'it' }).setProtectedHeader({ alg: 'ES256', kid }).setSubject(user).setIssuer('faxnotify').setIssuedAt().setExpirationTime('10m').sign(key);
   });
 
   afterAll(async () => {

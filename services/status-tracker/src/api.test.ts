@@ -1,5 +1,5 @@
 import { createHttpServer, createLogger, issueToken, listen } from '@faxnotify/kit';
-import { registerFaxApi } from './api';
+import { registerFaxApi, type ErrorView, type FaxListView, type FaxView } from './api';
 import { StatusTracker } from './tracker';
 import { openTestDatabase, outcome, progress, result, submitted, type TestDatabase } from './testing/events';
 
@@ -36,9 +36,10 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const get = async (path: string, token?: string) => {
+/** A GET and its JSON answer, read as the answer the test expects (a fax, a page of the folder, an error). */
+const get = async <Answer = ErrorView>(path: string, token?: string) => {
   const response = await fetch(`${url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-  return { status: response.status, body: (await response.json()) as any };
+  return { status: response.status, body: (await response.json()) as Answer };
 };
 const tokenFor = (user: string) => issueToken({ secret: SECRET }, user);
 
@@ -60,7 +61,7 @@ describe('authentication', () => {
 
 describe('GET /v1/faxes/:faxId', () => {
   it('shows the owner the fax with recipients, their history and notices', async () => {
-    const { status, body } = await get('/v1/faxes/fax-a1', await tokenFor('alice'));
+    const { status, body } = await get<FaxView>('/v1/faxes/fax-a1', await tokenFor('alice'));
     expect(status).toBe(200);
     expect(body).toMatchObject({ id: 'fax-a1', state: 'partial', subject: 'Q3 report', submittedAt: '2026-11-20T08:00:00.000Z', retry: { count: 1, delayMinutes: 1 } });
     expect(body.recipients).toHaveLength(2);
@@ -89,18 +90,18 @@ describe('GET /v1/faxes/:faxId', () => {
 describe('GET /v1/faxes', () => {
   it("lists only the caller's faxes, newest first, a page at a time", async () => {
     const alice = await tokenFor('alice');
-    const first = await get('/v1/faxes?limit=2', alice);
+    const first = await get<FaxListView>('/v1/faxes?limit=2', alice);
     expect(first.status).toBe(200);
     expect(first.body.faxes.map((f: { id: string }) => f.id)).toEqual(['fax-a3', 'fax-a2']);
     expect(first.body.faxes[1]).toMatchObject({ subject: '<b>hi</b>', state: 'in_progress', recipients: { total: 1, final: 0 } });
-    const second = await get(`/v1/faxes?limit=2&cursor=${first.body.nextCursor}`, alice);
+    const second = await get<FaxListView>(`/v1/faxes?limit=2&cursor=${first.body.nextCursor}`, alice);
     expect(second.body.faxes.map((f: { id: string }) => f.id)).toEqual(['fax-a1']);
     expect(second.body.faxes[0]).toMatchObject({ state: 'partial', recipients: { total: 2, final: 2 } });
     expect(second.body.nextCursor).toBeNull();
 
-    const bob = await get('/v1/faxes', await tokenFor('bob'));
+    const bob = await get<FaxListView>('/v1/faxes', await tokenFor('bob'));
     expect(bob.body.faxes.map((f: { id: string }) => f.id)).toEqual(['fax-b1']);
-    expect((await get('/v1/faxes?state=partial', alice)).body.faxes.map((f: { id: string }) => f.id)).toEqual(['fax-a1']);
+    expect((await get<FaxListView>('/v1/faxes?state=partial', alice)).body.faxes.map((f: { id: string }) => f.id)).toEqual(['fax-a1']);
   });
 
   it('refuses a bad page request', async () => {

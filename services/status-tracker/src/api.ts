@@ -2,7 +2,7 @@ import { userOf, type createHttpServer } from '@faxnotify/kit';
 import { AGGREGATE_STATES } from '@faxnotify/contracts';
 import type { Kysely } from 'kysely';
 import { authenticateApi, type AuthOptions } from './auth';
-import { CATEGORIES, DEFAULT_PAGE, MAX_PAGE, decodeCursor, listFaxes, loadFax, type Category, type WebhookDeliveryWithAttempts } from './folder';
+import { CATEGORIES, DEFAULT_PAGE, MAX_PAGE, decodeCursor, listFaxes, loadFax, type Category, type FaxRecord, type WebhookDeliveryWithAttempts } from './folder';
 import { endLiveStreams, streamFaxEvents, type LiveStreams, type LiveUpdateOptions } from './live';
 import type { FaxRow, NoticeRow, RecipientEventRow, RecipientRow, TrackerDatabase } from './schema';
 
@@ -102,6 +102,40 @@ function recipientView(recipient: RecipientRow, history: RecipientEventRow[], no
   };
 }
 
+function faxView({ fax, recipients, history, notices, webhooks }: FaxRecord) {
+  return {
+    ...faxSummary(fax),
+    recipients: recipients.map((r) =>
+      recipientView(
+        r,
+        history.filter((h) => h.recipient_id === r.recipient_id),
+        notices.filter((n) => n.recipient_id === r.recipient_id),
+      ),
+    ),
+    webhookDeliveries: webhooks.map(webhookDeliveryView),
+    outboxId: fax.outbox_id,
+    files: fax.files_json ? (JSON.parse(fax.files_json) as unknown) : [],
+    retry: { count: fax.retry_count, delayMinutes: fax.retry_delay_minutes },
+    createdAt: fax.created_at,
+    updatedAt: fax.updated_at,
+  };
+}
+
+/** The JSON answers of the API, as a client reads them. */
+export type FaxSummaryView = ReturnType<typeof faxSummary>;
+export interface FaxListView {
+  faxes: FaxSummaryView[];
+  nextCursor: string | null;
+}
+export type FaxView = ReturnType<typeof faxView>;
+export type RecipientView = ReturnType<typeof recipientView>;
+export type WebhookDeliveryView = ReturnType<typeof webhookDeliveryView>;
+/** Any refused request: a machine-readable code and a sentence. */
+export interface ErrorView {
+  error: string;
+  message: string;
+}
+
 /**
  * The polling JSON API: the owner's Sent folder and one fax with its recipients, their attempt
  * history and the notices sent about them. Every route needs a bearer token and sees only the
@@ -127,29 +161,13 @@ export function registerFaxApi(app: HttpServer, options: FaxApiOptions): void {
       const cursor = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
       if (cursor === null) return reply.code(400).send({ error: 'bad_request', message: 'cursor is not one this API gave out' });
       const { entries, nextCursor } = await listFaxes(db, { owner, limit, cursor, state, category: category as Category | undefined });
-      return { faxes: entries.map((e) => faxSummary(e.fax, e.recipients)), nextCursor };
+      return { faxes: entries.map((e) => faxSummary(e.fax, e.recipients)), nextCursor } satisfies FaxListView;
     });
 
     scope.get<{ Params: { faxId: string } }>('/v1/faxes/:faxId', async (request, reply) => {
       const record = await loadFax(db, userOf(request), request.params.faxId);
       if (!record) return reply.code(404).send({ error: 'not_found', message: 'no such fax' });
-      const { fax, recipients, history, notices, webhooks } = record;
-      return {
-        ...faxSummary(fax),
-        recipients: recipients.map((r) =>
-          recipientView(
-            r,
-            history.filter((h) => h.recipient_id === r.recipient_id),
-            notices.filter((n) => n.recipient_id === r.recipient_id),
-          ),
-        ),
-        webhookDeliveries: webhooks.map(webhookDeliveryView),
-        outboxId: fax.outbox_id,
-        files: fax.files_json ? (JSON.parse(fax.files_json) as unknown) : [],
-        retry: { count: fax.retry_count, delayMinutes: fax.retry_delay_minutes },
-        createdAt: fax.created_at,
-        updatedAt: fax.updated_at,
-      };
+      return faxView(record);
     });
 
     scope.get<{ Params: { faxId: string } }>('/v1/faxes/:faxId/events', async (request, reply) => {

@@ -58,7 +58,7 @@ describe('status tracker configuration', () => {
     expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: account('http://localhost:9000/') })).toThrow(/account ops-rpx: baseUrl's host localhost is a loopback name/);
     expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: account('http://[oops/') })).toThrow(/entry 0: baseUrl must be an http\(s\) URL/);
     const allowed = loadStatusTrackerConfig({}, { STATUS_TRACKER_INGEST_ACCOUNTS: account('http://10.1.2.3:8080/restapi/v1'), STATUS_TRACKER_WEBHOOK_ALLOWED_RANGES: '10.1.0.0/16' });
-    expect(parseProviderAccounts(allowed.ingest.accounts)[0]!.baseUrl).toBe('http://10.1.2.3:8080/restapi/v1');
+    expect(parseProviderAccounts(allowed.ingest.accounts)[0].baseUrl).toBe('http://10.1.2.3:8080/restapi/v1');
   });
 
   it('reads the secrets key and previous keys (sensitive), and stops on a wrong one without repeating it', () => {

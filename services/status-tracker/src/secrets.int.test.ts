@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretBox, createLogger, issueToken, type Logger } from '@faxnotify/kit';
 import { createTestVhost, eventually, type TestVhost } from '@faxnotify/peers';
+import type { ErrorView } from './api';
 import { startStatusTracker, type RunningStatusTracker } from './index';
 import { hashSecret } from './ingest/recorder';
 import { sealStoredSecrets, secretContext } from './secrets';
@@ -11,6 +12,7 @@ import { TEST_SECRET, TEST_SECRETS_KEY, startTestApp, type TestApp } from './tes
 import { openTestDatabase, result, submitted, type TestDatabase } from './testing/events';
 import { FakeReplixFax } from './testing/replixfax';
 import { WebhookReceiver } from './testing/webhook-receiver';
+import type { WebhookSetView, WebhookView } from './webhook-api';
 
 /**
  * Secrets at rest: owners' webhook signing secrets, provider accounts' ingest secrets and ReplixFax
@@ -79,12 +81,12 @@ describe.each(dialects)('the start-up pass over stored secrets on %s', (dialect)
     const hooks = await database.db.selectFrom('webhooks').select(['owner_id', 'secret']).orderBy('owner_id').execute();
     const accounts = await database.db.selectFrom('provider_accounts').select(['provider', 'account', 'secret_hash', 'password']).orderBy('provider').execute();
     return {
-      alice: hooks[0]!.secret,
-      bob: hooks[1]!.secret,
-      faxplusDigest: accounts[0]!.secret_hash,
-      replixDigest: accounts[1]!.secret_hash,
-      password: accounts[1]!.password!,
-      faxplusPassword: accounts[0]!.password,
+      alice: hooks[0].secret,
+      bob: hooks[1].secret,
+      faxplusDigest: accounts[0].secret_hash,
+      replixDigest: accounts[1].secret_hash,
+      password: accounts[1].password!,
+      faxplusPassword: accounts[0].password,
     };
   };
 
@@ -107,7 +109,7 @@ describe.each(dialects)('the start-up pass over stored secrets on %s', (dialect)
     expect(await sealStoredSecrets(database.db, new SecretBox(), logger)).toEqual({ encrypted: 0, reencrypted: 0, current: 0, clear: 5, unreadable: 0 });
     expect(await stored()).toEqual({ alice: ALICE_SECRET, bob: LONG_SECRET, faxplusDigest: CLEAR.faxplusDigest, replixDigest: CLEAR.replixDigest, password: PASSWORD, faxplusPassword: null });
     expect(lines.map((l) => l.level)).toEqual(['warn']);
-    expect(lines[0]!.msg).toMatch(/^5 stored secrets are not encrypted .*set secrets\.key \(STATUS_TRACKER_SECRETS_KEY\) to 32 random bytes as base64 or hex, e\.g\. `openssl rand -base64 32`/);
+    expect(lines[0].msg).toMatch(/^5 stored secrets are not encrypted .*set secrets\.key \(STATUS_TRACKER_SECRETS_KEY\) to 32 random bytes as base64 or hex, e\.g\. `openssl rand -base64 32`/);
   });
 
   it('with a key: encrypts every value from before, once; none is in the database in clear, each opens to what it was', async () => {
@@ -137,7 +139,7 @@ describe.each(dialects)('the start-up pass over stored secrets on %s', (dialect)
     const rotated = new SecretBox({ key: KEY_B, previousKeys: [KEY_A] });
     const { logger, lines } = recordingLogger();
     expect(await sealStoredSecrets(database.db, rotated, logger)).toEqual({ encrypted: 0, reencrypted: 5, current: 0, clear: 0, unreadable: 0 });
-    expect(lines[0]!.msg).toBe(
+    expect(lines[0].msg).toBe(
       `stored secrets under key ${idOf(KEY_B)}: 0 encrypted from clear, 5 re-encrypted from a previous key, 0 already current; none is left under a previous key, so secrets.previousKeys may be emptied`,
     );
     const after = await stored();
@@ -164,7 +166,7 @@ describe.each(dialects)('the start-up pass over stored secrets on %s', (dialect)
     expect(await sealStoredSecrets(database.db, wrongKey, logger)).toEqual({ encrypted: 1, reencrypted: 0, current: 0, clear: 0, unreadable: 6 });
     const errors = lines.filter((l) => l.level === 'error');
     expect(errors).toHaveLength(7);
-    expect(errors[0]!.fields).toEqual({
+    expect(errors[0].fields).toEqual({
       table: 'webhooks',
       ownerId: 'alice',
       reason: 'unknown_key',
@@ -176,7 +178,7 @@ describe.each(dialects)('the start-up pass over stored secrets on %s', (dialect)
         expect.stringMatching(/^the ReplixFax password of account carol-rpx cannot be decrypted: it is encrypted under key/),
       ]),
     );
-    expect(errors[6]!.msg).toMatch(/^6 stored secrets cannot be decrypted with the configured keys/);
+    expect(errors[6].msg).toMatch(/^6 stored secrets cannot be decrypted with the configured keys/);
     // Nothing it could not read was rewritten; erin's secret is now under the configured key.
     const hooks = await database.db.selectFrom('webhooks').select(['owner_id', 'secret']).orderBy('owner_id').execute();
     expect(hooks.find((h) => h.owner_id === 'alice')!.secret.startsWith(`v1:${idOf(KEY_A)}:`)).toBe(true);
@@ -212,13 +214,13 @@ describe('secrets at rest through the service', () => {
     await service?.close();
   });
 
-  const api = async (method: string, path: string, user: string, body?: unknown) => {
+  const api = async <Answer = ErrorView>(method: string, path: string, user: string, body?: unknown) => {
     const response = await fetch(`${service.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${await issueToken({ secret: TEST_SECRET }, user)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
-    return { status: response.status, body: response.status === 204 ? null : ((await response.json()) as any) };
+    return { status: response.status, body: (response.status === 204 ? null : await response.json()) as Answer };
   };
   const webhookRow = (owner: string) => service.database.db.selectFrom('webhooks').selectAll().where('owner_id', '=', owner).executeTakeFirstOrThrow();
   const accountRow = (account: string) => service.database.db.selectFrom('provider_accounts').selectAll().where('account', '=', account).executeTakeFirstOrThrow();
@@ -235,9 +237,9 @@ describe('secrets at rest through the service', () => {
     });
 
   it('keeps the webhook secret the owner got out of the database, and every POST verifies with it', async () => {
-    const set = await api('PUT', '/v1/webhooks', 'yuri', { url: receiver.url });
+    const set = await api<WebhookSetView>('PUT', '/v1/webhooks', 'yuri', { url: receiver.url });
     expect(set.status).toBe(200);
-    const secret = set.body.secret as string;
+    const secret = set.body.secret;
     expect(secret).toMatch(/^whsec_/);
     const row = await webhookRow('yuri');
     expect(row.secret.startsWith(`v1:${idOf(TEST_SECRETS_KEY)}:`)).toBe(true);
@@ -326,7 +328,7 @@ describe('secrets at rest through the service', () => {
 
     // Everyone else is served as before.
     expect((await replixPost('zoe-rpx', INGEST_SECRET, 'ZR-4')).status).toBe(200);
-    expect((await api('GET', '/v1/webhooks', 'yuri')).body.secretHint).toMatch(/^…/);
+    expect((await api<WebhookView>('GET', '/v1/webhooks', 'yuri')).body.secretHint).toMatch(/^…/);
   });
 });
 
@@ -341,13 +343,13 @@ describe('without a key', () => {
     await service?.close();
   });
 
-  const api = async (method: string, path: string, user: string, body: unknown) => {
+  const api = async <Answer = ErrorView>(method: string, path: string, user: string, body: unknown) => {
     const response = await fetch(`${service.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${await issueToken({ secret: TEST_SECRET }, user)}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    return { status: response.status, body: (await response.json()) as any };
+    return { status: response.status, body: (await response.json()) as Answer };
   };
 
   it('stores secrets in clear, and refuses one it could not tell from an encrypted value', async () => {
@@ -402,13 +404,13 @@ describe('the service across restarts', () => {
     });
     return service;
   };
-  const api = async (method: string, path: string, user: string, body?: unknown) => {
+  const api = async <Answer = ErrorView>(method: string, path: string, user: string, body?: unknown) => {
     const response = await fetch(`${service!.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${await issueToken({ secret: SERVICE_JWT_SECRET }, user)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
-    return { status: response.status, body: response.status === 204 ? null : ((await response.json()) as any) };
+    return { status: response.status, body: (response.status === 204 ? null : await response.json()) as Answer };
   };
   const faxPlusPost = (token: string) =>
     fetch(`${service!.url}/ingest/faxplus/ops-fp?token=${encodeURIComponent(token)}`, {

@@ -117,7 +117,7 @@ it('turns a three-recipient fax into three recipient finals and one partial fax 
   ]);
   const faxFinals = events.filter((d) => d.routingKey === 'delivery.fax.final');
   expect(faxFinals).toHaveLength(1);
-  expect((faxFinals[0]!.event as CloudEvent<'delivery.fax.final'>).data).toMatchObject({ state: 'partial', ownerId: 'alice', links: { fax: `https://fax.example.test/faxes/${faxId}` } });
+  expect((faxFinals[0].event as CloudEvent<'delivery.fax.final'>).data).toMatchObject({ state: 'partial', ownerId: 'alice', links: { fax: `https://fax.example.test/faxes/${faxId}` } });
   expect(events.every((d) => d.messageId === d.event.id)).toBe(true);
   const first = events.find((d) => d.recipientId === 'r1')!.event as CloudEvent<'delivery.recipient.final'>;
   expect(first.data).toMatchObject({ resultId: `${faxId}:r1`, number: '+12025550101', remoteCsid: 'ACME SALES FAX', pagesSent: 3, subject: 'Q3 report' });
@@ -188,7 +188,7 @@ it('re-publishes a final result the broker never confirmed, and restores a lost 
     .where('id', '=', r1.event.id)
     .execute();
   await eventually(() => deliveredFor(faxId).length >= 4, 10_000);
-  expect(deliveredFor(faxId)[3]!.event.id).toBe(r1.event.id); // the same event again, not a new one
+  expect(deliveredFor(faxId)[3].event.id).toBe(r1.event.id); // the same event again, not a new one
 
   // As if the fax final's outbox row had been lost: the sweep writes it again, with the same id.
   const faxFinal = deliveredFor(faxId).find((d) => d.routingKey === 'delivery.fax.final')!;
@@ -212,7 +212,7 @@ it('serves the fax to its owner only', async () => {
     ['+12025550102', 'failed_user_busy'],
     ['+12025550103', 'partially_sent'],
   ]);
-  expect(body.recipients[0]!.history.length).toBeGreaterThan(1);
+  expect(body.recipients[0].history.length).toBeGreaterThan(1);
   const other = await fetch(`${service.url}/v1/faxes/${faxId}`, { headers: { authorization: `Bearer ${await issueToken({ secret: SECRET }, 'mallory')}` } });
   expect(other.status).toBe(404);
   expect((await fetch(`${service.url}/v1/faxes/${faxId}`)).status).toBe(401);
@@ -236,7 +236,7 @@ it('stores notification outcomes beside the fax', async () => {
     const body = (await response.json()) as { recipients: Array<{ recipientId: string; notices: Record<string, { outcome: string; providerMessageId: string }> }> };
     return body.recipients[0]?.notices.email ? body : undefined;
   });
-  expect(fax.recipients[0]!.notices.email).toMatchObject({ outcome: 'sent', providerMessageId: '<n1@faxnotify>' });
+  expect(fax.recipients[0].notices.email).toMatchObject({ outcome: 'sent', providerMessageId: '<n1@faxnotify>' });
 });
 
 it('still records a v1 outcome from a notifier not yet upgraded, and dead-letters a version it does not know', async () => {
@@ -278,7 +278,7 @@ it('still records a v1 outcome from a notifier not yet upgraded, and dead-letter
     return body.recipients[0]?.notices.sms ? body : undefined;
   });
   // Recorded as it came: its text kept, and no fields it did not carry.
-  expect(fax.recipients[0]!.notices.sms).toEqual(
+  expect(fax.recipients[0].notices.sms).toEqual(
     expect.objectContaining({ outcome: 'delivered', reason: '2 segments (UCS-2); carrier: delivered', providerMessageId: `SM${'0'.repeat(32)}`, sms: null, provider: null, at: '2026-11-22T10:05:00.000Z' }),
   );
 

@@ -68,7 +68,7 @@ export const describeTracker = (dialect: 'sqlite' | 'postgres'): void =>
         submittedAt: '2026-11-22T09:00:00.000Z',
         links: { fax: `https://fax.example.test/faxes/${faxId}` },
       });
-      const faxFinal = outbox[3]!.event;
+      const faxFinal = outbox[3].event;
       expect(faxFinal.type).toBe('faxnotify.delivery.fax.final.v1');
       expect(faxFinal.data.state).toBe('partial');
       expect(faxFinal.data.recipients.map((r) => r.status)).toEqual(['success', 'failed_user_busy', 'partially_sent']);

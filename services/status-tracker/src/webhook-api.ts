@@ -1,6 +1,6 @@
 import { SecretUnreadableError, looksSealed, userOf, type SecretBox, type createHttpServer } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
-import { webhookDeliveryView } from './api';
+import { webhookDeliveryView, type WebhookDeliveryView } from './api';
 import { authenticateApi, type AuthOptions } from './auth';
 import { ID_PATTERN } from './folder';
 import type { TrackerDatabase, WebhookRow } from './schema';
@@ -22,11 +22,33 @@ export interface WebhookApiOptions {
 
 const MAX_URL = 2000;
 
+/** The owner's webhook, as the API answers it. */
+export interface WebhookView {
+  url: string;
+  /** The clear secret: only in the answer to the request that set it. */
+  secret?: string;
+  /** The secret's last characters; null when the server cannot decrypt it. */
+  secretHint: string | null;
+  /** Why the secret cannot be decrypted, when it cannot. */
+  secretProblem?: string;
+  signature: { algorithm: string; signed: string; headers: { timestamp: string; signature: string } };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The answer to setting a webhook, which shows the secret this once. */
+export type WebhookSetView = WebhookView & { secret: string };
+
+/** The answer of `GET /v1/webhooks/deliveries`. */
+export interface WebhookDeliveriesView {
+  deliveries: Array<WebhookDeliveryView & { faxId: string }>;
+}
+
 /**
  * The secret is shown once, when it is set; afterwards only its last characters, to tell which one
  * it is. `secret` is the clear secret, or the reason it cannot be decrypted (then there is no hint).
  */
-const webhookView = (hook: WebhookRow, secret: { clear: string } | { unreadable: string }, showSecret: boolean) => ({
+const webhookView = (hook: WebhookRow, secret: { clear: string } | { unreadable: string }, showSecret: boolean): WebhookView => ({
   url: hook.url,
   ...('clear' in secret ? { ...(showSecret ? { secret: secret.clear } : {}), secretHint: `…${secret.clear.slice(-4)}` } : { secretHint: null, secretProblem: secret.unreadable }),
   signature: { algorithm: 'HMAC-SHA256', signed: '<timestamp>.<body>', headers: { timestamp: 'X-Faxnotify-Timestamp', signature: 'X-Faxnotify-Signature' } },
@@ -132,7 +154,7 @@ export function registerWebhookApi(app: HttpServer, options: WebhookApiOptions):
               )
               .orderBy('attempt')
               .execute();
-      return { deliveries: deliveries.map((d) => ({ faxId: d.fax_id, ...webhookDeliveryView({ ...d, log: attempts.filter((a) => a.delivery_id === d.id) }) })) };
+      return { deliveries: deliveries.map((d) => ({ faxId: d.fax_id, ...webhookDeliveryView({ ...d, log: attempts.filter((a) => a.delivery_id === d.id) }) })) } satisfies WebhookDeliveriesView;
     });
   });
 }

@@ -4,7 +4,9 @@ import { eventually } from '@faxnotify/peers';
 import { TEST_SECRET, startTestApp, type TestApp } from './testing/app';
 import { result, submitted } from './testing/events';
 import { WebhookReceiver } from './testing/webhook-receiver';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, deliveryIdOf, verifyWebhookSignature } from './webhooks';
+import type { ErrorView, FaxView } from './api';
+import type { WebhookDeliveriesView, WebhookSetView, WebhookView } from './webhook-api';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, deliveryIdOf, verifyWebhookSignature, type FaxSentBody } from './webhooks';
 
 /**
  * Outbound webhooks against a real HTTP receiver: the body is Fax.Plus's fax_sent shape with our
@@ -34,22 +36,23 @@ afterAll(async () => {
   await service?.close();
 });
 
-const call = async (app: TestApp, method: string, path: string, user: string, body?: unknown) => {
+/** An API request and its JSON answer, read as the answer the test expects (null for 204 No Content). */
+const call = async <Answer = ErrorView>(app: TestApp, method: string, path: string, user: string, body?: unknown) => {
   const response = await fetch(`${app.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${await issueToken({ secret: TEST_SECRET }, user)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: response.status, body: response.status === 204 ? null : ((await response.json()) as any) };
+  return { status: response.status, body: (response.status === 204 ? null : await response.json()) as Answer };
 };
-const api = (method: string, path: string, user: string, body?: unknown) => call(service, method, path, user, body);
+const api = <Answer = ErrorView>(method: string, path: string, user: string, body?: unknown) => call<Answer>(service, method, path, user, body);
 
 describe('the webhook API', () => {
   it('sets a webhook with a generated secret shown once, and refuses a bad URL', async () => {
-    const set = await api('PUT', '/v1/webhooks', 'erin', { url: 'https://hooks.example.test/fax' });
+    const set = await api<WebhookSetView>('PUT', '/v1/webhooks', 'erin', { url: 'https://hooks.example.test/fax' });
     expect(set.status).toBe(200);
     expect(set.body.secret).toMatch(/^whsec_/);
-    const read = await api('GET', '/v1/webhooks', 'erin');
+    const read = await api<WebhookView>('GET', '/v1/webhooks', 'erin');
     expect(read.body).toMatchObject({ url: 'https://hooks.example.test/fax', secretHint: `…${set.body.secret.slice(-4)}` });
     expect(read.body.secret).toBeUndefined();
     expect((await api('PUT', '/v1/webhooks', 'erin', { url: 'ftp://example.test/x' })).status).toBe(400);
@@ -71,7 +74,7 @@ describe('delivery', () => {
     await eventually(() => receiver.received.filter((r) => r.body.includes(faxId)).length >= 2);
     const hooks = receiver.received.filter((r) => r.body.includes(faxId));
     expect(hooks.every((h) => h.verified)).toBe(true);
-    const bodies = hooks.map((h) => JSON.parse(h.body)).sort((a, b) => a.data.recipient_id.localeCompare(b.data.recipient_id));
+    const bodies = hooks.map((h) => JSON.parse(h.body) as FaxSentBody).sort((a, b) => a.data.recipient_id.localeCompare(b.data.recipient_id));
     expect(bodies[0]).toEqual({
       hook: { id: deliveryIdOf(`${faxId}:r1`), event: 'fax_sent', event_time: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/), target: receiver.url },
       data: expect.objectContaining({
@@ -92,17 +95,17 @@ describe('delivery', () => {
       }),
     });
     expect(bodies[1].data).toMatchObject({ status: 'failed_user_busy', pages_sent: 0, attempts: 2, remote_csid: null, reason: { code: 'BUSY' } });
-    expect(hooks[0]!.headers['content-type']).toBe('application/json');
+    expect(hooks[0].headers['content-type']).toBe('application/json');
 
     // Anyone without the secret cannot produce a valid signature, and a changed body fails.
-    const sample = hooks[0]!;
+    const sample = hooks[0];
     const timestamp = sample.headers[TIMESTAMP_HEADER] as string;
     const signature = sample.headers[SIGNATURE_HEADER] as string;
     expect(verifyWebhookSignature({ secret: receiver.secret, timestamp, signature, body: sample.body.replace('success', 'failed') })).toBe(false);
     expect(verifyWebhookSignature({ secret: 'another-secret-of-some-length', timestamp, signature, body: sample.body })).toBe(false);
     expect(verifyWebhookSignature({ secret: receiver.secret, timestamp, signature, body: sample.body, now: new Date(Number(timestamp) * 1000 + 3_600_000) })).toBe(false);
 
-    const log = await api('GET', `/v1/faxes/${faxId}`, 'alice');
+    const log = await api<FaxView>('GET', `/v1/faxes/${faxId}`, 'alice');
     expect(log.body.webhookDeliveries.map((d: { status: string; attempts: number }) => [d.status, d.attempts])).toEqual([
       ['delivered', 1],
       ['delivered', 1],
@@ -118,23 +121,23 @@ describe('delivery', () => {
     service.webhooks.kick();
     // Connection refused a few times, each recorded, each followed by a longer wait.
     const failing = await eventually(async () => {
-      const d = (await api('GET', `/v1/webhooks/deliveries?faxId=${faxId}`, 'alice')).body.deliveries[0];
+      const d = (await api<WebhookDeliveriesView>('GET', `/v1/webhooks/deliveries?faxId=${faxId}`, 'alice')).body.deliveries[0];
       return d && d.attempts >= 3 ? d : undefined;
     }, 10_000);
     expect(failing).toMatchObject({ status: 'pending', lastStatusCode: null });
-    expect(failing.log.every((a: { outcome: string; error: string }) => a.outcome === 'retry' && a.error.length > 0)).toBe(true);
+    expect(failing.log.every((a) => a.outcome === 'retry' && (a.error ?? '').length > 0)).toBe(true);
     expect(receiver.received.filter((r) => r.body.includes(faxId))).toHaveLength(0);
 
     await receiver.start(port);
     const delivered = await eventually(async () => {
-      const d = (await api('GET', `/v1/webhooks/deliveries?faxId=${faxId}`, 'alice')).body.deliveries[0];
+      const d = (await api<WebhookDeliveriesView>('GET', `/v1/webhooks/deliveries?faxId=${faxId}`, 'alice')).body.deliveries[0];
       return d?.status === 'delivered' ? d : undefined;
     }, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 1000)); // time for a second POST, if one were coming
     const got = receiver.received.filter((r) => r.body.includes(faxId));
     expect(got).toHaveLength(1);
-    expect(got[0]!.verified).toBe(true);
-    expect(JSON.parse(got[0]!.body).hook.id).toBe(delivered.hookId);
+    expect(got[0].verified).toBe(true);
+    expect((JSON.parse(got[0].body) as FaxSentBody).hook.id).toBe(delivered.hookId);
     expect(delivered.log.at(-1)).toMatchObject({ outcome: 'delivered', statusCode: 204 });
     expect(delivered.attempts).toBe(delivered.log.length);
     expect(delivered.attempts).toBeGreaterThanOrEqual(4);
@@ -223,7 +226,7 @@ describe('where webhooks may go', () => {
     await guarded.tracker.handle(result(faxId, 'r1', 1, 1, 'success', 1));
     guarded.webhooks.kick();
     const failed = await eventually(async () => {
-      const d = (await call(guarded, 'GET', `/v1/webhooks/deliveries?faxId=${faxId}`, 'judy')).body.deliveries[0];
+      const d = (await call<WebhookDeliveriesView>(guarded, 'GET', `/v1/webhooks/deliveries?faxId=${faxId}`, 'judy')).body.deliveries[0];
       return d?.status === 'failed' ? d : undefined;
     }, 10_000);
     const reason = expect.stringMatching(/^blocked: localhost resolves to (127\.0\.0\.1|::1), a loopback address; webhooks are sent only to public addresses$/);
@@ -246,7 +249,7 @@ describe('where webhooks may go', () => {
     const got = receiver.received.filter((r) => r.body.includes(faxId));
     expect(got).toHaveLength(1);
     expect(got[0]).toMatchObject({ path: '/hooks/fax', verified: true });
-    expect(JSON.parse(got[0]!.body).hook.target).toBe(url);
+    expect((JSON.parse(got[0].body) as FaxSentBody).hook.target).toBe(url);
     expect((await api('DELETE', '/v1/webhooks', 'kate')).status).toBe(204);
   });
 
@@ -301,7 +304,7 @@ describe('where webhooks may go', () => {
     await service.tracker.handle(result(faxId, 'r1', 1, 1, 'success', 1));
     service.webhooks.kick();
     const tried = await eventually(async () => {
-      const d = (await api('GET', `/v1/webhooks/deliveries?faxId=${faxId}`, 'leo')).body.deliveries[0];
+      const d = (await api<WebhookDeliveriesView>('GET', `/v1/webhooks/deliveries?faxId=${faxId}`, 'leo')).body.deliveries[0];
       return d && d.attempts >= 2 ? d : undefined;
     }, 10_000);
     expect(tried).toMatchObject({ status: 'pending', deliveredAt: null, lastStatusCode: 307 });

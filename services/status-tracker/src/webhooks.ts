@@ -98,6 +98,12 @@ export function faxSentData(final: DeliveryRecipientFinal, fax: Pick<FaxRow, 'fi
   };
 }
 
+/** The body of a fax_sent hook, as {@link webhookBody} writes it. */
+export interface FaxSentBody {
+  hook: { id: string; event: string; event_time: string; target: string };
+  data: ReturnType<typeof faxSentData>;
+}
+
 /**
  * Called inside the transaction that writes a recipient's delivery.recipient.final outbox row:
  * queues the owner's webhook POST for it, if the owner has a webhook. One per result.

@@ -1,4 +1,5 @@
 import type { LookupAddress } from 'node:dns';
+import type { CloudEvent } from '@faxnotify/contracts';
 import { issueToken } from '@faxnotify/kit';
 import { eventually } from '@faxnotify/peers';
 import { TEST_SECRET, startTestApp, type TestApp } from '../testing/app';
@@ -72,7 +73,7 @@ describe('Fax.Plus fax_sent webhooks', () => {
     });
     const { finals } = await countOf(outcome.faxId);
     expect(finals).toHaveLength(1);
-    expect(JSON.parse(finals[0]!.event_json).data).toMatchObject({ ownerId: 'olga', status: 'failed_user_busy', number: '+12025550170' });
+    expect((JSON.parse(finals[0].event_json) as CloudEvent<'delivery.recipient.final'>).data).toMatchObject({ ownerId: 'olga', status: 'failed_user_busy', number: '+12025550170' });
   });
 
   it('keeps one record when the same webhook comes twice, and takes a retried session as a later attempt', async () => {
@@ -140,7 +141,7 @@ describe('ReplixFax: post and query', () => {
     expect(counts).toMatchObject({ faxes: 1, recipients: 1 });
     expect(counts.ingested).toMatchObject([{ seen_by_query: 1, seen_by_post: 1 }]);
     expect(counts.finals).toHaveLength(1);
-    expect(JSON.parse(counts.finals[0]!.event_json).data).toMatchObject({
+    expect((JSON.parse(counts.finals[0].event_json) as CloudEvent<'delivery.recipient.final'>).data).toMatchObject({
       status: 'failed_user_busy',
       pagesTotal: 4,
       reason: { code: 'replixfax_2', detail: 'ReplixFax FaxStatus=failed ErrorCode=2 ErrorText=Line busy' },
@@ -181,7 +182,7 @@ describe('ReplixFax: post and query', () => {
     expect(counts).toMatchObject({ faxes: 1, recipients: 1 });
     expect(counts.ingested).toHaveLength(1);
     expect(counts.finals).toHaveLength(1);
-    expect(counts.ingested[0]!.status).toBe('failed_no_answer');
+    expect(counts.ingested[0].status).toBe('failed_no_answer');
   });
 
   it('ignores what is not final or not outgoing, and refuses a wrong secret', async () => {

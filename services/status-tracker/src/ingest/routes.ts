@@ -56,6 +56,12 @@ const accountView = (row: ProviderAccountRow) => ({
   updatedAt: row.updated_at,
 });
 
+/** A provider account, and the answer of `GET /v1/ingest/accounts`, as the API answers them. */
+export type ProviderAccountView = ReturnType<typeof accountView>;
+export interface ProviderAccountsView {
+  accounts: ProviderAccountView[];
+}
+
 /** The stored forms of an account's ingest secret (its digest) and password: encrypted when a key is configured. */
 export const sealedAccountSecrets = (secrets: SecretBox, provider: Provider, account: string, secret: string, password: string | null) => ({
   secret_hash: secrets.seal(hashSecret(secret), secretContext.ingestSecretDigest(provider, account)),
@@ -139,7 +145,7 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
 
     scope.get('/v1/ingest/accounts', async (request) => {
       const rows = await db.selectFrom('provider_accounts').selectAll().where('owner_id', '=', userOf(request)).orderBy('provider').orderBy('account').execute();
-      return { accounts: rows.map(accountView) };
+      return { accounts: rows.map(accountView) } satisfies ProviderAccountsView;
     });
 
     scope.put<{ Params: { provider: string; account: string }; Body: Record<string, unknown> }>('/v1/ingest/accounts/:provider/:account', async (request, reply) => {
