@@ -143,7 +143,7 @@ describe('settings for SMS and XMPP', () => {
 
 describe('the settings page', () => {
   const page = (path: string, init: RequestInit = {}) => fetch(`${notifier.url}${path}`, { redirect: 'manual', ...init });
-  const cookiesOf = (response: Response) => response.headers.getSetCookie().map((c) => c.split(';')[0]!);
+  const cookiesOf = (response: Response) => response.headers.getSetCookie().map((c) => c.split(';')[0]);
   const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1];
 
   async function signIn(user: string): Promise<string[]> {
@@ -152,7 +152,7 @@ describe('the settings page', () => {
     expect(response.status).toBe(303);
     // Only a path on this site: another origin in `next` falls back to the settings page.
     expect(response.headers.get('location')).toBe('/settings');
-    const cookie = response.headers.getSetCookie()[0]!;
+    const cookie = response.headers.getSetCookie()[0];
     expect(cookie).toMatch(/^faxnotify_session=.+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax$/);
     return cookiesOf(response);
   }
@@ -272,19 +272,19 @@ describe('notices on email, SMS and XMPP', () => {
 
     const mails = mailsTo('olga@example.test');
     expect(mails.map((m) => m.subject)).toEqual(['Доставлено: Квартальный отчёт']);
-    expect(mails[0]!.text).toContain('Получатель: +12025550101 (ACME)');
+    expect(mails[0].text).toContain('Получатель: +12025550101 (ACME)');
 
     const sms = smsTo('+79161234567');
     expect(sms).toHaveLength(1);
-    expect(sms[0]!.body).toBe('Доставлено: Квартальный отчёт\n+12025550101 (ACME), 1 стр., 22.11, 12:00\nhttp://127.0.0.1:8082/faxes/olga-1');
+    expect(sms[0].body).toBe('Доставлено: Квартальный отчёт\n+12025550101 (ACME), 1 стр., 22.11, 12:00\nhttp://127.0.0.1:8082/faxes/olga-1');
     expect(sms[0]).toMatchObject({ from: '+15005550006', encoding: 'UCS-2' });
-    expect(sms[0]!.segments).toBeLessThanOrEqual(2);
+    expect(sms[0].segments).toBeLessThanOrEqual(2);
 
     const chats = await xmppUsers.get('olga')!.waitForMessages(1);
     expect(chats).toHaveLength(1);
     expect(chats[0]).toMatchObject({ type: 'chat', from: expect.stringMatching(/^notifier@localhost\/faxnotify-notifier\.[0-9a-f]{6}$/), receiptRequested: true });
-    expect(chats[0]!.body).toMatch(/^Доставлено: Квартальный отчёт\nПолучатель: \+12025550101 \(ACME\)\n/);
-    expect(chats[0]!.body).toContain(`Настройки уведомлений: ${notifier.url}/settings`);
+    expect(chats[0].body).toMatch(/^Доставлено: Квартальный отчёт\nПолучатель: \+12025550101 \(ACME\)\n/);
+    expect(chats[0].body).toContain(`Настройки уведомлений: ${notifier.url}/settings`);
 
     // What went out and what became of it, per channel: the SMS status callback and the XMPP receipt come back as "delivered".
     await eventually(() => outcomeOf('olga-1', 'sms')?.outcome === 'delivered' && outcomeOf('olga-1', 'xmpp')?.outcome === 'delivered', 10_000);
@@ -293,8 +293,8 @@ describe('notices on email, SMS and XMPP', () => {
     expect(outcomeOf('olga-1', 'sms')).toMatchObject({
       outcome: 'delivered',
       address: '+79161234567',
-      providerMessageId: sms[0]!.sid,
-      sms: { segments: sms[0]!.segments, encoding: 'UCS-2' },
+      providerMessageId: sms[0].sid,
+      sms: { segments: sms[0].segments, encoding: 'UCS-2' },
       provider: { status: 'delivered' },
     });
     expect(outcomeOf('olga-1', 'sms')!.reason).toBeUndefined();
@@ -305,8 +305,8 @@ describe('notices on email, SMS and XMPP', () => {
     await bus.publish('delivery.recipient.final', final('xena-1', 'xena', { status: 'failed_user_busy', pagesSent: 0 }));
     await eventually(() => outcomeOf('xena-1', 'xmpp'), 10_000);
     const [chat] = await xmppUsers.get('xena')!.waitForMessages(1);
-    expect(chat!.body).toMatch(/^Non consegnato: Q3 report\n/);
-    expect(chat!.body).toContain('Stato: Linea occupata.');
+    expect(chat.body).toMatch(/^Non consegnato: Q3 report\n/);
+    expect(chat.body).toContain('Stato: Linea occupata.');
     expect(outcomeOf('xena-1', 'email')).toMatchObject({ outcome: 'skipped', reason: 'email notices are off' });
     expect(outcomeOf('xena-1', 'sms')).toMatchObject({ outcome: 'skipped', reason: 'sms notices are off' });
     expect(mailsTo('xena')).toHaveLength(0);
@@ -356,8 +356,8 @@ describe('notices on email, SMS and XMPP', () => {
     const outcome = await eventually(() => outcomeOf('ivan-21211', 'sms'), 10_000);
     expect(outcome).toMatchObject({ outcome: 'failed', attempts: 1, reason: expect.stringMatching(/^Twilio 400 error 21211: invalid 'To' phone number/) });
     // Twilio refused the request: no message went out, and no status callback will come.
-    expect(outcome!.sms).toBeUndefined();
-    expect(outcome!.provider).toBeUndefined();
+    expect(outcome.sms).toBeUndefined();
+    expect(outcome.provider).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(requestsTo('+15005550001').map((r) => [r.status, r.errorCode])).toEqual([[400, 21211]]);
   });
@@ -368,7 +368,7 @@ describe('notices on email, SMS and XMPP', () => {
     await bus.publish('delivery.recipient.final', final('ivan-30003', 'ivan'));
     const outcome = await eventually(() => (outcomeOf('ivan-30003', 'sms')?.outcome === 'failed' ? outcomeOf('ivan-30003', 'sms') : undefined), 10_000);
     expect(outcome).toMatchObject({ sms: { segments: 1, encoding: 'GSM-7' }, provider: { status: 'undelivered', errorCode: '30003' } });
-    expect(outcome!.reason).toBeUndefined();
+    expect(outcome.reason).toBeUndefined();
   });
 
   it('answers a status callback with a bad signature 403 and records a good one', async () => {
@@ -378,7 +378,7 @@ describe('notices on email, SMS and XMPP', () => {
     await bus.publish('delivery.recipient.final', final('ivan-cb', 'ivan'));
     await eventually(() => outcomeOf('ivan-cb', 'sms'), 10_000);
     await twilioEndpoint.callbacksSettled();
-    const message = smsTo('+393331234569')[0]!;
+    const message = smsTo('+393331234569')[0];
     expect(twilioEndpoint.statusCallbacks.filter((c) => c.messageSid === message.sid).map((c) => [c.status, c.responseStatus])).toEqual([
       ['queued', 204],
       ['sent', 204],

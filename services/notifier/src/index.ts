@@ -1,4 +1,4 @@
-import { QUEUES, type Locale } from '@faxnotify/contracts';
+import { QUEUES } from '@faxnotify/contracts';
 import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openDatabase, type Logger } from '@faxnotify/kit';
 import { EmailAdapter } from './channels/email/adapter';
 import { SmsAdapter } from './channels/sms/adapter';
@@ -46,7 +46,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
   const bus = new MessageBus({ url: config.amqp.url, source: NOTIFIER_SOURCE, logger });
   const adapters = createAdapters(config, logger);
   const ledger = new SendLedger(database.db, config.ledger.claimMs);
-  const settings = new SettingsStore(database.db, { locale: config.defaults.locale as Locale, timeZone: config.defaults.timeZone });
+  const settings = new SettingsStore(database.db, { locale: config.defaults.locale, timeZone: config.defaults.timeZone });
   const notifier = new Notifier({ bus, ledger, settings, adapters, settingsUrlTemplate: config.links.settingsUrlTemplate, messageIdDomain: config.mail.messageIdDomain, logger });
 
   const app = createHttpServer({
@@ -60,7 +60,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
   registerSettingsRoutes(app, settings, { secret: config.auth.jwtSecret });
-  registerSettingsPage(app, { store: settings, auth: { secret: config.auth.jwtSecret }, defaultLocale: config.defaults.locale as Locale });
+  registerSettingsPage(app, { store: settings, auth: { secret: config.auth.jwtSecret }, defaultLocale: config.defaults.locale });
   const report = (delivery: DeliveryReport) => notifier.recordDeliveryReport(delivery);
   for (const adapter of adapters.values()) adapter.onDeliveryReport?.(report);
   const sms = adapters.get('sms');

@@ -57,7 +57,7 @@ export const describeLedger = (dialect: 'sqlite' | 'postgres'): void =>
     const entry = (resultId: string, channel: 'email' | 'sms' | 'xmpp', address: string): LedgerEntry => ({
       resultId,
       channel,
-      faxId: resultId.split(':')[0]!,
+      faxId: resultId.split(':')[0],
       recipientId: 'r1',
       ownerId: 'alice',
       address,

@@ -3,5 +3,5 @@ import { startNotifier } from './index';
 
 runMain('notifier', async () => {
   const notifier = await startNotifier();
-  stopOnSignals(notifier.logger, notifier.stop);
+  stopOnSignals(notifier.logger, () => notifier.stop());
 });

@@ -216,7 +216,7 @@ const TIME_ZONES: readonly string[] = [...new Set(['UTC', ...Intl.supportedValue
 type FormBody = Record<string, string | undefined>;
 
 const formToInput = (form: FormBody): SettingsInput => {
-  const text = (name: string) => (typeof form[name] === 'string' ? form[name]!.trim() : '');
+  const text = (name: string) => (typeof form[name] === 'string' ? form[name].trim() : '');
   return {
     email: { enabled: form.email_enabled === 'on', address: text('email_address') || null },
     sms: { enabled: form.sms_enabled === 'on', number: text('sms_number') || null },
@@ -303,7 +303,7 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
     const locale = lang(request, null, page.saved);
     const t = STRINGS[locale];
     const errors = (page.errors ?? []).map((error) => {
-      const words = t.fields[error.field] ?? t.fields.other!;
+      const words = t.fields[error.field] ?? t.fields.other;
       const required = /required/.test(error.message);
       return { field: error.field, id: FIELD_IDS[error.field]?.id ?? 'email-enabled', key: FIELD_IDS[error.field]?.key ?? 'other', message: (required && words.required) || words.invalid };
     });

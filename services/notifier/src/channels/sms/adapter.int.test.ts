@@ -186,16 +186,16 @@ describe('SMS adapter after a lost answer', () => {
     await endpoint.callbacksSettled();
 
     const receipt = await adapter.send(text, to);
-    expect(receipt).toEqual({ providerMessageId: sentTo(to)[0]!.sid, segments: 1, encoding: 'GSM-7' });
+    expect(receipt).toEqual({ providerMessageId: sentTo(to)[0].sid, segments: 1, encoding: 'GSM-7' });
     expect(sentTo(to)).toHaveLength(1);
     expect(creates(to)).toHaveLength(1);
     // One bounded look-up: this number, our sender, sent since the lost send began, one page.
     expect(lookups(to)).toHaveLength(1);
-    const query = lookups(to)[0]!.params;
+    const query = lookups(to)[0].params;
     expect(Object.keys(query).sort()).toEqual(['DateSent>', 'From', 'PageSize', 'To']);
     expect(query).toMatchObject({ To: to, From: '+15005550006', PageSize: '50' });
     const windowStart = Date.parse(String(query['DateSent>']));
-    expect(windowStart).toBeLessThanOrEqual(Date.parse(sentTo(to)[0]!.resource.date_created as string));
+    expect(windowStart).toBeLessThanOrEqual(Date.parse(sentTo(to)[0].resource.date_created as string));
     expect(windowStart).toBeGreaterThan(Date.now() - 5 * 60_000);
 
     // Resolved: the next notice to this number is sent without a look-up.
@@ -217,7 +217,7 @@ describe('SMS adapter after a lost answer', () => {
 
     const receipt = await adapter.send(notice('Delivered: x'), to);
     expect(sentTo(to).map((message) => message.body)).toEqual(['Delivered: x.', 'Delivered: x']);
-    expect(receipt.providerMessageId).toBe(sentTo(to)[1]!.sid);
+    expect(receipt.providerMessageId).toBe(sentTo(to)[1].sid);
     expect(lookups(to)).toHaveLength(1);
   });
 
@@ -264,7 +264,7 @@ describe('SMS adapter after a lost answer', () => {
     expect(creates(to)).toHaveLength(1);
 
     const receipt = await adapter.send(notice('Delivered: w'), to);
-    expect(receipt.providerMessageId).toBe(sentTo(to)[0]!.sid);
+    expect(receipt.providerMessageId).toBe(sentTo(to)[0].sid);
     expect(sentTo(to)).toHaveLength(1);
     expect(creates(to)).toHaveLength(1);
   });
@@ -283,7 +283,7 @@ describe('SMS adapter after a lost answer', () => {
     const receipt = await adapter.send(notice('Delivered: v'), to);
     const viaService = sentTo(to).find((message) => message.messagingServiceSid === service)!;
     expect(receipt).toEqual({ providerMessageId: viaService.sid, segments: 1, encoding: 'GSM-7' });
-    expect(Object.keys(lookups(to)[0]!.params).sort()).toEqual(['DateSent>', 'PageSize', 'To']);
+    expect(Object.keys(lookups(to)[0].params).sort()).toEqual(['DateSent>', 'PageSize', 'To']);
     expect(sentTo(to)).toHaveLength(2);
   });
 

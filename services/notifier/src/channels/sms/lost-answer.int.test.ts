@@ -99,10 +99,10 @@ describe('an SMS whose send lost Twilio\'s answer', () => {
 
     const row = await sent(faxId);
     expect(messagesTo(to)).toHaveLength(1);
-    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0]!.sid, sends: 2, segments: 1, encoding: 'GSM-7' });
+    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0].sid, sends: 2, segments: 1, encoding: 'GSM-7' });
     expect(creates(to).map((request) => [request.status, request.lost])).toEqual([[201, loseAnswer]]);
     expect(lookups(to)).toHaveLength(1);
-    expect(lookups(to)[0]!.params).toMatchObject({ To: to, From: '+15005550006', PageSize: '50' });
+    expect(lookups(to)[0].params).toMatchObject({ To: to, From: '+15005550006', PageSize: '50' });
   });
 
   it('is found at Twilio by a notifier started after the one whose answer was lost (the ledger remembers)', async () => {
@@ -120,7 +120,7 @@ describe('an SMS whose send lost Twilio\'s answer', () => {
 
     const row = await sent('lost-restart');
     expect(messagesTo(to)).toHaveLength(1);
-    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0]!.sid, sends: 2 });
+    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0].sid, sends: 2 });
     expect(creates(to)).toHaveLength(1);
     expect(lookups(to)).toHaveLength(1);
   });
@@ -138,7 +138,7 @@ describe('an SMS whose send lost Twilio\'s answer', () => {
 
     const row = await sent('down-then-up');
     expect(messagesTo(to)).toHaveLength(1);
-    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0]!.sid, sends: 2 });
+    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0].sid, sends: 2 });
     // The refused request left nothing at Twilio to look for.
     expect(lookups(to)).toHaveLength(0);
   });
@@ -151,7 +151,7 @@ describe('an SMS whose send lost Twilio\'s answer', () => {
     const row = await sent('clear-503');
     expect(creates(to).map((request) => request.status)).toEqual([503, 201]);
     expect(messagesTo(to)).toHaveLength(1);
-    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0]!.sid, sends: 2 });
+    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0].sid, sends: 2 });
     expect(lookups(to)).toHaveLength(0);
   });
 
@@ -167,7 +167,7 @@ describe('an SMS whose send lost Twilio\'s answer', () => {
       [500, 'reset'],
       [201, undefined],
     ]);
-    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0]!.sid });
+    expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0].sid });
     // The first look-up comes a second after the loss, past lookupSettleMs: its absence is trusted.
     expect(lookups(to)).toHaveLength(1);
   });

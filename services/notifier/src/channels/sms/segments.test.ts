@@ -48,8 +48,8 @@ describe('SMS segments', () => {
   });
 
   it('counts an English (GSM-7) and a Russian (UCS-2) fax notice', () => {
-    const english = 'Fax "Quarterly report" to +39 06 1234567 (CSID ACME ROMA): delivered, 3 pages at 14:05. Details: https://fax.example/r/7Gx2';
-    const russian = 'Факс «Квартальный отчёт» на +7 495 123-45-67 (CSID ООО РОМАШКА): доставлен, 3 стр. в 14:05. Подробнее: https://fax.example/r/7Gx2';
+    const english: string = 'Fax "Quarterly report" to +39 06 1234567 (CSID ACME ROMA): delivered, 3 pages at 14:05. Details: https://fax.example/r/7Gx2';
+    const russian: string = 'Факс «Квартальный отчёт» на +7 495 123-45-67 (CSID ООО РОМАШКА): доставлен, 3 стр. в 14:05. Подробнее: https://fax.example/r/7Gx2';
     expect(smsSize(english)).toEqual({ encoding: 'GSM-7', segments: 1, units: [...english].length });
     expect(smsSize(russian)).toEqual({ encoding: 'UCS-2', segments: 2, units: [...russian].length });
   });

@@ -89,7 +89,7 @@ describe('XMPP adapter against Prosody', () => {
     const [message] = await alice.waitForMessages(1);
     expect(message).toMatchObject({ id: sent.noticeId, type: 'chat', body: sent.text, receiptRequested: true, from: `notifier@localhost/${adapter.resource}` });
     expect(adapter.resource).toMatch(/^notifier-test\.[0-9a-f]{6}$/);
-    expect(message!.xml).toContain('xml:lang="ru"');
+    expect(message.xml).toContain('xml:lang="ru"');
     await eventually(() => reports.length > 0, 5_000);
     expect(reports).toEqual([{ channel: 'xmpp', noticeId: sent.noticeId, status: 'delivered', fromAddress: 'alice@localhost' }]);
   });
@@ -102,10 +102,10 @@ describe('XMPP adapter against Prosody', () => {
     await adapter.send(notice(`Delivered: ${hostile}`), bob.jid);
     const [message] = await bob.waitForMessages(1);
     // eslint-disable-next-line no-control-regex
-    expect(message!.body).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\ud800-\udfff]/);
-    expect(message!.body).toBe('Delivered: Subject </body><body>x</body>]]>&amp; <script> "q" \'a\' CSID');
+    expect(message.body).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\ud800-\udfff]/);
+    expect(message.body).toBe('Delivered: Subject </body><body>x</body>]]>&amp; <script> "q" \'a\' CSID');
     const { parse } = await ltx();
-    expect(parse(message!.xml).getChildText('body')).toBe(message!.body);
+    expect(parse(message.xml).getChildText('body')).toBe(message.body);
     // Still connected: the server did not close the stream over the message.
     expect(adapter.online).toBe(true);
     expect(xmlSafe('a\u0000b\u{1f600}c')).toBe('ab\u{1f600}c');
@@ -119,7 +119,7 @@ describe('XMPP adapter against Prosody', () => {
     const carol = await user('carol');
     const [message] = await carol.waitForMessages(1);
     expect(message).toMatchObject({ id: sent.noticeId, body: sent.text });
-    expect(message!.delayStamp).toBeDefined();
+    expect(message.delayStamp).toBeDefined();
   });
 
   it('fails transiently while the server is down and reconnects, however long the outage', async () => {
@@ -153,7 +153,7 @@ describe('XMPP adapter against Prosody', () => {
     const pid = Number(readFileSync(join(dirname(prosody.configPath), 'prosody.pid'), 'utf8').trim());
     // As root the server runs under runuser, which stops itself when its child stops: it is
     // continued after the kill so that it reaps the server and exits.
-    const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
     process.kill(pid, 'SIGSTOP');
     const sent = notice('Delivered: written, never confirmed');
     const pending = adapter.send(sent, alice.jid).catch((e: unknown) => e);

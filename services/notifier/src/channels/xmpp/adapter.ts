@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Counter } from 'prom-client';
-import type { Logger } from '@faxnotify/kit';
+import { errorMessage, type Logger } from '@faxnotify/kit';
 import { ChannelError, type ChannelAdapter, type DeliveryReportListener, type RenderedNotice, type SendReceipt } from '../types';
 
 // @xmpp/client ships as an ES module only; a dynamic import keeps this package CommonJS.
@@ -55,7 +55,7 @@ export interface XmppAdapterOptions {
 const NOT_XML_CHAR = /[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu;
 export const xmlSafe = (text: string): string => text.replace(NOT_XML_CHAR, '');
 
-const bare = (jid: string): string => jid.split('/')[0]!.toLowerCase();
+const bare = (jid: string): string => jid.split('/')[0].toLowerCase();
 
 interface Waiter {
   resolve: () => void;
@@ -213,10 +213,10 @@ export class XmppAdapter implements ChannelAdapter {
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
       this.connecting = this.connect()
-        .catch((error: Error) => {
+        .catch((error: unknown) => {
           this.failedAttempts += 1;
           const delay = Math.min(this.options.reconnectMaxMs, this.options.reconnectInitialMs * 2 ** (this.failedAttempts - 1)) * (0.75 + Math.random() * 0.5);
-          this.options.logger.warn({ err: error.message, attempt: this.failedAttempts, retryInMs: Math.round(delay) }, 'XMPP login failed; trying again');
+          this.options.logger.warn({ err: errorMessage(error), attempt: this.failedAttempts, retryInMs: Math.round(delay) }, 'XMPP login failed; trying again');
           this.scheduleConnect(delay);
         })
         .finally(() => {
@@ -329,11 +329,12 @@ export class XmppAdapter implements ChannelAdapter {
     }
     if (!stanza.is('message') || stanza.attrs.type === 'error') return;
     const received = stanza.getChild('received', NS_RECEIPTS);
-    const noticeId = received?.attrs.id;
-    const from = stanza.attrs.from;
+    // Attributes are whatever the server sent: checked below before use.
+    const noticeId: unknown = received?.attrs.id;
+    const from: unknown = stanza.attrs.from;
     if (typeof noticeId !== 'string' || typeof from !== 'string' || !this.listener) return;
-    this.listener({ channel: 'xmpp', noticeId, status: 'delivered', fromAddress: bare(from) }).catch((error: Error) =>
-      this.options.logger.warn({ err: error.message, noticeId }, 'could not record an XMPP receipt'),
+    this.listener({ channel: 'xmpp', noticeId, status: 'delivered', fromAddress: bare(from) }).catch((error: unknown) =>
+      this.options.logger.warn({ err: errorMessage(error), noticeId }, 'could not record an XMPP receipt'),
     );
   }
 }
