@@ -104,7 +104,7 @@ describe('MessageBus against RabbitMQ', () => {
       const messages = await peekMessages(vhost, `${queue.name}.dead`);
       return messages.length ? messages : undefined;
     });
-    expect(String(dead!.properties.headers?.[HEADERS.reason])).toMatch(/retries exhausted after 2 tries: still down/);
+    expect(String(dead.properties.headers?.[HEADERS.reason])).toMatch(/retries exhausted after 2 tries: still down/);
     expect(calls).toBe(2);
   });
 
@@ -123,7 +123,7 @@ describe('MessageBus against RabbitMQ', () => {
       const messages = await peekMessages(vhost, `${queue.name}.dead`);
       return messages.length ? messages : undefined;
     });
-    expect(String(dead!.properties.headers?.[HEADERS.reason])).toMatch(/permanent: 550/);
+    expect(String(dead.properties.headers?.[HEADERS.reason])).toMatch(/permanent: 550/);
     expect(calls).toBe(1);
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type ChannelModel } from 'amqplib';
 import { EXCHANGES, createEvent } from '@faxnotify/contracts';
-import type { Generated, Kysely } from 'kysely';
+import type { Generated } from 'kysely';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { MessageBus } from './bus';
 import { openDatabase, type Database } from './db';
@@ -48,7 +48,7 @@ beforeEach(async () => {
     logger,
     migrations: {
       '001_outbox': {
-        up: async (db: Kysely<any>) => {
+        up: async (db) => {
           await db.schema
             .createTable('relay_test_outbox')
             .addColumn('position', 'integer', (c) => c.primaryKey().autoIncrement())
@@ -155,7 +155,7 @@ describe('OutboxRelay against RabbitMQ and SQLite', () => {
 
     const failed = await rows();
     expect(failed[0]).toMatchObject({ publish_attempts: 1, last_error: null });
-    expect(failed[0]!.published_at).not.toBeNull();
+    expect(failed[0].published_at).not.toBeNull();
     expect(failed[1]).toMatchObject({ published_at: null, publish_attempts: 1, last_error: expect.stringMatching(/nack/i) });
     // The pass stopped at the failing batch: the later rows were not tried.
     expect(failed.slice(2).map((row) => [row.published_at, row.publish_attempts])).toEqual([
