@@ -5,10 +5,16 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import radius = require('radius');
+import radius from 'radius';
+import type { DecodedPacket } from './packet';
 
-/** The parts of the `radius` package beyond its published types. */
+/**
+ * The parts of the `radius` package beyond its published types, and its decoders typed as what they
+ * return (the published types leave a decoded packet's attributes `any`).
+ */
 interface RadiusLibrary {
+  decode(args: { packet: Buffer; secret: string }): DecodedPacket;
+  decode_without_secret(args: { packet: Buffer }): DecodedPacket;
   add_dictionary(path: string): void;
   load_dictionaries(): void;
   unload_dictionaries(): void;
@@ -18,7 +24,7 @@ interface RadiusLibrary {
   InvalidSecretError: new (...args: unknown[]) => Error;
 }
 
-export const radiusLibrary = radius as unknown as typeof radius & RadiusLibrary;
+export const radiusLibrary = radius as unknown as Omit<typeof radius, 'decode' | 'decode_without_secret'> & RadiusLibrary;
 
 export interface Dictionary {
   /** The file given, resolved. */

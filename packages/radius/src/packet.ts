@@ -44,8 +44,8 @@ function attributeOffsets(packet: Buffer, length: number): Array<{ type: number;
   const found: Array<{ type: number; offset: number; length: number }> = [];
   for (let offset = MIN_LENGTH; offset < length; ) {
     if (offset + 2 > length) throw new DroppedPacket('malformed', `attribute header cut off at octet ${offset}`);
-    const type = packet[offset]!;
-    const size = packet[offset + 1]!;
+    const type = packet[offset];
+    const size = packet[offset + 1];
     if (size < 2) throw new DroppedPacket('malformed', `attribute ${type} at octet ${offset} has length ${size}`);
     if (offset + size > length) throw new DroppedPacket('malformed', `attribute ${type} at octet ${offset} runs past the packet's end`);
     found.push({ type, offset, length: size });
@@ -67,7 +67,7 @@ export function decodeRequest(datagram: Buffer, secret: string, expected: Reques
   if (datagram.length < length) throw new DroppedPacket('malformed', `length field ${length} but only ${datagram.length} octets arrived`);
   // Octets past the length field are padding (RFC 2865 §3) and are ignored.
   const packet = Buffer.from(datagram.subarray(0, length));
-  const codeName = radiusCodeName(packet[0]!);
+  const codeName = radiusCodeName(packet[0]);
   if (codeName !== expected) throw new DroppedPacket('unexpected-code', `code ${packet[0]} (${codeName ?? 'unknown'}) where ${expected} was expected`);
 
   const offsets = attributeOffsets(packet, length);
@@ -94,13 +94,9 @@ export function decodeRequest(datagram: Buffer, secret: string, expected: Reques
 
   try {
     // Both proofs were checked above; the package only decodes (and un-hides User-Password).
-    const decoded =
-      expected === 'Access-Request'
-        ? radiusLibrary.decode({ packet, secret })
-        : radiusLibrary.decode_without_secret({ packet });
-    return decoded as unknown as DecodedPacket;
+    return expected === 'Access-Request' ? radiusLibrary.decode({ packet, secret }) : radiusLibrary.decode_without_secret({ packet });
   } catch (error) {
-    if (error instanceof radiusLibrary.InvalidSecretError) throw new DroppedPacket('wrong-secret', (error as Error).message);
+    if (error instanceof radiusLibrary.InvalidSecretError) throw new DroppedPacket('wrong-secret', error.message);
     throw new DroppedPacket('malformed', (error as Error).message ?? String(error));
   }
 }
@@ -124,7 +120,7 @@ export function encodeReply(request: DecodedPacket, code: 'Access-Accept' | 'Acc
   // replies only: an Accounting-Response goes without one (RFC 2866 needs none).
   const packet = code === 'Accounting-Response' ? { ...request, attributes: { ...request.attributes, 'Message-Authenticator': undefined } } : request;
   return radiusLibrary.encode_response({
-    packet: packet as never,
+    packet,
     code,
     secret,
     attributes: attributes.map((a) => (a[0] === 'Vendor-Specific' ? a : [...a])),
@@ -156,8 +152,9 @@ export function attributeValues(packet: DecodedPacket, name: string): unknown[] 
 
 export const textAttribute = (packet: DecodedPacket, name: string): string | undefined => {
   const value = attribute(packet, name);
-  if (value === undefined || value === null) return undefined;
-  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  if (typeof value === 'string' || typeof value === 'number' || value instanceof Date) return String(value);
+  return undefined;
 };
 
 /** An integer attribute as a number, or its VALUE name when the dictionary names it. */
@@ -201,8 +198,8 @@ export function describeAttributes(packet: DecodedPacket, vendor: Vendor, skip: 
   for (const [type, value] of packet.raw_attributes) {
     if (type !== vsa || value.length < 4 || value.readUInt32BE(0) !== vendor.id) continue;
     for (let offset = 4; offset + 2 <= value.length; ) {
-      const subType = value[offset]!;
-      const size = value[offset + 1]!;
+      const subType = value[offset];
+      const size = value[offset + 1];
       if (size < 2) break;
       if (radiusLibrary.attr_id_to_name(subType, vendor.id) === undefined)
         parts.push(`${vendor.name}-Attr-${subType}=0x${value.subarray(offset + 2, offset + size).toString('hex')}`);
@@ -222,7 +219,7 @@ const fold = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 export function named<T extends Record<string, number>>(table: T, value: number | string | undefined): keyof T | undefined {
   if (value === undefined) return undefined;
   for (const [name, number] of Object.entries(table)) {
-    if (typeof value === 'number' ? value === number : fold(value) === fold(name)) return name as keyof T;
+    if (typeof value === 'number' ? value === number : fold(value) === fold(name)) return name;
   }
   return undefined;
 }

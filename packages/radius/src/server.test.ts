@@ -85,12 +85,12 @@ describe('clients and their secrets', () => {
     const { auth, seen, counted } = await start();
     const strict = accessRequest(STRICT.secret, { messageAuthenticator: true });
     const [fromStrict] = await sendDatagram(auth, strict, { from: '127.0.0.1' });
-    expect(radiusLibrary.verify_response({ request: strict, response: fromStrict!, secret: STRICT.secret })).toBe(true);
-    expect(decode(fromStrict!, STRICT.secret).attributes['Vendor-Specific']).toEqual({ 'Example-Text': 'hello strict' });
+    expect(radiusLibrary.verify_response({ request: strict, response: fromStrict, secret: STRICT.secret })).toBe(true);
+    expect(decode(fromStrict, STRICT.secret).attributes['Vendor-Specific']).toEqual({ 'Example-Text': 'hello strict' });
 
     const ranged = accessRequest(RANGE.secret, { identifier: 2 });
     const [fromRange] = await sendDatagram(auth, ranged, { from: '127.0.0.3' });
-    expect(radiusLibrary.verify_response({ request: ranged, response: fromRange!, secret: RANGE.secret })).toBe(true);
+    expect(radiusLibrary.verify_response({ request: ranged, response: fromRange, secret: RANGE.secret })).toBe(true);
     // A client without a name is named by its address.
     expect(seen).toEqual([
       { kind: 'auth', client: 'strict', user: 'alice' },
@@ -107,7 +107,7 @@ describe('clients and their secrets', () => {
     const request = accountingRequest(RANGE.secret);
     const [reply] = await sendDatagram(acct, request, { from: '127.0.0.2' });
     expect(reply?.[0]).toBe(5);
-    expect(radiusLibrary.verify_response({ request, response: reply!, secret: RANGE.secret })).toBe(true);
+    expect(radiusLibrary.verify_response({ request, response: reply, secret: RANGE.secret })).toBe(true);
     expect(seen).toEqual([{ kind: 'acct', client: '127.0.0.2/31', user: undefined }]);
     expect(counted).toEqual([['acct', 'response']]);
   });
@@ -130,7 +130,7 @@ describe('clients and their secrets', () => {
     expect(await sendDatagram(kind === 'auth' ? running.auth : running.acct, datagram(), { from })).toEqual([]);
     expect(running.counted).toEqual([[kind, why]]);
     expect(running.logs).toEqual([expect.objectContaining({ level: 'warn', kind, why, from: expect.stringMatching(new RegExp(`^${from}:\\d+$`)) })]);
-    expect(running.logs[0]!.message).toMatch(/^RADIUS packet dropped: /);
+    expect(running.logs[0].message).toMatch(/^RADIUS packet dropped: /);
     expect(running.seen).toEqual([]);
   });
 
@@ -170,7 +170,7 @@ describe('retransmissions', () => {
       // A copy after the answer: the same answer again.
       client.send(running.acct, request);
       await until(() => client.replies.length === 2);
-      expect(client.replies[1]!.equals(client.replies[0]!)).toBe(true);
+      expect(client.replies[1].equals(client.replies[0])).toBe(true);
       expect(running.counted).toEqual([
         ['acct', 'duplicate'],
         ['acct', 'response'],

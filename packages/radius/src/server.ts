@@ -179,7 +179,7 @@ export class RadiusServer {
         entry.expires = Date.now() + this.options.duplicateCacheMs;
         if (!this.stopped) socket.send(reply, remote.port, remote.address);
       })
-      .catch((error) => {
+      .catch((error: unknown) => {
         // Unanswered: forget it, so the client's next copy is handled afresh.
         this.answers.delete(cacheKey);
         this.count(kind, 'error');
