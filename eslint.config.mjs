@@ -77,7 +77,6 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-self-compare': 'error',
       'no-template-curly-in-string': 'error',
-      'no-unmodified-loop-condition': 'error',
       'no-unreachable-loop': 'error',
       'no-constructor-return': 'error',
       'no-async-promise-executor': 'error',
