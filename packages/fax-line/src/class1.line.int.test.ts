@@ -75,7 +75,7 @@ async function sendOn(pair: ModemPair, document: FaxDocument, observer: LineObse
 function receivedBitmaps(files: string[]): Array<{ bitmap: Bitmap; badLines: number }> {
   return files.map((file) => {
     const [page] = readTiff(readFileSync(file));
-    const decoded = decodeMh(page!.stripData, page!.width, { lsbFirst: page!.fillOrder === 2, maxRows: page!.height });
+    const decoded = decodeMh(page.stripData, page.width, { lsbFirst: page.fillOrder === 2, maxRows: page.height });
     return { bitmap: decoded.bitmap, badLines: decoded.badLines };
   });
 }
@@ -93,14 +93,14 @@ function rowsDiffering(a: Bitmap, b: Bitmap, fromRow: number): number {
 
 describe('Class 1 on a real line (iaxmodem pair, efax receiving)', () => {
   test.concurrent('a 2-page A4 fax arrives: 2 of 2 confirmed, the receiver\'s CSID, the same pixels', async () => {
-    const pair = line.pairs[0]!;
+    const pair = line.pairs[0];
     const receiver = await startEfaxReceiver(pair.receiverDevice, { localId: RECEIVER_ID, outputDir: join(dir, 'rx-1'), settleMs: 500 });
     try {
       const sent = await sendOn(pair, twoPages);
       measured.push(`  2 pages (fine): ${sent.dialToHangup.toFixed(1)} s`);
       expect(sent.result).toMatchObject({ pagesConfirmed: 2, pagesTotal: 2, reason: { code: 'OK' }, signallingRate: 14400 });
       expect(sent.result.remoteCsid).toBe(RECEIVER_ID);
-      expect(sent.result.remoteCsidRaw).toBe([...RECEIVER_ID].reverse().join('').padEnd(20, ' '));
+      expect(sent.result.remoteCsidRaw).toBe(RECEIVER_ID.split('').reverse().join('').padEnd(20, ' '));
       expect(sent.confirmed).toEqual([1, 2]);
       await receiver.exited;
       expect(receiver.log()).toMatch(/remote ID -> *FAXNOTIFY TX/);
@@ -108,7 +108,7 @@ describe('Class 1 on a real line (iaxmodem pair, efax receiving)', () => {
       expect(files).toHaveLength(2);
       const received = receivedBitmaps(files);
       received.forEach(({ bitmap, badLines }, i) => {
-        const original = pageBitmap(twoPages.pages[i]!);
+        const original = pageBitmap(twoPages.pages[i]);
         expect(badLines).toBe(0);
         expect(bitmap.width).toBe(original.width);
         expect(rowsDiffering(bitmap, original, HEADER_ROWS)).toBe(0);
@@ -119,10 +119,10 @@ describe('Class 1 on a real line (iaxmodem pair, efax receiving)', () => {
   });
 
   test.concurrent('a 1-page fax for the timing record', async () => {
-    const pair = line.pairs[4]!;
+    const pair = line.pairs[4];
     const receiver = await startEfaxReceiver(pair.receiverDevice, { localId: RECEIVER_ID, outputDir: join(dir, 'rx-5'), settleMs: 500 });
     try {
-      const sent = await sendOn(pair, { pages: [twoPages.pages[0]!] });
+      const sent = await sendOn(pair, { pages: [twoPages.pages[0]] });
       measured.push(`  1 page (fine): ${sent.dialToHangup.toFixed(1)} s`);
       expect(sent.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 1, reason: { code: 'OK' } });
     } finally {
@@ -131,7 +131,7 @@ describe('Class 1 on a real line (iaxmodem pair, efax receiving)', () => {
   });
 
   test.concurrent('the receiver goes away during page 2: page 1 counts, detail kept', async () => {
-    const pair = line.pairs[1]!;
+    const pair = line.pairs[1];
     const receiver = await startEfaxReceiver(pair.receiverDevice, { localId: RECEIVER_ID, outputDir: join(dir, 'rx-2'), settleMs: 500 });
     try {
       const sent = await sendOn(pair, twoPages, {
@@ -150,15 +150,15 @@ describe('Class 1 on a real line (iaxmodem pair, efax receiving)', () => {
   });
 
   test.concurrent('nobody answers: NO_ANSWER', async () => {
-    const pair = line.pairs[2]!;
-    const sent = await sendOn(pair, { pages: [twoPages.pages[0]!] });
+    const pair = line.pairs[2];
+    const sent = await sendOn(pair, { pages: [twoPages.pages[0]] });
     expect(sent.result).toMatchObject({ pagesConfirmed: 0, connectedAt: null, remoteCsid: null });
     expect(sent.result.reason.code).toBe('NO_ANSWER');
     expect(sent.result.reason.detail).toContain('modem: "NO ANSWER"');
   });
 
   test.concurrent('the far modem does not accept calls: NO_DIALTONE', async () => {
-    const pair = line.pairs[3]!;
+    const pair = line.pairs[3];
     // Something else holds the far line off-hook.
     const far = new SerialPort({ path: pair.receiverDevice, baudRate: 115200, autoOpen: false });
     await new Promise<void>((resolve, reject) => far.open((error) => (error ? reject(error) : resolve())));
@@ -172,7 +172,7 @@ describe('Class 1 on a real line (iaxmodem pair, efax receiving)', () => {
       });
       far.write('ATH1\r');
       expect(await answered).toContain('OK');
-      const sent = await sendOn(pair, { pages: [twoPages.pages[0]!] });
+      const sent = await sendOn(pair, { pages: [twoPages.pages[0]] });
       expect(sent.result).toMatchObject({ pagesConfirmed: 0, connectedAt: null });
       expect(sent.result.reason.code).toBe('NO_DIALTONE');
       expect(sent.result.reason.detail).toContain('modem: "NO DIALTONE"');

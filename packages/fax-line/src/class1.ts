@@ -173,13 +173,13 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
   }
 
   private get rate(): SignallingRate {
-    return this.rates[this.rateIndex]!;
+    return this.rates[this.rateIndex];
   }
 
   /** Phase B, our side: TSI and DCS in one carrier. */
   private async sendDcs(): Promise<Class1State> {
     const capabilities = this.capabilities!;
-    const page = this.pages[this.pageIndex]!;
+    const page = this.pages[this.pageIndex];
     const fine = page.resolution === 'fine' && capabilities.fine;
     const a4Rows = fine ? 2292 : 1146;
     this.parameters = {
@@ -377,7 +377,7 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
     let data = this.preparedPages.get(key);
     if (!data) {
       const session = { fine: parameters.fine, bitsPerSecond: parameters.rate.bitsPerSecond, minScanMs: parameters.minScanMs };
-      data = pageLineData(this.pages[index]!, session, Buffer.from([DLE, ETX]));
+      data = pageLineData(this.pages[index], session, Buffer.from([DLE, ETX]));
       this.preparedPages.set(key, data);
     }
     return data;

@@ -48,7 +48,7 @@ describe('Class 2.0 driver against a scripted modem', () => {
     run.modem.record.pages.forEach((page, i) => {
       const decoded = decodeMh(page.data, 1728, { lsbFirst: true });
       expect(decoded.sawRtc).toBe(true);
-      expect(Buffer.from(decoded.bitmap.data)).toEqual(Buffer.from(run.bitmaps[i]!.data));
+      expect(Buffer.from(decoded.bitmap.data)).toEqual(Buffer.from(run.bitmaps[i].data));
     });
     expect(run.modem.record.hungUp).toBe(true);
   });

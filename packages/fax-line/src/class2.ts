@@ -76,12 +76,12 @@ class Class2Session extends ModemSession<Class2Protocol, Class2Timers, Class2Lin
       const text = line.trim();
       const fhs = /^\+FHS:\s*([0-9A-Fa-f]{1,2})/.exec(text);
       if (fhs) {
-        this.hangupCode = fhs[1]!.toUpperCase().padStart(2, '0');
+        this.hangupCode = fhs[1].toUpperCase().padStart(2, '0');
         this.remember(describeFhs(this.hangupCode));
       }
       const fci = /^\+FCI:\s*"?(.*?)"?\s*$/.exec(text);
       if (fci) {
-        const raw = fci[1]!;
+        const raw = fci[1];
         const clean = raw.replace(/[^\x20-\x7e]/g, '?').trim();
         this.remote = { csid: clean.length > 0 ? clean : null, csidRaw: raw };
       }
@@ -120,7 +120,7 @@ class Class2Session extends ModemSession<Class2Protocol, Class2Timers, Class2Lin
   }
 
   private async sendPage(): Promise<Class2State> {
-    const page = this.pages[this.pageIndex]!;
+    const page = this.pages[this.pageIndex];
     const pageNumber = this.pageIndex + 1;
     const last = this.pageIndex + 1 >= this.pages.length;
     const fine = page.resolution === 'fine';

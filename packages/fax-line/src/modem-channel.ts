@@ -207,13 +207,13 @@ export class ModemChannel {
       while (start < this.input.length && (this.input[start] === 0x0d || this.input[start] === 0x0a)) start++;
       const out: number[] = [];
       for (let i = start; i < this.input.length; i++) {
-        const byte = this.input[i]!;
+        const byte = this.input[i];
         if (byte !== DLE) {
           out.push(byte);
           continue;
         }
         if (i + 1 >= this.input.length) return undefined;
-        const next = this.input[i + 1]!;
+        const next = this.input[i + 1];
         i++;
         if (next === ETX) {
           this.input = this.input.subarray(i + 1);

@@ -93,7 +93,7 @@ const CRC_TABLE = (() => {
 
 function crc16(data: Uint8Array): number {
   let crc = 0xffff;
-  for (const byte of data) crc = (crc >>> 8) ^ CRC_TABLE[(crc ^ byte) & 0xff]!;
+  for (const byte of data) crc = (crc >>> 8) ^ CRC_TABLE[(crc ^ byte) & 0xff];
   return crc;
 }
 
@@ -116,7 +116,7 @@ export function hasValidFcs(bytes: Uint8Array): boolean {
 export function parseFrame(bytes: Buffer): HdlcFrame | null {
   const body = bytes.length >= 5 && hasValidFcs(bytes) ? bytes.subarray(0, bytes.length - 2) : bytes;
   if (body.length < 3 || body[0] !== ADDRESS) return null;
-  return { control: body[1]!, fcf: body[2]!, fif: Buffer.from(body.subarray(3)), raw: Buffer.from(body) };
+  return { control: body[1], fcf: body[2], fif: Buffer.from(body.subarray(3)), raw: Buffer.from(body) };
 }
 
 export function buildFrame(fcf: number, fif: Uint8Array = Buffer.alloc(0), final = true): Buffer {
@@ -196,7 +196,7 @@ export interface ReceiverCapabilities {
 
 function bit(fif: Uint8Array, n: number): boolean {
   const index = (n - 1) >> 3;
-  return index < fif.length && ((fif[index]! >> ((n - 1) & 7)) & 1) === 1;
+  return index < fif.length && ((fif[index] >> ((n - 1) & 7)) & 1) === 1;
 }
 
 /** Minimum scan line time by the index bit21 + 2·bit22 + 4·bit23 of a DIS. */
@@ -215,7 +215,7 @@ const DIS_MIN_SCAN: ReadonlyArray<{ standard: number; fine: number }> = [
 const DCS_MIN_SCAN_INDEX: Record<number, number> = { 20: 0, 5: 1, 10: 2, 40: 4, 0: 7 };
 
 export function parseDis(fif: Uint8Array): ReceiverCapabilities {
-  const rateBits = fif.length > 1 ? fif[1]! & 0x3c : 0;
+  const rateBits = fif.length > 1 ? fif[1] & 0x3c : 0;
   let modulations: Modulation[];
   switch (rateBits) {
     case 0x00:
@@ -248,7 +248,7 @@ export function parseDis(fif: Uint8Array): ReceiverCapabilities {
     twoDimensional: bit(fif, 16),
     widths,
     length,
-    minScanMs: DIS_MIN_SCAN[scanIndex]!,
+    minScanMs: DIS_MIN_SCAN[scanIndex],
     ecm: bit(fif, 24) && bit(fif, 27),
   };
 }
@@ -273,9 +273,9 @@ export function buildDcs(parameters: SessionParameters): Buffer {
 /** Reads a DCS back (for the trace and for the scripted test modem). */
 export function parseDcs(fif: Uint8Array): SessionParameters | null {
   if (fif.length < 3) return null;
-  const rate = SIGNALLING_RATES.find((r) => r.dcsBits === (fif[1]! & 0x3c)) ?? null;
+  const rate = SIGNALLING_RATES.find((r) => r.dcsBits === (fif[1] & 0x3c)) ?? null;
   if (!rate) return null;
-  const scanIndex = (fif[2]! >> 4) & 7;
+  const scanIndex = (fif[2] >> 4) & 7;
   const minScanMs = Number(Object.entries(DCS_MIN_SCAN_INDEX).find(([, index]) => index === scanIndex)?.[0] ?? 20);
   return { rate, fine: bit(fif, 15), minScanMs, unlimitedLength: bit(fif, 20) };
 }

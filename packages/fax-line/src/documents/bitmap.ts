@@ -19,14 +19,14 @@ export function createBitmap(width: number, height: number): Bitmap {
 }
 
 export function getPixel(bitmap: Bitmap, x: number, y: number): number {
-  return (bitmap.data[y * bitmap.rowBytes + (x >> 3)]! >> (7 - (x & 7))) & 1;
+  return (bitmap.data[y * bitmap.rowBytes + (x >> 3)] >> (7 - (x & 7))) & 1;
 }
 
 export function setPixel(bitmap: Bitmap, x: number, y: number, black: boolean): void {
   const index = y * bitmap.rowBytes + (x >> 3);
   const mask = 0x80 >> (x & 7);
-  if (black) bitmap.data[index]! |= mask;
-  else bitmap.data[index]! &= ~mask;
+  if (black) bitmap.data[index] |= mask;
+  else bitmap.data[index] &= ~mask;
 }
 
 export function row(bitmap: Bitmap, y: number): Uint8Array {
@@ -40,7 +40,7 @@ export function blackPixelCount(bitmap: Bitmap): number {
   for (let y = 0; y < bitmap.height; y++) {
     const base = y * bitmap.rowBytes;
     for (let i = 0; i < bitmap.rowBytes; i++) {
-      let byte = bitmap.data[base + i]!;
+      let byte = bitmap.data[base + i];
       if (i === bitmap.rowBytes - 1) byte &= lastMask;
       while (byte) {
         byte &= byte - 1;
@@ -65,9 +65,9 @@ export function scaleBitmap(source: Bitmap, width: number, height: number): Bitm
     const sourceBase = sy * source.rowBytes;
     const targetBase = y * target.rowBytes;
     for (let x = 0; x < width; x++) {
-      const sx = sourceColumn[x]!;
-      if ((source.data[sourceBase + (sx >> 3)]! >> (7 - (sx & 7))) & 1) {
-        target.data[targetBase + (x >> 3)]! |= 0x80 >> (x & 7);
+      const sx = sourceColumn[x];
+      if ((source.data[sourceBase + (sx >> 3)] >> (7 - (sx & 7))) & 1) {
+        target.data[targetBase + (x >> 3)] |= 0x80 >> (x & 7);
       }
     }
   }
@@ -86,7 +86,7 @@ export function halveRows(source: Bitmap): Bitmap {
     const b = (2 * y + 1) * source.rowBytes;
     const t = y * target.rowBytes;
     for (let i = 0; i < source.rowBytes; i++) {
-      target.data[t + i] = source.data[a + i]! | (hasB ? source.data[b + i]! : 0);
+      target.data[t + i] = source.data[a + i] | (hasB ? source.data[b + i] : 0);
     }
   }
   return target;
@@ -101,7 +101,7 @@ export function fitWidth(source: Bitmap, width: number): Bitmap {
     for (let x = 0; x < width; x++) {
       const sx = x - offset;
       if (sx >= 0 && sx < source.width && getPixel(source, sx, y)) {
-        target.data[y * target.rowBytes + (x >> 3)]! |= 0x80 >> (x & 7);
+        target.data[y * target.rowBytes + (x >> 3)] |= 0x80 >> (x & 7);
       }
     }
   }

@@ -27,9 +27,9 @@ describe('T.4 Modified Huffman codes agree with libtiff', () => {
     writeFileSync(join(dir, 'ours.tif'), writeG3Tiff([{ width: 1728, height: 300, xResolution: 204, yResolution: 98, data: encodeMh(bitmap) }]));
     execFileSync('tiffcp', ['-c', 'none', join(dir, 'ours.tif'), join(dir, 'plain.tif')]);
     const [page] = readTiff(readFileSync(join(dir, 'plain.tif')));
-    expect(page!.compression).toBe(1);
-    expect(Buffer.from(page!.stripData.subarray(0, bitmap.data.length))).toEqual(Buffer.from(bitmap.data));
-    expect(page!.yResolution).toBeCloseTo(98);
+    expect(page.compression).toBe(1);
+    expect(Buffer.from(page.stripData.subarray(0, bitmap.data.length))).toEqual(Buffer.from(bitmap.data));
+    expect(page.yResolution).toBeCloseTo(98);
   });
 
   it('we decode libtiff\'s encoding to the same pixels', () => {
@@ -37,8 +37,8 @@ describe('T.4 Modified Huffman codes agree with libtiff', () => {
     writeFileSync(join(dir, 'page.pbm'), toPbm(bitmap));
     execFileSync('ppm2tiff', ['-c', 'g3:1d', '-R', '204', join(dir, 'page.pbm'), join(dir, 'theirs.tif')]);
     const [page] = readTiff(readFileSync(join(dir, 'theirs.tif')));
-    expect(page!.compression).toBe(3);
-    const decoded = decodeMh(page!.stripData, page!.width, { lsbFirst: page!.fillOrder === 2, maxRows: page!.height });
+    expect(page.compression).toBe(3);
+    const decoded = decodeMh(page.stripData, page.width, { lsbFirst: page.fillOrder === 2, maxRows: page.height });
     expect(decoded.badLines).toBe(0);
     expect(Buffer.from(decoded.bitmap.data)).toEqual(Buffer.from(bitmap.data));
   });

@@ -154,7 +154,7 @@ function writeRun(writer: BitWriter, colour: 0 | 1, run: number): void {
     writer.write(code.bits, code.length);
     run -= makeupRun;
   }
-  const code = tables.terminating[run]!;
+  const code = tables.terminating[run];
   writer.write(code.bits, code.length);
 }
 
@@ -192,7 +192,7 @@ export function encodeMh(bitmap: Bitmap, options: EncodeOptions = {}): Buffer {
     let colour: 0 | 1 = 0;
     while (x < width) {
       let run = 0;
-      while (x < width && ((data[base + (x >> 3)]! >> (7 - (x & 7))) & 1) === colour) {
+      while (x < width && ((data[base + (x >> 3)] >> (7 - (x & 7))) & 1) === colour) {
         // Skip whole bytes of the same colour quickly.
         if ((x & 7) === 0 && x + 8 <= width && data[base + (x >> 3)] === (colour ? 0xff : 0x00)) {
           x += 8;
@@ -226,7 +226,7 @@ class CodeTree {
     for (let i = 0; i < code.length; i++) {
       const branch = code[i] === '1' ? this.one : this.zero;
       const last = i === code.length - 1;
-      let next = branch[node]!;
+      let next = branch[node];
       if (last) {
         if (next !== 0) throw new Error(`code ${code} is a prefix of another code`);
         branch[node] = -(run + 1);
@@ -278,7 +278,7 @@ class BitReader {
   }
 
   next(): number {
-    const byte = this.data[this.position >> 3]!;
+    const byte = this.data[this.position >> 3];
     const shift = this.lsbFirst ? this.position & 7 : 7 - (this.position & 7);
     this.position++;
     return (byte >> shift) & 1;
@@ -341,7 +341,7 @@ export function decodeMh(data: Uint8Array, width: number, options: DecodeOptions
       let leaf = 0;
       while (!reader.atEnd) {
         const bit = reader.next();
-        const next = bit ? tree.one[node]! : tree.zero[node]!;
+        const next = bit ? tree.one[node] : tree.zero[node];
         if (next === 0) break;
         if (next < 0) {
           leaf = next;
@@ -365,7 +365,7 @@ export function decodeMh(data: Uint8Array, width: number, options: DecodeOptions
       const total = pendingRun + run;
       pendingRun = 0;
       if (colour === 1) {
-        for (let i = x; i < x + total; i++) line[i >> 3]! |= 0x80 >> (i & 7);
+        for (let i = x; i < x + total; i++) line[i >> 3] |= 0x80 >> (i & 7);
       }
       x += total;
       colour ^= 1;
@@ -414,10 +414,10 @@ const REVERSED = (() => {
 /** Reverses the bit order within every byte (MSB-first file data ↔ LSB-first line data). */
 export function reverseBitOrder(data: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = REVERSED[data[i]!]!;
+  for (let i = 0; i < data.length; i++) out[i] = REVERSED[data[i]];
   return out;
 }
 
 export function reverseByte(byte: number): number {
-  return REVERSED[byte & 0xff]!;
+  return REVERSED[byte & 0xff];
 }

@@ -129,7 +129,7 @@ class TiffReader {
         case 2:
         case 6:
         case 7:
-          out.push(this.buffer[at]!);
+          out.push(this.buffer[at]);
           break;
         case 3:
         case 8:
@@ -154,7 +154,7 @@ class TiffReader {
 
   private one(entries: Map<number, Entry>, tag: number, fallback: number): number {
     const v = this.values(entries.get(tag));
-    return v.length > 0 ? v[0]! : fallback;
+    return v.length > 0 ? v[0] : fallback;
   }
 
   private page(entries: Map<number, Entry>): TiffPage {
@@ -166,8 +166,8 @@ class TiffReader {
     const counts = this.values(entries.get(TiffTag.StripByteCounts));
     if (offsets.length === 0 || offsets.length !== counts.length) throw new TiffFormatError('TIFF page has no usable strips');
     const strips = offsets.map((offset, i) => {
-      this.check(offset, counts[i]!);
-      return this.buffer.subarray(offset, offset + counts[i]!);
+      this.check(offset, counts[i]);
+      return this.buffer.subarray(offset, offset + counts[i]);
     });
     const unit = this.one(entries, TiffTag.ResolutionUnit, 2);
     const perInch = (value: number | undefined): number | null =>

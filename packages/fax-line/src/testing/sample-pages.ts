@@ -7,7 +7,7 @@ export function patternBitmap(rows: number, seed: number): Bitmap {
   for (let y = 0; y < rows; y++) {
     for (let x = 0; x < 1728; x++) {
       const block = Math.floor(x / (16 + seed * 8)) + Math.floor(y / (8 + seed * 4));
-      if (block % 3 === 0 || (y + seed) % 97 === 0) bitmap.data[y * bitmap.rowBytes + (x >> 3)]! |= 0x80 >> (x & 7);
+      if (block % 3 === 0 || (y + seed) % 97 === 0) bitmap.data[y * bitmap.rowBytes + (x >> 3)] |= 0x80 >> (x & 7);
     }
   }
   return bitmap;
@@ -24,7 +24,7 @@ export const A4_FINE_ROWS = 2292;
 function fillRect(bitmap: Bitmap, x: number, y: number, width: number, height: number): void {
   for (let row = Math.max(0, y); row < Math.min(bitmap.height, y + height); row++) {
     for (let column = Math.max(0, x); column < Math.min(bitmap.width, x + width); column++) {
-      bitmap.data[row * bitmap.rowBytes + (column >> 3)]! |= 0x80 >> (column & 7);
+      bitmap.data[row * bitmap.rowBytes + (column >> 3)] |= 0x80 >> (column & 7);
     }
   }
 }
@@ -71,7 +71,7 @@ export function randomRunsBitmap(width: number, height: number, seed: number): B
     while (x < width) {
       const kind = random();
       const run = kind < 0.6 ? Math.floor(random() * 64) : kind < 0.9 ? Math.floor(random() * 400) : Math.floor(random() * width);
-      for (let i = x; i < Math.min(width, x + run); i++) if (black) bitmap.data[y * bitmap.rowBytes + (i >> 3)]! |= 0x80 >> (i & 7);
+      for (let i = x; i < Math.min(width, x + run); i++) if (black) bitmap.data[y * bitmap.rowBytes + (i >> 3)] |= 0x80 >> (i & 7);
       x += run;
       black = !black;
     }

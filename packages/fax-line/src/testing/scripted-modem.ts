@@ -118,7 +118,7 @@ export class ScriptedModem {
     const device = join(dir, 'tty');
     const socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${device}`, 'STDIO'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let errors = '';
-    socat.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    socat.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
     const spawnFailure = new Promise<never>((_, reject) => socat.once('error', reject));
     const deadline = Date.now() + 5000;
     while (!existsSync(device)) {
