@@ -3,13 +3,14 @@
 // really is: a promise nobody awaits, an async callback handed to something that ignores its result,
 // a value typed `any` leaking out of JSON or an untyped library.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const typeScriptFiles = ['**/*.ts', '**/*.mts', '**/*.cts'];
 const testFiles = ['**/*.test.ts', '**/*.suite.ts', '**/testing/**/*.ts', 'test/e2e/**/*.ts', 'test/support/**/*.ts', 'test/peers/**/*.ts'];
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: [
       '**/dist/**',
