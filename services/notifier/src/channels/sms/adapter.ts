@@ -2,25 +2,12 @@ import { Counter } from 'prom-client';
 import twilio from 'twilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
+import type { NotifierConfig } from '../../config';
 import { ChannelError, type ChannelAdapter, type DeliveryReportListener, type DeliveryStatus, type LostSend, type RenderedNotice, type SendReceipt } from '../types';
 import { BaseUrlRequestClient } from './request-client';
 
-export interface SmsAdapterOptions {
-  accountSid: string;
-  authToken: string;
-  /** Sender number or alphanumeric ID; empty to send through the Messaging Service. */
-  from: string;
-  messagingServiceSid: string;
-  /** Public URL of POST /twilio/status as Twilio reaches it; empty: no delivery reports. */
-  statusCallbackUrl: string;
-  /** A Twilio-compatible endpoint instead of Twilio's hosts (tests, demo); empty for Twilio. */
-  baseUrl: string;
-  timeoutMs: number;
-  /** How many of the newest matching messages a look-up after a lost answer reads (one page). */
-  lookupPageSize: number;
-  /** How long an answer must have been lost before a look-up that finds nothing lets the SMS go again. */
-  lookupSettleMs: number;
-}
+/** The `twilio` section of the notifier's configuration (see its schema for what each setting means). */
+export type SmsAdapterOptions = NotifierConfig['twilio'];
 
 /**
  * Twilio's error codes for a number that cannot take this SMS: retrying cannot help. Every other

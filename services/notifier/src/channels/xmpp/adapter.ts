@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Counter } from 'prom-client';
 import { errorMessage, type Logger } from '@faxnotify/kit';
+import type { NotifierConfig } from '../../config';
 import { ChannelError, type ChannelAdapter, type DeliveryReportListener, type RenderedNotice, type SendReceipt } from '../types';
 
 // @xmpp/client ships as an ES module only; a dynamic import keeps this package CommonJS.
@@ -29,22 +30,8 @@ export interface XmppSendCounts {
   unconfirmed: number;
 }
 
-export interface XmppAdapterOptions {
-  /** e.g. xmpp://chat.example.com:5222; empty: the domain on port 5222. */
-  service: string;
-  domain: string;
-  username: string;
-  password: string;
-  /** Resource prefix; each adapter adds a suffix of its own. */
-  resource: string;
-  /** PLAIN over an unencrypted connection (loopback tests only); otherwise TLS and SCRAM are required. */
-  allowPlainWithoutTls: boolean;
-  reconnectInitialMs: number;
-  reconnectMaxMs: number;
-  /** Login, and the server's confirmation of each message, must come within this. */
-  timeoutMs: number;
-  logger: Logger;
-}
+/** The `xmpp` section of the notifier's configuration (see its schema for what each setting means), and a logger. */
+export type XmppAdapterOptions = NotifierConfig['xmpp'] & { logger: Logger };
 
 /**
  * Characters XML 1.0 does not allow (C0 controls other than tab and newlines, lone surrogates,
