@@ -1,5 +1,5 @@
 import type { EventKey } from '@faxnotify/contracts';
-import type { Kysely, Selectable } from 'kysely';
+import type { Generated, Kysely, Selectable } from 'kysely';
 import type { Counter, Gauge } from 'prom-client';
 import type { MessageBus } from './bus';
 import { CoalescedPasses } from './coalesced-passes';
@@ -47,6 +47,24 @@ export interface StoredEventColumns {
   /** The whole CloudEvent, JSON, exactly as published (its id stays the same on every retry). */
   event_json: string;
 }
+
+/**
+ * The event outbox of a service that reports fax events (the transmitter's and the status
+ * tracker's): each event is written in the same transaction as the state it reports, stored whole,
+ * and handed to the broker by the relay in `seq` order.
+ */
+export interface EventOutboxTable extends OutboxColumns, StoredEventColumns {
+  /** Insertion order: the relay publishes in this order. */
+  seq: Generated<number>;
+  /** The CloudEvent id; it stays the same when the event is published again. */
+  id: string;
+  fax_id: string;
+  recipient_id: string | null;
+  created_at: string;
+}
+
+/** One row of an event outbox, as read. */
+export type EventOutboxRow = Selectable<EventOutboxTable>;
 
 /** The `publish` of an outbox that stores whole events: the stored JSON goes out unchanged. */
 export function publishStoredEvent(bus: Pick<MessageBus, 'publishEvent'>): (row: StoredEventColumns) => Promise<void> {

@@ -1,4 +1,5 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { EventOutboxTable } from '@faxnotify/kit';
+import type { Insertable, Selectable } from 'kysely';
 
 /**
  * The status tracker's tables. Portable between SQLite and PostgreSQL: timestamps are ISO 8601
@@ -81,21 +82,8 @@ export interface RecipientEventTable {
  * which sets `published_at` once the broker confirmed. `dedupe_key` is unique, so each final
  * result is inserted once per recipient and each fax final once per fax.
  */
-export interface OutboxTable {
-  /** Insertion order: the relay publishes in this order. */
-  seq: Generated<number>;
-  /** The CloudEvent id; it stays the same when the event is published again. */
-  id: string;
+export interface OutboxTable extends EventOutboxTable {
   dedupe_key: string;
-  routing_key: string;
-  fax_id: string;
-  recipient_id: string | null;
-  /** The whole CloudEvent, JSON, exactly as published. */
-  event_json: string;
-  created_at: string;
-  published_at: string | null;
-  publish_attempts: number;
-  last_error: string | null;
 }
 
 /** What became of the notices about one result, one row per channel; the latest by `at` wins. */

@@ -3,7 +3,7 @@
  * UTC ISO 8601 text and flags 0/1 integers, so they sort, compare and query alike on SQLite and
  * PostgreSQL.
  */
-import type { Generated } from 'kysely';
+import type { EventOutboxTable } from '@faxnotify/kit';
 
 /** An uploaded document, owned by one user, referred to by its `path` in outbox entries. */
 export interface FileRow {
@@ -101,20 +101,6 @@ export interface AttemptRow {
   connected_at: string | null;
   ended_at: string;
   signalling_rate: number | null;
-}
-
-/** Events written in the same transaction as the state they report, handed to the broker by the relay. */
-export interface EventOutboxRow {
-  seq: number;
-  id: string;
-  routing_key: string;
-  fax_id: string;
-  recipient_id: string | null;
-  event_json: string;
-  created_at: string;
-  published_at: string | null;
-  publish_attempts: number;
-  last_error: string | null;
 }
 
 // ---- fax ATAs behind a FaxBack port server ----
@@ -266,7 +252,7 @@ export interface TransmitterDatabase {
   fax_files: FaxFileRow;
   recipients: RecipientRow;
   attempts: AttemptRow;
-  event_outbox: Omit<EventOutboxRow, 'seq'> & { seq: Generated<number> };
+  event_outbox: EventOutboxTable;
   ata_accounts: AtaAccountRow;
   ata_dids: AtaDidRow;
   ata_called_numbers: AtaCalledNumberRow;
