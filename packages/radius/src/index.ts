@@ -7,3 +7,5 @@
 export * from './dictionary';
 export * from './packet';
 export * from './server';
+export * from './limit';
+export * from './sign';

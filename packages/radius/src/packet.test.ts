@@ -22,6 +22,7 @@ import {
   type DecodedPacket,
   type RequestKind,
 } from './packet';
+import { encodeRequest, verifyReply } from './sign';
 import { MALFORMED_DATAGRAMS } from './testing';
 
 const SECRET = 'packet-test-secret';
@@ -32,7 +33,13 @@ beforeAll(() => {
 });
 
 const encode = (code: RequestKind, attributes: unknown[], options: { secret?: string; messageAuthenticator?: boolean } = {}): Buffer =>
-  radiusLibrary.encode({ code, identifier: 42, secret: options.secret ?? SECRET, attributes, add_message_authenticator: options.messageAuthenticator ?? false });
+  radiusLibrary.encode({
+    code,
+    identifier: 42,
+    secret: options.secret ?? SECRET,
+    attributes,
+    add_message_authenticator: options.messageAuthenticator ?? false,
+  });
 
 /**
  * An Accounting-Request signed as RFC 5080 §2.2.4 and FreeRADIUS sign it: Message-Authenticator
@@ -41,7 +48,10 @@ const encode = (code: RequestKind, attributes: unknown[], options: { secret?: st
 function signedAccounting(attributes: unknown[], secret = SECRET): Buffer {
   const packet = encode('Accounting-Request', [...attributes, ['Message-Authenticator', Buffer.alloc(16)]], { secret });
   packet.fill(0, 4, 20);
-  createHmac('md5', secret).update(packet).digest().copy(packet, packet.length - 16);
+  createHmac('md5', secret)
+    .update(packet)
+    .digest()
+    .copy(packet, packet.length - 16);
   createHash('md5').update(packet).update(secret).digest().copy(packet, 4);
   return packet;
 }
@@ -60,33 +70,57 @@ const command = (value: string | number) => ['Vendor-Specific', 'Example', [['Ex
 
 describe('requests', () => {
   it('decodes an Access-Request with its vendor attributes and hidden password', () => {
-    const packet = decodeRequest(encode('Access-Request', [['User-Name', 'alice'], ['User-Password', 'open sesame'], command('Write-Down')]), SECRET, 'Access-Request', false);
+    const packet = decodeRequest(
+      encode('Access-Request', [['User-Name', 'alice'], ['User-Password', 'open sesame'], command('Write-Down')]),
+      SECRET,
+      'Access-Request',
+      false,
+    );
     expect(packet).toMatchObject({ code: 'Access-Request', identifier: 42 });
     expect(textAttribute(packet, 'User-Name')).toBe('alice');
     expect(textAttribute(packet, 'User-Password')).toBe('open sesame');
     expect(enumAttribute(packet, 'Example-Command')).toBe('Write-Down');
   });
 
-  it('checks Message-Authenticator of an Access-Request, and asks for one only of clients that promise it', () => {
+  it('checks Message-Authenticator of an Access-Request, and lets off only a client configured to send none', () => {
     const signed = encode('Access-Request', [['User-Name', 'alice']], { messageAuthenticator: true });
     expect(decodeRequest(signed, SECRET, 'Access-Request', true).identifier).toBe(42);
     expect(why(() => decodeRequest(signed, 'another-secret', 'Access-Request', true))).toBe('wrong-secret');
     const unsigned = encode('Access-Request', [['User-Name', 'alice']]);
     expect(decodeRequest(unsigned, SECRET, 'Access-Request', false).identifier).toBe(42);
     expect(why(() => decodeRequest(unsigned, SECRET, 'Access-Request', true))).toBe('no-message-authenticator');
+    // Proxy-State is what a BlastRADIUS forgery needs echoed: not without Message-Authenticator.
+    const proxied = encode('Access-Request', [
+      ['User-Name', 'alice'],
+      ['Proxy-State', Buffer.from('c0ffee', 'hex')],
+    ]);
+    expect(why(() => decodeRequest(proxied, SECRET, 'Access-Request', false))).toBe('no-message-authenticator');
   });
 
   it('checks the Request Authenticator of an Accounting-Request', () => {
-    const request = encode('Accounting-Request', [['Acct-Status-Type', 'Start'], ['Acct-Session-Id', 's-1']]);
+    const request = encode('Accounting-Request', [
+      ['Acct-Status-Type', 'Start'],
+      ['Acct-Session-Id', 's-1'],
+    ]);
     expect(textAttribute(decodeRequest(request, SECRET, 'Accounting-Request', false), 'Acct-Session-Id')).toBe('s-1');
     expect(why(() => decodeRequest(request, 'another-secret', 'Accounting-Request', false))).toBe('wrong-secret');
   });
 
   it('checks Message-Authenticator of an Accounting-Request over a zero Request Authenticator (RFC 5080)', () => {
-    const request = signedAccounting([['Acct-Status-Type', 'Stop'], ['Acct-Session-Id', 's-2']]);
+    const request = signedAccounting([
+      ['Acct-Status-Type', 'Stop'],
+      ['Acct-Session-Id', 's-2'],
+    ]);
     expect(enumAttribute(decodeRequest(request, SECRET, 'Accounting-Request', true), 'Acct-Status-Type')).toBe('Stop');
     // The same octets signed over the Request Authenticator, as the `radius` package signs them: refused.
-    const librarySigned = encode('Accounting-Request', [['Acct-Status-Type', 'Stop'], ['Acct-Session-Id', 's-2']], { messageAuthenticator: true });
+    const librarySigned = encode(
+      'Accounting-Request',
+      [
+        ['Acct-Status-Type', 'Stop'],
+        ['Acct-Session-Id', 's-2'],
+      ],
+      { messageAuthenticator: true },
+    );
     expect(why(() => decodeRequest(librarySigned, SECRET, 'Accounting-Request', false))).toBe('wrong-secret');
   });
 
@@ -109,7 +143,11 @@ describe('replies', () => {
 
   it('signs an Access-Accept with the Response Authenticator and one Vendor-Specific attribute per vendor attribute', () => {
     const { raw, decoded } = request(false);
-    const reply = encodeReply(decoded, 'Access-Accept', SECRET, [['Reply-Message', 'welcome'], vendorAttribute('Example', 'Example-Text', 'one'), vendorAttribute('Example', 'Example-Count', 7)]);
+    const reply = encodeReply(decoded, 'Access-Accept', SECRET, [
+      ['Reply-Message', 'welcome'],
+      vendorAttribute('Example', 'Example-Text', 'one'),
+      vendorAttribute('Example', 'Example-Count', 7),
+    ]);
     expect(radiusLibrary.verify_response({ request: raw, response: reply, secret: SECRET })).toBe(true);
     expect(radiusLibrary.verify_response({ request: raw, response: reply, secret: 'another-secret' })).toBe(false);
     const answer = radiusLibrary.decode({ packet: reply, secret: SECRET });
@@ -118,20 +156,39 @@ describe('replies', () => {
     expect(answer.attributes).toMatchObject({ 'Reply-Message': 'welcome', 'Vendor-Specific': { 'Example-Text': 'one', 'Example-Count': 7 } });
   });
 
-  it('adds Message-Authenticator to an Access reply when the request had one', () => {
-    const { raw, decoded } = request(true);
+  it.each([true, false])('puts Message-Authenticator first in an Access reply (the request had one: %s)', (messageAuthenticator) => {
+    const { raw, decoded } = request(messageAuthenticator);
     const reply = encodeReply(decoded, 'Access-Reject', SECRET);
     expect(reply[0]).toBe(3);
+    expect([reply[20], reply[21]]).toEqual([80, 18]);
     expect(radiusLibrary.decode({ packet: reply, secret: SECRET }).attributes['Message-Authenticator']).toBeDefined();
-    expect(radiusLibrary.verify_response({ request: raw, response: reply, secret: SECRET })).toBe(true);
+    expect(verifyReply(raw, reply, SECRET)).toBe(true);
+    if (messageAuthenticator) expect(radiusLibrary.verify_response({ request: raw, response: reply, secret: SECRET })).toBe(true);
   });
 
-  it('answers an Accounting-Request without Message-Authenticator', () => {
+  it('signs an Accounting-Response with Message-Authenticator over a zeroed Authenticator field, as FreeRADIUS checks it', () => {
     const { raw, decoded } = request(false, 'Accounting-Request');
-    const reply = encodeReply({ ...decoded, attributes: { ...decoded.attributes, 'Message-Authenticator': Buffer.alloc(16) } }, 'Accounting-Response', SECRET);
+    const reply = encodeReply(decoded, 'Accounting-Response', SECRET);
     expect(reply[0]).toBe(5);
-    expect(reply.readUInt16BE(2)).toBe(20);
-    expect(radiusLibrary.verify_response({ request: raw, response: reply, secret: SECRET })).toBe(true);
+    expect(reply.readUInt16BE(2)).toBe(38);
+    const signed = Buffer.from(reply);
+    signed.fill(0, 4, 20).fill(0, 22, 38);
+    expect(reply.subarray(22, 38)).toEqual(createHmac('md5', SECRET).update(signed).digest());
+    expect(verifyReply(raw, reply, SECRET)).toBe(true);
+    expect(verifyReply(raw, reply, 'another-secret')).toBe(false);
+  });
+
+  it('builds requests whose Message-Authenticator the checks above take', () => {
+    const access = encodeRequest('Access-Request', SECRET, [
+      ['User-Name', 'alice'],
+      ['User-Password', 'open sesame'],
+    ]);
+    expect(textAttribute(decodeRequest(access, SECRET, 'Access-Request', true), 'User-Password')).toBe('open sesame');
+    const accounting = encodeRequest('Accounting-Request', SECRET, [['Acct-Status-Type', 'Stop']]);
+    expect(enumAttribute(decodeRequest(accounting, SECRET, 'Accounting-Request', true), 'Acct-Status-Type')).toBe('Stop');
+    const unsigned = encodeRequest('Accounting-Request', SECRET, [['Acct-Status-Type', 'Stop']], { messageAuthenticator: false });
+    expect(why(() => decodeRequest(unsigned, SECRET, 'Accounting-Request', true))).toBe('no-message-authenticator');
+    expect(decodeRequest(unsigned, SECRET, 'Accounting-Request', false).code).toBe('Accounting-Request');
   });
 });
 
@@ -145,8 +202,23 @@ describe('attribute readers', () => {
       ['Acct-Delay-Time', 4],
       ['Class', Buffer.from('first')],
       ['Class', Buffer.from('second')],
-      ['Vendor-Specific', 'Example', [['Example-Command', 1], ['Example-Text', 'hello'], ['Example-Time', at]]],
-      ['Vendor-Specific', 'Example', [['Example-Tag', 'a'], ['Example-Tag', 'b']]],
+      [
+        'Vendor-Specific',
+        'Example',
+        [
+          ['Example-Command', 1],
+          ['Example-Text', 'hello'],
+          ['Example-Time', at],
+        ],
+      ],
+      [
+        'Vendor-Specific',
+        'Example',
+        [
+          ['Example-Tag', 'a'],
+          ['Example-Tag', 'b'],
+        ],
+      ],
     ]);
     // Two sub-attributes the dictionary does not define (20 and 21) in a third Vendor-Specific attribute.
     const unknown = Buffer.from('1a1000007ed914040a0b15060c0d0e0f', 'hex');
@@ -189,7 +261,14 @@ describe('attribute readers', () => {
   });
 
   it('leaves out what a password and Message-Authenticator hold', () => {
-    const raw = encode('Access-Request', [['User-Name', 'alice'], ['User-Password', 'open sesame']], { messageAuthenticator: true });
+    const raw = encode(
+      'Access-Request',
+      [
+        ['User-Name', 'alice'],
+        ['User-Password', 'open sesame'],
+      ],
+      { messageAuthenticator: true },
+    );
     expect(describeAttributes(decodeRequest(raw, SECRET, 'Access-Request', true), EXAMPLE)).toBe('User-Name="alice"');
   });
 });

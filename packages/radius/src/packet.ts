@@ -10,6 +10,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { radiusLibrary } from './dictionary';
+import { MESSAGE_AUTHENTICATOR_PLACEHOLDER, signReply } from './sign';
 
 /** RFC 2865 §3: a packet is 20 to 4096 octets long. */
 const MIN_LENGTH = 20;
@@ -42,7 +43,7 @@ const attributeId = (name: string): number => Number(radiusLibrary.attr_name_to_
 /** Where each attribute starts, walking the attribute list; throws on a broken list. */
 function attributeOffsets(packet: Buffer, length: number): Array<{ type: number; offset: number; length: number }> {
   const found: Array<{ type: number; offset: number; length: number }> = [];
-  for (let offset = MIN_LENGTH; offset < length; ) {
+  for (let offset = MIN_LENGTH; offset < length;) {
     if (offset + 2 > length) throw new DroppedPacket('malformed', `attribute header cut off at octet ${offset}`);
     const type = packet[offset];
     const size = packet[offset + 1];
@@ -59,6 +60,9 @@ const equal = (a: Buffer, b: Buffer): boolean => a.length === b.length && timing
 /**
  * Checks a datagram's framing and its proof of the shared secret, then decodes it. Throws
  * DroppedPacket for anything to drop silently (RFC 2865 §3: a wrong secret gets no answer).
+ * Message-Authenticator must be there and right (BlastRADIUS, CVE-2024-3596) unless
+ * `requireMessageAuthenticator` is false for a client that cannot send it; such a client's
+ * Access-Requests are still dropped when they carry Proxy-State (FreeRADIUS's limit_proxy_state).
  */
 export function decodeRequest(datagram: Buffer, secret: string, expected: RequestKind, requireMessageAuthenticator: boolean): DecodedPacket {
   if (datagram.length < MIN_LENGTH) throw new DroppedPacket('malformed', `${datagram.length} octets is shorter than a RADIUS header`);
@@ -88,8 +92,11 @@ export function decodeRequest(datagram: Buffer, secret: string, expected: Reques
     if (expected === 'Accounting-Request') signed.fill(0, AUTHENTICATOR.start, AUTHENTICATOR.end);
     if (!equal(createHmac('md5', secret).update(signed).digest(), given))
       throw new DroppedPacket('wrong-secret', 'Message-Authenticator does not match the shared secret');
-  } else if (requireMessageAuthenticator && expected === 'Access-Request') {
-    throw new DroppedPacket('no-message-authenticator', 'the client is configured to send Message-Authenticator and this request has none');
+  } else if (requireMessageAuthenticator) {
+    throw new DroppedPacket('no-message-authenticator', `an ${expected} without Message-Authenticator`);
+  } else if (expected === 'Access-Request' && offsets.some((a) => a.type === attributeId('Proxy-State'))) {
+    // A client let off Message-Authenticator still may not send what BlastRADIUS needs echoed.
+    throw new DroppedPacket('no-message-authenticator', 'an Access-Request with Proxy-State and without Message-Authenticator');
   }
 
   try {
@@ -111,20 +118,31 @@ function radiusCodeName(code: number): RequestKind | undefined {
 export type ReplyAttribute = [string, string | number] | ['Vendor-Specific', string, Array<[string, string | number]>];
 
 /**
- * A reply to `request`: Access-Accept/-Reject or Accounting-Response, signed with the Response
- * Authenticator (and, for Access replies, Message-Authenticator when the request had one). Vendor
- * attributes go as the list gives them: one per Vendor-Specific attribute with `vendorAttribute`.
+ * A reply to `request`: Access-Accept/-Reject or Accounting-Response, with Message-Authenticator as
+ * its first attribute (always, whether the request had one or not: the BlastRADIUS mitigation), the
+ * request's Proxy-State attributes echoed last (RFC 2865 §5.33), and the Response Authenticator.
+ * Vendor attributes go as the list gives them: one per Vendor-Specific attribute with
+ * `vendorAttribute`.
  */
-export function encodeReply(request: DecodedPacket, code: 'Access-Accept' | 'Access-Reject' | 'Accounting-Response', secret: string, attributes: ReplyAttribute[] = []): Buffer {
-  // The package signs Message-Authenticator over the Request Authenticator, right for Access
-  // replies only: an Accounting-Response goes without one (RFC 2866 needs none).
-  const packet = code === 'Accounting-Response' ? { ...request, attributes: { ...request.attributes, 'Message-Authenticator': undefined } } : request;
-  return radiusLibrary.encode_response({
-    packet,
+export function encodeReply(
+  request: DecodedPacket,
+  code: 'Access-Accept' | 'Access-Reject' | 'Accounting-Response',
+  secret: string,
+  attributes: ReplyAttribute[] = [],
+): Buffer {
+  const proxyState = attributeId('Proxy-State');
+  const echoed = request.raw_attributes.filter(([type]) => type === proxyState);
+  // The package takes the Authenticator field to start from, though its types do not say so.
+  const args = {
     code,
+    identifier: request.identifier,
+    authenticator: request.authenticator,
     secret,
-    attributes: attributes.map((a) => (a[0] === 'Vendor-Specific' ? a : [...a])),
-  });
+    attributes: [MESSAGE_AUTHENTICATOR_PLACEHOLDER, ...attributes.map((a) => (a[0] === 'Vendor-Specific' ? a : [...a])), ...echoed],
+    add_message_authenticator: false,
+  };
+  const unsigned = radiusLibrary.encode(args);
+  return signReply(unsigned, request.authenticator, MIN_LENGTH, secret);
 }
 
 /**
@@ -197,7 +215,7 @@ export function describeAttributes(packet: DecodedPacket, vendor: Vendor, skip: 
   const vsa = attributeId('Vendor-Specific');
   for (const [type, value] of packet.raw_attributes) {
     if (type !== vsa || value.length < 4 || value.readUInt32BE(0) !== vendor.id) continue;
-    for (let offset = 4; offset + 2 <= value.length; ) {
+    for (let offset = 4; offset + 2 <= value.length;) {
       const subType = value[offset];
       const size = value[offset + 1];
       if (size < 2) break;

@@ -4,18 +4,24 @@
  */
 import { join } from 'node:path';
 import { loadDictionary, radiusLibrary } from './dictionary';
+import { Overloaded } from './limit';
 import { textAttribute, vendorAttribute, type DecodedPacket } from './packet';
 import { RadiusServer, type RadiusClient, type RadiusHandlers, type RadiusServerOptions, type RequestOutcome } from './server';
+import { encodeRequest, verifyReply } from './sign';
 import { datagramClient, sendDatagram } from './testing';
 
-const STRICT = { address: '127.0.0.1', secret: 'strict-secret', requireMessageAuthenticator: true, name: 'strict' };
-const RANGE = { address: '127.0.0.2/31', secret: 'range-secret' };
+const STRICT = { address: '127.0.0.1', secret: 'strict-secret-0123', name: 'strict' };
+const RANGE = { address: '127.0.0.2/31', secret: 'range-secret-01234' };
+/** A client let off Message-Authenticator, as a FaxBack port server must be. */
+const UNSIGNED = { address: '127.0.0.6', secret: 'unsigned-secret-012', requireMessageAuthenticator: false, name: 'unsigned' };
 
 interface Running {
   server: RadiusServer;
   auth: number;
   acct: number;
   logs: Array<{ level: string; message: string } & Record<string, unknown>>;
+  /** What start logged (taken out of logs). */
+  startLogs: Running['logs'];
   counted: Array<[string, RequestOutcome]>;
   seen: Array<{ kind: 'auth' | 'acct'; client: string; user: string | undefined }>;
 }
@@ -27,12 +33,13 @@ async function start(handlers: Partial<RadiusHandlers> = {}, options: Partial<Ra
   const log = (level: string) => (fields: Record<string, unknown>, message: string) => void logs.push({ ...fields, level, message });
   const counted: Running['counted'] = [];
   const seen: Running['seen'] = [];
-  const note = (kind: 'auth' | 'acct', packet: DecodedPacket, client: RadiusClient) => seen.push({ kind, client: client.name, user: textAttribute(packet, 'User-Name') });
+  const note = (kind: 'auth' | 'acct', packet: DecodedPacket, client: RadiusClient) =>
+    seen.push({ kind, client: client.name, user: textAttribute(packet, 'User-Name') });
   const server = new RadiusServer({
     host: '127.0.0.1',
     authPort: 0,
     acctPort: 0,
-    clients: [STRICT, RANGE],
+    clients: [STRICT, RANGE, UNSIGNED],
     duplicateCacheMs: 30_000,
     logger: { info: log('info'), warn: log('warn'), error: log('error') },
     count: (kind, outcome) => void counted.push([kind, outcome]),
@@ -47,7 +54,7 @@ async function start(handlers: Partial<RadiusHandlers> = {}, options: Partial<Ra
     ...options,
   });
   const bound = await server.start();
-  const entry = { server, auth: bound.auth.port, acct: bound.acct.port, logs, counted, seen };
+  const entry = { server, auth: bound.auth.port, acct: bound.acct.port, logs, startLogs: logs.splice(0), counted, seen };
   running.push(entry);
   return entry;
 }
@@ -60,17 +67,34 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((entry) => entry.server.stop()));
 });
 
-const accessRequest = (secret: string, options: { identifier?: number; messageAuthenticator?: boolean; user?: string } = {}): Buffer =>
-  radiusLibrary.encode({
-    code: 'Access-Request',
-    identifier: options.identifier ?? 1,
+const accessRequest = (secret: string, options: { identifier?: number; messageAuthenticator?: boolean; user?: string; proxyState?: boolean } = {}): Buffer =>
+  encodeRequest(
+    'Access-Request',
     secret,
-    attributes: [['User-Name', options.user ?? 'alice']],
-    add_message_authenticator: options.messageAuthenticator ?? false,
-  });
+    [['User-Name', options.user ?? 'alice'], ...(options.proxyState ? [['Proxy-State', Buffer.from('c0ffee', 'hex')] as const] : [])],
+    {
+      identifier: options.identifier ?? 1,
+      messageAuthenticator: options.messageAuthenticator ?? true,
+    },
+  );
 
-const accountingRequest = (secret: string, identifier = 1): Buffer =>
-  radiusLibrary.encode({ code: 'Accounting-Request', identifier, secret, attributes: [['Acct-Status-Type', 'Start'], ['Acct-Session-Id', `s-${identifier}`]] });
+const accountingRequest = (secret: string, identifier = 1, messageAuthenticator = true): Buffer =>
+  encodeRequest(
+    'Accounting-Request',
+    secret,
+    [
+      ['Acct-Status-Type', 'Start'],
+      ['Acct-Session-Id', `s-${identifier}`],
+    ],
+    { identifier, messageAuthenticator },
+  );
+
+/** A request whose Message-Authenticator was changed on the way (last octet flipped). */
+const tampered = (request: Buffer): Buffer => {
+  const copy = Buffer.from(request);
+  copy[20 + 17] ^= 0xff;
+  return copy;
+};
 
 /** Resolves once `done` holds, checking every few milliseconds (fails the test after two seconds). */
 async function until(done: () => boolean): Promise<void> {
@@ -83,7 +107,7 @@ const decode = (reply: Buffer, secret: string) => radiusLibrary.decode({ packet:
 describe('clients and their secrets', () => {
   it('answers each client with its own secret, telling the handler which client asked', async () => {
     const { auth, seen, counted } = await start();
-    const strict = accessRequest(STRICT.secret, { messageAuthenticator: true });
+    const strict = accessRequest(STRICT.secret);
     const [fromStrict] = await sendDatagram(auth, strict, { from: '127.0.0.1' });
     expect(radiusLibrary.verify_response({ request: strict, response: fromStrict, secret: STRICT.secret })).toBe(true);
     expect(decode(fromStrict, STRICT.secret).attributes['Vendor-Specific']).toEqual({ 'Example-Text': 'hello strict' });
@@ -107,7 +131,7 @@ describe('clients and their secrets', () => {
     const request = accountingRequest(RANGE.secret);
     const [reply] = await sendDatagram(acct, request, { from: '127.0.0.2' });
     expect(reply?.[0]).toBe(5);
-    expect(radiusLibrary.verify_response({ request, response: reply, secret: RANGE.secret })).toBe(true);
+    expect(verifyReply(request, reply, RANGE.secret)).toBe(true);
     expect(seen).toEqual([{ kind: 'acct', client: '127.0.0.2/31', user: undefined }]);
     expect(counted).toEqual([['acct', 'response']]);
   });
@@ -120,11 +144,33 @@ describe('clients and their secrets', () => {
 
   it.each([
     ['a wrong secret', 'acct', () => accountingRequest('not-the-secret'), '127.0.0.2', 'wrong-secret'],
-    ['no Message-Authenticator from a client that promised it', 'auth', () => accessRequest(STRICT.secret), '127.0.0.1', 'no-message-authenticator'],
+    [
+      'no Message-Authenticator on an Access-Request',
+      'auth',
+      () => accessRequest(STRICT.secret, { messageAuthenticator: false }),
+      '127.0.0.1',
+      'no-message-authenticator',
+    ],
+    ['no Message-Authenticator on an Accounting-Request', 'acct', () => accountingRequest(RANGE.secret, 1, false), '127.0.0.2', 'no-message-authenticator'],
+    ['a Message-Authenticator changed on the way', 'auth', () => tampered(accessRequest(RANGE.secret)), '127.0.0.3', 'wrong-secret'],
+    ['a Message-Authenticator changed on the way, on accounting', 'acct', () => tampered(accountingRequest(RANGE.secret)), '127.0.0.3', 'wrong-secret'],
+    [
+      'Proxy-State and no Message-Authenticator from a client let off it',
+      'auth',
+      () => accessRequest(UNSIGNED.secret, { messageAuthenticator: false, proxyState: true }),
+      '127.0.0.6',
+      'no-message-authenticator',
+    ],
     ['an address no client has', 'auth', () => accessRequest(RANGE.secret), '127.0.0.4', 'unknown-client'],
     ['an Access-Request on the accounting port', 'acct', () => accessRequest(RANGE.secret), '127.0.0.2', 'unexpected-code'],
     ['a datagram shorter than a header', 'auth', () => Buffer.from('0102030405', 'hex'), '127.0.0.2', 'malformed'],
-    ['a broken attribute list', 'auth', () => Buffer.concat([Buffer.from('0109001a', 'hex'), Buffer.alloc(16), Buffer.from('01000000ffff', 'hex')]), '127.0.0.2', 'malformed'],
+    [
+      'a broken attribute list',
+      'auth',
+      () => Buffer.concat([Buffer.from('0109001a', 'hex'), Buffer.alloc(16), Buffer.from('01000000ffff', 'hex')]),
+      '127.0.0.2',
+      'malformed',
+    ],
   ] as const)('drops a request with %s, counts and logs it, and answers nothing', async (_what, kind, datagram, from, why) => {
     const running = await start();
     expect(await sendDatagram(kind === 'auth' ? running.auth : running.acct, datagram(), { from })).toEqual([]);
@@ -244,5 +290,110 @@ describe('stop', () => {
     });
     await expect(second.start()).rejects.toThrow(/EADDRINUSE/);
     await second.stop();
+  });
+});
+
+describe('Message-Authenticator on every reply (BlastRADIUS)', () => {
+  const firstAttribute = (reply: Buffer) => ({ type: reply[20], length: reply[21] });
+
+  it('signs an Access-Accept with Message-Authenticator as its first attribute, and echoes Proxy-State after', async () => {
+    const { auth } = await start();
+    const request = encodeRequest(
+      'Access-Request',
+      STRICT.secret,
+      [
+        ['User-Name', 'alice'],
+        ['Proxy-State', Buffer.from('c0ffee', 'hex')],
+      ],
+      { identifier: 30 },
+    );
+    const [reply] = await sendDatagram(auth, request, { from: '127.0.0.1' });
+    expect(firstAttribute(reply)).toEqual({ type: 80, length: 18 });
+    expect(verifyReply(request, reply, STRICT.secret)).toBe(true);
+    expect(verifyReply(request, reply, RANGE.secret)).toBe(false);
+    // The package's own check of both authenticators agrees.
+    expect(radiusLibrary.verify_response({ request, response: reply, secret: STRICT.secret })).toBe(true);
+    expect(decode(reply, STRICT.secret).raw_attributes.map(([type]) => type)).toEqual([80, 26, 33]);
+  });
+
+  it('signs an Accounting-Response, whose Message-Authenticator covers a zeroed Authenticator field', async () => {
+    const { acct } = await start();
+    const request = accountingRequest(RANGE.secret, 31);
+    const [reply] = await sendDatagram(acct, request, { from: '127.0.0.2' });
+    expect(reply[0]).toBe(5);
+    expect(firstAttribute(reply)).toEqual({ type: 80, length: 18 });
+    expect(verifyReply(request, reply, RANGE.secret)).toBe(true);
+    const forged = Buffer.from(reply);
+    forged[20 + 2] ^= 0x01;
+    expect(verifyReply(request, forged, RANGE.secret)).toBe(false);
+  });
+
+  it('answers a client let off Message-Authenticator, and still signs the answer', async () => {
+    const { auth, acct, counted } = await start();
+    const request = accessRequest(UNSIGNED.secret, { messageAuthenticator: false, identifier: 32 });
+    const [reply] = await sendDatagram(auth, request, { from: '127.0.0.6' });
+    expect(verifyReply(request, reply, UNSIGNED.secret)).toBe(true);
+    const accounting = accountingRequest(UNSIGNED.secret, 33, false);
+    const [response] = await sendDatagram(acct, accounting, { from: '127.0.0.6' });
+    expect(verifyReply(accounting, response, UNSIGNED.secret)).toBe(true);
+    expect(counted).toEqual([
+      ['auth', 'accept'],
+      ['acct', 'response'],
+    ]);
+  });
+
+  it('warns at start about each client let off Message-Authenticator', async () => {
+    const { startLogs } = await start();
+    expect(startLogs).toEqual([expect.objectContaining({ level: 'warn', client: 'unsigned' })]);
+  });
+});
+
+describe('clients the server refuses to start with', () => {
+  const serve = (clients: RadiusServerOptions['clients'], minSecretLength?: number) =>
+    new RadiusServer({
+      host: '127.0.0.1',
+      authPort: 0,
+      acctPort: 0,
+      clients,
+      ...(minSecretLength === undefined ? {} : { minSecretLength }),
+      duplicateCacheMs: 1000,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      handlers: { access: async () => ({ code: 'Access-Reject', attributes: [] }), accounting: async () => undefined },
+    });
+
+  it.each([
+    [
+      'a secret under 16 characters',
+      [STRICT, { address: '10.0.0.7', secret: 'fifteen-chars-x', name: 'ps-7' }],
+      /RADIUS client ps-7 \(10\.0\.0\.7\): the shared secret has 15 characters; at least 16/,
+    ],
+    ['a /0 range', [{ address: '0.0.0.0/0', secret: RANGE.secret }], /RADIUS client 0\.0\.0\.0\/0: a \/0 range/],
+    ['an IPv6 /0 range', [{ address: '::/0', secret: RANGE.secret, name: 'everyone' }], /RADIUS client everyone \(::\/0\): a \/0 range/],
+    ['an address that is none', [{ address: 'port-server.example', secret: RANGE.secret }], /not an IP address/],
+  ] as const)('refuses %s, naming the client', (_what, clients, message) => {
+    expect(() => serve(clients)).toThrow(message);
+  });
+
+  it('takes another minimum when told', () => {
+    expect(() => serve([{ address: '10.0.0.7', secret: 'x'.repeat(23) }], 24)).toThrow(/has 23 characters; at least 24/);
+    expect(() => serve([{ address: '10.0.0.7', secret: 'x'.repeat(24) }], 24)).not.toThrow();
+  });
+});
+
+describe('a handler over its bound', () => {
+  it('drops a request its handler refused with Overloaded, counts it, and answers its next copy', async () => {
+    let calls = 0;
+    const running = await start({
+      access: async () => {
+        if (++calls === 1) throw new Overloaded('password checks');
+        return { code: 'Access-Accept', attributes: [] };
+      },
+    });
+    const request = accessRequest(RANGE.secret, { identifier: 40 });
+    expect(await sendDatagram(running.auth, request, { from: '127.0.0.2' })).toEqual([]);
+    expect(running.counted).toEqual([['auth', 'overloaded']]);
+    expect(running.logs).toEqual([expect.objectContaining({ level: 'warn', why: 'overloaded' })]);
+    const [reply] = await sendDatagram(running.auth, request, { from: '127.0.0.2' });
+    expect(reply[0]).toBe(2);
   });
 });

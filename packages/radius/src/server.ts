@@ -4,18 +4,26 @@
  * answers so a retransmitted request (same client, identifier and Request Authenticator; RFC 5080
  * §2.2.2) gets the same answer without being handled twice. Whatever arrives that is not a proper
  * request from a known client is dropped and logged: the server never answers it and never fails
- * on it.
+ * on it. Every request must carry a correct Message-Authenticator and every reply carries one
+ * (BlastRADIUS, CVE-2024-3596); a shared secret shorter than the minimum, or a client range
+ * covering every address (/0), stops the server from starting.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { BlockList, isIP, type AddressInfo } from 'node:net';
+import { Overloaded } from './limit';
 import { DroppedPacket, decodeRequest, encodeReply, type DecodedPacket, type ReplyAttribute, type RequestKind } from './packet';
 
 /** A client (or several, behind one address range) allowed to ask, with its shared secret. */
 export interface RadiusClientDefinition {
   /** Its source address, or a range in CIDR form (`10.0.0.0/24`). */
   address: string;
+  /** At least `minSecretLength` characters. */
   secret: string;
-  /** Drop its Access-Requests that carry no Message-Authenticator (RFC 5080 §2.2.2 lets a client promise them). */
+  /**
+   * Drop its requests that carry no Message-Authenticator (default true). Set false only for a
+   * client that cannot send one (FaxBack's port server sends none): its Access-Requests are then
+   * still dropped when they carry Proxy-State, and its replies still carry Message-Authenticator.
+   */
   requireMessageAuthenticator?: boolean;
   /** For logs. */
   name?: string;
@@ -29,7 +37,13 @@ export interface RadiusLogger {
 }
 
 /** What became of a request: accept, reject, response, duplicate, error, or why it was dropped. */
-export type RequestOutcome = 'accept' | 'reject' | 'response' | 'duplicate' | 'error' | 'unknown-client' | DroppedPacket['why'];
+export type RequestOutcome = 'accept' | 'reject' | 'response' | 'duplicate' | 'error' | 'overloaded' | 'unknown-client' | DroppedPacket['why'];
+
+/** The shortest shared secret a client may have unless the server is told otherwise. */
+export const DEFAULT_MIN_SECRET_LENGTH = 16;
+
+/** A client definition the server refuses to start with. */
+export class RadiusClientError extends Error {}
 
 export interface RadiusClient {
   name: string;
@@ -49,6 +63,8 @@ export interface RadiusServerOptions {
   authPort: number;
   acctPort: number;
   clients: readonly RadiusClientDefinition[];
+  /** Shared secrets shorter than this refuse the start (default DEFAULT_MIN_SECRET_LENGTH). */
+  minSecretLength?: number;
   duplicateCacheMs: number;
   logger: RadiusLogger;
   handlers: RadiusHandlers;
@@ -75,18 +91,24 @@ const errorMessage = (error: unknown): string => (error instanceof Error ? error
 /** An IPv4 address as a dual-stack socket reports it (::ffff:192.0.2.1) is the IPv4 address. */
 const plainAddress = (address: string): string => (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address);
 
-function clientEntry(definition: RadiusClientDefinition): ClientEntry {
-  const [ip, bits] = definition.address.split('/') as [string, string | undefined];
-  const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
+function clientEntry(definition: RadiusClientDefinition, minSecretLength: number): ClientEntry {
+  const name = definition.name ?? definition.address;
+  const refuse = (why: string) => new RadiusClientError(`RADIUS client ${name === definition.address ? name : `${name} (${definition.address})`}: ${why}`);
+  const [ip, bits, extra] = definition.address.split('/') as [string, string | undefined, string | undefined];
+  const version = isIP(ip);
+  if (version === 0 || extra !== undefined) throw refuse('the address is not an IP address or a CIDR range');
+  const prefix = bits === undefined ? undefined : Number(bits);
+  if (prefix !== undefined && (!/^\d{1,3}$/.test(bits ?? '') || prefix > (version === 4 ? 32 : 128))) throw refuse(`${bits} is not a prefix length`);
+  if (prefix === 0) throw refuse("a /0 range lets every address on the network ask; name the port servers' addresses or subnet");
+  if (definition.secret.length < minSecretLength)
+    throw refuse(
+      `the shared secret has ${definition.secret.length} characters; at least ${minSecretLength} are needed (a short secret can be guessed from one captured packet)`,
+    );
+  const family = version === 6 ? 'ipv6' : 'ipv4';
   const range = new BlockList();
-  if (bits === undefined) range.addAddress(ip, family);
-  else range.addSubnet(ip, Number(bits), family);
-  return {
-    name: definition.name ?? definition.address,
-    secret: definition.secret,
-    requireMessageAuthenticator: definition.requireMessageAuthenticator ?? false,
-    range,
-  };
+  if (prefix === undefined) range.addAddress(ip, family);
+  else range.addSubnet(ip, prefix, family);
+  return { name, secret: definition.secret, requireMessageAuthenticator: definition.requireMessageAuthenticator ?? true, range };
 }
 
 export class RadiusServer {
@@ -99,11 +121,17 @@ export class RadiusServer {
   private stopped = false;
 
   constructor(private readonly options: RadiusServerOptions) {
-    this.clients = options.clients.map(clientEntry);
+    const minSecretLength = options.minSecretLength ?? DEFAULT_MIN_SECRET_LENGTH;
+    this.clients = options.clients.map((client) => clientEntry(client, minSecretLength));
   }
 
   /** Binds both ports; resolves with the addresses bound (a port 0 was chosen by the system). */
   async start(): Promise<{ auth: AddressInfo; acct: AddressInfo }> {
+    for (const client of this.clients.filter((c) => !c.requireMessageAuthenticator))
+      this.options.logger.warn(
+        { client: client.name },
+        'RADIUS client allowed to send requests without Message-Authenticator: its Access-Requests with Proxy-State are dropped; prefer a client that signs its requests',
+      );
     const auth = await this.bind('auth', this.options.authPort);
     const acct = await this.bind('acct', this.options.acctPort);
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.floor(this.options.duplicateCacheMs / 2)));
@@ -146,7 +174,10 @@ export class RadiusServer {
       return;
     }
     this.lastLogged.set(key, { at: now, suppressed: 0 });
-    this.options.logger[level]({ kind, from: `${remote.address}:${remote.port}`, why, suppressedSinceLast: last?.suppressed ?? 0 }, `RADIUS packet dropped: ${message}`);
+    this.options.logger[level](
+      { kind, from: `${remote.address}:${remote.port}`, why, suppressedSinceLast: last?.suppressed ?? 0 },
+      `RADIUS packet dropped: ${message}`,
+    );
   }
 
   private receive(kind: 'auth' | 'acct', socket: Socket, datagram: Buffer, remote: RemoteInfo): void {
@@ -182,8 +213,12 @@ export class RadiusServer {
       .catch((error: unknown) => {
         // Unanswered: forget it, so the client's next copy is handled afresh.
         this.answers.delete(cacheKey);
+        if (error instanceof Overloaded) return this.dropped(kind, remote, 'overloaded', `${error.message} (client ${client.name})`);
         this.count(kind, 'error');
-        this.options.logger.error({ err: errorMessage(error), kind, client: client.name, identifier: packet.identifier }, 'RADIUS request failed; left unanswered');
+        this.options.logger.error(
+          { err: errorMessage(error), kind, client: client.name, identifier: packet.identifier },
+          'RADIUS request failed; left unanswered',
+        );
       });
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
