@@ -5,6 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeSamplePdf } from './documents/testing/sample-documents';
+import type { CreatedView, ErrorView, OutboxListView } from './api';
+import type { FaxView, OutboxEntryView } from './outbox';
 import { api, faxIdOf, startTestTransmitter, upload, type TestTransmitter } from './testing/harness';
 
 jest.setTimeout(30_000);
@@ -30,7 +32,7 @@ const future = () => new Date(Date.now() + 3_600_000).toISOString();
 async function uploadedPath(token = alice): Promise<string> {
   const { status, body } = await upload(url, token, pdf);
   expect(status).toBe(200);
-  return body.path as string;
+  return body.path;
 }
 
 describe('fax API', () => {
@@ -50,7 +52,7 @@ describe('fax API', () => {
 
     const png = join(t.dir, 'photo.pdf');
     writeFileSync(png, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]));
-    const renamed = await upload(url, alice, png);
+    const renamed = await upload<ErrorView>(url, alice, png);
     expect(renamed.status).toBe(400);
     expect(renamed.body.error).toBe('failed_mimetype_not_supported');
 
@@ -60,8 +62,8 @@ describe('fax API', () => {
     expect(word).toMatchObject({ status: 400, body: { error: 'failed_mimetype_not_supported' } });
 
     // The client's word is checked against the content too.
-    expect((await upload(url, alice, pdf, { format: 'tiff' })).body.error).toBe('failed_mimetype_not_supported');
-    expect((await upload(url, alice, pdf, { format: 'docx' })).body.error).toBe('failed_mimetype_not_supported');
+    expect((await upload<ErrorView>(url, alice, pdf, { format: 'tiff' })).body.error).toBe('failed_mimetype_not_supported');
+    expect((await upload<ErrorView>(url, alice, pdf, { format: 'docx' })).body.error).toBe('failed_mimetype_not_supported');
     expect((await upload(url, alice, pdf, { field: 'document' })).status).toBe(400);
 
     const big = join(t.dir, 'big.pdf');
@@ -86,13 +88,13 @@ describe('fax API', () => {
     expect((await api(url, alice, 'POST', '/v3/accounts/self/outbox', { to: [], files: [path] })).status).toBe(400);
     expect((await api(url, alice, 'POST', '/v3/accounts/self/outbox', { to: ['+12025550101'], files: [path], retry: { count: 4 } })).status).toBe(400);
     expect((await api(url, alice, 'POST', '/v3/accounts/self/outbox', { to: ['+12025550101'], files: [path], send_time: 'tomorrow' })).status).toBe(400);
-    expect((await api(url, alice, 'GET', '/v3/accounts/self/outbox')).body.records).toEqual([]);
+    expect((await api<OutboxListView>(url, alice, 'GET', '/v3/accounts/self/outbox')).body.records).toEqual([]);
   });
 
   it('queues a good submission with numbers in E.164, then lists, changes and cancels it before it is sent', async () => {
     const path = await uploadedPath();
     const sendTime = future();
-    const created = await api(url, alice, 'POST', '/v3/accounts/self/outbox', {
+    const created = await api<CreatedView>(url, alice, 'POST', '/v3/accounts/self/outbox', {
       from: '+1 202 555 0100',
       to: ['(202) 555-0101', '+44 20 7946 0958'],
       files: [path],
@@ -101,10 +103,10 @@ describe('fax API', () => {
       retry: { count: 2, delay: 5 },
     });
     expect(created.status).toBe(201);
-    const id = created.body.id as string;
+    const id = created.body.id;
     expect(id).toMatch(/^outbox-/);
 
-    const list = await api(url, alice, 'GET', '/v3/accounts/self/outbox');
+    const list = await api<OutboxListView>(url, alice, 'GET', '/v3/accounts/self/outbox');
     expect(list.body.records).toHaveLength(1);
     expect(list.body.records[0]).toMatchObject({
       id,
@@ -120,7 +122,7 @@ describe('fax API', () => {
     });
     expect((await api(url, await t.token('bob'), 'GET', `/v3/accounts/self/outbox/${id}`)).status).toBe(404);
 
-    const changed = await api(url, alice, 'PUT', `/v3/accounts/self/outbox/${id}`, { to: ['+12025550102'], comment: { text: 'Q3 report, final' }, send_time: '2099-01-02 03:04:05 +0000' });
+    const changed = await api<OutboxEntryView>(url, alice, 'PUT', `/v3/accounts/self/outbox/${id}`, { to: ['+12025550102'], comment: { text: 'Q3 report, final' }, send_time: '2099-01-02 03:04:05 +0000' });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ to: ['+12025550102'], comment: { text: 'Q3 report, final' }, send_time: '2099-01-02T03:04:05.000Z', files: [path], retry: { count: 2, delay: 5 } });
     expect((await api(url, alice, 'PUT', `/v3/accounts/self/outbox/${id}`, { to: ['oops'] })).body.error).toBe('failed_invalid_number_format');
@@ -128,13 +130,13 @@ describe('fax API', () => {
     expect((await api(url, await t.token('bob'), 'DELETE', `/v3/accounts/self/outbox/${id}`)).status).toBe(404);
     expect((await api(url, alice, 'DELETE', `/v3/accounts/self/outbox/${id}`)).status).toBe(204);
     expect((await api(url, alice, 'GET', `/v3/accounts/self/outbox/${id}`)).status).toBe(404);
-    expect((await api(url, alice, 'GET', '/v3/accounts/self/outbox')).body.records).toEqual([]);
+    expect((await api<OutboxListView>(url, alice, 'GET', '/v3/accounts/self/outbox')).body.records).toEqual([]);
   });
 
   it('sends an entry when its time comes: the fax id takes over and fax.submitted goes out; the entry can no longer change', async () => {
     const path = await uploadedPath();
-    const created = await api(url, alice, 'POST', '/v3/accounts/self/outbox', { to: ['+12025550103'], files: [path], comment: { text: 'Now' } });
-    const id = created.body.id as string;
+    const created = await api<CreatedView>(url, alice, 'POST', '/v3/accounts/self/outbox', { to: ['+12025550103'], files: [path], comment: { text: 'Now' } });
+    const id = created.body.id;
     const faxId = await faxIdOf(url, alice, id);
     const submitted = await t.events.waitFor((e) => e.type === 'faxnotify.fax.submitted.v1' && (e.data as { faxId: string }).faxId === faxId);
     expect(submitted.data).toMatchObject({
@@ -151,7 +153,7 @@ describe('fax API', () => {
     expect((await api(url, alice, 'PUT', `/v3/accounts/self/outbox/${id}`, { comment: { text: 'late' } })).body.error).toBe('already_sent');
     expect((await api(url, alice, 'DELETE', `/v3/accounts/self/outbox/${id}`)).status).toBe(409);
 
-    const fax = await api(url, alice, 'GET', `/v3/accounts/self/faxes/${faxId}`);
+    const fax = await api<FaxView>(url, alice, 'GET', `/v3/accounts/self/faxes/${faxId}`);
     expect(fax.body).toMatchObject({
       id: faxId,
       outbox_id: id,

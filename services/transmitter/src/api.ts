@@ -9,8 +9,7 @@ import { MAX_SUBJECT_LENGTH } from '@faxnotify/contracts';
 import { requireUser, userOf } from '@faxnotify/kit';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TransmitterConfig } from './config';
-import type { DocumentFormat } from './documents';
-import { FileGoneError, type EntryInput, type Outbox } from './outbox';
+import { FileGoneError, type EntryInput, type Outbox, type OutboxEntryView } from './outbox';
 import { normalizeNumber } from './numbers';
 import type { FileStore } from './uploads';
 
@@ -36,6 +35,23 @@ class RequestProblem extends Error {
 
 const problem = (statusCode: number, code: string, description: string): RequestProblem => new RequestProblem(statusCode, code, description);
 
+/** The JSON answers of the API, as a client reads them; an entry and a fax are the outbox's views (OutboxEntryView, FaxView). */
+export interface UploadedView {
+  /** What a submission names the file by. */
+  path: string;
+}
+export interface CreatedView {
+  id: string;
+}
+export interface OutboxListView {
+  records: OutboxEntryView[];
+}
+/** Any refused request: a machine-readable code and a sentence. */
+export interface ErrorView {
+  error: string;
+  description: string;
+}
+
 export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void {
   const { outbox, files, config } = options;
   const maxFiles = Math.min(config.limits.maxFiles, EVENT_MAX_FILES);
@@ -52,13 +68,13 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
     await api.register(multipart, { limits: { fileSize: config.limits.maxBytes, files: 1, fields: 10, parts: 12 }, throwFileSizeLimit: false });
     api.addHook('onRequest', requireUser({ secret: config.auth.jwtSecret }));
     api.setErrorHandler((error: FastifyError, _request, reply) => {
-      if (error instanceof RequestProblem) return reply.code(error.statusCode).send({ error: error.code, description: error.message });
+      if (error instanceof RequestProblem) return reply.code(error.statusCode).send({ error: error.code, description: error.message } satisfies ErrorView);
       const status = error.statusCode ?? 500;
       if (status >= 500) {
         reply.log.error({ err: error.message }, 'request failed');
-        return reply.code(500).send({ error: 'internal_error', description: 'the transmitter could not handle the request' });
+        return reply.code(500).send({ error: 'internal_error', description: 'the transmitter could not handle the request' } satisfies ErrorView);
       }
-      return reply.code(status).send({ error: status === 413 ? 'request_too_large' : 'invalid_request', description: error.message });
+      return reply.code(status).send({ error: status === 413 ? 'request_too_large' : 'invalid_request', description: error.message } satisfies ErrorView);
     });
 
     /** The account the path names, which must be the caller's own. */
@@ -81,9 +97,9 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
         part.file.resume();
         throw problem(400, 'invalid_request', `the file must be in the multipart field fax_file, not ${JSON.stringify(part.fieldname.slice(0, 40))}`);
       }
-      const saved = await files.save(ownerId, part.filename, part.file, () => part.file.truncated, (format as DocumentFormat | undefined) ?? null);
+      const saved = await files.save(ownerId, part.filename, part.file, () => part.file.truncated, format ?? null);
       if (!saved.ok) throw problem(saved.error === 'file_too_large' ? 413 : 400, saved.error, saved.description);
-      return reply.code(200).send({ path: saved.path });
+      return reply.code(200).send({ path: saved.path } satisfies UploadedView);
     });
 
     api.post<{ Params: { user: string }; Body: unknown }>('/v3/accounts/:user/outbox', async (request, reply) => {
@@ -92,10 +108,10 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
       const input = await readEntry(request.body, ownerId, false);
       const id = await outbox.createEntry(ownerId, input as EntryInput).catch(fileGone);
       options.changed();
-      return reply.code(201).send({ id });
+      return reply.code(201).send({ id } satisfies CreatedView);
     });
 
-    api.get<{ Params: { user: string } }>('/v3/accounts/:user/outbox', async (request) => ({ records: await outbox.listEntries(owner(request)) }));
+    api.get<{ Params: { user: string } }>('/v3/accounts/:user/outbox', async (request) => ({ records: await outbox.listEntries(owner(request)) }) satisfies OutboxListView);
 
     api.get<{ Params: { user: string; id: string } }>('/v3/accounts/:user/outbox/:id', async (request) => {
       const entry = await outbox.getEntry(owner(request), request.params.id);

@@ -3,5 +3,5 @@ import { startTransmitter } from './index';
 
 runMain('transmitter', async () => {
   const service = await startTransmitter();
-  stopOnSignals(service.logger, service.stop);
+  stopOnSignals(service.logger, () => service.stop());
 });

@@ -9,7 +9,8 @@ import { eventually } from '@faxnotify/peers';
 import { loadTransmitterConfig } from './config';
 import { makeSamplePdf } from './documents/testing/sample-documents';
 import { ScriptedModem, type Class1Script } from '@faxnotify/fax-line/testing';
-import { FileGoneError, Outbox } from './outbox';
+import type { CreatedView } from './api';
+import { FileGoneError, Outbox, type FaxView, type OutboxEntryView } from './outbox';
 import { FileRetention, type SweepOutcome } from './retention';
 import type { FileRow } from './db/schema';
 import { api, FAST_RETRIES, faxIdOf, finalFax, startTestTransmitter, TEST_POSTGRES_URL, upload, type TestTransmitter } from './testing/harness';
@@ -48,10 +49,10 @@ async function uploaded(name: string): Promise<{ path: string; row: FileRow }> {
   const pdf = makeSamplePdf(t.dir, name, [[`retention test ${name}`]]);
   const { status, body } = await upload(t.service.url, token, pdf);
   expect(status).toBe(200);
-  const id = /^\/storage\/([0-9a-f-]{36})\.pdf$/.exec(body.path as string)![1]!;
+  const id = /^\/storage\/([0-9a-f-]{36})\.pdf$/.exec(body.path)![1];
   const row = await t.service.db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   expect(existsSync(row.stored_path)).toBe(true);
-  return { path: body.path as string, row };
+  return { path: body.path, row };
 }
 
 /** Whether the file still has its row and its bytes on disk. */
@@ -61,9 +62,9 @@ async function kept(row: FileRow): Promise<{ row: boolean; disk: boolean }> {
 }
 
 async function submit(path: string, body: Record<string, unknown> = {}): Promise<string> {
-  const created = await api(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { to: ['+12025550101'], files: [path], ...body });
+  const created = await api<CreatedView>(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { to: ['+12025550101'], files: [path], ...body });
   expect(created.status).toBe(201);
-  return created.body.id as string;
+  return created.body.id;
 }
 
 /** Submits for now and waits until the fax is delivered (its entry done). */
@@ -137,7 +138,7 @@ describe('file retention', () => {
     script.dialResult = 'BUSY';
     const sending = await uploaded('sending');
     const sendingEntry = await submit(sending.path, { retry: { count: 1, delay: 60 } });
-    await eventually(async () => (await api(t.service.url, token, 'GET', `/v3/accounts/self/faxes/${await faxIdOf(t.service.url, token, sendingEntry)}`)).body?.recipients[0].status === 'retry_scheduled');
+    await eventually(async () => (await api<FaxView | null>(t.service.url, token, 'GET', `/v3/accounts/self/faxes/${await faxIdOf(t.service.url, token, sendingEntry)}`)).body?.recipients[0].status === 'retry_scheduled');
     expect(await stateOf(sendingEntry)).toBe('sending');
     expect(await stateOf(waitingEntry)).toBe('waiting');
 
@@ -153,7 +154,7 @@ describe('file retention', () => {
     expect(await sweepIn(90)).toEqual({ files: 0, bytes: 0, missing: 0, failed: 0 });
     expect(await kept(waiting.row)).toEqual({ row: true, disk: true });
     expect(await kept(sending.row)).toEqual({ row: true, disk: true });
-    const entry = await api(t.service.url, token, 'GET', `/v3/accounts/self/outbox/${doneEntry}`);
+    const entry = await api<OutboxEntryView>(t.service.url, token, 'GET', `/v3/accounts/self/outbox/${doneEntry}`);
     expect(entry.body.files).toEqual([done.path]);
   }, 90_000);
 

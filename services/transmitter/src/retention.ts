@@ -127,7 +127,7 @@ export class FileRetention {
         metrics.deleted.inc({ reason: Number(file.used) ? 'done' : 'unused' });
       }
       if (batch.length < BATCH || this.passes.stopped) break;
-      after = batch[batch.length - 1]!.id;
+      after = batch[batch.length - 1].id;
     }
     if (outcome.files > 0 || outcome.failed > 0)
       this.options.logger.info(

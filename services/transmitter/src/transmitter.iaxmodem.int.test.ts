@@ -3,6 +3,7 @@
  * dialled in parallel on three iaxmodem pairs with efax answering at the far ends.
  */
 import { join } from 'node:path';
+import type { CreatedView } from './api';
 import { makeSamplePdf } from './documents/testing/sample-documents';
 import { type EfaxReceiver, type ModemPairs, startEfaxReceiver, startModemPairs } from '@faxnotify/fax-line/testing';
 import { api, faxIdOf, finalFax, startTestTransmitter, upload, type TestTransmitter } from './testing/harness';
@@ -39,8 +40,8 @@ describe('transmitter on a real line', () => {
     const token = await t.token('alice');
     // One page keeps the test short; the driver's own real-line tests send more.
     const pdf = makeSamplePdf(t.dir, 'one-page', [['faxnotify transmitter', 'three lines at once']]);
-    const path = (await upload(t.service.url, token, pdf)).body.path as string;
-    const created = await api(t.service.url, token, 'POST', '/v3/accounts/self/outbox', {
+    const path = (await upload(t.service.url, token, pdf)).body.path;
+    const created = await api<CreatedView>(t.service.url, token, 'POST', '/v3/accounts/self/outbox', {
       to: ['+12025550101', '+12025550102', '+12025550103'],
       files: [path],
       comment: { text: 'Real line' },
@@ -54,15 +55,16 @@ describe('transmitter on a real line', () => {
     const lines = new Set<string>();
     for (const recipient of fax.recipients) {
       expect(recipient).toMatchObject({ status: 'success', attempt: 1, page: { n: 1, of: 1 } });
-      const pair = /^pair-(\d)$/.exec(recipient.line)![1];
+      const line = recipient.line!;
+      const pair = /^pair-(\d)$/.exec(line)![1];
       expect(recipient.remote_csid).toBe(`RECEIVER ${pair}`);
-      lines.add(recipient.line);
+      lines.add(line);
     }
     expect(lines.size).toBe(3);
     // The three calls overlapped: each started before any other ended.
-    const spans = fax.recipients.map((r: { attempts: Array<{ started_at: string; ended_at: string }> }) => r.attempts[0]!);
-    const lastStart = Math.max(...spans.map((s: { started_at: string }) => Date.parse(s.started_at)));
-    const firstEnd = Math.min(...spans.map((s: { ended_at: string }) => Date.parse(s.ended_at)));
+    const spans = fax.recipients.map((r) => r.attempts[0]);
+    const lastStart = Math.max(...spans.map((s) => Date.parse(s.started_at!)));
+    const firstEnd = Math.min(...spans.map((s) => Date.parse(s.ended_at)));
     expect(lastStart).toBeLessThan(firstEnd);
 
     for (const receiver of receivers) {

@@ -64,7 +64,7 @@ export class FileStore {
   async byPath(ownerId: string, path: string): Promise<FileRow | null> {
     const match = PATH.exec(path);
     if (!match) return null;
-    const row = await this.db.selectFrom('files').selectAll().where('id', '=', match[1]!).where('owner_id', '=', ownerId).executeTakeFirst();
+    const row = await this.db.selectFrom('files').selectAll().where('id', '=', match[1]).where('owner_id', '=', ownerId).executeTakeFirst();
     return row && filePath(row) === path ? row : null;
   }
 
@@ -83,7 +83,7 @@ export class FileStore {
 
 /** A display name: no folders, no control characters, bounded, with the real format's extension if it had none. */
 function cleanName(name: string, format: DocumentFormat): string {
-  const base = (name.split(/[\\/]/).pop() ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 200);
+  const base = (name.split(/[\\/]/).pop() ?? '').replace(/\p{Cc}/gu, '').trim().slice(0, 200);
   if (base === '') return `document.${EXTENSION[format]}`;
   return base;
 }

@@ -100,17 +100,17 @@ describe.each(TEST_DIALECTS)('on %s', (dialect) => {
       await eventually(() => eventsOf(faxId, 'fax.recipient.result').length === 1, 10_000, 50);
 
       const [submitted, ...rest] = eventsOf(faxId);
-      expect(keyOf(submitted!)).toBe('fax.submitted');
-      expect(submitted!.data).toMatchObject({ faxId, ownerId: 'owner-7', subject: '+12025550143', recipients: [{ recipientId: 'r1', number: '+12025550143' }], files: [], pages: 0 });
+      expect(keyOf(submitted)).toBe('fax.submitted');
+      expect(submitted.data).toMatchObject({ faxId, ownerId: 'owner-7', subject: '+12025550143', recipients: [{ recipientId: 'r1', number: '+12025550143' }], files: [], pages: 0 });
       expect(rest.map((e) => [keyOf(e), (e.data as { status: string }).status, (e.data as { sequence: number }).sequence])).toEqual([
         ['fax.recipient.progress', 'dialing', 0],
         ['fax.recipient.progress', 'connected', 1],
         ['fax.recipient.progress', 'sending', 2],
         ['fax.recipient.result', 'success', 3],
       ]);
-      expect(rest[1]!.data).toMatchObject({ remoteCsid: '+1 202 555 0143' });
-      expect(rest[2]!.data).toMatchObject({ page: { n: 2, of: 2 } });
-      expect(rest[3]!.data).toMatchObject({
+      expect(rest[1].data).toMatchObject({ remoteCsid: '+1 202 555 0143' });
+      expect(rest[2].data).toMatchObject({ page: { n: 2, of: 2 } });
+      expect(rest[3].data).toMatchObject({
         faxId,
         recipientId: 'r1',
         number: '+12025550143',
@@ -122,7 +122,7 @@ describe.each(TEST_DIALECTS)('on %s', (dialect) => {
         attempts: 1,
         reason: { code: 'OK' },
       });
-      const result = rest[3]!.data as { reason: { detail: string }; startedAt: string | null; endedAt: string };
+      const result = rest[3].data as { reason: { detail: string }; startedAt: string | null; endedAt: string };
       expect(result.reason.detail).toContain('14400 bit/s');
       expect(result.reason.detail).toContain('FB-Total-Seconds=55');
       expect(result.startedAt).not.toBeNull();
@@ -187,12 +187,12 @@ describe.each(TEST_DIALECTS)('on %s', (dialect) => {
       const partial = await faxOfSession('fail-1');
       const busy = await faxOfSession('fail-2');
       const [first] = await eventually(() => (eventsOf(partial, 'fax.recipient.result').length ? eventsOf(partial, 'fax.recipient.result') : undefined), 10_000, 50);
-      expect(first!.data).toMatchObject({ status: 'partially_sent', pagesSent: 1, reason: { code: 'ATA_FAX_ERROR_123' } });
-      expect((first!.data as { reason: { detail: string } }).reason.detail).toContain('Remote hung up');
+      expect(first.data).toMatchObject({ status: 'partially_sent', pagesSent: 1, reason: { code: 'ATA_FAX_ERROR_123' } });
+      expect((first.data as { reason: { detail: string } }).reason.detail).toContain('Remote hung up');
       // Stop only (Start is best effort): fax.submitted still comes first.
-      expect(keyOf(eventsOf(partial)[0]!)).toBe('fax.submitted');
+      expect(keyOf(eventsOf(partial)[0])).toBe('fax.submitted');
       const [second] = await eventually(() => (eventsOf(busy, 'fax.recipient.result').length ? eventsOf(busy, 'fax.recipient.result') : undefined), 10_000, 50);
-      expect(second!.data).toMatchObject({ status: 'failed_user_busy', reason: { code: 'ATA_CALL_FAILED_777' } });
+      expect(second.data).toMatchObject({ status: 'failed_user_busy', reason: { code: 'ATA_CALL_FAILED_777' } });
     });
 
     it('links the stages of a queued ATA fax through FB-Related-Id into one fax with one result', async () => {
@@ -212,7 +212,7 @@ describe.each(TEST_DIALECTS)('on %s', (dialect) => {
         'fax.recipient.progress:dialing',
         'fax.recipient.result:success',
       ]);
-      expect(eventsOf(faxId, 'fax.recipient.result')[0]!.data).toMatchObject({ pagesSent: 3, remoteCsid: 'ACME LEGAL' });
+      expect(eventsOf(faxId, 'fax.recipient.result')[0].data).toMatchObject({ pagesSent: 3, remoteCsid: 'ACME LEGAL' });
     });
 
     it('tracks nothing for an account we do not know, and ignores receive sessions', async () => {
@@ -268,7 +268,7 @@ describe.each(TEST_DIALECTS)('on %s', (dialect) => {
         ['fax.recipient.progress', 'dialing', 3],
         ['fax.recipient.result', 'success', 4],
       ]);
-      expect(eventsOf(faxId, 'fax.recipient.result')[0]!.data).toMatchObject({ recipientId: 'r1', number: '+12025550166', attempt: 1, pagesSent: 2, pagesTotal: 2, remoteCsid: 'HANDED 66' });
+      expect(eventsOf(faxId, 'fax.recipient.result')[0].data).toMatchObject({ recipientId: 'r1', number: '+12025550166', attempt: 1, pagesSent: 2, pagesTotal: 2, remoteCsid: 'HANDED 66' });
       expect(await db.selectFrom('recipients').select(['state', 'status', 'remote_csid', 'sequence']).where('outbox_id', '=', outboxId).executeTakeFirst()).toEqual({
         state: 'final',
         status: 'success',

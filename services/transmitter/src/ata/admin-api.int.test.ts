@@ -4,7 +4,7 @@
  */
 import { issueToken } from '@faxnotify/kit';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { registerAtaAdminRoutes } from './admin-api';
+import { registerAtaAdminRoutes, type AtaAccountListView, type AtaDidListView } from './admin-api';
 import { recordCalledNumber } from './store';
 import { startAtaTestServer, type AtaTestServer } from './testing/port-server';
 
@@ -17,14 +17,15 @@ const tokens: Record<string, string> = {};
 
 let base: string;
 
-async function call(user: string | null, method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, body?: unknown) {
+/** A request and its JSON answer, read as the answer the test expects (undefined when there was none). */
+async function call<Answer = unknown>(user: string | null, method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, body?: unknown) {
   const response = await fetch(`${base}${url}`, {
     method,
     headers: { ...(user ? { authorization: `Bearer ${tokens[user]}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+  return { status: response.status, body: text ? (JSON.parse(text) as Answer) : undefined };
 }
 
 const login = (name: string, password: string) =>
@@ -62,9 +63,9 @@ describe('ATA admin API', () => {
   it('scopes accounts to their owner; admin users see and assign all', async () => {
     expect((await call('bob', 'POST', '/ata/accounts', { name: 'bobs', ownerId: 'alice' })).status).toBe(403);
     expect((await call('operator', 'POST', '/ata/accounts', { name: 'bobs', ownerId: 'bob', password: 'pw' })).status).toBe(201);
-    expect((await call('alice', 'GET', '/ata/accounts')).body!.accounts.map((a: { name: string }) => a.name)).toEqual(['Acme']);
-    expect((await call('bob', 'GET', '/ata/accounts')).body!.accounts.map((a: { name: string }) => a.name)).toEqual(['bobs']);
-    expect((await call('operator', 'GET', '/ata/accounts')).body!.accounts).toHaveLength(2);
+    expect((await call<AtaAccountListView>('alice', 'GET', '/ata/accounts')).body!.accounts.map((a) => a.name)).toEqual(['Acme']);
+    expect((await call<AtaAccountListView>('bob', 'GET', '/ata/accounts')).body!.accounts.map((a) => a.name)).toEqual(['bobs']);
+    expect((await call<AtaAccountListView>('operator', 'GET', '/ata/accounts')).body!.accounts).toHaveLength(2);
     expect((await call('bob', 'GET', '/ata/accounts/acme')).status).toBe(404);
     expect((await call('alice', 'GET', '/ata/accounts/ACME')).status).toBe(200);
   });
@@ -93,7 +94,7 @@ describe('ATA admin API', () => {
     expect((await call('alice', 'PUT', '/ata/accounts/acme/dids/800-555-0100', { sendAni: '8005550100' })).body).toMatchObject({ did: '8005550100', enabled: true, sendAni: '8005550100' });
     expect((await call('bob', 'PUT', '/ata/accounts/bobs/dids/8005550100', {})).status).toBe(409);
     expect((await call('alice', 'PUT', '/ata/accounts/acme/dids/not-a-did', {})).status).toBe(400);
-    expect((await call('alice', 'GET', '/ata/accounts/acme/dids')).body!.dids.map((d: { did: string }) => d.did)).toEqual(['8005550100']);
+    expect((await call<AtaDidListView>('alice', 'GET', '/ata/accounts/acme/dids')).body!.dids.map((d) => d.did)).toEqual(['8005550100']);
     const routed = await ata.send('auth', [['FB-Command', 'Get-Account-From-DID'], ['FB-Context', 'Pre-Receive-Session'], ['User-Name', '8005550100'], ['Acct-Session-Id', 'admin-2']]);
     expect(routed.get('User-Name')).toBe('Acme');
     expect((await call('alice', 'DELETE', '/ata/accounts/acme/dids/8005550100')).status).toBe(204);

@@ -78,6 +78,16 @@ const didView = (row: AtaDidRow) => ({
   updatedAt: row.updated_at,
 });
 
+/** The JSON answers of the admin API, as a client reads them. */
+export type AtaAccountView = ReturnType<typeof accountView>;
+export type AtaDidView = ReturnType<typeof didView>;
+export interface AtaAccountListView {
+  accounts: AtaAccountView[];
+}
+export interface AtaDidListView {
+  dids: AtaDidView[];
+}
+
 type AccountBody = AccountChange & { name: string; callAheadMode?: CallAheadMode };
 
 /** Mounts the admin routes under /ata on the transmitter's HTTP server. */
@@ -107,7 +117,7 @@ export function registerAtaAdminRoutes(app: FastifyInstance, deps: AtaAdminDeps)
 
     api.get('/ata/accounts', async (request) => {
       const accounts = await store.listAccounts(isAdmin(request) ? undefined : userOf(request));
-      return { accounts: accounts.map(accountView) };
+      return { accounts: accounts.map(accountView) } satisfies AtaAccountListView;
     });
 
     api.post<{ Body: AccountBody }>(
@@ -144,7 +154,7 @@ export function registerAtaAdminRoutes(app: FastifyInstance, deps: AtaAdminDeps)
 
     api.get<{ Params: { name: string } }>('/ata/accounts/:name/dids', async (request) => {
       const account = await accountFor(request);
-      return { dids: (await store.didsOf(account.id)).map(didView) };
+      return { dids: (await store.didsOf(account.id)).map(didView) } satisfies AtaDidListView;
     });
 
     api.put<{ Params: { name: string; did: string }; Body: Record<string, never> & Parameters<AtaStore['putDid']>[2] }>(

@@ -5,7 +5,9 @@
  * records for the line's account. The RADIUS server is the one startTransmitter runs.
  */
 import { join } from 'node:path';
+import type { CreatedView } from '../api';
 import { makeSamplePdf } from '../documents/testing/sample-documents';
+import type { FaxView } from '../outbox';
 import { type EfaxReceiver, type ModemPairs, startEfaxReceiver, startModemPairs } from '@faxnotify/fax-line/testing';
 import { api, faxIdOf, finalFax, startTestTransmitter, upload, type TestTransmitter } from '../testing/harness';
 import { eventually } from '@faxnotify/peers';
@@ -39,14 +41,14 @@ const callAheadFor = async (number: string, sessionId: string) => {
   return reply.get('FB-Call-Ahead-Mode');
 };
 
-const recipientOf = async (token: string, faxId: string) => (await api(t.service.url, token, 'GET', `/v3/accounts/self/faxes/${faxId}`)).body.recipients[0];
+const recipientOf = async (token: string, faxId: string) => (await api<FaxView>(t.service.url, token, 'GET', `/v3/accounts/self/faxes/${faxId}`)).body.recipients[0];
 
 /** Sends a one-page fax to `number` through the ATA line; resolves once the ATA took it. */
 async function sendThroughAta(token: string, number: string, subject: string): Promise<string> {
-  receiver = await startEfaxReceiver(pairs.pairs[0]!.receiverDevice, { localId: 'FAXBACK ATA 7', outputDir: join(pairs.dir, `ata-${subject.replace(/\W/g, '')}`) });
+  receiver = await startEfaxReceiver(pairs.pairs[0].receiverDevice, { localId: 'FAXBACK ATA 7', outputDir: join(pairs.dir, `ata-${subject.replace(/\W/g, '')}`) });
   const pdf = makeSamplePdf(t.dir, subject.replace(/\W/g, ''), [['faxnotify through a fax ATA', subject]]);
-  const path = (await upload(t.service.url, token, pdf)).body.path as string;
-  const created = await api(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { to: [number], files: [path], comment: { text: subject }, retry: { count: 0 } });
+  const path = (await upload(t.service.url, token, pdf)).body.path;
+  const created = await api<CreatedView>(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { to: [number], files: [path], comment: { text: subject }, retry: { count: 0 } });
   expect(created.status).toBe(201);
   const faxId = await faxIdOf(t.service.url, token, created.body.id);
   await eventually(async () => (await recipientOf(token, faxId)).attempts?.[0]?.reason?.code === 'ATA_HANDED_OVER', 100_000, 250);
@@ -59,7 +61,7 @@ beforeAll(async () => {
   pairs = await startModemPairs(1);
   t = await startTestTransmitter('ata-line', {
     localId: '+12025550100',
-    lines: [{ id: 'ata-1', kind: 'ata', account: 'ACME', device: pairs.pairs[0]!.senderDevice }],
+    lines: [{ id: 'ata-1', kind: 'ata', account: 'ACME', device: pairs.pairs[0].senderDevice }],
     'dial.rules': [{ match: '^\\+1202555\\d{4}$', dial: '2002' }],
     'scheduler.pollMs': 200,
     'outbox.pollMs': 200,
@@ -128,7 +130,7 @@ describe('a fax sent on an ATA line', () => {
     expect(recipientEvents.map((e) => e.status)).toEqual(['dialing', 'queued', 'dialing', 'connected', 'sending', 'success']);
     expect(recipientEvents.map((e) => e.sequence)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(new Set(recipientEvents.map((e) => e.attempt))).toEqual(new Set([1]));
-    const result = t.events.of(faxId, 'fax.recipient.result')[0]!.data as Record<string, unknown>;
+    const result = t.events.of(faxId, 'fax.recipient.result')[0].data as Record<string, unknown>;
     expect(result).toMatchObject({ status: 'success', pagesSent: 1, pagesTotal: 1, remoteCsid: '+1 202 555 0143', attempts: 1 });
 
     // The called-numbers table learnt the number from the Stop: dynamic call-ahead now says no.
@@ -150,7 +152,7 @@ describe('a fax sent on an ATA line', () => {
     expect(fax.recipients[0]).toMatchObject({ status: 'failed_to_send', final: true });
     expect(fax.recipients[0].attempts[0].reason.code).toBe(ATA_NO_REPORT);
     await eventually(() => t.events.of(faxId, 'fax.recipient.result').length === 1, 10_000, 100);
-    expect(t.events.of(faxId, 'fax.recipient.result')[0]!.data).toMatchObject({ status: 'failed_to_send', reason: { code: ATA_NO_REPORT } });
+    expect(t.events.of(faxId, 'fax.recipient.result')[0].data).toMatchObject({ status: 'failed_to_send', reason: { code: ATA_NO_REPORT } });
     // A report that comes after all is kept but changes nothing.
     const late = await acct('Stop', 'late-1', [['User-Name', 'acme'], ['FB-Dial-Number', '2025550177'], ['FB-Is-Send', 'Send'], ['FB-Fax-Error-Code', 0], ['FB-Page-Count', 1]]);
     expect(late.code).toBe('Accounting-Response');
@@ -162,10 +164,10 @@ describe('a fax sent on an ATA line', () => {
 
   it('a call cut by a restart is not redialled when the port server reports its fax before the redial', async () => {
     const token = await t.token('alice');
-    receiver = await startEfaxReceiver(pairs.pairs[0]!.receiverDevice, { localId: 'FAXBACK ATA 7', outputDir: join(pairs.dir, 'ata-cut') });
+    receiver = await startEfaxReceiver(pairs.pairs[0].receiverDevice, { localId: 'FAXBACK ATA 7', outputDir: join(pairs.dir, 'ata-cut') });
     const pdf = makeSamplePdf(t.dir, 'cut', [['faxnotify through a fax ATA', 'cut by a restart']]);
-    const path = (await upload(t.service.url, token, pdf)).body.path as string;
-    const created = await api(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { to: ['+12025550155'], files: [path], comment: { text: 'ATA cut' }, retry: { count: 1 } });
+    const path = (await upload(t.service.url, token, pdf)).body.path;
+    const created = await api<CreatedView>(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { to: ['+12025550155'], files: [path], comment: { text: 'ATA cut' }, retry: { count: 1 } });
     const faxId = await faxIdOf(t.service.url, token, created.body.id);
     await t.events.waitFor((e) => (e.data as { faxId?: string; status?: string }).faxId === faxId && (e.data as { status?: string }).status === 'dialing', 30_000);
     // Well into the call (the ATA answered and takes the page), the transmitter stops with no grace.

@@ -107,7 +107,7 @@ export function recordKey(cdr: Cdr, packet: DecodedPacket, vendorId: number): st
 /** A remote CSID fit to show: printable, trimmed, bounded (it comes from a stranger's fax machine). */
 export const cleanCsid = (raw: string): string =>
   raw
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .replace(/\p{Cc}/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, CSID_MAX);

@@ -69,7 +69,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     return Number(text);
   };
   for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
+    const arg = rest[i];
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const take = (): string => inline ?? value(i++, flag);
     switch (flag) {
@@ -77,7 +77,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         // --to A B C, --to A,B and --to=A all work; numbers run until the next flag or file name.
         const first = take();
         options.to.push(...first.split(',').map((n) => n.trim()).filter(Boolean));
-        while (inline === undefined && rest[i + 1] !== undefined && !rest[i + 1]!.startsWith('--') && NUMBER_LIKE.test(rest[i + 1]!)) options.to.push(rest[++i]!);
+        if (inline === undefined) while (rest[i + 1] !== undefined && !rest[i + 1].startsWith('--') && NUMBER_LIKE.test(rest[i + 1])) options.to.push(rest[++i]);
         break;
       }
       case '--subject':
@@ -150,7 +150,7 @@ interface FaxView {
 class Api {
   constructor(private readonly base: string, private readonly token: string) {}
 
-  async call<T>(method: string, path: string, body?: unknown | FormData): Promise<T> {
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     let payload: string | FormData | undefined;
     if (body instanceof FormData) payload = body;
@@ -210,8 +210,8 @@ export function describeRecipient(r: RecipientView): string {
 export function renderTable(fax: FaxView): string[] {
   const rows = fax.recipients.map((r) => [r.recipient_id, r.to, `${Math.max(r.attempt, 1)}/${r.max_attempts}`, describeRecipient(r)]);
   const header = ['', 'number', 'try', 'status'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ');
   const subject = fax.comment.text ? ` "${fax.comment.text}"` : '';
   return [`fax ${fax.id}${subject}: ${fax.status}, ${fax.page_count} page${fax.page_count === 1 ? '' : 's'}`, line(header), ...rows.map(line)];
 }
@@ -288,7 +288,7 @@ async function follow(faxId: string, options: Options, api: Api, io: CliIo): Pro
 }
 
 async function status(options: Options, api: Api, io: CliIo): Promise<number> {
-  const faxId = options.positional[0]!;
+  const faxId = options.positional[0];
   if (options.watch) return follow(faxId, options, api, io);
   const fax = await api.call<FaxView>('GET', `/faxes/${encodeURIComponent(faxId)}`);
   io.stdout.write(`${renderTable(fax).join('\n')}\n`);

@@ -62,7 +62,7 @@ describe('faxnotify command', () => {
     expect(output).toMatch(/r1 \+12025550101 \[2\/2\] (connected to "ACME SALES"|success)/);
     expect(output).toMatch(/fax fax-[0-9a-f-]+ "From the shell": delivered, 2 pages\n\s+number\s+try\s+status\nr1\s+\+12025550101\s+2\/2\s+success: 2\/2 pages, remote "ACME SALES"\n$/);
 
-    const faxId = /\nfax (fax-[0-9a-f-]+)\n/.exec(output)![1]!;
+    const faxId = /\nfax (fax-[0-9a-f-]+)\n/.exec(output)![1];
     const status = io();
     expect(await runCli(['status', faxId, '--token', token, '--api', t.service.url], status.io)).toBe(EXIT.delivered);
     expect(status.out()).toContain('success: 2/2 pages, remote "ACME SALES"');

@@ -16,7 +16,7 @@ function squares(width: number, height: number): ReturnType<typeof createBitmap>
   const bitmap = createBitmap(width, height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      if ((Math.floor(x / 40) + Math.floor(y / 40)) % 2 === 0) bitmap.data[y * bitmap.rowBytes + (x >> 3)]! |= 0x80 >> (x & 7);
+      if ((Math.floor(x / 40) + Math.floor(y / 40)) % 2 === 0) bitmap.data[y * bitmap.rowBytes + (x >> 3)] |= 0x80 >> (x & 7);
     }
   }
   return bitmap;
@@ -36,16 +36,16 @@ describe('PDF to fax pages', () => {
       expect(page.height).toBeGreaterThan(2200);
       expect(blackPixelCount(pageBitmap(page))).toBeGreaterThan(10_000);
     }
-    expect(result.document.pages[0]!.data.equals(result.document.pages[1]!.data)).toBe(false);
+    expect(result.document.pages[0].data.equals(result.document.pages[1].data)).toBe(false);
   });
 
   it('renders at standard resolution on request', async () => {
     const pdf = makeSamplePdf(dir, 'one', [['Standard']]);
     const result = await prepareDocument(pdf, { resolution: 'standard' });
     if (!result.ok) throw new Error(result.detail);
-    expect(result.document.pages[0]!.resolution).toBe('standard');
-    expect(result.document.pages[0]!.height).toBeGreaterThan(1100);
-    expect(result.document.pages[0]!.height).toBeLessThan(1200);
+    expect(result.document.pages[0].resolution).toBe('standard');
+    expect(result.document.pages[0].height).toBeGreaterThan(1100);
+    expect(result.document.pages[0].height).toBeLessThan(1200);
   });
 
   it('reports a damaged PDF as failed_convert_to_tiff_issue with the converter\'s words', async () => {
@@ -74,8 +74,8 @@ describe('TIFF normalisation', () => {
     const result = await prepareDocument(path);
     if (!result.ok) throw new Error(result.detail);
     expect(result.format).toBe('tiff');
-    expect(result.document.pages[0]!.resolution).toBe('fine');
-    expect(Buffer.from(pageBitmap(result.document.pages[0]!).data)).toEqual(Buffer.from(bitmap.data));
+    expect(result.document.pages[0].resolution).toBe('fine');
+    expect(Buffer.from(pageBitmap(result.document.pages[0]).data)).toEqual(Buffer.from(bitmap.data));
   });
 
   it('scales a 300 dpi LZW greyscale scan to 1728 pixels and the nearest fax resolution', async () => {
@@ -88,7 +88,7 @@ describe('TIFF normalisation', () => {
     execFileSync('ppm2tiff', ['-c', 'lzw', '-R', '300', join(dir, 'scan.pgm'), join(dir, 'scan.tif')]);
     const result = await prepareDocument(join(dir, 'scan.tif'));
     if (!result.ok) throw new Error(result.detail);
-    const page = result.document.pages[0]!;
+    const page = result.document.pages[0];
     expect(page.width).toBe(1728);
     expect(page.resolution).toBe('fine');
     // 8.5 in at 204 dpi is 1734 pixels: fitted into 1728; 2 in at 196 lines per inch.
@@ -108,8 +108,8 @@ describe('TIFF normalisation', () => {
     const result = await prepareDocument(join(dir, 'two2d.tif'));
     if (!result.ok) throw new Error(result.detail);
     expect(result.document.pages).toHaveLength(2);
-    expect(result.document.pages[1]!.resolution).toBe('standard');
-    expect(Buffer.from(pageBitmap(result.document.pages[1]!).data)).toEqual(Buffer.from(bitmap.data));
+    expect(result.document.pages[1].resolution).toBe('standard');
+    expect(Buffer.from(pageBitmap(result.document.pages[1]).data)).toEqual(Buffer.from(bitmap.data));
   });
 
   it('reports a damaged TIFF as failed_image_preparation', async () => {

@@ -242,10 +242,10 @@ function pageToBitmap(page: TiffPage): Bitmap {
   }
   const maxValue = (1 << bps) - 1;
   const sample = (rowStart: number, index: number): number => {
-    if (bps === 8) return data[rowStart + index]!;
-    if (bps === 16) return data[rowStart + index * 2 + (page.fillOrder === 2 ? 0 : 1)]!; // high byte, either order is close enough
+    if (bps === 8) return data[rowStart + index];
+    if (bps === 16) return data[rowStart + index * 2 + (page.fillOrder === 2 ? 0 : 1)]; // high byte, either order is close enough
     const bit = index * bps;
-    const byte = data[rowStart + (bit >> 3)]!;
+    const byte = data[rowStart + (bit >> 3)];
     return (byte >> (8 - bps - (bit & 7))) & maxValue;
   };
   const scale = bps === 16 ? 255 : 255 / maxValue;
@@ -267,24 +267,24 @@ function pageToBitmap(page: TiffPage): Bitmap {
       } else if (page.photometric === 3) {
         const entry = sample(rowStart, first);
         const levels = maxValue + 1;
-        luminance = (colorMap![entry]! * 299 + colorMap![levels + entry]! * 587 + colorMap![2 * levels + entry]! * 114) / 1000 / 257;
+        luminance = (colorMap![entry] * 299 + colorMap![levels + entry] * 587 + colorMap![2 * levels + entry] * 114) / 1000 / 257;
       } else {
         const value = sample(rowStart, first) * scale;
         luminance = page.photometric === 0 ? 255 - value : value;
       }
-      if (luminance < 128) bitmap.data[y * bitmap.rowBytes + (x >> 3)]! |= 0x80 >> (x & 7);
+      if (luminance < 128) bitmap.data[y * bitmap.rowBytes + (x >> 3)] |= 0x80 >> (x & 7);
     }
   }
   return bitmap;
 }
 
 function invert(bitmap: Bitmap): void {
-  for (let i = 0; i < bitmap.data.length; i++) bitmap.data[i] = ~bitmap.data[i]! & 0xff;
+  for (let i = 0; i < bitmap.data.length; i++) bitmap.data[i] = ~bitmap.data[i] & 0xff;
   // Keep the padding bits past the right edge white.
   const extra = bitmap.rowBytes * 8 - bitmap.width;
   if (extra > 0) {
     const mask = (0xff << extra) & 0xff;
-    for (let y = 0; y < bitmap.height; y++) bitmap.data[y * bitmap.rowBytes + bitmap.rowBytes - 1]! &= mask;
+    for (let y = 0; y < bitmap.height; y++) bitmap.data[y * bitmap.rowBytes + bitmap.rowBytes - 1] &= mask;
   }
 }
 

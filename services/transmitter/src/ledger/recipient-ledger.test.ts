@@ -54,36 +54,36 @@ const attempts = (r: RecipientRow) =>
 describe('a call on a line', () => {
   it('is started once, reports its steps in sequence and ends in a result that makes the fax done', async () => {
     const { fax, recipients } = await released(['+12025550101']);
-    const call = await env.ledger.startAttempt(env.t.db, recipients[0]!, 'line-1', at(1));
+    const call = await env.ledger.startAttempt(env.t.db, recipients[0], 'line-1', at(1));
     expect(call).toMatchObject({ state: 'in_call', attempt: 1, sequence: 0, line_id: 'line-1' });
     // A second taker finds it no longer queued.
-    expect(await env.ledger.startAttempt(env.t.db, recipients[0]!, 'line-2', at(1))).toBeUndefined();
+    expect(await env.ledger.startAttempt(env.t.db, recipients[0], 'line-2', at(1))).toBeUndefined();
 
     await env.t.db.transaction().execute(async (trx) => {
       expect(await env.ledger.progress(trx, 'fax-1', call!, 'dialing', {}, at(1))).toBe(true);
       expect(await env.ledger.progress(trx, 'fax-1', call!, 'connected', { csid: 'FAR END', csidRaw: 'DNE RAF' }, at(5))).toBe(true);
       expect(await env.ledger.progress(trx, 'fax-1', call!, 'sending', { page: { n: 1, of: 2 } }, at(30))).toBe(true);
     });
-    const current = await row(recipients[0]!);
+    const current = await row(recipients[0]);
     expect(current).toMatchObject({ status: 'sending', sequence: 3, remote_csid: 'FAR END', pages_confirmed: 1 });
 
     const ended = await env.t.db.transaction().execute((trx) => env.ledger.endAttempt(trx, fax, current, end(), at(61)));
     expect(ended).toEqual({ final: true, faxDone: true });
-    expect(await row(recipients[0]!)).toMatchObject({ state: 'final', status: 'success', sequence: 4, pages_confirmed: 2, ended_at: at(60).toISOString() });
-    expect((await attempts(recipients[0]!)).map((a) => [a.attempt, a.status, a.reason_code, a.line_id])).toEqual([[1, 'success', 'OK', 'line-1']]);
+    expect(await row(recipients[0])).toMatchObject({ state: 'final', status: 'success', sequence: 4, pages_confirmed: 2, ended_at: at(60).toISOString() });
+    expect((await attempts(recipients[0])).map((a) => [a.attempt, a.status, a.reason_code, a.line_id])).toEqual([[1, 'success', 'OK', 'line-1']]);
     expect(await env.t.db.selectFrom('faxes').select('state').where('outbox_id', '=', fax.outbox_id).executeTakeFirst()).toEqual({ state: 'done' });
 
     const events = await env.t.events();
     expect(steps(events)).toEqual(['1.0 dialing', '1.1 connected', '1.2 sending', '1.3 result success']);
     // One id per (fax, recipient, attempt, sequence), whichever path writes it.
     expect(events.map((e) => e.id)).toEqual(['fax-1:r1:1:0', 'fax-1:r1:1:1', 'fax-1:r1:1:2', 'fax-1:r1:1:3']);
-    expect(events[3]!.data).toMatchObject({ pagesSent: 2, pagesTotal: 2, remoteCsid: 'FAR END', remoteCsidRaw: 'DNE RAF', startedAt: at(5).toISOString(), attempts: 1 });
-    expect((events[3]!.data as { reason: { detail: string } }).reason.detail).toMatch(/^MCF after EOP\nattempt 1 of 1 on line-1 ended .*: success \(OK\), 2\/2 pages\ndelivered$/);
+    expect(events[3].data).toMatchObject({ pagesSent: 2, pagesTotal: 2, remoteCsid: 'FAR END', remoteCsidRaw: 'DNE RAF', startedAt: at(5).toISOString(), attempts: 1 });
+    expect((events[3].data as { reason: { detail: string } }).reason.detail).toMatch(/^MCF after EOP\nattempt 1 of 1 on line-1 ended .*: success \(OK\), 2\/2 pages\ndelivered$/);
   });
 
   it('refuses a step of an attempt that is no longer the current one', async () => {
     const { fax, recipients } = await released(['+12025550101'], 1);
-    const call = (await env.ledger.startAttempt(env.t.db, recipients[0]!, 'line-1', at(1)))!;
+    const call = (await env.ledger.startAttempt(env.t.db, recipients[0], 'line-1', at(1)))!;
     await env.t.db.transaction().execute(async (trx) => env.ledger.endAttempt(trx, fax, call, end({ status: 'failed_user_busy', reason: { code: 'BUSY', detail: 'BUSY' }, pagesConfirmed: 0, connectedAt: null }), at(2)));
     expect(await env.t.db.transaction().execute((trx) => env.ledger.progress(trx, 'fax-1', call, 'sending', { page: { n: 1, of: 2 } }, at(3)))).toBe(false);
   });
@@ -91,9 +91,9 @@ describe('a call on a line', () => {
   it('is redialled after the cause\'s delay while the policy allows, and the final detail names every attempt', async () => {
     const { fax, recipients } = await released(['+12025550101'], 1);
     const busy = end({ status: 'failed_user_busy', reason: { code: 'BUSY', detail: 'BUSY' }, pagesConfirmed: 0, remoteCsid: null, remoteCsidRaw: null, connectedAt: null, endedAt: at(10) });
-    const first = (await env.ledger.startAttempt(env.t.db, recipients[0]!, 'line-1', at(1)))!;
+    const first = (await env.ledger.startAttempt(env.t.db, recipients[0], 'line-1', at(1)))!;
     expect(await env.t.db.transaction().execute((trx) => env.ledger.endAttempt(trx, fax, first, busy, at(11)))).toEqual({ final: false, faxDone: false });
-    const waiting = await row(recipients[0]!);
+    const waiting = await row(recipients[0]);
     expect(waiting).toMatchObject({ state: 'queued', status: 'retry_scheduled', next_attempt_at: at(10 + TEST_RETRY_DELAYS.busySeconds).toISOString(), sequence: 1 });
 
     const second = (await env.ledger.startAttempt(env.t.db, waiting, 'line-2', at(200)))!;
@@ -101,29 +101,29 @@ describe('a call on a line', () => {
     await env.t.db.transaction().execute((trx) => env.ledger.endAttempt(trx, fax, second, { ...busy, endedAt: at(210) }, at(211)));
     const events = await env.t.events();
     expect(steps(events)).toEqual(['1.0 retry_scheduled', '2.0 result failed_user_busy']);
-    expect(events[0]!.data).toMatchObject({ retry: { at: at(190).toISOString(), reason: { code: 'BUSY', detail: 'BUSY' } } });
-    const detail = (events[1]!.data as { reason: { detail: string } }).reason.detail;
+    expect(events[0].data).toMatchObject({ retry: { at: at(190).toISOString(), reason: { code: 'BUSY', detail: 'BUSY' } } });
+    const detail = (events[1].data as { reason: { detail: string } }).reason.detail;
     expect(detail.split('\n')).toEqual([
       'BUSY',
       `attempt 1 of 2 on line-1 ended ${at(10).toISOString()}: failed_user_busy (BUSY), 0/2 pages`,
       `attempt 2 of 2 on line-2 ended ${at(210).toISOString()}: failed_user_busy (BUSY), 0/2 pages`,
       'no redials left (2 of 2 attempts made)',
     ]);
-    expect((await attempts(recipients[0]!)).map((a) => a.attempt)).toEqual([1, 2]);
+    expect((await attempts(recipients[0])).map((a) => a.attempt)).toEqual([1, 2]);
   });
 
   it('cuts every detail it writes to the contract\'s limit', async () => {
     const { fax, recipients } = await released(['+12025550101', '+12025550102'], 1);
     const long = 'x'.repeat(MAX_REASON_DETAIL_LENGTH * 3);
     const [a, b] = recipients;
-    const callA = (await env.ledger.startAttempt(env.t.db, a!, 'line-1', at(1)))!;
+    const callA = (await env.ledger.startAttempt(env.t.db, a, 'line-1', at(1)))!;
     await env.t.db.transaction().execute((trx) => env.ledger.endAttempt(trx, fax, callA, end({ status: 'failed_no_answer', reason: { code: 'NO_ANSWER', detail: long } }), at(2)));
-    const callB = (await env.ledger.startAttempt(env.t.db, b!, 'line-2', at(1)))!;
+    const callB = (await env.ledger.startAttempt(env.t.db, b, 'line-2', at(1)))!;
     await env.t.db.transaction().execute((trx) => env.ledger.handOver(trx, 'fax-1', callB, end(), long, at(2)));
     await env.t.db.transaction().execute((trx) =>
-      env.ledger.finishHandedOver(trx, b!, 'fax-1', 1, { status: 'failed', reason: { code: 'X', detail: long }, pagesSent: 0, remoteCsid: null, remoteCsidRaw: null, startedAt: null, endedAt: at(9) }, at(9)),
+      env.ledger.finishHandedOver(trx, b, 'fax-1', 1, { status: 'failed', reason: { code: 'X', detail: long }, pagesSent: 0, remoteCsid: null, remoteCsidRaw: null, startedAt: null, endedAt: at(9) }, at(9)),
     );
-    const waiting = await row(a!);
+    const waiting = await row(a);
     await env.t.db.transaction().execute((trx) => env.ledger.endWithoutCall(trx, 'fax-1', waiting, { status: 'failed_image_preparation', detail: long }, at(10)));
     const details = [
       ...(await env.t.events()).map((e) => (e.data as { reason?: { detail: string }; retry?: { reason: { detail: string } } }).reason?.detail ?? (e.data as { retry?: { reason: { detail: string } } }).retry?.reason.detail),
@@ -139,32 +139,32 @@ describe('a recipient whose documents cannot be prepared', () => {
   it('ends with one attempt and no call, in a new attempt\'s sequence', async () => {
     const { recipients } = await released(['+12025550101', '+12025550102']);
     const done = await env.t.db.transaction().execute(async (trx) => {
-      await env.ledger.endWithoutCall(trx, 'fax-1', recipients[0]!, { status: 'failed_image_preparation', detail: 'file 1 of 1 (a.pdf): not a PDF' }, at(1));
-      return env.ledger.endWithoutCall(trx, 'fax-1', recipients[1]!, { status: 'failed_image_preparation', detail: 'file 1 of 1 (a.pdf): not a PDF' }, at(1));
+      await env.ledger.endWithoutCall(trx, 'fax-1', recipients[0], { status: 'failed_image_preparation', detail: 'file 1 of 1 (a.pdf): not a PDF' }, at(1));
+      return env.ledger.endWithoutCall(trx, 'fax-1', recipients[1], { status: 'failed_image_preparation', detail: 'file 1 of 1 (a.pdf): not a PDF' }, at(1));
     });
     expect(done).toBe(true);
     expect(steps(await env.t.events())).toEqual(['1.0 result failed_image_preparation', '1.0 result failed_image_preparation']);
-    expect(await row(recipients[0]!)).toMatchObject({ state: 'final', attempt: 1, sequence: 1, reason_code: DOCUMENT_PREPARATION });
-    expect(await attempts(recipients[0]!)).toEqual([expect.objectContaining({ attempt: 1, line_id: null, status: 'failed_image_preparation', reason_code: DOCUMENT_PREPARATION })]);
+    expect(await row(recipients[0])).toMatchObject({ state: 'final', attempt: 1, sequence: 1, reason_code: DOCUMENT_PREPARATION });
+    expect(await attempts(recipients[0])).toEqual([expect.objectContaining({ attempt: 1, line_id: null, status: 'failed_image_preparation', reason_code: DOCUMENT_PREPARATION })]);
   });
 });
 
 describe('a recipient handed over to a line\'s far side', () => {
   it('waits handed over, reports the far side\'s steps in its own sequence, and ends once with its report', async () => {
     const { recipients } = await released(['+12025550101']);
-    const call = (await env.ledger.startAttempt(env.t.db, recipients[0]!, 'ata-1', at(1)))!;
+    const call = (await env.ledger.startAttempt(env.t.db, recipients[0], 'ata-1', at(1)))!;
     await env.t.db.transaction().execute(async (trx) => {
       await env.ledger.progress(trx, 'fax-1', call, 'dialing', {}, at(1));
       await env.ledger.handOver(trx, 'fax-1', (await env.ledger.current(trx, call))!, end(), 'the ATA took 2 of 2 pages', at(60));
     });
-    expect(await row(recipients[0]!)).toMatchObject({ state: 'handed_over', status: 'queued', sequence: 2 });
-    expect(await attempts(recipients[0]!)).toEqual([expect.objectContaining({ status: 'queued', reason_code: HANDED_OVER, remote_csid: null, pages_confirmed: 0 })]);
+    expect(await row(recipients[0])).toMatchObject({ state: 'handed_over', status: 'queued', sequence: 2 });
+    expect(await attempts(recipients[0])).toEqual([expect.objectContaining({ status: 'queued', reason_code: HANDED_OVER, remote_csid: null, pages_confirmed: 0 })]);
 
     await env.t.db.transaction().execute(async (trx) => {
       await env.ledger.reportProgress(trx, call, 'fax-1', 1, { status: 'connected', remoteCsid: 'REAL FAR END' }, at(100));
       await env.ledger.reportProgress(trx, call, 'fax-1', 1, { status: 'sending', page: { n: 2, of: 2 } }, at(120));
     });
-    expect(await row(recipients[0]!)).toMatchObject({ status: 'sending', remote_csid: 'REAL FAR END', pages_confirmed: 2, sequence: 4 });
+    expect(await row(recipients[0])).toMatchObject({ status: 'sending', remote_csid: 'REAL FAR END', pages_confirmed: 2, sequence: 4 });
     const report = { status: 'success' as const, reason: { code: 'OK', detail: 'sent' }, pagesSent: 2, remoteCsid: 'REAL FAR END', remoteCsidRaw: 'REAL FAR END', startedAt: at(100), endedAt: at(130) };
     expect(await env.t.db.transaction().execute((trx) => env.ledger.finishHandedOver(trx, call, 'fax-1', 1, report, at(131)))).toBe(true);
     // Once: a second report finds the recipient final.
@@ -173,19 +173,19 @@ describe('a recipient handed over to a line\'s far side', () => {
     const events = await env.t.events();
     expect(steps(events)).toEqual(['1.0 dialing', '1.1 queued', '1.2 connected', '1.3 sending', '1.4 result success']);
     expect(events[4]).toMatchObject({ id: 'fax-1:r1:1:4', time: at(130).toISOString() });
-    expect(events[4]!.data).toMatchObject({ pagesSent: 2, pagesTotal: 2, remoteCsid: 'REAL FAR END', startedAt: at(100).toISOString(), attempts: 1 });
+    expect(events[4].data).toMatchObject({ pagesSent: 2, pagesTotal: 2, remoteCsid: 'REAL FAR END', startedAt: at(100).toISOString(), attempts: 1 });
     // The attempt's row is ended, not written twice.
-    expect(await attempts(recipients[0]!)).toEqual([expect.objectContaining({ attempt: 1, status: 'success', reason_code: 'OK', pages_confirmed: 2, line_id: 'ata-1' })]);
-    expect(await row(recipients[0]!)).toMatchObject({ state: 'final', status: 'success', sequence: 5 });
+    expect(await attempts(recipients[0])).toEqual([expect.objectContaining({ attempt: 1, status: 'success', reason_code: 'OK', pages_confirmed: 2, line_id: 'ata-1' })]);
+    expect(await row(recipients[0])).toMatchObject({ state: 'final', status: 'success', sequence: 5 });
   });
 
   it('takes back a recipient whose redial waits only while that redial has not started', async () => {
     const { fax, recipients } = await released(['+12025550101'], 1);
-    const call = (await env.ledger.startAttempt(env.t.db, recipients[0]!, 'ata-1', at(1)))!;
+    const call = (await env.ledger.startAttempt(env.t.db, recipients[0], 'ata-1', at(1)))!;
     const cut = end({ status: 'failed_to_send', reason: { code: 'TRANSMITTER_RESTART', detail: 'cut' }, pagesConfirmed: 0 });
     await env.t.db.transaction().execute((trx) => env.ledger.endAttempt(trx, fax, call, cut, at(2)));
     expect(await env.t.db.transaction().execute((trx) => env.ledger.resumeHandedOver(trx, call, 2, at(3)))).toBe(false);
     expect(await env.t.db.transaction().execute((trx) => env.ledger.resumeHandedOver(trx, call, 1, at(3)))).toBe(true);
-    expect(await row(recipients[0]!)).toMatchObject({ state: 'handed_over', status: 'queued', next_attempt_at: null, attempt: 1 });
+    expect(await row(recipients[0])).toMatchObject({ state: 'handed_over', status: 'queued', next_attempt_at: null, attempt: 1 });
   });
 });

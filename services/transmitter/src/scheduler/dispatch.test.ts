@@ -143,7 +143,7 @@ describe('dispatching', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const [first] = await recipients(outboxId);
     expect(first).toMatchObject({ state: 'queued', status: 'retry_scheduled', reason_code: LINE_FAILURE });
-    expect(first!.reason_detail).toContain('line flaky failed: port vanished');
+    expect(first.reason_detail).toContain('line flaky failed: port vanished');
     const attempts = await env.t.db.selectFrom('attempts').selectAll().execute();
     expect(attempts).toEqual([expect.objectContaining({ status: 'failed_internal_process_error', reason_code: LINE_FAILURE })]);
     // Due again now: the second failure in a row rests the line (limit 2 here).
@@ -171,7 +171,7 @@ describe('a stop in the middle of a call', () => {
     await recoverInFlight({ db: env.t.db, recorder: next.recorder, pool: next.pool, logger, now: () => new Date() });
     const [recovered] = await recipients(outboxId);
     expect(recovered).toMatchObject({ state: 'queued', status: 'retry_scheduled', reason_code: TRANSMITTER_RESTART });
-    expect(recovered!.reason_detail).toMatch(/restarted during attempt 1 on line slow, connected to SLOW FAR END/);
+    expect(recovered.reason_detail).toMatch(/restarted during attempt 1 on line slow, connected to SLOW FAR END/);
   });
 });
 

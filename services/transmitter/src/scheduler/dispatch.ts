@@ -139,7 +139,7 @@ export class Dispatcher {
     const entry = { controller, done: Promise.resolve() };
     this.calls.set(key, entry);
     entry.done = this.runCall(fax, call, line, document, controller.signal)
-      .catch((error) => this.options.logger.error({ err: errorMessage(error), faxId: fax.fax_id, recipientId: recipient.recipient_id }, 'recording a call failed'))
+      .catch((error: unknown) => this.options.logger.error({ err: errorMessage(error), faxId: fax.fax_id, recipientId: recipient.recipient_id }, 'recording a call failed'))
       .finally(() => {
         this.calls.delete(key);
         pool.give(line);
@@ -161,7 +161,7 @@ export class Dispatcher {
           const now = this.options.now();
           if (await db.transaction().execute((trx) => ledger.progress(trx, faxId, call, status, extra, now))) this.options.eventsWritten();
         })
-        .catch((error) => logger.error({ err: errorMessage(error), status }, 'recording progress failed'));
+        .catch((error: unknown) => logger.error({ err: errorMessage(error), status }, 'recording progress failed'));
     };
     let end: AttemptEnd;
     const startedAt = this.options.now();

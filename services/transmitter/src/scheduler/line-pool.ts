@@ -64,7 +64,7 @@ export class LinePool {
   take(): TransmitterLine | undefined {
     const now = this.clock();
     for (let i = this.free.length - 1; i >= 0; i--) {
-      const line = this.free[i]!;
+      const line = this.free[i];
       const until = this.restingUntil.get(line.id);
       if (until !== undefined && until > now) continue;
       this.free.splice(i, 1);

@@ -76,7 +76,7 @@ describe('releasing outbox entries', () => {
     ]);
     const events = await t.events();
     expect(events.map((e) => e.type)).toEqual(['faxnotify.fax.submitted.v1']);
-    expect(events[0]!.data).toMatchObject({
+    expect(events[0].data).toMatchObject({
       faxId: fax.fax_id,
       outboxId: due,
       ownerId: 'owner-1',
@@ -104,7 +104,7 @@ describe('releasing outbox entries', () => {
     ]);
     const results = (await t.events()).filter((e) => e.type.includes('recipient.result'));
     expect(results).toHaveLength(2);
-    expect(results[0]!.data).toMatchObject({ status: recipients[0]!.status, reason: { code: DOCUMENT_PREPARATION, detail: expect.stringContaining('file 2 of 2 (broken.tiff)') } });
+    expect(results[0].data).toMatchObject({ status: recipients[0].status, reason: { code: DOCUMENT_PREPARATION, detail: expect.stringContaining('file 2 of 2 (broken.tiff)') } });
     expect(documents.peek(outboxId)).toEqual({ state: 'absent' });
   });
 

@@ -10,7 +10,9 @@ import SQLite from 'better-sqlite3';
 import type { CloudEvent } from '@faxnotify/contracts';
 import { eventually } from '@faxnotify/peers';
 import { makeSamplePdf } from '../documents/testing/sample-documents';
+import type { CreatedView } from '../api';
 import type { LineDefinition } from '../config';
+import type { FaxView } from '../outbox';
 import { type Class1Script, ScriptedModem } from '@faxnotify/fax-line/testing';
 import { api, FAST_RETRIES, faxIdOf, finalFax, startTestTransmitter, TEST_POSTGRES_URL, upload, type TestTransmitter } from '../testing/harness';
 
@@ -42,10 +44,10 @@ async function transmitter(label: string, lines: LineDefinition[], overrides: Re
 async function submit(t: TestTransmitter, body: Record<string, unknown>, pdfPages = 1): Promise<{ outboxId: string; faxId: string; token: string }> {
   const token = await t.token('alice');
   const pdf = makeSamplePdf(t.dir, `doc-${pdfPages}`, Array.from({ length: pdfPages }, (_, i) => [`page ${i + 1}`]));
-  const path = (await upload(t.service.url, token, pdf)).body.path as string;
-  const created = await api(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { files: [path], ...body });
+  const path = (await upload(t.service.url, token, pdf)).body.path;
+  const created = await api<CreatedView>(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { files: [path], ...body });
   expect(created.status).toBe(201);
-  const outboxId = created.body.id as string;
+  const outboxId = created.body.id;
   return { outboxId, faxId: await faxIdOf(t.service.url, token, outboxId), token };
 }
 
@@ -74,11 +76,11 @@ async function busyThenDelivered(storage: { postgres?: boolean }): Promise<void>
   const fax = await finalFax(t.service.url, token, faxId);
   expect(fax).toMatchObject({ status: 'delivered', page_count: 2 });
   expect(fax.recipients[0]).toMatchObject({ status: 'success', attempt: 2, remote_csid: 'REMOTE 42', page: { n: 2, of: 2 } });
-  expect(fax.recipients[0].attempts.map((a: { status: string; reason: { code: string } }) => `${a.status} ${a.reason.code}`)).toEqual(['failed_user_busy BUSY', 'success OK']);
+  expect(fax.recipients[0].attempts.map((a) => `${a.status} ${a.reason.code}`)).toEqual(['failed_user_busy BUSY', 'success OK']);
 
   await eventually(() => t.events.of(faxId, 'fax.recipient.result').length === 1);
   const events = t.events.of(faxId);
-  expect(events[0]!.type).toBe('faxnotify.fax.submitted.v1');
+  expect(events[0].type).toBe('faxnotify.fax.submitted.v1');
   expect(timeline(events)).toEqual([
     '1.0 dialing',
     '1.1 retry_scheduled',
@@ -88,7 +90,7 @@ async function busyThenDelivered(storage: { postgres?: boolean }): Promise<void>
     '2.3 sending 2/2',
     '2.4 result success',
   ]);
-  const result = events[events.length - 1]!.data as Record<string, unknown>;
+  const result = events[events.length - 1].data as Record<string, unknown>;
   expect(result).toMatchObject({ number: '+12025550101', pagesSent: 2, pagesTotal: 2, remoteCsid: 'REMOTE 42', attempts: 2, reason: { code: 'OK' } });
   expect(result.reason).toMatchObject({ detail: expect.stringMatching(/attempt 1 of 3 on scripted-\d+ ended .*: failed_user_busy \(BUSY\)[\s\S]*attempt 2 of 3 .*: success \(OK\), 2\/2 pages/) });
   expect(result.startedAt).toEqual(expect.any(String));
@@ -112,7 +114,7 @@ describe('scheduler and line pool', () => {
     expect(fax).toMatchObject({ status: 'failed', recipients: [{ status: 'failed_no_answer', attempt: 2, max_attempts: 2 }] });
     await eventually(() => t.events.of(faxId, 'fax.recipient.result').length === 1);
     expect(timeline(t.events.of(faxId))).toEqual(['1.0 dialing', '1.1 retry_scheduled', '2.0 dialing', '2.1 result failed_no_answer']);
-    const result = t.events.of(faxId, 'fax.recipient.result')[0]!.data as { attempts: number; reason: { code: string; detail: string }; startedAt: string | null };
+    const result = t.events.of(faxId, 'fax.recipient.result')[0].data as { attempts: number; reason: { code: string; detail: string }; startedAt: string | null };
     expect(result.attempts).toBe(2);
     expect(result.startedAt).toBeNull();
     expect(result.reason.code).toBe('NO_ANSWER');
@@ -163,18 +165,18 @@ describe('scheduler and line pool', () => {
     const token = await t.token('alice');
     const broken = join(t.dir, 'broken.pdf');
     writeFileSync(broken, '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\nthis is not a PDF body\n%%EOF\n');
-    const path = (await upload(t.service.url, token, broken)).body.path as string;
+    const path = (await upload(t.service.url, token, broken)).body.path;
     expect(path).toBeDefined();
-    const created = await api(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { files: [path], to: ['+12025550104', '+12025550105'] });
+    const created = await api<CreatedView>(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { files: [path], to: ['+12025550104', '+12025550105'] });
     const faxId = await faxIdOf(t.service.url, token, created.body.id);
     const fax = await finalFax(t.service.url, token, faxId);
     expect(fax.status).toBe('failed');
-    expect(fax.recipients.map((r: { status: string }) => r.status)).toEqual(['failed_convert_to_tiff_issue', 'failed_convert_to_tiff_issue']);
+    expect(fax.recipients.map((r) => r.status)).toEqual(['failed_convert_to_tiff_issue', 'failed_convert_to_tiff_issue']);
     await eventually(() => t.events.of(faxId, 'fax.recipient.result').length === 2);
-    const submitted = t.events.of(faxId, 'fax.submitted')[0]!.data as { pages: number };
+    const submitted = t.events.of(faxId, 'fax.submitted')[0].data as { pages: number };
     expect(submitted.pages).toBe(0);
     for (const recipientId of ['r1', 'r2']) expect(timeline(t.events.of(faxId), recipientId)).toEqual(['1.0 result failed_convert_to_tiff_issue']);
-    expect(t.events.of(faxId, 'fax.recipient.result')[0]!.data).toMatchObject({ reason: { code: 'DOCUMENT_PREPARATION', detail: expect.stringContaining('broken.pdf') }, attempts: 1 });
+    expect(t.events.of(faxId, 'fax.recipient.result')[0].data).toMatchObject({ reason: { code: 'DOCUMENT_PREPARATION', detail: expect.stringContaining('broken.pdf') }, attempts: 1 });
     expect(idle.modem.record.commands.filter((c) => c.startsWith('ATD'))).toEqual([]);
   });
 
@@ -188,9 +190,9 @@ describe('scheduler and line pool', () => {
       const { faxId, token } = await submit(t, { to: ['+12025550106', '+12025550107', '+12025550108'], retry: { count: 0 } });
       const fax = await finalFax(t.service.url, token, faxId);
       expect(fax.status).toBe('delivered');
-      expect(fax.recipients.map((r: { status: string }) => r.status)).toEqual(['success', 'success', 'success']);
+      expect(fax.recipients.map((r) => r.status)).toEqual(['success', 'success', 'success']);
       const dials = [first, second].map((m) => m.modem.record.commands.filter((c) => c.startsWith('ATD')).length);
-      expect(dials[0]! + dials[1]!).toBe(3);
+      expect(dials[0] + dials[1]).toBe(3);
       expect(Math.min(...dials)).toBeGreaterThanOrEqual(1);
       expect(most).toBe(2);
       await eventually(() => t.events.of(faxId, 'fax.recipient.result').length === 3);
@@ -212,8 +214,8 @@ describe('a line that keeps failing on our side', () => {
     // Resting: the third recipient waits instead of failing on the same dead line.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(dials()).toBe(2);
-    const waiting = (await api(t.service.url, token, 'GET', `/v3/accounts/self/faxes/${faxId}`)).body.recipients;
-    expect(waiting.filter((r: { final: boolean }) => !r.final)).toHaveLength(1);
+    const waiting = (await api<FaxView>(t.service.url, token, 'GET', `/v3/accounts/self/faxes/${faxId}`)).body.recipients;
+    expect(waiting.filter((r) => !r.final)).toHaveLength(1);
     const metrics = await (await fetch(`${t.service.url}/metrics`)).text();
     expect(metrics).toContain(`faxnotify_transmitter_line_resting{line="${dead.line.id}"} 1`);
 
@@ -221,7 +223,7 @@ describe('a line that keeps failing on our side', () => {
     dead.script.dialResult = 'CONNECT';
     const fax = await finalFax(t.service.url, token, faxId, 20_000);
     expect(dials()).toBe(3);
-    expect(fax.recipients.map((r: { status: string }) => r.status).sort()).toEqual(['failed_normal_temporary_failure', 'failed_normal_temporary_failure', 'success']);
+    expect(fax.recipients.map((r) => r.status).sort()).toEqual(['failed_normal_temporary_failure', 'failed_normal_temporary_failure', 'success']);
     expect(t.service.scheduler.restingLines).toEqual([]);
     expect(await (await fetch(`${t.service.url}/metrics`)).text()).toContain(`faxnotify_transmitter_line_resting{line="${dead.line.id}"} 0`);
   });

@@ -15,10 +15,10 @@ runMain('faxnotify-transmitter', async () => {
     },
   });
   const logger = createLogger('transmitter', process.env.LOG_LEVEL ?? 'warn');
-  const bus = new MessageBus({ url: values['amqp-url']!, source: '/faxnotify/transmitter', logger });
+  const bus = new MessageBus({ url: values['amqp-url'], source: '/faxnotify/transmitter', logger });
   await bus.start();
-  const { faxId, events } = scriptFaxEvents(sampleFax(values.owner!, values.subject!));
-  for (const e of events) await bus.publish(e.key, e.data as never, { subject: e.subject, time: e.time });
+  const { faxId, events } = scriptFaxEvents(sampleFax(values.owner, values.subject));
+  for (const e of events) await bus.publish(e.key, e.data, { subject: e.subject, time: e.time });
   await bus.close();
   process.stdout.write(`${faxId}\n`);
 });

@@ -73,7 +73,7 @@ export function scriptFaxEvents(fax: ScriptedFax): { faxId: string; events: Scri
   let clock = start.getTime();
   const at = (advanceMs: number) => new Date((clock += advanceMs)).toISOString();
   const events: ScriptedEvent[] = [];
-  const push = <K extends EventKey>(key: K, data: EventData<K>, subject: string, time: string) => events.push({ key, data, subject, time } as ScriptedEvent);
+  const push = <K extends EventKey>(key: K, data: EventData<K>, subject: string, time: string) => events.push({ key, data, subject, time });
 
   const recipients = fax.recipients.map((r, i) => ({ ...r, recipientId: `r${i + 1}` }));
   push(

@@ -10,7 +10,8 @@ import { connect, type ChannelModel } from 'amqplib';
 import { EXCHANGES, type CloudEvent, type EventKey } from '@faxnotify/contracts';
 import { issueToken } from '@faxnotify/kit';
 import { createTestVhost, eventually, type TestVhost } from '@faxnotify/peers';
-import { startTransmitter, type RunningTransmitter, type StartTransmitterOptions } from '../index';
+import type { ErrorView, UploadedView } from '../api';
+import { startTransmitter, type FaxView, type OutboxEntryView, type RunningTransmitter, type StartTransmitterOptions } from '../index';
 
 export const TEST_SECRET = 'transmitter-test-secret-0123456789';
 
@@ -115,7 +116,7 @@ export async function startTestTransmitter(
   running.push(await startTransmitter({ ...base, ...overrides }, options));
   return {
     get service() {
-      return running[running.length - 1]!;
+      return running[running.length - 1];
     },
     vhost,
     dir,
@@ -136,34 +137,45 @@ export async function startTestTransmitter(
   };
 }
 
-/** Uploads a file through the API; returns the HTTP status and body. */
-export async function upload(url: string, token: string, path: string, options: { name?: string; format?: string; user?: string; field?: string } = {}): Promise<{ status: number; body: any }> {
+/**
+ * Uploads a file through the API; returns the HTTP status and body, read as the answer the test
+ * expects: the stored file's path, or (`upload<ErrorView>`) why it was refused.
+ */
+export async function upload<Answer = UploadedView>(
+  url: string,
+  token: string,
+  path: string,
+  options: { name?: string; format?: string; user?: string; field?: string } = {},
+): Promise<{ status: number; body: Answer }> {
   const form = new FormData();
   form.append(options.field ?? 'fax_file', new Blob([readFileSync(path)]), options.name ?? basename(path));
   const query = options.format ? `?format=${options.format}` : '';
   const response = await fetch(`${url}/v3/accounts/${options.user ?? 'self'}/files${query}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
-  return { status: response.status, body: await response.json().catch(() => null) };
+  return { status: response.status, body: (await response.json().catch(() => null)) as Answer };
 }
 
-/** Any JSON call to the API. */
-export async function api(url: string, token: string | null, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+/**
+ * Any JSON call to the API; the body is read as the answer the test expects of the route (an entry,
+ * a fax, a list), an error by default, and is null when the answer had none.
+ */
+export async function api<Answer = ErrorView>(url: string, token: string | null, method: string, path: string, body?: unknown): Promise<{ status: number; body: Answer }> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as Answer };
 }
 
 /** Waits until the outbox entry became a fax; returns the fax id. */
 export async function faxIdOf(url: string, token: string, outboxId: string, timeoutMs = 20_000): Promise<string> {
-  return eventually(async () => (await api(url, token, 'GET', `/v3/accounts/self/outbox/${outboxId}`)).body?.fax_id as string | null, timeoutMs, 50);
+  return eventually(async () => (await api<OutboxEntryView | null>(url, token, 'GET', `/v3/accounts/self/outbox/${outboxId}`)).body?.fax_id, timeoutMs, 50);
 }
 
 /** Waits until every recipient of a fax is final; returns the fax view. */
-export async function finalFax(url: string, token: string, faxId: string, timeoutMs = 30_000): Promise<any> {
+export async function finalFax(url: string, token: string, faxId: string, timeoutMs = 30_000): Promise<FaxView> {
   return eventually(async () => {
-    const { body } = await api(url, token, 'GET', `/v3/accounts/self/faxes/${faxId}`);
-    return body && body.recipients.every((r: { final: boolean }) => r.final) ? body : null;
+    const { body } = await api<FaxView | null>(url, token, 'GET', `/v3/accounts/self/faxes/${faxId}`);
+    return body && body.recipients.every((r) => r.final) ? body : null;
   }, timeoutMs, 100);
 }

@@ -109,13 +109,13 @@ export function radclient(options: {
       let code: string | null = null;
       let length: number | null = null;
       if (received >= 0) {
-        const header = /^Received (\S+) Id \d+ .* length (\d+)/.exec(lines[received]!);
+        const header = /^Received (\S+) Id \d+ .* length (\d+)/.exec(lines[received]);
         code = header?.[1] ?? null;
         length = header ? Number(header[2]) : null;
         for (const line of lines.slice(received + 1)) {
           const match = /^\t(\S+) = (.*)$/.exec(line);
           if (!match) break;
-          attributes.push({ name: match[1]!, value: match[2]!.replace(/^"(.*)"$/, '$1') });
+          attributes.push({ name: match[1], value: match[2].replace(/^"(.*)"$/, '$1') });
         }
       }
       resolve({
@@ -142,7 +142,7 @@ export function memoryLogger(): { logger: Logger; lines: Array<Record<string, un
       },
     },
   );
-  return { logger: logger as unknown as Logger, lines };
+  return { logger, lines };
 }
 
 export interface AtaTestServer {
