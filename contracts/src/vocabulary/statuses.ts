@@ -3,7 +3,12 @@
  * fax, and the words shown to the fax owner for each of them in every supported locale.
  *
  * Plain data with no dependencies, so every service, template and event schema reads the same list.
+ * The words themselves are in ./texts, one file per locale; what each status means is checked against
+ * Fax.Plus's own table (./fax-plus-source.ts) by the vocabulary's tests.
  */
+import { EN } from './texts/en';
+import { IT } from './texts/it';
+import { RU } from './texts/ru';
 
 export const LOCALES = ['ru', 'en', 'it'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -73,580 +78,85 @@ export interface FinalStatusInfo {
   text: Record<Locale, StatusText>;
 }
 
-export const FINAL_STATUS_INFO: Record<FinalStatus, FinalStatusInfo> = {
-  success: {
-    outcome: 'delivered',
-    retryable: false,
-    cause: 'line',
-    text: {
-      ru: {
-        label: 'Доставлено',
-        description: 'Все страницы переданы, и факсимильный аппарат получателя подтвердил их приём.',
-        advice: 'Никаких действий не требуется.',
-      },
-      en: {
-        label: 'Delivered',
-        description: "Every page was sent and the recipient's fax machine confirmed receiving them.",
-        advice: 'No action is needed.',
-      },
-      it: {
-        label: 'Consegnato',
-        description: "Tutte le pagine sono state trasmesse e l'apparecchio fax del destinatario ne ha confermato la ricezione.",
-        advice: 'Non è necessaria alcuna azione.',
-      },
-    },
-  },
-  partially_sent: {
-    outcome: 'partial',
-    retryable: true,
-    cause: 'line',
-    text: {
-      ru: {
-        label: 'Отправлено частично',
-        description: 'Соединение прервалось до окончания передачи, поэтому получатель получил только часть страниц.',
-        advice:
-          'Отправьте недостающие страницы или весь факс ещё раз; если это повторяется, попросите получателя проверить бумагу и память факсимильного аппарата.',
-      },
-      en: {
-        label: 'Partially sent',
-        description: 'The call ended before every page was sent, so the recipient has only some of the pages.',
-        advice: "Send the missing pages or the whole fax again; if this keeps happening, ask the recipient to check their fax machine's paper and memory.",
-      },
-      it: {
-        label: 'Inviato in parte',
-        description: 'La chiamata si è interrotta prima della fine della trasmissione: il destinatario ha ricevuto solo una parte delle pagine.',
-        advice:
-          "Invii di nuovo le pagine mancanti o l'intero fax; se il problema si ripete, chieda al destinatario di controllare la carta e la memoria del suo apparecchio fax.",
-      },
-    },
-  },
-  partially_received: {
-    outcome: 'partial',
-    retryable: true,
-    cause: 'line',
-    text: {
-      ru: {
-        label: 'Принято частично',
-        description: 'Факсимильный аппарат получателя подтвердил приём только части страниц, остальные он отклонил или принял с ошибками.',
-        advice: 'Отправьте факс ещё раз и уточните у получателя, какие страницы до него дошли.',
-      },
-      en: {
-        label: 'Partially received',
-        description: "The recipient's fax machine confirmed only some of the pages; the others were rejected or arrived damaged.",
-        advice: 'Send the fax again and ask the recipient which pages arrived.',
-      },
-      it: {
-        label: 'Ricevuto in parte',
-        description: "L'apparecchio fax del destinatario ha confermato solo una parte delle pagine; le altre sono state rifiutate o ricevute con errori.",
-        advice: 'Invii di nuovo il fax e chieda al destinatario quali pagine sono arrivate.',
-      },
-    },
-  },
-  insufficient_credit: {
-    outcome: 'failed',
-    retryable: false,
-    cause: 'account',
-    text: {
-      ru: {
-        label: 'Недостаточно средств',
-        description: 'Факс не отправлен: на счёте недостаточно средств для его оплаты.',
-        advice: 'Пополните баланс и отправьте факс ещё раз.',
-      },
-      en: {
-        label: 'Insufficient credit',
-        description: 'The fax was not sent because the account does not have enough credit to pay for it.',
-        advice: 'Top up the account balance and send the fax again.',
-      },
-      it: {
-        label: 'Credito insufficiente',
-        description: "Il fax non è stato inviato perché il credito dell'account non è sufficiente.",
-        advice: 'Ricarichi il credito e invii di nuovo il fax.',
-      },
-    },
-  },
-  failed: {
-    outcome: 'failed',
-    retryable: true,
-    cause: 'line',
-    text: {
-      ru: {
-        label: 'Ошибка отправки',
-        description: 'Факс не удалось доставить, а более точную причину линия не сообщила.',
-        advice: 'Попробуйте отправить факс позже; если ошибка повторится, обратитесь в службу поддержки.',
-      },
-      en: {
-        label: 'Sending failed',
-        description: 'The fax could not be delivered, and the line gave no more specific reason.',
-        advice: 'Try sending the fax again later; if it fails again, contact support.',
-      },
-      it: {
-        label: 'Invio non riuscito',
-        description: 'Non è stato possibile consegnare il fax e la linea non ha indicato un motivo più preciso.',
-        advice: "Provi a inviare di nuovo il fax più tardi; se l'errore si ripete, contatti l'assistenza.",
-      },
-    },
-  },
-  failed_internal_process_error: {
-    outcome: 'failed',
-    retryable: true,
-    cause: 'system',
-    text: {
-      ru: {
-        label: 'Внутренняя ошибка',
-        description: 'Факс не был доставлен из-за внутренней ошибки сервиса.',
-        advice: 'Отправьте факс ещё раз; если ошибка повторится, обратитесь в службу поддержки.',
-      },
-      en: {
-        label: 'Internal error',
-        description: 'An error inside the fax service stopped the fax before it could be delivered.',
-        advice: 'Send the fax again; if the error repeats, contact support.',
-      },
-      it: {
-        label: 'Errore interno',
-        description: 'Un errore interno del servizio ha impedito la consegna del fax.',
-        advice: "Invii di nuovo il fax; se l'errore si ripete, contatti l'assistenza.",
-      },
-    },
-  },
-  failed_user_busy: {
-    outcome: 'failed',
-    retryable: true,
-    cause: 'line',
-    text: {
-      ru: {
-        label: 'Линия занята',
-        description: 'Номер получателя был занят при каждой попытке дозвониться.',
-        advice: 'Повторите отправку позже или уточните номер у получателя.',
-      },
-      en: {
-        label: 'Line busy',
-        description: "The recipient's number was busy on every attempt.",
-        advice: 'Try again later or check the number with the recipient.',
-      },
-      it: {
-        label: 'Linea occupata',
-        description: 'Il numero del destinatario è risultato occupato a ogni tentativo.',
-        advice: 'Riprovi più tardi o verifichi il numero con il destinatario.',
-      },
-    },
-  },
-  failed_no_answer: {
-    outcome: 'failed',
-    retryable: true,
-    cause: 'line',
-    text: {
-      ru: {
-        label: 'Нет ответа',
-        description: 'Вызов прошёл, но факсимильный аппарат получателя так и не ответил.',
-        advice: 'Попросите получателя проверить, что факсимильный аппарат включён и отвечает на звонки, и повторите отправку.',
-      },
-      en: {
-        label: 'No answer',
-        description: 'The number rang, but no fax machine answered the call.',
-        advice: 'Ask the recipient to make sure their fax machine is switched on and set to answer calls, then try again.',
-      },
-      it: {
-        label: 'Nessuna risposta',
-        description: 'Il numero ha squillato, ma nessun apparecchio fax ha risposto alla chiamata.',
-        advice: 'Chieda al destinatario di verificare che il fax sia acceso e impostato per rispondere alle chiamate, poi riprovi.',
-      },
-    },
-  },
-  failed_unallocated_number: {
-    outcome: 'failed',
-    retryable: false,
-    cause: 'number',
-    text: {
-      ru: {
-        label: 'Номер не существует',
-        description: 'Оператор связи сообщил, что такого номера не существует или он не обслуживается.',
-        advice: 'Проверьте номер, включая код страны и города, и отправьте факс на правильный номер.',
-      },
-      en: {
-        label: 'Number does not exist',
-        description: 'The phone network reports that this number is not assigned to anyone.',
-        advice: 'Check the number, including the country and area code, and send the fax to the corrected number.',
-      },
-      it: {
-        label: 'Numero inesistente',
-        description: 'La rete telefonica segnala che il numero è inesistente o non attivo.',
-        advice: 'Controlli il numero, compresi il prefisso internazionale e quello locale, e invii il fax al numero corretto.',
-      },
-    },
-  },
-  failed_office_converter_issue: {
-    outcome: 'failed',
-    retryable: false,
-    cause: 'document',
-    text: {
-      ru: {
-        label: 'Не удалось преобразовать офисный документ',
-        description: 'Офисный документ (например, Word или Excel) не удалось преобразовать в страницы факса.',
-        advice: 'Сохраните документ в формате PDF и отправьте его ещё раз.',
-      },
-      en: {
-        label: 'Office document not converted',
-        description: 'An office document (such as Word or Excel) could not be converted into fax pages.',
-        advice: 'Save the document as PDF and send it again.',
-      },
-      it: {
-        label: 'Documento Office non convertito',
-        description: 'Non è stato possibile convertire il documento Office (ad esempio Word o Excel) in pagine fax.',
-        advice: 'Salvi il documento in formato PDF e lo invii di nuovo.',
-      },
-    },
-  },
-  failed_separate_file_pages_issue: {
-    outcome: 'failed',
-    retryable: false,
-    cause: 'document',
-    text: {
-      ru: {
-        label: 'Не удалось подготовить страницы',
-        description: 'Документ не удалось разделить на отдельные страницы факса.',
-        advice: 'Убедитесь, что файл открывается без ошибок, пересохраните его в PDF и отправьте ещё раз.',
-      },
-      en: {
-        label: 'Pages could not be prepared',
-        description: 'The document could not be split into separate fax pages.',
-        advice: 'Check that the file opens correctly, save it again as PDF and send it again.',
-      },
-      it: {
-        label: 'Preparazione delle pagine non riuscita',
-        description: 'Non è stato possibile suddividere il documento in singole pagine fax.',
-        advice: 'Verifichi che il file si apra correttamente, lo salvi di nuovo in PDF e lo invii ancora.',
-      },
-    },
-  },
-  failed_render_header_issue: {
-    outcome: 'failed',
-    retryable: false,
-    cause: 'document',
-    text: {
-      ru: {
-        label: 'Ошибка заголовка факса',
-        description: 'Не удалось добавить на страницы служебный заголовок факса с отправителем, датой и номером страницы.',
-        advice:
-          'Проверьте, нет ли необычных символов в имени отправителя и настройках заголовка, и отправьте факс ещё раз; если ошибка повторится, обратитесь в службу поддержки.',
-      },
-      en: {
-        label: 'Fax header error',
-        description: 'The header line with the sender, date and page number could not be added to the pages.',
-        advice: 'Check the sender name and header settings for unusual characters, then send the fax again; if it still fails, contact support.',
-      },
-      it: {
-        label: "Errore nell'intestazione del fax",
-        description: "Non è stato possibile aggiungere alle pagine l'intestazione del fax con mittente, data e numero di pagina.",
-        advice:
-          "Controlli che il nome del mittente e le impostazioni dell'intestazione non contengano caratteri insoliti, poi invii di nuovo il fax; se l'errore si ripete, contatti l'assistenza.",
-      },
-    },
-  },
-  failed_invalid_number_format: {
-    outcome: 'failed',
-    retryable: false,
-    cause: 'number',
-    text: {
-      ru: {
-        label: 'Неверный формат номера',
-        description: 'Номер записан в таком виде, что его невозможно набрать.',
-        advice: 'Укажите номер в международном формате — со знаком + и кодом страны — и отправьте факс ещё раз.',
-      },
-      en: {
-        label: 'Invalid number format',
-        description: 'The number is not written in a form that can be dialled.',
-        advice: 'Enter the number in international format, starting with + and the country code, and send the fax again.',
-      },
-      it: {
-        label: 'Formato del numero non valido',
-        description: 'Il numero non è scritto in una forma che si possa comporre.',
-        advice: 'Inserisca il numero in formato internazionale, con il segno + e il prefisso del paese, e invii di nuovo il fax.',
-      },
-    },
-  },
-  failed_mimetype_not_supported: {
-    outcome: 'failed',
-    retryable: false,
-    cause: 'document',
-    text: {
-      ru: {
-        label: 'Тип файла не поддерживается',
-        description: 'Один из вложенных файлов имеет формат, который нельзя отправить по факсу.',
-        advice: 'Преобразуйте файл в PDF или другой поддерживаемый формат и отправьте факс ещё раз.',
-      },
-      en: {
-        label: 'File type not supported',
-        description: 'One of the attached files is of a type that cannot be sent by fax.',
-        advice: 'Convert the file to PDF or another supported format and send the fax again.',
-      },
-      it: {
-        label: 'Tipo di file non supportato',
-        description: 'Uno dei file allegati è in un formato che non può essere inviato via fax.',
-        advice: 'Converta il file in PDF o in un altro formato supportato e invii di nuovo il fax.',
-      },
-    },
-  },
-  failed_destination_not_supported: {
-    outcome: 'failed',
-    retryable: false,
-    cause: 'number',
-    text: {
-      ru: {
-        label: 'Направление не поддерживается',
-        description: 'Отправка факсов в эту страну или на номера такого типа (например, платные или специальные) недоступна.',
-        advice: 'Убедитесь, что это обычный номер факса; если это так, обратитесь в службу поддержки и уточните, доступно ли это направление.',
-      },
-      en: {
-        label: 'Destination not supported',
-        description: 'Faxes cannot be sent to this country or to this type of number, such as premium-rate or special numbers.',
-        advice: 'Check that this is an ordinary fax number; if it is, contact support to ask about this destination.',
-      },
-      it: {
-        label: 'Destinazione non supportata',
-        description: 'Non è possibile inviare fax verso questo paese o verso questo tipo di numero, ad esempio numeri speciali o a tariffazione maggiorata.',
-        advice: "Verifichi che si tratti di un normale numero di fax; in tal caso, contatti l'assistenza per informazioni su questa destinazione.",
-      },
-    },
-  },
-  failed_image_preparation: {
-    outcome: 'failed',
-    retryable: false,
-    cause: 'document',
-    text: {
-      ru: {
-        label: 'Не удалось подготовить изображение',
-        description: 'Изображение из документа не удалось подготовить к передаче по факсу.',
-        advice: 'Сохраните изображения с меньшим разрешением или в формате PDF и отправьте факс ещё раз.',
-      },
-      en: {
-        label: 'Image could not be prepared',
-        description: 'An image in the document could not be prepared for sending by fax.',
-        advice: 'Save the images at a lower resolution or as PDF and send the fax again.',
-      },
-      it: {
-        label: "Preparazione dell'immagine non riuscita",
-        description: "Non è stato possibile preparare un'immagine del documento per la trasmissione via fax.",
-        advice: 'Salvi le immagini con una risoluzione più bassa o in formato PDF e invii di nuovo il fax.',
-      },
-    },
-  },
-  failed_to_send: {
-    outcome: 'failed',
-    retryable: true,
-    cause: 'line',
-    text: {
-      ru: {
-        label: 'Сбой передачи',
-        description: 'Вызов состоялся, но передать факс на аппарат получателя не удалось.',
-        advice: 'Повторите отправку позже; если сбой повторяется, попросите получателя проверить факсимильный аппарат и линию.',
-      },
-      en: {
-        label: 'Transmission failed',
-        description: "The call went through, but the fax could not be transmitted to the recipient's machine.",
-        advice: 'Send the fax again later; if it keeps failing, ask the recipient to check their fax machine and line.',
-      },
-      it: {
-        label: 'Trasmissione non riuscita',
-        description: "La chiamata è andata a buon fine, ma non è stato possibile trasmettere il fax all'apparecchio del destinatario.",
-        advice: "Invii di nuovo il fax più tardi; se l'errore persiste, chieda al destinatario di controllare l'apparecchio fax e la linea.",
-      },
-    },
-  },
-  failed_normal_temporary_failure: {
-    outcome: 'failed',
-    retryable: true,
-    cause: 'line',
-    text: {
-      ru: {
-        label: 'Временный сбой сети',
-        description: 'Из-за временного сбоя в телефонной сети соединение установить не удалось.',
-        advice: 'Повторите отправку через несколько минут.',
-      },
-      en: {
-        label: 'Temporary network failure',
-        description: 'A temporary failure in the phone network stopped the call from going through.',
-        advice: 'Send the fax again in a few minutes.',
-      },
-      it: {
-        label: 'Guasto temporaneo della rete',
-        description: 'Un guasto temporaneo della rete telefonica ha impedito di completare la chiamata.',
-        advice: 'Invii di nuovo il fax tra qualche minuto.',
-      },
-    },
-  },
-  failed_unknown_converter_issue: {
-    outcome: 'failed',
-    retryable: false,
-    cause: 'document',
-    text: {
-      ru: {
-        label: 'Ошибка преобразования документа',
-        description: 'Документ не удалось преобразовать в страницы факса по неизвестной причине.',
-        advice: 'Сохраните документ в формате PDF и отправьте его ещё раз; если ошибка повторится, обратитесь в службу поддержки.',
-      },
-      en: {
-        label: 'Document conversion error',
-        description: 'The document could not be converted into fax pages for an unknown reason.',
-        advice: 'Save the document as PDF and send it again; if it still fails, contact support.',
-      },
-      it: {
-        label: 'Errore di conversione del documento',
-        description: 'Non è stato possibile convertire il documento in pagine fax per un motivo sconosciuto.',
-        advice: "Salvi il documento in formato PDF e lo invii di nuovo; se l'errore si ripete, contatti l'assistenza.",
-      },
-    },
-  },
-  failed_normal_clearing: {
-    outcome: 'failed',
-    retryable: true,
-    cause: 'line',
-    text: {
-      ru: {
-        label: 'Вызов прерван',
-        description:
-          'На вызов ответили, но соединение завершилось до окончания передачи — обычно так бывает, когда отвечает человек или голосовая линия либо на той стороне кладут трубку.',
-        advice: 'Уточните у получателя, что это номер факса, и отправьте факс ещё раз.',
-      },
-      en: {
-        label: 'Call ended early',
-        description:
-          'The call was answered but ended before the fax was complete, usually because a person or a voice line answered or the other side hung up.',
-        advice: 'Check with the recipient that this number is a fax line, then send the fax again.',
-      },
-      it: {
-        label: 'Chiamata interrotta',
-        description:
-          "La chiamata ha ricevuto risposta ma si è chiusa prima della fine del fax, di solito perché ha risposto una persona o una linea vocale, oppure l'altra parte ha riagganciato.",
-        advice: 'Verifichi con il destinatario che il numero sia una linea fax, poi invii di nuovo il fax.',
-      },
-    },
-  },
-  failed_convert_to_tiff_issue: {
-    outcome: 'failed',
-    retryable: false,
-    cause: 'document',
-    text: {
-      ru: {
-        label: 'Ошибка преобразования в формат факса',
-        description: 'Документ не удалось преобразовать в графический формат, в котором передаются факсы.',
-        advice: 'Сохраните документ в формате PDF и отправьте его ещё раз.',
-      },
-      en: {
-        label: 'Fax image conversion failed',
-        description: 'The document could not be converted into the image format used to transmit faxes.',
-        advice: 'Save the document as PDF and send it again.',
-      },
-      it: {
-        label: 'Conversione in formato fax non riuscita',
-        description: 'Non è stato possibile convertire il documento nel formato immagine usato per la trasmissione dei fax.',
-        advice: 'Salvi il documento in formato PDF e lo invii di nuovo.',
-      },
-    },
-  },
-  // Q.850 cause 49, "quality of service not available": the carrier found no way to carry the call.
-  // It depends on the carrier's routes at that moment, so a later attempt may get through.
-  failed_fs_49: {
-    outcome: 'failed',
-    retryable: true,
-    cause: 'line',
-    text: {
-      ru: {
-        label: 'Оператор не смог соединить',
-        description: 'Оператор связи не смог направить вызов на этот номер с нужным качеством связи (код сети 49).',
-        advice:
-          'Повторите отправку позже; если ошибка не исчезнет, обратитесь в службу поддержки — возможно, это направление недоступно через нашего оператора связи.',
-      },
-      en: {
-        label: 'Carrier could not route the call',
-        description: 'The carrier could not route the call to this number with the required quality of service (network cause 49).',
-        advice: 'Try again later; if it keeps failing, contact support, as this destination may not be reachable through our carrier.',
-      },
-      it: {
-        label: "L'operatore non ha instradato la chiamata",
-        description: "L'operatore non è riuscito a instradare la chiamata verso questo numero con la qualità di servizio richiesta (causa di rete 49).",
-        advice:
-          "Riprovi più tardi; se l'errore persiste, contatti l'assistenza, perché questa destinazione potrebbe non essere raggiungibile tramite il nostro operatore.",
-      },
-    },
-  },
-  // Q.850 cause 2, "no route to specified transit network": the destination's network is not
-  // reachable from ours at all, which does not change from one attempt to the next.
-  failed_fs_2: {
-    outcome: 'failed',
-    retryable: false,
-    cause: 'number',
-    text: {
-      ru: {
-        label: 'Нет маршрута до получателя',
-        description: 'В телефонной сети нет маршрута к сети, которой принадлежит этот номер (код сети 2).',
-        advice: 'Проверьте номер и код страны; если всё верно, обратитесь в службу поддержки — это направление недоступно через нашего оператора связи.',
-      },
-      en: {
-        label: 'No route to destination',
-        description: 'The phone network has no route to the network this number belongs to (network cause 2).',
-        advice: 'Check the number and its country code; if they are correct, contact support, as this destination cannot be reached through our carrier.',
-      },
-      it: {
-        label: 'Nessun instradamento verso la destinazione',
-        description: 'La rete telefonica non ha un instradamento verso la rete a cui appartiene questo numero (causa di rete 2).',
-        advice:
-          "Controlli il numero e il prefisso del paese; se sono corretti, contatti l'assistenza, perché questa destinazione non è raggiungibile tramite il nostro operatore.",
-      },
-    },
-  },
+/**
+ * Everything shown to the fax owner in one locale: one file per locale under ./texts, so a
+ * translator reads and edits one language in one place.
+ */
+export interface LocaleTexts {
+  statuses: Record<FinalStatus, StatusText>;
+  /** Short labels per outcome for notice titles. */
+  outcomes: Record<DeliveryOutcome, string>;
+  /** Labels for the aggregate state of a fax (the Sent folder and the fax page). */
+  aggregate: Record<AggregateState, string>;
+  /** Labels for a recipient that is not final yet (the fax page). */
+  progress: Record<ProgressStatus, string>;
+  /** The placeholder shown for a fax without a subject. */
+  noSubject: string;
+}
+
+const TEXTS: Record<Locale, LocaleTexts> = { ru: RU, en: EN, it: IT };
+
+/** What each final status means for delivery and for a redial; the words for it are in ./texts. */
+const FINAL_STATUS_MEANING: Record<FinalStatus, Omit<FinalStatusInfo, 'text'>> = {
+  success: { outcome: 'delivered', retryable: false, cause: 'line' },
+  partially_sent: { outcome: 'partial', retryable: true, cause: 'line' },
+  partially_received: { outcome: 'partial', retryable: true, cause: 'line' },
+  insufficient_credit: { outcome: 'failed', retryable: false, cause: 'account' },
+  failed: { outcome: 'failed', retryable: true, cause: 'line' },
+  failed_internal_process_error: { outcome: 'failed', retryable: true, cause: 'system' },
+  failed_user_busy: { outcome: 'failed', retryable: true, cause: 'line' },
+  failed_no_answer: { outcome: 'failed', retryable: true, cause: 'line' },
+  failed_unallocated_number: { outcome: 'failed', retryable: false, cause: 'number' },
+  failed_office_converter_issue: { outcome: 'failed', retryable: false, cause: 'document' },
+  failed_separate_file_pages_issue: { outcome: 'failed', retryable: false, cause: 'document' },
+  failed_render_header_issue: { outcome: 'failed', retryable: false, cause: 'document' },
+  failed_invalid_number_format: { outcome: 'failed', retryable: false, cause: 'number' },
+  failed_mimetype_not_supported: { outcome: 'failed', retryable: false, cause: 'document' },
+  failed_destination_not_supported: { outcome: 'failed', retryable: false, cause: 'number' },
+  failed_image_preparation: { outcome: 'failed', retryable: false, cause: 'document' },
+  // Fax.Plus: "System was busy. Try again later." A busy sending side, not the recipient's line.
+  failed_to_send: { outcome: 'failed', retryable: true, cause: 'system' },
+  failed_normal_temporary_failure: { outcome: 'failed', retryable: true, cause: 'line' },
+  failed_unknown_converter_issue: { outcome: 'failed', retryable: false, cause: 'document' },
+  // Fax.Plus: "Destination was busy. Wait and retry."
+  failed_normal_clearing: { outcome: 'failed', retryable: true, cause: 'line' },
+  failed_convert_to_tiff_issue: { outcome: 'failed', retryable: false, cause: 'document' },
+  // Fax.Plus: "Remote fax machine disconnected unexpectedly. Some pages may have been transmitted."
+  // The number is the fax engine's T.30 result code 49, "the call dropped prematurely" (not a
+  // telephone network cause); the call itself got through, so a later attempt may succeed.
+  failed_fs_49: { outcome: 'failed', retryable: true, cause: 'line' },
+  // Fax.Plus lists no description for this one. By the same numbering as failed_fs_49 it is the fax
+  // engine's T.30 result code 2, "timed out waiting for initial communication": the call was placed
+  // but no fax machine began the exchange. Like a number that is not a fax line, it answers the same
+  // way again, so it is not redialled until the owner has checked the number.
+  failed_fs_2: { outcome: 'failed', retryable: false, cause: 'number' },
 };
+
+function finalStatusInfo(): Record<FinalStatus, FinalStatusInfo> {
+  const entries = FINAL_STATUSES.map((status) => {
+    const text = { ru: TEXTS.ru.statuses[status], en: TEXTS.en.statuses[status], it: TEXTS.it.statuses[status] };
+    return [status, { ...FINAL_STATUS_MEANING[status], text }] as const;
+  });
+  return Object.fromEntries(entries) as Record<FinalStatus, FinalStatusInfo>;
+}
+
+function perLocale<T>(pick: (texts: LocaleTexts) => T): Record<Locale, T> {
+  return { ru: pick(TEXTS.ru), en: pick(TEXTS.en), it: pick(TEXTS.it) };
+}
+
+export const FINAL_STATUS_INFO: Record<FinalStatus, FinalStatusInfo> = finalStatusInfo();
 
 /** Short labels per outcome for notice titles. */
-export const OUTCOME_LABELS: Record<Locale, Record<DeliveryOutcome, string>> = {
-  ru: { delivered: 'Доставлено', partial: 'Доставлено частично', failed: 'Не доставлено' },
-  en: { delivered: 'Delivered', partial: 'Partially delivered', failed: 'Not delivered' },
-  it: { delivered: 'Consegnato', partial: 'Consegnato in parte', failed: 'Non consegnato' },
-};
+export const OUTCOME_LABELS: Record<Locale, Record<DeliveryOutcome, string>> = perLocale((texts) => texts.outcomes);
 
 /** Labels for the aggregate state of a fax (the Sent folder and the fax page). */
-export const AGGREGATE_LABELS: Record<Locale, Record<AggregateState, string>> = {
-  ru: { in_progress: 'Отправляется', delivered: 'Доставлен', failed: 'Не доставлен', partial: 'Доставлен частично' },
-  en: { in_progress: 'In progress', delivered: 'Delivered', failed: 'Not delivered', partial: 'Partially delivered' },
-  it: { in_progress: 'In corso', delivered: 'Consegnato', failed: 'Non consegnato', partial: 'Consegnato in parte' },
-};
+export const AGGREGATE_LABELS: Record<Locale, Record<AggregateState, string>> = perLocale((texts) => texts.aggregate);
 
 /** Labels for a recipient that is not final yet (the fax page). */
-export const PROGRESS_LABELS: Record<Locale, Record<ProgressStatus, string>> = {
-  ru: {
-    queued: 'В очереди',
-    converting: 'Подготовка документа',
-    scheduled: 'Отправка запланирована',
-    dialing: 'Набор номера',
-    connected: 'Соединение установлено',
-    sending: 'Передача',
-    retry_scheduled: 'Запланирована повторная попытка',
-  },
-  en: {
-    queued: 'Queued',
-    converting: 'Preparing the document',
-    scheduled: 'Scheduled',
-    dialing: 'Dialling',
-    connected: 'Connected',
-    sending: 'Sending',
-    retry_scheduled: 'Retry scheduled',
-  },
-  it: {
-    queued: 'In coda',
-    converting: 'Preparazione del documento',
-    scheduled: 'Invio programmato',
-    dialing: 'Composizione del numero',
-    connected: 'Connesso',
-    sending: 'Invio in corso',
-    retry_scheduled: 'Nuovo tentativo programmato',
-  },
-};
+export const PROGRESS_LABELS: Record<Locale, Record<ProgressStatus, string>> = perLocale((texts) => texts.progress);
 
 /** The placeholder shown for a fax without a subject. */
-export const NO_SUBJECT: Record<Locale, string> = {
-  ru: 'без темы',
-  en: 'no subject',
-  it: 'senza oggetto',
-};
+export const NO_SUBJECT: Record<Locale, string> = perLocale((texts) => texts.noSubject);
 
 const FINAL_STATUS_SET: ReadonlySet<string> = new Set(FINAL_STATUSES);
 

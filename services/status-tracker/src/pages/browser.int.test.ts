@@ -16,7 +16,16 @@ import { outcome, progress, result, submitted } from '../testing/events';
 jest.setTimeout(60_000);
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let service: TestApp;
 let deepLink: string;
@@ -76,9 +85,17 @@ beforeAll(async () => {
   await tracker.handle(result('fax-failed', 'r1', 1, 1, 'failed_no_answer', 0));
   await tracker.handle(result('fax-failed', 'r2', 1, 1, 'failed_unallocated_number', 0));
   // The deep link exactly as the notices carry it: from the delivery event the notifier renders its email from.
-  const final = await database.db.selectFrom('outbox').select('event_json').where('fax_id', '=', faxId).where('routing_key', '=', 'delivery.recipient.final').executeTakeFirstOrThrow();
+  const final = await database.db
+    .selectFrom('outbox')
+    .select('event_json')
+    .where('fax_id', '=', faxId)
+    .where('routing_key', '=', 'delivery.recipient.final')
+    .executeTakeFirstOrThrow();
   deepLink = (JSON.parse(final.event_json) as { data: { links: { fax: string } } }).data.links.fax;
-  await eventually(async () => (await database.db.selectFrom('webhook_deliveries').select('id').where('fax_id', '=', faxId).where('status', '=', 'delivered').execute()).length === 3);
+  await eventually(
+    async () =>
+      (await database.db.selectFrom('webhook_deliveries').select('id').where('fax_id', '=', faxId).where('status', '=', 'delivered').execute()).length === 3,
+  );
 });
 
 afterAll(async () => {
@@ -109,7 +126,7 @@ it('takes a signed-out deep link through sign-in to the fax, with its icon and a
   expect(await rowOf('+12025550101').getByRole('img', { name: 'Delivered' }).isVisible()).toBe(true);
   expect(await rowOf('+12025550101').getByRole('cell').nth(2).textContent()).toBe('ACME SALES FAX');
   expect(await rowOf('+12025550102').getByRole('img', { name: 'Line busy' }).isVisible()).toBe(true);
-  expect(await rowOf('+12025550102').textContent()).toContain('Try again later or check the number with the recipient.');
+  expect(await rowOf('+12025550102').textContent()).toContain('Wait and try again later, or check the number with the recipient.');
   expect(await rowOf('+12025550103').getByRole('img', { name: 'Partially sent' }).isVisible()).toBe(true);
   expect(await rowOf('+12025550103').getByRole('cell').nth(1).textContent()).toBe('2 of 3');
 

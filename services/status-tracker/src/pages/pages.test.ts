@@ -20,12 +20,22 @@ beforeAll(async () => {
   await tracker.handle(outcome('fax-p1', 'r1', 'paula', 'email', { outcome: 'sent', address: 'paula@example.test', smtp: { code: 250 } }));
   await tracker.handle(outcome('fax-p1', 'r2', 'paula', 'sms', { outcome: 'failed', reason: 'Twilio 21211: invalid To' }));
   await tracker.handle(
-    outcome('fax-p1', 'r3', 'paula', 'sms', { outcome: 'failed', address: '+393331234567', sms: { segments: 2, encoding: 'UCS-2' }, provider: { status: 'undelivered', errorCode: '30003' } }),
+    outcome('fax-p1', 'r3', 'paula', 'sms', {
+      outcome: 'failed',
+      address: '+393331234567',
+      sms: { segments: 2, encoding: 'UCS-2' },
+      provider: { status: 'undelivered', errorCode: '30003' },
+    }),
   );
   await tracker.handle(submitted('fax-p2', 'paula', ['r1'], { subject: '', submittedAt: '2026-11-21T08:00:00Z' }));
   await tracker.handle(progress('fax-p2', 'r1', 1, 2, 'sending', { page: { n: 1, of: 3 } }));
   for (let i = 0; i < 28; i += 1) {
-    await tracker.handle(submitted(`fax-many-${String(i).padStart(2, '0')}`, 'quinn', ['r1'], { subject: `Batch ${i}`, submittedAt: new Date(Date.UTC(2026, 10, 1, 8, i)).toISOString() }));
+    await tracker.handle(
+      submitted(`fax-many-${String(i).padStart(2, '0')}`, 'quinn', ['r1'], {
+        subject: `Batch ${i}`,
+        submittedAt: new Date(Date.UTC(2026, 10, 1, 8, i)).toISOString(),
+      }),
+    );
   }
 });
 
@@ -33,7 +43,8 @@ afterAll(async () => {
   await service?.close();
 });
 
-const cookieFor = async (user: string, claims: Record<string, unknown> = {}) => `${SESSION_COOKIE}=${await issueToken({ secret: TEST_SECRET }, user, 3600, claims)}`;
+const cookieFor = async (user: string, claims: Record<string, unknown> = {}) =>
+  `${SESSION_COOKIE}=${await issueToken({ secret: TEST_SECRET }, user, 3600, claims)}`;
 const page = async (path: string, headers: Record<string, string> = {}) => {
   const response = await fetch(`${service.url}${path}`, { headers, redirect: 'manual' });
   return { status: response.status, html: await response.text(), headers: response.headers };
@@ -72,7 +83,12 @@ describe('sign-in', () => {
     expect(link.html).toContain('>abc.def.ghi</textarea>');
     expect(link.headers.get('referrer-policy')).toBe('no-referrer');
     const post = (body: Record<string, string>, origin = service.url) =>
-      fetch(`${service.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: new URLSearchParams(body).toString(), redirect: 'manual' });
+      fetch(`${service.url}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+        body: new URLSearchParams(body).toString(),
+        redirect: 'manual',
+      });
     const bad = await post({ token: 'not-a-token', next: '/faxes' });
     expect(bad.status).toBe(401);
     expect(await bad.text()).toContain('This token is not valid or has expired.');
@@ -100,8 +116,8 @@ describe('the fax page', () => {
     expect(html).toMatch(/<svg class="icon icon-partial" role="img" aria-label="Partially delivered"/);
     expect(html).toContain('<th scope="row" class="number">+12025550101</th>');
     expect(html).toContain('aria-label="Line busy"');
-    expect(html).toContain("The recipient&#x27;s number was busy on every attempt.");
-    expect(html).toContain('<strong>What to do:</strong> Try again later or check the number with the recipient.');
+    expect(html).toContain('The recipient&#x27;s number was busy on every attempt.');
+    expect(html).toContain('<strong>What to do:</strong> Wait and try again later, or check the number with the recipient.');
     expect(html).toContain('2 of 3');
     expect(html).toContain('<td class="num">2</td>'); // attempts of r2
     expect(html).toContain('paula@example.test');
@@ -123,13 +139,15 @@ describe('the fax page', () => {
     expect(html).not.toContain('\u202E');
   });
 
-  it('speaks the owner\'s language: ?lang, then the token\'s claim, then Accept-Language', async () => {
+  it("speaks the owner's language: ?lang, then the token's claim, then Accept-Language", async () => {
     const ru = await page('/faxes/fax-p2', { cookie: await cookieFor('paula'), 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.5' });
     expect(ru.html).toContain('<html lang="ru">');
     expect(ru.html).toContain('без темы');
     expect(ru.html).toContain('aria-label="Отправляется"');
     expect(ru.html).toContain('Передача');
-    expect((await page('/faxes/fax-p1?lang=ru', { cookie: await cookieFor('paula') })).html).toContain('<td>Частей SMS: 2 (UCS-2) · Статус у провайдера: undelivered, ошибка 30003</td>');
+    expect((await page('/faxes/fax-p1?lang=ru', { cookie: await cookieFor('paula') })).html).toContain(
+      '<td>Частей SMS: 2 (UCS-2) · Статус у провайдера: undelivered, ошибка 30003</td>',
+    );
     const claim = await page('/faxes/fax-p2', { cookie: await cookieFor('paula', { locale: 'it', tz: 'America/New_York' }), 'accept-language': 'ru' });
     expect(claim.html).toContain('senza oggetto');
     expect(claim.html).toContain('America/New_York');
