@@ -56,6 +56,23 @@ describe('CloudEvents envelope', () => {
     expect(!parsed.ok && parsed.reason).toMatch(/not accepted/);
   });
 
+  it("carries a fax's sender number in fax.submitted when it has one, only in E.164", () => {
+    const submitted = {
+      faxId: 'fax-1',
+      ownerId: 'olga',
+      subject: 'Invoice',
+      recipients: [{ recipientId: 'r1', number: '+12025550101' }],
+      files: [],
+      pages: 1,
+      submittedAt: '2026-11-22T10:00:00.000Z',
+      retry: { count: 0, delayMinutes: 0 },
+    };
+    expect(createEvent('fax.submitted', submitted, { source: '/t' }).data).not.toHaveProperty('from');
+    const parsed = parseEvent(JSON.stringify(createEvent('fax.submitted', { ...submitted, from: '+390612345678' }, { source: '/t' })));
+    expect(parsed.ok && parsed.event.data).toMatchObject({ from: '+390612345678' });
+    expect(() => createEvent('fax.submitted', { ...submitted, from: '06 1234 5678' }, { source: '/t' })).toThrow(/from/);
+  });
+
   it("bounds strangers' text: a 10 KB CSID is invalid", () => {
     expect(() => createEvent('fax.recipient.result', { ...result, remoteCsid: 'x'.repeat(10_000) }, { source: '/t' })).toThrow(/remoteCsid/);
   });

@@ -43,6 +43,12 @@ export const FaxSubmittedV1 = Type.Object(
     faxId: Id,
     outboxId: Type.Optional(Id),
     ownerId: Id,
+    from: Type.Optional(
+      Type.String({
+        pattern: E164.pattern,
+        description: "The fax's sender number, E.164: sent as the TSI where the line allows it, and the `from` of the owner's webhook.",
+      }),
+    ),
     subject: UntrustedText(MAX_SUBJECT_LENGTH),
     recipients: Type.Array(Type.Object({ recipientId: Id, number: E164 }, { additionalProperties: false }), {
       minItems: 1,
@@ -246,7 +252,7 @@ export const EVENT_CATALOGUE = {
     version: 1,
     exchange: 'faxnotify.fax',
     schema: FaxSubmittedV1,
-    doc: 'A fax was accepted for sending: owner, subject, recipients, files, pages, send time, retry policy.',
+    doc: 'A fax was accepted for sending: owner, sender number, subject, recipients, files, pages, send time, retry policy.',
     from: 'transmitter',
     to: 'status-tracker',
   },
