@@ -62,6 +62,27 @@ export async function openDatabase<DB>(options: {
   return { db, dialect, close: () => db.destroy() };
 }
 
+/** A service's `db` configuration section (see commonSchema): a PostgreSQL URL, or empty for the SQLite file. */
+export interface DatabaseConfig {
+  url: string;
+  sqlitePath: string;
+}
+
+/**
+ * Opens a service's database from its `db` configuration section. A service whose migrations
+ * differ by dialect gives them as a function of the dialect its configuration picks.
+ */
+export function openServiceDatabase<DB>(options: {
+  service: string;
+  db: DatabaseConfig;
+  migrations: Record<string, Migration> | ((dialect: Dialect) => Record<string, Migration>);
+  logger: Logger;
+}): Promise<Database<DB>> {
+  const { service, db, migrations, logger } = options;
+  const dialect: Dialect = db.url ? 'postgres' : 'sqlite';
+  return openDatabase<DB>({ service, url: db.url, sqlitePath: db.sqlitePath, migrations: typeof migrations === 'function' ? migrations(dialect) : migrations, logger });
+}
+
 /** A cheap round trip, for /readyz. */
 export async function databaseIsUp(db: Kysely<unknown>): Promise<boolean> {
   try {

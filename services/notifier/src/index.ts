@@ -1,5 +1,5 @@
 import { QUEUES } from '@faxnotify/contracts';
-import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openDatabase, type Logger } from '@faxnotify/kit';
+import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openServiceDatabase, type Logger } from '@faxnotify/kit';
 import { EmailAdapter } from './channels/email/adapter';
 import { SmsAdapter } from './channels/sms/adapter';
 import type { Channel, ChannelAdapter } from './channels/types';
@@ -42,7 +42,7 @@ function createAdapters(config: NotifierConfig, logger: Logger): Map<Channel, Ch
 export async function startNotifier(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): Promise<RunningNotifier> {
   const config = loadNotifierConfig(overrides, env);
   const logger = createLogger('notifier', config.log.level);
-  const database = await openDatabase<NotifierDatabase>({ service: 'notifier', url: config.db.url, sqlitePath: config.db.sqlitePath, migrations: notifierMigrations, logger });
+  const database = await openServiceDatabase<NotifierDatabase>({ service: 'notifier', db: config.db, migrations: notifierMigrations, logger });
   const bus = new MessageBus({ url: config.amqp.url, source: NOTIFIER_SOURCE, logger });
   const adapters = createAdapters(config, logger);
   const ledger = new SendLedger(database.db, config.ledger.claimMs);

@@ -1,5 +1,5 @@
 import { QUEUES, type CloudEvent } from '@faxnotify/contracts';
-import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openDatabase, type Logger } from '@faxnotify/kit';
+import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openServiceDatabase, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { registerFaxApi } from './api';
 import type { AuthOptions } from './auth';
@@ -60,14 +60,7 @@ export interface RunningStatusTracker {
 export async function startStatusTracker(overrides: Record<string, unknown> = {}): Promise<RunningStatusTracker> {
   const config = loadStatusTrackerConfig(overrides);
   const logger = createLogger('status-tracker', config.log.level);
-  const dialect = config.db.url ? 'postgres' : 'sqlite';
-  const database = await openDatabase<TrackerDatabase>({
-    service: 'status-tracker',
-    url: config.db.url,
-    sqlitePath: config.db.sqlitePath,
-    migrations: trackerMigrations(dialect),
-    logger,
-  });
+  const database = await openServiceDatabase<TrackerDatabase>({ service: 'status-tracker', db: config.db, migrations: trackerMigrations, logger });
   const { db } = database;
   const secrets = secretBoxOf(config.secrets);
   const bus = new MessageBus({ url: config.amqp.url, source: TRACKER_SOURCE, logger });
@@ -133,7 +126,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     await database.close();
     throw error;
   }
-  logger.info({ url, dialect }, 'status tracker started');
+  logger.info({ url, dialect: database.dialect }, 'status tracker started');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

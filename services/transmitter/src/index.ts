@@ -1,4 +1,4 @@
-import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openDatabase, type Logger } from '@faxnotify/kit';
+import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openServiceDatabase, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { registerFaxApi } from './api';
 import { registerAtaAdminRoutes, startAtaServer, type RunningAtaServer } from './ata';
@@ -67,14 +67,7 @@ export interface RunningTransmitter {
 export async function startTransmitter(overrides: Record<string, unknown> = {}, options: StartTransmitterOptions = {}): Promise<RunningTransmitter> {
   const config = loadTransmitterConfig(overrides);
   const logger = createLogger('transmitter', config.log.level);
-  const dialect = config.db.url ? 'postgres' : 'sqlite';
-  const database = await openDatabase<TransmitterDatabase>({
-    service: 'transmitter',
-    url: config.db.url,
-    sqlitePath: config.db.sqlitePath,
-    migrations: transmitterMigrations(dialect),
-    logger,
-  });
+  const database = await openServiceDatabase<TransmitterDatabase>({ service: 'transmitter', db: config.db, migrations: transmitterMigrations, logger });
   const { db } = database;
   const files = new FileStore(db, config.files.dir);
   const ledger = new RecipientLedger(config.retry);
@@ -140,7 +133,7 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     throw error;
   }
   if (lines.length === 0) logger.warn('no fax lines configured (TRANSMITTER_LINES): faxes are accepted and wait');
-  logger.info({ url, dialect, lines: lines.map((line) => `${line.id} (${line.handover ? `ata, ${line.kind}` : line.kind})`) }, 'transmitter started');
+  logger.info({ url, dialect: database.dialect, lines: lines.map((line) => `${line.id} (${line.handover ? `ata, ${line.kind}` : line.kind})`) }, 'transmitter started');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
