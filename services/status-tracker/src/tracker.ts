@@ -12,7 +12,7 @@ import {
 } from '@faxnotify/contracts';
 import { PermanentError, errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
-import type { FaxRow, RecipientRow, TrackerDatabase } from './schema';
+import type { FaxRow, NewRecipient, RecipientRow, TrackerDatabase } from './schema';
 import { enqueueWebhook } from './webhooks';
 
 /** CloudEvents source of everything the tracker publishes. */
@@ -192,16 +192,11 @@ export class StatusTracker {
         retry_at: data.retry ? iso(data.retry.at) : null,
         reason_code: data.retry ? data.retry.reason.code : (current?.reason_code ?? null),
         reason_detail: data.retry ? data.retry.reason.detail : (current?.reason_detail ?? null),
+        // Progress only ever applies to a recipient that is not final yet, and leaves it so.
+        final: 0,
         updated_at: now,
       };
-      if (current) {
-        await trx.updateTable('recipients').set(changes).where('fax_id', '=', data.faxId).where('recipient_id', '=', data.recipientId).execute();
-      } else {
-        await trx
-          .insertInto('recipients')
-          .values({ ...changes, fax_id: data.faxId, recipient_id: data.recipientId, position: null, final: 0, created_at: now })
-          .execute();
-      }
+      await saveRecipient(trx, data.faxId, data.recipientId, current !== undefined, changes);
       return NOTHING;
     });
   }
@@ -241,14 +236,7 @@ export class StatusTracker {
         final: 1,
         updated_at: now,
       };
-      if (current) {
-        await trx.updateTable('recipients').set(changes).where('fax_id', '=', data.faxId).where('recipient_id', '=', data.recipientId).execute();
-      } else {
-        await trx
-          .insertInto('recipients')
-          .values({ ...changes, fax_id: data.faxId, recipient_id: data.recipientId, position: null, created_at: now })
-          .execute();
-      }
+      await saveRecipient(trx, data.faxId, data.recipientId, current !== undefined, changes);
       if (fax.submitted_at !== null && (current?.position ?? null) === null) {
         logger.warn({ faxId: data.faxId, recipientId: data.recipientId }, 'result for a recipient the submission does not list; stored, not announced');
       }
@@ -419,6 +407,25 @@ async function lockFax(trx: Kysely<TrackerDatabase>, faxId: string, now: string)
 
 const selectRecipient = (trx: Kysely<TrackerDatabase>, faxId: string, recipientId: string): Promise<RecipientRow | undefined> =>
   trx.selectFrom('recipients').selectAll().where('fax_id', '=', faxId).where('recipient_id', '=', recipientId).executeTakeFirst();
+
+/** What a progress or result event sets on a recipient; the other columns name it and place it in the submission. */
+type RecipientChanges = Omit<NewRecipient, 'fax_id' | 'recipient_id' | 'position' | 'created_at'>;
+
+/**
+ * Writes what an event established about a recipient: its row is updated or, when the event came
+ * before anything else named the recipient, created (created when it is updated, with no place in
+ * the submission's list until the submission gives it one).
+ */
+async function saveRecipient(trx: Kysely<TrackerDatabase>, faxId: string, recipientId: string, exists: boolean, changes: RecipientChanges): Promise<void> {
+  if (exists) {
+    await trx.updateTable('recipients').set(changes).where('fax_id', '=', faxId).where('recipient_id', '=', recipientId).execute();
+  } else {
+    await trx
+      .insertInto('recipients')
+      .values({ ...changes, fax_id: faxId, recipient_id: recipientId, position: null, created_at: changes.updated_at })
+      .execute();
+  }
+}
 
 /** Appends to the history; false when the event id is already there (a duplicate). */
 async function recordEvent(
