@@ -1,4 +1,4 @@
-import { dialStringFor, normalizeNumber } from './numbers';
+import { MAX_TSI_LENGTH, dialStringFor, normalizeNumber, tsiFor } from './numbers';
 
 describe('fax numbers', () => {
   it('normalises what people type to E.164, reading national numbers in the configured region', () => {
@@ -29,5 +29,18 @@ describe('fax numbers', () => {
     expect(dialStringFor('+12025550101', { prefix: '', region: 'US', rules })).toBe('2002');
     expect(dialStringFor('+12025550999', { prefix: '9', region: 'US', rules })).toBe('95550999');
     expect(dialStringFor('+13125550101', { prefix: '', region: 'US', rules })).toBe('13125550101');
+  });
+
+  it("sends a fax's own number as its TSI, in international form with spaces, and the global identity otherwise", () => {
+    expect(tsiFor('+12025550100', 'FAXNOTIFY')).toBe('+1 202 555 0100');
+    expect(tsiFor('+390612345678', 'FAXNOTIFY')).toBe('+39 06 1234 5678');
+    expect(tsiFor('+442079460958', 'FAXNOTIFY')).toBe('+44 20 7946 0958');
+    for (const from of ['+12025550100', '+390612345678', '+861012345678901', '+493012345678901']) {
+      const tsi = tsiFor(from, 'FAXNOTIFY');
+      expect(tsi).toMatch(/^\+[\d ]+$/);
+      expect(tsi.length).toBeLessThanOrEqual(MAX_TSI_LENGTH);
+      expect(tsi.replace(/ /g, '')).toBe(from);
+    }
+    for (const from of [null, undefined, '', 'not a number']) expect(tsiFor(from, 'FAXNOTIFY')).toBe('FAXNOTIFY');
   });
 });

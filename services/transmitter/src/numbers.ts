@@ -45,3 +45,29 @@ export function dialStringFor(e164: string, plan: DialPlan): string {
   const digits = util.formatOutOfCountryCallingNumber(parsed, plan.region).replace(/[^0-9]/g, '');
   return plan.prefix + digits;
 }
+
+/** T.30 station identities (TSI, CSI) are at most 20 characters of digits, `+` and space. */
+export const MAX_TSI_LENGTH = 20;
+
+/**
+ * The TSI a fax is sent with: its own sender number in international form with spaces
+ * (`+1 202 555 0100`, as T.30 writes identities), or the E.164 digits alone where that form would
+ * pass 20 characters; the line's global identity when the fax has no number of its own (or one
+ * that cannot be read as a number).
+ */
+export function tsiFor(from: string | null | undefined, fallback: string): string {
+  if (!from) return fallback;
+  let parsed;
+  try {
+    parsed = util.parse(from, 'ZZ');
+  } catch {
+    return fallback;
+  }
+  const e164 = util.format(parsed, PhoneNumberFormat.E164);
+  if (!/^\+[1-9]\d{1,14}$/.test(e164)) return fallback;
+  const spaced = util
+    .format(parsed, PhoneNumberFormat.INTERNATIONAL)
+    .replace(/[^\d+]+/g, ' ')
+    .trim();
+  return /^\+[\d ]+$/.test(spaced) && spaced.length <= MAX_TSI_LENGTH ? spaced : e164;
+}

@@ -12,7 +12,7 @@ import type { FaxRow, RecipientRow, TransmitterDatabase } from '../db/schema';
 import type { AttemptEnd, CallProgress, RecipientLedger } from '../ledger/recipient-ledger';
 import { statusFor } from '../lines/status';
 import type { TransmitterLine } from '../lines/types';
-import { dialStringFor, type DialPlan } from '../numbers';
+import { dialStringFor, tsiFor, type DialPlan } from '../numbers';
 import type { CallRecorder } from './call-end';
 import type { DocumentCache, PreparationFailure } from './document-cache';
 import { LINE_FAILURE, type LinePool } from './line-pool';
@@ -28,6 +28,7 @@ export interface DispatchOptions {
   pool: LinePool;
   documents: DocumentCache;
   recorder: CallRecorder;
+  /** The TSI of faxes without a sender number of their own. */
   localId: string;
   dialPlan: DialPlan;
   logger: Logger;
@@ -171,7 +172,8 @@ export class Dispatcher {
       const dialString = dialStringFor(call.number, this.options.dialPlan);
       logger.info({ number: call.number, dialString }, 'dialling');
       const result = await line.send(
-        { dialString, localId: this.options.localId, document },
+        // The fax's own number is its TSI where it has one; otherwise the transmitter's identity.
+        { dialString, localId: tsiFor(fax.from_number, this.options.localId), document },
         {
           dialing: () => progress('dialing'),
           connected: (remote) => progress('connected', { csid: remote.csid, csidRaw: remote.csidRaw }),

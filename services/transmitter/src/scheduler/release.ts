@@ -100,6 +100,7 @@ export class EntryReleaser {
         faxId,
         outboxId: fax.outbox_id,
         ownerId: fax.owner_id,
+        ...(fax.from_number ? { from: fax.from_number } : {}),
         subject: fax.subject,
         recipients: recipients.map((r) => ({ recipientId: r.recipient_id, number: r.number })),
         files: files.map((f) => ({ name: f.name, pages: pagesOf(f.position) })),

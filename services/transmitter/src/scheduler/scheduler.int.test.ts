@@ -19,6 +19,8 @@ import { api, FAST_RETRIES, faxIdOf, finalFax, startTestTransmitter, TEST_POSTGR
 jest.setTimeout(60_000);
 
 const FAST_LINE = { hangupGuard: 0, t4: 600, t2: 1500, command: 2000 };
+/** T.30's TSI frame control field (without the X bit). */
+const TSI_FCF = 0x42;
 
 const modems: ScriptedModem[] = [];
 const transmitters: TestTransmitter[] = [];
@@ -199,6 +201,27 @@ describe('scheduler and line pool', () => {
     } finally {
       clearInterval(watch);
     }
+  });
+});
+
+describe("the fax's sender number", () => {
+  /** The TSI frames the modem received from our driver, as text (T.30 sends the identity last character first). */
+  const tsisSeen = (m: ScriptedModem): string[] => m.framesOf(TSI_FCF).map((frame) => Buffer.from(frame.fif).reverse().toString('latin1').trim());
+
+  it("is the TSI of its calls and travels in fax.submitted; a fax without one sends the transmitter's identity", async () => {
+    const peer = await modem({ csi: 'SENDER CHECK' });
+    const t = await transmitter('tsi', [peer.line], { localId: 'FAXNOTIFY TEST' });
+    const own = await submit(t, { from: '+39 06 1234 5678', to: ['+12025550109'], retry: { count: 0 } });
+    expect((await finalFax(t.service.url, own.token, own.faxId)).status).toBe('delivered');
+    expect(tsisSeen(peer.modem)).toEqual(['+39 06 1234 5678']);
+    await eventually(() => t.events.of(own.faxId, 'fax.submitted').length === 1);
+    expect(t.events.of(own.faxId, 'fax.submitted')[0].data).toMatchObject({ from: '+390612345678' });
+
+    const plain = await submit(t, { to: ['+12025550110'], retry: { count: 0 } });
+    expect((await finalFax(t.service.url, plain.token, plain.faxId)).status).toBe('delivered');
+    expect(tsisSeen(peer.modem)).toEqual(['+39 06 1234 5678', 'FAXNOTIFY TEST']);
+    await eventually(() => t.events.of(plain.faxId, 'fax.submitted').length === 1);
+    expect(t.events.of(plain.faxId, 'fax.submitted')[0].data).not.toHaveProperty('from');
   });
 });
 
