@@ -7,36 +7,39 @@ import { LineReason, type LineReasonCode } from '@faxnotify/fax-line';
 
 /**
  * The status for a send that ended with `reason` after `pagesConfirmed` of `pagesTotal` pages were
- * confirmed by the receiver.
+ * confirmed by the receiver, in the meaning Fax.Plus's table gives each status (contracts'
+ * vocabulary holds a copy of that table): a fax cut after some pages is `partially_sent`; a remote
+ * machine that went away before confirming any page is `failed_fs_49` ("remote fax machine
+ * disconnected unexpectedly"); a session that never got going is the generic `failed`.
  */
 export function statusFor(reason: LineReasonCode, pagesConfirmed: number, pagesTotal: number): FinalStatus {
   if (pagesTotal > 0 && pagesConfirmed >= pagesTotal) return 'success';
+  if (pagesConfirmed > 0) return reason === LineReason.EMPTY_DOCUMENT ? 'failed_image_preparation' : 'partially_sent';
   switch (reason) {
-    case LineReason.OK:
-      // Ended normally yet pages missing: the receiver stopped confirming.
-      return pagesConfirmed > 0 ? 'partially_received' : 'failed_to_send';
     case LineReason.BUSY:
       return 'failed_user_busy';
     case LineReason.NO_ANSWER:
     case LineReason.T30_T1_TIMEOUT:
-      // The number rang, or was answered, but no fax machine ever spoke.
+    case LineReason.NO_CARRIER_ON_DIAL:
+      // The number rang, or was answered (by a voice, say), but no fax machine ever spoke.
       return 'failed_no_answer';
     case LineReason.NO_DIALTONE:
       // iaxmodem and real exchanges alike: the call could not be placed for now.
       return 'failed_normal_temporary_failure';
-    case LineReason.NO_CARRIER_ON_DIAL:
-      return 'failed_normal_clearing';
-    case LineReason.T30_RTN_LIMIT:
-      // The receiver got the pages it confirmed and rejected the rest.
-      return pagesConfirmed > 0 ? 'partially_received' : 'failed_to_send';
-    case LineReason.ABORTED:
-      return pagesConfirmed > 0 ? 'partially_sent' : 'failed';
+    case LineReason.NO_CARRIER:
+    case LineReason.T30_REMOTE_DCN:
+    case LineReason.T30_POST_PAGE_NO_RESPONSE:
+      // The fax machine answered and then went away before it confirmed a page.
+      return 'failed_fs_49';
     case LineReason.MODEM_ERROR:
-      return pagesConfirmed > 0 ? 'partially_sent' : 'failed_internal_process_error';
+    case LineReason.FLOW_CONTROL_TIMEOUT:
+      // Our own modem failed us.
+      return 'failed_internal_process_error';
     case LineReason.EMPTY_DOCUMENT:
       return 'failed_image_preparation';
     default:
-      // NO_CARRIER mid-page, T.30 protocol failures, Class 2.0 hang-ups in phases B–D.
-      return pagesConfirmed > 0 ? 'partially_sent' : 'failed_to_send';
+      // Ended without a confirmed page: training, negotiation or page errors, a Class 2.0 hang-up
+      // code, the caller's abort, or an ending that said nothing more.
+      return 'failed';
   }
 }
