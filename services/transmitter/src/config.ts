@@ -1,6 +1,7 @@
 import { authSchema, coerceWholeNumber, commonSchema, jsonFormat, loadConfig } from '@faxnotify/kit';
 import convict from 'convict';
 import { ataConfigSchema, type AtaConfig } from './ata/config';
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './documents/limits';
 
 /**
  * One fax line as configured: a modem on a device path, driven in Class 1 or Class 2.0; or, kind
@@ -52,7 +53,8 @@ export function lineDefinitionsProblem(value: unknown): string | null {
     if (entry.kind === 'ata') {
       if (typeof entry.account !== 'string' || entry.account.length === 0 || Buffer.byteLength(entry.account) > 64)
         return `${at} (${entry.id}): an "ata" line needs the port-server account it sends as (account, 1-64 bytes)`;
-      if (entry.modem !== undefined && entry.modem !== 'class1' && entry.modem !== 'class2.0') return `${at} (${entry.id}): modem must be "class1" or "class2.0"`;
+      if (entry.modem !== undefined && entry.modem !== 'class1' && entry.modem !== 'class2.0')
+        return `${at} (${entry.id}): modem must be "class1" or "class2.0"`;
     } else if (entry.account !== undefined || entry.modem !== undefined) return `${at} (${entry.id}): account and modem belong to "ata" lines only`;
     if (typeof entry.device !== 'string' || entry.device.trim() === '') return `${at} (${entry.id}): device must be a path`;
     if (entry.dialPrefix !== undefined && (typeof entry.dialPrefix !== 'string' || !/^[0-9*#,PTWptw!@]{0,16}$/.test(entry.dialPrefix)))
@@ -148,7 +150,7 @@ export const transmitterSchema = {
       env: 'TRANSMITTER_DIAL_PREFIX',
     },
     region: {
-      doc: 'Where our lines are (ISO 3166 code): numbers given without a country code are read as this region\'s, and numbers of this region are dialled in national form, others in international form.',
+      doc: "Where our lines are (ISO 3166 code): numbers given without a country code are read as this region's, and numbers of this region are dialled in national form, others in international form.",
       format: 'region-code',
       default: 'US',
       env: 'TRANSMITTER_DIAL_REGION',
@@ -167,17 +169,64 @@ export const transmitterSchema = {
       default: 2,
       env: 'TRANSMITTER_RETRY_DEFAULT_COUNT',
     },
-    busySeconds: seconds('Wait before redialling a busy number, when the fax\'s retry policy gives no delay.', 180, 'TRANSMITTER_RETRY_BUSY_SECONDS'),
+    busySeconds: seconds("Wait before redialling a busy number, when the fax's retry policy gives no delay.", 180, 'TRANSMITTER_RETRY_BUSY_SECONDS'),
     noAnswerSeconds: seconds('Wait before redialling a number where no fax machine answered.', 600, 'TRANSMITTER_RETRY_NO_ANSWER_SECONDS'),
     temporarySeconds: seconds('Wait after a temporary network failure (no dial tone, congestion, call cleared).', 120, 'TRANSMITTER_RETRY_TEMPORARY_SECONDS'),
-    interruptedSeconds: seconds('Wait after a call that failed or broke off during the fax session (lost carrier, T.30 errors).', 300, 'TRANSMITTER_RETRY_INTERRUPTED_SECONDS'),
+    interruptedSeconds: seconds(
+      'Wait after a call that failed or broke off during the fax session (lost carrier, T.30 errors).',
+      300,
+      'TRANSMITTER_RETRY_INTERRUPTED_SECONDS',
+    ),
     internalSeconds: seconds('Wait after a failure on our side (a modem that did not respond).', 300, 'TRANSMITTER_RETRY_INTERNAL_SECONDS'),
     restartSeconds: seconds('Wait before redialling a call cut by a transmitter restart.', 60, 'TRANSMITTER_RETRY_RESTART_SECONDS'),
   },
   limits: {
     maxFiles: { doc: 'Files in one fax.', format: 'positive-int', default: 10, env: 'TRANSMITTER_MAX_FILES' },
-    maxBytes: { doc: 'Bytes of all files of one fax together (and of one upload).', format: 'positive-int', default: 30 * 1024 * 1024, env: 'TRANSMITTER_MAX_BYTES' },
+    maxBytes: {
+      doc: 'Bytes of all files of one fax together (and of one upload).',
+      format: 'positive-int',
+      default: 30 * 1024 * 1024,
+      env: 'TRANSMITTER_MAX_BYTES',
+    },
     maxRecipients: { doc: 'Recipients of one fax.', format: 'positive-int', default: 100, env: 'TRANSMITTER_MAX_RECIPIENTS' },
+  },
+  documents: {
+    workers: {
+      doc: 'Documents converted at once, each in its own worker thread (never on the thread that runs the fax lines and answers RADIUS); the others wait their turn.',
+      format: 'positive-int',
+      default: 1,
+      env: 'TRANSMITTER_DOCUMENTS_WORKERS',
+    },
+    maxBytes: {
+      doc: 'Bytes of one document; a larger one fails as failed_image_preparation before it is read.',
+      format: 'positive-int',
+      default: DEFAULT_DOCUMENT_LIMITS.maxBytes,
+      env: 'TRANSMITTER_DOCUMENTS_MAX_BYTES',
+    },
+    maxPages: {
+      doc: "Pages of one document (a PDF's page count and a TIFF's directories are read before any page is drawn); more fails as failed_image_preparation.",
+      format: 'positive-int',
+      default: DEFAULT_DOCUMENT_LIMITS.maxPages,
+      env: 'TRANSMITTER_DOCUMENTS_MAX_PAGES',
+    },
+    maxPixelsPerPage: {
+      doc: 'Pixels (width × height) of one TIFF page as its header declares it; a larger page fails as failed_image_preparation before anything is decoded.',
+      format: 'positive-int',
+      default: DEFAULT_DOCUMENT_LIMITS.maxPixelsPerPage,
+      env: 'TRANSMITTER_DOCUMENTS_MAX_PIXELS_PER_PAGE',
+    },
+    maxSeconds: {
+      doc: "Seconds one document's conversion may take, converters included; then it is stopped and fails as failed_image_preparation.",
+      format: 'positive-int',
+      default: DEFAULT_DOCUMENT_LIMITS.maxSeconds,
+      env: 'TRANSMITTER_DOCUMENTS_MAX_SECONDS',
+    },
+    maxMemoryMb: {
+      doc: "Megabytes one conversion may use: the worker's heap, each converter's address space (Ghostscript needs about 64), and the decoding a TIFF's header announces; over it fails as failed_image_preparation.",
+      format: 'positive-int',
+      default: DEFAULT_DOCUMENT_LIMITS.maxMemoryMb,
+      env: 'TRANSMITTER_DOCUMENTS_MAX_MEMORY_MB',
+    },
   },
   scheduler: {
     pollMs: {
@@ -193,12 +242,16 @@ export const transmitterSchema = {
       env: 'TRANSMITTER_STOP_GRACE_MS',
     },
     lineFaultsBeforeRest: {
-      doc: 'A line whose calls fail on our side this many times in a row (the modem does not answer, its port fails, no dial tone) rests instead of using up recipients\' attempts.',
+      doc: "A line whose calls fail on our side this many times in a row (the modem does not answer, its port fails, no dial tone) rests instead of using up recipients' attempts.",
       format: 'positive-int',
       default: 3,
       env: 'TRANSMITTER_LINE_FAULTS_BEFORE_REST',
     },
-    lineRestSeconds: seconds('How long such a line rests before it dials again (logged as an error; metric faxnotify_transmitter_line_resting).', 300, 'TRANSMITTER_LINE_REST_SECONDS'),
+    lineRestSeconds: seconds(
+      'How long such a line rests before it dials again (logged as an error; metric faxnotify_transmitter_line_resting).',
+      300,
+      'TRANSMITTER_LINE_REST_SECONDS',
+    ),
   },
   outbox: {
     pollMs: {
@@ -231,6 +284,7 @@ export interface TransmitterConfig {
     restartSeconds: number;
   };
   limits: { maxFiles: number; maxBytes: number; maxRecipients: number };
+  documents: DocumentLimits & { workers: number };
   scheduler: { pollMs: number; stopGraceMs: number; lineFaultsBeforeRest: number; lineRestSeconds: number };
   outbox: { pollMs: number };
   ata: AtaConfig;

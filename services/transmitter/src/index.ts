@@ -10,6 +10,7 @@ import { TRANSMITTER_SOURCE } from './events';
 import { Outbox } from './outbox';
 import { linesFromConfig, type TransmitterLine } from './lines';
 import { transmitterMigrations } from './db/migrations';
+import { startConversionPool } from './documents';
 import { EventRelay } from './relay';
 import { FileRetention } from './retention';
 import { RecipientLedger } from './ledger/recipient-ledger';
@@ -70,6 +71,8 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
   const database = await openServiceDatabase<TransmitterDatabase>({ service: 'transmitter', db: config.db, migrations: transmitterMigrations, logger });
   const { db } = database;
   const files = new FileStore(db, config.files.dir);
+  const { workers, ...limits } = config.documents;
+  const conversion = startConversionPool({ workers, limits });
   const ledger = new RecipientLedger(config.retry);
   const outbox = new Outbox(db, ledger);
   const retention = new FileRetention({ db, keepDays: config.files.keepDays, unusedDays: config.files.unusedDays, logger: logger.child({ component: 'retention' }) });
@@ -129,6 +132,7 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     await relay.stop();
     await bus.close(1000).catch(() => undefined);
     await app.close().catch(() => undefined);
+    await conversion.close();
     await database.close();
     throw error;
   }
@@ -146,6 +150,7 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
       await relay.stop({ flush: true });
       await bus.close();
       await retention.stop();
+      await conversion.close();
       await database.close();
     })());
   return { url, config, logger, db, lines, scheduler, ledger, relay, ata, stop };
