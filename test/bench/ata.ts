@@ -63,7 +63,7 @@ async function load(port: number, groups: BenchRequest[][], concurrency: number)
     for (;;) {
       const index = next++;
       if (index >= groups.length) return;
-      for (const request of groups[index]!) {
+      for (const request of groups[index]) {
       identifier = (identifier + 1) % 256;
       const packet = radius.encode({ code: request.code, secret: TEST_RADIUS_SECRET, identifier, attributes: request.attributes as never });
       const started = performance.now();
@@ -149,7 +149,7 @@ function startRawResponder(dictionary: string): Promise<{ child: ChildProcess; t
   const child = spawn(process.execPath, [join(__dirname, 'radius-responder.js'), dictionary, TEST_RADIUS_SECRET], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`raw responder exited with ${code}`)));
-    child.stdout!.once('data', (chunk: Buffer) => resolve({ child, target: JSON.parse(chunk.toString()) as Target }));
+    child.stdout.once('data', (chunk: Buffer) => resolve({ child, target: JSON.parse(chunk.toString()) as Target }));
   });
 }
 

@@ -62,9 +62,9 @@ function paragraph(random: () => number, sentences: number): string[] {
   for (let s = 0; s < sentences; s++) {
     const length = 8 + Math.floor(random() * 14);
     for (let w = 0; w < length; w++) {
-      let word = WORDS[Math.floor(random() * WORDS.length)]!;
+      let word = WORDS[Math.floor(random() * WORDS.length)];
       if (random() < 0.04) word = String(1000 + Math.floor(random() * 90000));
-      if (w === 0) word = word[0]!.toUpperCase() + word.slice(1);
+      if (w === 0) word = word[0].toUpperCase() + word.slice(1);
       if (w === length - 1) word += '.';
       else if (random() < 0.06) word += ',';
       words.push(word);
@@ -250,7 +250,7 @@ function parseEfaxLog(output: string): EfaxLogLine[] {
     if (previous >= 0 && clock + hour < previous - 1800) hour += 3600;
     clock += hour;
     previous = clock;
-    lines.push({ clock, precise: match[3] !== undefined, text: match[4]! });
+    lines.push({ clock, precise: match[3] !== undefined, text: match[4] });
   }
   return lines;
 }
@@ -280,12 +280,12 @@ async function sendEfax(pair: ModemPair, files: readonly string[], name: string)
   const log = parseEfaxLog(output);
   const dialIndex = log.findIndex(({ text }) => /command\s+"D/.test(text));
   const before = log.slice(0, Math.max(0, dialIndex)).filter((line) => line.precise);
-  const dialClock = dialIndex >= 0 && before.length > 0 ? before[before.length - 1]!.clock : NaN;
+  const dialClock = dialIndex >= 0 && before.length > 0 ? before[before.length - 1].clock : NaN;
   const hangupIndex = log.findIndex(({ text }, i) => i > dialIndex && /command\s+"H"/.test(text));
   const hangupClock = hangupIndex >= 0 ? (log.find((line, i) => i > hangupIndex && line.precise && /OK/.test(line.text))?.clock ?? NaN) : NaN;
   // After hanging up efax resets the modem (Q0V1, H) and exits: its last modem response is its end.
   const precise = log.filter((line) => line.precise);
-  const lastClock = precise.length > 0 ? precise[precise.length - 1]!.clock : NaN;
+  const lastClock = precise.length > 0 ? precise[precise.length - 1].clock : NaN;
   const dialToHangupS = hangupClock - dialClock;
   const wallS = (end - start) / 1000;
 
@@ -356,7 +356,7 @@ async function main() {
     });
 
     modems = await startModemPairs(1);
-    const pair = modems.pairs[0]!;
+    const pair = modems.pairs[0];
     const ours = new Class1Line({ id: 'bench', device: pair.senderDevice });
     let lastHangupAt = 0;
     let calls = 0;
@@ -461,7 +461,7 @@ async function main() {
               name,
               {
                 pages: document.pages.length,
-                resolution: document.pages[0]!.resolution,
+                resolution: document.pages[0].resolution,
                 pageDataBytes: document.pages.map((p) => p.data.length),
                 sha256: createHash('sha256').update(Buffer.concat(document.pages.map((p) => p.data))).digest('hex').slice(0, 16),
               },

@@ -34,7 +34,7 @@ async function rawAmqp(count: number, size: number) {
     const window = 256;
     for (let sent = 0; sent < count; sent += window) {
       const batch = Math.min(window, count - sent);
-      await Promise.all(Array.from({ length: batch }, () => new Promise<void>((resolve, reject) => publisher.publish('', 'raw', body, { persistent: true }, (e) => (e ? reject(e) : resolve())))));
+      await Promise.all(Array.from({ length: batch }, () => new Promise<void>((resolve, reject) => publisher.publish('', 'raw', body, { persistent: true }, (error: Error | null) => (error ? reject(error) : resolve())))));
     }
     await done;
     const seconds = (performance.now() - start) / 1000;
@@ -90,21 +90,21 @@ async function main() {
     );
     // The submissions go first so that the timed part is result → email.
     for (let i = 0; i < n; i += 200)
-      await Promise.all(faxes.slice(i, i + 200).map((f) => bus.publish(f.events[0]!.key, f.events[0]!.data as never, { subject: f.events[0]!.subject })));
+      await Promise.all(faxes.slice(i, i + 200).map((f) => bus.publish(f.events[0].key, f.events[0].data as never, { subject: f.events[0].subject })));
     const start = performance.now();
     for (let i = 0; i < n; i += 200)
       await Promise.all(
         faxes.slice(i, i + 200).map((f) => {
-          const result = f.events[f.events.length - 1]!;
+          const result = f.events[f.events.length - 1];
           publishedAt.set(f.faxId, performance.now());
-          return bus.publish(result.key, result.data as never, { subject: result.subject });
+          return bus.publish(result.key, result.data, { subject: result.subject });
         }),
       );
     await eventually(() => stack.smtp.mails.length >= n, 30 * 60_000, 50);
     const seconds = (performance.now() - start) / 1000;
-    const sample = stack.smtp.mails[0]!;
+    const sample = stack.smtp.mails[0];
     const rss = { statusTracker: peakRssMb(stack.tracker.process.pid), notifier: peakRssMb(stack.notifier.process.pid) };
-    const resultEventSize = Buffer.byteLength(JSON.stringify(faxes[0]!.events[faxes[0]!.events.length - 1]));
+    const resultEventSize = Buffer.byteLength(JSON.stringify(faxes[0].events[faxes[0].events.length - 1]));
     const amqp = await rawAmqp(n, resultEventSize);
     const smtp = await rawSmtp(Math.min(n, 5000), String(sample.html || ''), String(sample.text || ''));
     latencies.sort((a, b) => a - b);

@@ -56,7 +56,7 @@ async function main() {
     say(`  owner "demo": email owner@example.test, SMS +393331234567, Jabber ${ownerJabber.jid}; locale ${values.locale}, time zone Europe/Moscow`);
 
     say('Sending the sample fax (scripted transmitter): +12025550101 delivered, +12025550102 busy, +12025550103 partial…');
-    const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'services', 'transmitter', 'dist', 'scripted', 'cli.js'), '--owner', 'demo', '--subject', values.subject!, '--amqp-url', stack.vhost.amqpUrl]);
+    const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'services', 'transmitter', 'dist', 'scripted', 'cli.js'), '--owner', 'demo', '--subject', values.subject, '--amqp-url', stack.vhost.amqpUrl]);
     const faxId = stdout.trim();
     say(`  fax ${faxId} submitted`);
 
@@ -96,7 +96,7 @@ async function main() {
     const row = html.split('<tr class="state-').find((r) => r.includes(`/faxes/${faxId}`)) ?? '';
     const icon = /aria-label="([^"]+)"/.exec(row)?.[1];
     say(`\nSent folder (${stack.tracker.url}/faxes): the sample fax is listed: ${folder.ok && html.includes(faxId) ? 'yes' : 'NO'}; its icon says "${icon ?? '?'}"`);
-    const pageToken = await stack.token('demo', { locale: values.locale!, tz: 'Europe/Moscow' }, 24 * 3600);
+    const pageToken = await stack.token('demo', { locale: values.locale, tz: 'Europe/Moscow' }, 24 * 3600);
     say(`Sign in to see it: ${stack.tracker.url}/login?token=${pageToken}&next=${encodeURIComponent(`/faxes/${faxId}`)}`);
     await sendRealFax(stack, say);
     say('\nDemo finished: three recipients, three emails, three SMS, three Jabber messages; one real fax and its email; one fax from a fax ATA and its email.');
@@ -119,7 +119,7 @@ async function main() {
 async function sendRealFax(stack: Awaited<ReturnType<typeof startStack>>, say: (text: string) => void): Promise<void> {
   say('\n──────── a real fax over a modem pair (iaxmodem ⇄ iaxmodem, efax answering) ────────');
   const pairs = await startModemPairs(1);
-  const pair = pairs.pairs[0]!;
+  const pair = pairs.pairs[0];
   const receiver = await startEfaxReceiver(pair.receiverDevice, { localId: 'RECEIVER CSID', outputDir: join(pairs.dir, 'received') });
   const ata = { authPort: await freeUdpPort(), acctPort: await freeUdpPort(), dictionaries: ataTestDictionaries(true) };
   const transmitter = await startService('transmitter', {

@@ -83,7 +83,7 @@ it('a send reported only by accounting gives the owner the modem path\'s email, 
   expect(ata.html).not.toContain('<b>SALES</b>');
   expect(ataText).toMatch(/2 pages/);
   expect(ataText).toContain('/settings');
-  const ataFaxId = /\/faxes\/([^\s/?"]+)/.exec(ataText)![1]!;
+  const ataFaxId = /\/faxes\/([^\s/?"]+)/.exec(ataText)![1];
 
   // The same fax as the modem path reports it: same facts, its own fax id and times.
   const { faxId, events } = scriptFaxEvents({
@@ -92,7 +92,7 @@ it('a send reported only by accounting gives the owner the modem path\'s email, 
     pages: 2,
     recipients: [{ number: '+12025550143', attempts: [{ csid: 'ACME <b>SALES</b>', pagesConfirmed: 2, status: 'success', reason: { code: 'OK', detail: 'MCF after EOP; DCN' } }] }],
   });
-  for (const e of events) await bus.publish(e.key, e.data as never, { subject: e.subject, time: e.time });
+  for (const e of events) await bus.publish(e.key, e.data, { subject: e.subject, time: e.time });
   const modem = await eventually(() => stack.smtp.mails.find((m) => textOf(m).includes(`/faxes/${faxId}`)), 30_000);
   const normalise = (text: string, id: string) =>
     text

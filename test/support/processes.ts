@@ -37,7 +37,7 @@ export const round = (n: number, digits = 1): number => Math.round(n * 10 ** dig
 
 /** The `p`th percentile of ascending `sorted` values (NaN for none). */
 export const percentile = (sorted: readonly number[], p: number): number =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
 /** Peak resident memory of a process in MB (VmHWM), or null once it is gone. */
 export function peakRssMb(pid: number | undefined): number | null {
@@ -67,8 +67,8 @@ export async function startService(name: ServiceName, env: Record<string, string
     output.push(chunk.toString());
     if (output.length > 2000) output.splice(0, output.length - 2000);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;

@@ -46,7 +46,7 @@ export async function startStack(label: string, options: { keepData?: boolean; e
   env.NOTIFIER_HTTP_PORT = String(notifierPort);
   env.FAX_URL_TEMPLATE = `http://127.0.0.1:${trackerPort}/faxes/{faxId}`;
   env.SETTINGS_URL_TEMPLATE = `http://127.0.0.1:${notifierPort}/settings`;
-  const tracker = await startService('status-tracker', env).catch(async (error) => {
+  const tracker = await startService('status-tracker', env).catch(async (error: unknown) => {
     await smtp.close();
     throw error;
   });
