@@ -90,6 +90,17 @@ describe('CoalescedPasses', () => {
     expect(count).toBe(atStop);
   });
 
+  it('without passAtStart, the first pass waits for the first poll', async () => {
+    let count = 0;
+    const passes = new CoalescedPasses({ pass: async () => void (count += 1), onError: (error) => unexpected.push(error), pollMs: 60, passAtStart: false });
+    passes.start();
+    expect(count).toBe(0);
+    await sleep(20);
+    expect(count).toBe(0);
+    await eventually(() => count >= 1, 2_000, 5);
+    await passes.stop();
+  });
+
   it('stop waits for the running pass, skips the pass asked for during it, and starts none until start', async () => {
     const work = gatedWork();
     const passes = new CoalescedPasses({ pass: work.pass, onError: (error) => unexpected.push(error) });

@@ -9,6 +9,8 @@ export interface CoalescedPassesOptions {
   onError: (error: unknown) => void;
   /** Between `start` and `stop`, also kick this often (the timer does not keep the process alive). */
   pollMs?: number;
+  /** Whether `start` kicks at once (the default); false: the first pass waits for the first poll. */
+  passAtStart?: boolean;
 }
 
 /**
@@ -29,14 +31,14 @@ export class CoalescedPasses {
     return this.halted;
   }
 
-  /** Kicks now, then every `pollMs` when it is given. */
+  /** Kicks now (unless `passAtStart` is false), then every `pollMs` when it is given. */
   start(): void {
     this.halted = false;
     if (this.options.pollMs !== undefined) {
       this.timer = setInterval(() => this.kick(), this.options.pollMs);
       this.timer.unref();
     }
-    this.kick();
+    if (this.options.passAtStart ?? true) this.kick();
   }
 
   /** Asks for a pass now (or right after the running one). */
