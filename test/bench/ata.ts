@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { issueToken } from '@faxnotify/kit';
 import { createTestVhost } from '@faxnotify/peers';
 import { ataTestDictionaries, TEST_RADIUS_SECRET } from '@faxnotify/transmitter/testing';
-import { radiusLibrary as radius, vendorAttribute, type ReplyAttribute } from '@faxnotify/radius';
+import { encodeRequest, radiusLibrary as radius, vendorAttribute, verifyReply, type ReplyAttribute } from '@faxnotify/radius';
 import { freeUdpPort, peakRssMb, percentile, round, startService } from '../support/processes';
 
 /**
@@ -64,36 +64,37 @@ async function load(port: number, groups: BenchRequest[][], concurrency: number)
       const index = next++;
       if (index >= groups.length) return;
       for (const request of groups[index]) {
-      identifier = (identifier + 1) % 256;
-      const packet = radius.encode({ code: request.code, secret: TEST_RADIUS_SECRET, identifier, attributes: request.attributes as never });
-      const started = performance.now();
-      for (let tries = 0; ; tries++) {
-        const reply = await new Promise<Buffer | null>((resolve) => {
-          const timer = setTimeout(() => {
-            socket.off('message', onMessage);
-            resolve(null);
-          }, 2000);
-          const onMessage = (message: Buffer) => {
-            if (message[1] !== identifier) return;
-            clearTimeout(timer);
-            socket.off('message', onMessage);
-            resolve(message);
-          };
-          socket.on('message', onMessage);
-          socket.send(packet, port, '127.0.0.1');
-        });
-        if (reply) {
-          const decoded = radius.decode({ packet: reply, secret: TEST_RADIUS_SECRET });
-          if (decoded.code !== request.expect || !radius.verify_response({ response: reply, request: packet, secret: TEST_RADIUS_SECRET })) unexpected++;
-          break;
+        identifier = (identifier + 1) % 256;
+        // Signed with Message-Authenticator, as the server requires.
+        const packet = encodeRequest(request.code, TEST_RADIUS_SECRET, request.attributes, { identifier });
+        const started = performance.now();
+        for (let tries = 0; ; tries++) {
+          const reply = await new Promise<Buffer | null>((resolve) => {
+            const timer = setTimeout(() => {
+              socket.off('message', onMessage);
+              resolve(null);
+            }, 2000);
+            const onMessage = (message: Buffer) => {
+              if (message[1] !== identifier) return;
+              clearTimeout(timer);
+              socket.off('message', onMessage);
+              resolve(message);
+            };
+            socket.on('message', onMessage);
+            socket.send(packet, port, '127.0.0.1');
+          });
+          if (reply) {
+            const decoded = radius.decode({ packet: reply, secret: TEST_RADIUS_SECRET });
+            if (decoded.code !== request.expect || !verifyReply(packet, reply, TEST_RADIUS_SECRET)) unexpected++;
+            break;
+          }
+          timeouts++;
+          if (tries >= 3) {
+            unexpected++;
+            break;
+          }
         }
-        timeouts++;
-        if (tries >= 3) {
-          unexpected++;
-          break;
-        }
-      }
-      latencies.push(performance.now() - started);
+        latencies.push(performance.now() - started);
       }
     }
   };
@@ -113,7 +114,12 @@ async function load(port: number, groups: BenchRequest[][], concurrency: number)
     requests: latencies.length,
     seconds: round(seconds, 2),
     perSecond: round(latencies.length / seconds),
-    latencyMs: { p50: round(percentile(latencies, 50), 2), p95: round(percentile(latencies, 95), 2), p99: round(percentile(latencies, 99), 2), max: round(latencies[latencies.length - 1] ?? NaN, 2) },
+    latencyMs: {
+      p50: round(percentile(latencies, 50), 2),
+      p95: round(percentile(latencies, 95), 2),
+      p99: round(percentile(latencies, 99), 2),
+      max: round(latencies[latencies.length - 1] ?? NaN, 2),
+    },
     timeouts,
     unexpected,
   };
@@ -124,7 +130,12 @@ function accessRequests(count: number): BenchRequest[][] {
     {
       code: 'Access-Request' as const,
       expect: 'Access-Accept',
-      attributes: [fb('FB-Command', 'Get-Call-Ahead-Mode'), fb('FB-Context', 'Pre-Send-Session'), ['User-Name', `20255${String(i % 100_000).padStart(5, '0')}`], ['Acct-Session-Id', `bench-access-${i}`]] as Attributes,
+      attributes: [
+        fb('FB-Command', 'Get-Call-Ahead-Mode'),
+        fb('FB-Context', 'Pre-Send-Session'),
+        ['User-Name', `20255${String(i % 100_000).padStart(5, '0')}`],
+        ['Acct-Session-Id', `bench-access-${i}`],
+      ] as Attributes,
     },
   ]);
 }
@@ -132,14 +143,31 @@ function accessRequests(count: number): BenchRequest[][] {
 /** Start, Alive and Stop of each of `count` sends: one group per send. */
 function accountingRequests(count: number, run: string): BenchRequest[][] {
   return Array.from({ length: count }, (_, i) => {
-    const common: Attributes = [['Acct-Session-Id', `bench-${run}-${i}`], ['User-Name', 'BENCH'], fb('FB-Dial-Number', `2025${String(i % 1_000_000).padStart(6, '0')}`), fb('FB-Is-Send', 1)];
+    const common: Attributes = [
+      ['Acct-Session-Id', `bench-${run}-${i}`],
+      ['User-Name', 'BENCH'],
+      fb('FB-Dial-Number', `2025${String(i % 1_000_000).padStart(6, '0')}`),
+      fb('FB-Is-Send', 1),
+    ];
     return [
       { code: 'Accounting-Request', expect: 'Accounting-Response', attributes: [['Acct-Status-Type', 'Start'], ...common, fb('FB-CDR-Type', 0)] },
-      { code: 'Accounting-Request', expect: 'Accounting-Response', attributes: [['Acct-Status-Type', 'Interim-Update'], ...common, fb('FB-Page-Count', 2), fb('FB-Remote-CSID', 'BENCH RECEIVER')] },
       {
         code: 'Accounting-Request',
         expect: 'Accounting-Response',
-        attributes: [['Acct-Status-Type', 'Stop'], ...common, fb('FB-CDR-Type', 0), fb('FB-Page-Count', 2), fb('FB-Remote-CSID', 'BENCH RECEIVER'), fb('FB-Fax-Error-Code', 0), fb('FB-Called-Number-Result', 0)],
+        attributes: [['Acct-Status-Type', 'Interim-Update'], ...common, fb('FB-Page-Count', 2), fb('FB-Remote-CSID', 'BENCH RECEIVER')],
+      },
+      {
+        code: 'Accounting-Request',
+        expect: 'Accounting-Response',
+        attributes: [
+          ['Acct-Status-Type', 'Stop'],
+          ...common,
+          fb('FB-CDR-Type', 0),
+          fb('FB-Page-Count', 2),
+          fb('FB-Remote-CSID', 'BENCH RECEIVER'),
+          fb('FB-Fax-Error-Code', 0),
+          fb('FB-Called-Number-Result', 0),
+        ],
       },
     ];
   });

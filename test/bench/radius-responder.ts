@@ -1,11 +1,12 @@
 import { createSocket } from 'node:dgram';
-import { radiusLibrary as radius } from '@faxnotify/radius';
+import { decodeRequest, encodeReply, radiusLibrary as radius } from '@faxnotify/radius';
 
 /**
  * The raw limit `npm run bench:ata` compares the transmitter's RADIUS server with: the same packet
- * library and dictionary, each request decoded with the shared secret and answered (Access-Accept
- * or Accounting-Response, no attributes), nothing stored. Usage: radius-responder <dictionary> <secret>;
- * prints {"authPort","acctPort"} once listening.
+ * library and dictionary, each request checked with the shared secret (Message-Authenticator
+ * included) and answered (Access-Accept or Accounting-Response, no attributes but the
+ * Message-Authenticator every reply carries), nothing stored. Usage: radius-responder
+ * <dictionary> <secret>; prints {"authPort","acctPort"} once listening.
  */
 const [dictionary, secret] = process.argv.slice(2);
 if (!dictionary || !secret) throw new Error('usage: radius-responder <dictionary> <secret>');
@@ -15,11 +16,10 @@ async function listen(code: 'Access-Accept' | 'Accounting-Response'): Promise<nu
   const socket = createSocket('udp4');
   socket.on('message', (message, peer) => {
     try {
-      const packet = radius.decode({ packet: message, secret });
-      const reply = radius.encode_response({ packet, code, secret });
-      socket.send(reply, peer.port, peer.address);
+      const packet = decodeRequest(message, secret, code === 'Access-Accept' ? 'Access-Request' : 'Accounting-Request', true);
+      socket.send(encodeReply(packet, code, secret), peer.port, peer.address);
     } catch {
-      // a malformed datagram: dropped, as a server would
+      // a malformed or unsigned datagram: dropped, as a server would
     }
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));

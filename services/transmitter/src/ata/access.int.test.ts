@@ -1,6 +1,7 @@
 /**
  * Every documented Access-Request pair, sent by radclient as the port server would, with the
- * manual's example packets reproduced, against the server loading the shipped dictionary.
+ * manual's example packets reproduced, against the server loading the shipped dictionary. Each
+ * reply is the manual's plus Message-Authenticator (18 octets), which every reply carries.
  */
 import { recordCalledNumber } from './store';
 import { startAtaTestServer, type AtaTestServer } from './testing/port-server';
@@ -8,6 +9,8 @@ import { startAtaTestServer, type AtaTestServer } from './testing/port-server';
 jest.setTimeout(30_000);
 
 let ata: AtaTestServer;
+/** Message-Authenticator: what every reply carries beyond the manual's example. */
+const SIGNED = 18;
 const published: string[] = [];
 
 const request = (command: string, context: string, userName: string, extra: ReadonlyArray<readonly [string, string | number]> = []) =>
@@ -40,7 +43,8 @@ describe('Get-Account / Account-Login (manual p12-p13)', () => {
       ['FB-Client-Info', ';FV=1.0.0.0;MN=NICKDUO;IP=10.0.0.84'],
     ]);
     expect(reply.code).toBe('Access-Accept');
-    expect(reply.length).toBe(32);
+    expect(reply.length).toBe(32 + SIGNED);
+    expect(reply.messageAuthenticator).toBeDefined();
     expect(reply.attributes).toEqual([{ name: 'FB-Account-Type', value: 'Private-Send-Receive-Queue' }]);
   });
 
@@ -54,7 +58,7 @@ describe('Get-Account / Account-Login (manual p12-p13)', () => {
     expect((await request('Get-Account', 'Account-Login', 'nobody', [['User-Password', 'secret']])).code).toBe('Access-Reject');
   });
 
-  it('tells the port server an account\'s call-ahead mode when it is not the default (Dynamic)', async () => {
+  it("tells the port server an account's call-ahead mode when it is not the default (Dynamic)", async () => {
     const reply = await request('Get-Account', 'Account-Login', 'never', [['User-Password', 'pw']]);
     expect(reply.code).toBe('Access-Accept');
     expect(reply.attributes).toEqual([{ name: 'FB-Call-Ahead-Mode', value: 'Never' }]);
@@ -78,8 +82,13 @@ describe('Get-Account / Pre-Send-Session (manual p14-p16)', () => {
       ['FB-Transfer-Type', 'Real-time'],
     ]);
     expect(reply.code).toBe('Access-Accept');
-    expect(reply.length).toBe(20);
-    const session = await ata.database.db.selectFrom('ata_sessions').selectAll().where('session_id', '=', 'ea7a820446d54db8a98f42be08e65b23').executeTakeFirstOrThrow();
+    expect(reply.length).toBe(20 + SIGNED);
+    expect(reply.messageAuthenticator).toBeDefined();
+    const session = await ata.database.db
+      .selectFrom('ata_sessions')
+      .selectAll()
+      .where('session_id', '=', 'ea7a820446d54db8a98f42be08e65b23')
+      .executeTakeFirstOrThrow();
     expect(session).toMatchObject({ account_name: 'account', direction: 'send', dial_number: '5551112345', state: 'authorized' });
   });
 
@@ -107,7 +116,8 @@ describe('Get-Account / Pre-Receive-Session (manual p16-p17)', () => {
       ['FB-Transfer-Type', 'Real-time'],
     ]);
     expect(reply.code).toBe('Access-Accept');
-    expect(reply.length).toBe(20);
+    expect(reply.length).toBe(20 + SIGNED);
+    expect(reply.messageAuthenticator).toBeDefined();
   });
 
   it('rejects unknown accounts and accounts that may not receive', async () => {
@@ -136,7 +146,8 @@ describe('Get-Account-From-DID (manual p18-p20)', () => {
   it('answers the e-mail gateway like the manual example: User-Name and FB-Rcv-Email in 53 octets', async () => {
     const reply = await request('Get-Account-From-DID', 'For-External-Module', '8005550100');
     expect(reply.code).toBe('Access-Accept');
-    expect(reply.length).toBe(53);
+    expect(reply.length).toBe(53 + SIGNED);
+    expect(reply.messageAuthenticator).toBeDefined();
     expect(reply.attributes).toEqual([
       { name: 'User-Name', value: 'account' },
       { name: 'FB-Rcv-Email', value: 'email@domain.com' },
@@ -153,7 +164,8 @@ describe('Get-Call-Ahead-Mode / Pre-Send-Session (manual p23-p24)', () => {
   it('answers the manual example: a number that already got a fax is not called ahead (FB-Call-Ahead-Mode=0, 32 octets)', async () => {
     const reply = await request('Get-Call-Ahead-Mode', 'Pre-Send-Session', '5551231234', [['Acct-Session-Id', '1249336279265000']]);
     expect(reply.code).toBe('Access-Accept');
-    expect(reply.length).toBe(32);
+    expect(reply.length).toBe(32 + SIGNED);
+    expect(reply.messageAuthenticator).toBeDefined();
     expect(reply.attributes).toEqual([{ name: 'FB-Call-Ahead-Mode', value: 'Never' }]);
   });
 
@@ -168,7 +180,8 @@ describe('Get-DID (manual p25-p28)', () => {
   it('answers an ATA line without settings with an empty Accept, never a Reject (that would end the fax)', async () => {
     const reply = await request('Get-DID', 'Pre-Send-Session', '9995550000', [['Acct-Session-Id', 'b5884d75-ad74-4164-b4dd-aab8f5de542a']]);
     expect(reply.code).toBe('Access-Accept');
-    expect(reply.length).toBe(20);
+    expect(reply.length).toBe(20 + SIGNED);
+    expect(reply.messageAuthenticator).toBeDefined();
   });
 
   it('gives a known line its account, queue profile and caller id before a send', async () => {
@@ -188,7 +201,8 @@ describe('Get-DID (manual p25-p28)', () => {
     expect(known.get('FB-Snd-ANI')).toBe('2125550100');
     const unknown = await request('Get-DID', 'For-External-Module', '1234');
     expect(unknown.code).toBe('Access-Accept');
-    expect(unknown.length).toBe(20);
+    expect(unknown.length).toBe(20 + SIGNED);
+    expect(unknown.messageAuthenticator).toBeDefined();
   });
 });
 
@@ -196,14 +210,16 @@ describe('Get-DIDs-For-Account (manual p28-p29)', () => {
   it('answers the manual example with one FB-DID per DID in 44 octets', async () => {
     const reply = await request('Get-DIDs-For-Account', 'For-External-Module', 'TEST');
     expect(reply.code).toBe('Access-Accept');
-    expect(reply.length).toBe(44);
+    expect(reply.length).toBe(44 + SIGNED);
+    expect(reply.messageAuthenticator).toBeDefined();
     expect(reply.all('FB-DID')).toEqual(['1111', '2222']);
   });
 
   it('gives an account without DIDs an empty Accept', async () => {
     const reply = await request('Get-DIDs-For-Account', 'For-External-Module', 'never');
     expect(reply.code).toBe('Access-Accept');
-    expect(reply.length).toBe(20);
+    expect(reply.length).toBe(20 + SIGNED);
+    expect(reply.messageAuthenticator).toBeDefined();
   });
 });
 
@@ -221,7 +237,16 @@ describe('pairs the manual does not list', () => {
 describe('accounting with the shipped dictionary', () => {
   it('answers every record but tracks no fax, since it cannot tell a result without FB-Fax-Error-Code', async () => {
     for (const status of ['Start', 'Stop'])
-      expect((await ata.send('acct', [['Acct-Status-Type', status], ['Acct-Session-Id', 'shipped-1'], ['User-Name', 'account'], ['FB-Dial-Number', '2025550143']])).code).toBe('Accounting-Response');
+      expect(
+        (
+          await ata.send('acct', [
+            ['Acct-Status-Type', status],
+            ['Acct-Session-Id', 'shipped-1'],
+            ['User-Name', 'account'],
+            ['FB-Dial-Number', '2025550143'],
+          ])
+        ).code,
+      ).toBe('Accounting-Response');
     const session = await ata.database.db.selectFrom('ata_sessions').selectAll().where('session_id', '=', 'shipped-1').executeTakeFirstOrThrow();
     expect(session).toMatchObject({ state: 'stopped', fax_id: null, dial_number: '2025550143' });
     expect(await ata.database.db.selectFrom('event_outbox').selectAll().execute()).toEqual([]);

@@ -8,7 +8,7 @@
  * is an Accept carrying the "disabled" attribute, where the dictionary defines it.
  */
 import type { Logger } from '@faxnotify/kit';
-import { enumAttribute, named, textAttribute, type DecodedPacket, type ReplyAttribute } from '@faxnotify/radius';
+import { enumAttribute, named, textAttribute, type DecodedPacket, type ReplyAttribute, type WorkLimit } from '@faxnotify/radius';
 import { ACCOUNT_CALL_AHEAD_MODE, PORT_SERVER_DEFAULT_MODE, decideCallAhead } from './call-ahead';
 import { FB, faxback, type LoadedDictionary } from './dictionary';
 import type { AtaAccountRow } from '../db/schema';
@@ -56,6 +56,8 @@ export interface AccessContext {
   dictionary: LoadedDictionary;
   region: string;
   callAheadInPreSend: boolean;
+  /** Bounds the scrypt checks of a flood of logins; over the bound the request is dropped (Overloaded). */
+  passwordChecks: WorkLimit;
   logger: Logger;
 }
 
@@ -66,7 +68,8 @@ const reject = (why: string): AccessReply => ({ code: 'Access-Reject', attribute
 export async function answerAccessRequest(packet: DecodedPacket, context: AccessContext): Promise<AccessReply> {
   const command = named(COMMANDS, enumAttribute(packet, FB.command));
   const ctx = named(CONTEXTS, enumAttribute(packet, FB.context));
-  if (!command || !ctx) return reject(`no known FB-Command/FB-Context (${String(enumAttribute(packet, FB.command))}/${String(enumAttribute(packet, FB.context))})`);
+  if (!command || !ctx)
+    return reject(`no known FB-Command/FB-Context (${String(enumAttribute(packet, FB.command))}/${String(enumAttribute(packet, FB.context))})`);
   const userName = textAttribute(packet, 'User-Name');
   if (!userName) return reject(`${command}/${ctx} without User-Name`);
   const { store, dictionary } = context;
@@ -82,7 +85,8 @@ export async function answerAccessRequest(packet: DecodedPacket, context: Access
         case 'Account-Validate': {
           const password = textAttribute(packet, 'User-Password');
           if (!account) return reject(`unknown account ${userName}`);
-          if (password === undefined || !(await passwordMatches(account.password_hash, password))) return reject(`wrong password for ${account.name}`);
+          if (password === undefined || !(await context.passwordChecks.run(() => passwordMatches(account.password_hash, password))))
+            return reject(`wrong password for ${account.name}`);
           const attributes = [...optional(FB.accountType, account.account_type)];
           // Dynamic is what the port server assumes without the attribute.
           if (ctx === 'Account-Login' && account.call_ahead_mode !== PORT_SERVER_DEFAULT_MODE)
@@ -122,13 +126,18 @@ export async function answerAccessRequest(packet: DecodedPacket, context: Access
       if (ctx === 'Pre-Receive-Session') return accept(`DID ${userName} routes to ${account.name}`, [['User-Name', account.name]]);
       // The e-mail gateway needs the address: it is required in this reply.
       if (!account.receive_email) return reject(`DID ${userName} routes to ${account.name}, which has no receive e-mail address`);
-      return accept(`DID ${userName} routes to ${account.name} <${account.receive_email}>`, [['User-Name', account.name], faxback(FB.rcvEmail, account.receive_email)]);
+      return accept(`DID ${userName} routes to ${account.name} <${account.receive_email}>`, [
+        ['User-Name', account.name],
+        faxback(FB.rcvEmail, account.receive_email),
+      ]);
     }
     case 'Get-Call-Ahead-Mode': {
       if (ctx !== 'Pre-Send-Session') break;
       // User-Name is the number after send routing; the account is the session's (from Get-Account/Pre-Send-Session).
       const sessionId = textAttribute(packet, 'Acct-Session-Id');
-      const session = sessionId ? await store.db.selectFrom('ata_sessions').select(['account_id']).where('session_id', '=', sessionId).executeTakeFirst() : undefined;
+      const session = sessionId
+        ? await store.db.selectFrom('ata_sessions').select(['account_id']).where('session_id', '=', sessionId).executeTakeFirst()
+        : undefined;
       const account = session?.account_id ? await store.accountById(session.account_id) : undefined;
       const decision = await decideCallAhead(store, account, userName, context.region);
       if (sessionId) await recordPreSession(store.db, packet, { account, direction: 'send', dialNumber: userName });
@@ -146,9 +155,14 @@ export async function answerAccessRequest(packet: DecodedPacket, context: Access
       if (ctx === 'Pre-Send-Session') {
         // The port server refuses the fax when this account is not the sending one; say so in the log.
         const sessionId = textAttribute(packet, 'Acct-Session-Id');
-        const session = sessionId ? await store.db.selectFrom('ata_sessions').select(['account_id']).where('session_id', '=', sessionId).executeTakeFirst() : undefined;
+        const session = sessionId
+          ? await store.db.selectFrom('ata_sessions').select(['account_id']).where('session_id', '=', sessionId).executeTakeFirst()
+          : undefined;
         if (session?.account_id && session.account_id !== account.id)
-          context.logger.warn({ ani: userName, account: account.name, sessionId }, 'the ATA line belongs to another account than the one sending: the port server will refuse the fax');
+          context.logger.warn(
+            { ani: userName, account: account.name, sessionId },
+            'the ATA line belongs to another account than the one sending: the port server will refuse the fax',
+          );
       }
       return accept(`line settings of ${userName} (${account.name})`, [['User-Name', account.name], ...settings]);
     }
@@ -157,7 +171,10 @@ export async function answerAccessRequest(packet: DecodedPacket, context: Access
       const account = await store.accountByName(userName);
       if (!account) return reject(`unknown account ${userName}`);
       const dids = (await store.didsOf(account.id)).filter((d) => d.did !== '*');
-      return accept(`${dids.length} DIDs of ${account.name}`, dids.map((d) => faxback(FB.did, d.did)));
+      return accept(
+        `${dids.length} DIDs of ${account.name}`,
+        dids.map((d) => faxback(FB.did, d.did)),
+      );
     }
     default:
       return reject(`${command} is not supported`);

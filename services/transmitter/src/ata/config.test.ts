@@ -9,6 +9,16 @@ describe('ATA configuration', () => {
     expect(load()).toMatchObject({ enabled: false, authPort: 1812, acctPort: 1813, dictionary: DEFAULT_DICTIONARY, clients: [], region: 'US' });
   });
 
+  it('asks for shared secrets of 16 characters and bounds password checks by default, both settable', () => {
+    expect(load()).toMatchObject({ minSecretLength: 16, passwordChecks: { concurrent: 4, queued: 32 } });
+    expect(
+      load({}, { TRANSMITTER_ATA_MIN_SECRET_LENGTH: '24', TRANSMITTER_ATA_PASSWORD_CHECKS_CONCURRENT: '2', TRANSMITTER_ATA_PASSWORD_CHECKS_QUEUED: '0' }),
+    ).toMatchObject({
+      minSecretLength: 24,
+      passwordChecks: { concurrent: 2, queued: 0 },
+    });
+  });
+
   it('reads clients, error statuses and admin users from the environment', () => {
     const config = load(
       {},
@@ -28,6 +38,17 @@ describe('ATA configuration', () => {
   it.each([
     [{ 'ata.clients': [{ address: '10.0.0.300', secret: 's' }] }, /not an IP address/],
     [{ 'ata.clients': [{ address: '10.0.0.0/33', secret: 's' }] }, /prefix length/],
+    [{ 'ata.clients': [{ address: '0.0.0.0/0', secret: 's' }] }, /client 1: 0\.0\.0\.0\/0 lets every address ask/],
+    [
+      {
+        'ata.clients': [
+          { address: '10.0.0.1', secret: 's' },
+          { address: '::/0', secret: 's' },
+        ],
+      },
+      /client 2: ::\/0 lets every address ask/,
+    ],
+    [{ 'ata.passwordChecks.concurrent': 0 }, /passwordChecks\.concurrent/],
     [{ 'ata.clients': [{ address: '10.0.0.1', secret: '' }] }, /secret/],
     [{ 'ata.clients': [{ address: '10.0.0.1', secret: 's', port: 1 }] }, /unknown key "port"/],
     [{ 'ata.errorStatuses': { '12': 'lost' } }, /not a final status/],

@@ -5,13 +5,14 @@
 import { isIP } from 'node:net';
 import { FINAL_STATUSES, type FinalStatus } from '@faxnotify/contracts';
 import { jsonFormat } from '@faxnotify/kit';
-import type { RadiusClientDefinition } from '@faxnotify/radius';
+import { DEFAULT_MIN_SECRET_LENGTH, type RadiusClientDefinition } from '@faxnotify/radius';
 import convict from 'convict';
 import { DEFAULT_DICTIONARY } from './dictionary';
 
 /**
  * A port server (or several, behind one address range) allowed to ask us, with its shared secret.
- * The FaxBack port server sends no Message-Authenticator: requireMessageAuthenticator stays off for it.
+ * Every request must carry Message-Authenticator; the FaxBack port server sends none, so its entry
+ * needs requireMessageAuthenticator: false (its Access-Requests with Proxy-State are then dropped).
  */
 export type { RadiusClientDefinition };
 
@@ -26,6 +27,10 @@ export interface AtaConfig {
   /** FreeRADIUS-format dictionary with the FaxBack attributes. */
   dictionary: string;
   clients: RadiusClientDefinition[];
+  /** Shared secrets shorter than this refuse the start. */
+  minSecretLength: number;
+  /** Password checks (scrypt) at once and waiting; past that an Access-Request is dropped and counted. */
+  passwordChecks: { concurrent: number; queued: number };
   /** Numbers the port server reports without a country code are read as this region's (ISO 3166). */
   region: string;
   /** How long an answered request is remembered, so a retransmission gets the same answer again. */
@@ -60,7 +65,9 @@ export function radiusClientsProblem(value: unknown): string | null {
     const [ip, bits, extra] = client.address.split('/');
     const family = isIP(ip ?? '');
     if (family === 0 || extra !== undefined) return `${at}: address ${JSON.stringify(client.address)} is not an IP address or a CIDR range`;
-    if (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128))) return `${at}: ${client.address} has a wrong prefix length`;
+    if (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)))
+      return `${at}: ${client.address} has a wrong prefix length`;
+    if (bits !== undefined && Number(bits) === 0) return `${at}: ${client.address} lets every address ask; name the port servers' addresses or subnet`;
     if (typeof client.secret !== 'string' || client.secret.length === 0) return `${at} (${client.address}): secret must be a non-empty string`;
     if (client.requireMessageAuthenticator !== undefined && typeof client.requireMessageAuthenticator !== 'boolean')
       return `${at} (${client.address}): requireMessageAuthenticator must be true or false`;
@@ -87,7 +94,13 @@ convict.addFormats({
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !/^[A-Za-z0-9._:@-]{1,128}$/.test(v)))
         throw new Error('must be a list of user ids');
     },
-    coerce: (value: unknown) => (typeof value === 'string' ? value.split(',').map((v) => v.trim()).filter(Boolean) : value),
+    coerce: (value: unknown) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((v) => v.trim())
+            .filter(Boolean)
+        : value,
   },
 });
 
@@ -108,20 +121,40 @@ export const ataConfigSchema = {
       default: '0.0.0.0',
       env: 'TRANSMITTER_ATA_HOST',
     },
-    authPort: port('UDP port for RADIUS authentication (Access-Request): the port server\'s AccountsDb and RcvRoutingDb.', 1812, 'TRANSMITTER_ATA_AUTH_PORT'),
-    acctPort: port('UDP port for RADIUS accounting (Accounting-Request): the port server\'s BillingDb.', 1813, 'TRANSMITTER_ATA_ACCT_PORT'),
+    authPort: port("UDP port for RADIUS authentication (Access-Request): the port server's AccountsDb and RcvRoutingDb.", 1812, 'TRANSMITTER_ATA_AUTH_PORT'),
+    acctPort: port("UDP port for RADIUS accounting (Accounting-Request): the port server's BillingDb.", 1813, 'TRANSMITTER_ATA_ACCT_PORT'),
     dictionary: {
-      doc: 'FreeRADIUS-format dictionary with the FaxBack attributes; point it at the vendor\'s own to read every CDR attribute.',
+      doc: "FreeRADIUS-format dictionary with the FaxBack attributes; point it at the vendor's own to read every CDR attribute.",
       format: 'nonempty-string',
       default: DEFAULT_DICTIONARY,
       env: 'TRANSMITTER_ATA_DICTIONARY',
     },
     clients: {
-      doc: 'Port servers allowed to ask, as a JSON array: [{"address":"10.0.0.5","secret":"…"}]; address may be a CIDR range; requireMessageAuthenticator drops their Access-Requests without one.',
+      doc: 'Port servers allowed to ask, as a JSON array: [{"address":"10.0.0.5","secret":"…"}]; address may be a CIDR range (not /0). Their requests must carry Message-Authenticator; "requireMessageAuthenticator":false lets off a port server that sends none (FaxBack\'s), whose Access-Requests with Proxy-State are still dropped.',
       format: 'radius-clients',
       default: [] as RadiusClientDefinition[],
       env: 'TRANSMITTER_ATA_CLIENTS',
       sensitive: true,
+    },
+    minSecretLength: {
+      doc: 'Shortest shared secret a RADIUS client may have; a shorter one stops the transmitter from starting, naming the client.',
+      format: 'positive-int',
+      default: DEFAULT_MIN_SECRET_LENGTH,
+      env: 'TRANSMITTER_ATA_MIN_SECRET_LENGTH',
+    },
+    passwordChecks: {
+      concurrent: {
+        doc: 'Account passwords (scrypt, about 16 MB each) checked at once for Account-Login and Account-Validate requests.',
+        format: 'positive-int',
+        default: 4,
+        env: 'TRANSMITTER_ATA_PASSWORD_CHECKS_CONCURRENT',
+      },
+      queued: {
+        doc: 'Password checks that may wait for a free slot; an Access-Request past that is dropped unanswered and counted (the port server asks again).',
+        format: 'nat',
+        default: 32,
+        env: 'TRANSMITTER_ATA_PASSWORD_CHECKS_QUEUED',
+      },
     },
     region: {
       doc: 'Region (ISO 3166) of the numbers the port server reports without a country code.',
@@ -156,7 +189,7 @@ export const ataConfigSchema = {
       env: 'TRANSMITTER_ATA_ADMIN_USERS',
     },
     reportWithinHours: {
-      doc: 'How long a fax that an ATA line handed to the port server waits for the port server\'s final accounting record; then its recipient fails (ATA_NO_REPORT).',
+      doc: "How long a fax that an ATA line handed to the port server waits for the port server's final accounting record; then its recipient fails (ATA_NO_REPORT).",
       format: 'positive-int',
       default: 24,
       env: 'TRANSMITTER_ATA_REPORT_WITHIN_HOURS',
@@ -173,6 +206,8 @@ export function defaultAtaConfig(overrides: Partial<AtaConfig> = {}): AtaConfig 
     acctPort: 0,
     dictionary: DEFAULT_DICTIONARY,
     clients: [],
+    minSecretLength: DEFAULT_MIN_SECRET_LENGTH,
+    passwordChecks: { concurrent: 4, queued: 32 },
     region: 'US',
     duplicateCacheMs: 30_000,
     callAhead: { inPreSend: true },

@@ -4,7 +4,7 @@
  * and turns its accounting records into the same per-recipient events as the modem path.
  */
 import { errorMessage, type Logger } from '@faxnotify/kit';
-import { RadiusServer } from '@faxnotify/radius';
+import { RadiusServer, WorkLimit } from '@faxnotify/radius';
 import type { Kysely } from 'kysely';
 import type { RecipientLedger } from '../ledger/recipient-ledger';
 import { Counter } from 'prom-client';
@@ -66,23 +66,41 @@ export async function startAtaServer(options: StartAtaServerOptions): Promise<Ru
     );
   if (config.clients.length === 0) logger.warn('no RADIUS clients configured (ata.clients): every request will be dropped');
   const store = new AtaStore(db);
+  const passwordChecks = new WorkLimit('password checks', config.passwordChecks.concurrent, config.passwordChecks.queued);
 
+  // A short secret or a /0 range throws here, naming the client.
   const server = new RadiusServer({
     host: config.host,
     authPort: config.authPort,
     acctPort: config.acctPort,
     clients: config.clients,
+    minSecretLength: config.minSecretLength,
     duplicateCacheMs: config.duplicateCacheMs,
     logger,
     count: (kind, outcome) => metrics.requests.inc({ kind, outcome }),
     handlers: {
       access: async (packet, client) => {
-        const reply = await answerAccessRequest(packet, { store, dictionary, region: config.region, callAheadInPreSend: config.callAhead.inPreSend, logger });
+        const reply = await answerAccessRequest(packet, {
+          store,
+          dictionary,
+          region: config.region,
+          callAheadInPreSend: config.callAhead.inPreSend,
+          passwordChecks,
+          logger,
+        });
         logger.debug({ client: client.name, identifier: packet.identifier, code: reply.code, why: reply.why }, 'Access-Request answered');
         return reply;
       },
       accounting: async (packet, client) => {
-        const result = await recordAccounting(packet, client.name, { db, dictionary, region: config.region, errorStatuses: config.errorStatuses, reportWithinMs: config.reportWithinHours * 3600_000, ledger: options.ledger, logger });
+        const result = await recordAccounting(packet, client.name, {
+          db,
+          dictionary,
+          region: config.region,
+          errorStatuses: config.errorStatuses,
+          reportWithinMs: config.reportWithinHours * 3600_000,
+          ledger: options.ledger,
+          logger,
+        });
         logger.debug({ client: client.name, identifier: packet.identifier, result }, 'Accounting-Request taken');
         if (result === 'recorded') options.eventsWritten();
       },
@@ -104,7 +122,6 @@ export async function startAtaServer(options: StartAtaServerOptions): Promise<Ru
     address,
     dictionary,
     store,
-    stop: () =>
-      (stopping ??= server.stop()),
+    stop: () => (stopping ??= server.stop()),
   };
 }

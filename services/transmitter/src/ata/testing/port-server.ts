@@ -20,7 +20,8 @@ import { RecipientLedger } from '../../ledger/recipient-ledger';
 import { TEST_RETRY_DELAYS } from '../../testing/database';
 import { startAtaServer, type RunningAtaServer } from '../index';
 
-export const TEST_RADIUS_SECRET = 'ata-test-secret';
+/** Long enough for the server's minimum (16 characters). */
+export const TEST_RADIUS_SECRET = 'ata-test-secret-0123456789';
 
 export interface TestDictionaries {
   /** The FaxBack dictionary the server loads. */
@@ -71,7 +72,10 @@ export interface RadclientReply {
   /** Access-Accept, Access-Reject, Accounting-Response; null when no reply came. */
   code: string | null;
   length: number | null;
+  /** What the reply carried, Message-Authenticator left out (radclient checked it, or there was no reply). */
   attributes: Array<{ name: string; value: string }>;
+  /** The reply's Message-Authenticator, which radclient checked before printing the reply. */
+  messageAuthenticator: string | undefined;
   /** The first value of an attribute, unquoted. */
   get(name: string): string | undefined;
   all(name: string): string[];
@@ -83,18 +87,34 @@ export type RequestAttributes = ReadonlyArray<readonly [string, string | number]
 const format = (attributes: RequestAttributes): string =>
   attributes.map(([name, value]) => `${name} = ${typeof value === 'number' ? value : JSON.stringify(value)}`).join('\n') + '\n';
 
-/** Sends one request with radclient and reads its reply (radclient -x prints both). */
+/**
+ * Sends one request with radclient and reads its reply (radclient -x prints both). The request
+ * carries Message-Authenticator (radclient signs the `Message-Authenticator = 0x00` it is given)
+ * unless `messageAuthenticator` is false, as a port server that sends none.
+ */
 export function radclient(options: {
   dictionaryDir: string;
   port: number;
   kind: 'auth' | 'acct';
   secret?: string;
   attributes: RequestAttributes;
+  messageAuthenticator?: boolean;
   /** radclient's own retransmissions. */
   retries?: number;
   timeoutSeconds?: number;
 }): Promise<RadclientReply> {
-  const args = ['-x', '-d', options.dictionaryDir, '-r', String(options.retries ?? 1), '-t', String(options.timeoutSeconds ?? 2), `127.0.0.1:${options.port}`, options.kind, options.secret ?? TEST_RADIUS_SECRET];
+  const args = [
+    '-x',
+    '-d',
+    options.dictionaryDir,
+    '-r',
+    String(options.retries ?? 1),
+    '-t',
+    String(options.timeoutSeconds ?? 2),
+    `127.0.0.1:${options.port}`,
+    options.kind,
+    options.secret ?? TEST_RADIUS_SECRET,
+  ];
   return new Promise((resolve, reject) => {
     const child = execFile('radclient', args, { timeout: 20_000 }, (error, stdout, stderr) => {
       const output = `${stdout}${stderr}`;
@@ -106,6 +126,7 @@ export function radclient(options: {
       const lines = stdout.split('\n');
       const received = lines.findIndex((line) => line.startsWith('Received '));
       const attributes: Array<{ name: string; value: string }> = [];
+      let messageAuthenticator: string | undefined;
       let code: string | null = null;
       let length: number | null = null;
       if (received >= 0) {
@@ -115,19 +136,21 @@ export function radclient(options: {
         for (const line of lines.slice(received + 1)) {
           const match = /^\t(\S+) = (.*)$/.exec(line);
           if (!match) break;
-          attributes.push({ name: match[1], value: match[2].replace(/^"(.*)"$/, '$1') });
+          if (match[1] === 'Message-Authenticator') messageAuthenticator ??= match[2];
+          else attributes.push({ name: match[1], value: match[2].replace(/^"(.*)"$/, '$1') });
         }
       }
       resolve({
         code,
         length,
         attributes,
+        messageAuthenticator,
         get: (name) => attributes.find((a) => a.name === name)?.value,
         all: (name) => attributes.filter((a) => a.name === name).map((a) => a.value),
         output,
       });
     });
-    child.stdin!.end(format(options.attributes));
+    child.stdin!.end(`${options.messageAuthenticator === false ? '' : 'Message-Authenticator = 0x00\n'}${format(options.attributes)}`);
   });
 }
 
@@ -152,7 +175,11 @@ export interface AtaTestServer {
   server: RunningAtaServer;
   logLines: Array<Record<string, unknown>>;
   /** radclient against this server's auth or acct port. */
-  send(kind: 'auth' | 'acct', attributes: RequestAttributes, options?: { secret?: string; retries?: number; timeoutSeconds?: number }): Promise<RadclientReply>;
+  send(
+    kind: 'auth' | 'acct',
+    attributes: RequestAttributes,
+    options?: { secret?: string; retries?: number; timeoutSeconds?: number; messageAuthenticator?: boolean },
+  ): Promise<RadclientReply>;
   close(): Promise<void>;
 }
 
