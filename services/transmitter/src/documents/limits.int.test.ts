@@ -1,0 +1,208 @@
+/**
+ * Hostile documents through the conversion pool with real converters: a 5,000-page PDF made by
+ * Ghostscript from a little PostScript loop, a password-protected PDF, TIFF header bombs, and
+ * documents that run out of time or memory. Each ends in its status with the limit named, within
+ * the limits; and a running transmitter keeps its event loop free and answers /healthz meanwhile.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createBitmap, encodeMh, writeG3Tiff } from '@faxnotify/fax-line';
+import { startTestTransmitter, type TestTransmitter } from '../testing/harness';
+import { convertDocument } from './convert';
+import { ConversionPool, closeFallbackConversionPool, currentConversionPool, prepareDocument } from './prepare';
+import { makeSamplePdf } from './testing/sample-documents';
+
+jest.setTimeout(120_000);
+
+let dir: string;
+let pool: ConversionPool;
+let manyPages: string;
+let locked: string;
+let hugeTiff: string;
+let deepTiff: string;
+
+function ghostscript(args: string[]): void {
+  execFileSync('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', ...args]);
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'limits-'));
+  writeFileSync(
+    join(dir, 'many.ps'),
+    '%!PS\n/Helvetica findfont 24 scalefont setfont\n1 1 5000 { 72 720 moveto (Page ) show 10 string cvs show showpage } for\n',
+  );
+  manyPages = join(dir, 'many.pdf');
+  ghostscript(['-sDEVICE=pdfwrite', `-sOutputFile=${manyPages}`, join(dir, 'many.ps')]);
+  writeFileSync(join(dir, 'secret.ps'), '%!PS\n/Helvetica findfont 24 scalefont setfont 72 720 moveto (Secret) show showpage\n');
+  locked = join(dir, 'locked.pdf');
+  ghostscript(['-sDEVICE=pdfwrite', '-sOwnerPassword=owner', '-sUserPassword=user', `-sOutputFile=${locked}`, join(dir, 'secret.ps')]);
+  const row = encodeMh(createBitmap(1728, 1));
+  const page = (width: number, height: number) => ({ width, height, xResolution: 204, yResolution: 196, data: row });
+  hugeTiff = join(dir, 'huge.tif');
+  writeFileSync(hugeTiff, writeG3Tiff([page(20000, 60000)]));
+  deepTiff = join(dir, 'deep.tif');
+  writeFileSync(deepTiff, writeG3Tiff(Array.from({ length: 10_000 }, () => page(1728, 1))));
+  pool = new ConversionPool({ workers: 2 });
+});
+
+afterAll(async () => {
+  await pool?.close();
+  await closeFallbackConversionPool();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = performance.now();
+  const value = await work;
+  return { value, ms: performance.now() - start };
+}
+
+describe('limits in the conversion pool', () => {
+  it('refuses a 5,000-page PDF from its page count, before drawing a page', async () => {
+    const { value, ms } = await timed(pool.prepare(manyPages));
+    expect(value).toEqual({
+      ok: false,
+      status: 'failed_image_preparation',
+      detail: 'the PDF has 5,000 pages, more than the limit of 200 (documents.maxPages)',
+    });
+    expect(ms).toBeLessThan(10_000);
+  });
+
+  it('reports a password-protected PDF as failed_unknown_converter_issue', async () => {
+    const { value, ms } = await timed(pool.prepare(locked));
+    expect(value).toEqual({
+      ok: false,
+      status: 'failed_unknown_converter_issue',
+      detail: 'the PDF is password-protected: it cannot be opened without its password',
+    });
+    expect(ms).toBeLessThan(10_000);
+  });
+
+  it('refuses TIFF header bombs at once', async () => {
+    const huge = await timed(pool.prepare(hugeTiff));
+    expect(huge.value).toMatchObject({ ok: false, status: 'failed_image_preparation', detail: expect.stringContaining('20,000 × 60,000') as unknown });
+    const deep = await timed(pool.prepare(deepTiff));
+    expect(deep.value).toEqual({
+      ok: false,
+      status: 'failed_image_preparation',
+      detail: 'the TIFF has more than 200 pages, more than the limit of 200 (documents.maxPages)',
+    });
+    expect(huge.ms + deep.ms).toBeLessThan(5_000);
+  });
+
+  it('stops a conversion at its time limit', async () => {
+    const { value, ms } = await timed(pool.prepare(manyPages, { limits: { maxPages: 10_000, maxSeconds: 2 } }));
+    expect(value).toMatchObject({
+      ok: false,
+      status: 'failed_image_preparation',
+      detail: expect.stringMatching(/after 2 s, more than the limit of 2 \(documents\.maxSeconds\)$/) as unknown,
+    });
+    expect(ms).toBeLessThan(2_000 + 1_500);
+  });
+
+  it('refuses a converter the memory it is not allowed', async () => {
+    const pdf = makeSamplePdf(dir, 'small', [['Small']]);
+    const { value } = await timed(pool.prepare(pdf, { limits: { maxMemoryMb: 40 } }));
+    expect(value).toMatchObject({
+      ok: false,
+      status: 'failed_image_preparation',
+      detail: expect.stringMatching(/more than the limit of 40 \(documents\.maxMemoryMb\)$/) as unknown,
+    });
+    // The same document within the default limits converts.
+    expect(await pool.prepare(pdf)).toMatchObject({ ok: true, format: 'pdf' });
+  });
+
+  it('refuses a file over the byte limit before reading it', async () => {
+    expect(await pool.prepare(manyPages, { limits: { maxBytes: 1000 } })).toMatchObject({
+      ok: false,
+      status: 'failed_image_preparation',
+      detail: expect.stringMatching(/^the file has [\d,]+ bytes, more than the limit of 1,000 \(documents\.maxBytes\)$/) as unknown,
+    });
+  });
+
+  it('converts in turn when more documents come than there are workers', async () => {
+    const pdf = makeSamplePdf(dir, 'turns', [['One'], ['Two']]);
+    const results = await Promise.all([pool.prepare(pdf), pool.prepare(hugeTiff), pool.prepare(pdf), pool.prepare(locked), pool.prepare(pdf)]);
+    expect(results.map((result) => (result.ok ? result.document.pages.length : result.status))).toEqual([
+      2,
+      'failed_image_preparation',
+      2,
+      'failed_unknown_converter_issue',
+      2,
+    ]);
+    expect(results[0].ok && Buffer.isBuffer(results[0].document.pages[0].data)).toBe(true);
+    expect(pool.converting + pool.waiting).toBe(0);
+  });
+});
+
+describe('a running transmitter while bombs are refused', () => {
+  let t: TestTransmitter;
+
+  beforeAll(async () => {
+    t = await startTestTransmitter('limits', { 'documents.workers': 2, 'documents.maxPages': 100 });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('keeps its event loop free and answers /healthz', async () => {
+    expect(currentConversionPool().limits.maxPages).toBe(100);
+    const letter = makeSamplePdf(
+      dir,
+      'letter',
+      Array.from({ length: 30 }, (_, i) => [`Page ${i + 1}`, 'faxnotify']),
+    );
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    const answers: number[] = [];
+    let converting = true;
+    delay.enable();
+    const polling = (async () => {
+      while (converting) {
+        answers.push((await fetch(`${t.service.url}/healthz`)).status);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    })();
+    const results = await Promise.all([
+      prepareDocument(hugeTiff),
+      prepareDocument(deepTiff),
+      prepareDocument(manyPages),
+      prepareDocument(locked),
+      prepareDocument(letter),
+    ]);
+    converting = false;
+    await polling;
+    delay.disable();
+    const longestMs = delay.max / 1e6;
+    console.info(
+      `event-loop delay while refusing bombs and converting 30 pages in the pool: longest ${longestMs.toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, mean ${(delay.mean / 1e6).toFixed(1)} ms; /healthz answered ${answers.length} times`,
+    );
+    expect(results.map((result) => (result.ok ? result.document.pages.length : result.status))).toEqual([
+      'failed_image_preparation',
+      'failed_image_preparation',
+      'failed_image_preparation',
+      'failed_unknown_converter_issue',
+      30,
+    ]);
+    expect(answers.length).toBeGreaterThan(3);
+    expect(answers.every((status) => status === 200)).toBe(true);
+    expect(longestMs).toBeLessThan(300);
+  });
+
+  it('for comparison: the same pages converted on the calling thread hold its event loop', async () => {
+    const letter = makeSamplePdf(
+      dir,
+      'letter-here',
+      Array.from({ length: 30 }, (_, i) => [`Page ${i + 1}`, 'faxnotify']),
+    );
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const result = await convertDocument(letter);
+    delay.disable();
+    expect(result.ok && result.document.pages).toHaveLength(30);
+    console.info(`longest event-loop delay converting the same 30 pages on the calling thread: ${(delay.max / 1e6).toFixed(1)} ms`);
+  });
+});
