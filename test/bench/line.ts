@@ -91,7 +91,8 @@ function letterPostScript(pages: number): string {
   for (let page = 1; page <= pages; page++) {
     out.push(`%%Page: ${page} ${page}`);
     let y = 780;
-    const text = (font: string, size: number, x: number, words: string) => out.push(`/${font} findfont ${size} scalefont setfont ${x} ${y} moveto ${postScriptString(words)} show`);
+    const text = (font: string, size: number, x: number, words: string) =>
+      out.push(`/${font} findfont ${size} scalefont setfont ${x} ${y} moveto ${postScriptString(words)} show`);
     if (page === 1) {
       text('Helvetica-Bold', 16, 72, 'Meridian Freight Services GmbH');
       y -= 14;
@@ -191,15 +192,18 @@ async function sendOurs(line: Class1Line, pair: ModemPair, document: FaxDocument
   let trainings = 0;
   const start = performance.now();
   const cpuBefore = process.cpuUsage();
-  const result: LineResult = await line.send({ dialString: pair.dialString, localId: SENDER_ID, document }, {
-    trace: (text) => {
-      const at = performance.now();
-      if (Number.isNaN(dialAt) && / >> ATD/.test(text)) dialAt = at;
-      else if (/ >> ATH/.test(text)) hangingUp = true;
-      else if (hangingUp && / << OK\s*$/.test(text)) hangupAt = at;
-      else if (/ >> TCF /.test(text)) trainings++;
+  const result: LineResult = await line.send(
+    { dialString: pair.dialString, localId: SENDER_ID, document },
+    {
+      trace: (text) => {
+        const at = performance.now();
+        if (Number.isNaN(dialAt) && / >> ATD/.test(text)) dialAt = at;
+        else if (/ >> ATH/.test(text)) hangingUp = true;
+        else if (hangingUp && / << OK\s*$/.test(text)) hangupAt = at;
+        else if (/ >> TCF /.test(text)) trainings++;
+      },
     },
-  });
+  );
   const cpu = process.cpuUsage(cpuBefore);
   const end = performance.now();
   if (Number.isNaN(hangupAt)) hangupAt = end;
@@ -305,7 +309,12 @@ async function sendEfax(pair: ModemPair, files: readonly string[], name: string)
     document: name,
     pages: files.length,
     ok,
-    detail: ok ? done : `${done}: ${log.slice(-12).map(({ text }) => text).join(' | ')}`,
+    detail: ok
+      ? done
+      : `${done}: ${log
+          .slice(-12)
+          .map(({ text }) => text)
+          .join(' | ')}`,
     dialToHangupS,
     wallS,
     preDialS: wallS - dialToHangupS - (lastClock - hangupClock),
@@ -343,7 +352,9 @@ async function main() {
   try {
     const prepareStart = performance.now();
     const letter = await prepareLetter(dir);
-    progress(`letter prepared in ${round((performance.now() - prepareStart) / 1000)} s: ${letter.pages.map((p) => p.data.length).join(', ')} bytes of page data`);
+    progress(
+      `letter prepared in ${round((performance.now() - prepareStart) / 1000)} s: ${letter.pages.map((p) => p.data.length).join(', ')} bytes of page data`,
+    );
     const documents = [
       { name: '1-page', document: { pages: letter.pages.slice(0, 1) } as FaxDocument },
       { name: '3-page', document: letter },
@@ -463,14 +474,18 @@ async function main() {
                 pages: document.pages.length,
                 resolution: document.pages[0].resolution,
                 pageDataBytes: document.pages.map((p) => p.data.length),
-                sha256: createHash('sha256').update(Buffer.concat(document.pages.map((p) => p.data))).digest('hex').slice(0, 16),
+                sha256: createHash('sha256')
+                  .update(Buffer.concat(document.pages.map((p) => p.data)))
+                  .digest('hex')
+                  .slice(0, 16),
               },
             ]),
           ),
-          source: 'a generated PostScript business letter (Times 11 pt, ~45 lines a page) -> PDF -> prepareDocument (204x196, T.4 MH); efax gets the same pixels as one PBM per page',
+          source:
+            'a generated PostScript business letter (Times 11 pt, ~45 lines a page) -> PDF -> prepareDocument (204x196, T.4 MH); efax gets the same pixels as one PBM per page',
           measure: {
             dialToHangup:
-              'ours: from writing ATD to the OK for ATH0 (driver trace, stamped as it happens); efax: from the OK it read just before writing ATD to the OK for its first ATH, on efax\'s own millisecond clock (-v m; its stderr arrives in bursts, so arrival times are not used)',
+              "ours: from writing ATD to the OK for ATH0 (driver trace, stamped as it happens); efax: from the OK it read just before writing ATD to the OK for its first ATH, on efax's own millisecond clock (-v m; its stderr arrives in bursts, so arrival times are not used)",
             wall: 'ours: send() call to return (port open, AT set-up, call, hang-up); efax: process spawn to exit (adds its trailing Q0V1/H)',
             preDial: 'ours: send() start to ATD; efax: process wall time minus dial-to-hangup minus its post-hang-up modem reset (efax clock)',
             cpu: 'ours: process.cpuUsage() around send(), user+system, the whole Node process; efax: user+system of the efax process (getrusage via bash `times`, 1 ms resolution), which includes encoding the PBM pages to MH',

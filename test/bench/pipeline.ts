@@ -34,7 +34,15 @@ async function rawAmqp(count: number, size: number) {
     const window = 256;
     for (let sent = 0; sent < count; sent += window) {
       const batch = Math.min(window, count - sent);
-      await Promise.all(Array.from({ length: batch }, () => new Promise<void>((resolve, reject) => publisher.publish('', 'raw', body, { persistent: true }, (error: Error | null) => (error ? reject(error) : resolve())))));
+      await Promise.all(
+        Array.from(
+          { length: batch },
+          () =>
+            new Promise<void>((resolve, reject) =>
+              publisher.publish('', 'raw', body, { persistent: true }, (error: Error | null) => (error ? reject(error) : resolve())),
+            ),
+        ),
+      );
     }
     await done;
     const seconds = (performance.now() - start) / 1000;
@@ -47,7 +55,15 @@ async function rawAmqp(count: number, size: number) {
 
 async function rawSmtp(count: number, html: string, text: string) {
   const sink = await startSmtpSink();
-  const transport = createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true, pool: true, maxConnections: 5, maxMessages: Infinity });
+  const transport = createTransport({
+    host: '127.0.0.1',
+    port: sink.port,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: 5,
+    maxMessages: Infinity,
+  });
   const start = performance.now();
   const window = 50;
   for (let sent = 0; sent < count; sent += window) {
@@ -85,7 +101,12 @@ async function main() {
         ownerId: 'bench',
         subject: `Invoice ${i}`,
         pages: 2,
-        recipients: [{ number: '+12025550101', attempts: [{ csid: 'ACME SALES FAX', pagesConfirmed: 2, status: 'success', reason: { code: 'OK', detail: 'MCF after EOP' } }] }],
+        recipients: [
+          {
+            number: '+12025550101',
+            attempts: [{ csid: 'ACME SALES FAX', pagesConfirmed: 2, status: 'success', reason: { code: 'OK', detail: 'MCF after EOP' } }],
+          },
+        ],
       }),
     );
     // The submissions go first so that the timed part is result → email.
@@ -108,12 +129,22 @@ async function main() {
     const amqp = await rawAmqp(n, resultEventSize);
     const smtp = await rawSmtp(Math.min(n, 5000), String(sample.html || ''), String(sample.text || ''));
     latencies.sort((a, b) => a - b);
-    const pipeline = { results: n, seconds: round(seconds, 2), resultsPerSecond: round(n / seconds), emailsPerSecond: round(stack.smtp.mails.length / seconds) };
+    const pipeline = {
+      results: n,
+      seconds: round(seconds, 2),
+      resultsPerSecond: round(n / seconds),
+      emailsPerSecond: round(stack.smtp.mails.length / seconds),
+    };
     process.stdout.write(
       `${JSON.stringify(
         {
           pipeline,
-          latencyMs: { p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)), p99: round(percentile(latencies, 99)), samples: latencies.length },
+          latencyMs: {
+            p50: round(percentile(latencies, 50)),
+            p95: round(percentile(latencies, 95)),
+            p99: round(percentile(latencies, 99)),
+            samples: latencies.length,
+          },
           peakRssMb: rss,
           raw: { amqpPublishConfirmConsume: amqp, nodemailerPooledSmtp: smtp },
           ratio: {

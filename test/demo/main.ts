@@ -26,7 +26,12 @@ async function main() {
   const say = (text: string) => process.stdout.write(`${text}\n`);
   say('faxnotify demo: starting the status tracker and the notifier (SQLite), a local SMTP server, a Prosody XMPP server and a Twilio-compatible endpoint…');
   const [prosody, twilio] = await Promise.all([
-    startProsody({ users: [{ username: 'notifier', password: 'notifier-pw' }, { username: 'owner', password: 'owner-pw' }] }),
+    startProsody({
+      users: [
+        { username: 'notifier', password: 'notifier-pw' },
+        { username: 'owner', password: 'owner-pw' },
+      ],
+    }),
     startTwilioEndpoint(),
   ]);
   const ownerJabber = await connectXmppClient({ service: prosody.service, domain: prosody.domain, username: 'owner', password: 'owner-pw' });
@@ -56,7 +61,15 @@ async function main() {
     say(`  owner "demo": email owner@example.test, SMS +393331234567, Jabber ${ownerJabber.jid}; locale ${values.locale}, time zone Europe/Moscow`);
 
     say('Sending the sample fax (scripted transmitter): +12025550101 delivered, +12025550102 busy, +12025550103 partial…');
-    const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'services', 'transmitter', 'dist', 'scripted', 'cli.js'), '--owner', 'demo', '--subject', values.subject, '--amqp-url', stack.vhost.amqpUrl]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      join(REPO_ROOT, 'services', 'transmitter', 'dist', 'scripted', 'cli.js'),
+      '--owner',
+      'demo',
+      '--subject',
+      values.subject,
+      '--amqp-url',
+      stack.vhost.amqpUrl,
+    ]);
     const faxId = stdout.trim();
     say(`  fax ${faxId} submitted`);
 
@@ -64,7 +77,9 @@ async function main() {
     stack.smtp.mails.forEach((mail, i) => {
       const to = mail.to && 'text' in mail.to ? mail.to.text : '';
       say(`\n──────── email ${i + 1} of 3 ────────`);
-      say(`From: ${mail.from?.text ?? ''}\nTo: ${to}\nSubject: ${mail.subject ?? ''}\nMessage-ID: ${mail.messageId ?? ''}\nReferences: ${String(mail.references ?? '')}\n`);
+      say(
+        `From: ${mail.from?.text ?? ''}\nTo: ${to}\nSubject: ${mail.subject ?? ''}\nMessage-ID: ${mail.messageId ?? ''}\nReferences: ${String(mail.references ?? '')}\n`,
+      );
       say(typeof mail.text === 'string' ? mail.text.trim() : '(no text part)');
     });
 
@@ -95,7 +110,9 @@ async function main() {
     const html = await folder.text();
     const row = html.split('<tr class="state-').find((r) => r.includes(`/faxes/${faxId}`)) ?? '';
     const icon = /aria-label="([^"]+)"/.exec(row)?.[1];
-    say(`\nSent folder (${stack.tracker.url}/faxes): the sample fax is listed: ${folder.ok && html.includes(faxId) ? 'yes' : 'NO'}; its icon says "${icon ?? '?'}"`);
+    say(
+      `\nSent folder (${stack.tracker.url}/faxes): the sample fax is listed: ${folder.ok && html.includes(faxId) ? 'yes' : 'NO'}; its icon says "${icon ?? '?'}"`,
+    );
     const pageToken = await stack.token('demo', { locale: values.locale, tz: 'Europe/Moscow' }, 24 * 3600);
     say(`Sign in to see it: ${stack.tracker.url}/login?token=${pageToken}&next=${encodeURIComponent(`/faxes/${faxId}`)}`);
     await sendRealFax(stack, say);
@@ -140,12 +157,31 @@ async function sendRealFax(stack: Awaited<ReturnType<typeof startStack>>, say: (
   });
   try {
     const ps = join(stack.dataDir, 'letter.ps');
-    writeFileSync(ps, '%!PS\n/Helvetica findfont 28 scalefont setfont\n72 700 moveto (faxnotify demo) show\n72 660 moveto (A real fax over a modem pair) show\nshowpage\n');
+    writeFileSync(
+      ps,
+      '%!PS\n/Helvetica findfont 28 scalefont setfont\n72 700 moveto (faxnotify demo) show\n72 660 moveto (A real fax over a modem pair) show\nshowpage\n',
+    );
     const pdf = join(stack.dataDir, 'letter.pdf');
     await promisify(execFile)('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', '-sDEVICE=pdfwrite', '-sPAPERSIZE=a4', `-sOutputFile=${pdf}`, ps]);
     const token = await stack.token('demo');
     say(`$ faxnotify send letter.pdf --to +12025550199 --subject "Real fax"   (transmitter ${transmitter.url})`);
-    const cli = spawn(process.execPath, [join(REPO_ROOT, 'services', 'transmitter', 'dist', 'cli', 'faxnotify.js'), 'send', pdf, '--to', '+12025550199', '--subject', 'Real fax', '--api', transmitter.url, '--token', token], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const cli = spawn(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'services', 'transmitter', 'dist', 'cli', 'faxnotify.js'),
+        'send',
+        pdf,
+        '--to',
+        '+12025550199',
+        '--subject',
+        'Real fax',
+        '--api',
+        transmitter.url,
+        '--token',
+        token,
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     const code = await new Promise<number | null>((resolve) => cli.once('exit', resolve));
     say(`(faxnotify exited with ${code})`);
     const mail = await eventually(() => stack.smtp.mails.find((m) => m.subject === 'Delivered: Real fax'), 60_000);
@@ -183,11 +219,32 @@ async function reportThroughPortServer(
   const ask = (kind: 'auth' | 'acct', attributes: RequestAttributes) =>
     radclient({ dictionaryDir: ata.dictionaries.radclientDir, port: kind === 'auth' ? ata.authPort : ata.acctPort, kind, attributes });
   const callAhead = async (session: string) =>
-    (await ask('auth', [['FB-Command', 'Get-Call-Ahead-Mode'], ['FB-Context', 'Pre-Send-Session'], ['User-Name', '2025550143'], ['Acct-Session-Id', session]])).get('FB-Call-Ahead-Mode');
+    (
+      await ask('auth', [
+        ['FB-Command', 'Get-Call-Ahead-Mode'],
+        ['FB-Context', 'Pre-Send-Session'],
+        ['User-Name', '2025550143'],
+        ['Acct-Session-Id', session],
+      ])
+    ).get('FB-Call-Ahead-Mode');
   const session = 'b5884d75-ad74-4164-b4dd-aab8f5de542a';
   say(`Get-Call-Ahead-Mode for 2025550143 before any fax: ${await callAhead(session)} (the ATA probes the number first)`);
-  const common: RequestAttributes = [['Acct-Session-Id', session], ['User-Name', 'DEMO-ATA'], ['FB-Dial-Number', '2025550143'], ['FB-Is-Send', 'Send']];
-  const stop: RequestAttributes = [['Acct-Status-Type', 'Stop'], ...common, ['FB-CDR-Type', 'Realtime'], ['FB-Page-Count', 2], ['FB-Remote-CSID', 'ACME LEGAL'], ['FB-Fax-Error-Code', 0], ['FB-Called-Number-Result', 'Success'], ['FB-Connect-BPS', 14400]];
+  const common: RequestAttributes = [
+    ['Acct-Session-Id', session],
+    ['User-Name', 'DEMO-ATA'],
+    ['FB-Dial-Number', '2025550143'],
+    ['FB-Is-Send', 'Send'],
+  ];
+  const stop: RequestAttributes = [
+    ['Acct-Status-Type', 'Stop'],
+    ...common,
+    ['FB-CDR-Type', 'Realtime'],
+    ['FB-Page-Count', 2],
+    ['FB-Remote-CSID', 'ACME LEGAL'],
+    ['FB-Fax-Error-Code', 0],
+    ['FB-Called-Number-Result', 'Success'],
+    ['FB-Connect-BPS', 14400],
+  ];
   for (const [label, attributes] of [
     ['Start', [['Acct-Status-Type', 'Start'], ...common, ['FB-CDR-Type', 'Realtime']]],
     ['Alive (2 pages, remote CSID)', [['Acct-Status-Type', 'Interim-Update'], ...common, ['FB-Page-Count', 2], ['FB-Remote-CSID', 'ACME LEGAL']]],

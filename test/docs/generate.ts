@@ -28,7 +28,9 @@ export function configTable(): string {
   for (const { name, schema } of SERVICES) {
     lines.push(`### ${name}`, '', '| key | environment | default | meaning |', '|---|---|---|---|');
     for (const row of describeConfig(schema))
-      lines.push(`| \`${row.key}\` | \`${row.env}\` | ${row.default === '""' ? '(empty)' : `\`${escapeCell(repositoryRelative(row.default))}\``} | ${escapeCell(row.doc)}${row.sensitive ? ' (secret)' : ''} |`);
+      lines.push(
+        `| \`${row.key}\` | \`${row.env}\` | ${row.default === '""' ? '(empty)' : `\`${escapeCell(repositoryRelative(row.default))}\``} | ${escapeCell(row.doc)}${row.sensitive ? ' (secret)' : ''} |`,
+      );
     lines.push('');
   }
   return lines.join('\n').trimEnd();
@@ -45,7 +47,10 @@ export function messageCatalogue(): string {
   }
   lines.push('', '| queue | consumes | meaning |', '|---|---|---|');
   for (const q of Object.values(QUEUES)) lines.push(`| \`${q.name}\` | ${q.bindings.map((b) => `\`${b.routingKey}\``).join(', ')} | ${escapeCell(q.doc)} |`);
-  lines.push('', 'Each queue has retry queues `<queue>.retry.1` … `.retry.6` (1 s, 5 s, 30 s, 2 min, 10 min, 30 min) and a dead-letter queue `<queue>.dead` where a message lands with the reason in the `x-faxnotify-reason` header.');
+  lines.push(
+    '',
+    'Each queue has retry queues `<queue>.retry.1` … `.retry.6` (1 s, 5 s, 30 s, 2 min, 10 min, 30 min) and a dead-letter queue `<queue>.dead` where a message lands with the reason in the `x-faxnotify-reason` header.',
+  );
   return lines.join('\n');
 }
 

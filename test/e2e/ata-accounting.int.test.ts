@@ -19,7 +19,12 @@ let acctPort: number;
 const dictionaries = ataTestDictionaries(true);
 
 const acct = async (status: string, sessionId: string, attributes: RequestAttributes) => {
-  const reply = await radclient({ dictionaryDir: dictionaries.radclientDir, port: acctPort, kind: 'acct', attributes: [['Acct-Status-Type', status], ['Acct-Session-Id', sessionId], ...attributes] });
+  const reply = await radclient({
+    dictionaryDir: dictionaries.radclientDir,
+    port: acctPort,
+    kind: 'acct',
+    attributes: [['Acct-Status-Type', status], ['Acct-Session-Id', sessionId], ...attributes],
+  });
   expect(reply.code).toBe('Accounting-Response');
 };
 
@@ -57,9 +62,13 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-it('a send reported only by accounting gives the owner the modem path\'s email, once', async () => {
+it("a send reported only by accounting gives the owner the modem path's email, once", async () => {
   const session = 'ea7a820446d54db8a98f42be08e65b23';
-  const common: RequestAttributes = [['User-Name', 'ACME'], ['FB-Dial-Number', '2025550143'], ['FB-Is-Send', 'Send']];
+  const common: RequestAttributes = [
+    ['User-Name', 'ACME'],
+    ['FB-Dial-Number', '2025550143'],
+    ['FB-Is-Send', 'Send'],
+  ];
   const stop: RequestAttributes = [
     ...common,
     ['FB-CDR-Type', 'Realtime'],
@@ -90,7 +99,12 @@ it('a send reported only by accounting gives the owner the modem path\'s email, 
     ownerId: 'alice',
     subject: '+12025550143',
     pages: 2,
-    recipients: [{ number: '+12025550143', attempts: [{ csid: 'ACME <b>SALES</b>', pagesConfirmed: 2, status: 'success', reason: { code: 'OK', detail: 'MCF after EOP; DCN' } }] }],
+    recipients: [
+      {
+        number: '+12025550143',
+        attempts: [{ csid: 'ACME <b>SALES</b>', pagesConfirmed: 2, status: 'success', reason: { code: 'OK', detail: 'MCF after EOP; DCN' } }],
+      },
+    ],
   });
   for (const e of events) await bus.publish(e.key, e.data, { subject: e.subject, time: e.time });
   const modem = await eventually(() => stack.smtp.mails.find((m) => textOf(m).includes(`/faxes/${faxId}`)), 30_000);

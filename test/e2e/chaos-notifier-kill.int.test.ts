@@ -32,7 +32,9 @@ it('loses no email when the notifier is killed mid-stream', async () => {
         ownerId: 'bob',
         subject: `Счёт ${i}`,
         pages: 1,
-        recipients: [{ number: '+79161234567', attempts: [{ csid: 'OOO ROMASHKA', pagesConfirmed: 1, status: 'success', reason: { code: 'OK', detail: '' } }] }],
+        recipients: [
+          { number: '+79161234567', attempts: [{ csid: 'OOO ROMASHKA', pagesConfirmed: 1, status: 'success', reason: { code: 'OK', detail: '' } }] },
+        ],
       });
       await Promise.all(events.map((e) => bus.publish(e.key, e.data as never, { subject: e.subject, time: e.time })));
     }
@@ -49,7 +51,9 @@ it('loses no email when the notifier is killed mid-stream', async () => {
   // Let any stragglers arrive before counting duplicates.
   await new Promise((r) => setTimeout(r, 2000));
   const duplicates = stack.smtp.mails.length - distinct();
-  process.stdout.write(`${JSON.stringify({ chaos: 'notifier SIGKILL', results: RESULTS, emailsBeforeKill: atKill, emails: stack.smtp.mails.length, distinct: distinct(), duplicates })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ chaos: 'notifier SIGKILL', results: RESULTS, emailsBeforeKill: atKill, emails: stack.smtp.mails.length, distinct: distinct(), duplicates })}\n`,
+  );
   expect(distinct()).toBe(RESULTS);
   // At most the notices that were between SMTP acceptance and the ledger mark at the kill.
   expect(duplicates).toBeLessThanOrEqual(64);

@@ -14,7 +14,10 @@ interface Definitions {
 const normalise = (d: Definitions) => ({
   exchanges: d.exchanges.map((e) => `${e.name} ${e.type} durable=${e.durable}`).sort(),
   queues: d.queues.map((q) => `${q.name} durable=${q.durable} ${JSON.stringify(Object.entries(q.arguments).sort())}`).sort(),
-  bindings: d.bindings.filter((b) => b.source !== '').map((b) => `${b.source} -> ${b.destination} [${b.routing_key}]`).sort(),
+  bindings: d.bindings
+    .filter((b) => b.source !== '')
+    .map((b) => `${b.source} -> ${b.destination} [${b.routing_key}]`)
+    .sort(),
 });
 
 let vhost: TestVhost;

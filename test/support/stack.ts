@@ -51,7 +51,8 @@ export async function startStack(label: string, options: { keepData?: boolean; e
     throw error;
   });
   let notifier = await startService('notifier', env);
-  const token = (userId: string, claims: Record<string, unknown> = {}, ttlSeconds = 3600) => issueToken({ secret: STACK_JWT_SECRET }, userId, ttlSeconds, claims);
+  const token = (userId: string, claims: Record<string, unknown> = {}, ttlSeconds = 3600) =>
+    issueToken({ secret: STACK_JWT_SECRET }, userId, ttlSeconds, claims);
   const stack: Stack = {
     vhost,
     smtp,

@@ -47,10 +47,7 @@ export interface Class1LineOptions extends ModemLineOptions<Class1Timers> {
   maxRate?: number;
 }
 
-export type Received =
-  | { kind: 'frame'; frame: HdlcFrame }
-  | { kind: 'bad-frame'; detail: string }
-  | { kind: 'nothing'; result: AtResult };
+export type Received = { kind: 'frame'; frame: HdlcFrame } | { kind: 'bad-frame'; detail: string } | { kind: 'nothing'; result: AtResult };
 
 /** A session on a Class 1 modem: the frame and carrier I/O every T.30 state uses. */
 export abstract class Class1FrameSession<Protocol extends string> extends ModemSession<Protocol, Class1Timers, Class1LineOptions> {
@@ -146,5 +143,5 @@ export abstract class Class1FrameSession<Protocol extends string> extends ModemS
   protected noteFrame(direction: '<<' | '>>', frame: HdlcFrame): void {
     this.ch.trace(`${direction} ${describeFrame(frame)}`);
     this.remember(`${direction} ${fcfName(frame.fcf)}`);
-    }
+  }
 }

@@ -63,7 +63,10 @@ describe('Class 1 driver against a scripted modem', () => {
     expect(run.result.reason.code).toBe('OK');
     expect(run.dialing).toBe(1);
     expect(run.connected).toEqual([{ csid: 'REMOTE 42', csidRaw: '24 ETOMER'.padEnd(20, ' ') }]);
-    expect(run.confirmed).toEqual([[1, 2], [2, 2]]);
+    expect(run.confirmed).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
     expect(run.result.connectedAt).not.toBeNull();
 
     const modem = run.modem;
@@ -105,7 +108,11 @@ describe('Class 1 driver against a scripted modem', () => {
     const run = await send({ trainingResponses: ['FTT', 'FTT', 'CFR'] });
     expect(run.result).toMatchObject({ pagesConfirmed: 1, pagesTotal: 1, reason: { code: 'OK' }, signallingRate: 9600 });
     expect(run.modem.record.dcs.map((dcs) => dcs.rate.bitsPerSecond)).toEqual([14400, 12000, 9600]);
-    expect(run.modem.record.tcf.map((tcf) => [tcf.modulation, tcf.bytes])).toEqual([[145, 2700], [121, 2250], [96, 1800]]);
+    expect(run.modem.record.tcf.map((tcf) => [tcf.modulation, tcf.bytes])).toEqual([
+      [145, 2700],
+      [121, 2250],
+      [96, 1800],
+    ]);
     expect(run.modem.record.pages.map((page) => page.modulation)).toEqual([96]);
     expect(run.trace.some((text) => text.includes('FTT: falling back to V.29 9600'))).toBe(true);
   });
@@ -209,13 +216,17 @@ describe('Class 1 driver against a scripted modem', () => {
     modems.push(modem);
     const { document } = patternDocument(2, { rows: 1500 });
     const line = new Class1Line({ id: 'abort', device: modem.device, timers: FAST_TIMERS });
-    const result = await line.send({ dialString: '1', localId: 'X', document }, {
-      pageConfirmed: () => undefined,
-      trace: (text) => {
-        if (process.env.DEBUG_TRACE) console.log(text);
-        if (text.includes('>> page 1/2')) setTimeout(() => controller.abort(), 200);
+    const result = await line.send(
+      { dialString: '1', localId: 'X', document },
+      {
+        pageConfirmed: () => undefined,
+        trace: (text) => {
+          if (process.env.DEBUG_TRACE) console.log(text);
+          if (text.includes('>> page 1/2')) setTimeout(() => controller.abort(), 200);
+        },
       },
-    }, controller.signal);
+      controller.signal,
+    );
     expect(result).toMatchObject({ pagesConfirmed: 0, pagesTotal: 2, reason: { code: 'ABORTED' } });
     expect(modem.record.hungUp).toBe(true);
   });

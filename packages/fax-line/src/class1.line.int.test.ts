@@ -52,21 +52,24 @@ async function sendOn(pair: ModemPair, document: FaxDocument, observer: LineObse
   const trace: string[] = [];
   const confirmed: number[] = [];
   let dialedAt = 0;
-  const result = await faxLine.send({ dialString: pair.dialString, localId: 'FAXNOTIFY TX', document }, {
-    dialing: () => {
-      dialedAt = Date.now();
-      observer.dialing?.();
+  const result = await faxLine.send(
+    { dialString: pair.dialString, localId: 'FAXNOTIFY TX', document },
+    {
+      dialing: () => {
+        dialedAt = Date.now();
+        observer.dialing?.();
+      },
+      connected: (remote) => observer.connected?.(remote),
+      pageConfirmed: (page, of) => {
+        confirmed.push(page);
+        observer.pageConfirmed?.(page, of);
+      },
+      trace: (text) => {
+        trace.push(text);
+        observer.trace?.(text);
+      },
     },
-    connected: (remote) => observer.connected?.(remote),
-    pageConfirmed: (page, of) => {
-      confirmed.push(page);
-      observer.pageConfirmed?.(page, of);
-    },
-    trace: (text) => {
-      trace.push(text);
-      observer.trace?.(text);
-    },
-  });
+  );
   await faxLine.close();
   if (process.env.DEBUG_LINE) process.stdout.write(`pair ${pair.index}:\n${trace.join('\n')}\n${JSON.stringify(result)}\n`);
   return { result, trace, confirmed, dialToHangup: (result.endedAt.getTime() - dialedAt) / 1000 };
@@ -92,7 +95,7 @@ function rowsDiffering(a: Bitmap, b: Bitmap, fromRow: number): number {
 }
 
 describe('Class 1 on a real line (iaxmodem pair, efax receiving)', () => {
-  test.concurrent('a 2-page A4 fax arrives: 2 of 2 confirmed, the receiver\'s CSID, the same pixels', async () => {
+  test.concurrent("a 2-page A4 fax arrives: 2 of 2 confirmed, the receiver's CSID, the same pixels", async () => {
     const pair = line.pairs[0];
     const receiver = await startEfaxReceiver(pair.receiverDevice, { localId: RECEIVER_ID, outputDir: join(dir, 'rx-1'), settleMs: 500 });
     try {

@@ -42,14 +42,7 @@ export class Class1Line extends ModemFaxLine<Class1Timers, Class1LineOptions> {
 
 /** The T.30 states between the dial and the hang-up. */
 type Class1Protocol =
-  | 'receive_phase_b'
-  | 'send_dcs'
-  | 'send_tcf'
-  | 'await_training_response'
-  | 'send_page'
-  | 'send_post_page'
-  | 'await_post_page_response'
-  | 'disconnect';
+  'receive_phase_b' | 'send_dcs' | 'send_tcf' | 'await_training_response' | 'send_page' | 'send_post_page' | 'await_post_page_response' | 'disconnect';
 type Class1State = SessionState<Class1Protocol>;
 
 /** One call: dial, T.30 phases B–E, hang up. */
@@ -162,9 +155,7 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
     if (!capabilities.readyToReceive) return this.fail(LineReason.T30_INCOMPATIBLE, 'the called station cannot receive faxes (DIS bit 10 clear)');
     const maxRate = this.options.maxRate ?? 14400;
     this.rates = capabilities.rates.filter(
-      (rate) =>
-        rate.bitsPerSecond <= maxRate &&
-        (!this.modemCodes || (this.modemCodes.has(rate.trainingCode) && this.modemCodes.has(rate.pageCode))),
+      (rate) => rate.bitsPerSecond <= maxRate && (!this.modemCodes || (this.modemCodes.has(rate.trainingCode) && this.modemCodes.has(rate.pageCode))),
     );
     if (this.rates.length === 0) return this.fail(LineReason.T30_INCOMPATIBLE, `no signalling rate in common: ${describeCapabilities(capabilities)}`);
     this.rateIndex = 0;

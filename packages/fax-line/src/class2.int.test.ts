@@ -14,7 +14,10 @@ afterEach(async () => {
   await Promise.all(modems.splice(0).map((modem) => modem.stop()));
 });
 
-async function send(script: Omit<Class2Script, 'kind'>, pages = 1): Promise<{
+async function send(
+  script: Omit<Class2Script, 'kind'>,
+  pages = 1,
+): Promise<{
   result: LineResult;
   modem: ScriptedModem;
   confirmed: Array<[number, number]>;
@@ -27,10 +30,13 @@ async function send(script: Omit<Class2Script, 'kind'>, pages = 1): Promise<{
   const line = new Class20Line({ id: 'class2', device: modem.device, timers: { hangupGuard: 0, command: 2000 } });
   const confirmed: Array<[number, number]> = [];
   const connected: Array<{ csid: string | null; csidRaw: string | null }> = [];
-  const result = await line.send({ dialString: '5550001', localId: 'FAXNOTIFY "2.0"', document }, {
-    pageConfirmed: (page, of) => confirmed.push([page, of]),
-    connected: (remote) => connected.push(remote),
-  });
+  const result = await line.send(
+    { dialString: '5550001', localId: 'FAXNOTIFY "2.0"', document },
+    {
+      pageConfirmed: (page, of) => confirmed.push([page, of]),
+      connected: (remote) => connected.push(remote),
+    },
+  );
   return { result, modem, confirmed, connected, bitmaps };
 }
 
@@ -41,7 +47,10 @@ describe('Class 2.0 driver against a scripted modem', () => {
     expect(run.result.reason).toMatchObject({ code: 'OK' });
     expect(run.result.reason.detail).toContain('+FHS:00');
     expect(run.connected).toEqual([{ csid: '+1 555 0001', csidRaw: '  +1 555 0001' }]);
-    expect(run.confirmed).toEqual([[1, 2], [2, 2]]);
+    expect(run.confirmed).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
     const commands = run.modem.record.commands;
     expect(commands).toEqual(expect.arrayContaining(['AT+FCLASS=2.0', 'AT+FLI="FAXNOTIFY  2.0 "', 'ATD5550001', 'AT+FDT']));
     expect(run.modem.record.pages.map((page) => page.postPage)).toEqual([',', '.']);
@@ -99,11 +108,15 @@ describe('Class 2.0 driver against a scripted modem', () => {
     const { document } = patternDocument(1, { rows: 3000 });
     const controller = new AbortController();
     const line = new Class20Line({ id: 'abort', device: modem.device, timers: { hangupGuard: 0, command: 2000 } });
-    const result = await line.send({ dialString: '1', localId: 'X', document }, {
-      trace: (text) => {
-        if (text.includes('>> page 1/1')) setTimeout(() => controller.abort(), 20);
+    const result = await line.send(
+      { dialString: '1', localId: 'X', document },
+      {
+        trace: (text) => {
+          if (text.includes('>> page 1/1')) setTimeout(() => controller.abort(), 20);
+        },
       },
-    }, controller.signal);
+      controller.signal,
+    );
     expect(result).toMatchObject({ pagesConfirmed: 0, pagesTotal: 1, reason: { code: 'ABORTED' } });
     expect(modem.record.commands).toEqual(expect.arrayContaining(['ATH0']));
   });

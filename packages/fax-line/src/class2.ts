@@ -38,7 +38,16 @@ const PPR = { MCF: 1, RTN: 2, RTP: 3, PIN: 4, PIP: 5 } as const;
 /** +FCS/+FIS bit-rate codes (BR) in bit/s. */
 const BIT_RATES = [2400, 4800, 7200, 9600, 12000, 14400];
 /** +FCS scan time codes (ST): ms at standard and fine resolution. */
-const SCAN_TIMES: ReadonlyArray<[number, number]> = [[0, 0], [5, 5], [10, 5], [10, 10], [20, 10], [20, 20], [40, 20], [40, 40]];
+const SCAN_TIMES: ReadonlyArray<[number, number]> = [
+  [0, 0],
+  [5, 5],
+  [10, 5],
+  [10, 10],
+  [20, 10],
+  [20, 20],
+  [40, 20],
+  [40, 40],
+];
 
 /** A Class 2.0 modem as a FaxLine. */
 export class Class20Line extends ModemFaxLine<Class2Timers, Class2LineOptions> {
@@ -181,7 +190,12 @@ class Class2Session extends ModemSession<Class2Protocol, Class2Timers, Class2Lin
   /** The negotiated session from +FCS (vr, br, wd, ln, df, ec, bf, st). */
   private sessionFrom(result: AtResult): { rate: number; fine: boolean | null; minScanMs: number } {
     const line = result.info.find((text) => text.trim().startsWith('+FCS:'));
-    const fields = line?.trim().slice(5).split(',').map((field) => Number(field.trim())) ?? [];
+    const fields =
+      line
+        ?.trim()
+        .slice(5)
+        .split(',')
+        .map((field) => Number(field.trim())) ?? [];
     const fine = fields[0] === undefined || Number.isNaN(fields[0]) ? null : fields[0] > 0;
     const rate = BIT_RATES[fields[1] ?? 5] ?? 14400;
     const scan = SCAN_TIMES[fields[7] ?? 0] ?? [0, 0];

@@ -50,10 +50,10 @@ export const FHS_CODES: Readonly<Record<string, string>> = {
   '91': 'Missing EOL after 5 seconds',
   '92': 'Bad CRC or frame (ECM mode)',
   '93': 'DCE to DTE buffer overflow',
-  'A0': 'Unspecified receive phase D error',
-  'A1': 'RSPREC invalid response received',
-  'A2': 'COMREC invalid response received',
-  'A3': 'Unable to continue after PIN or PIP',
+  A0: 'Unspecified receive phase D error',
+  A1: 'RSPREC invalid response received',
+  A2: 'COMREC invalid response received',
+  A3: 'Unable to continue after PIN or PIP',
 };
 
 /** The line reason a Class 2.0 hang-up code stands for. */

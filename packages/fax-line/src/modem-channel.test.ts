@@ -128,7 +128,13 @@ describe('ModemChannel', () => {
       }
     };
     await expect(
-      ch.sendData(Buffer.alloc(4096), { chunkSize: 256, xoffTimeoutMs: 5000, completionTimeoutMs: 1000, signal: controller.signal, abortTerminator: Buffer.from([DLE, ETX]) }),
+      ch.sendData(Buffer.alloc(4096), {
+        chunkSize: 256,
+        xoffTimeoutMs: 5000,
+        completionTimeoutMs: 1000,
+        signal: controller.signal,
+        abortTerminator: Buffer.from([DLE, ETX]),
+      }),
     ).rejects.toThrow('aborted');
     expect(link.written.at(-1)).toEqual(Buffer.from([DLE, ETX]));
     // After the abort the channel reads commands normally again.

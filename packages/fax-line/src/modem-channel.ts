@@ -12,16 +12,7 @@ export const XOFF = 0x13;
 export const CAN = 0x18;
 export const SUB = 0x1a;
 
-export type ResultCode =
-  | 'OK'
-  | 'CONNECT'
-  | 'ERROR'
-  | 'NO CARRIER'
-  | 'BUSY'
-  | 'NO ANSWER'
-  | 'NO DIALTONE'
-  | '+FCERROR'
-  | 'TIMEOUT';
+export type ResultCode = 'OK' | 'CONNECT' | 'ERROR' | 'NO CARRIER' | 'BUSY' | 'NO ANSWER' | 'NO DIALTONE' | '+FCERROR' | 'TIMEOUT';
 
 export interface AtResult {
   code: ResultCode;
@@ -118,7 +109,10 @@ export class ModemChannel {
   private linkError: Error | null = null;
   private readonly epoch = Date.now();
 
-  constructor(private readonly link: SerialLink, private readonly traceLine: (line: string) => void) {
+  constructor(
+    private readonly link: SerialLink,
+    private readonly traceLine: (line: string) => void,
+  ) {
     link.onData((chunk) => this.receive(chunk));
     link.onError((error) => {
       this.linkError = error;
@@ -202,29 +196,33 @@ export class ModemChannel {
    */
   async readDleData(timeoutMs: number, signal?: AbortSignal): Promise<Buffer | null> {
     const deadline = Date.now() + timeoutMs;
-    return this.until(() => {
-      let start = 0;
-      while (start < this.input.length && (this.input[start] === 0x0d || this.input[start] === 0x0a)) start++;
-      const out: number[] = [];
-      for (let i = start; i < this.input.length; i++) {
-        const byte = this.input[i];
-        if (byte !== DLE) {
-          out.push(byte);
-          continue;
+    return this.until(
+      () => {
+        let start = 0;
+        while (start < this.input.length && (this.input[start] === 0x0d || this.input[start] === 0x0a)) start++;
+        const out: number[] = [];
+        for (let i = start; i < this.input.length; i++) {
+          const byte = this.input[i];
+          if (byte !== DLE) {
+            out.push(byte);
+            continue;
+          }
+          if (i + 1 >= this.input.length) return undefined;
+          const next = this.input[i + 1];
+          i++;
+          if (next === ETX) {
+            this.input = this.input.subarray(i + 1);
+            return Buffer.from(out);
+          }
+          if (next === DLE) out.push(DLE);
+          else if (next === SUB) out.push(DLE, DLE);
+          // Any other <DLE><x> is a modem escape we do not use: dropped.
         }
-        if (i + 1 >= this.input.length) return undefined;
-        const next = this.input[i + 1];
-        i++;
-        if (next === ETX) {
-          this.input = this.input.subarray(i + 1);
-          return Buffer.from(out);
-        }
-        if (next === DLE) out.push(DLE);
-        else if (next === SUB) out.push(DLE, DLE);
-        // Any other <DLE><x> is a modem escape we do not use: dropped.
-      }
-      return undefined;
-    }, deadline, signal);
+        return undefined;
+      },
+      deadline,
+      signal,
+    );
   }
 
   /** Waits for one byte (e.g. XON) and drops everything up to and including it; false at the deadline. */
@@ -290,11 +288,7 @@ export class ModemChannel {
         if (early) return { written: false, result: early, xoffCount: this.xoffCount, longestXoffMs };
         if (this.held) {
           const heldAt = Date.now();
-          const released = await this.until(
-            () => (!this.held ? true : this.hasFinalLine() ? true : undefined),
-            heldAt + options.xoffTimeoutMs,
-            options.signal,
-          );
+          const released = await this.until(() => (!this.held ? true : this.hasFinalLine() ? true : undefined), heldAt + options.xoffTimeoutMs, options.signal);
           longestXoffMs = Math.max(longestXoffMs, Date.now() - heldAt);
           const cut = this.pendingResult();
           if (cut) return { written: false, result: cut, xoffCount: this.xoffCount, longestXoffMs };

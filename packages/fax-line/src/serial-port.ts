@@ -54,7 +54,10 @@ class SerialPortLink implements SerialLink {
   private errorListeners: Array<(error: Error) => void> = [];
   private failed = false;
 
-  constructor(readonly path: string, private readonly port: SerialPort) {
+  constructor(
+    readonly path: string,
+    private readonly port: SerialPort,
+  ) {
     port.on('error', (error: Error) => this.fail(error));
     port.on('close', (error: Error | null) => {
       if (error) this.fail(error);

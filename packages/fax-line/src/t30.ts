@@ -133,7 +133,10 @@ export const ID_LENGTH = 20;
  * characters become spaces.
  */
 export function encodeIdentity(id: string): Buffer {
-  const clean = id.replace(/[^\x20-\x7e]/g, ' ').slice(0, ID_LENGTH).padStart(ID_LENGTH, ' ');
+  const clean = id
+    .replace(/[^\x20-\x7e]/g, ' ')
+    .slice(0, ID_LENGTH)
+    .padStart(ID_LENGTH, ' ');
   return Buffer.from([...clean].reverse().join(''), 'latin1');
 }
 
@@ -307,7 +310,9 @@ export function describeSession(p: SessionParameters): string {
 }
 
 export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+  return Buffer.from(bytes)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ');
 }
 
 /** One readable trace line for a frame. */

@@ -58,8 +58,17 @@ export interface BusOptions {
 
 const metrics = {
   handled: new Counter({ name: 'faxnotify_messages_handled_total', help: 'Messages consumed, by queue and outcome.', labelNames: ['queue', 'outcome'] }),
-  published: new Counter({ name: 'faxnotify_messages_published_total', help: 'Messages published and confirmed, by routing key.', labelNames: ['routing_key'] }),
-  handlerSeconds: new Histogram({ name: 'faxnotify_handler_seconds', help: 'Handler run time, by queue.', labelNames: ['queue'], buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10] }),
+  published: new Counter({
+    name: 'faxnotify_messages_published_total',
+    help: 'Messages published and confirmed, by routing key.',
+    labelNames: ['routing_key'],
+  }),
+  handlerSeconds: new Histogram({
+    name: 'faxnotify_handler_seconds',
+    help: 'Handler run time, by queue.',
+    labelNames: ['queue'],
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10],
+  }),
 };
 
 interface ConsumerRegistration {
@@ -166,7 +175,9 @@ export class MessageBus {
     const channel = await this.channelForPublish();
     await new Promise<void>((resolve, reject) => {
       try {
-        channel.publish(exchange, routingKey, content, { persistent: true, ...options }, (error) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+        channel.publish(exchange, routingKey, content, { persistent: true, ...options }, (error) =>
+          error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+        );
       } catch (error) {
         reject(error instanceof Error ? error : new Error(String(error)));
       }

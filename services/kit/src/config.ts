@@ -91,7 +91,12 @@ export const commonSchema = (service: string, httpPort: number) => ({
   },
   http: {
     host: { doc: `Address the ${service} HTTP server listens on.`, format: String, default: '127.0.0.1', env: `${envPrefix(service)}_HTTP_HOST` },
-    port: { doc: `Port of the ${service} HTTP server (health, metrics, API); 0 picks a free one.`, format: 'port', default: httpPort, env: `${envPrefix(service)}_HTTP_PORT` },
+    port: {
+      doc: `Port of the ${service} HTTP server (health, metrics, API); 0 picks a free one.`,
+      format: 'port',
+      default: httpPort,
+      env: `${envPrefix(service)}_HTTP_PORT`,
+    },
   },
   db: {
     url: {
@@ -157,7 +162,13 @@ export function describeConfig(schema: object, prefix = ''): ConfigDocRow[] {
     const key = prefix ? `${prefix}.${name}` : name;
     if (node && typeof node === 'object' && 'doc' in node && 'default' in node) {
       const leaf = node as { doc: string; default: unknown; env?: string; sensitive?: boolean };
-      rows.push({ key, env: leaf.env ?? '', default: leaf.sensitive && !isEmptyDefault(leaf.default) ? '(secret)' : JSON.stringify(leaf.default), doc: leaf.doc, sensitive: Boolean(leaf.sensitive) });
+      rows.push({
+        key,
+        env: leaf.env ?? '',
+        default: leaf.sensitive && !isEmptyDefault(leaf.default) ? '(secret)' : JSON.stringify(leaf.default),
+        doc: leaf.doc,
+        sensitive: Boolean(leaf.sensitive),
+      });
     } else if (node && typeof node === 'object') {
       rows.push(...describeConfig(node, key));
     }

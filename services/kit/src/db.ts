@@ -80,7 +80,13 @@ export function openServiceDatabase<DB>(options: {
 }): Promise<Database<DB>> {
   const { service, db, migrations, logger } = options;
   const dialect: Dialect = db.url ? 'postgres' : 'sqlite';
-  return openDatabase<DB>({ service, url: db.url, sqlitePath: db.sqlitePath, migrations: typeof migrations === 'function' ? migrations(dialect) : migrations, logger });
+  return openDatabase<DB>({
+    service,
+    url: db.url,
+    sqlitePath: db.sqlitePath,
+    migrations: typeof migrations === 'function' ? migrations(dialect) : migrations,
+    logger,
+  });
 }
 
 /** A cheap round trip, for /readyz. */
@@ -96,5 +102,10 @@ export async function databaseIsUp(db: Kysely<unknown>): Promise<boolean> {
 /** Whether an error is a unique-constraint violation, on either dialect. */
 export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || /UNIQUE constraint failed/.test(e?.message ?? '');
+  return (
+    e?.code === '23505' ||
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    /UNIQUE constraint failed/.test(e?.message ?? '')
+  );
 }

@@ -99,7 +99,10 @@ async function write(...recipientIds: string[]): Promise<string[]> {
   for (const recipientId of recipientIds) {
     const data = { faxId: 'fax-1', recipientId, number: '+12025550101', attempt: 1, sequence: 1, status: 'dialing', at: new Date().toISOString() } as const;
     const event = createEvent(KEY, data, { source: '/faxnotify/test' });
-    await database.db.insertInto('relay_test_outbox').values({ routing_key: KEY, event_json: JSON.stringify(event) }).execute();
+    await database.db
+      .insertInto('relay_test_outbox')
+      .values({ routing_key: KEY, event_json: JSON.stringify(event) })
+      .execute();
     ids.push(event.id);
   }
   return ids;

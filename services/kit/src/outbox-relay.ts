@@ -97,7 +97,8 @@ export async function publishOutboxRows<DB, T extends OutboxTableName<DB>>(
   const key: string = source.key;
   const { metrics } = source;
   const settled = await Promise.allSettled(rows.map(async (row) => source.publish(row)));
-  const keysWhere = (status: PromiseSettledResult<void>['status']) => rows.filter((_, i) => settled[i].status === status).map((row) => (row as Record<string, unknown>)[key]);
+  const keysWhere = (status: PromiseSettledResult<void>['status']) =>
+    rows.filter((_, i) => settled[i].status === status).map((row) => (row as Record<string, unknown>)[key]);
   const confirmed = keysWhere('fulfilled');
   if (confirmed.length > 0)
     await db
@@ -169,7 +170,9 @@ export class OutboxRelay<DB, T extends OutboxTableName<DB>> {
     let published = 0;
     try {
       for (;;) {
-        const rows = (await db.selectFrom(table).selectAll().where('published_at', 'is', null).orderBy(key).limit(batchSize).execute()) as Array<Selectable<DB[T]>>;
+        const rows = (await db.selectFrom(table).selectAll().where('published_at', 'is', null).orderBy(key).limit(batchSize).execute()) as Array<
+          Selectable<DB[T]>
+        >;
         if (this.passes.stopped && !this.draining) return published;
         published += await publishOutboxRows(this.options, rows, this.options.publishedLabels);
         if (rows.length < batchSize) return published;

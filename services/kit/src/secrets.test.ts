@@ -28,7 +28,14 @@ describe('parseSecretKey', () => {
   });
 
   it('refuses other lengths and placeholders, without repeating the value', () => {
-    for (const wrong of ['', 'short', randomBytes(16).toString('base64'), randomBytes(31).toString('hex'), `${A}x`, 'correct-horse-battery-staple-correct-horse-b']) {
+    for (const wrong of [
+      '',
+      'short',
+      randomBytes(16).toString('base64'),
+      randomBytes(31).toString('hex'),
+      `${A}x`,
+      'correct-horse-battery-staple-correct-horse-b',
+    ]) {
       expect(() => parseSecretKey(wrong)).toThrow(/must be 32 bytes written as base64 \(44 characters\) or hex \(64 digits\)/);
       if (wrong) expect(() => parseSecretKey(wrong)).not.toThrow(wrong);
     }
@@ -116,7 +123,10 @@ describe('SecretBox', () => {
   it('reports a value of the encrypted shape that is not a well-formed one, rather than reading it as clear', () => {
     const box = new SecretBox({ key: A });
     const stored = box.seal(CLEAR, CONTEXT);
-    expect(unreadable(() => box.open(stored.slice(0, -5), CONTEXT))).toMatchObject({ code: 'malformed', message: expect.stringMatching(/not a well-formed encrypted value of version v1/) });
+    expect(unreadable(() => box.open(stored.slice(0, -5), CONTEXT))).toMatchObject({
+      code: 'malformed',
+      message: expect.stringMatching(/not a well-formed encrypted value of version v1/),
+    });
     expect(unreadable(() => box.open(stored.replace(/^v1:/, 'v2:'), CONTEXT)).code).toBe('malformed');
   });
 
@@ -137,7 +147,10 @@ describe('the secret-key configuration formats', () => {
 
   it('take empty, a key, and a comma-separated list of keys from the environment', () => {
     expect(loadConfig(schema, {}, {}).secrets).toEqual({ key: '', previousKeys: [] });
-    expect(loadConfig(schema, {}, { EXAMPLE_SECRETS_KEY: A, EXAMPLE_SECRETS_PREVIOUS_KEYS: ` ${B}, ${KEY_B.toString('base64')}` }).secrets).toEqual({ key: A, previousKeys: [B, KEY_B.toString('base64')] });
+    expect(loadConfig(schema, {}, { EXAMPLE_SECRETS_KEY: A, EXAMPLE_SECRETS_PREVIOUS_KEYS: ` ${B}, ${KEY_B.toString('base64')}` }).secrets).toEqual({
+      key: A,
+      previousKeys: [B, KEY_B.toString('base64')],
+    });
   });
 
   it('stop on a wrong key, naming the setting and the entry, never the value', () => {

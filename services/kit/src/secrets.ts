@@ -46,8 +46,11 @@ export function parseSecretKey(text: string): Buffer {
       ? Buffer.from(value.replace(/=$/, ''), /[+/]/.test(value) ? 'base64' : 'base64url')
       : undefined;
   if (!key || key.length !== KEY_BYTES)
-    throw new Error(`must be 32 bytes written as base64 (44 characters) or hex (64 digits), e.g. the output of \`openssl rand -base64 32\`; this value has ${value.length} characters`);
-  if (key.every((byte) => byte === key[0])) throw new Error('must be 32 random bytes, not one byte repeated (a placeholder?); make one with `openssl rand -base64 32`');
+    throw new Error(
+      `must be 32 bytes written as base64 (44 characters) or hex (64 digits), e.g. the output of \`openssl rand -base64 32\`; this value has ${value.length} characters`,
+    );
+  if (key.every((byte) => byte === key[0]))
+    throw new Error('must be 32 random bytes, not one byte repeated (a placeholder?); make one with `openssl rand -base64 32`');
   return key;
 }
 
@@ -170,7 +173,11 @@ export class SecretBox {
   open(stored: string, context: string): string {
     if (!looksSealed(stored)) return stored;
     const parts = SEALED.exec(stored);
-    if (!parts) throw new SecretUnreadableError(`it is not a well-formed encrypted value of version ${SEALED_VERSION} (written by a newer version, or cut short)`, 'malformed');
+    if (!parts)
+      throw new SecretUnreadableError(
+        `it is not a well-formed encrypted value of version ${SEALED_VERSION} (written by a newer version, or cut short)`,
+        'malformed',
+      );
     const [, id, iv, ciphertext, tag] = parts as unknown as [string, string, string, string, string];
     const key = this.keys.get(id);
     if (!key) {

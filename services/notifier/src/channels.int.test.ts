@@ -132,12 +132,21 @@ describe('settings for SMS and XMPP', () => {
   });
 
   it('stores numbers as E.164 and JIDs in their usual form, and keeps channels a client leaves out', async () => {
-    const saved = await api('PUT', '/v1/settings', 'uma', { ...settingsFor({}), sms: { enabled: true, number: '+39 333 123 4567' }, xmpp: { enabled: true, jid: 'Uma@LocalHost' } });
+    const saved = await api('PUT', '/v1/settings', 'uma', {
+      ...settingsFor({}),
+      sms: { enabled: true, number: '+39 333 123 4567' },
+      xmpp: { enabled: true, jid: 'Uma@LocalHost' },
+    });
     expect(saved.status).toBe(200);
     expect(saved.body).toMatchObject({ sms: { enabled: true, number: '+393331234567' }, xmpp: { enabled: true, jid: 'uma@localhost' } });
     // A client that only knows email leaves SMS and XMPP as they were.
     await api('PUT', '/v1/settings', 'uma', { email: { enabled: true, address: 'uma@example.test' }, locale: 'it', timeZone: 'Europe/Rome', notifyOn: 'all' });
-    expect((await api('GET', '/v1/settings', 'uma')).body).toMatchObject({ email: { enabled: true }, sms: { number: '+393331234567' }, xmpp: { jid: 'uma@localhost' }, locale: 'it' });
+    expect((await api('GET', '/v1/settings', 'uma')).body).toMatchObject({
+      email: { enabled: true },
+      sms: { number: '+393331234567' },
+      xmpp: { jid: 'uma@localhost' },
+      locale: 'it',
+    });
   });
 });
 
@@ -164,7 +173,11 @@ describe('the settings page', () => {
   }
 
   const post = (cookies: string[], fields: Record<string, string>, headers: Record<string, string> = {}) =>
-    page('/settings', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; '), ...headers }, body: new URLSearchParams(fields).toString() });
+    page('/settings', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; '), ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
 
   it('asks a visitor without a session to sign in, in their language', async () => {
     const response = await page('/settings', { headers: { 'accept-language': 'it-IT,it;q=0.9,en;q=0.5' } });
@@ -183,7 +196,18 @@ describe('the settings page', () => {
     expect(form.html).toContain('<html lang="ru">');
     expect(form.html).toContain('<h1>Настройки уведомлений</h1>');
     // Every input has its label; the form posts back to this page and works without JavaScript.
-    for (const id of ['email-enabled', 'email-address', 'sms-enabled', 'sms-number', 'xmpp-enabled', 'xmpp-jid', 'notify-all', 'notify-failures', 'locale', 'time-zone']) {
+    for (const id of [
+      'email-enabled',
+      'email-address',
+      'sms-enabled',
+      'sms-number',
+      'xmpp-enabled',
+      'xmpp-jid',
+      'notify-all',
+      'notify-failures',
+      'locale',
+      'time-zone',
+    ]) {
       expect(form.html).toContain(`<label for="${id}">`);
       expect(form.html).toContain(`id="${id}"`);
     }
@@ -237,10 +261,19 @@ describe('the settings page', () => {
 
   it('answers a bad value with 400, names the field and keeps what was typed', async () => {
     const form = await open(await signIn('uma'));
-    const response = await post(form.cookies, { csrf: form.csrf, sms_enabled: 'on', sms_number: '+39 12', notify_on: 'all', locale: 'it', time_zone: 'Europe/Rome' });
+    const response = await post(form.cookies, {
+      csrf: form.csrf,
+      sms_enabled: 'on',
+      sms_number: '+39 12',
+      notify_on: 'all',
+      locale: 'it',
+      time_zone: 'Europe/Rome',
+    });
     expect(response.status).toBe(400);
     const html = await response.text();
-    expect(html).toMatch(/<input type="tel" id="sms-number" name="sms_number" value="\+39 12"[^>]* aria-describedby="sms-number-hint sms-number-error" aria-invalid="true">/);
+    expect(html).toMatch(
+      /<input type="tel" id="sms-number" name="sms_number" value="\+39 12"[^>]* aria-describedby="sms-number-hint sms-number-error" aria-invalid="true">/,
+    );
     expect(html).toContain('<a href="#sms-number">Inserisci un numero in formato internazionale');
     const zone = await post(form.cookies, { csrf: form.csrf, notify_on: 'all', locale: 'it', time_zone: 'Mars/Olympus' });
     expect(zone.status).toBe(400);
@@ -251,7 +284,11 @@ describe('the settings page', () => {
   });
 
   it('takes a bearer token instead of the cookie, which needs no CSRF token', async () => {
-    const response = await post([], { email_enabled: 'on', email_address: 'ivan@example.test', notify_on: 'all', locale: 'ru', time_zone: 'Europe/Moscow' }, { authorization: await bearer('ivan') });
+    const response = await post(
+      [],
+      { email_enabled: 'on', email_address: 'ivan@example.test', notify_on: 'all', locale: 'ru', time_zone: 'Europe/Moscow' },
+      { authorization: await bearer('ivan') },
+    );
     expect(response.status).toBe(303);
     expect((await api('GET', '/v1/settings', 'ivan')).body).toMatchObject({ email: { enabled: true, address: 'ivan@example.test' }, locale: 'ru' });
   });
@@ -266,7 +303,7 @@ describe('notices on email, SMS and XMPP', () => {
     await save('hank', { email: 'hank@example.test', sms: '+12025550123', xmpp: 'hank@localhost' });
   });
 
-  it('sends one email, one SMS and one XMPP message in the owner\'s language', async () => {
+  it("sends one email, one SMS and one XMPP message in the owner's language", async () => {
     await bus.publish('delivery.recipient.final', final('olga-1', 'olga', { subject: 'Квартальный отчёт' }));
     await eventually(() => ['email', 'sms', 'xmpp'].every((channel) => outcomeOf('olga-1', channel)), 10_000);
 
@@ -282,7 +319,11 @@ describe('notices on email, SMS and XMPP', () => {
 
     const chats = await xmppUsers.get('olga')!.waitForMessages(1);
     expect(chats).toHaveLength(1);
-    expect(chats[0]).toMatchObject({ type: 'chat', from: expect.stringMatching(/^notifier@localhost\/faxnotify-notifier\.[0-9a-f]{6}$/), receiptRequested: true });
+    expect(chats[0]).toMatchObject({
+      type: 'chat',
+      from: expect.stringMatching(/^notifier@localhost\/faxnotify-notifier\.[0-9a-f]{6}$/),
+      receiptRequested: true,
+    });
     expect(chats[0].body).toMatch(/^Доставлено: Квартальный отчёт\nПолучатель: \+12025550101 \(ACME\)\n/);
     expect(chats[0].body).toContain(`Настройки уведомлений: ${notifier.url}/settings`);
 
@@ -316,7 +357,8 @@ describe('notices on email, SMS and XMPP', () => {
   it('sends nothing for a success to an owner who wants failures only', async () => {
     await bus.publish('delivery.recipient.final', final('fred-ok', 'fred'));
     await eventually(() => ['email', 'sms', 'xmpp'].every((channel) => outcomeOf('fred-ok', channel)), 10_000);
-    for (const channel of ['email', 'sms', 'xmpp']) expect(outcomeOf('fred-ok', channel)).toMatchObject({ outcome: 'skipped', reason: 'the owner is notified of failures only' });
+    for (const channel of ['email', 'sms', 'xmpp'])
+      expect(outcomeOf('fred-ok', channel)).toMatchObject({ outcome: 'skipped', reason: 'the owner is notified of failures only' });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(mailsTo('fred@example.test')).toHaveLength(0);
     expect(requestsTo('+12025550188')).toHaveLength(0);
@@ -326,13 +368,23 @@ describe('notices on email, SMS and XMPP', () => {
   it('sends an English SMS as GSM-7 and a Russian one as UCS-2, both within 2 segments', async () => {
     const long = `Contract renewal for the distribution agreement, signed copies of pages ${'1 to 40 '.repeat(20)}`;
     await bus.publish('delivery.recipient.final', final('hank-long', 'hank', { subject: long, status: 'partially_sent', pagesSent: 2, pagesTotal: 5 }));
-    await bus.publish('delivery.recipient.final', final('olga-long', 'olga', { subject: `Договор поставки, подписанные страницы ${'с 1 по 40 '.repeat(20)}`, status: 'partially_sent', pagesSent: 2, pagesTotal: 5 }));
+    await bus.publish(
+      'delivery.recipient.final',
+      final('olga-long', 'olga', {
+        subject: `Договор поставки, подписанные страницы ${'с 1 по 40 '.repeat(20)}`,
+        status: 'partially_sent',
+        pagesSent: 2,
+        pagesTotal: 5,
+      }),
+    );
     await eventually(() => outcomeOf('hank-long', 'sms') && outcomeOf('olga-long', 'sms'), 10_000);
     const english = smsTo('+12025550123').find((m) => m.body.includes('hank-long'))!;
     const russian = smsTo('+79161234567').find((m) => m.body.includes('olga-long'))!;
     expect(english).toMatchObject({ encoding: 'GSM-7' });
     expect(english.segments).toBeLessThanOrEqual(2);
-    expect(english.body).toMatch(/^Partially delivered: Contract renewal.*\.\.\.\nPartially sent\nTo: \+12025550101 \(ACME\), 2 of 5 pages, 22\/11, 10:00\nhttp:\/\/127\.0\.0\.1:8082\/faxes\/hank-long$/);
+    expect(english.body).toMatch(
+      /^Partially delivered: Contract renewal.*\.\.\.\nPartially sent\nTo: \+12025550101 \(ACME\), 2 of 5 pages, 22\/11, 10:00\nhttp:\/\/127\.0\.0\.1:8082\/faxes\/hank-long$/,
+    );
     expect(russian).toMatchObject({ encoding: 'UCS-2' });
     expect(russian.segments).toBeLessThanOrEqual(2);
     expect(russian.body).toMatch(/^Доставлено частично: Договор поставки.*\.\.\.\n/);
@@ -362,7 +414,7 @@ describe('notices on email, SMS and XMPP', () => {
     expect(requestsTo('+15005550001').map((r) => [r.status, r.errorCode])).toEqual([[400, 21211]]);
   });
 
-  it('records an undelivered SMS with the carrier\'s error code', async () => {
+  it("records an undelivered SMS with the carrier's error code", async () => {
     await api('PUT', '/v1/settings', 'ivan', settingsFor({ sms: '+393331234568' }));
     twilioEndpoint.script((request) => (request.to === '+393331234568' ? { outcome: 'undelivered', deliveryErrorCode: 30003 } : undefined));
     await bus.publish('delivery.recipient.final', final('ivan-30003', 'ivan'));
@@ -386,7 +438,11 @@ describe('notices on email, SMS and XMPP', () => {
     const url = message.statusCallback!;
     const params = { AccountSid: twilioEndpoint.accountSid, MessageSid: message.sid, MessageStatus: 'delivered', To: message.to };
     const callback = (signature: string, body = params) =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: new URLSearchParams(body).toString() });
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+        body: new URLSearchParams(body).toString(),
+      });
 
     expect((await callback('forged')).status).toBe(403);
     expect((await callback(twilioSignature('not-the-token', url, params))).status).toBe(403);
@@ -399,7 +455,12 @@ describe('notices on email, SMS and XMPP', () => {
 
     expect((await callback(twilioSignature(twilioEndpoint.authToken, url, params))).status).toBe(204);
     await eventually(() => outcomeOf('ivan-cb', 'sms')?.outcome === 'delivered', 5_000);
-    expect(outcomeOf('ivan-cb', 'sms')).toMatchObject({ outcome: 'delivered', providerMessageId: message.sid, sms: { segments: 1, encoding: 'GSM-7' }, provider: { status: 'delivered' } });
+    expect(outcomeOf('ivan-cb', 'sms')).toMatchObject({
+      outcome: 'delivered',
+      providerMessageId: message.sid,
+      sms: { segments: 1, encoding: 'GSM-7' },
+      provider: { status: 'delivered' },
+    });
   });
 
   it('lets a hostile CSID and subject reach SMS and XMPP harmless', async () => {

@@ -43,6 +43,7 @@ describe('notifier configuration', () => {
   it('documents every key with an environment variable and hides the secrets', () => {
     const rows = describeConfig(notifierSchema);
     expect(rows.every((row) => row.doc.length > 0 && row.env.length > 0)).toBe(true);
-    for (const key of ['twilio.authToken', 'xmpp.password', 'smtp.password', 'auth.jwtSecret']) expect(rows.find((row) => row.key === key)).toMatchObject({ sensitive: true });
+    for (const key of ['twilio.authToken', 'xmpp.password', 'smtp.password', 'auth.jwtSecret'])
+      expect(rows.find((row) => row.key === key)).toMatchObject({ sensitive: true });
   });
 });

@@ -15,7 +15,8 @@ const optionalUrl = (value: unknown): void => {
   if (typeof value !== 'string' || !(value === '' || /^https?:\/\/[^\s]+$/.test(value))) throw new Error('must be empty or an http(s) URL');
 };
 const xmppService = (value: unknown): void => {
-  if (typeof value !== 'string' || !(value === '' || /^(xmpps?|wss?):\/\/[^\s]+$/.test(value))) throw new Error('must be empty or an xmpp://, xmpps://, ws:// or wss:// URL');
+  if (typeof value !== 'string' || !(value === '' || /^(xmpps?|wss?):\/\/[^\s]+$/.test(value)))
+    throw new Error('must be empty or an xmpp://, xmpps://, ws:// or wss:// URL');
 };
 
 /** The notifier's settings; exported so the README's configuration table is generated from it. */
@@ -25,7 +26,12 @@ export const notifierSchema = {
   smtp: {
     host: { doc: 'SMTP server that sends the email notices.', format: 'nonempty-string', default: '127.0.0.1', env: 'SMTP_HOST' },
     port: { doc: 'SMTP port.', format: 'port', default: 25, env: 'SMTP_PORT' },
-    secure: { doc: 'Connect with TLS from the start (port 465); otherwise STARTTLS is used when offered.', format: Boolean, default: false, env: 'SMTP_SECURE' },
+    secure: {
+      doc: 'Connect with TLS from the start (port 465); otherwise STARTTLS is used when offered.',
+      format: Boolean,
+      default: false,
+      env: 'SMTP_SECURE',
+    },
     requireTls: { doc: 'Refuse to send unless STARTTLS succeeds.', format: Boolean, default: false, env: 'SMTP_REQUIRE_TLS' },
     user: { doc: 'SMTP user name; empty for no authentication.', format: String, default: '', env: 'SMTP_USER' },
     password: { doc: 'SMTP password.', format: String, default: '', env: 'SMTP_PASSWORD', sensitive: true },
@@ -35,7 +41,12 @@ export const notifierSchema = {
     timeoutMs: { doc: 'Give up on an SMTP exchange after this long (then it is retried).', format: 'positive-int', default: 20_000, env: 'SMTP_TIMEOUT_MS' },
   },
   mail: {
-    messageIdDomain: { doc: 'Domain of the Message-ID and thread root of every notice.', format: 'nonempty-string', default: 'faxnotify.localhost', env: 'MAIL_MESSAGE_ID_DOMAIN' },
+    messageIdDomain: {
+      doc: 'Domain of the Message-ID and thread root of every notice.',
+      format: 'nonempty-string',
+      default: 'faxnotify.localhost',
+      env: 'MAIL_MESSAGE_ID_DOMAIN',
+    },
   },
   links: {
     settingsUrlTemplate: {
@@ -58,8 +69,19 @@ export const notifierSchema = {
       default: '',
       env: 'TWILIO_ACCOUNT_SID',
     },
-    authToken: { doc: 'Twilio auth token: authenticates the API calls and checks the signature of status callbacks.', format: String, default: '', env: 'TWILIO_AUTH_TOKEN', sensitive: true },
-    from: { doc: 'Sender of the SMS notices: an E.164 number or alphanumeric sender ID; leave empty to send through `twilio.messagingServiceSid`.', format: String, default: '', env: 'TWILIO_FROM' },
+    authToken: {
+      doc: 'Twilio auth token: authenticates the API calls and checks the signature of status callbacks.',
+      format: String,
+      default: '',
+      env: 'TWILIO_AUTH_TOKEN',
+      sensitive: true,
+    },
+    from: {
+      doc: 'Sender of the SMS notices: an E.164 number or alphanumeric sender ID; leave empty to send through `twilio.messagingServiceSid`.',
+      format: String,
+      default: '',
+      env: 'TWILIO_FROM',
+    },
     messagingServiceSid: {
       doc: 'Twilio Messaging Service (MG…) that picks the sender, used when `twilio.from` is empty.',
       format: (value: unknown) => {
@@ -116,9 +138,19 @@ export const notifierSchema = {
       default: false,
       env: 'XMPP_ALLOW_PLAIN_WITHOUT_TLS',
     },
-    reconnectInitialMs: { doc: 'First wait before reconnecting after the connection drops; doubles per failed attempt.', format: 'positive-int', default: 500, env: 'XMPP_RECONNECT_INITIAL_MS' },
+    reconnectInitialMs: {
+      doc: 'First wait before reconnecting after the connection drops; doubles per failed attempt.',
+      format: 'positive-int',
+      default: 500,
+      env: 'XMPP_RECONNECT_INITIAL_MS',
+    },
     reconnectMaxMs: { doc: 'Longest wait between reconnection attempts.', format: 'positive-int', default: 30_000, env: 'XMPP_RECONNECT_MAX_MS' },
-    timeoutMs: { doc: 'Give up on a login or on the server confirming a message after this long (then it is retried).', format: 'positive-int', default: 10_000, env: 'XMPP_TIMEOUT_MS' },
+    timeoutMs: {
+      doc: 'Give up on a login or on the server confirming a message after this long (then it is retried).',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'XMPP_TIMEOUT_MS',
+    },
   },
   ledger: {
     claimMs: {
@@ -136,11 +168,32 @@ export interface NotifierConfig {
   http: { host: string; port: number };
   db: { url: string; sqlitePath: string };
   auth: { jwtSecret: string };
-  smtp: { host: string; port: number; secure: boolean; requireTls: boolean; user: string; password: string; from: string; maxConnections: number; maxMessages: number; timeoutMs: number };
+  smtp: {
+    host: string;
+    port: number;
+    secure: boolean;
+    requireTls: boolean;
+    user: string;
+    password: string;
+    from: string;
+    maxConnections: number;
+    maxMessages: number;
+    timeoutMs: number;
+  };
   mail: { messageIdDomain: string };
   links: { settingsUrlTemplate: string };
   defaults: { locale: 'ru' | 'en' | 'it'; timeZone: string };
-  twilio: { accountSid: string; authToken: string; from: string; messagingServiceSid: string; statusCallbackUrl: string; baseUrl: string; timeoutMs: number; lookupPageSize: number; lookupSettleMs: number };
+  twilio: {
+    accountSid: string;
+    authToken: string;
+    from: string;
+    messagingServiceSid: string;
+    statusCallbackUrl: string;
+    baseUrl: string;
+    timeoutMs: number;
+    lookupPageSize: number;
+    lookupSettleMs: number;
+  };
   xmpp: {
     service: string;
     domain: string;
@@ -161,13 +214,15 @@ export function loadNotifierConfig(overrides: Record<string, unknown> = {}, env:
   // Settings that only make sense together: a half-configured channel stops the service at start.
   if (twilio.accountSid) {
     if (!twilio.authToken) throw new ConfigError('invalid configuration: twilio.authToken is required when twilio.accountSid is set');
-    if (!twilio.from && !twilio.messagingServiceSid) throw new ConfigError('invalid configuration: twilio.from or twilio.messagingServiceSid is required when twilio.accountSid is set');
+    if (!twilio.from && !twilio.messagingServiceSid)
+      throw new ConfigError('invalid configuration: twilio.from or twilio.messagingServiceSid is required when twilio.accountSid is set');
   }
   if (twilio.lookupPageSize > 1000) throw new ConfigError('invalid configuration: twilio.lookupPageSize must not exceed 1000 (the largest page Twilio gives)');
   if (xmpp.username) {
     if (!xmpp.password) throw new ConfigError('invalid configuration: xmpp.password is required when xmpp.username is set');
     if (!xmpp.domain) throw new ConfigError('invalid configuration: xmpp.domain is required when xmpp.username is set');
   }
-  if (xmpp.reconnectMaxMs < xmpp.reconnectInitialMs) throw new ConfigError('invalid configuration: xmpp.reconnectMaxMs must not be less than xmpp.reconnectInitialMs');
+  if (xmpp.reconnectMaxMs < xmpp.reconnectInitialMs)
+    throw new ConfigError('invalid configuration: xmpp.reconnectMaxMs must not be less than xmpp.reconnectInitialMs');
   return config;
 }

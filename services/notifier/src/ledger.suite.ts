@@ -27,7 +27,13 @@ async function openTestDatabase(dialect: 'sqlite' | 'postgres'): Promise<{ datab
   const name = `notifier_ledger_${randomBytes(4).toString('hex')}`;
   const admin = await openDatabase<unknown>({ service: 'notifier-admin', url: `${POSTGRES}/postgres`, sqlitePath, migrations: {}, logger });
   await sql`CREATE DATABASE ${sql.id(name)}`.execute(admin.db);
-  const database = await openDatabase<NotifierDatabase>({ service: 'notifier', url: `${POSTGRES}/${name}`, sqlitePath, migrations: notifierMigrations, logger });
+  const database = await openDatabase<NotifierDatabase>({
+    service: 'notifier',
+    url: `${POSTGRES}/${name}`,
+    sqlitePath,
+    migrations: notifierMigrations,
+    logger,
+  });
   return {
     database,
     drop: async () => {
@@ -87,8 +93,18 @@ export const describeLedger = (dialect: 'sqlite' | 'postgres'): void =>
       await ledger.markSent('sms:r1', 'sms', { providerMessageId: `SM${'a'.repeat(32)}`, segments: 2, encoding: 'UCS-2' });
       expect(outcomeOf((await ledger.get('sms:r1', 'sms'))!)).toBe('sent');
       // A report about another message (an earlier try) is not this one's.
-      expect(await ledger.recordDelivery({ channel: 'sms', noticeId: sms.noticeId, status: 'failed', providerMessageId: `SM${'b'.repeat(32)}` })).toBeUndefined();
-      expect(await ledger.recordDelivery({ channel: 'sms', noticeId: sms.noticeId, status: 'undelivered', errorCode: '30003', providerMessageId: `SM${'a'.repeat(32)}` })).toMatchObject({
+      expect(
+        await ledger.recordDelivery({ channel: 'sms', noticeId: sms.noticeId, status: 'failed', providerMessageId: `SM${'b'.repeat(32)}` }),
+      ).toBeUndefined();
+      expect(
+        await ledger.recordDelivery({
+          channel: 'sms',
+          noticeId: sms.noticeId,
+          status: 'undelivered',
+          errorCode: '30003',
+          providerMessageId: `SM${'a'.repeat(32)}`,
+        }),
+      ).toMatchObject({
         delivery_status: 'undelivered',
         delivery_error_code: '30003',
       });
@@ -102,7 +118,7 @@ export const describeLedger = (dialect: 'sqlite' | 'postgres'): void =>
       expect(describeNotice(row)).toBeUndefined();
     });
 
-    it('keeps the SMTP server\'s reply code: of the last failure, then of the accepted send', async () => {
+    it("keeps the SMTP server's reply code: of the last failure, then of the accepted send", async () => {
       const email = entry('mail:r1', 'email', 'alice@example.test');
       await ledger.claim(email);
       await ledger.markRetrying('mail:r1', 'email', 'SMTP 451: Try again later', 451);

@@ -28,10 +28,7 @@ export interface LedgerEntry {
 /** Provider reports after acceptance; a final one (delivered, undelivered, failed) is never replaced. */
 const FINAL_DELIVERY_STATUSES = ['delivered', 'undelivered', 'failed'];
 
-export type Claim =
-  | { kind: 'done'; row: LedgerTable }
-  | { kind: 'busy'; row: LedgerTable }
-  | { kind: 'claimed'; row: LedgerTable; resumedUnfinished: boolean };
+export type Claim = { kind: 'done'; row: LedgerTable } | { kind: 'busy'; row: LedgerTable } | { kind: 'claimed'; row: LedgerTable; resumedUnfinished: boolean };
 
 /**
  * The send ledger: one row per (result, channel) with a unique idempotency key, written and
@@ -120,7 +117,11 @@ export class SendLedger {
       .set({ delivery_status: report.status, delivery_error_code: report.errorCode ?? null, delivery_updated_at: now, updated_at: now })
       .where('notice_id', '=', report.noticeId)
       .where('channel', '=', report.channel)
-      .where((eb) => (report.status === 'sent' ? eb('delivery_status', 'is', null) : eb.or([eb('delivery_status', 'is', null), eb('delivery_status', 'not in', FINAL_DELIVERY_STATUSES)])));
+      .where((eb) =>
+        report.status === 'sent'
+          ? eb('delivery_status', 'is', null)
+          : eb.or([eb('delivery_status', 'is', null), eb('delivery_status', 'not in', FINAL_DELIVERY_STATUSES)]),
+      );
     if (report.providerMessageId) {
       const id = report.providerMessageId;
       update = update.where((eb) => eb.or([eb('provider_message_id', 'is', null), eb('provider_message_id', '=', id)]));
@@ -153,7 +154,9 @@ export class SendLedger {
 
   /** The lost send a ledger row remembers, if any. */
   static lostSendOf(row: Pick<LedgerTable, 'lost_send_started_at' | 'lost_answer_at'>): LostSend | undefined {
-    return row.lost_send_started_at && row.lost_answer_at ? { startedAt: Date.parse(row.lost_send_started_at), lostAt: Date.parse(row.lost_answer_at) } : undefined;
+    return row.lost_send_started_at && row.lost_answer_at
+      ? { startedAt: Date.parse(row.lost_send_started_at), lostAt: Date.parse(row.lost_answer_at) }
+      : undefined;
   }
 
   private async mark(resultId: string, channel: string, values: Partial<LedgerTable>): Promise<void> {

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { FINAL_STATUS_INFO, SMS_ENCODINGS, type CloudEvent, type DeliveryRecipientFinal, type Locale, type NotificationOutcome, type SmsEncoding } from '@faxnotify/contracts';
+import {
+  FINAL_STATUS_INFO,
+  SMS_ENCODINGS,
+  type CloudEvent,
+  type DeliveryRecipientFinal,
+  type Locale,
+  type NotificationOutcome,
+  type SmsEncoding,
+} from '@faxnotify/contracts';
 import { RetryableError, errorMessage, type Logger, type MessageBus } from '@faxnotify/kit';
 import { CHANNELS, ChannelError, type Channel, type ChannelAdapter, type DeliveryReport, type RenderedNotice } from './channels/types';
 import { FINAL_LEDGER_STATUSES, SendLedger, type LedgerEntry } from './ledger';
@@ -174,7 +182,10 @@ export class Notifier {
       at: row.updated_at,
     };
     // The same id for the same ledger state, so a re-published outcome is recognisably the same fact.
-    const id = createHash('sha256').update(`${row.idempotency_key}\n${row.status}\n${row.sends}\n${row.delivery_status ?? ''}`).digest('hex').slice(0, 32);
+    const id = createHash('sha256')
+      .update(`${row.idempotency_key}\n${row.status}\n${row.sends}\n${row.delivery_status ?? ''}`)
+      .digest('hex')
+      .slice(0, 32);
     await this.deps.bus.publish('notification.outcome', outcome, { id, subject: `fax/${row.fax_id}/recipient/${row.recipient_id}/${channel}` });
   }
 }
@@ -202,8 +213,10 @@ const isSmsEncoding = (value: string | null): value is SmsEncoding => (SMS_ENCOD
 export function noticeFacts(row: LedgerTable): Pick<NotificationOutcome, 'sms' | 'provider' | 'smtp'> {
   const facts: Pick<NotificationOutcome, 'sms' | 'provider' | 'smtp'> = {};
   if (row.channel === 'sms') {
-    if (row.segments !== null && row.segments >= 1 && row.segments <= 255 && isSmsEncoding(row.encoding)) facts.sms = { segments: row.segments, encoding: row.encoding };
-    if (row.delivery_status) facts.provider = { status: row.delivery_status.slice(0, 64), ...(row.delivery_error_code ? { errorCode: row.delivery_error_code.slice(0, 64) } : {}) };
+    if (row.segments !== null && row.segments >= 1 && row.segments <= 255 && isSmsEncoding(row.encoding))
+      facts.sms = { segments: row.segments, encoding: row.encoding };
+    if (row.delivery_status)
+      facts.provider = { status: row.delivery_status.slice(0, 64), ...(row.delivery_error_code ? { errorCode: row.delivery_error_code.slice(0, 64) } : {}) };
   }
   if (row.channel === 'email' && row.smtp_code !== null && row.smtp_code >= 200 && row.smtp_code <= 599) facts.smtp = { code: row.smtp_code };
   return facts;

@@ -20,13 +20,13 @@ describe('email rendering', () => {
     if (FINAL_STATUS_INFO[status].outcome !== 'delivered') expect(notice.text).toContain(FINAL_STATUS_INFO[status].text[locale].advice);
   });
 
-  it('titles a fax without subject in the owner\'s language', () => {
+  it("titles a fax without subject in the owner's language", () => {
     expect(render(result({ subject: '' }), 'ru').title).toBe('Доставлено: без темы');
     expect(render(result({ subject: '   ' }), 'en').title).toBe('Delivered: no subject');
     expect(render(result({ subject: '' }), 'it').title).toBe('Consegnato: senza oggetto');
   });
 
-  it('gives send and delivery times in the owner\'s time zone', () => {
+  it("gives send and delivery times in the owner's time zone", () => {
     const text = render(result(), 'en', 'Europe/Rome').text;
     expect(text).toMatch(/Submitted: 22 Nov 2026, 10:00/);
     expect(text).toMatch(/Delivered: 22 Nov 2026, 10:01 \(Europe\/Rome\)/);
@@ -61,7 +61,7 @@ describe('email rendering', () => {
     expect(notice.text.length).toBeLessThan(3000);
   });
 
-  it('strips control and bidirectional characters from strangers\' text', () => {
+  it("strips control and bidirectional characters from strangers' text", () => {
     expect(plainText('A\u0000B\u001bC\u202eD\r\nE', 100)).toBe('A B C D E');
     expect(plainText('x'.repeat(50), 10)).toBe(`${'x'.repeat(9)}…`);
   });
@@ -84,7 +84,7 @@ describe('XMPP rendering', () => {
     expect(notice.text).not.toMatch(/\n{3}/);
   });
 
-  it('keeps strangers\' text plain: no control characters, markup left as text', () => {
+  it("keeps strangers' text plain: no control characters, markup left as text", () => {
     const notice = renderXmpp(result({ subject: 'a\u0000b<c>&d\r\ne', remoteCsid: '\u001b]0;x\u0007' }));
     // eslint-disable-next-line no-control-regex
     expect(notice.text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
@@ -100,26 +100,36 @@ describe('SMS rendering', () => {
 
   it('gives status, subject, recipient number and CSID, pages, delivery time and the link', () => {
     const sms = renderSms(sampleResult());
-    expect(sms.text).toBe('Delivered: Q3 report\nTo: +12025550101 (ACME SALES FAX), 3 pages, 22/11/2026, 10:01\nhttp://127.0.0.1:8082/faxes/fax-1'.replace('22/11/2026, ', '22/11, '));
+    expect(sms.text).toBe(
+      'Delivered: Q3 report\nTo: +12025550101 (ACME SALES FAX), 3 pages, 22/11/2026, 10:01\nhttp://127.0.0.1:8082/faxes/fax-1'.replace(
+        '22/11/2026, ',
+        '22/11, ',
+      ),
+    );
     expect(sms.sms).toEqual({ encoding: 'GSM-7', segments: 1 });
     const busy = renderSms(sampleResult({ status: 'failed_user_busy', pagesSent: 0 }), 'ru', 'Europe/Moscow');
-    expect(busy.text).toBe('Не доставлено: Q3 report\nЛиния занята\n+12025550101 (ACME SALES FAX), 0 из 3 стр., 22.11, 12:01\nhttp://127.0.0.1:8082/faxes/fax-1');
+    expect(busy.text).toBe(
+      'Не доставлено: Q3 report\nЛиния занята\n+12025550101 (ACME SALES FAX), 0 из 3 стр., 22.11, 12:01\nhttp://127.0.0.1:8082/faxes/fax-1',
+    );
   });
 
-  it.each(LOCALES.flatMap((locale) => FINAL_STATUSES.map((status) => [locale, status] as const)))('fits %s / %s with a long subject into 2 segments', (locale, status) => {
-    const partial = FINAL_STATUS_INFO[status].outcome === 'partial';
-    const long = `Quarterly report for the board of directors, with appendices A to F ${'and more '.repeat(30)}`;
-    const sms = renderSms(sampleResult({ status, subject: long, pagesSent: partial ? 1 : status === 'success' ? 3 : 0 }), locale);
-    const size = smsSize(sms.text);
-    expect(size.segments).toBeLessThanOrEqual(SMS_MAX_SEGMENTS);
-    expect(sms.sms).toEqual({ encoding: size.encoding, segments: size.segments });
-    // Russian is always UCS-2; English and Italian stay GSM-7.
-    expect(size.encoding).toBe(locale === 'ru' ? 'UCS-2' : 'GSM-7');
-    // The subject was shortened (keeping at least its start), not the number or the link.
-    expect(sms.text).toMatch(/: Quarterly.*\.\.\.\n/);
-    expect(sms.text).toContain('+12025550101');
-    expect(sms.text.endsWith('http://127.0.0.1:8082/faxes/fax-1')).toBe(true);
-  });
+  it.each(LOCALES.flatMap((locale) => FINAL_STATUSES.map((status) => [locale, status] as const)))(
+    'fits %s / %s with a long subject into 2 segments',
+    (locale, status) => {
+      const partial = FINAL_STATUS_INFO[status].outcome === 'partial';
+      const long = `Quarterly report for the board of directors, with appendices A to F ${'and more '.repeat(30)}`;
+      const sms = renderSms(sampleResult({ status, subject: long, pagesSent: partial ? 1 : status === 'success' ? 3 : 0 }), locale);
+      const size = smsSize(sms.text);
+      expect(size.segments).toBeLessThanOrEqual(SMS_MAX_SEGMENTS);
+      expect(sms.sms).toEqual({ encoding: size.encoding, segments: size.segments });
+      // Russian is always UCS-2; English and Italian stay GSM-7.
+      expect(size.encoding).toBe(locale === 'ru' ? 'UCS-2' : 'GSM-7');
+      // The subject was shortened (keeping at least its start), not the number or the link.
+      expect(sms.text).toMatch(/: Quarterly.*\.\.\.\n/);
+      expect(sms.text).toContain('+12025550101');
+      expect(sms.text.endsWith('http://127.0.0.1:8082/faxes/fax-1')).toBe(true);
+    },
+  );
 
   it('switches to UCS-2 only when the text needs it', () => {
     expect(renderSms(sampleResult({ subject: 'Fattura n° 12 – è già pagata' }), 'it').sms?.encoding).toBe('UCS-2');

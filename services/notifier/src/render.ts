@@ -1,13 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Handlebars from 'handlebars';
-import {
-  NO_SUBJECT,
-  OUTCOME_LABELS,
-  describeStatus,
-  type DeliveryRecipientFinal,
-  type Locale,
-} from '@faxnotify/contracts';
+import { NO_SUBJECT, OUTCOME_LABELS, describeStatus, type DeliveryRecipientFinal, type Locale } from '@faxnotify/contracts';
 import { SMS_MAX_SEGMENTS, shortenForSms, smsSize } from './channels/sms/segments';
 import type { Channel, SmsEncoding } from './channels/types';
 
@@ -26,9 +20,17 @@ const DETAIL_MAX = 300;
  */
 export function plainText(value: string | null | undefined, max: number): string {
   // eslint-disable-next-line no-control-regex
-  const folded = (value ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\s+/g, ' ').trim();
+  const folded = (value ?? '')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const chars = [...folded];
-  return chars.length > max ? `${chars.slice(0, max - 1).join('').trimEnd()}…` : folded;
+  return chars.length > max
+    ? `${chars
+        .slice(0, max - 1)
+        .join('')
+        .trimEnd()}…`
+    : folded;
 }
 
 const PAGE_WORDS: Record<Locale, (n: number) => string> = {
@@ -51,7 +53,9 @@ export function formatTime(iso: string | null, locale: Locale, timeZone: string)
 /** Day, month and time only ("22/11, 10:01"; "22.11, 12:01"): what an SMS has room for. */
 export function formatShortTime(iso: string | null, locale: Locale, timeZone: string): string | null {
   if (!iso) return null;
-  return new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', timeZone }).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', timeZone }).format(
+    new Date(iso),
+  );
 }
 
 export interface NoticeContext {
@@ -132,7 +136,9 @@ export interface RenderedParts {
 }
 
 const renderText = (channel: Channel, locale: Locale, context: NoticeContext): string =>
-  template(channel, locale, 'text')!(context).replace(/\n{3,}/g, '\n\n').trim();
+  template(channel, locale, 'text')!(context)
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 
 /** Renders a notice's parts for a channel and locale from templates/<channel>/<locale>/. */
 export function renderNotice(channel: Channel, locale: Locale, context: NoticeContext): RenderedParts {

@@ -23,7 +23,14 @@ beforeAll(async () => {
   smtp = await startSmtpSink();
   dir = mkdtempSync(join(tmpdir(), 'notifier-test-'));
   notifier = await startNotifier(
-    { 'http.port': 0, 'db.sqlitePath': join(dir, 'notifier.sqlite'), 'smtp.port': smtp.port, 'amqp.url': vhost.amqpUrl, 'auth.jwtSecret': SECRET, 'log.level': 'silent' },
+    {
+      'http.port': 0,
+      'db.sqlitePath': join(dir, 'notifier.sqlite'),
+      'smtp.port': smtp.port,
+      'amqp.url': vhost.amqpUrl,
+      'auth.jwtSecret': SECRET,
+      'log.level': 'silent',
+    },
     {},
   );
   bus = await startTrackerBus(vhost.amqpUrl);
@@ -60,7 +67,7 @@ describe('settings API', () => {
     expect(zone.body.field).toBe('timeZone');
   });
 
-  it('keeps each user\'s settings to that user', async () => {
+  it("keeps each user's settings to that user", async () => {
     await api('PUT', '/v1/settings', 'carol', settings('carol@example.test'));
     expect((await api('GET', '/v1/settings', 'carol')).body.email).toEqual({ enabled: true, address: 'carol@example.test' });
     expect((await api('GET', '/v1/settings', 'dave')).body.email).toEqual({ enabled: false, address: null });
@@ -80,7 +87,13 @@ describe('notices through RabbitMQ to SMTP', () => {
     await new Promise((r) => setTimeout(r, 500));
     const mails = smtp.mails.filter((m) => m.subject === 'Delivered: Q3 report' && String(m.references).includes('fax.twice@'));
     expect(mails).toHaveLength(1);
-    expect(collector.outcomes.find((o) => o.faxId === 'twice')).toMatchObject({ channel: 'email', outcome: 'sent', address: 'alice@example.test', attempts: 1, smtp: { code: 250 } });
+    expect(collector.outcomes.find((o) => o.faxId === 'twice')).toMatchObject({
+      channel: 'email',
+      outcome: 'sent',
+      address: 'alice@example.test',
+      attempts: 1,
+      smtp: { code: 250 },
+    });
     // Only the current version is published.
     expect([...collector.types]).toEqual(['faxnotify.notification.outcome.v2']);
   });

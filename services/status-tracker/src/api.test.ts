@@ -21,8 +21,17 @@ beforeAll(async () => {
   await tracker.handle(progress('fax-a1', 'r1', 1, 0, 'dialing'));
   await tracker.handle(result('fax-a1', 'r1', 1, 3, 'success', 3, { remoteCsid: 'ACME' }));
   await tracker.handle(result('fax-a1', 'r2', 1, 1, 'failed_user_busy', 0));
-  await tracker.handle(outcome('fax-a1', 'r1', 'alice', 'email', { outcome: 'sent', address: 'alice@example.test', providerMessageId: '<m1@x>', smtp: { code: 250 } }));
-  await tracker.handle(outcome('fax-a1', 'r1', 'alice', 'sms', { outcome: 'delivered', address: '+393331234567', sms: { segments: 1, encoding: 'GSM-7' }, provider: { status: 'delivered' } }));
+  await tracker.handle(
+    outcome('fax-a1', 'r1', 'alice', 'email', { outcome: 'sent', address: 'alice@example.test', providerMessageId: '<m1@x>', smtp: { code: 250 } }),
+  );
+  await tracker.handle(
+    outcome('fax-a1', 'r1', 'alice', 'sms', {
+      outcome: 'delivered',
+      address: '+393331234567',
+      sms: { segments: 1, encoding: 'GSM-7' },
+      provider: { status: 'delivered' },
+    }),
+  );
   // Only events, no submission: not a fax anyone can list yet.
   await tracker.handle(result('fax-orphan', 'r1', 1, 1, 'success', 3));
   app = createHttpServer({ host: '127.0.0.1', port: 0, logger, ready: () => ({ database: true }) });
@@ -63,16 +72,42 @@ describe('GET /v1/faxes/:faxId', () => {
   it('shows the owner the fax with recipients, their history and notices', async () => {
     const { status, body } = await get<FaxView>('/v1/faxes/fax-a1', await tokenFor('alice'));
     expect(status).toBe(200);
-    expect(body).toMatchObject({ id: 'fax-a1', state: 'partial', subject: 'Q3 report', submittedAt: '2026-11-20T08:00:00.000Z', retry: { count: 1, delayMinutes: 1 } });
+    expect(body).toMatchObject({
+      id: 'fax-a1',
+      state: 'partial',
+      subject: 'Q3 report',
+      submittedAt: '2026-11-20T08:00:00.000Z',
+      retry: { count: 1, delayMinutes: 1 },
+    });
     expect(body.recipients).toHaveLength(2);
     const [r1, r2] = body.recipients;
-    expect(r1).toMatchObject({ recipientId: 'r1', number: '+12025550101', status: 'success', final: true, pagesSent: 3, remoteCsid: 'ACME', reason: { code: 'OK' } });
+    expect(r1).toMatchObject({
+      recipientId: 'r1',
+      number: '+12025550101',
+      status: 'success',
+      final: true,
+      pagesSent: 3,
+      remoteCsid: 'ACME',
+      reason: { code: 'OK' },
+    });
     expect(r1.history.map((h: { kind: string; status: string }) => [h.kind, h.status])).toEqual([
       ['progress', 'dialing'],
       ['result', 'success'],
     ]);
-    expect(r1.notices.email).toMatchObject({ outcome: 'sent', address: 'alice@example.test', providerMessageId: '<m1@x>', sms: null, provider: null, smtp: { code: 250 } });
-    expect(r1.notices.sms).toMatchObject({ outcome: 'delivered', sms: { segments: 1, encoding: 'GSM-7' }, provider: { status: 'delivered', errorCode: null }, smtp: null });
+    expect(r1.notices.email).toMatchObject({
+      outcome: 'sent',
+      address: 'alice@example.test',
+      providerMessageId: '<m1@x>',
+      sms: null,
+      provider: null,
+      smtp: { code: 250 },
+    });
+    expect(r1.notices.sms).toMatchObject({
+      outcome: 'delivered',
+      sms: { segments: 1, encoding: 'GSM-7' },
+      provider: { status: 'delivered', errorCode: null },
+      smtp: null,
+    });
     expect(r2).toMatchObject({ status: 'failed_user_busy', pagesSent: 0, notices: {} });
   });
 

@@ -7,7 +7,7 @@ export const statusTrackerSchema = {
   auth: {
     ...authSchema().auth,
     jwksUrl: {
-      doc: 'URL of a JSON Web Key Set (an identity provider\'s): tokens signed by its keys (RS256, PS256, ES256, EdDSA) are accepted beside HS256 ones; empty: the shared secret only.',
+      doc: "URL of a JSON Web Key Set (an identity provider's): tokens signed by its keys (RS256, PS256, ES256, EdDSA) are accepted beside HS256 ones; empty: the shared secret only.",
       format: String,
       default: '',
       env: 'JWKS_URL',
@@ -95,7 +95,7 @@ export const statusTrackerSchema = {
       env: 'STATUS_TRACKER_WEBHOOK_TIMEOUT_MS',
     },
     allowedPrivateRanges: {
-      doc: 'CIDR ranges webhooks may be sent to although they are not public, e.g. 10.20.0.0/16 for receivers on your own network (comma-separated in the environment). They apply to provider base URLs too (a ReplixFax account\'s baseUrl, which the tracker queries). Empty: loopback, link-local (cloud metadata), private (RFC 1918, fc00::/7) and other special-purpose addresses are refused, both when a webhook URL or base URL is set (and at start for ingest.accounts) and when a delivery or provider request resolves its host name.',
+      doc: "CIDR ranges webhooks may be sent to although they are not public, e.g. 10.20.0.0/16 for receivers on your own network (comma-separated in the environment). They apply to provider base URLs too (a ReplixFax account's baseUrl, which the tracker queries). Empty: loopback, link-local (cloud metadata), private (RFC 1918, fc00::/7) and other special-purpose addresses are refused, both when a webhook URL or base URL is set (and at start for ingest.accounts) and when a delivery or provider request resolves its host name.",
       format: Array,
       default: [] as string[],
       env: 'STATUS_TRACKER_WEBHOOK_ALLOWED_RANGES',
@@ -103,7 +103,7 @@ export const statusTrackerSchema = {
   },
   secrets: {
     key: {
-      doc: 'Key that encrypts the secrets the tracker stores (owners\' webhook signing secrets, provider accounts\' ingest secrets and ReplixFax passwords) with AES-256-GCM: 32 random bytes as base64 or hex, e.g. `openssl rand -base64 32`. Empty: they are stored in clear (a warning at start says how many). At start, values in clear or under a previous key are re-encrypted under this one.',
+      doc: "Key that encrypts the secrets the tracker stores (owners' webhook signing secrets, provider accounts' ingest secrets and ReplixFax passwords) with AES-256-GCM: 32 random bytes as base64 or hex, e.g. `openssl rand -base64 32`. Empty: they are stored in clear (a warning at start says how many). At start, values in clear or under a previous key are re-encrypted under this one.",
       format: 'secret-key',
       default: '',
       env: 'STATUS_TRACKER_SECRETS_KEY',
@@ -132,7 +132,7 @@ export const statusTrackerSchema = {
       env: 'STATUS_TRACKER_REPLIXFAX_POLL_MS',
     },
     requestTimeoutMs: {
-      doc: 'How long one request to a provider\'s API may take.',
+      doc: "How long one request to a provider's API may take.",
       format: 'positive-int',
       default: 10_000,
       env: 'STATUS_TRACKER_PROVIDER_TIMEOUT_MS',
@@ -169,13 +169,17 @@ export interface StatusTrackerConfig {
 /** Defaults, then FAXNOTIFY_CONFIG, then the environment, then `overrides`; a wrong value throws naming the key. */
 export function loadStatusTrackerConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): StatusTrackerConfig {
   const config = loadConfig<StatusTrackerConfig>(statusTrackerSchema, overrides, env);
-  if (config.auth.jwksUrl && !/^https?:\/\/\S+$/.test(config.auth.jwksUrl)) throw new ConfigError('invalid configuration: auth.jwksUrl: must be an http(s) URL or empty');
-  if (!isTimeZone(config.pages.defaultTimeZone)) throw new ConfigError(`invalid configuration: pages.defaultTimeZone: ${JSON.stringify(config.pages.defaultTimeZone)} is not a time zone`);
+  if (config.auth.jwksUrl && !/^https?:\/\/\S+$/.test(config.auth.jwksUrl))
+    throw new ConfigError('invalid configuration: auth.jwksUrl: must be an http(s) URL or empty');
+  if (!isTimeZone(config.pages.defaultTimeZone))
+    throw new ConfigError(`invalid configuration: pages.defaultTimeZone: ${JSON.stringify(config.pages.defaultTimeZone)} is not a time zone`);
   const secrets = secretBoxOf(config.secrets);
   const accounts = parseProviderAccounts(config.ingest.accounts);
   for (const account of accounts) {
     if (!secrets.encrypting && account.password !== undefined && looksSealed(account.password))
-      throw new ConfigError(`invalid configuration: ingest.accounts: account ${account.account}: its password has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored in clear; set secrets.key`);
+      throw new ConfigError(
+        `invalid configuration: ingest.accounts: account ${account.account}: its password has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored in clear; set secrets.key`,
+      );
   }
   let targets: WebhookTargets;
   try {
@@ -188,7 +192,9 @@ export function loadStatusTrackerConfig(overrides: Record<string, unknown> = {},
   for (const account of accounts) {
     const problem = account.baseUrl === undefined ? null : targets.checkUrl(new URL(account.baseUrl));
     if (problem)
-      throw new ConfigError(`invalid configuration: ingest.accounts: account ${account.account}: ${problem}; list its range in webhooks.allowedPrivateRanges if it is yours`);
+      throw new ConfigError(
+        `invalid configuration: ingest.accounts: account ${account.account}: ${problem}; list its range in webhooks.allowedPrivateRanges if it is yours`,
+      );
   }
   return config;
 }
@@ -196,7 +202,11 @@ export function loadStatusTrackerConfig(overrides: Record<string, unknown> = {},
 /** The tracker's stored-secret encryption from its settings; a wrong combination throws a ConfigError. */
 export function secretBoxOf(settings: StatusTrackerConfig['secrets']): SecretBox {
   try {
-    return new SecretBox({ key: settings.key, previousKeys: settings.previousKeys, settings: 'secrets.key / secrets.previousKeys (STATUS_TRACKER_SECRETS_KEY / STATUS_TRACKER_SECRETS_PREVIOUS_KEYS)' });
+    return new SecretBox({
+      key: settings.key,
+      previousKeys: settings.previousKeys,
+      settings: 'secrets.key / secrets.previousKeys (STATUS_TRACKER_SECRETS_KEY / STATUS_TRACKER_SECRETS_PREVIOUS_KEYS)',
+    });
   } catch (error) {
     throw new ConfigError(`invalid configuration: secrets.previousKeys: ${errorMessage(error)}`);
   }

@@ -18,7 +18,8 @@ export const encodeCursor = (fax: Pick<FaxRow, 'submitted_at' | 'id'>) => Buffer
 export function decodeCursor(cursor: string): { submittedAt: string; id: string } | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') return { submittedAt: value[0], id: value[1] };
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string')
+      return { submittedAt: value[0], id: value[1] };
   } catch {
     /* answered as a bad request by the caller */
   }
@@ -46,9 +47,15 @@ export async function listFaxes(db: Kysely<TrackerDatabase>, query: FolderQuery)
   if (query.category === 'sent') select = select.where('state', '<>', 'in_progress');
   const cursor = query.cursor;
   if (cursor) {
-    select = select.where((eb) => eb.or([eb('submitted_at', '<', cursor.submittedAt), eb.and([eb('submitted_at', '=', cursor.submittedAt), eb('id', '<', cursor.id)])]));
+    select = select.where((eb) =>
+      eb.or([eb('submitted_at', '<', cursor.submittedAt), eb.and([eb('submitted_at', '=', cursor.submittedAt), eb('id', '<', cursor.id)])]),
+    );
   }
-  const rows = await select.orderBy('submitted_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+  const rows = await select
+    .orderBy('submitted_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
   const page = rows.slice(0, query.limit);
   const recipients = new Map<string, FolderEntry['recipients']>();
   if (page.length > 0) {
@@ -94,7 +101,13 @@ export interface FaxRecord {
 /** One fax of the owner with everything the fax page shows, or undefined (not theirs, or not there). */
 export async function loadFax(db: Kysely<TrackerDatabase>, owner: string, faxId: string): Promise<FaxRecord | undefined> {
   if (!ID_PATTERN.test(faxId)) return undefined;
-  const fax = await db.selectFrom('faxes').selectAll().where('id', '=', faxId).where('owner_id', '=', owner).where('submitted_at', 'is not', null).executeTakeFirst();
+  const fax = await db
+    .selectFrom('faxes')
+    .selectAll()
+    .where('id', '=', faxId)
+    .where('owner_id', '=', owner)
+    .where('submitted_at', 'is not', null)
+    .executeTakeFirst();
   if (!fax) return undefined;
   const [recipients, history, notices, deliveries, attempts] = await Promise.all([
     db.selectFrom('recipients').selectAll().where('fax_id', '=', faxId).execute(),
@@ -117,8 +130,18 @@ export async function loadFax(db: Kysely<TrackerDatabase>, owner: string, faxId:
  * A cheap fingerprint of everything the fax page shows, for the live-update stream: it changes
  * whenever an event, a notice outcome or a webhook attempt is recorded.
  */
-export async function faxVersion(db: Kysely<TrackerDatabase>, owner: string, faxId: string): Promise<{ version: string; state: string; finalAt: string | null } | undefined> {
-  const fax = await db.selectFrom('faxes').select(['updated_at', 'state', 'final_at']).where('id', '=', faxId).where('owner_id', '=', owner).where('submitted_at', 'is not', null).executeTakeFirst();
+export async function faxVersion(
+  db: Kysely<TrackerDatabase>,
+  owner: string,
+  faxId: string,
+): Promise<{ version: string; state: string; finalAt: string | null } | undefined> {
+  const fax = await db
+    .selectFrom('faxes')
+    .select(['updated_at', 'state', 'final_at'])
+    .where('id', '=', faxId)
+    .where('owner_id', '=', owner)
+    .where('submitted_at', 'is not', null)
+    .executeTakeFirst();
   if (!fax) return undefined;
   const [notices, hooks] = await Promise.all([
     db

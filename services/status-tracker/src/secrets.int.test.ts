@@ -67,11 +67,28 @@ describe.each(dialects)('the start-up pass over stored secrets on %s', (dialect)
         { owner_id: 'bob', url: 'https://hooks.example.test/b', secret: LONG_SECRET, created_at: at, updated_at: at },
       ])
       .execute();
-    const account = { owner_id: 'carol', base_url: null, username: null, source: 'api', last_polled_at: null, last_poll_error: null, created_at: at, updated_at: at };
+    const account = {
+      owner_id: 'carol',
+      base_url: null,
+      username: null,
+      source: 'api',
+      last_polled_at: null,
+      last_poll_error: null,
+      created_at: at,
+      updated_at: at,
+    };
     await database.db
       .insertInto('provider_accounts')
       .values([
-        { ...account, provider: 'replixfax', account: 'carol-rpx', secret_hash: hashSecret(INGEST_SECRET), password: PASSWORD, base_url: 'https://api.replix.test/v1', username: 'carol' },
+        {
+          ...account,
+          provider: 'replixfax',
+          account: 'carol-rpx',
+          secret_hash: hashSecret(INGEST_SECRET),
+          password: PASSWORD,
+          base_url: 'https://api.replix.test/v1',
+          username: 'carol',
+        },
         { ...account, provider: 'faxplus', account: 'carol-fp', secret_hash: hashSecret(INGEST_SECRET), password: null },
       ])
       .execute();
@@ -101,15 +118,30 @@ describe.each(dialects)('the start-up pass over stored secrets on %s', (dialect)
       password: box.open(s.password, secretContext.providerPassword('replixfax', 'carol-rpx')),
     };
   };
-  const CLEAR = { alice: ALICE_SECRET, bob: LONG_SECRET, faxplusDigest: hashSecret(INGEST_SECRET), replixDigest: hashSecret(INGEST_SECRET), password: PASSWORD };
+  const CLEAR = {
+    alice: ALICE_SECRET,
+    bob: LONG_SECRET,
+    faxplusDigest: hashSecret(INGEST_SECRET),
+    replixDigest: hashSecret(INGEST_SECRET),
+    password: PASSWORD,
+  };
 
   it('without a key: changes nothing, and warns with the count of secrets in clear and how to set the key', async () => {
     await seedInClear();
     const { logger, lines } = recordingLogger();
     expect(await sealStoredSecrets(database.db, new SecretBox(), logger)).toEqual({ encrypted: 0, reencrypted: 0, current: 0, clear: 5, unreadable: 0 });
-    expect(await stored()).toEqual({ alice: ALICE_SECRET, bob: LONG_SECRET, faxplusDigest: CLEAR.faxplusDigest, replixDigest: CLEAR.replixDigest, password: PASSWORD, faxplusPassword: null });
+    expect(await stored()).toEqual({
+      alice: ALICE_SECRET,
+      bob: LONG_SECRET,
+      faxplusDigest: CLEAR.faxplusDigest,
+      replixDigest: CLEAR.replixDigest,
+      password: PASSWORD,
+      faxplusPassword: null,
+    });
     expect(lines.map((l) => l.level)).toEqual(['warn']);
-    expect(lines[0].msg).toMatch(/^5 stored secrets are not encrypted .*set secrets\.key \(STATUS_TRACKER_SECRETS_KEY\) to 32 random bytes as base64 or hex, e\.g\. `openssl rand -base64 32`/);
+    expect(lines[0].msg).toMatch(
+      /^5 stored secrets are not encrypted .*set secrets\.key \(STATUS_TRACKER_SECRETS_KEY\) to 32 random bytes as base64 or hex, e\.g\. `openssl rand -base64 32`/,
+    );
   });
 
   it('with a key: encrypts every value from before, once; none is in the database in clear, each opens to what it was', async () => {
@@ -126,7 +158,12 @@ describe.each(dialects)('the start-up pass over stored secrets on %s', (dialect)
     }
     expect(after.faxplusPassword).toBeNull();
     expect(await opened(box)).toEqual(CLEAR);
-    expect(lines).toEqual([expect.objectContaining({ level: 'info', msg: `stored secrets under key ${idOf(KEY_A)}: 5 encrypted from clear, 0 re-encrypted from a previous key, 0 already current` })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: `stored secrets under key ${idOf(KEY_A)}: 5 encrypted from clear, 0 re-encrypted from a previous key, 0 already current`,
+      }),
+    ]);
 
     // Idempotent: a second start finds everything current and rewrites nothing.
     expect(await sealStoredSecrets(database.db, box, recordingLogger().logger)).toEqual({ encrypted: 0, reencrypted: 0, current: 5, clear: 0, unreadable: 0 });
@@ -145,7 +182,9 @@ describe.each(dialects)('the start-up pass over stored secrets on %s', (dialect)
     const after = await stored();
     expect([after.alice, after.bob, after.faxplusDigest, after.replixDigest, after.password].every((v) => v.startsWith(`v1:${idOf(KEY_B)}:`))).toBe(true);
     expect(await opened(new SecretBox({ key: KEY_B }))).toEqual(CLEAR);
-    expect(() => new SecretBox({ key: KEY_A }).open(after.alice, secretContext.webhookSecret('alice'))).toThrow(`it is encrypted under key ${idOf(KEY_B)}, which is not configured`);
+    expect(() => new SecretBox({ key: KEY_A }).open(after.alice, secretContext.webhookSecret('alice'))).toThrow(
+      `it is encrypted under key ${idOf(KEY_B)}, which is not configured`,
+    );
   });
 
   it('logs each value it cannot decrypt by row, with the reason, goes on with the others, and never throws', async () => {
@@ -186,11 +225,17 @@ describe.each(dialects)('the start-up pass over stored secrets on %s', (dialect)
 
     // With the right key back, the value moved to dave's row is still refused: it belongs to bob's.
     const { logger: again, lines: later } = recordingLogger();
-    expect(await sealStoredSecrets(database.db, new SecretBox({ key: KEY_C, previousKeys: [KEY_A] }), again)).toMatchObject({ reencrypted: 5, current: 1, unreadable: 1 });
+    expect(await sealStoredSecrets(database.db, new SecretBox({ key: KEY_C, previousKeys: [KEY_A] }), again)).toMatchObject({
+      reencrypted: 5,
+      current: 1,
+      unreadable: 1,
+    });
     expect(later.find((l) => l.level === 'error')!.fields).toMatchObject({
       ownerId: 'dave',
       reason: 'tampered',
-      err: expect.stringMatching(/^the webhook signing secret of owner dave cannot be decrypted: it fails authentication under key [0-9a-f]{8}: the stored value was altered, or copied from another row$/),
+      err: expect.stringMatching(
+        /^the webhook signing secret of owner dave cannot be decrypted: it fails authentication under key [0-9a-f]{8}: the stored value was altered, or copied from another row$/,
+      ),
     });
   });
 });
@@ -223,7 +268,8 @@ describe('secrets at rest through the service', () => {
     return { status: response.status, body: (response.status === 204 ? null : await response.json()) as Answer };
   };
   const webhookRow = (owner: string) => service.database.db.selectFrom('webhooks').selectAll().where('owner_id', '=', owner).executeTakeFirstOrThrow();
-  const accountRow = (account: string) => service.database.db.selectFrom('provider_accounts').selectAll().where('account', '=', account).executeTakeFirstOrThrow();
+  const accountRow = (account: string) =>
+    service.database.db.selectFrom('provider_accounts').selectAll().where('account', '=', account).executeTakeFirstOrThrow();
   const deliver = async (faxId: string, owner: string) => {
     await service.tracker.handle(submitted(faxId, owner, ['r1']));
     await service.tracker.handle(result(faxId, 'r1', 1, 3, 'success', 3));
@@ -233,7 +279,17 @@ describe('secrets at rest through the service', () => {
     fetch(`${service.url}/ingest/replixfax/${account}?token=${encodeURIComponent(token)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ FaxId: faxId, FaxStatus: 'sent', ErrorCode: '0', ErrorText: '', DestFaxNumber: '+12025550170', CSI: 'FAR END', CompleteTime: '2026-11-22T10:00:00Z', PagesSent: '2', TotalPages: '2' }).toString(),
+      body: new URLSearchParams({
+        FaxId: faxId,
+        FaxStatus: 'sent',
+        ErrorCode: '0',
+        ErrorText: '',
+        DestFaxNumber: '+12025550170',
+        CSI: 'FAR END',
+        CompleteTime: '2026-11-22T10:00:00Z',
+        PagesSent: '2',
+        TotalPages: '2',
+      }).toString(),
     });
 
   it('keeps the webhook secret the owner got out of the database, and every POST verifies with it', async () => {
@@ -256,14 +312,22 @@ describe('secrets at rest through the service', () => {
   it('still signs with a secret stored in clear before the key was set', async () => {
     const at = new Date().toISOString();
     receiver.secret = 'whsec_stored-before-the-key-0123';
-    await service.database.db.insertInto('webhooks').values({ owner_id: 'xena', url: receiver.url, secret: receiver.secret, created_at: at, updated_at: at }).execute();
+    await service.database.db
+      .insertInto('webhooks')
+      .values({ owner_id: 'xena', url: receiver.url, secret: receiver.secret, created_at: at, updated_at: at })
+      .execute();
     await deliver('fax-clear-hook', 'xena');
     await eventually(() => receiver.received.some((r) => r.body.includes('fax-clear-hook')));
     expect(receiver.received.filter((r) => r.body.includes('fax-clear-hook')).map((r) => r.verified)).toEqual([true]);
   });
 
   it('stores the ingest secret and the ReplixFax password encrypted; takes the right secret, refuses a wrong one, and polls with the password', async () => {
-    const set = await api('PUT', '/v1/ingest/accounts/replixfax/zoe-rpx', 'zoe', { secret: INGEST_SECRET, baseUrl: replix.url, username: 'zoe-user', password: PASSWORD });
+    const set = await api('PUT', '/v1/ingest/accounts/replixfax/zoe-rpx', 'zoe', {
+      secret: INGEST_SECRET,
+      baseUrl: replix.url,
+      username: 'zoe-user',
+      password: PASSWORD,
+    });
     expect(set.status).toBe(200);
     expect(JSON.stringify(set.body)).not.toContain(PASSWORD);
     const row = await accountRow('zoe-rpx');
@@ -276,7 +340,16 @@ describe('secrets at rest through the service', () => {
     expect((await replixPost('zoe-rpx', `${INGEST_SECRET}x`, 'ZR-2')).status).toBe(401);
     expect((await replixPost('zoe-rpx', INGEST_SECRET.slice(0, -1), 'ZR-2')).status).toBe(401);
     // The fake provider answers 401 to any other password, which would fail the poll.
-    replix.add({ FaxId: 'ZR-3', FaxStatus: 'sent', ErrorCode: '0', ErrorText: '', DestFaxNumber: '+12025550171', CSI: 'FAR END', CompleteTime: '2026-11-22T11:00:00Z', PagesSent: '1' });
+    replix.add({
+      FaxId: 'ZR-3',
+      FaxStatus: 'sent',
+      ErrorCode: '0',
+      ErrorText: '',
+      DestFaxNumber: '+12025550171',
+      CSI: 'FAR END',
+      CompleteTime: '2026-11-22T11:00:00Z',
+      PagesSent: '1',
+    });
     const poll = await api('POST', '/v1/ingest/accounts/replixfax/zoe-rpx/poll', 'zoe');
     expect(poll).toMatchObject({ status: 200, body: { seen: 1, recorded: 1 } });
     expect((await accountRow('zoe-rpx')).last_poll_error).toBeNull();
@@ -288,9 +361,24 @@ describe('secrets at rest through the service', () => {
     receiver.secret = 'whsec_victor-secret-0123456789';
     await service.database.db
       .insertInto('webhooks')
-      .values({ owner_id: 'victor', url: receiver.url, secret: foreign.seal(receiver.secret, secretContext.webhookSecret('victor')), created_at: at, updated_at: at })
+      .values({
+        owner_id: 'victor',
+        url: receiver.url,
+        secret: foreign.seal(receiver.secret, secretContext.webhookSecret('victor')),
+        created_at: at,
+        updated_at: at,
+      })
       .execute();
-    expect((await api('PUT', '/v1/ingest/accounts/replixfax/victor-rpx', 'victor', { secret: INGEST_SECRET, baseUrl: replix.url, username: 'zoe-user', password: PASSWORD })).status).toBe(200);
+    expect(
+      (
+        await api('PUT', '/v1/ingest/accounts/replixfax/victor-rpx', 'victor', {
+          secret: INGEST_SECRET,
+          baseUrl: replix.url,
+          username: 'zoe-user',
+          password: PASSWORD,
+        })
+      ).status,
+    ).toBe(200);
     await service.database.db
       .updateTable('provider_accounts')
       .set({
@@ -302,13 +390,20 @@ describe('secrets at rest through the service', () => {
     const reason = `it is encrypted under key ${idOf(KEY_C)}, which is not configured (current key ${idOf(TEST_SECRETS_KEY)}; previous keys none)`;
 
     // The view: no hint, and why.
-    expect((await api('GET', '/v1/webhooks', 'victor')).body).toMatchObject({ secretHint: null, secretProblem: expect.stringMatching(/^the secret cannot be decrypted by the server.*\(unknown_key\)$/) });
+    expect((await api('GET', '/v1/webhooks', 'victor')).body).toMatchObject({
+      secretHint: null,
+      secretProblem: expect.stringMatching(/^the secret cannot be decrypted by the server.*\(unknown_key\)$/),
+    });
 
     // The delivery: nothing POSTed, the attempt recorded with the reason, retried later (the operator may restore the key).
     await deliver('fax-foreign-hook', 'victor');
     const delivery = () => service.database.db.selectFrom('webhook_deliveries').selectAll().where('fax_id', '=', 'fax-foreign-hook').executeTakeFirstOrThrow();
     await eventually(async () => (await delivery()).attempts >= 1);
-    expect(await delivery()).toMatchObject({ status: 'pending', last_status_code: null, last_error: `the webhook signing secret of owner victor cannot be decrypted: ${reason}; add that key to secrets.key / secrets.previousKeys (STATUS_TRACKER_SECRETS_KEY / STATUS_TRACKER_SECRETS_PREVIOUS_KEYS)` });
+    expect(await delivery()).toMatchObject({
+      status: 'pending',
+      last_status_code: null,
+      last_error: `the webhook signing secret of owner victor cannot be decrypted: ${reason}; add that key to secrets.key / secrets.previousKeys (STATUS_TRACKER_SECRETS_KEY / STATUS_TRACKER_SECRETS_PREVIOUS_KEYS)`,
+    });
     const attempts = await service.database.db.selectFrom('webhook_attempts').selectAll().where('fax_id', '=', 'fax-foreign-hook').execute();
     expect(attempts[0]).toMatchObject({ outcome: 'retry', status_code: null, error: expect.stringContaining('cannot be decrypted') });
     expect(receiver.received.some((r) => r.body.includes('fax-foreign-hook'))).toBe(false);
@@ -316,13 +411,22 @@ describe('secrets at rest through the service', () => {
     // The post: not treated as a wrong (or empty) secret, but as the server's problem.
     const post = await replixPost('victor-rpx', INGEST_SECRET, 'VR-1');
     expect(post.status).toBe(503);
-    expect(await post.json()).toEqual({ error: 'secret_unreadable', message: 'the account\'s stored secret cannot be decrypted by the server; try again later' });
+    expect(await post.json()).toEqual({
+      error: 'secret_unreadable',
+      message: "the account's stored secret cannot be decrypted by the server; try again later",
+    });
     expect((await replixPost('victor-rpx', '', 'VR-1')).status).toBe(503);
 
     // The poll: nothing sent to the provider without the password; the account's poll error says why.
     const requests = replix.requests.length;
     const poll = await api('POST', '/v1/ingest/accounts/replixfax/victor-rpx/poll', 'victor');
-    expect(poll).toEqual({ status: 503, body: { error: 'secret_unreadable', message: `the ReplixFax password of account victor-rpx cannot be decrypted: ${reason}; add that key to secrets.key / secrets.previousKeys (STATUS_TRACKER_SECRETS_KEY / STATUS_TRACKER_SECRETS_PREVIOUS_KEYS)` } });
+    expect(poll).toEqual({
+      status: 503,
+      body: {
+        error: 'secret_unreadable',
+        message: `the ReplixFax password of account victor-rpx cannot be decrypted: ${reason}; add that key to secrets.key / secrets.previousKeys (STATUS_TRACKER_SECRETS_KEY / STATUS_TRACKER_SECRETS_PREVIOUS_KEYS)`,
+      },
+    });
     expect(replix.requests.length).toBe(requests);
     expect((await accountRow('victor-rpx')).last_poll_error).toBe(poll.body.message);
 
@@ -354,7 +458,9 @@ describe('without a key', () => {
 
   it('stores secrets in clear, and refuses one it could not tell from an encrypted value', async () => {
     expect((await api('PUT', '/v1/webhooks', 'uma', { url: 'https://hooks.example.test/uma', secret: ALICE_SECRET })).status).toBe(200);
-    expect((await service.database.db.selectFrom('webhooks').select('secret').where('owner_id', '=', 'uma').executeTakeFirstOrThrow()).secret).toBe(ALICE_SECRET);
+    expect((await service.database.db.selectFrom('webhooks').select('secret').where('owner_id', '=', 'uma').executeTakeFirstOrThrow()).secret).toBe(
+      ALICE_SECRET,
+    );
     const lookalike = 'v1:0a1b2c3d:AAAAAAAAAAAAAAAA:AAAA:AAAAAAAAAAAAAAAAAAAAAA';
     expect(await api('PUT', '/v1/webhooks', 'uma', { url: 'https://hooks.example.test/uma', secret: lookalike })).toMatchObject({
       status: 400,
@@ -416,7 +522,10 @@ describe('the service across restarts', () => {
     fetch(`${service!.url}/ingest/faxplus/ops-fp?token=${encodeURIComponent(token)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ hook: { id: 'restart-fax', event: 'fax_sent', event_time: '2026-11-22 10:44:39' }, data: { id: 'restart-session', pages: 1, to: '+12025550172', start_time: '2026-11-22 10:43:10', status: 'success' } }),
+      body: JSON.stringify({
+        hook: { id: 'restart-fax', event: 'fax_sent', event_time: '2026-11-22 10:44:39' },
+        data: { id: 'restart-session', pages: 1, to: '+12025550172', start_time: '2026-11-22 10:43:10', status: 'success' },
+      }),
     });
   const storedValues = async () => {
     const hook = await service!.db.selectFrom('webhooks').select('secret').where('owner_id', '=', 'wendy').executeTakeFirstOrThrow();
@@ -428,7 +537,9 @@ describe('the service across restarts', () => {
     // The embedded default: no key, no setup, secrets in clear.
     await restart({});
     expect((await api('PUT', '/v1/webhooks', 'wendy', { url: 'https://hooks.example.test/wendy', secret: WEBHOOK_SECRET })).status).toBe(200);
-    expect((await api('PUT', '/v1/ingest/accounts/replixfax/wendy-rpx', 'wendy', { secret: INGEST_SECRET, username: 'wendy', password: PASSWORD })).status).toBe(200);
+    expect(
+      (await api('PUT', '/v1/ingest/accounts/replixfax/wendy-rpx', 'wendy', { secret: INGEST_SECRET, username: 'wendy', password: PASSWORD })).status,
+    ).toBe(200);
     expect(await storedValues()).toEqual([WEBHOOK_SECRET, hashSecret(INGEST_SECRET), hashSecret(INGEST_SECRET), PASSWORD]);
     expect((await faxPlusPost(INGEST_SECRET)).status).toBe(200);
 
@@ -451,7 +562,13 @@ describe('the service across restarts', () => {
     const replixPost = await fetch(`${service!.url}/ingest/replixfax/wendy-rpx?token=${encodeURIComponent(INGEST_SECRET)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ FaxId: 'WR-1', FaxStatus: 'sent', DestFaxNumber: '+12025550173', CompleteTime: '2026-11-22T10:00:00Z', PagesSent: '1' }).toString(),
+      body: new URLSearchParams({
+        FaxId: 'WR-1',
+        FaxStatus: 'sent',
+        DestFaxNumber: '+12025550173',
+        CompleteTime: '2026-11-22T10:00:00Z',
+        PagesSent: '1',
+      }).toString(),
     });
     expect(replixPost.status).toBe(503);
     expect((await faxPlusPost(INGEST_SECRET)).status).toBe(200);

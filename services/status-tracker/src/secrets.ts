@@ -85,10 +85,18 @@ export async function sealStoredSecrets(db: Kysely<TrackerDatabase>, secrets: Se
     if (afterOwner !== undefined) query = query.where('owner_id', '>', afterOwner);
     const rows = await query.execute();
     for (const row of rows) {
-      const next = visit(row.secret, secretContext.webhookSecret(row.owner_id), secretName.webhookSecret(row.owner_id), { table: 'webhooks', ownerId: row.owner_id });
+      const next = visit(row.secret, secretContext.webhookSecret(row.owner_id), secretName.webhookSecret(row.owner_id), {
+        table: 'webhooks',
+        ownerId: row.owner_id,
+      });
       if (next === null) continue;
       const state = secrets.state(row.secret) as 'clear' | 'previous';
-      const written = await db.updateTable('webhooks').set({ secret: next }).where('owner_id', '=', row.owner_id).where('secret', '=', row.secret).executeTakeFirst();
+      const written = await db
+        .updateTable('webhooks')
+        .set({ secret: next })
+        .where('owner_id', '=', row.owner_id)
+        .where('secret', '=', row.secret)
+        .executeTakeFirst();
       count(state, Number(written.numUpdatedRows) === 1);
     }
     if (rows.length < PAGE) break;
@@ -97,7 +105,12 @@ export async function sealStoredSecrets(db: Kysely<TrackerDatabase>, secrets: Se
 
   let after: [ProviderAccountRow['provider'], string] | undefined;
   for (;;) {
-    let query = db.selectFrom('provider_accounts').select(['provider', 'account', 'secret_hash', 'password']).orderBy('provider').orderBy('account').limit(PAGE);
+    let query = db
+      .selectFrom('provider_accounts')
+      .select(['provider', 'account', 'secret_hash', 'password'])
+      .orderBy('provider')
+      .orderBy('account')
+      .limit(PAGE);
     if (after !== undefined) {
       const [provider, account] = after;
       query = query.where((eb) => eb.or([eb('provider', '>', provider), eb.and([eb('provider', '=', provider), eb('account', '>', account)])]));
@@ -105,9 +118,16 @@ export async function sealStoredSecrets(db: Kysely<TrackerDatabase>, secrets: Se
     const rows = await query.execute();
     for (const row of rows) {
       const where = { table: 'provider_accounts', provider: row.provider, account: row.account };
-      const digest = visit(row.secret_hash, secretContext.ingestSecretDigest(row.provider, row.account), secretName.ingestSecretDigest(row.provider, row.account), where);
+      const digest = visit(
+        row.secret_hash,
+        secretContext.ingestSecretDigest(row.provider, row.account),
+        secretName.ingestSecretDigest(row.provider, row.account),
+        where,
+      );
       const password =
-        row.password === null ? null : visit(row.password, secretContext.providerPassword(row.provider, row.account), secretName.providerPassword(row.provider, row.account), where);
+        row.password === null
+          ? null
+          : visit(row.password, secretContext.providerPassword(row.provider, row.account), secretName.providerPassword(row.provider, row.account), where);
       if (digest !== null) {
         const written = await db
           .updateTable('provider_accounts')

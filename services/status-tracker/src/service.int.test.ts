@@ -52,7 +52,17 @@ beforeAll(async () => {
     'reconcile.minAgeMs': 3_000,
     // The ReplixFax stand-in listens on 127.0.0.1: the operator allows loopback for provider base URLs (and webhooks).
     'webhooks.allowedPrivateRanges': ['127.0.0.0/8'],
-    'ingest.accounts': JSON.stringify([{ provider: 'replixfax', account: 'svc-rpx', ownerId: 'henry', secret: REPLIX_SECRET, baseUrl: replix.url, username: 'svc-user', password: 'svc-password' }]),
+    'ingest.accounts': JSON.stringify([
+      {
+        provider: 'replixfax',
+        account: 'svc-rpx',
+        ownerId: 'henry',
+        secret: REPLIX_SECRET,
+        baseUrl: replix.url,
+        username: 'svc-user',
+        password: 'svc-password',
+      },
+    ]),
   });
   transmitter = new MessageBus({ url: vhost.amqpUrl, source: '/faxnotify/transmitter', logger: createLogger('transmitter', 'silent') });
   await transmitter.start();
@@ -110,26 +120,39 @@ it('turns a three-recipient fax into three recipient finals and one partial fax 
   await eventually(() => deliveredFor(faxId).length >= 4);
   await settle();
   const events = deliveredFor(faxId);
-  expect(events.filter((d) => d.routingKey === 'delivery.recipient.final').map((d) => [d.recipientId, (d.event as CloudEvent<'delivery.recipient.final'>).data.status]).sort()).toEqual([
+  expect(
+    events
+      .filter((d) => d.routingKey === 'delivery.recipient.final')
+      .map((d) => [d.recipientId, (d.event as CloudEvent<'delivery.recipient.final'>).data.status])
+      .sort(),
+  ).toEqual([
     ['r1', 'success'],
     ['r2', 'failed_user_busy'],
     ['r3', 'partially_sent'],
   ]);
   const faxFinals = events.filter((d) => d.routingKey === 'delivery.fax.final');
   expect(faxFinals).toHaveLength(1);
-  expect((faxFinals[0].event as CloudEvent<'delivery.fax.final'>).data).toMatchObject({ state: 'partial', ownerId: 'alice', links: { fax: `https://fax.example.test/faxes/${faxId}` } });
+  expect((faxFinals[0].event as CloudEvent<'delivery.fax.final'>).data).toMatchObject({
+    state: 'partial',
+    ownerId: 'alice',
+    links: { fax: `https://fax.example.test/faxes/${faxId}` },
+  });
   expect(events.every((d) => d.messageId === d.event.id)).toBe(true);
   const first = events.find((d) => d.recipientId === 'r1')!.event as CloudEvent<'delivery.recipient.final'>;
   expect(first.data).toMatchObject({ resultId: `${faxId}:r1`, number: '+12025550101', remoteCsid: 'ACME SALES FAX', pagesSent: 3, subject: 'Q3 report' });
   // Everything handed over is marked so.
-  await eventually(async () => (await service.db.selectFrom('outbox').select('id').where('fax_id', '=', faxId).where('published_at', 'is', null).execute()).length === 0);
+  await eventually(
+    async () => (await service.db.selectFrom('outbox').select('id').where('fax_id', '=', faxId).where('published_at', 'is', null).execute()).length === 0,
+  );
 });
 
 it('announces once per recipient when results repeat, overtake the submission or arrive stale', async () => {
   const faxId = 'fax-disorder';
   const busy = result(faxId, 'r2', 2, 1, 'failed_user_busy', 0, { attempts: 2 });
   await send(result(faxId, 'r1', 1, 5, 'success', 3), busy, busy);
-  await eventually(async () => (await service.db.selectFrom('recipients').select('recipient_id').where('fax_id', '=', faxId).where('final', '=', 1).execute()).length === 2);
+  await eventually(
+    async () => (await service.db.selectFrom('recipients').select('recipient_id').where('fax_id', '=', faxId).where('final', '=', 1).execute()).length === 2,
+  );
   expect(deliveredFor(faxId)).toHaveLength(0); // the owner is not known yet
   await send(
     result(faxId, 'r2', 1, 3, 'partially_sent', 1), // an older attempt after the newer one
@@ -146,7 +169,11 @@ it('announces once per recipient when results repeat, overtake the submission or
     ['r2', 'failed_user_busy'],
     ['r3', 'success'],
   ]);
-  expect(deliveredFor(faxId).filter((d) => d.routingKey === 'delivery.fax.final').map((d) => (d.event as CloudEvent<'delivery.fax.final'>).data.state)).toEqual(['partial']);
+  expect(
+    deliveredFor(faxId)
+      .filter((d) => d.routingKey === 'delivery.fax.final')
+      .map((d) => (d.event as CloudEvent<'delivery.fax.final'>).data.state),
+  ).toEqual(['partial']);
   const r1 = await service.db.selectFrom('recipients').selectAll().where('fax_id', '=', faxId).where('recipient_id', '=', 'r1').executeTakeFirstOrThrow();
   expect(r1).toMatchObject({ status: 'success', pages_sent: 3, final: 1 });
 });
@@ -166,7 +193,11 @@ it('dead-letters garbage with the reason and keeps serving', async () => {
   });
   const reasons = dead.map((m) => String(m.properties.headers?.[HEADERS.reason]));
   expect(reasons).toEqual(
-    expect.arrayContaining([expect.stringMatching(/unparseable JSON/), expect.stringMatching(/unknown event type/), expect.stringMatching(/fax\.recipient\.result\.v1 is invalid/)]),
+    expect.arrayContaining([
+      expect.stringMatching(/unparseable JSON/),
+      expect.stringMatching(/unknown event type/),
+      expect.stringMatching(/fax\.recipient\.result\.v1 is invalid/),
+    ]),
   );
   expect(await queueDepth(vhost, 'status-tracker.fax-events')).toBe(0);
   expect(await service.db.selectFrom('recipient_events').select('event_id').where('event_id', '=', 'bad-data').executeTakeFirst()).toBeUndefined();
@@ -195,7 +226,11 @@ it('re-publishes a final result the broker never confirmed, and restores a lost 
   await service.db.deleteFrom('outbox').where('id', '=', faxFinal.event.id).execute();
   await eventually(() => deliveredFor(faxId).length >= 5, 10_000);
   await settle();
-  expect(deliveredFor(faxId).slice(4).map((d) => d.event.id)).toEqual([faxFinal.event.id]);
+  expect(
+    deliveredFor(faxId)
+      .slice(4)
+      .map((d) => d.event.id),
+  ).toEqual([faxFinal.event.id]);
   const rows = await service.db.selectFrom('outbox').selectAll().where('fax_id', '=', faxId).execute();
   expect(rows).toHaveLength(3);
   expect(rows.every((row) => row.published_at !== null)).toBe(true);
@@ -223,7 +258,18 @@ it('serves the fax to its owner only', async () => {
 it('stores notification outcomes beside the fax', async () => {
   const outcome = createEvent(
     'notification.outcome',
-    { resultId: 'fax-sample:r1', faxId: 'fax-sample', recipientId: 'r1', ownerId: 'alice', channel: 'email', outcome: 'sent', address: 'alice@example.test', providerMessageId: '<n1@faxnotify>', attempts: 1, at: new Date().toISOString() },
+    {
+      resultId: 'fax-sample:r1',
+      faxId: 'fax-sample',
+      recipientId: 'r1',
+      ownerId: 'alice',
+      channel: 'email',
+      outcome: 'sent',
+      address: 'alice@example.test',
+      providerMessageId: '<n1@faxnotify>',
+      attempts: 1,
+      at: new Date().toISOString(),
+    },
     { source: '/faxnotify/notifier' },
   );
   const notifier = new MessageBus({ url: vhost.amqpUrl, source: '/faxnotify/notifier', logger: createLogger('notifier', 'silent') });
@@ -233,7 +279,9 @@ it('stores notification outcomes beside the fax', async () => {
   const token = await issueToken({ secret: SECRET }, 'alice');
   const fax = await eventually(async () => {
     const response = await fetch(`${service.url}/v1/faxes/fax-sample`, { headers: { authorization: `Bearer ${token}` } });
-    const body = (await response.json()) as { recipients: Array<{ recipientId: string; notices: Record<string, { outcome: string; providerMessageId: string }> }> };
+    const body = (await response.json()) as {
+      recipients: Array<{ recipientId: string; notices: Record<string, { outcome: string; providerMessageId: string }> }>;
+    };
     return body.recipients[0]?.notices.email ? body : undefined;
   });
   expect(fax.recipients[0].notices.email).toMatchObject({ outcome: 'sent', providerMessageId: '<n1@faxnotify>' });
@@ -279,7 +327,14 @@ it('still records a v1 outcome from a notifier not yet upgraded, and dead-letter
   });
   // Recorded as it came: its text kept, and no fields it did not carry.
   expect(fax.recipients[0].notices.sms).toEqual(
-    expect.objectContaining({ outcome: 'delivered', reason: '2 segments (UCS-2); carrier: delivered', providerMessageId: `SM${'0'.repeat(32)}`, sms: null, provider: null, at: '2026-11-22T10:05:00.000Z' }),
+    expect.objectContaining({
+      outcome: 'delivered',
+      reason: '2 segments (UCS-2); carrier: delivered',
+      providerMessageId: `SM${'0'.repeat(32)}`,
+      sms: null,
+      provider: null,
+      at: '2026-11-22T10:05:00.000Z',
+    }),
   );
 
   const dead = await eventually(async () => {
@@ -291,11 +346,25 @@ it('still records a v1 outcome from a notifier not yet upgraded, and dead-letter
 });
 
 it('publishes one recipient final for a ReplixFax result that came by post and by query', async () => {
-  replix.add({ FaxId: '9001', FaxStatus: 'sent', ErrorCode: '0', ErrorText: '', DestFaxNumber: '12025550190', CSI: 'HQ FAX', CompleteTime: '2026-11-22T12:00:00Z', PagesSent: '2', TotalPages: '2' });
+  replix.add({
+    FaxId: '9001',
+    FaxStatus: 'sent',
+    ErrorCode: '0',
+    ErrorText: '',
+    DestFaxNumber: '12025550190',
+    CSI: 'HQ FAX',
+    CompleteTime: '2026-11-22T12:00:00Z',
+    PagesSent: '2',
+    TotalPages: '2',
+  });
   replix.failMarks = true; // the post is recorded but cannot be marked, so the query sees it too
   const posted = await replix.post(`${service.url}/ingest/replixfax/svc-rpx?token=${REPLIX_SECRET}`, '9001');
   expect(await posted.json()).toMatchObject({ recorded: true, duplicate: false, faxId: 'rpx-svc-rpx-9001' });
-  await eventually(async () => (await service.db.selectFrom('ingested_results').select('mark_attempts').where('fax_id', '=', 'rpx-svc-rpx-9001').executeTakeFirst())?.mark_attempts === 1);
+  await eventually(
+    async () =>
+      (await service.db.selectFrom('ingested_results').select('mark_attempts').where('fax_id', '=', 'rpx-svc-rpx-9001').executeTakeFirst())?.mark_attempts ===
+      1,
+  );
   replix.failMarks = false;
   expect(await service.replixfax.pollOnce()).toMatchObject({ seen: 1, recorded: 0 });
   expect(replix.faxes.get('9001')!.Mark).toBe(true);

@@ -28,7 +28,10 @@ export const describeTracker = (dialect: 'sqlite' | 'postgres'): void =>
 
     const outboxOf = async (faxId: string) => {
       const rows = await database.db.selectFrom('outbox').selectAll().where('fax_id', '=', faxId).orderBy('seq').execute();
-      return rows.map((row) => ({ ...row, event: JSON.parse(row.event_json) as { id: string; type: string; data: DeliveryRecipientFinal & DeliveryFaxFinal } }));
+      return rows.map((row) => ({
+        ...row,
+        event: JSON.parse(row.event_json) as { id: string; type: string; data: DeliveryRecipientFinal & DeliveryFaxFinal },
+      }));
     };
     const recipientsOf = (faxId: string) => database.db.selectFrom('recipients').selectAll().where('fax_id', '=', faxId).orderBy('recipient_id').execute();
     const faxOf = (faxId: string) => database.db.selectFrom('faxes').selectAll().where('id', '=', faxId).executeTakeFirstOrThrow();
@@ -52,7 +55,12 @@ export const describeTracker = (dialect: 'sqlite' | 'postgres'): void =>
       expect(fax.final_at).toBe(result(faxId, 'r1', 1, 5, 'success', 3).data.endedAt);
 
       const outbox = await outboxOf(faxId);
-      expect(outbox.map((row) => row.routing_key)).toEqual(['delivery.recipient.final', 'delivery.recipient.final', 'delivery.recipient.final', 'delivery.fax.final']);
+      expect(outbox.map((row) => row.routing_key)).toEqual([
+        'delivery.recipient.final',
+        'delivery.recipient.final',
+        'delivery.recipient.final',
+        'delivery.fax.final',
+      ]);
       expect(outbox.every((row) => row.published_at === null)).toBe(true);
       const finals = outbox.slice(0, 3).map((row) => row.event.data);
       expect(finals.map((d) => [d.resultId, d.status, d.pagesSent, d.pagesTotal])).toEqual([
@@ -104,12 +112,23 @@ export const describeTracker = (dialect: 'sqlite' | 'postgres'): void =>
         ['r3', 'failed_no_answer', 1, 1, 0],
       ]);
       const outbox = await outboxOf(faxId);
-      expect(outbox.filter((row) => row.routing_key === 'delivery.recipient.final').map((row) => row.recipient_id).sort()).toEqual(['r1', 'r2', 'r3']);
+      expect(
+        outbox
+          .filter((row) => row.routing_key === 'delivery.recipient.final')
+          .map((row) => row.recipient_id)
+          .sort(),
+      ).toEqual(['r1', 'r2', 'r3']);
       expect(outbox.filter((row) => row.routing_key === 'delivery.fax.final').map((row) => row.event.data.state)).toEqual(['partial']);
       expect(outbox.find((row) => row.recipient_id === 'r2')!.event.data).toMatchObject({ status: 'failed_user_busy', attempts: 2, ownerId: 'bob' });
 
       // The history keeps every distinct event once, stale ones marked as not applied.
-      const history = await database.db.selectFrom('recipient_events').selectAll().where('fax_id', '=', faxId).where('recipient_id', '=', 'r2').orderBy('attempt').execute();
+      const history = await database.db
+        .selectFrom('recipient_events')
+        .selectAll()
+        .where('fax_id', '=', faxId)
+        .where('recipient_id', '=', 'r2')
+        .orderBy('attempt')
+        .execute();
       expect(history.map((h) => [h.kind, h.attempt, h.applied])).toEqual([
         ['result', 1, 0],
         ['result', 2, 1],
@@ -170,14 +189,28 @@ export const describeTracker = (dialect: 'sqlite' | 'postgres'): void =>
       ]);
     });
 
-    it('stores the SMS parts, the provider\'s status and the SMTP reply code an outcome carries, and what the latest one says', async () => {
+    it("stores the SMS parts, the provider's status and the SMTP reply code an outcome carries, and what the latest one says", async () => {
       const faxId = `fax-facts-${dialect}`;
       const columns = ['channel', 'sms_segments', 'sms_encoding', 'provider_status', 'provider_error_code', 'smtp_code'] as const;
       const noticesOf = () => database.db.selectFrom('notices').select(columns).where('fax_id', '=', faxId).orderBy('channel').execute();
-      await tracker.handle(outcome(faxId, 'r1', 'frank', 'sms', { outcome: 'sent', sms: { segments: 2, encoding: 'UCS-2' }, provider: { status: 'sent' }, at: '2026-11-22T09:01:00Z' }));
-      await tracker.handle(outcome(faxId, 'r1', 'frank', 'email', { outcome: 'failed', reason: 'SMTP 550: mailbox unavailable', smtp: { code: 550 }, at: '2026-11-22T09:01:00Z' }));
       await tracker.handle(
-        outcome(faxId, 'r1', 'frank', 'sms', { outcome: 'failed', sms: { segments: 2, encoding: 'UCS-2' }, provider: { status: 'undelivered', errorCode: '30003' }, at: '2026-11-22T09:02:00Z' }),
+        outcome(faxId, 'r1', 'frank', 'sms', {
+          outcome: 'sent',
+          sms: { segments: 2, encoding: 'UCS-2' },
+          provider: { status: 'sent' },
+          at: '2026-11-22T09:01:00Z',
+        }),
+      );
+      await tracker.handle(
+        outcome(faxId, 'r1', 'frank', 'email', { outcome: 'failed', reason: 'SMTP 550: mailbox unavailable', smtp: { code: 550 }, at: '2026-11-22T09:01:00Z' }),
+      );
+      await tracker.handle(
+        outcome(faxId, 'r1', 'frank', 'sms', {
+          outcome: 'failed',
+          sms: { segments: 2, encoding: 'UCS-2' },
+          provider: { status: 'undelivered', errorCode: '30003' },
+          at: '2026-11-22T09:02:00Z',
+        }),
       );
       expect(await noticesOf()).toEqual([
         { channel: 'email', sms_segments: null, sms_encoding: null, provider_status: null, provider_error_code: null, smtp_code: 550 },
@@ -185,7 +218,14 @@ export const describeTracker = (dialect: 'sqlite' | 'postgres'): void =>
       ]);
       // A later outcome without the fields (from a notifier still on v1) is what the notice now says.
       await tracker.handle(outcome(faxId, 'r1', 'frank', 'email', { outcome: 'sent', at: '2026-11-22T09:03:00Z' }));
-      expect((await noticesOf())[0]).toEqual({ channel: 'email', sms_segments: null, sms_encoding: null, provider_status: null, provider_error_code: null, smtp_code: null });
+      expect((await noticesOf())[0]).toEqual({
+        channel: 'email',
+        sms_segments: null,
+        sms_encoding: null,
+        provider_status: null,
+        provider_error_code: null,
+        smtp_code: null,
+      });
     });
 
     it('restores a lost outbox row with the same event id', async () => {

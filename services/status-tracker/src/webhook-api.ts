@@ -50,7 +50,9 @@ export interface WebhookDeliveriesView {
  */
 const webhookView = (hook: WebhookRow, secret: { clear: string } | { unreadable: string }, showSecret: boolean): WebhookView => ({
   url: hook.url,
-  ...('clear' in secret ? { ...(showSecret ? { secret: secret.clear } : {}), secretHint: `…${secret.clear.slice(-4)}` } : { secretHint: null, secretProblem: secret.unreadable }),
+  ...('clear' in secret
+    ? { ...(showSecret ? { secret: secret.clear } : {}), secretHint: `…${secret.clear.slice(-4)}` }
+    : { secretHint: null, secretProblem: secret.unreadable }),
   signature: { algorithm: 'HMAC-SHA256', signed: '<timestamp>.<body>', headers: { timestamp: 'X-Faxnotify-Timestamp', signature: 'X-Faxnotify-Signature' } },
   createdAt: hook.created_at,
   updatedAt: hook.updated_at,
@@ -79,12 +81,22 @@ export function registerWebhookApi(app: HttpServer, options: WebhookApiOptions):
       const hook = await db.selectFrom('webhooks').selectAll().where('owner_id', '=', userOf(request)).executeTakeFirst();
       if (!hook) return reply.code(404).send({ error: 'not_found', message: 'no webhook is set' });
       try {
-        return webhookView(hook, { clear: openStoredSecret(options.secrets, hook.secret, secretContext.webhookSecret(hook.owner_id), secretName.webhookSecret(hook.owner_id)) }, false);
+        return webhookView(
+          hook,
+          { clear: openStoredSecret(options.secrets, hook.secret, secretContext.webhookSecret(hook.owner_id), secretName.webhookSecret(hook.owner_id)) },
+          false,
+        );
       } catch (error) {
         if (!(error instanceof SecretUnreadableError)) throw error;
         request.log.error({ ownerId: hook.owner_id, err: error.message }, 'webhook secret cannot be decrypted');
         // Deliveries fail until the operator configures its key, or the owner sets a new secret.
-        return webhookView(hook, { unreadable: `the secret cannot be decrypted by the server, so no webhook is sent until the operator restores its key or a new secret is set (${error.code})` }, false);
+        return webhookView(
+          hook,
+          {
+            unreadable: `the secret cannot be decrypted by the server, so no webhook is sent until the operator restores its key or a new secret is set (${error.code})`,
+          },
+          false,
+        );
       }
     });
 
@@ -98,7 +110,13 @@ export function registerWebhookApi(app: HttpServer, options: WebhookApiOptions):
       if (body.secret !== undefined && (typeof body.secret !== 'string' || body.secret.length < 16 || body.secret.length > 200))
         return reply.code(400).send({ error: 'bad_request', message: 'secret, when given, must be a string of 16 to 200 characters' });
       if (typeof body.secret === 'string' && !options.secrets.encrypting && looksSealed(body.secret))
-        return reply.code(400).send({ error: 'bad_request', message: 'secret has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored while the tracker has no encryption key; choose another' });
+        return reply
+          .code(400)
+          .send({
+            error: 'bad_request',
+            message:
+              'secret has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored while the tracker has no encryption key; choose another',
+          });
       const owner = userOf(request);
       const at = now().toISOString();
       const secret = typeof body.secret === 'string' ? body.secret : newWebhookSecret();
@@ -132,7 +150,8 @@ export function registerWebhookApi(app: HttpServer, options: WebhookApiOptions):
     scope.get<{ Querystring: { faxId?: string; status?: string; limit?: string } }>('/v1/webhooks/deliveries', async (request, reply) => {
       const owner = userOf(request);
       const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 200) return reply.code(400).send({ error: 'bad_request', message: 'limit must be an integer from 1 to 200' });
+      if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+        return reply.code(400).send({ error: 'bad_request', message: 'limit must be an integer from 1 to 200' });
       const { faxId, status } = request.query;
       if (faxId !== undefined && !ID_PATTERN.test(faxId)) return { deliveries: [] };
       if (status !== undefined && !['pending', 'delivered', 'failed', 'cancelled'].includes(status))
@@ -154,7 +173,9 @@ export function registerWebhookApi(app: HttpServer, options: WebhookApiOptions):
               )
               .orderBy('attempt')
               .execute();
-      return { deliveries: deliveries.map((d) => ({ faxId: d.fax_id, ...webhookDeliveryView({ ...d, log: attempts.filter((a) => a.delivery_id === d.id) }) })) } satisfies WebhookDeliveriesView;
+      return {
+        deliveries: deliveries.map((d) => ({ faxId: d.fax_id, ...webhookDeliveryView({ ...d, log: attempts.filter((a) => a.delivery_id === d.id) }) })),
+      } satisfies WebhookDeliveriesView;
     });
   });
 }

@@ -80,7 +80,9 @@ describe('webhook targets', () => {
   });
 
   it('keeps the ranges and name resolution for provider base URLs, and says so in their words', async () => {
-    const providers = new WebhookTargets(['10.20.0.0/16'], fakeDns({ 'replix.internal.test': [{ address: '127.0.0.1', family: 4 }] })).forUse(PROVIDER_BASE_URLS);
+    const providers = new WebhookTargets(['10.20.0.0/16'], fakeDns({ 'replix.internal.test': [{ address: '127.0.0.1', family: 4 }] })).forUse(
+      PROVIDER_BASE_URLS,
+    );
     const check = (url: string) => providers.checkUrl(new URL(url));
     expect(check('http://10.20.0.7/restapi/v1')).toBeNull();
     expect(check('http://10.0.0.1/')).toBe("baseUrl's host 10.0.0.1 is a private (RFC 1918) address; provider APIs are called only at public addresses");

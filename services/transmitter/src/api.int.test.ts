@@ -36,7 +36,7 @@ async function uploadedPath(token = alice): Promise<string> {
 }
 
 describe('fax API', () => {
-  it('answers 401 without a valid token and 404 for another user\'s account', async () => {
+  it("answers 401 without a valid token and 404 for another user's account", async () => {
     expect((await api(url, null, 'GET', '/v3/accounts/self/outbox')).status).toBe(401);
     expect((await api(url, 'not-a-token', 'GET', '/v3/accounts/self/outbox')).status).toBe(401);
     const other = await api(url, alice, 'GET', '/v3/accounts/bob/outbox');
@@ -122,9 +122,19 @@ describe('fax API', () => {
     });
     expect((await api(url, await t.token('bob'), 'GET', `/v3/accounts/self/outbox/${id}`)).status).toBe(404);
 
-    const changed = await api<OutboxEntryView>(url, alice, 'PUT', `/v3/accounts/self/outbox/${id}`, { to: ['+12025550102'], comment: { text: 'Q3 report, final' }, send_time: '2099-01-02 03:04:05 +0000' });
+    const changed = await api<OutboxEntryView>(url, alice, 'PUT', `/v3/accounts/self/outbox/${id}`, {
+      to: ['+12025550102'],
+      comment: { text: 'Q3 report, final' },
+      send_time: '2099-01-02 03:04:05 +0000',
+    });
     expect(changed.status).toBe(200);
-    expect(changed.body).toMatchObject({ to: ['+12025550102'], comment: { text: 'Q3 report, final' }, send_time: '2099-01-02T03:04:05.000Z', files: [path], retry: { count: 2, delay: 5 } });
+    expect(changed.body).toMatchObject({
+      to: ['+12025550102'],
+      comment: { text: 'Q3 report, final' },
+      send_time: '2099-01-02T03:04:05.000Z',
+      files: [path],
+      retry: { count: 2, delay: 5 },
+    });
     expect((await api(url, alice, 'PUT', `/v3/accounts/self/outbox/${id}`, { to: ['oops'] })).body.error).toBe('failed_invalid_number_format');
 
     expect((await api(url, await t.token('bob'), 'DELETE', `/v3/accounts/self/outbox/${id}`)).status).toBe(404);

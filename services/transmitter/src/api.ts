@@ -28,7 +28,11 @@ export interface ApiOptions {
 
 /** A 4xx answer with a machine-readable code and a sentence for people. */
 class RequestProblem extends Error {
-  constructor(readonly statusCode: number, readonly code: string, description: string) {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    description: string,
+  ) {
     super(description);
   }
 }
@@ -111,7 +115,10 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
       return reply.code(201).send({ id } satisfies CreatedView);
     });
 
-    api.get<{ Params: { user: string } }>('/v3/accounts/:user/outbox', async (request) => ({ records: await outbox.listEntries(owner(request)) }) satisfies OutboxListView);
+    api.get<{ Params: { user: string } }>(
+      '/v3/accounts/:user/outbox',
+      async (request) => ({ records: await outbox.listEntries(owner(request)) }) satisfies OutboxListView,
+    );
 
     api.get<{ Params: { user: string; id: string } }>('/v3/accounts/:user/outbox/:id', async (request) => {
       const entry = await outbox.getEntry(owner(request), request.params.id);
@@ -159,7 +166,8 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
       const numbers: string[] = [];
       for (const raw of to) {
         const checked = normalizeNumber(raw, config.dial.region);
-        if (!checked.ok) throw problem(400, 'failed_invalid_number_format', `${JSON.stringify(String(raw).slice(0, 64))} is not a valid fax number: ${checked.reason}`);
+        if (!checked.ok)
+          throw problem(400, 'failed_invalid_number_format', `${JSON.stringify(String(raw).slice(0, 64))} is not a valid fax number: ${checked.reason}`);
         if (!numbers.includes(checked.e164)) numbers.push(checked.e164);
       }
       out.to = numbers;
@@ -175,7 +183,8 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
         found.push({ fileId: file.id, path: path as string, name: file.name, bytes: file.bytes });
       }
       const total = found.reduce((sum, f) => sum + f.bytes, 0);
-      if (total > config.limits.maxBytes) throw problem(413, 'files_too_large', `the files come to ${total} bytes; at most ${config.limits.maxBytes} bytes per fax`);
+      if (total > config.limits.maxBytes)
+        throw problem(413, 'files_too_large', `the files come to ${total} bytes; at most ${config.limits.maxBytes} bytes per fax`);
       out.files = found;
     }
 

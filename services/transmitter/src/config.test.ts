@@ -4,20 +4,28 @@ import { loadTransmitterConfig, transmitterSchema } from './config';
 describe('transmitter configuration', () => {
   it('has a default for everything and reads the lines and dial rules as JSON from the environment', () => {
     const defaults = loadTransmitterConfig({}, {});
-    expect(defaults).toMatchObject({ http: { port: 8081 }, lines: [], limits: { maxFiles: 10, maxBytes: 31_457_280 }, retry: { busySeconds: 180, noAnswerSeconds: 600 } });
+    expect(defaults).toMatchObject({
+      http: { port: 8081 },
+      lines: [],
+      limits: { maxFiles: 10, maxBytes: 31_457_280 },
+      retry: { busySeconds: 180, noAnswerSeconds: 600 },
+    });
     const lines = [
       { id: 'modem1', kind: 'class1', device: '/dev/ttyACM0' },
       { id: 'modem2', kind: 'class2.0', device: '/dev/ttyUSB0', dialPrefix: 'T', timers: { hangupGuard: 2000 } },
       { id: 'ata1', kind: 'ata', account: 'acme', modem: 'class2.0', device: '/dev/ttyUSB1' },
     ];
-    const config = loadTransmitterConfig({}, {
-      TRANSMITTER_LINES: JSON.stringify(lines),
-      TRANSMITTER_DIAL_RULES: JSON.stringify([{ match: '^\\+1202555(\\d{4})$', dial: '2002' }]),
-      TRANSMITTER_DIAL_REGION: 'DE',
-      TRANSMITTER_RETRY_BUSY_SECONDS: '60',
-      TRANSMITTER_RETRY_DEFAULT_COUNT: '3',
-      JWT_SECRET: 'a-secret-long-enough-for-hs256',
-    });
+    const config = loadTransmitterConfig(
+      {},
+      {
+        TRANSMITTER_LINES: JSON.stringify(lines),
+        TRANSMITTER_DIAL_RULES: JSON.stringify([{ match: '^\\+1202555(\\d{4})$', dial: '2002' }]),
+        TRANSMITTER_DIAL_REGION: 'DE',
+        TRANSMITTER_RETRY_BUSY_SECONDS: '60',
+        TRANSMITTER_RETRY_DEFAULT_COUNT: '3',
+        JWT_SECRET: 'a-secret-long-enough-for-hs256',
+      },
+    );
     expect(config.lines).toEqual(lines);
     expect(config.dial).toEqual({ prefix: '', region: 'DE', rules: [{ match: '^\\+1202555(\\d{4})$', dial: '2002' }] });
     expect(config.retry).toMatchObject({ busySeconds: 60, defaultCount: 3 });
@@ -27,11 +35,18 @@ describe('transmitter configuration', () => {
     const lines = (value: unknown) => () => loadTransmitterConfig({}, { TRANSMITTER_LINES: JSON.stringify(value) });
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_LINES: '[{' })).toThrow(/lines: must be a JSON array/);
     expect(lines([{ id: 'm1', kind: 'class3', device: '/dev/x' }])).toThrow(/lines: line 1 \(m1\): kind/);
-    expect(lines([{ id: 'm1', kind: 'class1', device: '/dev/x' }, { id: 'm1', kind: 'class1', device: '/dev/y' }])).toThrow(/used twice/);
+    expect(
+      lines([
+        { id: 'm1', kind: 'class1', device: '/dev/x' },
+        { id: 'm1', kind: 'class1', device: '/dev/y' },
+      ]),
+    ).toThrow(/used twice/);
     expect(lines([{ id: 'm1', kind: 'class1' }])).toThrow(/device/);
     expect(lines([{ id: 'm1', kind: 'class1', device: '/dev/x', speed: 9600 }])).toThrow(/unknown key "speed"/);
     expect(lines([{ id: 'a1', kind: 'ata', device: '/dev/x' }])).toThrow(/line 1 \(a1\): an "ata" line needs the port-server account/);
-    expect(lines([{ id: 'a1', kind: 'ata', device: '/dev/x', account: 'acme', modem: 'class3' }])).toThrow(/line 1 \(a1\): modem must be "class1" or "class2.0"/);
+    expect(lines([{ id: 'a1', kind: 'ata', device: '/dev/x', account: 'acme', modem: 'class3' }])).toThrow(
+      /line 1 \(a1\): modem must be "class1" or "class2.0"/,
+    );
     expect(lines([{ id: 'm1', kind: 'class1', device: '/dev/x', account: 'acme' }])).toThrow(/line 1 \(m1\): account and modem belong to "ata" lines only/);
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_DIAL_RULES: JSON.stringify([{ match: '(', dial: '1' }]) })).toThrow(ConfigError);
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_DIAL_REGION: 'usa' })).toThrow(/dial\.region/);

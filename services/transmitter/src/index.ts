@@ -21,7 +21,15 @@ import { FileStore } from './uploads';
 export * from './scripted';
 export { linesFromConfig, statusFor, type TransmitterLine, type LineHandover } from './lines';
 export * from './documents';
-export { transmitterSchema, loadTransmitterConfig, lineDefinitionsProblem, dialRulesProblem, type TransmitterConfig, type LineDefinition, type DialRule } from './config';
+export {
+  transmitterSchema,
+  loadTransmitterConfig,
+  lineDefinitionsProblem,
+  dialRulesProblem,
+  type TransmitterConfig,
+  type LineDefinition,
+  type DialRule,
+} from './config';
 export { transmitterMigrations } from './db/migrations';
 export { normalizeNumber, dialStringFor, type DialPlan, type NumberCheck } from './numbers';
 export { decideRetry, causeDelaySeconds, TRANSMITTER_RESTART, type RetryPolicy, type RetryDecision } from './retry-policy';
@@ -75,7 +83,12 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
   const conversion = startConversionPool({ workers, limits });
   const ledger = new RecipientLedger(config.retry);
   const outbox = new Outbox(db, ledger);
-  const retention = new FileRetention({ db, keepDays: config.files.keepDays, unusedDays: config.files.unusedDays, logger: logger.child({ component: 'retention' }) });
+  const retention = new FileRetention({
+    db,
+    keepDays: config.files.keepDays,
+    unusedDays: config.files.unusedDays,
+    logger: logger.child({ component: 'retention' }),
+  });
   const bus = new MessageBus({ url: config.amqp.url, source: TRANSMITTER_SOURCE, logger });
   const relay = new EventRelay({ db, bus, logger: logger.child({ component: 'events' }), pollMs: config.outbox.pollMs });
   const reportWithinMs = config.ata.reportWithinHours * 3600_000;
@@ -107,7 +120,8 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(db as Kysely<unknown>) }),
   });
   registerFaxApi(app, { outbox, files, config, changed: () => scheduler.kick() });
-  if (config.ata.enabled) registerAtaAdminRoutes(app, { db, auth: { secret: config.auth.jwtSecret }, adminUsers: config.ata.adminUsers, region: config.ata.region });
+  if (config.ata.enabled)
+    registerAtaAdminRoutes(app, { db, auth: { secret: config.auth.jwtSecret }, adminUsers: config.ata.adminUsers, region: config.ata.region });
   const handsOver = lines.some((line) => line.handover !== undefined);
   const expiry = handsOver ? handoffExpiry({ db, ledger, logger: logger.child({ component: 'ata' }), eventsWritten: () => relay.kick() }) : undefined;
   if (!config.ata.enabled && handsOver)
@@ -137,7 +151,10 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     throw error;
   }
   if (lines.length === 0) logger.warn('no fax lines configured (TRANSMITTER_LINES): faxes are accepted and wait');
-  logger.info({ url, dialect: database.dialect, lines: lines.map((line) => `${line.id} (${line.handover ? `ata, ${line.kind}` : line.kind})`) }, 'transmitter started');
+  logger.info(
+    { url, dialect: database.dialect, lines: lines.map((line) => `${line.id} (${line.handover ? `ata, ${line.kind}` : line.kind})`) },
+    'transmitter started',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

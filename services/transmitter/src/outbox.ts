@@ -134,14 +134,36 @@ export class Outbox {
     await trx.deleteFrom('fax_files').where('outbox_id', '=', outboxId).execute();
     if (input.files.length > 0) {
       // The files were looked up before this transaction; retention may have deleted one since.
-      const stored = new Set((await trx.selectFrom('files').select('id').where('id', 'in', input.files.map((file) => file.fileId)).execute()).map((row) => row.id));
+      const stored = new Set(
+        (
+          await trx
+            .selectFrom('files')
+            .select('id')
+            .where(
+              'id',
+              'in',
+              input.files.map((file) => file.fileId),
+            )
+            .execute()
+        ).map((row) => row.id),
+      );
       const gone = input.files.find((file) => !stored.has(file.fileId));
       if (gone) throw new FileGoneError(gone.path);
     }
     if (input.files.length > 0)
       await trx
         .insertInto('fax_files')
-        .values(input.files.map((file, position) => ({ outbox_id: outboxId, position, file_id: file.fileId, path: file.path, name: file.name, bytes: file.bytes, pages: null })))
+        .values(
+          input.files.map((file, position) => ({
+            outbox_id: outboxId,
+            position,
+            file_id: file.fileId,
+            path: file.path,
+            name: file.name,
+            bytes: file.bytes,
+            pages: null,
+          })),
+        )
         .execute();
     await this.ledger.replaceRecipients(trx, outboxId, input.to, new Date(now));
   }
@@ -220,7 +242,11 @@ export class Outbox {
     });
   }
 
-  private async whyUnchangeable(trx: Kysely<TransmitterDatabase>, ownerId: string, outboxId: string): Promise<{ ok: false; error: 'not_found' | 'already_sent' }> {
+  private async whyUnchangeable(
+    trx: Kysely<TransmitterDatabase>,
+    ownerId: string,
+    outboxId: string,
+  ): Promise<{ ok: false; error: 'not_found' | 'already_sent' }> {
     const row = await trx.selectFrom('faxes').select('state').where('outbox_id', '=', outboxId).where('owner_id', '=', ownerId).executeTakeFirst();
     return { ok: false, error: row ? 'already_sent' : 'not_found' };
   }
@@ -230,7 +256,13 @@ export class Outbox {
     if (!fax) return null;
     const { files, recipients } = await this.parts(this.db, fax.outbox_id);
     const attempts = await this.db.selectFrom('attempts').selectAll().where('outbox_id', '=', fax.outbox_id).orderBy('position').orderBy('attempt').execute();
-    const recipientViews = recipients.map((r) => recipientView(r, fax, attempts.filter((a) => a.position === r.position)));
+    const recipientViews = recipients.map((r) =>
+      recipientView(
+        r,
+        fax,
+        attempts.filter((a) => a.position === r.position),
+      ),
+    );
     return {
       id: faxId,
       outbox_id: fax.outbox_id,

@@ -121,7 +121,14 @@ describe('file retention', () => {
 
     // Deleted between the API's look-up and the entry's transaction: the transaction notices.
     await expect(
-      new Outbox(t.service.db, t.service.ledger).createEntry('alice', { from: null, to: ['+12025550101'], files: [{ fileId: row.id, path, name: 'x.pdf', bytes: row.bytes }], subject: 'late', sendAt: null, retry: { count: 0, delayMinutes: 0 } }),
+      new Outbox(t.service.db, t.service.ledger).createEntry('alice', {
+        from: null,
+        to: ['+12025550101'],
+        files: [{ fileId: row.id, path, name: 'x.pdf', bytes: row.bytes }],
+        subject: 'late',
+        sendAt: null,
+        retry: { count: 0, delayMinutes: 0 },
+      }),
     ).rejects.toThrow(FileGoneError);
     expect(await t.service.db.selectFrom('faxes').select('outbox_id').where('subject', '=', 'late').execute()).toEqual([]);
   });
@@ -138,7 +145,11 @@ describe('file retention', () => {
     script.dialResult = 'BUSY';
     const sending = await uploaded('sending');
     const sendingEntry = await submit(sending.path, { retry: { count: 1, delay: 60 } });
-    await eventually(async () => (await api<FaxView | null>(t.service.url, token, 'GET', `/v3/accounts/self/faxes/${await faxIdOf(t.service.url, token, sendingEntry)}`)).body?.recipients[0].status === 'retry_scheduled');
+    await eventually(
+      async () =>
+        (await api<FaxView | null>(t.service.url, token, 'GET', `/v3/accounts/self/faxes/${await faxIdOf(t.service.url, token, sendingEntry)}`)).body
+          ?.recipients[0].status === 'retry_scheduled',
+    );
     expect(await stateOf(sendingEntry)).toBe('sending');
     expect(await stateOf(waitingEntry)).toBe('waiting');
 
@@ -192,7 +203,11 @@ describe('file retention', () => {
     await start('retention-start');
     const old = await uploaded('old');
     const fresh = await uploaded('fresh');
-    await t.service.db.updateTable('files').set({ created_at: new Date(Date.now() - 2 * DAY_MS).toISOString() }).where('id', '=', old.row.id).execute();
+    await t.service.db
+      .updateTable('files')
+      .set({ created_at: new Date(Date.now() - 2 * DAY_MS).toISOString() })
+      .where('id', '=', old.row.id)
+      .execute();
 
     const before = await deletedUnused(t.service.url);
     await t.service.stop();
@@ -207,7 +222,10 @@ describe('file retention', () => {
 describe('retention settings', () => {
   it('keep files 7 days after their faxes are done and unused uploads 1 day, from the environment too', () => {
     expect(loadTransmitterConfig({}, {}).files).toMatchObject({ keepDays: 7, unusedDays: 1 });
-    expect(loadTransmitterConfig({}, { TRANSMITTER_FILES_KEEP_DAYS: '0', TRANSMITTER_FILES_UNUSED_DAYS: '3' }).files).toMatchObject({ keepDays: 0, unusedDays: 3 });
+    expect(loadTransmitterConfig({}, { TRANSMITTER_FILES_KEEP_DAYS: '0', TRANSMITTER_FILES_UNUSED_DAYS: '3' }).files).toMatchObject({
+      keepDays: 0,
+      unusedDays: 3,
+    });
     // An upload must live long enough for the submission that names it.
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_FILES_UNUSED_DAYS: '0' })).toThrow(/files\.unusedDays/);
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_FILES_KEEP_DAYS: '-1' })).toThrow(/files\.keepDays/);

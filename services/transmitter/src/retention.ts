@@ -159,7 +159,10 @@ export class FileRetention {
         }
       });
     } catch (error) {
-      this.options.logger.warn({ file: file.id, path: file.stored_path, err: errorMessage(error) }, 'could not delete a stored file; trying again on the next sweep');
+      this.options.logger.warn(
+        { file: file.id, path: file.stored_path, err: errorMessage(error) },
+        'could not delete a stored file; trying again on the next sweep',
+      );
       return 'failed';
     }
   }

@@ -17,7 +17,9 @@ let t: TestTransmitter;
 beforeAll(async () => {
   pairs = await startModemPairs(3);
   receivers = await Promise.all(
-    pairs.pairs.map((pair) => startEfaxReceiver(pair.receiverDevice, { localId: `RECEIVER ${pair.index}`, outputDir: join(pairs.dir, `received-${pair.index}`) })),
+    pairs.pairs.map((pair) =>
+      startEfaxReceiver(pair.receiverDevice, { localId: `RECEIVER ${pair.index}`, outputDir: join(pairs.dir, `received-${pair.index}`) }),
+    ),
   );
   t = await startTestTransmitter('real-line', {
     localId: '+12025550100',

@@ -14,8 +14,7 @@ import { sniffFormat, type DocumentFormat } from './documents';
 import type { FileRow, TransmitterDatabase } from './db/schema';
 
 export type UploadOutcome =
-  | { ok: true; file: FileRow; path: string }
-  | { ok: false; error: 'failed_mimetype_not_supported' | 'file_too_large' | 'empty_file'; description: string };
+  { ok: true; file: FileRow; path: string } | { ok: false; error: 'failed_mimetype_not_supported' | 'file_too_large' | 'empty_file'; description: string };
 
 const EXTENSION: Record<DocumentFormat, string> = { pdf: 'pdf', tiff: 'tif' };
 const PATH = /^\/storage\/([0-9a-f-]{36})\.(pdf|tif)$/;
@@ -26,7 +25,10 @@ export const filePath = (file: Pick<FileRow, 'id' | 'format'>): string => `/stor
 export class FileStore {
   private readonly dir: string;
 
-  constructor(private readonly db: Kysely<TransmitterDatabase>, dir: string) {
+  constructor(
+    private readonly db: Kysely<TransmitterDatabase>,
+    dir: string,
+  ) {
     this.dir = resolve(dir);
   }
 
@@ -47,9 +49,14 @@ export class FileStore {
       const bytes = (await stat(partial)).size;
       if (bytes === 0) return { ok: false, error: 'empty_file', description: 'the file is empty' };
       const format = await sniffFormat(partial);
-      if (format === null) return { ok: false, error: 'failed_mimetype_not_supported', description: 'only PDF and TIFF documents can be faxed; this file is neither' };
+      if (format === null)
+        return { ok: false, error: 'failed_mimetype_not_supported', description: 'only PDF and TIFF documents can be faxed; this file is neither' };
       if (expected && expected !== format)
-        return { ok: false, error: 'failed_mimetype_not_supported', description: `the file is a ${format.toUpperCase()} document, not ${expected.toUpperCase()} as the format says` };
+        return {
+          ok: false,
+          error: 'failed_mimetype_not_supported',
+          description: `the file is a ${format.toUpperCase()} document, not ${expected.toUpperCase()} as the format says`,
+        };
       const stored = join(this.dir, `${id}.${EXTENSION[format]}`);
       await rename(partial, stored);
       const file: FileRow = { id, owner_id: ownerId, name: cleanName(name, format), format, bytes, stored_path: stored, created_at: new Date().toISOString() };
@@ -83,7 +90,10 @@ export class FileStore {
 
 /** A display name: no folders, no control characters, bounded, with the real format's extension if it had none. */
 function cleanName(name: string, format: DocumentFormat): string {
-  const base = (name.split(/[\\/]/).pop() ?? '').replace(/\p{Cc}/gu, '').trim().slice(0, 200);
+  const base = (name.split(/[\\/]/).pop() ?? '')
+    .replace(/\p{Cc}/gu, '')
+    .trim()
+    .slice(0, 200);
   if (base === '') return `document.${EXTENSION[format]}`;
   return base;
 }

@@ -23,7 +23,10 @@ describe('RabbitMQ test vhost', () => {
     const name = encodeURIComponent(vhost.name);
     await management(`/queues/${name}/peek-test`, { method: 'PUT', body: { durable: false } });
     for (const payload of ['one', 'two']) {
-      await management(`/exchanges/${name}/amq.default/publish`, { method: 'POST', body: { routing_key: 'peek-test', payload, payload_encoding: 'string', properties: { headers: { n: payload } } } });
+      await management(`/exchanges/${name}/amq.default/publish`, {
+        method: 'POST',
+        body: { routing_key: 'peek-test', payload, payload_encoding: 'string', properties: { headers: { n: payload } } },
+      });
     }
     await eventually(async () => (await queueDepth(vhost, 'peek-test')) === 2, 5_000);
     const messages = await peekMessages(vhost, 'peek-test');

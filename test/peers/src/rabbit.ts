@@ -52,7 +52,11 @@ export async function queueDepth(vhost: TestVhost, queue: string): Promise<numbe
 }
 
 /** Takes up to `count` messages off a queue without a consumer (for dead-letter assertions). */
-export async function peekMessages(vhost: TestVhost, queue: string, count = 10): Promise<Array<{ payload: string; properties: { headers?: Record<string, unknown> } }>> {
+export async function peekMessages(
+  vhost: TestVhost,
+  queue: string,
+  count = 10,
+): Promise<Array<{ payload: string; properties: { headers?: Record<string, unknown> } }>> {
   return (await management(`/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(queue)}/get`, {
     method: 'POST',
     body: { count, ackmode: 'ack_requeue_true', encoding: 'auto' },

@@ -13,7 +13,12 @@ describe('SMTP sink', () => {
   });
 
   const send = (subject: string) =>
-    createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true }).sendMail({ from: 'fax@example.test', to: 'owner@example.test', subject, text: 'Доставлено: 3 стр.' });
+    createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true }).sendMail({
+      from: 'fax@example.test',
+      to: 'owner@example.test',
+      subject,
+      text: 'Доставлено: 3 стр.',
+    });
 
   it('keeps each accepted message parsed and raw, and says when it was accepted', async () => {
     const accepted: string[] = [];
@@ -27,7 +32,8 @@ describe('SMTP sink', () => {
   });
 
   it('refuses the messages a test chooses with the reply it gives', async () => {
-    sink.respond = (_mail, index) => (index === 0 ? { code: 451, message: 'try again later' } : index === 1 ? { code: 550, message: 'no such user' } : undefined);
+    sink.respond = (_mail, index) =>
+      index === 0 ? { code: 451, message: 'try again later' } : index === 1 ? { code: 550, message: 'no such user' } : undefined;
     await expect(send('first')).rejects.toMatchObject({ responseCode: 451 });
     await expect(send('second')).rejects.toMatchObject({ responseCode: 550 });
     await send('third');

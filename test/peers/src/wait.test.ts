@@ -5,11 +5,15 @@ import { eventually } from './wait';
 describe('eventually', () => {
   it('resolves with the first truthy value, trying again after a throw or a falsy answer', async () => {
     let calls = 0;
-    const value = await eventually(() => {
-      calls += 1;
-      if (calls === 1) throw new Error('not yet');
-      return calls === 3 ? { calls } : undefined;
-    }, 2_000, 5);
+    const value = await eventually(
+      () => {
+        calls += 1;
+        if (calls === 1) throw new Error('not yet');
+        return calls === 3 ? { calls } : undefined;
+      },
+      2_000,
+      5,
+    );
     expect(value).toEqual({ calls: 3 });
   });
 

@@ -81,7 +81,7 @@ export function scaleBitmap(source: Bitmap, width: number, height: number): Bitm
 export function halveRows(source: Bitmap): Bitmap {
   const target = createBitmap(source.width, Math.ceil(source.height / 2));
   for (let y = 0; y < target.height; y++) {
-    const a = (2 * y) * source.rowBytes;
+    const a = 2 * y * source.rowBytes;
     const hasB = 2 * y + 1 < source.height;
     const b = (2 * y + 1) * source.rowBytes;
     const t = y * target.rowBytes;

@@ -32,7 +32,7 @@ describe('T.4 Modified Huffman codes agree with libtiff', () => {
     expect(page.yResolution).toBeCloseTo(98);
   });
 
-  it('we decode libtiff\'s encoding to the same pixels', () => {
+  it("we decode libtiff's encoding to the same pixels", () => {
     const bitmap = randomRuns(1728, 300, 13);
     writeFileSync(join(dir, 'page.pbm'), toPbm(bitmap));
     execFileSync('ppm2tiff', ['-c', 'g3:1d', '-R', '204', join(dir, 'page.pbm'), join(dir, 'theirs.tif')]);

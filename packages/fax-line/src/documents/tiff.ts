@@ -170,8 +170,7 @@ class TiffReader {
       return this.buffer.subarray(offset, offset + counts[i]);
     });
     const unit = this.one(entries, TiffTag.ResolutionUnit, 2);
-    const perInch = (value: number | undefined): number | null =>
-      value === undefined || value <= 0 || unit === 1 ? null : unit === 3 ? value * 2.54 : value;
+    const perInch = (value: number | undefined): number | null => (value === undefined || value <= 0 || unit === 1 ? null : unit === 3 ? value * 2.54 : value);
     const colorMap = this.values(entries.get(TiffTag.ColorMap));
     return {
       width,

@@ -129,11 +129,9 @@ export async function startEfaxReceiver(device: string, options: EfaxReceiverOpt
   mkdirSync(options.outputDir, { recursive: true });
   // efax's -r is a strftime pattern.
   const outputPattern = join(options.outputDir, 'fax').replace(/%/g, '%%');
-  const child: ChildProcess = spawn(
-    'efax',
-    ['-d', device, '-o1', '-l', options.localId, '-iS0=1', '-w', '-r', outputPattern, '-v', 'ewinchr'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child: ChildProcess = spawn('efax', ['-d', device, '-o1', '-l', options.localId, '-iS0=1', '-w', '-r', outputPattern, '-v', 'ewinchr'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   const listeners: Array<() => void> = [];
   const append = (chunk: Buffer): void => {

@@ -392,7 +392,8 @@ export class ScriptedModem {
     const script = this.script as Class2Script;
     if (upper === 'AT' || upper === 'ATE0' || upper === 'ATV1' || upper === 'ATQ0') return this.result('OK');
     if (upper === 'AT+FCLASS=2.0' || upper.startsWith('AT+FLI=') || upper.startsWith('AT+FCC=') || upper.startsWith('AT+FLO=')) return this.result('OK');
-    if (upper.startsWith('AT+FNR=') || upper.startsWith('AT+FBO=') || upper.startsWith('AT+FIS=') || upper.startsWith('AT+FIE=') || upper.startsWith('AT+FCT=')) return this.result('OK');
+    if (upper.startsWith('AT+FNR=') || upper.startsWith('AT+FBO=') || upper.startsWith('AT+FIS=') || upper.startsWith('AT+FIE=') || upper.startsWith('AT+FCT='))
+      return this.result('OK');
     if (upper === 'AT+FCLASS=1') return this.result('ERROR');
     if (upper === 'AT+FPS?') return this.result(`+FPS:${this.lastPpr},0,0,0,0\r\n\r\nOK`);
     if (upper.startsWith('ATH') || upper === 'AT+FKS' || upper === 'AT+FK') {

@@ -96,6 +96,7 @@ export const ownerView = (): Migration => ({
   },
 
   async down(db) {
-    for (const table of ['ingested_results', 'provider_accounts', 'webhook_attempts', 'webhook_deliveries', 'webhooks']) await db.schema.dropTable(table).execute();
+    for (const table of ['ingested_results', 'provider_accounts', 'webhook_attempts', 'webhook_deliveries', 'webhooks'])
+      await db.schema.dropTable(table).execute();
   },
 });

@@ -10,13 +10,25 @@ import type { Dialect, Migration } from '@faxnotify/kit';
 export const secretsAtRest = (dialect: Dialect): Migration => ({
   async up(db) {
     if (dialect !== 'postgres') return;
-    await db.schema.alterTable('webhooks').alterColumn('secret', (c) => c.setDataType('text')).execute();
-    await db.schema.alterTable('provider_accounts').alterColumn('secret_hash', (c) => c.setDataType('text')).execute();
+    await db.schema
+      .alterTable('webhooks')
+      .alterColumn('secret', (c) => c.setDataType('text'))
+      .execute();
+    await db.schema
+      .alterTable('provider_accounts')
+      .alterColumn('secret_hash', (c) => c.setDataType('text'))
+      .execute();
   },
 
   async down(db) {
     if (dialect !== 'postgres') return;
-    await db.schema.alterTable('webhooks').alterColumn('secret', (c) => c.setDataType('varchar(200)')).execute();
-    await db.schema.alterTable('provider_accounts').alterColumn('secret_hash', (c) => c.setDataType('varchar(128)')).execute();
+    await db.schema
+      .alterTable('webhooks')
+      .alterColumn('secret', (c) => c.setDataType('varchar(200)'))
+      .execute();
+    await db.schema
+      .alterTable('provider_accounts')
+      .alterColumn('secret_hash', (c) => c.setDataType('varchar(128)'))
+      .execute();
   },
 });

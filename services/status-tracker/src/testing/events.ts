@@ -1,4 +1,12 @@
-import { createEvent, type CloudEvent, type FaxRecipientProgress, type FaxRecipientResult, type FaxSubmitted, type FinalStatus, type NotificationOutcome } from '@faxnotify/contracts';
+import {
+  createEvent,
+  type CloudEvent,
+  type FaxRecipientProgress,
+  type FaxRecipientResult,
+  type FaxSubmitted,
+  type FinalStatus,
+  type NotificationOutcome,
+} from '@faxnotify/contracts';
 import { openDatabase, createLogger, type Database } from '@faxnotify/kit';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +48,16 @@ export function progress(
 ): CloudEvent<'fax.recipient.progress'> {
   return createEvent(
     'fax.recipient.progress',
-    { faxId, recipientId, number: numberOf(recipientId), attempt, sequence, status, at: new Date(Date.parse(SUBMITTED_AT) + (attempt * 100 + sequence) * 1000).toISOString(), ...extra },
+    {
+      faxId,
+      recipientId,
+      number: numberOf(recipientId),
+      attempt,
+      sequence,
+      status,
+      at: new Date(Date.parse(SUBMITTED_AT) + (attempt * 100 + sequence) * 1000).toISOString(),
+      ...extra,
+    },
     { source: TRANSMITTER, subject: `fax/${faxId}/recipient/${recipientId}` },
   );
 }
@@ -84,7 +101,13 @@ export function result(
   );
 }
 
-export function outcome(faxId: string, recipientId: string, ownerId: string, channel: NotificationOutcome['channel'], extra: Partial<NotificationOutcome> = {}): CloudEvent<'notification.outcome'> {
+export function outcome(
+  faxId: string,
+  recipientId: string,
+  ownerId: string,
+  channel: NotificationOutcome['channel'],
+  extra: Partial<NotificationOutcome> = {},
+): CloudEvent<'notification.outcome'> {
   return createEvent(
     'notification.outcome',
     { resultId: `${faxId}:${recipientId}`, faxId, recipientId, ownerId, channel, outcome: 'sent', attempts: 1, at: new Date().toISOString(), ...extra },
@@ -103,7 +126,13 @@ export async function openTestDatabase(dialect: 'sqlite' | 'postgres', label: st
   const logger = createLogger('status-tracker-test', 'silent');
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), `status-tracker-${label}-`));
-    const database = await openDatabase<TrackerDatabase>({ service: 'status-tracker', url: '', sqlitePath: join(dir, 'tracker.sqlite'), migrations: trackerMigrations('sqlite'), logger });
+    const database = await openDatabase<TrackerDatabase>({
+      service: 'status-tracker',
+      url: '',
+      sqlitePath: join(dir, 'tracker.sqlite'),
+      migrations: trackerMigrations('sqlite'),
+      logger,
+    });
     return { ...database, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const { Client } = await import('pg');
@@ -115,7 +144,13 @@ export async function openTestDatabase(dialect: 'sqlite' | 'postgres', label: st
   } finally {
     await admin.end();
   }
-  const database = await openDatabase<TrackerDatabase>({ service: 'status-tracker', url: `${POSTGRES_URL}/${name}`, sqlitePath: 'unused', migrations: trackerMigrations('postgres'), logger });
+  const database = await openDatabase<TrackerDatabase>({
+    service: 'status-tracker',
+    url: `${POSTGRES_URL}/${name}`,
+    sqlitePath: 'unused',
+    migrations: trackerMigrations('postgres'),
+    logger,
+  });
   return {
     ...database,
     drop: async () => {

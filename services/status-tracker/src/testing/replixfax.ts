@@ -47,7 +47,8 @@ export class FakeReplixFax {
       this.requests.push({ method: request.method ?? '', path: url.pathname, query });
       const reply = (code: number, body: unknown) => response.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       const expected = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-      if (request.headers.authorization !== expected) return reply(401, { RequestStatus: { StatusCode: '401', StatusText: 'Unauthorized - bad username or password' } });
+      if (request.headers.authorization !== expected)
+        return reply(401, { RequestStatus: { StatusCode: '401', StatusText: 'Unauthorized - bad username or password' } });
       const base = url.pathname.replace(/^\/restapi\/v1/, '');
       if (request.method === 'GET' && base === '/outboundfaxes') {
         const wanted = [...this.faxes.values()].filter(
@@ -79,7 +80,11 @@ export class FakeReplixFax {
   /** The provider's URL callback for one outbound fax: a form post with its fields. */
   async post(target: string, faxId: string): Promise<Response> {
     const { Mark: _mark, ...fields } = this.faxes.get(faxId)!;
-    return fetch(target, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields as Record<string, string>).toString() });
+    return fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields as Record<string, string>).toString(),
+    });
   }
 
   marks(faxId: string): number {

@@ -47,7 +47,10 @@ export async function recordAccounting(packet: DecodedPacket, client: string, co
   const { db, dictionary, logger } = context;
   const cdr = readCdr(packet, dictionary.vendorId);
   if (!cdr) {
-    logger.debug({ client, status: String(enumAttribute(packet, 'Acct-Status-Type')), sessionId: textAttribute(packet, 'Acct-Session-Id')?.slice(0, 80) }, 'accounting record not about a session: acknowledged');
+    logger.debug(
+      { client, status: String(enumAttribute(packet, 'Acct-Status-Type')), sessionId: textAttribute(packet, 'Acct-Session-Id')?.slice(0, 80) },
+      'accounting record not about a session: acknowledged',
+    );
     return 'ignored';
   }
   const key = recordKey(cdr, packet, dictionary.vendorId);
@@ -76,7 +79,8 @@ async function applyRecord(trx: Kysely<TransmitterDatabase>, cdr: Cdr, context: 
   if (direction === 'receive') return;
 
   let outcome: CdrOutcome | undefined;
-  const final = cdr.status === 'stop' && !(cdr.cdrType && INTERMEDIATE_STAGES.includes(cdr.cdrType) && (cdr.faxErrorCode ?? FAX_ERROR_SUCCESS) === FAX_ERROR_SUCCESS);
+  const final =
+    cdr.status === 'stop' && !(cdr.cdrType && INTERMEDIATE_STAGES.includes(cdr.cdrType) && (cdr.faxErrorCode ?? FAX_ERROR_SUCCESS) === FAX_ERROR_SUCCESS);
   if (final) {
     outcome = outcomeOf(cdr, context.errorStatuses, context.dictionary);
     const number = cdr.dialNumber ?? session.dial_number;
@@ -106,12 +110,17 @@ async function applyRecord(trx: Kysely<TransmitterDatabase>, cdr: Cdr, context: 
   const progress = async (data: Omit<FaxRecipientProgress, 'faxId' | 'recipientId' | 'number' | 'attempt' | 'sequence' | 'at'>) => {
     if (handoff) return context.ledger.reportProgress(trx, handoff, fax.fax_id, fax.attempt, data, cdr.at);
     const seq = sequence++;
-    await appendEvent(trx, 'fax.recipient.progress', { ...base, sequence: seq, at: cdr.at.toISOString(), ...data }, {
-      id: `${fax.fax_id}:${fax.recipient_id}:${fax.attempt}:${seq}`,
-      faxId: fax.fax_id,
-      recipientId: fax.recipient_id,
-      time: cdr.at,
-    });
+    await appendEvent(
+      trx,
+      'fax.recipient.progress',
+      { ...base, sequence: seq, at: cdr.at.toISOString(), ...data },
+      {
+        id: `${fax.fax_id}:${fax.recipient_id}:${fax.attempt}:${seq}`,
+        faxId: fax.fax_id,
+        recipientId: fax.recipient_id,
+        time: cdr.at,
+      },
+    );
   };
   const remoteCsid = cdr.remoteCsid ? cleanCsid(cdr.remoteCsid) : '';
   let connected = fax.connected === 1;
@@ -143,7 +152,15 @@ async function applyRecord(trx: Kysely<TransmitterDatabase>, cdr: Cdr, context: 
         trx,
         context.ledger,
         handoff,
-        { status: outcome.status, reason: outcome.reason, pagesSent: pages, remoteCsid: remoteCsid || null, remoteCsidRaw: cdr.remoteCsid ? cdr.remoteCsid.slice(0, CSID_MAX) : null, startedAt: startedAt ?? null, endedAt: cdr.at },
+        {
+          status: outcome.status,
+          reason: outcome.reason,
+          pagesSent: pages,
+          remoteCsid: remoteCsid || null,
+          remoteCsidRaw: cdr.remoteCsid ? cdr.remoteCsid.slice(0, CSID_MAX) : null,
+          startedAt: startedAt ?? null,
+          endedAt: cdr.at,
+        },
         new Date(),
       );
     } else {
@@ -231,13 +248,18 @@ async function faxOf(trx: Kysely<TransmitterDatabase>, cdr: Cdr, session: AtaSes
   let faxId = session.fax_id;
   let recipientId = session.recipient_id;
   if (!faxId && session.related_session_id) {
-    const related = await trx.selectFrom('ata_sessions').select(['fax_id', 'recipient_id']).where('session_id', '=', session.related_session_id).executeTakeFirst();
+    const related = await trx
+      .selectFrom('ata_sessions')
+      .select(['fax_id', 'recipient_id'])
+      .where('session_id', '=', session.related_session_id)
+      .executeTakeFirst();
     faxId = related?.fax_id ?? null;
     recipientId = related?.recipient_id ?? null;
   }
   if (faxId) {
     recipientId ??= ATA_RECIPIENT_ID;
-    if (!session.fax_id) await trx.updateTable('ata_sessions').set({ fax_id: faxId, recipient_id: recipientId }).where('session_id', '=', cdr.sessionId).execute();
+    if (!session.fax_id)
+      await trx.updateTable('ata_sessions').set({ fax_id: faxId, recipient_id: recipientId }).where('session_id', '=', cdr.sessionId).execute();
     return trx.selectFrom('ata_faxes').selectAll().where('fax_id', '=', faxId).where('recipient_id', '=', recipientId).executeTakeFirst();
   }
 
@@ -261,9 +283,12 @@ async function faxOf(trx: Kysely<TransmitterDatabase>, cdr: Cdr, session: AtaSes
   let handoff = claimed;
   if (claimed?.state === 'orphan') {
     const reclaimed = await reclaimOrphan(trx, context.ledger, claimed, new Date(), context.reportWithinMs);
-    logger.info({ sessionId: cdr.sessionId, faxId: claimed.fax_id, recipientId: claimed.recipient_id, reclaimed }, reclaimed
-      ? 'the port server reports the fax of a call cut by a restart: the recipient waits for its report instead of a redial'
-      : 'the port server reports the fax of a call cut by a restart, but its redial already started');
+    logger.info(
+      { sessionId: cdr.sessionId, faxId: claimed.fax_id, recipientId: claimed.recipient_id, reclaimed },
+      reclaimed
+        ? 'the port server reports the fax of a call cut by a restart: the recipient waits for its report instead of a redial'
+        : 'the port server reports the fax of a call cut by a restart, but its redial already started',
+    );
     handoff = reclaimed ? { ...claimed, state: 'handed' } : undefined;
   }
   if (handoff) return adoptHandoff(trx, cdr, session, handoff, account, context);
@@ -306,7 +331,13 @@ async function faxOf(trx: Kysely<TransmitterDatabase>, cdr: Cdr, session: AtaSes
 }
 
 /** The session, and the earlier stage it names, belong to `fax` from now on. */
-async function linkSessions(trx: Kysely<TransmitterDatabase>, cdr: Cdr, session: AtaSessionRow, fax: AtaFaxRow, account: { account_id: string; account_name: string }): Promise<void> {
+async function linkSessions(
+  trx: Kysely<TransmitterDatabase>,
+  cdr: Cdr,
+  session: AtaSessionRow,
+  fax: AtaFaxRow,
+  account: { account_id: string; account_name: string },
+): Promise<void> {
   await trx
     .updateTable('ata_sessions')
     .set({ fax_id: fax.fax_id, recipient_id: fax.recipient_id, ...account })
@@ -360,9 +391,14 @@ async function adoptHandoff(
   await trx
     .insertInto('ata_faxes')
     .values(fax)
-    .onConflict((oc) => oc.columns(['fax_id', 'recipient_id']).doUpdateSet({ attempt: fax.attempt, connected: 0, pages_sent: 0, final_at: fax.final_at, updated_at: now }))
+    .onConflict((oc) =>
+      oc.columns(['fax_id', 'recipient_id']).doUpdateSet({ attempt: fax.attempt, connected: 0, pages_sent: 0, final_at: fax.final_at, updated_at: now }),
+    )
     .execute();
   await linkSessions(trx, cdr, session, fax, { account_id: account.id, account_name: account.name });
-  context.logger.info({ sessionId: cdr.sessionId, faxId: fax.fax_id, recipientId: fax.recipient_id, line: handoff.line_id }, 'port-server session of a fax an ATA line handed over');
+  context.logger.info(
+    { sessionId: cdr.sessionId, faxId: fax.fax_id, recipientId: fax.recipient_id, line: handoff.line_id },
+    'port-server session of a fax an ATA line handed over',
+  );
   return fax;
 }

@@ -35,20 +35,34 @@ const callAheadFor = async (number: string, sessionId: string) => {
     dictionaryDir: dictionaries.radclientDir,
     port: t.service.ata!.address.authPort,
     kind: 'auth',
-    attributes: [['FB-Command', 'Get-Call-Ahead-Mode'], ['FB-Context', 'Pre-Send-Session'], ['User-Name', number], ['Acct-Session-Id', sessionId]],
+    attributes: [
+      ['FB-Command', 'Get-Call-Ahead-Mode'],
+      ['FB-Context', 'Pre-Send-Session'],
+      ['User-Name', number],
+      ['Acct-Session-Id', sessionId],
+    ],
   });
   expect(reply.code).toBe('Access-Accept');
   return reply.get('FB-Call-Ahead-Mode');
 };
 
-const recipientOf = async (token: string, faxId: string) => (await api<FaxView>(t.service.url, token, 'GET', `/v3/accounts/self/faxes/${faxId}`)).body.recipients[0];
+const recipientOf = async (token: string, faxId: string) =>
+  (await api<FaxView>(t.service.url, token, 'GET', `/v3/accounts/self/faxes/${faxId}`)).body.recipients[0];
 
 /** Sends a one-page fax to `number` through the ATA line; resolves once the ATA took it. */
 async function sendThroughAta(token: string, number: string, subject: string): Promise<string> {
-  receiver = await startEfaxReceiver(pairs.pairs[0].receiverDevice, { localId: 'FAXBACK ATA 7', outputDir: join(pairs.dir, `ata-${subject.replace(/\W/g, '')}`) });
+  receiver = await startEfaxReceiver(pairs.pairs[0].receiverDevice, {
+    localId: 'FAXBACK ATA 7',
+    outputDir: join(pairs.dir, `ata-${subject.replace(/\W/g, '')}`),
+  });
   const pdf = makeSamplePdf(t.dir, subject.replace(/\W/g, ''), [['faxnotify through a fax ATA', subject]]);
   const path = (await upload(t.service.url, token, pdf)).body.path;
-  const created = await api<CreatedView>(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { to: [number], files: [path], comment: { text: subject }, retry: { count: 0 } });
+  const created = await api<CreatedView>(t.service.url, token, 'POST', '/v3/accounts/self/outbox', {
+    to: [number],
+    files: [path],
+    comment: { text: subject },
+    retry: { count: 0 },
+  });
   expect(created.status).toBe(201);
   const faxId = await faxIdOf(t.service.url, token, created.body.id);
   await eventually(async () => (await recipientOf(token, faxId)).attempts?.[0]?.reason?.code === 'ATA_HANDED_OVER', 100_000, 250);
@@ -85,7 +99,7 @@ afterAll(async () => {
 });
 
 describe('a fax sent on an ATA line', () => {
-  it('waits handed over, then takes its result, CSID and pages from the port server\'s records, once', async () => {
+  it("waits handed over, then takes its result, CSID and pages from the port server's records, once", async () => {
     const token = await t.token('alice');
     const faxId = await sendThroughAta(token, '+12025550143', 'ATA delivery');
 
@@ -99,7 +113,11 @@ describe('a fax sent on an ATA line', () => {
     // Before its first fax the number is unknown: the ATA calls ahead (value 1, "yes").
     expect(await callAheadFor('2025550143', session)).toBe('Dynamic');
     // The port server writes the number as the ATA dialled it (national form, here).
-    const common: RequestAttributes = [['User-Name', 'Acme'], ['FB-Dial-Number', '2025550143'], ['FB-Is-Send', 'Send']];
+    const common: RequestAttributes = [
+      ['User-Name', 'Acme'],
+      ['FB-Dial-Number', '2025550143'],
+      ['FB-Is-Send', 'Send'],
+    ];
     const stop: RequestAttributes = [
       ...common,
       ['FB-CDR-Type', 'Realtime'],
@@ -154,7 +172,13 @@ describe('a fax sent on an ATA line', () => {
     await eventually(() => t.events.of(faxId, 'fax.recipient.result').length === 1, 10_000, 100);
     expect(t.events.of(faxId, 'fax.recipient.result')[0].data).toMatchObject({ status: 'failed_to_send', reason: { code: ATA_NO_REPORT } });
     // A report that comes after all is kept but changes nothing.
-    const late = await acct('Stop', 'late-1', [['User-Name', 'acme'], ['FB-Dial-Number', '2025550177'], ['FB-Is-Send', 'Send'], ['FB-Fax-Error-Code', 0], ['FB-Page-Count', 1]]);
+    const late = await acct('Stop', 'late-1', [
+      ['User-Name', 'acme'],
+      ['FB-Dial-Number', '2025550177'],
+      ['FB-Is-Send', 'Send'],
+      ['FB-Fax-Error-Code', 0],
+      ['FB-Page-Count', 1],
+    ]);
     expect(late.code).toBe('Accounting-Response');
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(t.events.of(faxId, 'fax.recipient.result')).toHaveLength(1);
@@ -167,9 +191,17 @@ describe('a fax sent on an ATA line', () => {
     receiver = await startEfaxReceiver(pairs.pairs[0].receiverDevice, { localId: 'FAXBACK ATA 7', outputDir: join(pairs.dir, 'ata-cut') });
     const pdf = makeSamplePdf(t.dir, 'cut', [['faxnotify through a fax ATA', 'cut by a restart']]);
     const path = (await upload(t.service.url, token, pdf)).body.path;
-    const created = await api<CreatedView>(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { to: ['+12025550155'], files: [path], comment: { text: 'ATA cut' }, retry: { count: 1 } });
+    const created = await api<CreatedView>(t.service.url, token, 'POST', '/v3/accounts/self/outbox', {
+      to: ['+12025550155'],
+      files: [path],
+      comment: { text: 'ATA cut' },
+      retry: { count: 1 },
+    });
     const faxId = await faxIdOf(t.service.url, token, created.body.id);
-    await t.events.waitFor((e) => (e.data as { faxId?: string; status?: string }).faxId === faxId && (e.data as { status?: string }).status === 'dialing', 30_000);
+    await t.events.waitFor(
+      (e) => (e.data as { faxId?: string; status?: string }).faxId === faxId && (e.data as { status?: string }).status === 'dialing',
+      30_000,
+    );
     // Well into the call (the ATA answered and takes the page), the transmitter stops with no grace.
     await new Promise((resolve) => setTimeout(resolve, 12_000));
     await t.service.stop();
@@ -177,19 +209,36 @@ describe('a fax sent on an ATA line', () => {
     await t.restart({ 'retry.restartSeconds': 120 });
 
     // The next start records the cut attempt and schedules a redial...
-    const cut = await eventually(async () => {
-      const recipient = await recipientOf(token, faxId);
-      return recipient.status === 'retry_scheduled' ? recipient : undefined;
-    }, 20_000, 200);
+    const cut = await eventually(
+      async () => {
+        const recipient = await recipientOf(token, faxId);
+        return recipient.status === 'retry_scheduled' ? recipient : undefined;
+      },
+      20_000,
+      200,
+    );
     expect(cut.attempts[0].reason.code).toBe('TRANSMITTER_RESTART');
     // ... but the ATA had the fax: the port server's session for it takes the recipient back.
     const session = 'cut-by-restart-1';
-    const common: RequestAttributes = [['User-Name', 'ACME'], ['FB-Dial-Number', '2025550155'], ['FB-Is-Send', 'Send']];
+    const common: RequestAttributes = [
+      ['User-Name', 'ACME'],
+      ['FB-Dial-Number', '2025550155'],
+      ['FB-Is-Send', 'Send'],
+    ];
     expect((await acct('Start', session, [...common, ['FB-CDR-Type', 'Realtime']])).code).toBe('Accounting-Response');
     await eventually(async () => (await recipientOf(token, faxId)).status !== 'retry_scheduled', 10_000, 100);
     expect(await recipientOf(token, faxId)).toMatchObject({ final: false, attempt: 1 });
     expect(
-      (await acct('Stop', session, [...common, ['FB-CDR-Type', 'Realtime'], ['FB-Page-Count', 1], ['FB-Remote-CSID', 'FAR END 55'], ['FB-Fax-Error-Code', 0], ['FB-Called-Number-Result', 'Success']])).code,
+      (
+        await acct('Stop', session, [
+          ...common,
+          ['FB-CDR-Type', 'Realtime'],
+          ['FB-Page-Count', 1],
+          ['FB-Remote-CSID', 'FAR END 55'],
+          ['FB-Fax-Error-Code', 0],
+          ['FB-Called-Number-Result', 'Success'],
+        ])
+      ).code,
     ).toBe('Accounting-Response');
     const fax = await finalFax(t.service.url, token, faxId, 20_000);
     expect(fax.status).toBe('delivered');
@@ -199,4 +248,3 @@ describe('a fax sent on an ATA line', () => {
     expect(t.events.events.filter((e) => e.type.includes('fax.submitted'))).toHaveLength(3);
   });
 });
-

@@ -27,7 +27,12 @@ export interface CallAheadDecision {
 }
 
 /** Whether the ATA calls `number` ahead for a send from `account` (unknown account: dynamic). */
-export async function decideCallAhead(store: AtaStore, account: AtaAccountRow | undefined, number: string | undefined, region: string): Promise<CallAheadDecision> {
+export async function decideCallAhead(
+  store: AtaStore,
+  account: AtaAccountRow | undefined,
+  number: string | undefined,
+  region: string,
+): Promise<CallAheadDecision> {
   const mode = account?.call_ahead_mode ?? PORT_SERVER_DEFAULT_MODE;
   if (mode === 'never') return { flag: CALL_AHEAD_FLAG.skip, why: 'the account never calls ahead' };
   if (mode === 'always') return { flag: CALL_AHEAD_FLAG.callAhead, why: 'the account always calls ahead' };

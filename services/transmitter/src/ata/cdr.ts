@@ -67,7 +67,8 @@ export function readCdr(packet: DecodedPacket, vendorId: number, received: Date 
   const known = named(STATUS_TYPES, statusValue);
   if (known === 'Start') status = 'start';
   else if (known === 'Stop') status = 'stop';
-  else if (known === 'Interim-Update' || (typeof statusValue === 'string' && INTERIM_NAMES.includes(statusValue.toLowerCase().replace(/[^a-z]/g, '')))) status = 'interim';
+  else if (known === 'Interim-Update' || (typeof statusValue === 'string' && INTERIM_NAMES.includes(statusValue.toLowerCase().replace(/[^a-z]/g, ''))))
+    status = 'interim';
   const sessionId = textAttribute(packet, 'Acct-Session-Id');
   if (!status || !validSessionId(sessionId)) return undefined;
   const isSend = named(DIRECTIONS, enumAttribute(packet, FB.isSend));
@@ -131,8 +132,7 @@ export function outcomeOf(cdr: Cdr, errorStatuses: Readonly<Record<string, Final
     cdr.connectBps !== undefined ? `${cdr.connectBps} bit/s` : undefined,
   ].filter(Boolean);
   const detail = (prefix: string) => `${prefix}${facts.length ? ` (${facts.join(', ')})` : ''}; CDR: ${cdr.detail}`.slice(0, DETAIL_MAX);
-  const answered: CdrOutcome['numberAnswered'] =
-    cdr.calledNumberResult === 'VoiceError' ? 'voice' : cdr.calledNumberResult ? 'fax' : undefined;
+  const answered: CdrOutcome['numberAnswered'] = cdr.calledNumberResult === 'VoiceError' ? 'voice' : cdr.calledNumberResult ? 'fax' : undefined;
 
   let status: FinalStatus;
   let code: string;
@@ -155,7 +155,9 @@ export function outcomeOf(cdr: Cdr, errorStatuses: Readonly<Record<string, Final
     lineReason = LineReason.NO_DIALTONE;
     code = 'ATA_CALL_FAILED';
   } else {
-    const why = dictionary.has(FB.faxErrorCode) ? 'the Stop carried no FB-Fax-Error-Code' : 'the RADIUS dictionary does not define FB-Fax-Error-Code: load the vendor dictionary';
+    const why = dictionary.has(FB.faxErrorCode)
+      ? 'the Stop carried no FB-Fax-Error-Code'
+      : 'the RADIUS dictionary does not define FB-Fax-Error-Code: load the vendor dictionary';
     return { status: 'failed', reason: { code: 'ATA_NO_RESULT', detail: detail(why) }, numberAnswered: answered };
   }
   // pagesTotal 0: we do not know how many pages the fax had, only how many went.

@@ -11,7 +11,13 @@ import { expireHandoffs } from './handoff';
 /** How often handed-over recipients are checked for an overdue report. */
 const CHECK_MS = 10_000;
 
-export function handoffExpiry(options: { db: Kysely<TransmitterDatabase>; ledger: RecipientLedger; logger: Logger; eventsWritten: () => void; now?: () => Date }): CoalescedPasses {
+export function handoffExpiry(options: {
+  db: Kysely<TransmitterDatabase>;
+  ledger: RecipientLedger;
+  logger: Logger;
+  eventsWritten: () => void;
+  now?: () => Date;
+}): CoalescedPasses {
   const { logger } = options;
   return new CoalescedPasses({
     pollMs: CHECK_MS,

@@ -63,7 +63,12 @@ export async function handoffOf(trx: Kysely<TransmitterDatabase>, outboxId: stri
 export async function markHandedOver(trx: Kysely<TransmitterDatabase>, handoff: AtaHandoffRow, now: Date, reportWithinMs: number): Promise<void> {
   await trx
     .updateTable('ata_handoffs')
-    .set({ state: 'handed', pages_total: handoff.pages_total, handed_at: now.toISOString(), expires_at: new Date(now.getTime() + reportWithinMs).toISOString() })
+    .set({
+      state: 'handed',
+      pages_total: handoff.pages_total,
+      handed_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + reportWithinMs).toISOString(),
+    })
     .where('outbox_id', '=', handoff.outbox_id)
     .where('position', '=', handoff.position)
     .where('state', '=', 'calling')
@@ -72,12 +77,23 @@ export async function markHandedOver(trx: Kysely<TransmitterDatabase>, handoff: 
 
 /** The local call failed before the port server heard of the fax: the row goes, the attempt fails as a modem call would. */
 export async function dropHandoff(trx: Kysely<TransmitterDatabase>, handoff: AtaHandoffRow): Promise<void> {
-  await trx.deleteFrom('ata_handoffs').where('outbox_id', '=', handoff.outbox_id).where('position', '=', handoff.position).where('state', '=', 'calling').execute();
+  await trx
+    .deleteFrom('ata_handoffs')
+    .where('outbox_id', '=', handoff.outbox_id)
+    .where('position', '=', handoff.position)
+    .where('state', '=', 'calling')
+    .execute();
 }
 
 /** A call on an ATA line cut by a restart: the row stays claimable until the redial replaces it. */
 export async function orphanHandoff(trx: Kysely<TransmitterDatabase>, handoff: AtaHandoffRow): Promise<void> {
-  await trx.updateTable('ata_handoffs').set({ state: 'orphan' }).where('outbox_id', '=', handoff.outbox_id).where('position', '=', handoff.position).where('state', '=', 'calling').execute();
+  await trx
+    .updateTable('ata_handoffs')
+    .set({ state: 'orphan' })
+    .where('outbox_id', '=', handoff.outbox_id)
+    .where('position', '=', handoff.position)
+    .where('state', '=', 'calling')
+    .execute();
 }
 
 /**
@@ -85,7 +101,13 @@ export async function orphanHandoff(trx: Kysely<TransmitterDatabase>, handoff: A
  * ATA had taken it after all. The recipient waits for the report instead of being dialled again.
  * False when the redial already started (the row is then gone or belongs to the new attempt).
  */
-export async function reclaimOrphan(trx: Kysely<TransmitterDatabase>, ledger: RecipientLedger, handoff: AtaHandoffRow, now: Date, reportWithinMs: number): Promise<boolean> {
+export async function reclaimOrphan(
+  trx: Kysely<TransmitterDatabase>,
+  ledger: RecipientLedger,
+  handoff: AtaHandoffRow,
+  now: Date,
+  reportWithinMs: number,
+): Promise<boolean> {
   if (!(await ledger.resumeHandedOver(trx, handoff, handoff.attempt, now))) return false;
   await trx
     .updateTable('ata_handoffs')
@@ -114,7 +136,10 @@ export async function claimHandoff(
   // An open one; else one whose report was overdue, so a late report joins it (and changes nothing).
   const open =
     (await unclaimed.where('state', 'in', ['calling', 'handed', 'orphan']).executeTakeFirst()) ??
-    (await unclaimed.where('state', '=', 'final').where('final_at', '>=', new Date(input.now.getTime() - LATE_REPORT_MS).toISOString()).executeTakeFirst());
+    (await unclaimed
+      .where('state', '=', 'final')
+      .where('final_at', '>=', new Date(input.now.getTime() - LATE_REPORT_MS).toISOString())
+      .executeTakeFirst());
   if (!open) return undefined;
   const claimed = await trx
     .updateTable('ata_handoffs')
@@ -131,7 +156,13 @@ export async function claimHandoff(
  * caller's transaction: the ledger writes the recipient's end, this the hand-over's. False if the
  * recipient already ended or moved on to another attempt.
  */
-export async function finishHandoff(trx: Kysely<TransmitterDatabase>, ledger: RecipientLedger, handoff: AtaHandoffRow, report: HandoverReport, now: Date): Promise<boolean> {
+export async function finishHandoff(
+  trx: Kysely<TransmitterDatabase>,
+  ledger: RecipientLedger,
+  handoff: AtaHandoffRow,
+  report: HandoverReport,
+  now: Date,
+): Promise<boolean> {
   if (!(await ledger.finishHandedOver(trx, handoff, handoff.fax_id, handoff.attempt, report, now))) return false;
   await trx
     .updateTable('ata_handoffs')

@@ -95,7 +95,11 @@ export class AtaStore {
       created_at: at,
       updated_at: at,
     };
-    const inserted = await this.db.insertInto('ata_accounts').values(row).onConflict((oc) => oc.column('name_key').doNothing()).executeTakeFirst();
+    const inserted = await this.db
+      .insertInto('ata_accounts')
+      .values(row)
+      .onConflict((oc) => oc.column('name_key').doNothing())
+      .executeTakeFirst();
     return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 ? row : undefined;
   }
 
@@ -203,11 +207,13 @@ export async function recordCalledNumber(
       updated_at: time,
     })
     .onConflict((oc) =>
-      oc.column('number_key').doUpdateSet((eb) =>
-        outcome === 'fax'
-          ? { fax_reached_at: time, faxes: eb('ata_called_numbers.faxes', '+', 1), last_session_id: sessionId, updated_at: time }
-          : { voice_answered_at: time, last_session_id: sessionId, updated_at: time },
-      ),
+      oc
+        .column('number_key')
+        .doUpdateSet((eb) =>
+          outcome === 'fax'
+            ? { fax_reached_at: time, faxes: eb('ata_called_numbers.faxes', '+', 1), last_session_id: sessionId, updated_at: time }
+            : { voice_answered_at: time, last_session_id: sessionId, updated_at: time },
+        ),
     )
     .execute();
 }

@@ -76,8 +76,14 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       case '--to': {
         // --to A B C, --to A,B and --to=A all work; numbers run until the next flag or file name.
         const first = take();
-        options.to.push(...first.split(',').map((n) => n.trim()).filter(Boolean));
-        if (inline === undefined) while (rest[i + 1] !== undefined && !rest[i + 1].startsWith('--') && NUMBER_LIKE.test(rest[i + 1])) options.to.push(rest[++i]);
+        options.to.push(
+          ...first
+            .split(',')
+            .map((n) => n.trim())
+            .filter(Boolean),
+        );
+        if (inline === undefined)
+          while (rest[i + 1] !== undefined && !rest[i + 1].startsWith('--') && NUMBER_LIKE.test(rest[i + 1])) options.to.push(rest[++i]);
         break;
       }
       case '--subject':
@@ -148,7 +154,10 @@ interface FaxView {
 }
 
 class Api {
-  constructor(private readonly base: string, private readonly token: string) {}
+  constructor(
+    private readonly base: string,
+    private readonly token: string,
+  ) {}
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
@@ -173,7 +182,9 @@ class Api {
     }
     if (!response.ok) {
       const problem = parsed as { error?: string; description?: string; message?: string } | null;
-      throw new ApiError(`${method} ${path}: ${response.status} ${problem?.error ?? ''}${problem?.description || problem?.message ? `: ${problem.description ?? problem.message}` : ''}`.trim());
+      throw new ApiError(
+        `${method} ${path}: ${response.status} ${problem?.error ?? ''}${problem?.description || problem?.message ? `: ${problem.description ?? problem.message}` : ''}`.trim(),
+      );
     }
     return parsed as T;
   }
@@ -234,7 +245,10 @@ async function send(options: Options, api: Api, io: CliIo): Promise<number> {
     const { path } = await api.call<{ path: string }>('POST', '/files', form);
     paths.push(path);
   }
-  const retry = options.retry !== undefined || options.retryDelay !== undefined ? { ...(options.retry !== undefined ? { count: options.retry } : {}), ...(options.retryDelay !== undefined ? { delay: options.retryDelay } : {}) } : undefined;
+  const retry =
+    options.retry !== undefined || options.retryDelay !== undefined
+      ? { ...(options.retry !== undefined ? { count: options.retry } : {}), ...(options.retryDelay !== undefined ? { delay: options.retryDelay } : {}) }
+      : undefined;
   const { id } = await api.call<{ id: string }>('POST', '/outbox', {
     to: options.to,
     files: paths,
@@ -242,7 +256,9 @@ async function send(options: Options, api: Api, io: CliIo): Promise<number> {
     ...(options.sendTime !== undefined ? { send_time: options.sendTime } : {}),
     ...(retry ? { retry } : {}),
   });
-  io.stdout.write(`outbox ${id}: ${paths.length} file${paths.length === 1 ? '' : 's'} to ${options.to.length} recipient${options.to.length === 1 ? '' : 's'}\n`);
+  io.stdout.write(
+    `outbox ${id}: ${paths.length} file${paths.length === 1 ? '' : 's'} to ${options.to.length} recipient${options.to.length === 1 ? '' : 's'}\n`,
+  );
   if (!options.wait) return EXIT.delivered;
   let faxId: string | null = null;
   let announcedWait = false;

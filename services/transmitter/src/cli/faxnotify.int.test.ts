@@ -50,7 +50,10 @@ describe('faxnotify command', () => {
     }, 10);
     let code: number;
     try {
-      code = await runCli(['send', pdf, '--to', '+1 202 555 0101', '--subject', 'From the shell', '--retry', '1', '--api', t.service.url, '--interval', '100'], run.io);
+      code = await runCli(
+        ['send', pdf, '--to', '+1 202 555 0101', '--subject', 'From the shell', '--retry', '1', '--api', t.service.url, '--interval', '100'],
+        run.io,
+      );
     } finally {
       clearInterval(watcher);
     }
@@ -60,7 +63,9 @@ describe('faxnotify command', () => {
     expect(output).toMatch(/^outbox outbox-[0-9a-f-]+: 1 file to 1 recipient\nfax (fax-[0-9a-f-]+)\n/);
     expect(output).toMatch(/r1 \+12025550101 \[1\/2\] retry at .* \(BUSY\)/);
     expect(output).toMatch(/r1 \+12025550101 \[2\/2\] (connected to "ACME SALES"|success)/);
-    expect(output).toMatch(/fax fax-[0-9a-f-]+ "From the shell": delivered, 2 pages\n\s+number\s+try\s+status\nr1\s+\+12025550101\s+2\/2\s+success: 2\/2 pages, remote "ACME SALES"\n$/);
+    expect(output).toMatch(
+      /fax fax-[0-9a-f-]+ "From the shell": delivered, 2 pages\n\s+number\s+try\s+status\nr1\s+\+12025550101\s+2\/2\s+success: 2\/2 pages, remote "ACME SALES"\n$/,
+    );
 
     const faxId = /\nfax (fax-[0-9a-f-]+)\n/.exec(output)![1];
     const status = io();
@@ -85,7 +90,9 @@ describe('faxnotify command', () => {
   });
 
   it('reads several numbers after one --to, stopping at file names and flags', () => {
-    const options = parseCommandLine(['send', 'a.pdf', '--to', '+12025550101', '(202) 555-0102', 'b.tif', '--to=+12025550103,+12025550104', '--subject', 'x'], { FAXNOTIFY_TOKEN: 't' });
+    const options = parseCommandLine(['send', 'a.pdf', '--to', '+12025550101', '(202) 555-0102', 'b.tif', '--to=+12025550103,+12025550104', '--subject', 'x'], {
+      FAXNOTIFY_TOKEN: 't',
+    });
     expect(options.positional).toEqual(['a.pdf', 'b.tif']);
     expect(options.to).toEqual(['+12025550101', '(202) 555-0102', '+12025550103', '+12025550104']);
   });

@@ -48,7 +48,7 @@ describe('PDF to fax pages', () => {
     expect(result.document.pages[0].height).toBeLessThan(1200);
   });
 
-  it('reports a damaged PDF as failed_convert_to_tiff_issue with the converter\'s words', async () => {
+  it("reports a damaged PDF as failed_convert_to_tiff_issue with the converter's words", async () => {
     const path = join(dir, 'broken.pdf');
     writeFileSync(path, '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
     const result = await prepareDocument(path);

@@ -15,7 +15,16 @@ import type { FaxRow, RecipientRow, RecipientState, TransmitterDatabase } from '
 import { appendEvent } from '../events';
 import { decideRetry, type RetryDelays } from '../retry-policy';
 import { attemptRow, callFacts, csidOf, detailOf, withAttempts } from './rows';
-import { DOCUMENT_PREPARATION, HANDED_OVER, type AttemptEnd, type CallProgress, type Final, type HandoverReport, type RecipientKey, type ReportedProgress } from './types';
+import {
+  DOCUMENT_PREPARATION,
+  HANDED_OVER,
+  type AttemptEnd,
+  type CallProgress,
+  type Final,
+  type HandoverReport,
+  type RecipientKey,
+  type ReportedProgress,
+} from './types';
 
 export * from './types';
 
@@ -155,26 +164,36 @@ export class RecipientLedger {
       .orderBy('attempt')
       .execute();
     const finalDetail = withAttempts(detail, [...history, row], 1 + fax.retry_count, decision.why);
-    const faxDone = await this.finalize(trx, fax.fax_id!, current, {
-      status: end.status,
-      code: end.reason.code,
-      detail: finalDetail,
-      pagesSent: end.pagesConfirmed,
-      pagesTotal: end.pagesTotal,
-      remoteCsid: csidOf(end.remoteCsid),
-      remoteCsidRaw: csidOf(end.remoteCsidRaw),
-      startedAt: end.connectedAt,
-      endedAt: end.endedAt,
-      connectedAt: end.connectedAt,
-      attemptRow: row,
-    }, now, now);
+    const faxDone = await this.finalize(
+      trx,
+      fax.fax_id!,
+      current,
+      {
+        status: end.status,
+        code: end.reason.code,
+        detail: finalDetail,
+        pagesSent: end.pagesConfirmed,
+        pagesTotal: end.pagesTotal,
+        remoteCsid: csidOf(end.remoteCsid),
+        remoteCsidRaw: csidOf(end.remoteCsidRaw),
+        startedAt: end.connectedAt,
+        endedAt: end.endedAt,
+        connectedAt: end.connectedAt,
+        attemptRow: row,
+      },
+      now,
+      now,
+    );
     return { final: true, faxDone };
   }
 
   /** The line's far side took the fax and reports its delivery later: the attempt and the recipient wait, handed over. */
   async handOver(trx: Db, faxId: string, current: RecipientRow, end: AttemptEnd, detail: string, now: Date): Promise<void> {
     const row = attemptRow(current, end, { status: 'queued', reason_code: HANDED_OVER, reason_detail: detailOf(detail), pages_confirmed: 0 });
-    await trx.insertInto('attempts').values({ ...row, remote_csid: null, remote_csid_raw: null }).execute();
+    await trx
+      .insertInto('attempts')
+      .values({ ...row, remote_csid: null, remote_csid_raw: null })
+      .execute();
     await this.update(trx, current, {
       state: 'handed_over',
       status: 'queued',
@@ -223,31 +242,38 @@ export class RecipientLedger {
     if (!current || current.state === 'final') return false;
     const detail = detailOf(report.reason.detail);
     const ended = { status: report.status, reason_code: report.reason.code, reason_detail: detail, pages_confirmed: report.pagesSent };
-    await this.finalize(trx, faxId, current, {
-      status: report.status,
-      code: report.reason.code,
-      detail,
-      pagesSent: report.pagesSent,
-      pagesTotal: current.pages_total,
-      remoteCsid: csidOf(report.remoteCsid),
-      remoteCsidRaw: csidOf(report.remoteCsidRaw),
-      startedAt: report.startedAt,
-      endedAt: report.endedAt,
-      attemptRow: {
-        outbox_id: current.outbox_id,
-        position: current.position,
-        attempt,
-        line_id: current.line_id,
-        pages_total: current.pages_total,
-        started_at: current.call_started_at,
-        connected_at: current.connected_at,
-        ended_at: report.endedAt.toISOString(),
-        signalling_rate: null,
-        remote_csid: csidOf(report.remoteCsid),
-        remote_csid_raw: csidOf(report.remoteCsidRaw),
-        ...ended,
+    await this.finalize(
+      trx,
+      faxId,
+      current,
+      {
+        status: report.status,
+        code: report.reason.code,
+        detail,
+        pagesSent: report.pagesSent,
+        pagesTotal: current.pages_total,
+        remoteCsid: csidOf(report.remoteCsid),
+        remoteCsidRaw: csidOf(report.remoteCsidRaw),
+        startedAt: report.startedAt,
+        endedAt: report.endedAt,
+        attemptRow: {
+          outbox_id: current.outbox_id,
+          position: current.position,
+          attempt,
+          line_id: current.line_id,
+          pages_total: current.pages_total,
+          started_at: current.call_started_at,
+          connected_at: current.connected_at,
+          ended_at: report.endedAt.toISOString(),
+          signalling_rate: null,
+          remote_csid: csidOf(report.remoteCsid),
+          remote_csid_raw: csidOf(report.remoteCsidRaw),
+          ...ended,
+        },
       },
-    }, report.endedAt, now);
+      report.endedAt,
+      now,
+    );
     return true;
   }
 
@@ -256,34 +282,41 @@ export class RecipientLedger {
     const attempt = recipient.attempt + 1;
     const detail = detailOf(failure.detail);
     const ended = now.toISOString();
-    return this.finalize(trx, faxId, { ...recipient, attempt, sequence: 0 }, {
-      status: failure.status,
-      code: DOCUMENT_PREPARATION,
-      detail,
-      pagesSent: 0,
-      pagesTotal: recipient.pages_total,
-      remoteCsid: null,
-      remoteCsidRaw: null,
-      startedAt: null,
-      endedAt: now,
-      attemptRow: {
-        outbox_id: recipient.outbox_id,
-        position: recipient.position,
-        attempt,
-        line_id: null,
+    return this.finalize(
+      trx,
+      faxId,
+      { ...recipient, attempt, sequence: 0 },
+      {
         status: failure.status,
-        reason_code: DOCUMENT_PREPARATION,
-        reason_detail: detail,
-        pages_confirmed: 0,
-        pages_total: 0,
-        remote_csid: null,
-        remote_csid_raw: null,
-        started_at: null,
-        connected_at: null,
-        ended_at: ended,
-        signalling_rate: null,
+        code: DOCUMENT_PREPARATION,
+        detail,
+        pagesSent: 0,
+        pagesTotal: recipient.pages_total,
+        remoteCsid: null,
+        remoteCsidRaw: null,
+        startedAt: null,
+        endedAt: now,
+        attemptRow: {
+          outbox_id: recipient.outbox_id,
+          position: recipient.position,
+          attempt,
+          line_id: null,
+          status: failure.status,
+          reason_code: DOCUMENT_PREPARATION,
+          reason_detail: detail,
+          pages_confirmed: 0,
+          pages_total: 0,
+          remote_csid: null,
+          remote_csid_raw: null,
+          started_at: null,
+          connected_at: null,
+          ended_at: ended,
+          signalling_rate: null,
+        },
       },
-    }, now, now);
+      now,
+      now,
+    );
   }
 
   /**

@@ -49,6 +49,12 @@ export class CallRecorder {
 
 /** Whether any recipient of the entry may still be dialled. */
 async function dialsLeft(trx: Kysely<TransmitterDatabase>, outboxId: string): Promise<boolean> {
-  const open = await trx.selectFrom('recipients').select('position').where('outbox_id', '=', outboxId).where('state', 'in', ['waiting', 'queued', 'in_call']).limit(1).execute();
+  const open = await trx
+    .selectFrom('recipients')
+    .select('position')
+    .where('outbox_id', '=', outboxId)
+    .where('state', 'in', ['waiting', 'queued', 'in_call'])
+    .limit(1)
+    .execute();
   return open.length > 0;
 }

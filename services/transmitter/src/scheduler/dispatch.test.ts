@@ -90,8 +90,19 @@ function dispatcher(lines: TransmitterLine[]) {
 
 /** A fax to `numbers` released and due now on `d`'s lines, with `retries` redials. */
 async function dueFax(d: ReturnType<typeof dispatcher>, numbers: string[], retries = 0): Promise<string> {
-  const outboxId = await new Outbox(env.t.db, env.ledger).createEntry('owner-1', { from: null, to: numbers, files: [], subject: 'dispatch', sendAt: null, retry: { count: retries, delayMinutes: 0 } });
-  await env.t.db.updateTable('faxes').set({ fax_id: `fax-${outboxId}`, state: 'sending', pages: 2 }).where('outbox_id', '=', outboxId).execute();
+  const outboxId = await new Outbox(env.t.db, env.ledger).createEntry('owner-1', {
+    from: null,
+    to: numbers,
+    files: [],
+    subject: 'dispatch',
+    sendAt: null,
+    retry: { count: retries, delayMinutes: 0 },
+  });
+  await env.t.db
+    .updateTable('faxes')
+    .set({ fax_id: `fax-${outboxId}`, state: 'sending', pages: 2 })
+    .where('outbox_id', '=', outboxId)
+    .execute();
   await env.t.db.transaction().execute((trx) => env.ledger.queueAll(trx, outboxId, 2, new Date(Date.now() - 1000)));
   // Its pages are ready, as after its release.
   await d.documents.get(outboxId);
@@ -102,7 +113,18 @@ async function dueFax(d: ReturnType<typeof dispatcher>, numbers: string[], retri
 async function drain(d: ReturnType<typeof dispatcher>): Promise<void> {
   for (let i = 0; i < 50; i++) {
     await d.dispatch.dispatchDue();
-    if (d.dispatch.active === 0 && (await env.t.db.selectFrom('recipients').select('position').where('state', 'in', ['queued', 'in_call']).where('next_attempt_at', '<=', new Date().toISOString()).execute()).length === 0) return;
+    if (
+      d.dispatch.active === 0 &&
+      (
+        await env.t.db
+          .selectFrom('recipients')
+          .select('position')
+          .where('state', 'in', ['queued', 'in_call'])
+          .where('next_attempt_at', '<=', new Date().toISOString())
+          .execute()
+      ).length === 0
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error('calls did not end');
@@ -128,7 +150,13 @@ describe('dispatching', () => {
       ['final', 'success', 2, 'FAR END'],
       ['final', 'success', 2, 'FAR END'],
     ]);
-    expect((await steps()).filter((s) => s.startsWith('r1 '))).toEqual(['r1 1.0 dialing', 'r1 1.1 connected', 'r1 1.2 sending 1', 'r1 1.3 sending 2', 'r1 1.4 result success']);
+    expect((await steps()).filter((s) => s.startsWith('r1 '))).toEqual([
+      'r1 1.0 dialing',
+      'r1 1.1 connected',
+      'r1 1.2 sending 1',
+      'r1 1.3 sending 2',
+      'r1 1.4 result success',
+    ]);
     expect(d.pool.ready).toBe(2);
     // Nobody left to dial: the fax's pages are let go; a modem that reached a fax machine taught call-ahead.
     expect(d.documents.peek(outboxId)).toEqual({ state: 'absent' });
@@ -147,7 +175,10 @@ describe('dispatching', () => {
     const attempts = await env.t.db.selectFrom('attempts').selectAll().execute();
     expect(attempts).toEqual([expect.objectContaining({ status: 'failed_internal_process_error', reason_code: LINE_FAILURE })]);
     // Due again now: the second failure in a row rests the line (limit 2 here).
-    await env.t.db.updateTable('recipients').set({ next_attempt_at: new Date(Date.now() - 1).toISOString() }).execute();
+    await env.t.db
+      .updateTable('recipients')
+      .set({ next_attempt_at: new Date(Date.now() - 1).toISOString() })
+      .execute();
     await d.dispatch.dispatchDue();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(d.pool.resting).toEqual(['flaky']);
@@ -184,13 +215,17 @@ describe('a line that hands its faxes over', () => {
     await drain(d);
     const [recipient] = await recipients(outboxId);
     expect(recipient).toMatchObject({ state: 'handed_over', status: 'queued' });
-    expect(await env.t.db.selectFrom('ata_handoffs').select(['state', 'attempt', 'pages_total']).execute()).toEqual([{ state: 'handed', attempt: 1, pages_total: 2 }]);
+    expect(await env.t.db.selectFrom('ata_handoffs').select(['state', 'attempt', 'pages_total']).execute()).toEqual([
+      { state: 'handed', attempt: 1, pages_total: 2 },
+    ]);
     expect(await env.t.db.selectFrom('ata_called_numbers').selectAll().execute()).toEqual([]);
     expect(await steps()).toEqual(['r1 1.0 dialing', 'r1 1.1 queued']);
   });
 
   it('redials, as any line would, a recipient whose local call failed, and drops the hand-over', async () => {
-    const d = dispatcher([ata([{ result: { reason: { code: LineReason.BUSY, detail: 'BUSY' }, pagesConfirmed: 0, connectedAt: null, remoteCsid: null, remoteCsidRaw: null } }])]);
+    const d = dispatcher([
+      ata([{ result: { reason: { code: LineReason.BUSY, detail: 'BUSY' }, pagesConfirmed: 0, connectedAt: null, remoteCsid: null, remoteCsidRaw: null } }]),
+    ]);
     const outboxId = await dueFax(d, ['+12025550101'], 1);
     await d.dispatch.dispatchDue();
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -140,7 +140,9 @@ export class Dispatcher {
     const entry = { controller, done: Promise.resolve() };
     this.calls.set(key, entry);
     entry.done = this.runCall(fax, call, line, document, controller.signal)
-      .catch((error: unknown) => this.options.logger.error({ err: errorMessage(error), faxId: fax.fax_id, recipientId: recipient.recipient_id }, 'recording a call failed'))
+      .catch((error: unknown) =>
+        this.options.logger.error({ err: errorMessage(error), faxId: fax.fax_id, recipientId: recipient.recipient_id }, 'recording a call failed'),
+      )
       .finally(() => {
         this.calls.delete(key);
         pool.give(line);

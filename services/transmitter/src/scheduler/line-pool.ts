@@ -9,7 +9,11 @@ import type { Logger } from '@faxnotify/kit';
 import { Gauge } from 'prom-client';
 import type { TransmitterLine } from '../lines/types';
 
-const resting = new Gauge({ name: 'faxnotify_transmitter_line_resting', help: '1 while a line rests after failing on our side several calls in a row.', labelNames: ['line'] });
+const resting = new Gauge({
+  name: 'faxnotify_transmitter_line_resting',
+  help: '1 while a line rests after failing on our side several calls in a row.',
+  labelNames: ['line'],
+});
 
 /** Reason code of an attempt whose line failed with an exception rather than a result. */
 export const LINE_FAILURE = 'LINE_FAILURE';

@@ -32,7 +32,15 @@ beforeEach(async () => {
   stopped = false;
   released = 0;
   documents = new DocumentCache(storedDocuments(t.db, async (fileId) => stored.get(fileId) ?? null));
-  releaser = new EntryReleaser({ db: t.db, ledger: new RecipientLedger(DELAYS), documents, logger, now: () => now, stopped: () => stopped, released: () => released++ });
+  releaser = new EntryReleaser({
+    db: t.db,
+    ledger: new RecipientLedger(DELAYS),
+    documents,
+    logger,
+    now: () => now,
+    stopped: () => stopped,
+    released: () => released++,
+  });
 });
 afterEach(() => t.close());
 
@@ -40,7 +48,9 @@ afterEach(() => t.close());
 async function upload(name: string, content: number | Buffer): Promise<{ fileId: string; path: string; name: string; bytes: number }> {
   const bytes =
     typeof content === 'number'
-      ? writeG3Tiff(patternDocument(content).document.pages.map((p) => ({ width: p.width, height: p.height, xResolution: 204, yResolution: 196, data: p.data })))
+      ? writeG3Tiff(
+          patternDocument(content).document.pages.map((p) => ({ width: p.width, height: p.height, xResolution: 204, yResolution: 196, data: p.data })),
+        )
       : content;
   const fileId = randomUUID();
   const disk = join(t.dir, `${fileId}.tiff`);
@@ -54,7 +64,14 @@ async function upload(name: string, content: number | Buffer): Promise<{ fileId:
 }
 
 async function entry(files: Array<Awaited<ReturnType<typeof upload>>>, to: string[], sendAt: Date | null = null): Promise<string> {
-  return new Outbox(t.db, new RecipientLedger(DELAYS)).createEntry('owner-1', { from: null, to, files, subject: 'quarterly report', sendAt, retry: { count: 1, delayMinutes: 0 } });
+  return new Outbox(t.db, new RecipientLedger(DELAYS)).createEntry('owner-1', {
+    from: null,
+    to,
+    files,
+    subject: 'quarterly report',
+    sendAt,
+    retry: { count: 1, delayMinutes: 0 },
+  });
 }
 
 const faxOf = (outboxId: string) => t.db.selectFrom('faxes').selectAll().where('outbox_id', '=', outboxId).executeTakeFirstOrThrow();
@@ -81,8 +98,14 @@ describe('releasing outbox entries', () => {
       outboxId: due,
       ownerId: 'owner-1',
       subject: 'quarterly report',
-      recipients: [{ recipientId: 'r1', number: '+12025550101' }, { recipientId: 'r2', number: '+12025550102' }],
-      files: [{ name: 'a.tiff', pages: 2 }, { name: 'b.tiff', pages: 1 }],
+      recipients: [
+        { recipientId: 'r1', number: '+12025550101' },
+        { recipientId: 'r2', number: '+12025550102' },
+      ],
+      files: [
+        { name: 'a.tiff', pages: 2 },
+        { name: 'b.tiff', pages: 1 },
+      ],
       pages: 3,
       retry: { count: 1, delayMinutes: 0 },
     });
@@ -93,7 +116,10 @@ describe('releasing outbox entries', () => {
   });
 
   it('ends every recipient at once when a file cannot be prepared, naming the file', async () => {
-    const outboxId = await entry([await upload('a.tiff', 1), await upload('broken.tiff', Buffer.from('II*\0 not really a TIFF'))], ['+12025550101', '+12025550102']);
+    const outboxId = await entry(
+      [await upload('a.tiff', 1), await upload('broken.tiff', Buffer.from('II*\0 not really a TIFF'))],
+      ['+12025550101', '+12025550102'],
+    );
     await releaser.releaseDue();
 
     expect(await faxOf(outboxId)).toMatchObject({ state: 'done', pages: 0 });
@@ -104,7 +130,10 @@ describe('releasing outbox entries', () => {
     ]);
     const results = (await t.events()).filter((e) => e.type.includes('recipient.result'));
     expect(results).toHaveLength(2);
-    expect(results[0].data).toMatchObject({ status: recipients[0].status, reason: { code: DOCUMENT_PREPARATION, detail: expect.stringContaining('file 2 of 2 (broken.tiff)') } });
+    expect(results[0].data).toMatchObject({
+      status: recipients[0].status,
+      reason: { code: DOCUMENT_PREPARATION, detail: expect.stringContaining('file 2 of 2 (broken.tiff)') },
+    });
     expect(documents.peek(outboxId)).toEqual({ state: 'absent' });
   });
 
@@ -115,7 +144,15 @@ describe('releasing outbox entries', () => {
       stopped = true;
       return fromStore(id);
     });
-    await new EntryReleaser({ db: t.db, ledger: new RecipientLedger(DELAYS), documents: stopping, logger, now: () => now, stopped: () => stopped, released: () => released++ }).releaseDue();
+    await new EntryReleaser({
+      db: t.db,
+      ledger: new RecipientLedger(DELAYS),
+      documents: stopping,
+      logger,
+      now: () => now,
+      stopped: () => stopped,
+      released: () => released++,
+    }).releaseDue();
     expect(await faxOf(outboxId)).toMatchObject({ state: 'waiting', fax_id: null });
     expect(await t.events()).toEqual([]);
   });

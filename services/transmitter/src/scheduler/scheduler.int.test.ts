@@ -37,7 +37,12 @@ async function modem(script: Omit<Class1Script, 'kind'>): Promise<{ modem: Scrip
   return { modem: started, script: full, line: { id: `scripted-${modems.length}`, kind: 'class1', device: started.device, timers: { ...FAST_LINE } } };
 }
 
-async function transmitter(label: string, lines: LineDefinition[], overrides: Record<string, unknown> = {}, storage: { postgres?: boolean } = {}): Promise<TestTransmitter> {
+async function transmitter(
+  label: string,
+  lines: LineDefinition[],
+  overrides: Record<string, unknown> = {},
+  storage: { postgres?: boolean } = {},
+): Promise<TestTransmitter> {
   const t = await startTestTransmitter(label, { ...FAST_RETRIES, lines, ...overrides }, {}, storage);
   transmitters.push(t);
   return t;
@@ -45,7 +50,11 @@ async function transmitter(label: string, lines: LineDefinition[], overrides: Re
 
 async function submit(t: TestTransmitter, body: Record<string, unknown>, pdfPages = 1): Promise<{ outboxId: string; faxId: string; token: string }> {
   const token = await t.token('alice');
-  const pdf = makeSamplePdf(t.dir, `doc-${pdfPages}`, Array.from({ length: pdfPages }, (_, i) => [`page ${i + 1}`]));
+  const pdf = makeSamplePdf(
+    t.dir,
+    `doc-${pdfPages}`,
+    Array.from({ length: pdfPages }, (_, i) => [`page ${i + 1}`]),
+  );
   const path = (await upload(t.service.url, token, pdf)).body.path;
   const created = await api<CreatedView>(t.service.url, token, 'POST', '/v3/accounts/self/outbox', { files: [path], ...body });
   expect(created.status).toBe(201);
@@ -59,7 +68,13 @@ function timeline(events: CloudEvent[], recipientId = 'r1'): string[] {
     .filter((e) => (e.data as { recipientId?: string }).recipientId === recipientId)
     .map((e) => {
       const d = e.data as { attempt: number; sequence: number; status: string; page?: { n: number; of: number }; remoteCsid?: string | null };
-      const what = e.type.includes('result') ? `result ${d.status}` : d.page ? `${d.status} ${d.page.n}/${d.page.of}` : d.remoteCsid ? `${d.status} ${d.remoteCsid}` : d.status;
+      const what = e.type.includes('result')
+        ? `result ${d.status}`
+        : d.page
+          ? `${d.status} ${d.page.n}/${d.page.of}`
+          : d.remoteCsid
+            ? `${d.status} ${d.remoteCsid}`
+            : d.status;
       return `${d.attempt}.${d.sequence} ${what}`;
     });
 }
@@ -94,7 +109,9 @@ async function busyThenDelivered(storage: { postgres?: boolean }): Promise<void>
   ]);
   const result = events[events.length - 1].data as Record<string, unknown>;
   expect(result).toMatchObject({ number: '+12025550101', pagesSent: 2, pagesTotal: 2, remoteCsid: 'REMOTE 42', attempts: 2, reason: { code: 'OK' } });
-  expect(result.reason).toMatchObject({ detail: expect.stringMatching(/attempt 1 of 3 on scripted-\d+ ended .*: failed_user_busy \(BUSY\)[\s\S]*attempt 2 of 3 .*: success \(OK\), 2\/2 pages/) });
+  expect(result.reason).toMatchObject({
+    detail: expect.stringMatching(/attempt 1 of 3 on scripted-\d+ ended .*: failed_user_busy \(BUSY\)[\s\S]*attempt 2 of 3 .*: success \(OK\), 2\/2 pages/),
+  });
   expect(result.startedAt).toEqual(expect.any(String));
   expect(busy.modem.record.commands.filter((c) => c.startsWith('ATD'))).toEqual(['ATD12025550101', 'ATD12025550101']);
 }
@@ -116,11 +133,17 @@ describe('scheduler and line pool', () => {
     expect(fax).toMatchObject({ status: 'failed', recipients: [{ status: 'failed_no_answer', attempt: 2, max_attempts: 2 }] });
     await eventually(() => t.events.of(faxId, 'fax.recipient.result').length === 1);
     expect(timeline(t.events.of(faxId))).toEqual(['1.0 dialing', '1.1 retry_scheduled', '2.0 dialing', '2.1 result failed_no_answer']);
-    const result = t.events.of(faxId, 'fax.recipient.result')[0].data as { attempts: number; reason: { code: string; detail: string }; startedAt: string | null };
+    const result = t.events.of(faxId, 'fax.recipient.result')[0].data as {
+      attempts: number;
+      reason: { code: string; detail: string };
+      startedAt: string | null;
+    };
     expect(result.attempts).toBe(2);
     expect(result.startedAt).toBeNull();
     expect(result.reason.code).toBe('NO_ANSWER');
-    expect(result.reason.detail).toMatch(/\nattempt 1 of 2 .*failed_no_answer \(NO_ANSWER\), 0\/1 pages\nattempt 2 of 2 .*failed_no_answer \(NO_ANSWER\), 0\/1 pages\nno redials left/);
+    expect(result.reason.detail).toMatch(
+      /\nattempt 1 of 2 .*failed_no_answer \(NO_ANSWER\), 0\/1 pages\nattempt 2 of 2 .*failed_no_answer \(NO_ANSWER\), 0\/1 pages\nno redials left/,
+    );
     expect(silent.modem.record.commands.filter((c) => c.startsWith('ATD'))).toHaveLength(2);
   });
 
@@ -155,7 +178,9 @@ describe('scheduler and line pool', () => {
       '2.2 sending 1/1',
       '2.3 result success',
     ]);
-    const retry = t.events.of(faxId).find((e) => (e.data as { status: string }).status === 'retry_scheduled')!.data as { retry: { reason: { code: string; detail: string } } };
+    const retry = t.events.of(faxId).find((e) => (e.data as { status: string }).status === 'retry_scheduled')!.data as {
+      retry: { reason: { code: string; detail: string } };
+    };
     expect(retry.retry.reason.code).toBe('TRANSMITTER_RESTART');
     expect(retry.retry.reason.detail).toMatch(/restarted during attempt 1 on line scripted-\d+, before the call connected/);
     expect(t.events.of(faxId, 'fax.submitted')).toHaveLength(1);
@@ -178,7 +203,10 @@ describe('scheduler and line pool', () => {
     const submitted = t.events.of(faxId, 'fax.submitted')[0].data as { pages: number };
     expect(submitted.pages).toBe(0);
     for (const recipientId of ['r1', 'r2']) expect(timeline(t.events.of(faxId), recipientId)).toEqual(['1.0 result failed_convert_to_tiff_issue']);
-    expect(t.events.of(faxId, 'fax.recipient.result')[0].data).toMatchObject({ reason: { code: 'DOCUMENT_PREPARATION', detail: expect.stringContaining('broken.pdf') }, attempts: 1 });
+    expect(t.events.of(faxId, 'fax.recipient.result')[0].data).toMatchObject({
+      reason: { code: 'DOCUMENT_PREPARATION', detail: expect.stringContaining('broken.pdf') },
+      attempts: 1,
+    });
     expect(idle.modem.record.commands.filter((c) => c.startsWith('ATD'))).toEqual([]);
   });
 

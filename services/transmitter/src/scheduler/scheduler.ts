@@ -61,7 +61,13 @@ export class Scheduler {
 
   /** Recovers what a previous run left in flight, then starts polling. */
   async start(): Promise<void> {
-    await recoverInFlight({ db: this.options.db, recorder: this.recorder, pool: this.pool, logger: this.options.logger, now: this.options.now ?? (() => new Date()) });
+    await recoverInFlight({
+      db: this.options.db,
+      recorder: this.recorder,
+      pool: this.pool,
+      logger: this.options.logger,
+      now: this.options.now ?? (() => new Date()),
+    });
     this.options.eventsWritten();
     this.stopped = false;
     this.releaser.start();

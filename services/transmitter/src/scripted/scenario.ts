@@ -101,10 +101,20 @@ export function scriptFaxEvents(fax: ScriptedFax): { faxId: string; events: Scri
       push('fax.recipient.progress', { ...ref, attempt: n, sequence: sequence++, status: 'dialing', at: at(1_000) }, subject, new Date(clock).toISOString());
       if (attempt.csid !== undefined) {
         connectedAt = at(9_000);
-        push('fax.recipient.progress', { ...ref, attempt: n, sequence: sequence++, status: 'connected', remoteCsid: attempt.csid, at: connectedAt }, subject, connectedAt);
+        push(
+          'fax.recipient.progress',
+          { ...ref, attempt: n, sequence: sequence++, status: 'connected', remoteCsid: attempt.csid, at: connectedAt },
+          subject,
+          connectedAt,
+        );
         for (let page = 1; page <= attempt.pagesConfirmed; page++) {
           const time = at(12_000);
-          push('fax.recipient.progress', { ...ref, attempt: n, sequence: sequence++, status: 'sending', page: { n: page, of: fax.pages }, at: time }, subject, time);
+          push(
+            'fax.recipient.progress',
+            { ...ref, attempt: n, sequence: sequence++, status: 'sending', page: { n: page, of: fax.pages }, at: time },
+            subject,
+            time,
+          );
         }
       }
       const last = n === r.attempts.length;
@@ -112,7 +122,14 @@ export function scriptFaxEvents(fax: ScriptedFax): { faxId: string; events: Scri
       if (!last) {
         push(
           'fax.recipient.progress',
-          { ...ref, attempt: n, sequence: sequence++, status: 'retry_scheduled', retry: { at: new Date(clock + 60_000).toISOString(), reason: attempt.reason }, at: time },
+          {
+            ...ref,
+            attempt: n,
+            sequence: sequence++,
+            status: 'retry_scheduled',
+            retry: { at: new Date(clock + 60_000).toISOString(), reason: attempt.reason },
+            at: time,
+          },
           subject,
           time,
         );

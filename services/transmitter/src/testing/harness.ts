@@ -150,7 +150,11 @@ export async function upload<Answer = UploadedView>(
   const form = new FormData();
   form.append(options.field ?? 'fax_file', new Blob([readFileSync(path)]), options.name ?? basename(path));
   const query = options.format ? `?format=${options.format}` : '';
-  const response = await fetch(`${url}/v3/accounts/${options.user ?? 'self'}/files${query}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  const response = await fetch(`${url}/v3/accounts/${options.user ?? 'self'}/files${query}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
   return { status: response.status, body: (await response.json().catch(() => null)) as Answer };
 }
 
@@ -158,7 +162,13 @@ export async function upload<Answer = UploadedView>(
  * Any JSON call to the API; the body is read as the answer the test expects of the route (an entry,
  * a fax, a list), an error by default, and is null when the answer had none.
  */
-export async function api<Answer = ErrorView>(url: string, token: string | null, method: string, path: string, body?: unknown): Promise<{ status: number; body: Answer }> {
+export async function api<Answer = ErrorView>(
+  url: string,
+  token: string | null,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Answer }> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -174,8 +184,12 @@ export async function faxIdOf(url: string, token: string, outboxId: string, time
 
 /** Waits until every recipient of a fax is final; returns the fax view. */
 export async function finalFax(url: string, token: string, faxId: string, timeoutMs = 30_000): Promise<FaxView> {
-  return eventually(async () => {
-    const { body } = await api<FaxView | null>(url, token, 'GET', `/v3/accounts/self/faxes/${faxId}`);
-    return body && body.recipients.every((r) => r.final) ? body : null;
-  }, timeoutMs, 100);
+  return eventually(
+    async () => {
+      const { body } = await api<FaxView | null>(url, token, 'GET', `/v3/accounts/self/faxes/${faxId}`);
+      return body && body.recipients.every((r) => r.final) ? body : null;
+    },
+    timeoutMs,
+    100,
+  );
 }

@@ -8,7 +8,17 @@ import { startTwilioEndpoint, twilioSignature, type TwilioEndpoint } from './tes
 
 const notice = (text: string, overrides: Partial<RenderedNotice> = {}): RenderedNotice => {
   const size = smsSize(text);
-  return { channel: 'sms', locale: 'en', noticeId: 'n0123456789abcdef01234567', title: '', text, sms: { encoding: size.encoding, segments: size.segments }, messageId: '<x@y>', threadId: '<t@y>', ...overrides };
+  return {
+    channel: 'sms',
+    locale: 'en',
+    noticeId: 'n0123456789abcdef01234567',
+    title: '',
+    text,
+    sms: { encoding: size.encoding, segments: size.segments },
+    messageId: '<x@y>',
+    threadId: '<t@y>',
+    ...overrides,
+  };
 };
 
 /** Stands in for the notifier's HTTP route: hands the callback to the adapter as POST /twilio/status does. */
@@ -74,8 +84,16 @@ describe('SMS adapter against a Twilio-compatible endpoint', () => {
     expect(endpoint.violations).toEqual([]);
   });
 
-  it('sends the text, records Twilio\'s segments, and takes the signed status callbacks', async () => {
-    const sms = renderNotice('sms', 'ru', noticeContext(sampleResult({ subject: 'Отчёт за третий квартал' }), { locale: 'ru', timeZone: 'Europe/Rome', settingsUrl: 'http://127.0.0.1:8083/settings' }));
+  it("sends the text, records Twilio's segments, and takes the signed status callbacks", async () => {
+    const sms = renderNotice(
+      'sms',
+      'ru',
+      noticeContext(sampleResult({ subject: 'Отчёт за третий квартал' }), {
+        locale: 'ru',
+        timeZone: 'Europe/Rome',
+        settingsUrl: 'http://127.0.0.1:8083/settings',
+      }),
+    );
     const receipt = await adapter.send(notice(sms.text, { noticeId: 'aaaabbbbccccddddeeeeffff', sms: sms.sms! }), '+393331234567');
     const message = endpoint.messages.at(-1)!;
     expect(receipt).toEqual({ providerMessageId: message.sid, segments: message.segments, encoding: 'UCS-2' });
@@ -90,22 +108,32 @@ describe('SMS adapter against a Twilio-compatible endpoint', () => {
     ]);
   });
 
-  it('reports an undelivered message with Twilio\'s ErrorCode', async () => {
+  it("reports an undelivered message with Twilio's ErrorCode", async () => {
     endpoint.script(() => ({ outcome: 'undelivered', deliveryErrorCode: 30005 }));
     const receipt = await adapter.send(notice('Delivered: x'), '+393331234567');
     await endpoint.callbacksSettled();
-    expect(reports.at(-1)).toEqual({ channel: 'sms', noticeId: 'n0123456789abcdef01234567', status: 'undelivered', providerMessageId: receipt.providerMessageId, errorCode: '30005' });
+    expect(reports.at(-1)).toEqual({
+      channel: 'sms',
+      noticeId: 'n0123456789abcdef01234567',
+      status: 'undelivered',
+      providerMessageId: receipt.providerMessageId,
+      errorCode: '30005',
+    });
   });
 
   it('refuses a status callback whose signature does not hold', async () => {
     const params = { MessageSid: `SM${'1'.repeat(32)}`, MessageStatus: 'delivered', AccountSid: endpoint.accountSid };
     const url = `${route.url}?notice=n0123456789abcdef01234567`;
-    expect(await adapter.handleStatusCallback({ query: 'notice=n0123456789abcdef01234567', signature: twilioSignature('wrong-token', url, params), params })).toBe(false);
+    expect(
+      await adapter.handleStatusCallback({ query: 'notice=n0123456789abcdef01234567', signature: twilioSignature('wrong-token', url, params), params }),
+    ).toBe(false);
     expect(await adapter.handleStatusCallback({ query: 'notice=n0123456789abcdef01234567', signature: undefined, params })).toBe(false);
     // Signed for another notice: the URL is part of what is signed.
     expect(await adapter.handleStatusCallback({ query: 'notice=other', signature: twilioSignature(endpoint.authToken, url, params), params })).toBe(false);
     expect(reports).toEqual([]);
-    expect(await adapter.handleStatusCallback({ query: 'notice=n0123456789abcdef01234567', signature: twilioSignature(endpoint.authToken, url, params), params })).toBe(true);
+    expect(
+      await adapter.handleStatusCallback({ query: 'notice=n0123456789abcdef01234567', signature: twilioSignature(endpoint.authToken, url, params), params }),
+    ).toBe(true);
     expect(reports).toEqual([{ channel: 'sms', noticeId: 'n0123456789abcdef01234567', status: 'delivered', providerMessageId: params.MessageSid }]);
   });
 
@@ -241,7 +269,10 @@ describe('SMS adapter after a lost answer', () => {
     endpoint.script(undefined);
     await adapterFor().send(notice('Delivered: a later notice', { noticeId: 'n-later-notice-00000000' }), to);
     await endpoint.callbacksSettled();
-    await expect(adapter.send(notice('Delivered: z'), to)).rejects.toMatchObject({ transient: true, message: expect.stringMatching(/more than 1 messages to this number since then/) });
+    await expect(adapter.send(notice('Delivered: z'), to)).rejects.toMatchObject({
+      transient: true,
+      message: expect.stringMatching(/more than 1 messages to this number since then/),
+    });
     expect(sentTo(to)).toHaveLength(2);
   });
 
@@ -254,12 +285,21 @@ describe('SMS adapter after a lost answer', () => {
     await endpoint.callbacksSettled();
 
     endpoint.scriptList(() => ({ status: 503 }));
-    await expect(adapter.send(notice('Delivered: w'), to)).rejects.toMatchObject({ transient: true, message: expect.stringMatching(/looking for its message failed \(Twilio 503/) });
+    await expect(adapter.send(notice('Delivered: w'), to)).rejects.toMatchObject({
+      transient: true,
+      message: expect.stringMatching(/looking for its message failed \(Twilio 503/),
+    });
     endpoint.scriptList(() => ({ loseAnswer: 'silence' }));
-    await expect(adapter.send(notice('Delivered: w'), to)).rejects.toMatchObject({ transient: true, message: expect.stringMatching(/looking for its message failed \(Twilio's answer lost/) });
+    await expect(adapter.send(notice('Delivered: w'), to)).rejects.toMatchObject({
+      transient: true,
+      message: expect.stringMatching(/looking for its message failed \(Twilio's answer lost/),
+    });
     endpoint.scriptList(undefined);
     await endpoint.down();
-    await expect(adapter.send(notice('Delivered: w'), to)).rejects.toMatchObject({ transient: true, message: expect.stringMatching(/looking for its message failed \(Twilio not reached \(ECONNREFUSED\)/) });
+    await expect(adapter.send(notice('Delivered: w'), to)).rejects.toMatchObject({
+      transient: true,
+      message: expect.stringMatching(/looking for its message failed \(Twilio not reached \(ECONNREFUSED\)/),
+    });
     await endpoint.up();
     expect(creates(to)).toHaveLength(1);
 
@@ -291,7 +331,11 @@ describe('SMS adapter after a lost answer', () => {
     const adapter = adapterFor();
     const refused = nextNumber();
     await endpoint.down();
-    await expect(adapter.send(notice('Delivered: u'), refused)).rejects.toMatchObject({ transient: true, providerCode: 'ECONNREFUSED', message: expect.stringMatching(/^Twilio not reached/) });
+    await expect(adapter.send(notice('Delivered: u'), refused)).rejects.toMatchObject({
+      transient: true,
+      providerCode: 'ECONNREFUSED',
+      message: expect.stringMatching(/^Twilio not reached/),
+    });
     await endpoint.up();
     await adapter.send(notice('Delivered: u'), refused);
     expect(sentTo(refused)).toHaveLength(1);
@@ -299,7 +343,10 @@ describe('SMS adapter after a lost answer', () => {
 
     const failing = nextNumber();
     endpoint.script(({ to }) => (to === failing && creates(failing).length === 1 ? { status: 500 } : undefined));
-    await expect(adapter.send(notice('Delivered: t', { noticeId: 'n-clear-500-000000000000' }), failing)).rejects.toMatchObject({ transient: true, providerCode: 20500 });
+    await expect(adapter.send(notice('Delivered: t', { noticeId: 'n-clear-500-000000000000' }), failing)).rejects.toMatchObject({
+      transient: true,
+      providerCode: 20500,
+    });
     await adapter.send(notice('Delivered: t', { noticeId: 'n-clear-500-000000000000' }), failing);
     expect(creates(failing).map((request) => request.status)).toEqual([500, 201]);
     expect(sentTo(failing)).toHaveLength(1);

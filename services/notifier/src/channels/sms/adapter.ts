@@ -3,7 +3,15 @@ import twilio from 'twilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
 import type { NotifierConfig } from '../../config';
-import { ChannelError, type ChannelAdapter, type DeliveryReportListener, type DeliveryStatus, type LostSend, type RenderedNotice, type SendReceipt } from '../types';
+import {
+  ChannelError,
+  type ChannelAdapter,
+  type DeliveryReportListener,
+  type DeliveryStatus,
+  type LostSend,
+  type RenderedNotice,
+  type SendReceipt,
+} from '../types';
 import { BaseUrlRequestClient } from './request-client';
 
 /** The `twilio` section of the notifier's configuration (see its schema for what each setting means). */
@@ -212,7 +220,12 @@ export class SmsAdapter implements ChannelAdapter {
     } catch (error) {
       lostAnswerLookups.inc({ result: 'failed' });
       const cause = classifyTwilioError(error);
-      throw new ChannelError(`Twilio's answer to an earlier send was lost, and looking for its message failed (${cause.message}); not sent again until it is known`, true, cause.providerCode, { cause: error });
+      throw new ChannelError(
+        `Twilio's answer to an earlier send was lost, and looking for its message failed (${cause.message}); not sent again until it is known`,
+        true,
+        cause.providerCode,
+        { cause: error },
+      );
     }
     const listed = page.instances;
     const ours = listed.filter(

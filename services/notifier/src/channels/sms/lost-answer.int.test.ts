@@ -40,10 +40,11 @@ async function smsTo(): Promise<string> {
   return sms;
 }
 
-const sent = (faxId: string) => eventually(async () => {
-  const row = await notifier.ledger.get(`${faxId}:r1`, 'sms');
-  return row?.status === 'sent' ? row : undefined;
-}, 20_000);
+const sent = (faxId: string) =>
+  eventually(async () => {
+    const row = await notifier.ledger.get(`${faxId}:r1`, 'sms');
+    return row?.status === 'sent' ? row : undefined;
+  }, 20_000);
 const creates = (to: string) => twilioEndpoint.requests.filter((request) => request.method === 'POST' && request.params.To === to);
 const lookups = (to: string) => twilioEndpoint.requests.filter((request) => request.method === 'GET' && request.params.To === to);
 const messagesTo = (to: string) => twilioEndpoint.messages.filter((message) => message.to === to);
@@ -90,7 +91,7 @@ afterEach(async () => {
   expect(twilioEndpoint.violations).toEqual([]);
 });
 
-describe('an SMS whose send lost Twilio\'s answer', () => {
+describe("an SMS whose send lost Twilio's answer", () => {
   it.each(['reset', 'silence'] as const)('is found at Twilio on the retry and not sent twice (answer lost: %s)', async (loseAnswer) => {
     const to = await smsTo();
     const faxId = `lost-${loseAnswer}`;
@@ -109,10 +110,14 @@ describe('an SMS whose send lost Twilio\'s answer', () => {
     const to = await smsTo();
     twilioEndpoint.script((request) => (request.to === to && creates(to).length === 1 ? { loseAnswer: 'reset' } : undefined));
     await bus.publish('delivery.recipient.final', final('lost-restart'));
-    const retrying = await eventually(async () => {
-      const row = await notifier.ledger.get('lost-restart:r1', 'sms');
-      return row?.status === 'retrying' ? row : undefined;
-    }, 10_000, 20);
+    const retrying = await eventually(
+      async () => {
+        const row = await notifier.ledger.get('lost-restart:r1', 'sms');
+        return row?.status === 'retrying' ? row : undefined;
+      },
+      10_000,
+      20,
+    );
     expect(retrying.lost_send_started_at).not.toBeNull();
     // The process that lost the answer goes away before the retry; a new one (no memory of it) takes the retry.
     await notifier.stop();

@@ -111,7 +111,7 @@ describe('XMPP adapter against Prosody', () => {
     expect(xmlSafe('a\u0000b\u{1f600}c')).toBe('ab\u{1f600}c');
   });
 
-  it('has an offline user\'s message stored by the server and delivered at the next login', async () => {
+  it("has an offline user's message stored by the server and delivered at the next login", async () => {
     const { adapter } = await startAdapter();
     await adapter.waitOnline();
     const sent = notice('Delivered: while you were away');
@@ -190,7 +190,27 @@ describe('XMPP adapter with TLS and SCRAM (the production defaults)', () => {
 
   beforeAll(async () => {
     certDir = mkdtempSync(join(tmpdir(), 'notifier-xmpp-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-keyout',
+        join(certDir, 'key.pem'),
+        '-out',
+        join(certDir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     // Prosody runs as its own user and must read them.
     chmodSync(certDir, 0o755);
     chmodSync(join(certDir, 'key.pem'), 0o644);
@@ -211,7 +231,8 @@ describe('XMPP adapter with TLS and SCRAM (the production defaults)', () => {
     // variable is read only when a process starts); the certificate is still verified.
     const connect = tls.connect;
     const ca = [...tls.rootCertificates, readFileSync(join(certDir, 'cert.pem'), 'utf8')];
-    const trusting = ((options: tls.ConnectionOptions, ...rest: unknown[]) => (connect as (...args: unknown[]) => tls.TLSSocket)({ ...options, ca }, ...rest)) as typeof tls.connect;
+    const trusting = ((options: tls.ConnectionOptions, ...rest: unknown[]) =>
+      (connect as (...args: unknown[]) => tls.TLSSocket)({ ...options, ca }, ...rest)) as typeof tls.connect;
     tls.connect = trusting;
     try {
       const { adapter } = await startAdapter({ service: secure.service, allowPlainWithoutTls: false, timeoutMs: 8_000 });

@@ -18,9 +18,7 @@ function postScriptString(text: string): string {
 export function samplePostScript(pages: readonly string[][]): string {
   const body = pages
     .map((lines, index) => {
-      const text = lines
-        .map((line, i) => `72 ${700 - i * 48} moveto ${postScriptString(line)} show`)
-        .join('\n');
+      const text = lines.map((line, i) => `72 ${700 - i * 48} moveto ${postScriptString(line)} show`).join('\n');
       const bars = Array.from({ length: index + 2 }, (_, i) => `${100 + i * 60} 120 30 ${80 + 20 * i} rectfill`).join('\n');
       return `%%Page: ${index + 1} ${index + 1}
 /Helvetica-Bold findfont 36 scalefont setfont

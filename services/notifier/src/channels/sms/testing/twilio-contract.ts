@@ -124,7 +124,13 @@ export function twilioContract(): TwilioContract {
   const document = (id: string) => ({
     $id: id,
     components: spec.components,
-    operation: { createRequest: requestSchema, accountSid: accountSidSchema, messageSid: messageSidSchema, listQuery: listQuerySchema, listResponse: listResponseSchema },
+    operation: {
+      createRequest: requestSchema,
+      accountSid: accountSidSchema,
+      messageSid: messageSidSchema,
+      listQuery: listQuerySchema,
+      listResponse: listResponseSchema,
+    },
   });
   const requests = contractAjv(true);
   requests.addSchema(document('twilio-api-v2010-requests'));
