@@ -1,8 +1,10 @@
 /**
  * The admin API of the fax-ATA accounts: accounts (name, password, owner, call-ahead mode, CSIDs,
  * caller id), their DIDs, and what the called-numbers table knows about a number. Every route
- * needs a bearer token; a user manages the accounts they own, and the configured admin users
- * manage every account. Another user's account is a 404.
+ * needs a bearer token. Only the configured admin users create, change or delete accounts and
+ * DIDs (a DID, and the `*` catch-all above all, routes inbound faxes; a caller id speaks for a
+ * number): anyone else gets 403. An owner may read their own accounts and DIDs; another user's
+ * account is a 404. The called-numbers table is for admin users only.
  */
 import { requireUser, userOf, type RequireUserOptions } from '@faxnotify/kit';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
@@ -15,14 +17,18 @@ export interface AtaAdminDeps {
   db: Kysely<TransmitterDatabase>;
   /** How bearer tokens are verified (the transmitter's JWT secret). */
   auth: RequireUserOptions;
-  /** Users who manage every account and may give accounts to other owners. */
+  /** Users who create, change and delete accounts and DIDs (nobody else may). */
   adminUsers: readonly string[];
   /** Region of numbers given without a country code (called-number look-ups). */
   region: string;
 }
 
 class AdminProblem extends Error {
-  constructor(readonly statusCode: number, readonly code: string, description: string) {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    description: string,
+  ) {
     super(description);
   }
 }
@@ -30,18 +36,38 @@ class AdminProblem extends Error {
 const NULLABLE = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
 const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]*$';
 const ACCOUNT_FIELDS = {
-  password: NULLABLE({ type: 'string', minLength: 1, maxLength: 128, description: 'Checked on Account-Login and Account-Validate; null: the account cannot log in.' }),
-  ownerId: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$', description: 'The faxnotify user its faxes belong to (admin users only; others own what they create).' },
-  accountType: NULLABLE({ type: 'integer', minimum: 0, maximum: 4294967295, description: 'FB-Account-Type sent at login, as the FaxBack manual numbers it (4: private fax-ATA account).' }),
+  password: NULLABLE({
+    type: 'string',
+    minLength: 1,
+    maxLength: 128,
+    description: 'Checked on Account-Login and Account-Validate; null: the account cannot log in.',
+  }),
+  ownerId: {
+    type: 'string',
+    pattern: '^[A-Za-z0-9._:@-]{1,128}$',
+    description: 'The faxnotify user its faxes belong to (the admin user creating it, unless given).',
+  },
+  accountType: NULLABLE({
+    type: 'integer',
+    minimum: 0,
+    maximum: 4294967295,
+    description: 'FB-Account-Type sent at login, as the FaxBack manual numbers it (4: private fax-ATA account).',
+  }),
   callAheadMode: { type: 'string', enum: [...CALL_AHEAD_MODES] },
   sendEnabled: { type: 'boolean' },
   receiveEnabled: { type: 'boolean' },
-  sendAni: NULLABLE({ type: 'string', pattern: '^\\+?[0-9]{1,31}$', description: 'Caller id of the account\'s outgoing calls.' }),
-  sendCsid: NULLABLE({ type: 'string', maxLength: 20, pattern: PRINTABLE, description: 'TSI of the account\'s sends.' }),
-  receiveCsid: NULLABLE({ type: 'string', maxLength: 20, pattern: PRINTABLE, description: 'CSI of the account\'s receives.' }),
+  sendAni: NULLABLE({ type: 'string', pattern: '^\\+?[0-9]{1,31}$', description: "Caller id of the account's outgoing calls." }),
+  sendCsid: NULLABLE({ type: 'string', maxLength: 20, pattern: PRINTABLE, description: "TSI of the account's sends." }),
+  receiveCsid: NULLABLE({ type: 'string', maxLength: 20, pattern: PRINTABLE, description: "CSI of the account's receives." }),
   receiveEmail: NULLABLE({ type: 'string', minLength: 3, maxLength: 128, pattern: '^[^\\s@]+@[^\\s@]+$' }),
 };
-const NAME = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Port-server account name; compared without case.' };
+const NAME = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+  description: 'Port-server account name; compared without case.',
+};
 
 const DID_FIELDS = {
   enabled: { type: 'boolean' },
@@ -104,10 +130,16 @@ export function registerAtaAdminRoutes(app: FastifyInstance, deps: AtaAdminDeps)
         reply.log.error({ err: error.message }, 'ATA admin request failed');
         return reply.code(500).send({ error: 'internal_error', description: 'the transmitter could not handle the request' });
       }
-      return reply.code(status).send({ error: error.validation ? 'invalid_request' : (error.code ?? 'invalid_request').toLowerCase(), description: error.message });
+      return reply
+        .code(status)
+        .send({ error: error.validation ? 'invalid_request' : (error.code ?? 'invalid_request').toLowerCase(), description: error.message });
     });
 
     const isAdmin = (request: FastifyRequest) => admins.has(userOf(request));
+    /** The hook of the routes that create or change accounts and numbers: before the body is even checked. */
+    const adminOnly = (what: string) => async (request: FastifyRequest) => {
+      if (!isAdmin(request)) throw new AdminProblem(403, 'forbidden', `only admin users ${what}`);
+    };
     /** The account the path names, if the caller may see it. */
     const accountFor = async (request: FastifyRequest<{ Params: { name: string } }>): Promise<AtaAccountRow> => {
       const account = await store.accountByName(request.params.name);
@@ -122,11 +154,13 @@ export function registerAtaAdminRoutes(app: FastifyInstance, deps: AtaAdminDeps)
 
     api.post<{ Body: AccountBody }>(
       '/ata/accounts',
-      { schema: { body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: NAME, ...ACCOUNT_FIELDS } } } },
+      {
+        preValidation: adminOnly('create ATA accounts'),
+        schema: { body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: NAME, ...ACCOUNT_FIELDS } } },
+      },
       async (request, reply) => {
         const body = request.body;
         const ownerId = body.ownerId ?? userOf(request);
-        if (ownerId !== userOf(request) && !isAdmin(request)) throw new AdminProblem(403, 'forbidden', 'only admin users create accounts for other owners');
         const created = await store.createAccount({ ...body, ownerId });
         if (!created) throw new AdminProblem(409, 'name_taken', `an ATA account named ${body.name} exists (names compare without case)`);
         return reply.code(201).send(accountView(created));
@@ -137,16 +171,17 @@ export function registerAtaAdminRoutes(app: FastifyInstance, deps: AtaAdminDeps)
 
     api.patch<{ Params: { name: string }; Body: AccountChange }>(
       '/ata/accounts/:name',
-      { schema: { body: { type: 'object', additionalProperties: false, properties: ACCOUNT_FIELDS } } },
+      {
+        preValidation: adminOnly('change ATA accounts (passwords, caller ids, owners)'),
+        schema: { body: { type: 'object', additionalProperties: false, properties: ACCOUNT_FIELDS } },
+      },
       async (request) => {
         const account = await accountFor(request);
-        if (request.body.ownerId !== undefined && request.body.ownerId !== account.owner_id && !isAdmin(request))
-          throw new AdminProblem(403, 'forbidden', 'only admin users give accounts to other owners');
         return accountView((await store.updateAccount(account.id, request.body))!);
       },
     );
 
-    api.delete<{ Params: { name: string } }>('/ata/accounts/:name', async (request, reply) => {
+    api.delete<{ Params: { name: string } }>('/ata/accounts/:name', { preValidation: adminOnly('delete ATA accounts') }, async (request, reply) => {
       const account = await accountFor(request);
       await store.deleteAccount(account.id);
       return reply.code(204).send();
@@ -159,7 +194,10 @@ export function registerAtaAdminRoutes(app: FastifyInstance, deps: AtaAdminDeps)
 
     api.put<{ Params: { name: string; did: string }; Body: Record<string, never> & Parameters<AtaStore['putDid']>[2] }>(
       '/ata/accounts/:name/dids/:did',
-      { schema: { body: { type: 'object', additionalProperties: false, properties: DID_FIELDS } } },
+      {
+        preValidation: adminOnly('give numbers (DIDs, the * catch-all) and their caller ids to ATA accounts'),
+        schema: { body: { type: 'object', additionalProperties: false, properties: DID_FIELDS } },
+      },
       async (request) => {
         const account = await accountFor(request);
         if (!didKey(request.params.did)) throw new AdminProblem(400, 'invalid_did', 'a DID is digits with an optional leading +, or * for the catch-all');
@@ -169,11 +207,15 @@ export function registerAtaAdminRoutes(app: FastifyInstance, deps: AtaAdminDeps)
       },
     );
 
-    api.delete<{ Params: { name: string; did: string } }>('/ata/accounts/:name/dids/:did', async (request, reply) => {
-      const account = await accountFor(request);
-      if (!(await store.deleteDid(account.id, request.params.did))) throw new AdminProblem(404, 'not_found', 'no such DID on this account');
-      return reply.code(204).send();
-    });
+    api.delete<{ Params: { name: string; did: string } }>(
+      '/ata/accounts/:name/dids/:did',
+      { preValidation: adminOnly('take numbers from ATA accounts') },
+      async (request, reply) => {
+        const account = await accountFor(request);
+        if (!(await store.deleteDid(account.id, request.params.did))) throw new AdminProblem(404, 'not_found', 'no such DID on this account');
+        return reply.code(204).send();
+      },
+    );
 
     /** What call-ahead knows about a number. Numbers are not owned by anyone: admin users only. */
     const numberFor = (request: FastifyRequest<{ Params: { number: string } }>): string => {

@@ -44,7 +44,7 @@ export interface AtaConfig {
   };
   /** FaxBack FB-Fax-Error-Code values and the final status each means, for codes the defaults get wrong. */
   errorStatuses: Record<string, FinalStatus>;
-  /** Users who may manage every ATA account through the admin API (others manage their own). */
+  /** Users who create, change and delete ATA accounts and DIDs through the admin API (others only read their own). */
   adminUsers: string[];
   /** How long a fax an ATA line handed over waits for the port server's final record before it fails (ATA_NO_REPORT). */
   reportWithinHours: number;
@@ -183,7 +183,7 @@ export const ataConfigSchema = {
       env: 'TRANSMITTER_ATA_ERROR_STATUSES',
     },
     adminUsers: {
-      doc: 'User ids (comma-separated) who manage every ATA account through the admin API; other users manage the accounts they own.',
+      doc: 'User ids (comma-separated) who create, change and delete ATA accounts, DIDs (the * catch-all too) and caller ids through the admin API; other users only read the accounts they own.',
       format: 'user-list',
       default: [] as string[],
       env: 'TRANSMITTER_ATA_ADMIN_USERS',
