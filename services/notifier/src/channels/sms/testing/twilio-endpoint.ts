@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
+import { errorMessage } from '@faxnotify/kit';
 import { BaseUrlRequestClient } from '../request-client';
 import { smsSize } from '../segments';
 import {
@@ -315,7 +316,7 @@ export async function startTwilioEndpoint(options: TwilioEndpointOptions = {}): 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://endpoint');
     const raw = await readBody(request);
-    const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const method = (request.method ?? 'GET').toUpperCase();
     const record: TwilioRequestRecord = {
       method,
@@ -344,14 +345,14 @@ export async function startTwilioEndpoint(options: TwilioEndpointOptions = {}): 
       return handleCreate(response, record);
     }
     if (messagesMatch && method === 'GET') return handleList(response, record);
-    if (messageMatch && method === 'GET') return handleFetch(response, record, decodeURIComponent(messageMatch[2]!));
+    if (messageMatch && method === 'GET') return handleFetch(response, record, decodeURIComponent(messageMatch[2]));
     violations.push(`${method} ${url.pathname}: not an operation this endpoint serves`);
     return sendError(response, record, { error: 20004 });
   };
 
   const server = createServer((request, response) => {
-    handle(request, response).catch((error: Error) => {
-      violations.push(`endpoint failure on ${request.method} ${request.url}: ${error.message}`);
+    handle(request, response).catch((error: unknown) => {
+      violations.push(`endpoint failure on ${request.method} ${request.url}: ${errorMessage(error)}`);
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ code: 20500, message: 'Internal Server Error', more_info: 'https://www.twilio.com/docs/errors/20500', status: 500 }));
     });

@@ -48,8 +48,8 @@ describe('Prosody test server', () => {
       receiptRequested: true,
       delayStamp: undefined,
     });
-    expect(message!.from.startsWith('faxnotify@localhost/')).toBe(true);
-    expect(message!.xml).toContain('&lt;3 pages&gt; &amp;');
+    expect(message.from.startsWith('faxnotify@localhost/')).toBe(true);
+    expect(message.xml).toContain('&lt;3 pages&gt; &amp;');
 
     await waitUntil(() => service.receipts.some((receipt) => receipt.id === id));
     expect(owner.errors).toEqual([]);
@@ -70,7 +70,7 @@ describe('Prosody test server', () => {
     const owner = await connect('offline-owner', 'later');
     const [message] = await owner.waitForMessages(1);
     expect(message).toMatchObject({ id, body: 'Доставлено: 2 страницы', receiptRequested: true });
-    expect(message!.delayStamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
+    expect(message.delayStamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
     await waitUntil(() => service.receipts.some((receipt) => receipt.id === id));
   });
 
@@ -106,7 +106,7 @@ describe('Prosody test server', () => {
     const away = await connect('away', 'away-secret');
     const [message] = await away.waitForMessages(1);
     expect(message).toMatchObject({ body: 'stored before the outage' });
-    expect(message!.delayStamp).toBeDefined();
+    expect(message.delayStamp).toBeDefined();
   });
 });
 

@@ -89,6 +89,8 @@ export async function connectXmppClient(options: XmppTestClientOptions): Promise
   const messages: ReceivedChat[] = [];
   const receipts: Array<{ id: string; from: string }> = [];
   const errors: Error[] = [];
+  /** A failed send is recorded as the connection's errors are (whatever was thrown, as an Error). */
+  const recordError = (error: unknown) => void errors.push(error instanceof Error ? error : new Error(String(error)));
   const waiters = new Set<() => void>();
   const notify = () => {
     for (const waiter of waiters) waiter();
@@ -119,7 +121,7 @@ export async function connectXmppClient(options: XmppTestClientOptions): Promise
       presenceSent = xmpp
         .send(xml('presence'))
         .then(() => echoed)
-        .catch((error: Error) => void errors.push(error));
+        .catch(recordError);
     }
     notify();
   });
@@ -155,7 +157,7 @@ export async function connectXmppClient(options: XmppTestClientOptions): Promise
     if (answerReceipts && receiptRequested && id !== undefined && from) {
       xmpp
         .send(xml('message', { to: from, id: stanzaId() }, xml('received', { xmlns: NS_RECEIPTS, id })))
-        .catch((error: Error) => void errors.push(error));
+        .catch(recordError);
     }
     notify();
   });
