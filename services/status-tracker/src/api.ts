@@ -2,7 +2,17 @@ import { userOf, type createHttpServer } from '@faxnotify/kit';
 import { AGGREGATE_STATES } from '@faxnotify/contracts';
 import type { Kysely } from 'kysely';
 import { authenticateApi, type AuthOptions } from './auth';
-import { CATEGORIES, DEFAULT_PAGE, MAX_PAGE, decodeCursor, listFaxes, loadFax, type Category, type FaxRecord, type WebhookDeliveryWithAttempts } from './folder';
+import {
+  CATEGORIES,
+  DEFAULT_PAGE,
+  MAX_PAGE,
+  decodeCursor,
+  listFaxes,
+  loadFax,
+  type Category,
+  type FaxRecord,
+  type WebhookDeliveryWithAttempts,
+} from './folder';
 import { endLiveStreams, streamFaxEvents, type LiveStreams, type LiveUpdateOptions } from './live';
 import type { FaxRow, NoticeRow, RecipientEventRow, RecipientRow, TrackerDatabase } from './schema';
 
@@ -19,7 +29,11 @@ export interface FaxApiOptions {
 
 const faxSummary = (fax: FaxRow, counts?: { total: number; final: number; numbers?: string[] }) => ({
   id: fax.id,
+  /** The fax's sender number (E.164), or null when it named none. */
+  from: fax.from_number,
   subject: fax.subject ?? '',
+  /** What a provider charged for the fax, in the account's currency; null when no source said. */
+  cost: fax.cost,
   state: fax.state,
   pages: fax.pages,
   submittedAt: fax.submitted_at,
@@ -76,7 +90,15 @@ export const webhookDeliveryView = (delivery: WebhookDeliveryWithAttempts) => ({
   lastStatusCode: delivery.last_status_code,
   lastError: delivery.last_error,
   createdAt: delivery.created_at,
-  log: delivery.log.map((a) => ({ attempt: a.attempt, at: a.at, target: a.target, statusCode: a.status_code, error: a.error, outcome: a.outcome, durationMs: a.duration_ms })),
+  log: delivery.log.map((a) => ({
+    attempt: a.attempt,
+    at: a.at,
+    target: a.target,
+    statusCode: a.status_code,
+    error: a.error,
+    outcome: a.outcome,
+    durationMs: a.duration_ms,
+  })),
 });
 
 function recipientView(recipient: RecipientRow, history: RecipientEventRow[], notices: NoticeRow[]) {
@@ -152,7 +174,8 @@ export function registerFaxApi(app: HttpServer, options: FaxApiOptions): void {
     scope.get<{ Querystring: { limit?: string; cursor?: string; state?: string; category?: string } }>('/v1/faxes', async (request, reply) => {
       const owner = userOf(request);
       const limit = request.query.limit === undefined ? DEFAULT_PAGE : Number(request.query.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) return reply.code(400).send({ error: 'bad_request', message: `limit must be an integer from 1 to ${MAX_PAGE}` });
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+        return reply.code(400).send({ error: 'bad_request', message: `limit must be an integer from 1 to ${MAX_PAGE}` });
       const { state, category } = request.query;
       if (state !== undefined && !(AGGREGATE_STATES as readonly string[]).includes(state))
         return reply.code(400).send({ error: 'bad_request', message: `state must be one of ${AGGREGATE_STATES.join(', ')}` });

@@ -8,7 +8,7 @@ const json = (schema: object, description: string) => ({ description, content: {
 const error = (description: string) => json(ref('Error'), description);
 const nullable = (type: string, extra: object = {}) => ({ type: [type, 'null'], ...extra });
 const UNAUTHORIZED = error('No token, or an expired or wrongly signed one.');
-const NOT_FOUND = error('No such fax among the caller\'s (another user\'s fax answers the same).');
+const NOT_FOUND = error("No such fax among the caller's (another user's fax answers the same).");
 
 /**
  * The status tracker's HTTP API as OpenAPI 3.1, served at `/openapi.json`. Written by hand next to
@@ -26,22 +26,34 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'faxnotify status tracker',
       version: '1.0.0',
       description:
-        'The fax owner\'s view: the Sent folder and each fax with its recipients, the notices sent about them and the webhook deliveries; the owner\'s webhook; provider ingest. Every /v1 route needs a JWT naming the user in `sub` (bearer header; reads also take the pages\' session cookie) and sees only that user\'s data.',
+        "The fax owner's view: the Sent folder and each fax with its recipients, the notices sent about them and the webhook deliveries; the owner's webhook; provider ingest. Every /v1 route needs a JWT naming the user in `sub` (bearer header; reads also take the pages' session cookie) and sees only that user's data.",
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     paths: {
       '/v1/faxes': {
         get: {
-          summary: 'List the caller\'s faxes, newest first',
+          summary: "List the caller's faxes, newest first",
           parameters: [
-            { name: 'category', in: 'query', schema: { type: 'string', enum: ['sent', 'outbox'] }, description: 'outbox: faxes still in progress; sent: finished faxes; omitted: all.' },
+            {
+              name: 'category',
+              in: 'query',
+              schema: { type: 'string', enum: ['sent', 'outbox'] },
+              description: 'outbox: faxes still in progress; sent: finished faxes; omitted: all.',
+            },
             { name: 'state', in: 'query', schema: { type: 'string', enum: [...AGGREGATE_STATES] } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
             { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'The nextCursor of the previous page.' },
           ],
           responses: {
-            200: json({ type: 'object', required: ['faxes', 'nextCursor'], properties: { faxes: { type: 'array', items: ref('FaxSummary') }, nextCursor: nullable('string') } }, 'One page of faxes.'),
+            200: json(
+              {
+                type: 'object',
+                required: ['faxes', 'nextCursor'],
+                properties: { faxes: { type: 'array', items: ref('FaxSummary') }, nextCursor: nullable('string') },
+              },
+              'One page of faxes.',
+            ),
             400: error('A bad limit, state, category or cursor.'),
             401: UNAUTHORIZED,
           },
@@ -57,21 +69,50 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/faxes/{faxId}/events': {
         get: {
           summary: 'Live updates of one fax (server-sent events)',
-          description: '`state` once at the start, `update` whenever something on the fax page changed, `end` once the fax has been final for a while; comments as heartbeats.',
+          description:
+            '`state` once at the start, `update` whenever something on the fax page changed, `end` once the fax has been final for a while; comments as heartbeats.',
           parameters: [faxId],
-          responses: { 200: { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: UNAUTHORIZED, 404: NOT_FOUND },
+          responses: {
+            200: { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            401: UNAUTHORIZED,
+            404: NOT_FOUND,
+          },
         },
       },
       '/v1/webhooks': {
-        get: { summary: 'The caller\'s webhook', responses: { 200: json(ref('Webhook'), 'The webhook (the secret only as a hint).'), 401: UNAUTHORIZED, 404: error('No webhook is set.') } },
-        put: {
-          summary: 'Set the caller\'s webhook',
-          description:
-            'On each final per-recipient result the tracker POSTs a Fax.Plus `fax_sent` body (`hook` {id, event, event_time, target}, `data` {id, uid, pages, from, to, start_time, file, file_name, status, cost} plus remote_csid, reason, pages_sent, …), with `X-Faxnotify-Timestamp` (Unix seconds) and `X-Faxnotify-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`. A non-2xx answer is retried with doubling waits for about a day; `hook.id` stays the same. Redirects are not followed (a 3xx is a failed attempt). The URL must be http(s), without a user name or password, and reach a public address: a URL naming a loopback, link-local, private or other special-purpose address is refused here, and a host name that resolves to one fails the delivery at once (`blocked: …` in the log) unless the operator allows that range.',
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' }, secret: { type: 'string', minLength: 16, maxLength: 200, description: 'Generated when omitted.' } } } } } },
-          responses: { 200: json(ref('Webhook'), 'The webhook, with its secret (shown this once).'), 400: error('A bad URL (not http(s), with credentials, or naming an address webhooks may not go to) or secret; `message` says which.'), 401: UNAUTHORIZED },
+        get: {
+          summary: "The caller's webhook",
+          responses: { 200: json(ref('Webhook'), 'The webhook (the secret only as a hint).'), 401: UNAUTHORIZED, 404: error('No webhook is set.') },
         },
-        delete: { summary: 'Remove the caller\'s webhook (pending deliveries are cancelled)', responses: { 204: { description: 'Removed.' }, 401: UNAUTHORIZED, 404: error('No webhook is set.') } },
+        put: {
+          summary: "Set the caller's webhook",
+          description:
+            'On each final per-recipient result the tracker POSTs a Fax.Plus `fax_sent` body (`hook` {id, event, event_time, target}, `data` {id, uid, pages, from, to, start_time, file_name, status, cost} plus remote_csid, reason, pages_sent, …; `from` is the sender number of the fax and is left out when the fax named none, `cost` is there only when a provider reported the cost of the fax and the fax had one recipient, `file` is not sent: there is no fax file to fetch by id), with `X-Faxnotify-Timestamp` (Unix seconds) and `X-Faxnotify-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`. A non-2xx answer is retried with doubling waits for about a day; `hook.id` stays the same. Redirects are not followed (a 3xx is a failed attempt). The URL must be http(s), without a user name or password, and reach a public address: a URL naming a loopback, link-local, private or other special-purpose address is refused here, and a host name that resolves to one fails the delivery at once (`blocked: …` in the log) unless the operator allows that range.',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['url'],
+                  properties: {
+                    url: { type: 'string', format: 'uri' },
+                    secret: { type: 'string', minLength: 16, maxLength: 200, description: 'Generated when omitted.' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            200: json(ref('Webhook'), 'The webhook, with its secret (shown this once).'),
+            400: error('A bad URL (not http(s), with credentials, or naming an address webhooks may not go to) or secret; `message` says which.'),
+            401: UNAUTHORIZED,
+          },
+        },
+        delete: {
+          summary: "Remove the caller's webhook (pending deliveries are cancelled)",
+          responses: { 204: { description: 'Removed.' }, 401: UNAUTHORIZED, 404: error('No webhook is set.') },
+        },
       },
       '/v1/webhooks/deliveries': {
         get: {
@@ -81,11 +122,20 @@ export function openApiDocument(): Record<string, unknown> {
             { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'delivered', 'failed', 'cancelled'] } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
           ],
-          responses: { 200: json({ type: 'object', properties: { deliveries: { type: 'array', items: ref('WebhookDelivery') } } }, 'Deliveries, newest first.'), 401: UNAUTHORIZED },
+          responses: {
+            200: json({ type: 'object', properties: { deliveries: { type: 'array', items: ref('WebhookDelivery') } } }, 'Deliveries, newest first.'),
+            401: UNAUTHORIZED,
+          },
         },
       },
       '/v1/ingest/accounts': {
-        get: { summary: 'The caller\'s provider accounts', responses: { 200: json({ type: 'object', properties: { accounts: { type: 'array', items: ref('ProviderAccount') } } }, 'Accounts (never their secrets).'), 401: UNAUTHORIZED } },
+        get: {
+          summary: "The caller's provider accounts",
+          responses: {
+            200: json({ type: 'object', properties: { accounts: { type: 'array', items: ref('ProviderAccount') } } }, 'Accounts (never their secrets).'),
+            401: UNAUTHORIZED,
+          },
+        },
       },
       '/v1/ingest/accounts/{provider}/{account}': {
         put: {
@@ -99,7 +149,11 @@ export function openApiDocument(): Record<string, unknown> {
                   type: 'object',
                   required: ['secret'],
                   properties: {
-                    secret: { type: 'string', minLength: 16, description: 'What the provider\'s posts present: `?token=` in the target URL, Basic password, Bearer, or X-Faxnotify-Ingest-Secret.' },
+                    secret: {
+                      type: 'string',
+                      minLength: 16,
+                      description: "What the provider's posts present: `?token=` in the target URL, Basic password, Bearer, or X-Faxnotify-Ingest-Secret.",
+                    },
                     baseUrl: {
                       type: 'string',
                       format: 'uri',
@@ -113,21 +167,33 @@ export function openApiDocument(): Record<string, unknown> {
               },
             },
           },
-          responses: { 200: json(ref('ProviderAccount'), 'The account.'), 400: error('Bad fields.'), 401: UNAUTHORIZED, 409: error('The account name belongs to someone else.') },
+          responses: {
+            200: json(ref('ProviderAccount'), 'The account.'),
+            400: error('Bad fields.'),
+            401: UNAUTHORIZED,
+            409: error('The account name belongs to someone else.'),
+          },
         },
-        delete: { summary: 'Remove a provider account', parameters: providerAccount, responses: { 204: { description: 'Removed.' }, 401: UNAUTHORIZED, 404: error('No such account of the caller.') } },
+        delete: {
+          summary: 'Remove a provider account',
+          parameters: providerAccount,
+          responses: { 204: { description: 'Removed.' }, 401: UNAUTHORIZED, 404: error('No such account of the caller.') },
+        },
       },
       '/v1/ingest/accounts/replixfax/{account}/poll': {
         post: {
           summary: 'Query ReplixFax now for final faxes not yet marked, record them, mark them',
           parameters: [providerAccount[1]],
           responses: {
-            200: json({ type: 'object', properties: { seen: { type: 'integer' }, recorded: { type: 'integer' }, marked: { type: 'integer' } } }, 'What the query found.'),
+            200: json(
+              { type: 'object', properties: { seen: { type: 'integer' }, recorded: { type: 'integer' }, marked: { type: 'integer' } } },
+              'What the query found.',
+            ),
             400: error('The account has no baseUrl, or its base URL leads to an address that is not allowed.'),
             401: UNAUTHORIZED,
             404: error('No such account of the caller.'),
             502: error('The provider failed.'),
-            503: error('The account\'s stored password cannot be decrypted by the server (`secret_unreadable`).'),
+            503: error("The account's stored password cannot be decrypted by the server (`secret_unreadable`)."),
           },
         },
       },
@@ -142,7 +208,7 @@ export function openApiDocument(): Record<string, unknown> {
             202: json({ type: 'object' }, 'Not a result we track (another event).'),
             400: error('A body we cannot use.'),
             401: error('Unknown account or wrong secret.'),
-            503: error('The account\'s stored secret cannot be decrypted by the server (`secret_unreadable`); a later retry may succeed.'),
+            503: error("The account's stored secret cannot be decrypted by the server (`secret_unreadable`); a later retry may succeed."),
           },
         },
       },
@@ -163,7 +229,7 @@ export function openApiDocument(): Record<string, unknown> {
             202: json({ type: 'object' }, 'Not final, or not an outgoing fax.'),
             400: error('A body we cannot use.'),
             401: error('Unknown account or wrong secret.'),
-            503: error('The account\'s stored secret cannot be decrypted by the server (`secret_unreadable`); a later retry may succeed.'),
+            503: error("The account's stored secret cannot be decrypted by the server (`secret_unreadable`); a later retry may succeed."),
           },
         },
       },
@@ -180,13 +246,20 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'object',
           properties: {
             id: { type: 'string' },
+            from: nullable('string', { description: "The fax's sender number (E.164); null when it named none." }),
             subject: { type: 'string', description: 'Empty when the fax has none.' },
+            cost: nullable('number', {
+              description: "What a provider charged for the fax (Fax.Plus's cost, in the account's currency); null when no source said.",
+            }),
             state: { type: 'string', enum: [...AGGREGATE_STATES] },
             pages: nullable('integer'),
             submittedAt: { type: 'string', format: 'date-time' },
             sendAt: nullable('string', { format: 'date-time' }),
             finalAt: nullable('string', { format: 'date-time' }),
-            recipients: { type: 'object', properties: { total: { type: 'integer' }, final: { type: 'integer' }, numbers: { type: 'array', items: { type: 'string' } } } },
+            recipients: {
+              type: 'object',
+              properties: { total: { type: 'integer' }, final: { type: 'integer' }, numbers: { type: 'array', items: { type: 'string' } } },
+            },
           },
         },
         Fax: {
@@ -243,7 +316,8 @@ export function openApiDocument(): Record<string, unknown> {
             },
             provider: {
               type: ['object', 'null'],
-              description: "The provider's own word for what became of the notice (Twilio's MessageStatus: sent, delivered, undelivered, failed) and its error code.",
+              description:
+                "The provider's own word for what became of the notice (Twilio's MessageStatus: sent, delivered, undelivered, failed) and its error code.",
               properties: { status: { type: 'string' }, errorCode: nullable('string') },
             },
             smtp: { type: ['object', 'null'], description: "Email: the SMTP server's reply code.", properties: { code: { type: 'integer' } } },
@@ -256,8 +330,13 @@ export function openApiDocument(): Record<string, unknown> {
           properties: {
             url: { type: 'string' },
             secret: { type: 'string' },
-            secretHint: nullable('string', { description: 'The secret\'s last characters; null when the server cannot decrypt the stored secret (see secretProblem).' }),
-            secretProblem: { type: 'string', description: 'Present when the stored secret cannot be decrypted: no webhook is sent until the operator restores its key or a new secret is set.' },
+            secretHint: nullable('string', {
+              description: "The secret's last characters; null when the server cannot decrypt the stored secret (see secretProblem).",
+            }),
+            secretProblem: {
+              type: 'string',
+              description: 'Present when the stored secret cannot be decrypted: no webhook is sent until the operator restores its key or a new secret is set.',
+            },
             signature: { type: 'object' },
             createdAt: { type: 'string' },
             updatedAt: { type: 'string' },
@@ -310,26 +389,42 @@ export function openApiDocument(): Record<string, unknown> {
         },
         IngestOutcome: {
           type: 'object',
-          properties: { recorded: { type: 'boolean' }, duplicate: { type: 'boolean' }, faxId: { type: 'string' }, status: { type: 'string', enum: [...FINAL_STATUSES] } },
+          properties: {
+            recorded: { type: 'boolean' },
+            duplicate: { type: 'boolean' },
+            faxId: { type: 'string' },
+            status: { type: 'string', enum: [...FINAL_STATUSES] },
+          },
         },
         FaxPlusWebhook: {
           type: 'object',
           required: ['hook', 'data'],
           properties: {
-            hook: { type: 'object', properties: { id: { type: 'string' }, event: { type: 'string' }, event_time: { type: 'string' }, target: { type: 'string' } } },
+            hook: {
+              type: 'object',
+              properties: { id: { type: 'string' }, event: { type: 'string' }, event_time: { type: 'string' }, target: { type: 'string' } },
+            },
             data: {
               type: 'object',
               properties: {
                 id: { type: 'string' },
                 uid: { type: 'string' },
                 pages: { type: 'integer' },
-                from: { type: 'string' },
-                to: { type: 'string' },
+                from: { type: 'string', description: 'Sender number; a Fax.Plus user id (free accounts) is not kept as one.' },
+                to: {
+                  oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+                  description: 'Destination number, or a list of them: one recipient each.',
+                },
                 start_time: { type: 'string' },
-                file: { type: 'string' },
+                submit_time: { type: 'string' },
+                file: { type: 'string', description: "Fax.Plus's file id for its getFile call; kept in the result's detail." },
                 file_name: { type: 'string' },
+                comment: { oneOf: [{ type: 'string' }, { type: 'object', properties: { text: { type: 'string' } } }], description: 'The subject.' },
                 status: { type: 'string', enum: [...FINAL_STATUSES] },
-                cost: { type: 'number' },
+                cost: { type: 'number', description: "In the account's currency." },
+                direction: { type: 'string', enum: ['outgoing', 'incoming'], description: 'An incoming fax is not a result we track.' },
+                max_retry: { type: 'integer' },
+                retry_delay: { type: 'integer' },
               },
             },
           },

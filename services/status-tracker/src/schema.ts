@@ -16,6 +16,10 @@ export interface FaxTable {
   id: string;
   owner_id: string | null;
   outbox_id: string | null;
+  /** The fax's sender number (E.164) as fax.submitted gave it; null when it named none. */
+  from_number: string | null;
+  /** What the provider charged for the fax, in the account's currency (Fax.Plus's `cost`); null when no source said. */
+  cost: number | null;
   subject: string | null;
   pages: number | null;
   /** JSON: [{ name, pages }]. */

@@ -119,6 +119,7 @@ export class StatusTracker {
         .set({
           owner_id: data.ownerId,
           outbox_id: data.outboxId ?? null,
+          from_number: data.from ?? null,
           subject: data.subject,
           pages: data.pages,
           files_json: JSON.stringify(data.files),
@@ -154,13 +155,9 @@ export class StatusTracker {
           .onConflict((oc) => oc.columns(['fax_id', 'recipient_id']).doUpdateSet({ position, number: recipient.number }))
           .execute();
       }
-      const strays = await trx
-        .selectFrom('recipients')
-        .select('recipient_id')
-        .where('fax_id', '=', data.faxId)
-        .where('position', 'is', null)
-        .execute();
-      if (strays.length > 0) logger.warn({ faxId: data.faxId, recipients: strays.map((r) => r.recipient_id) }, 'events named recipients the submission does not list');
+      const strays = await trx.selectFrom('recipients').select('recipient_id').where('fax_id', '=', data.faxId).where('position', 'is', null).execute();
+      if (strays.length > 0)
+        logger.warn({ faxId: data.faxId, recipients: strays.map((r) => r.recipient_id) }, 'events named recipients the submission does not list');
       return { ...NOTHING, outboxRows: await this.complete(trx, data.faxId) };
     });
   }
@@ -327,9 +324,17 @@ export class StatusTracker {
     for (const recipient of recipients) {
       if (recipient.final !== 1) continue;
       const data = recipientFinal(fax, recipient, link);
-      const inserted = await this.insertOutbox(trx, 'delivery.recipient.final', dedupeKeys.recipientFinal(faxId, recipient.recipient_id), faxId, recipient.recipient_id, data, `fax/${faxId}/recipient/${recipient.recipient_id}`);
+      const inserted = await this.insertOutbox(
+        trx,
+        'delivery.recipient.final',
+        dedupeKeys.recipientFinal(faxId, recipient.recipient_id),
+        faxId,
+        recipient.recipient_id,
+        data,
+        `fax/${faxId}/recipient/${recipient.recipient_id}`,
+      );
       // The owner's webhook POST is queued with the outbox row, in the same transaction: both or neither.
-      if (inserted > 0) await enqueueWebhook(trx, data, fax, this.now());
+      if (inserted > 0) await enqueueWebhook(trx, data, fax, recipients.length, this.now());
       written += inserted;
     }
     if (state !== 'in_progress') {
@@ -457,7 +462,8 @@ async function recordEvent(
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
-const latest = (times: Array<string | null>): string | null => times.reduce<string | null>((max, t) => (t !== null && (max === null || t > max) ? t : max), null);
+const latest = (times: Array<string | null>): string | null =>
+  times.reduce<string | null>((max, t) => (t !== null && (max === null || t > max) ? t : max), null);
 
 function finalStatusOf(recipient: RecipientRow): FinalStatus {
   if (!isFinalStatus(recipient.status)) throw new Error(`recipient ${recipient.recipient_id} has no final status (${recipient.status})`);

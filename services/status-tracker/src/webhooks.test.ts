@@ -67,7 +67,7 @@ describe('delivery', () => {
     receiver.secret = 'alice-webhook-secret-0123456789';
     expect((await api('PUT', '/v1/webhooks', 'alice', { url: receiver.url, secret: receiver.secret })).status).toBe(200);
     const faxId = 'fax-hooked';
-    await service.tracker.handle(submitted(faxId, 'alice', ['r1', 'r2'], { subject: 'Contract <draft>' }));
+    await service.tracker.handle(submitted(faxId, 'alice', ['r1', 'r2'], { subject: 'Contract <draft>', from: '+390612345678' }));
     await service.tracker.handle(result(faxId, 'r1', 1, 5, 'success', 3, { remoteCsid: 'ACME SALES FAX' }));
     await service.tracker.handle(result(faxId, 'r2', 2, 1, 'failed_user_busy', 0, { attempts: 2 }));
     service.webhooks.kick();
@@ -81,13 +81,12 @@ describe('delivery', () => {
         id: faxId,
         uid: 'alice',
         pages: 3,
-        from: 'alice',
+        // Fax.Plus's meaning: the fax's sender number (not its owner).
+        from: '+390612345678',
         to: '+12025550101',
         start_time: '2026-11-22 09:00:00',
-        file: 'report.pdf',
         file_name: 'report.pdf',
         status: 'success',
-        cost: 3,
         remote_csid: 'ACME SALES FAX',
         reason: expect.objectContaining({ code: 'OK', detail: 'MCF after EOP; DCN' }),
         subject: 'Contract <draft>',
@@ -95,6 +94,11 @@ describe('delivery', () => {
       }),
     });
     expect(bodies[1].data).toMatchObject({ status: 'failed_user_busy', pages_sent: 0, attempts: 2, remote_csid: null, reason: { code: 'BUSY' } });
+    // No cost is known for a fax we sent on our own lines, and there is no file id to fetch by: both left out, not made up.
+    for (const body of bodies) {
+      expect(body.data).not.toHaveProperty('cost');
+      expect(body.data).not.toHaveProperty('file');
+    }
     expect(hooks[0].headers['content-type']).toBe('application/json');
 
     // Anyone without the secret cannot produce a valid signature, and a changed body fails.
@@ -103,7 +107,9 @@ describe('delivery', () => {
     const signature = sample.headers[SIGNATURE_HEADER] as string;
     expect(verifyWebhookSignature({ secret: receiver.secret, timestamp, signature, body: sample.body.replace('success', 'failed') })).toBe(false);
     expect(verifyWebhookSignature({ secret: 'another-secret-of-some-length', timestamp, signature, body: sample.body })).toBe(false);
-    expect(verifyWebhookSignature({ secret: receiver.secret, timestamp, signature, body: sample.body, now: new Date(Number(timestamp) * 1000 + 3_600_000) })).toBe(false);
+    expect(
+      verifyWebhookSignature({ secret: receiver.secret, timestamp, signature, body: sample.body, now: new Date(Number(timestamp) * 1000 + 3_600_000) }),
+    ).toBe(false);
 
     const log = await api<FaxView>('GET', `/v1/faxes/${faxId}`, 'alice');
     expect(log.body.webhookDeliveries.map((d: { status: string; attempts: number }) => [d.status, d.attempts])).toEqual([
@@ -137,14 +143,20 @@ describe('delivery', () => {
     const got = receiver.received.filter((r) => r.body.includes(faxId));
     expect(got).toHaveLength(1);
     expect(got[0].verified).toBe(true);
-    expect((JSON.parse(got[0].body) as FaxSentBody).hook.id).toBe(delivered.hookId);
+    const body = JSON.parse(got[0].body) as FaxSentBody;
+    expect(body.hook.id).toBe(delivered.hookId);
+    // A fax that named no sender number has no `from`, rather than its owner's id in its place.
+    expect(body.data).not.toHaveProperty('from');
     expect(delivered.log.at(-1)).toMatchObject({ outcome: 'delivered', statusCode: 204 });
     expect(delivered.attempts).toBe(delivered.log.length);
     expect(delivered.attempts).toBeGreaterThanOrEqual(4);
   });
 
   it('gives up after the maximum age and records it', async () => {
-    const impatient = await startTestApp('webhooks-give-up', { webhooks: { firstRetryMs: 100, maxRetryMs: 100, maxAgeMs: 500 }, allowedPrivateRanges: LOOPBACK });
+    const impatient = await startTestApp('webhooks-give-up', {
+      webhooks: { firstRetryMs: 100, maxRetryMs: 100, maxAgeMs: 500 },
+      allowedPrivateRanges: LOOPBACK,
+    });
     try {
       const token = await issueToken({ secret: TEST_SECRET }, 'frank');
       await fetch(`${impatient.url}/v1/webhooks`, {
@@ -191,7 +203,8 @@ describe('where webhooks may go', () => {
     await guarded?.close();
   });
 
-  const deliveryOf = (app: TestApp, faxId: string) => app.database.db.selectFrom('webhook_deliveries').selectAll().where('fax_id', '=', faxId).executeTakeFirst();
+  const deliveryOf = (app: TestApp, faxId: string) =>
+    app.database.db.selectFrom('webhook_deliveries').selectAll().where('fax_id', '=', faxId).executeTakeFirst();
 
   it('refuses, when it is set, a URL that is not http(s), carries credentials or names an address that is not public', async () => {
     const refused: Array<[string, string]> = [
@@ -220,7 +233,10 @@ describe('where webhooks may go', () => {
     // A webhook set while the operator still allowed loopback, its host a name: the allowance is gone now.
     const at = new Date().toISOString();
     const url = `http://localhost:${receiver.port}/hooks/fax`;
-    await guarded.database.db.insertInto('webhooks').values({ owner_id: 'judy', url, secret: 'judy-webhook-secret-0123456789', created_at: at, updated_at: at }).execute();
+    await guarded.database.db
+      .insertInto('webhooks')
+      .values({ owner_id: 'judy', url, secret: 'judy-webhook-secret-0123456789', created_at: at, updated_at: at })
+      .execute();
     const faxId = 'fax-to-loopback';
     await guarded.tracker.handle(submitted(faxId, 'judy', ['r1']));
     await guarded.tracker.handle(result(faxId, 'r1', 1, 1, 'success', 1));

@@ -9,9 +9,13 @@ import { WebhookTargetBlockedError, type TargetClient, type WebhookTargets } fro
 
 /**
  * Outbound webhooks: on each final per-recipient result, a POST in Fax.Plus's `fax_sent` shape
- * (`hook` {id, event, event_time, target} and `data` {id, uid, pages, from, to, start_time, file,
+ * (`hook` {id, event, event_time, target} and `data` {id, uid, pages, from, to, start_time,
  * file_name, status, cost}) plus our extras (remote_csid, reason, pages_sent, …), signed with
- * HMAC-SHA256 over `${timestamp}.${body}`.
+ * HMAC-SHA256 over `${timestamp}.${body}`. Each Fax.Plus field means what it means there, or is
+ * left out: `from` is the fax's sender number (absent when the fax named none), `cost` what a
+ * provider charged (absent unless one reported it), `file_name` the fax's file names (absent
+ * without files), and `file` (Fax.Plus's file id for its getFile call) is never sent, since the
+ * tracker keeps no fax file to fetch by id.
  *
  * Receivers verify with {@link verifyWebhookSignature}: the `X-Faxnotify-Timestamp` header (Unix
  * seconds) and `X-Faxnotify-Signature: sha256=<hex>`; `hook.id` is the same on every retry of one
@@ -64,8 +68,14 @@ export function deliveryIdOf(resultId: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** The `data` of a fax_sent hook for one final result. */
-export function faxSentData(final: DeliveryRecipientFinal, fax: Pick<FaxRow, 'files_json'>) {
+/** The facts of the fax a webhook reads beside the result: its files, sender number and cost. */
+export type WebhookFax = Pick<FaxRow, 'files_json' | 'from_number' | 'cost'>;
+
+/**
+ * The `data` of a fax_sent hook for one final result. `recipients` is how many the fax has: a
+ * provider's cost is of the whole fax, so it is only this result's cost when the fax had one.
+ */
+export function faxSentData(final: DeliveryRecipientFinal, fax: WebhookFax, recipients = 1) {
   let files: Array<{ name: string; pages: number }> = [];
   try {
     files = fax.files_json ? (JSON.parse(fax.files_json) as typeof files) : [];
@@ -76,14 +86,12 @@ export function faxSentData(final: DeliveryRecipientFinal, fax: Pick<FaxRow, 'fi
     id: final.faxId,
     uid: final.ownerId,
     pages: final.pagesTotal,
-    // Like Fax.Plus for accounts without a number of their own, `from` names the sending user.
-    from: final.ownerId,
+    ...(fax.from_number ? { from: fax.from_number } : {}),
     to: final.number,
     start_time: faxPlusTime(final.startedAt ?? final.submittedAt),
-    file: files[0]?.name ?? '',
-    file_name: files.map((f) => f.name).join(', '),
+    ...(files.length > 0 ? { file_name: files.map((f) => f.name).join(', ') } : {}),
     status: final.status,
-    cost: final.pagesSent,
+    ...(fax.cost !== null && recipients === 1 ? { cost: fax.cost } : {}),
     // Ours, beyond Fax.Plus's shape:
     recipient_id: final.recipientId,
     result_id: final.resultId,
@@ -108,7 +116,13 @@ export interface FaxSentBody {
  * Called inside the transaction that writes a recipient's delivery.recipient.final outbox row:
  * queues the owner's webhook POST for it, if the owner has a webhook. One per result.
  */
-export async function enqueueWebhook(trx: Kysely<TrackerDatabase>, final: DeliveryRecipientFinal, fax: Pick<FaxRow, 'files_json'>, now: Date): Promise<boolean> {
+export async function enqueueWebhook(
+  trx: Kysely<TrackerDatabase>,
+  final: DeliveryRecipientFinal,
+  fax: WebhookFax,
+  recipients: number,
+  now: Date,
+): Promise<boolean> {
   const hook = await trx.selectFrom('webhooks').select('owner_id').where('owner_id', '=', final.ownerId).executeTakeFirst();
   if (!hook) return false;
   const at = now.toISOString();
@@ -122,7 +136,7 @@ export async function enqueueWebhook(trx: Kysely<TrackerDatabase>, final: Delive
       result_id: final.resultId,
       event: WEBHOOK_EVENT,
       event_time: final.endedAt,
-      data_json: JSON.stringify(faxSentData(final, fax)),
+      data_json: JSON.stringify(faxSentData(final, fax, recipients)),
       status: 'pending',
       attempts: 0,
       next_attempt_at: at,
@@ -309,10 +323,16 @@ export class WebhookDispatcher {
         .where('id', '=', delivery.id)
         .execute();
     });
-    if (secret === undefined) logger.error({ deliveryId: delivery.id, faxId: delivery.fax_id, ownerId: hook.owner_id, outcome, err: error }, 'webhook not sent: its signing secret cannot be decrypted');
-    else if (blocked) logger.warn({ deliveryId: delivery.id, faxId: delivery.fax_id, target: hook.url, error }, 'webhook delivery refused: the target is not allowed');
+    if (secret === undefined)
+      logger.error(
+        { deliveryId: delivery.id, faxId: delivery.fax_id, ownerId: hook.owner_id, outcome, err: error },
+        'webhook not sent: its signing secret cannot be decrypted',
+      );
+    else if (blocked)
+      logger.warn({ deliveryId: delivery.id, faxId: delivery.fax_id, target: hook.url, error }, 'webhook delivery refused: the target is not allowed');
     else if (outcome === 'failed') logger.warn({ deliveryId: delivery.id, faxId: delivery.fax_id, attempts: attempt, error }, 'webhook delivery given up');
-    else if (outcome === 'retry') logger.info({ deliveryId: delivery.id, faxId: delivery.fax_id, attempt, error, nextAt }, 'webhook delivery failed; will retry');
+    else if (outcome === 'retry')
+      logger.info({ deliveryId: delivery.id, faxId: delivery.fax_id, attempt, error, nextAt }, 'webhook delivery failed; will retry');
   }
 
   /** One signed POST; a failure comes back as its reason (`blocked`: the target is not allowed). */
@@ -339,7 +359,11 @@ export class WebhookDispatcher {
       const location = response.headers.location;
       // A redirect is not a delivery, and following one could lead anywhere: the owner should fix the URL.
       if (statusCode >= 300 && statusCode <= 399)
-        return { statusCode, blocked: false, error: `HTTP ${statusCode}: redirect${location ? ` to ${location.slice(0, 300)}` : ''} not followed; set the webhook URL to where the receiver is` };
+        return {
+          statusCode,
+          blocked: false,
+          error: `HTTP ${statusCode}: redirect${location ? ` to ${location.slice(0, 300)}` : ''} not followed; set the webhook URL to where the receiver is`,
+        };
       return { statusCode, blocked: false, error: statusCode < 200 || statusCode > 299 ? `HTTP ${statusCode}` : null };
     } catch (cause) {
       const blocked = cause instanceof WebhookTargetBlockedError;

@@ -25,13 +25,21 @@ beforeAll(async () => {
   service = await startTestApp('ingest', { allowedPrivateRanges: ['127.0.0.0/8'] });
   await replix.start();
   const headers = await asUserJson('olga');
-  expect((await fetch(`${service.url}/v1/ingest/accounts/faxplus/olga-fp`, { method: 'PUT', headers, body: JSON.stringify({ secret: FAXPLUS_SECRET }) })).status).toBe(200);
+  expect(
+    (await fetch(`${service.url}/v1/ingest/accounts/faxplus/olga-fp`, { method: 'PUT', headers, body: JSON.stringify({ secret: FAXPLUS_SECRET }) })).status,
+  ).toBe(200);
   const replixAccount = await fetch(`${service.url}/v1/ingest/accounts/replixfax/olga-rpx`, {
     method: 'PUT',
     headers,
     body: JSON.stringify({ secret: REPLIX_SECRET, baseUrl: replix.url, username: 'api-user', password: 'api-password' }),
   });
-  expect(await replixAccount.json()).toMatchObject({ provider: 'replixfax', account: 'olga-rpx', ingestPath: '/ingest/replixfax/olga-rpx', baseUrl: replix.url, source: 'api' });
+  expect(await replixAccount.json()).toMatchObject({
+    provider: 'replixfax',
+    account: 'olga-rpx',
+    ingestPath: '/ingest/replixfax/olga-rpx',
+    baseUrl: replix.url,
+    source: 'api',
+  });
 });
 
 afterAll(async () => {
@@ -41,11 +49,27 @@ afterAll(async () => {
 
 const faxPlusHook = (session: string, faxId: string, status: string, extra: Record<string, unknown> = {}) => ({
   hook: { id: faxId, event: 'fax_sent', event_time: '2026-11-22 10:44:39', target: `${service.url}/ingest/faxplus/olga-fp` },
-  data: { id: session, uid: '490ae330dbc749f0b6561dafa300f2fb', pages: 2, from: '+1 334-304-0000', to: '+1 202-555-0170', start_time: '2026-11-22 10:43:10', file: 'a1b2.tiff', file_name: 'invoice-77', status, cost: 2, ...extra },
+  data: {
+    id: session,
+    uid: '490ae330dbc749f0b6561dafa300f2fb',
+    pages: 2,
+    from: '+1 334-304-0000',
+    to: '+1 202-555-0170',
+    start_time: '2026-11-22 10:43:10',
+    file: 'a1b2.tiff',
+    file_name: 'invoice-77',
+    status,
+    cost: 2,
+    ...extra,
+  },
 });
 
 const postFaxPlus = (body: unknown, token = FAXPLUS_SECRET) =>
-  fetch(`${service.url}/ingest/faxplus/olga-fp?token=${encodeURIComponent(token)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${service.url}/ingest/faxplus/olga-fp?token=${encodeURIComponent(token)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 const countOf = async (faxId: string) => {
   const { db } = service.database;
@@ -68,12 +92,26 @@ describe('Fax.Plus fax_sent webhooks', () => {
     expect(await fax.json()).toMatchObject({
       state: 'failed',
       subject: '',
+      from: '+13343040000',
+      cost: 2,
       files: [{ name: 'invoice-77', pages: 2 }],
-      recipients: [{ number: '+12025550170', status: 'failed_user_busy', pagesSent: 0, pagesTotal: 2, reason: { code: 'failed_user_busy', detail: expect.stringContaining('Fax.Plus status=failed_user_busy') } }],
+      recipients: [
+        {
+          number: '+12025550170',
+          status: 'failed_user_busy',
+          pagesSent: 0,
+          pagesTotal: 2,
+          reason: { code: 'failed_user_busy', detail: expect.stringContaining('Fax.Plus status=failed_user_busy') },
+        },
+      ],
     });
     const { finals } = await countOf(outcome.faxId);
     expect(finals).toHaveLength(1);
-    expect((JSON.parse(finals[0].event_json) as CloudEvent<'delivery.recipient.final'>).data).toMatchObject({ ownerId: 'olga', status: 'failed_user_busy', number: '+12025550170' });
+    expect((JSON.parse(finals[0].event_json) as CloudEvent<'delivery.recipient.final'>).data).toMatchObject({
+      ownerId: 'olga',
+      status: 'failed_user_busy',
+      number: '+12025550170',
+    });
   });
 
   it('keeps one record when the same webhook comes twice, and takes a retried session as a later attempt', async () => {
@@ -97,9 +135,17 @@ describe('Fax.Plus fax_sent webhooks', () => {
   it('refuses a wrong or missing secret and an unknown account alike, and a body it cannot use', async () => {
     const hook = faxPlusHook('88bb', '88bb', 'success');
     expect((await postFaxPlus(hook, 'wrong-secret-0123456789')).status).toBe(401);
-    const noSecret = await fetch(`${service.url}/ingest/faxplus/olga-fp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hook) });
+    const noSecret = await fetch(`${service.url}/ingest/faxplus/olga-fp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(hook),
+    });
     expect(noSecret.status).toBe(401);
-    const unknown = await fetch(`${service.url}/ingest/faxplus/nobody?token=${FAXPLUS_SECRET}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hook) });
+    const unknown = await fetch(`${service.url}/ingest/faxplus/nobody?token=${FAXPLUS_SECRET}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(hook),
+    });
     expect(unknown.status).toBe(401);
     // The secret also works as a header, for providers that allow custom headers.
     const viaHeader = await fetch(`${service.url}/ingest/faxplus/olga-fp`, {
@@ -124,12 +170,24 @@ describe('ReplixFax: post and query', () => {
   };
 
   it('records a fax found by the query, marks it only after, and keeps one record when its post comes later', async () => {
-    replix.add({ FaxId: '3301', FaxStatus: 'failed', ErrorCode: '2', ErrorText: 'Line busy', DestFaxNumber: '12025550181', CSI: '', CompleteTime: '2026-11-22T11:00:00Z', PagesSent: '0', TotalPages: '4' });
+    replix.add({
+      FaxId: '3301',
+      FaxStatus: 'failed',
+      ErrorCode: '2',
+      ErrorText: 'Line busy',
+      DestFaxNumber: '12025550181',
+      CSI: '',
+      CompleteTime: '2026-11-22T11:00:00Z',
+      PagesSent: '0',
+      TotalPages: '4',
+    });
     expect(await poll()).toEqual({ seen: 1, recorded: 1, marked: 1 });
     expect(replix.faxes.get('3301')!.Mark).toBe(true);
     const faxId = 'rpx-olga-rpx-3301';
     let counts = await countOf(faxId);
-    expect(counts.ingested).toMatchObject([{ seen_by_query: 1, seen_by_post: 0, first_seen_via: 'query', status: 'failed_user_busy', marked_at: expect.any(String) }]);
+    expect(counts.ingested).toMatchObject([
+      { seen_by_query: 1, seen_by_post: 0, first_seen_via: 'query', status: 'failed_user_busy', marked_at: expect.any(String) },
+    ]);
     // Marked after recording: the query's GET came first, then the PUT.
     const order = replix.requests.filter((r) => r.query.FaxStatus === 'failed' || r.path.endsWith('/3301')).map((r) => r.method);
     expect(order.indexOf('GET')).toBeLessThan(order.indexOf('PUT'));
@@ -149,7 +207,17 @@ describe('ReplixFax: post and query', () => {
   });
 
   it('records a posted fax, and when marking it failed, the query finds it again without a second record', async () => {
-    replix.add({ FaxId: '3302', FaxStatus: 'sent', ErrorCode: '0', ErrorText: '', DestFaxNumber: '+1 (202) 555-0182', CSI: 'ACME <b>FAX</b>', CompleteTime: '2026-11-22T11:10:00Z', PagesSent: '3', TotalPages: '3' });
+    replix.add({
+      FaxId: '3302',
+      FaxStatus: 'sent',
+      ErrorCode: '0',
+      ErrorText: '',
+      DestFaxNumber: '+1 (202) 555-0182',
+      CSI: 'ACME <b>FAX</b>',
+      CompleteTime: '2026-11-22T11:10:00Z',
+      PagesSent: '3',
+      TotalPages: '3',
+    });
     replix.failMarks = true;
     const posted = await replix.post(target(), '3302');
     expect(await posted.json()).toMatchObject({ faxId: 'rpx-olga-rpx-3302', duplicate: false, status: 'success' });
@@ -170,7 +238,17 @@ describe('ReplixFax: post and query', () => {
   });
 
   it('keeps one record when post and query race', async () => {
-    replix.add({ FaxId: '3303', FaxStatus: 'failed', ErrorCode: '5', ErrorText: 'No answer', DestFaxNumber: '12025550183', CSI: '', CompleteTime: '2026-11-22T11:20:00Z', PagesSent: '0', TotalPages: '1' });
+    replix.add({
+      FaxId: '3303',
+      FaxStatus: 'failed',
+      ErrorCode: '5',
+      ErrorText: 'No answer',
+      DestFaxNumber: '12025550183',
+      CSI: '',
+      CompleteTime: '2026-11-22T11:20:00Z',
+      PagesSent: '0',
+      TotalPages: '1',
+    });
     replix.failMarks = true; // so the query still lists it, whichever of the two records first
     const [posted, polled] = await Promise.all([replix.post(target(), '3303'), poll()]);
     replix.failMarks = false;
@@ -187,7 +265,11 @@ describe('ReplixFax: post and query', () => {
 
   it('ignores what is not final or not outgoing, and refuses a wrong secret', async () => {
     const form = (fields: Record<string, string>, token = REPLIX_SECRET) =>
-      fetch(`${service.url}/ingest/replixfax/olga-rpx?token=${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+      fetch(`${service.url}/ingest/replixfax/olga-rpx?token=${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      });
     expect((await form({ FaxId: '1', FaxStatus: 'sending', DestFaxNumber: '12025550100' })).status).toBe(202);
     expect((await form({ FaxId: '2', FaxStatus: 'recvOk', Queue: 'ReceiveFax' })).status).toBe(202);
     expect((await form({ FaxId: '3', FaxStatus: 'sent', DestFaxNumber: '12025550100' }, 'wrong-secret-0123456789')).status).toBe(401);
@@ -208,7 +290,9 @@ describe('ReplixFax: post and query', () => {
     });
     const response = await fetch(`${service.url}/v1/ingest/accounts/replixfax/olga-wrong/poll`, { method: 'POST', headers: await asUser('olga') });
     expect(response.status).toBe(502);
-    const accounts = (await (await fetch(`${service.url}/v1/ingest/accounts`, { headers })).json()) as { accounts: Array<{ account: string; lastPollError: string }> };
+    const accounts = (await (await fetch(`${service.url}/v1/ingest/accounts`, { headers })).json()) as {
+      accounts: Array<{ account: string; lastPollError: string }>;
+    };
     expect(accounts.accounts.find((a) => a.account === 'olga-wrong')!.lastPollError).toMatch(/HTTP 401/);
   });
 });
@@ -220,7 +304,8 @@ describe('ReplixFax: where the poller may go', () => {
     'replix.internal.test': [{ address: '127.0.0.1', family: 4 }],
     'metadata.internal.test': [{ address: '169.254.169.254', family: 4 }],
   };
-  const resolveHost = async (hostname: string) => dns[hostname] ?? Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+  const resolveHost = async (hostname: string) =>
+    dns[hostname] ?? Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
   const viaName = (host: string) => replix.url.replace('127.0.0.1', host);
   const register = async (app: TestApp, account: string, baseUrl: string) =>
     fetch(`${app.url}/v1/ingest/accounts/replixfax/${account}`, {
@@ -229,7 +314,11 @@ describe('ReplixFax: where the poller may go', () => {
       body: JSON.stringify({ secret: REPLIX_SECRET, baseUrl, username: 'api-user', password: 'api-password' }),
     });
   const accountsOf = async (app: TestApp) =>
-    ((await (await fetch(`${app.url}/v1/ingest/accounts`, { headers: await asUser('olga') })).json()) as { accounts: Array<{ account: string; lastPollError: string | null }> }).accounts;
+    (
+      (await (await fetch(`${app.url}/v1/ingest/accounts`, { headers: await asUser('olga') })).json()) as {
+        accounts: Array<{ account: string; lastPollError: string | null }>;
+      }
+    ).accounts;
 
   it('refuses a baseUrl at a link-local or private address when it is set, saying why', async () => {
     const refused: Array<[string, string]> = [
@@ -246,7 +335,17 @@ describe('ReplixFax: where the poller may go', () => {
   });
 
   it('does not query a base URL whose host name resolves to loopback when loopback is not allowed: logged, nothing fetched', async () => {
-    replix.add({ FaxId: '3401', FaxStatus: 'failed', ErrorCode: '2', ErrorText: 'Line busy', DestFaxNumber: '12025550191', CSI: '', CompleteTime: '2026-11-22T12:00:00Z', PagesSent: '0', TotalPages: '1' });
+    replix.add({
+      FaxId: '3401',
+      FaxStatus: 'failed',
+      ErrorCode: '2',
+      ErrorText: 'Line busy',
+      DestFaxNumber: '12025550191',
+      CSI: '',
+      CompleteTime: '2026-11-22T12:00:00Z',
+      PagesSent: '0',
+      TotalPages: '1',
+    });
     const strict = await startTestApp('ingest-strict', { resolveHost });
     try {
       // A host name is taken when it is set: what it resolves to is judged at every request.
@@ -256,7 +355,10 @@ describe('ReplixFax: where the poller may go', () => {
       const reason = `blocked: replix.internal.test resolves to 127.0.0.1, a loopback address; ${RULE}`;
 
       expect(await strict.poller.pollOnce()).toEqual({ seen: 0, recorded: 0, marked: 0 }); // the round the timer runs: no crash
-      expect(warn).toHaveBeenCalledWith(expect.objectContaining({ account: 'olga-dns', err: reason }), 'ReplixFax account not polled: its base URL leads to an address that is not allowed');
+      expect(warn).toHaveBeenCalledWith(
+        expect.objectContaining({ account: 'olga-dns', err: reason }),
+        'ReplixFax account not polled: its base URL leads to an address that is not allowed',
+      );
       expect((await accountsOf(strict)).find((a) => a.account === 'olga-dns')!.lastPollError).toBe(reason);
       const now = await fetch(`${strict.url}/v1/ingest/accounts/replixfax/olga-dns/poll`, { method: 'POST', headers: await asUser('olga') });
       expect({ status: now.status, body: await now.json() }).toEqual({ status: 400, body: { error: 'bad_request', message: reason } });
@@ -268,7 +370,10 @@ describe('ReplixFax: where the poller may go', () => {
         const row = await strict.database.db.selectFrom('ingested_results').selectAll().where('account', '=', 'olga-dns').executeTakeFirst();
         return row && row.mark_attempts > 0 ? row : undefined;
       });
-      expect(ingested).toMatchObject({ marked_at: null, mark_error: expect.stringContaining('replix.internal.test resolves to 127.0.0.1, a loopback address') });
+      expect(ingested).toMatchObject({
+        marked_at: null,
+        mark_error: expect.stringContaining('replix.internal.test resolves to 127.0.0.1, a loopback address'),
+      });
       expect(replix.requests.length).toBe(before);
       expect(replix.faxes.get('3401')!.Mark).toBe(false);
     } finally {
@@ -284,10 +389,14 @@ describe('ReplixFax: where the poller may go', () => {
       const warn = jest.spyOn(allowing.logger, 'warn');
       expect(await allowing.poller.pollOnce()).toEqual({ seen: 1, recorded: 1, marked: 1 });
       expect(replix.faxes.get('3401')!.Mark).toBe(true);
-      expect((await allowing.database.db.selectFrom('ingested_results').selectAll().where('account', '=', 'olga-dns').execute()).map((r) => r.provider_fax_id)).toEqual(['3401']);
+      expect(
+        (await allowing.database.db.selectFrom('ingested_results').selectAll().where('account', '=', 'olga-dns').execute()).map((r) => r.provider_fax_id),
+      ).toEqual(['3401']);
       const accounts = await accountsOf(allowing);
       expect(accounts.find((a) => a.account === 'olga-dns')!.lastPollError).toBeNull();
-      expect(accounts.find((a) => a.account === 'olga-meta')!.lastPollError).toBe(`blocked: metadata.internal.test resolves to 169.254.169.254, a link-local address; ${RULE}`);
+      expect(accounts.find((a) => a.account === 'olga-meta')!.lastPollError).toBe(
+        `blocked: metadata.internal.test resolves to 169.254.169.254, a link-local address; ${RULE}`,
+      );
       expect(warn).toHaveBeenCalledWith(expect.objectContaining({ account: 'olga-meta' }), expect.stringMatching(/not polled/));
     } finally {
       await allowing.close();
@@ -312,8 +421,18 @@ describe('status mapping', () => {
   });
 
   it('takes Fax.Plus statuses as ours and keeps an unknown one as failed with its word', () => {
-    expect(parseFaxPlusWebhook({ hook: { id: 'h', event: 'fax_sent', event_time: '2026-01-01 00:00:00' }, data: { id: 'h', to: '+15551234567', status: 'failed_fs_49', pages: 1 } })).toMatchObject({ status: 'failed_fs_49' });
-    expect(parseFaxPlusWebhook({ hook: { id: 'h', event: 'fax_sent', event_time: '2026-01-01 00:00:00' }, data: { id: 'h', to: '+15551234567', status: 'exploded', pages: 1 } })).toMatchObject({
+    expect(
+      parseFaxPlusWebhook({
+        hook: { id: 'h', event: 'fax_sent', event_time: '2026-01-01 00:00:00' },
+        data: { id: 'h', to: '+15551234567', status: 'failed_fs_49', pages: 1 },
+      }),
+    ).toMatchObject({ status: 'failed_fs_49' });
+    expect(
+      parseFaxPlusWebhook({
+        hook: { id: 'h', event: 'fax_sent', event_time: '2026-01-01 00:00:00' },
+        data: { id: 'h', to: '+15551234567', status: 'exploded', pages: 1 },
+      }),
+    ).toMatchObject({
       status: 'failed',
       rawStatus: 'exploded',
       reason: { code: 'faxplus_unknown_status' },

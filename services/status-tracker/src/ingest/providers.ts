@@ -1,4 +1,4 @@
-import { MAX_CSID_LENGTH, isFinalStatus, type FinalStatus } from '@faxnotify/contracts';
+import { MAX_CSID_LENGTH, MAX_SUBJECT_LENGTH, isFinalStatus, type FinalStatus } from '@faxnotify/contracts';
 
 /**
  * What the cloud fax providers tell us, turned into our vocabulary. A provider result is one
@@ -14,7 +14,10 @@ export interface ProviderResult {
   providerFaxId: string;
   /** The provider's id of the fax it belongs to: Fax.Plus's `hook.id` (the same for a retried fax), ReplixFax's FaxId. */
   providerFaxKey: string;
-  number: string;
+  /** The numbers the result is for, in the provider's order: one recipient each (Fax.Plus's `to` may list several). */
+  numbers: string[];
+  /** The fax's sender number (E.164), when the provider gave one that is a number. */
+  from: string | null;
   status: FinalStatus;
   /** The provider's own status words, as they came, for the record. */
   rawStatus: string;
@@ -24,9 +27,18 @@ export interface ProviderResult {
   remoteCsid: string | null;
   startedAt: string | null;
   endedAt: string;
+  /** When the fax was submitted to the provider, where it says (Fax.Plus's `submit_time`). */
+  submittedAt: string | null;
+  /** The provider's redial policy for the fax, where it says; none otherwise. */
+  retry: { count: number; delayMinutes: number };
   fileName: string;
   subject: string;
+  /** What the provider charged for the fax, in the account's currency; null when it did not say. */
+  cost: number | null;
 }
+
+/** The most recipients one provider result is tracked for (fax.submitted's own limit). */
+export const MAX_PROVIDER_RECIPIENTS = 1000;
 
 /** A post we cannot use: answered 400 with the reason (the provider's retries will not fix it either). */
 export class IngestError extends Error {
@@ -49,7 +61,8 @@ export function toE164(raw: unknown): string {
   const digits = text.replace(/[^\d]/g, '');
   const number = `+${digits.replace(/^00/, '')}`;
   // Only digits and the usual separators: a masked or lettered number is not one we can dial or show as such.
-  if (!/^[+\d\s().-]+$/.test(text) || !/^\+[1-9]\d{1,14}$/.test(number)) throw new IngestError(`not a fax number we can track: ${JSON.stringify(clip(text, 40))}`);
+  if (!/^[+\d\s().-]+$/.test(text) || !/^\+[1-9]\d{1,14}$/.test(number))
+    throw new IngestError(`not a fax number we can track: ${JSON.stringify(clip(text, 40))}`);
   return number;
 }
 
@@ -62,17 +75,49 @@ export function providerTime(raw: unknown, field: string): string {
   return new Date(ms).toISOString();
 }
 
+/** Fax.Plus's `to`: one number, or a list of them (the outbox request's form). */
+function faxPlusNumbers(raw: unknown): string[] {
+  const list = Array.isArray(raw) ? (raw as unknown[]) : [raw];
+  if (list.length === 0) throw new IngestError('data.to names no number');
+  if (list.length > MAX_PROVIDER_RECIPIENTS)
+    throw new IngestError(`data.to names ${list.length} numbers; at most ${MAX_PROVIDER_RECIPIENTS} are tracked per fax`);
+  return list.map((entry, i) => {
+    try {
+      return toE164(entry);
+    } catch (error) {
+      if (error instanceof IngestError && list.length > 1) throw new IngestError(`data.to[${i}]: ${error.message}`);
+      throw error;
+    }
+  });
+}
+
+/** Fax.Plus's comment: the fax object's free-form text, or the outbox request's `{ text }`. */
+const faxPlusComment = (raw: unknown): string => str(typeof raw === 'object' && raw !== null ? (raw as { text?: unknown }).text : raw);
+
+/** A whole number within the contract's retry bounds, or 0 when absent or out of them. */
+const bounded = (raw: unknown, max: number): number => {
+  const n = int(raw);
+  return n !== null && n <= max ? n : 0;
+};
+
 /**
  * A Fax.Plus `fax_sent` webhook: `hook` {id, event, event_time, target} and `data` {id, uid,
- * pages, from, to, start_time, file, file_name, status, cost}. Its statuses are our vocabulary;
- * one we do not know is kept as `failed` with the word in the reason. Returns null for events
- * other than fax_sent (fax_received is not ours to track).
+ * pages, from, to, start_time, file, file_name, status, cost}, read with the fields its fax object
+ * adds (comment, submit_time, direction, max_retry, retry_delay). Every field the sources name has
+ * its place: `to` (a number or a list of them) one recipient each, `from` the sender number (a
+ * Fax.Plus user id, which free accounts have there, is no number: it is named in the detail),
+ * `comment` the subject, `start_time` when the call started, `submit_time` when the fax was
+ * submitted, `hook.event_time` when the result came, `cost` what the fax cost, `file_name` its
+ * file, `uid` and `file` (the owner and the file id at Fax.Plus) in the result's detail. Fax.Plus
+ * names no CSID of the receiver, so none is recorded. Its statuses are our vocabulary; one we do
+ * not know is kept as `failed` with the word in the reason. Returns null for events other than
+ * fax_sent, and for an incoming fax (fax_received is not ours to track).
  */
 export function parseFaxPlusWebhook(body: unknown): ProviderResult | null {
   if (typeof body !== 'object' || body === null) throw new IngestError('the body is not a JSON object');
   const { hook, data } = body as { hook?: Record<string, unknown>; data?: Record<string, unknown> };
   if (!hook || typeof hook !== 'object' || !data || typeof data !== 'object') throw new IngestError('a Fax.Plus webhook has `hook` and `data` objects');
-  if (str(hook.event) !== 'fax_sent') return null;
+  if (str(hook.event) !== 'fax_sent' || str(data.direction) === 'incoming') return null;
   const sessionId = str(data.id);
   const faxKey = str(hook.id) || sessionId;
   if (!sessionId) throw new IngestError('data.id is missing');
@@ -80,28 +125,50 @@ export function parseFaxPlusWebhook(body: unknown): ProviderResult | null {
   if (!raw) throw new IngestError('data.status is missing');
   const known = isFinalStatus(raw);
   const status: FinalStatus = known ? raw : 'failed';
+  const numbers = faxPlusNumbers(data.to);
   const pages = int(data.pages) ?? 0;
   const startedAt = data.start_time ? providerTime(data.start_time, 'data.start_time') : null;
+  const submittedAt = data.submit_time ? providerTime(data.submit_time, 'data.submit_time') : null;
   const endedAt = hook.event_time ? providerTime(hook.event_time, 'hook.event_time') : (startedAt ?? new Date().toISOString());
+  const fromRaw = str(data.from).trim();
+  let from: string | null = null;
+  try {
+    from = fromRaw ? toE164(fromRaw) : null;
+  } catch {
+    from = null;
+  }
+  const cost = typeof data.cost === 'number' || (typeof data.cost === 'string' && data.cost.trim() !== '') ? Number(data.cost) : NaN;
+  // The source names `pages` the fax's pages and `partially_sent` a call that dropped after the
+  // first of them went: how many is not said, so a partial result counts the first page as sent.
+  const pagesSent = status === 'success' ? pages : status === 'partially_sent' ? Math.min(1, pages) : 0;
+  const facts = [
+    `Fax.Plus status=${raw}`,
+    `session ${sessionId}${faxKey !== sessionId ? ` (a retry of ${faxKey})` : ''}`,
+    ...(status === 'partially_sent' ? [`${pages} pages, the first sent before the call dropped (Fax.Plus does not say how many)`] : []),
+    ...(fromRaw && from === null ? [`from ${fromRaw} (a Fax.Plus user, not a number)`] : []),
+    ...(str(data.uid) ? [`owner ${str(data.uid)}`] : []),
+    ...(str(data.file) ? [`file ${str(data.file)}`] : []),
+    ...(known ? [] : ['not a status we know']),
+  ];
   return {
     provider: 'faxplus',
     providerFaxId: sessionId,
     providerFaxKey: faxKey,
-    number: toE164(data.to),
+    numbers,
+    from,
     status,
     rawStatus: clip(raw, 200),
-    reason: {
-      code: clip(known ? raw : 'faxplus_unknown_status', 64),
-      detail: clip(`Fax.Plus status=${raw}; session ${sessionId}${faxKey !== sessionId ? ` (a retry of ${faxKey})` : ''}${known ? '' : '; not a status we know'}`, 2000),
-    },
-    // Fax.Plus reports the pages of the fax, not how many arrived: all of them only on success.
-    pagesSent: status === 'success' ? pages : 0,
+    reason: { code: clip(known ? raw : 'faxplus_unknown_status', 64), detail: clip(facts.join('; '), 2000) },
+    pagesSent,
     pagesTotal: pages,
     remoteCsid: null,
     startedAt,
     endedAt,
+    submittedAt,
+    retry: { count: bounded(data.max_retry, 3), delayMinutes: bounded(data.retry_delay, 1440) },
     fileName: clip(str(data.file_name), 255),
-    subject: '',
+    subject: clip(faxPlusComment(data.comment), MAX_SUBJECT_LENGTH),
+    cost: Number.isFinite(cost) && cost >= 0 ? cost : null,
   };
 }
 
@@ -111,8 +178,17 @@ export function parseFaxPlusWebhook(body: unknown): ProviderResult | null {
  * its text; what we cannot classify stays the generic `failed` (or `partially_sent` when some
  * pages went). The raw words always stay in the reason detail. Null: not final yet.
  */
-export function mapReplixFaxStatus(input: { faxStatus: string; errorCode: string; errorText: string; pagesSent: number; pagesTotal: number | null }): FinalStatus | null {
-  const status = input.faxStatus.trim().toLowerCase().replace(/[\s_-]/g, '');
+export function mapReplixFaxStatus(input: {
+  faxStatus: string;
+  errorCode: string;
+  errorText: string;
+  pagesSent: number;
+  pagesTotal: number | null;
+}): FinalStatus | null {
+  const status = input.faxStatus
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]/g, '');
   const partial = input.pagesSent > 0;
   if (['sent', 'sendok', 'success', 'completed', 'complete', 'ok'].includes(status)) {
     return input.pagesTotal !== null && input.pagesSent < input.pagesTotal && partial ? 'partially_sent' : 'success';
@@ -163,7 +239,8 @@ export function parseReplixFaxOutbound(fields: Record<string, unknown>): Provide
     provider: 'replixfax',
     providerFaxId: faxId,
     providerFaxKey: faxId,
-    number: toE164(first(fields, 'DestFaxNumber', 'FaxNumber', 'RecipientFaxNumber', 'DestinationFax')),
+    numbers: [toE164(first(fields, 'DestFaxNumber', 'FaxNumber', 'RecipientFaxNumber', 'DestinationFax'))],
+    from: null,
     status,
     rawStatus: clip(`${faxStatus}${errorCode ? ` ${errorCode}` : ''}`, 200),
     reason: {
@@ -175,7 +252,10 @@ export function parseReplixFaxOutbound(fields: Record<string, unknown>): Provide
     remoteCsid: csi ? clip(csi, MAX_CSID_LENGTH) : null,
     startedAt: startRaw ? providerTime(startRaw, 'SendTime') : null,
     endedAt,
+    submittedAt: null,
+    retry: { count: 0, delayMinutes: 0 },
     fileName: '',
     subject: clip(str(first(fields, 'Subject', 'CoverSubject')), 1000),
+    cost: null,
   };
 }

@@ -6,8 +6,9 @@ import type { ProviderAccountRow, TrackerDatabase } from '../schema';
 import type { StatusTracker } from '../tracker';
 import type { ProviderResult } from './providers';
 
-/** The one recipient of a provider fax: each provider fax (ReplixFax job, Fax.Plus fax) goes to one number. */
+/** The first (usually the only) recipient of a provider fax; a Fax.Plus `to` list adds r2, r3, … in its order. */
 export const PROVIDER_RECIPIENT = 'r1';
+const recipientIdOf = (index: number): string => `r${index + 1}`;
 const PREFIX: Record<ProviderResult['provider'], string> = { faxplus: 'fxp', replixfax: 'rpx' };
 
 /** The SHA-256 (hex) kept of an ingest secret: posts are only checked against it, never signed with it. */
@@ -57,7 +58,7 @@ export interface IngestRecorderOptions {
 
 /**
  * Records a provider result through the tracker's own handlers, as a fax.submitted and a
- * fax.recipient.result whose event ids derive from the provider's ids: the same result arriving by
+ * fax.recipient.result per number it names, whose event ids derive from the provider's ids: the same result arriving by
  * post and by query (or twice by either) is one event to the tracker, so it is stored once and its
  * delivery.recipient.final is written once. Then notes the result in `ingested_results`.
  */
@@ -72,42 +73,60 @@ export class IngestRecorder {
     const { db, tracker, logger } = this.options;
     const faxId = providerFaxIdOf(result.provider, account.account, result.providerFaxKey);
     const source = `/faxnotify/ingest/${result.provider}/${account.account}`;
+    const recipients = result.numbers.map((number, index) => ({ recipientId: recipientIdOf(index), number }));
     const submitted = createEvent(
       'fax.submitted',
       {
         faxId,
         ownerId: account.owner_id,
+        ...(result.from ? { from: result.from } : {}),
         subject: result.subject,
-        recipients: [{ recipientId: PROVIDER_RECIPIENT, number: result.number }],
+        recipients,
         files: result.fileName ? [{ name: result.fileName, pages: result.pagesTotal }] : [],
         pages: result.pagesTotal,
-        submittedAt: result.startedAt ?? result.endedAt,
-        retry: { count: 0, delayMinutes: 0 },
+        submittedAt: result.submittedAt ?? result.startedAt ?? result.endedAt,
+        retry: result.retry,
       },
       { source, id: eventId(result.provider, account.account, result.providerFaxKey, 'submitted'), subject: `fax/${faxId}` },
     );
-    const final = createEvent(
-      'fax.recipient.result',
-      {
-        faxId,
-        recipientId: PROVIDER_RECIPIENT,
-        number: result.number,
-        attempt: 1,
-        sequence: sequenceOf(result.endedAt),
-        status: result.status,
-        reason: result.reason,
-        pagesSent: result.pagesSent,
-        pagesTotal: result.pagesTotal,
-        remoteCsid: result.remoteCsid,
-        startedAt: result.startedAt,
-        endedAt: result.endedAt,
-        attempts: 1,
-      },
-      { source, id: eventId(result.provider, account.account, result.providerFaxId, 'result'), subject: `fax/${faxId}/recipient/${PROVIDER_RECIPIENT}` },
+    const finals = recipients.map(({ recipientId, number }) =>
+      createEvent(
+        'fax.recipient.result',
+        {
+          faxId,
+          recipientId,
+          number,
+          attempt: 1,
+          sequence: sequenceOf(result.endedAt),
+          status: result.status,
+          reason: result.reason,
+          pagesSent: result.pagesSent,
+          pagesTotal: result.pagesTotal,
+          remoteCsid: result.remoteCsid,
+          startedAt: result.startedAt,
+          endedAt: result.endedAt,
+          attempts: 1,
+        },
+        {
+          source,
+          // The first recipient's id is the one results had when a provider fax had one recipient only.
+          id: eventId(result.provider, account.account, result.providerFaxId, 'result', ...(recipientId === PROVIDER_RECIPIENT ? [] : [recipientId])),
+          subject: `fax/${faxId}/recipient/${recipientId}`,
+        },
+      ),
     );
     const log = logger.child({ provider: result.provider, account: account.account, providerFaxId: result.providerFaxId, faxId, via });
     const first = await tracker.handle(submitted, log);
-    const second = await tracker.handle(final, log);
+    // The cost is the fax's, written before its results so their webhooks can carry it.
+    if (result.cost !== null)
+      await db.updateTable('faxes').set({ cost: result.cost }).where('id', '=', faxId).where('owner_id', '=', account.owner_id).execute();
+    let outboxRows = first.outboxRows;
+    let duplicate = true;
+    for (const final of finals) {
+      const outcome = await tracker.handle(final, log);
+      outboxRows += outcome.outboxRows;
+      duplicate &&= outcome.duplicate;
+    }
     const at = this.now().toISOString();
     await db
       .insertInto('ingested_results')
@@ -137,9 +156,8 @@ export class IngestRecorder {
       .where('account', '=', account.account)
       .where('provider_fax_id', '=', result.providerFaxId)
       .execute();
-    const outboxRows = first.outboxRows + second.outboxRows;
     if (outboxRows > 0) this.options.onRecorded?.();
-    log.info({ status: result.status, duplicate: second.duplicate }, second.duplicate ? 'provider result seen again' : 'provider result recorded');
-    return { faxId, duplicate: second.duplicate, outboxRows };
+    log.info({ status: result.status, recipients: recipients.length, duplicate }, duplicate ? 'provider result seen again' : 'provider result recorded');
+    return { faxId, duplicate, outboxRows };
   }
 }

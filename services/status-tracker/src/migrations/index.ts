@@ -3,6 +3,7 @@ import { initial } from './001_initial';
 import { ownerView } from './002_owner_view';
 import { secretsAtRest } from './003_secrets_at_rest';
 import { noticeFacts } from './004_notice_facts';
+import { faxOrigin } from './005_fax_origin';
 
 /** Every migration, in order of their names; run at start-up by kit's openDatabase. */
 export const trackerMigrations = (dialect: Dialect): Record<string, Migration> => ({
@@ -10,4 +11,5 @@ export const trackerMigrations = (dialect: Dialect): Record<string, Migration> =
   '002_owner_view': ownerView(),
   '003_secrets_at_rest': secretsAtRest(dialect),
   '004_notice_facts': noticeFacts(),
+  '005_fax_origin': faxOrigin(),
 });

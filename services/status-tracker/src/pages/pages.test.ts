@@ -13,7 +13,9 @@ let service: TestApp;
 beforeAll(async () => {
   service = await startTestApp('pages', { live: { pollMs: 50, tailMs: 300 } });
   const { tracker } = service;
-  await tracker.handle(submitted('fax-p1', 'paula', ['r1', 'r2', 'r3'], { subject: '<script>alert("x")</script> Q3', submittedAt: '2026-11-20T08:00:00Z' }));
+  await tracker.handle(
+    submitted('fax-p1', 'paula', ['r1', 'r2', 'r3'], { subject: '<script>alert("x")</script> Q3', submittedAt: '2026-11-20T08:00:00Z', from: '+390612345678' }),
+  );
   await tracker.handle(result('fax-p1', 'r1', 1, 5, 'success', 3, { remoteCsid: 'ACME \u202Eevil<img src=x onerror=alert(1)>' }));
   await tracker.handle(result('fax-p1', 'r2', 2, 1, 'failed_user_busy', 0, { attempts: 2 }));
   await tracker.handle(result('fax-p1', 'r3', 1, 4, 'partially_sent', 2));
@@ -126,6 +128,9 @@ describe('the fax page', () => {
     expect(html).toContain('<td>SMS parts: 2 (UCS-2) · Provider status: undelivered, error 30003</td>');
     expect(html).toContain('<td>SMTP reply: 250</td>');
     expect(html).toContain('Times are shown in Europe/Moscow.');
+    // The fax's sender number; no cost, since no provider reported one.
+    expect(html).toContain('<dt>From</dt><dd class="number">+390612345678</dd>');
+    expect(html).not.toContain('<dt>Cost</dt>');
     // A final fax gets no live script.
     expect(html).not.toContain('fax-live.js');
   });

@@ -230,6 +230,8 @@ function faxPageData(record: FaxRecord, context: PageContext, now: Date, tailMs:
     finished: fill(t.finishedOf, { final: listed.filter((r) => r.final === 1).length, total: listed.length }),
     submitted: time(fax.submitted_at),
     submittedIso: fax.submitted_at,
+    from: fax.from_number ?? '',
+    cost: fax.cost === null ? '' : new Intl.NumberFormat(locale, { maximumFractionDigits: 4 }).format(fax.cost),
     pages: fax.pages ?? t.dash,
     files: files.map((f) => plainText(f.name, 120)).join(', '),
     inProgress,

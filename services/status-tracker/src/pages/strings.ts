@@ -26,6 +26,10 @@ export interface PageStrings {
   timesIn: string;
   faxHeading: string;
   submitted: string;
+  /** The fax's sender number. */
+  from: string;
+  /** What a provider charged for the fax. */
+  cost: string;
   pages: string;
   files: string;
   recipientsHeading: string;
@@ -88,6 +92,8 @@ const en: PageStrings = {
   timesIn: 'Times are shown in {tz}.',
   faxHeading: 'Fax',
   submitted: 'Sent',
+  from: 'From',
+  cost: 'Cost',
   pages: 'Pages',
   files: 'Files',
   recipientsHeading: 'Recipients',
@@ -149,6 +155,8 @@ const ru: PageStrings = {
   timesIn: 'Время указано в часовом поясе {tz}.',
   faxHeading: 'Факс',
   submitted: 'Отправлен',
+  from: 'Отправитель',
+  cost: 'Стоимость',
   pages: 'Страниц',
   files: 'Файлы',
   recipientsHeading: 'Получатели',
@@ -210,6 +218,8 @@ const it: PageStrings = {
   timesIn: 'Gli orari sono nel fuso orario {tz}.',
   faxHeading: 'Fax',
   submitted: 'Inviato',
+  from: 'Mittente',
+  cost: 'Costo',
   pages: 'Pagine',
   files: 'File',
   recipientsHeading: 'Destinatari',
