@@ -131,7 +131,7 @@ export const transmitterSchema = {
     },
   },
   localId: {
-    doc: 'Our fax identity (TSI) shown to every receiver: up to 20 characters, usually our fax number.',
+    doc: 'Our fax identity (TSI) shown to the receivers of faxes without a sender number of their own (a fax with `from` sends that number as its TSI): up to 20 characters, usually our fax number.',
     format: 'fax-local-id',
     default: 'FAXNOTIFY',
     env: 'TRANSMITTER_LOCAL_ID',
