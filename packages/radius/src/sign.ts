@@ -61,7 +61,7 @@ export const MESSAGE_AUTHENTICATOR_PLACEHOLDER: [string, Buffer] = ['Message-Aut
 export function encodeRequest(
   code: 'Access-Request' | 'Accounting-Request',
   secret: string,
-  attributes: ReadonlyArray<readonly [string, unknown]>,
+  attributes: ReadonlyArray<readonly unknown[]>,
   options: { identifier?: number; messageAuthenticator?: boolean } = {},
 ): Buffer {
   const sign = options.messageAuthenticator ?? true;
