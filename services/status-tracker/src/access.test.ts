@@ -3,7 +3,7 @@ import { issueToken, SESSION_COOKIE } from '@faxnotify/kit';
 import type { ErrorView, FaxListView } from './api';
 import type { ProviderAccountsView } from './ingest/routes';
 import { openApiDocument } from './openapi';
-import { TEST_SECRET, startTestApp, type TestApp } from './testing/app';
+import { TEST_INGEST_ADMIN, TEST_SECRET, startTestApp, type TestApp } from './testing/app';
 import { result, submitted } from './testing/events';
 
 /**
@@ -32,7 +32,12 @@ const call = async <Answer = ErrorView>(method: string, path: string, init: { to
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   if (init.cookie) headers.cookie = init.cookie;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${service.url}${path}`, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), redirect: 'manual' });
+  const response = await fetch(`${service.url}${path}`, {
+    method,
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    redirect: 'manual',
+  });
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -52,7 +57,11 @@ const protectedRoutes = () =>
 
 describe('every API route', () => {
   it('exists as expected', () => {
-    expect(protectedRoutes().map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+    expect(
+      protectedRoutes()
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    ).toEqual(
       [
         'GET /v1/faxes',
         'GET /v1/faxes/fax-a1',
@@ -75,11 +84,18 @@ describe('every API route', () => {
     ['a token signed with another secret', () => issueToken({ secret: 'someone-elses-secret-0123456789' }, 'alice')],
     ['a token from another issuer', () => issueToken({ secret: TEST_SECRET, issuer: 'elsewhere' }, 'alice')],
     ['a token with its signature cut off', async () => (await tokenFor('alice')).split('.').slice(0, 2).join('.') + '.'],
-    ['an unsigned token (alg none)', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'alice', iss: 'faxnotify', exp: 9999999999 })).toString('base64url')}.`],
+    [
+      'an unsigned token (alg none)',
+      async () =>
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'alice', iss: 'faxnotify', exp: 9999999999 })).toString('base64url')}.`,
+    ],
   ])('refuses %s', async (_label, token) => {
     const presented = await token();
     for (const route of protectedRoutes()) {
-      const response = await call(route.method, route.path, { token: presented, body: route.method === 'PUT' ? { url: 'http://127.0.0.1:9/x', secret: 'a-secret-of-enough-length' } : undefined });
+      const response = await call(route.method, route.path, {
+        token: presented,
+        body: route.method === 'PUT' ? { url: 'http://127.0.0.1:9/x', secret: 'a-secret-of-enough-length' } : undefined,
+      });
       expect([route, response.status]).toEqual([route, 401]);
       expect(response.body.error).toBe('unauthorized');
     }
@@ -108,16 +124,21 @@ describe("another user's data", () => {
     expect(list.body.faxes.map((f: { id: string }) => f.id)).toEqual(['fax-b1']);
   });
 
-  it("keeps webhooks, their log and provider accounts to their owner", async () => {
+  it('keeps webhooks, their log and provider accounts to their owner', async () => {
     const alice = await tokenFor('alice');
     const bob = await tokenFor('bob');
     expect((await call('PUT', '/v1/webhooks', { token: alice, body: { url: 'http://127.0.0.1:9/hook' } })).status).toBe(200);
     expect((await call('GET', '/v1/webhooks', { token: bob })).status).toBe(404);
     expect((await call('GET', '/v1/webhooks/deliveries?faxId=fax-a1', { token: bob })).body).toEqual({ deliveries: [] });
-    expect((await call('PUT', '/v1/ingest/accounts/replixfax/alice-rpx', { token: alice, body: { secret: 'alice-shared-secret-0123' } })).status).toBe(200);
-    expect((await call('PUT', '/v1/ingest/accounts/replixfax/alice-rpx', { token: bob, body: { secret: 'bob-takes-it-over-0123456' } })).status).toBe(409);
-    expect((await call('DELETE', '/v1/ingest/accounts/replixfax/alice-rpx', { token: bob })).status).toBe(404);
-    expect((await call('POST', '/v1/ingest/accounts/replixfax/alice-rpx/poll', { token: bob })).status).toBe(404);
+    // Provider accounts are set up by the admin user only; their owner reads them.
+    const admin = await tokenFor(TEST_INGEST_ADMIN);
+    expect((await call('PUT', '/v1/ingest/accounts/replixfax/alice-rpx', { token: alice, body: { secret: 'alice-shared-secret-0123' } })).status).toBe(403);
+    expect(
+      (await call('PUT', '/v1/ingest/accounts/replixfax/alice-rpx', { token: admin, body: { secret: 'alice-shared-secret-0123', ownerId: 'alice' } })).status,
+    ).toBe(200);
+    expect((await call('PUT', '/v1/ingest/accounts/replixfax/alice-rpx', { token: bob, body: { secret: 'bob-takes-it-over-0123456' } })).status).toBe(403);
+    expect((await call('DELETE', '/v1/ingest/accounts/replixfax/alice-rpx', { token: bob })).status).toBe(403);
+    expect((await call('POST', '/v1/ingest/accounts/replixfax/alice-rpx/poll', { token: bob })).status).toBe(403);
     expect((await call('GET', '/v1/ingest/accounts', { token: bob })).body).toEqual({ accounts: [] });
     expect((await call<ProviderAccountsView>('GET', '/v1/ingest/accounts', { token: alice })).body.accounts).toHaveLength(1);
     expect((await call('DELETE', '/v1/webhooks', { token: alice })).status).toBe(204);
@@ -153,7 +174,13 @@ describe('a key set (JWKS)', () => {
     keyed = await startTestApp('access-jwks', { auth: { jwksUrl: `http://127.0.0.1:${address.port}/.well-known/jwks.json` } });
     await keyed.tracker.handle(submitted('fax-k1', 'carol', ['r1']));
     sign = (user, kid, key) =>
-      new jose.SignJWT({ locale: 'it' }).setProtectedHeader({ alg: 'ES256', kid }).setSubject(user).setIssuer('faxnotify').setIssuedAt().setExpirationTime('10m').sign(key);
+      new jose.SignJWT({ locale: 'it' })
+        .setProtectedHeader({ alg: 'ES256', kid })
+        .setSubject(user)
+        .setIssuer('faxnotify')
+        .setIssuedAt()
+        .setExpirationTime('10m')
+        .sign(key);
   });
 
   afterAll(async () => {

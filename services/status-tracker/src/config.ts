@@ -118,6 +118,12 @@ export const statusTrackerSchema = {
     },
   },
   ingest: {
+    adminUsers: {
+      doc: "User ids (comma-separated in the environment) who set up, change, delete and query provider accounts through the API (/v1/ingest/accounts): an account decides whose Sent folder a provider's results land in. Other users only list the accounts they own.",
+      format: Array,
+      default: [] as string[],
+      env: 'STATUS_TRACKER_INGEST_ADMIN_USERS',
+    },
     accounts: {
       doc: 'Provider accounts configured here rather than through the API: a JSON array of {provider: "faxplus"|"replixfax", account, ownerId, secret, baseUrl?, username?, password?}. A baseUrl whose host is an address outside webhooks.allowedPrivateRanges (or localhost) that is not public stops the start.',
       format: String,
@@ -163,12 +169,14 @@ export interface StatusTrackerConfig {
   pages: { defaultTimeZone: string; liveUpdateMs: number; liveTailMs: number };
   webhooks: { pollMs: number; firstRetryMs: number; maxRetryMs: number; maxAgeMs: number; timeoutMs: number; allowedPrivateRanges: string[] };
   secrets: { key: string; previousKeys: string[] };
-  ingest: { accounts: string; replixfaxPollMs: number; requestTimeoutMs: number };
+  ingest: { adminUsers: string[]; accounts: string; replixfaxPollMs: number; requestTimeoutMs: number };
 }
 
 /** Defaults, then FAXNOTIFY_CONFIG, then the environment, then `overrides`; a wrong value throws naming the key. */
 export function loadStatusTrackerConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): StatusTrackerConfig {
   const config = loadConfig<StatusTrackerConfig>(statusTrackerSchema, overrides, env);
+  const notUser = config.ingest.adminUsers.find((user) => typeof user !== 'string' || !USER_ID.test(user));
+  if (notUser !== undefined) throw new ConfigError(`invalid configuration: ingest.adminUsers: ${JSON.stringify(notUser)} is not a user id`);
   if (config.auth.jwksUrl && !/^https?:\/\/\S+$/.test(config.auth.jwksUrl))
     throw new ConfigError('invalid configuration: auth.jwksUrl: must be an http(s) URL or empty');
   if (!isTimeZone(config.pages.defaultTimeZone))
@@ -222,6 +230,8 @@ export const isTimeZone = (name: string): boolean => {
 };
 
 export const ACCOUNT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** A user id, as tokens name users. */
+export const USER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 /** Reads ingest.accounts; a wrong entry throws a ConfigError naming it. */
 export function parseProviderAccounts(text: string): ConfiguredProviderAccount[] {

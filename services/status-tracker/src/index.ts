@@ -92,11 +92,19 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     webhooks.kick();
   };
   const recorder = new IngestRecorder({ db, tracker, logger: logger.child({ component: 'ingest' }), onRecorded: handedOver });
-  const replixfax = new ReplixFaxPoller({ db, recorder, logger: logger.child({ component: 'replixfax' }), targets: providerTargets, secrets, intervalMs: config.ingest.replixfaxPollMs, timeoutMs: config.ingest.requestTimeoutMs });
+  const replixfax = new ReplixFaxPoller({
+    db,
+    recorder,
+    logger: logger.child({ component: 'replixfax' }),
+    targets: providerTargets,
+    secrets,
+    intervalMs: config.ingest.replixfaxPollMs,
+    timeoutMs: config.ingest.requestTimeoutMs,
+  });
   const auth: AuthOptions = { secret: config.auth.jwtSecret, ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}) };
   registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret, auth, live: { pollMs: config.pages.liveUpdateMs, tailMs: config.pages.liveTailMs } });
   registerWebhookApi(app, { db, auth, targets: webhookTargets, secrets });
-  registerIngest(app, { db, auth, recorder, poller: replixfax, targets: providerTargets, secrets });
+  registerIngest(app, { db, auth, recorder, poller: replixfax, targets: providerTargets, secrets, adminUsers: config.ingest.adminUsers });
   registerPages(app, { db, auth, defaultTimeZone: config.pages.defaultTimeZone, liveTailMs: config.pages.liveTailMs });
   registerOpenApi(app);
 

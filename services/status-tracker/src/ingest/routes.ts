@@ -1,8 +1,8 @@
 import { PermanentError, SecretUnreadableError, bearerToken, errorMessage, looksSealed, userOf, type SecretBox, type createHttpServer } from '@faxnotify/kit';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { authenticateApi, type AuthOptions } from '../auth';
-import { ACCOUNT_NAME, type ConfiguredProviderAccount } from '../config';
+import { ACCOUNT_NAME, USER_ID, type ConfiguredProviderAccount } from '../config';
 import { acceptFormBodies } from '../forms';
 import type { ProviderAccountRow, TrackerDatabase } from '../schema';
 import { openStoredSecret, secretContext, secretName } from '../secrets';
@@ -22,6 +22,11 @@ export interface IngestRoutesOptions {
   targets: WebhookTargets;
   /** Seals the secrets and passwords as they are stored, and opens them to check a post. */
   secrets: SecretBox;
+  /**
+   * Users who create, change, delete and query provider accounts (ingest.adminUsers): an account
+   * decides whose Sent folder a provider's results land in, so nobody else may.
+   */
+  adminUsers: readonly string[];
   now?: () => Date;
 }
 
@@ -38,7 +43,9 @@ function presentedSecret(request: FastifyRequest): string | undefined {
   if (typeof header === 'string' && header !== '') return header;
   const bearer = bearerToken(request);
   if (bearer) return bearer;
-  const basic = request.headers.authorization?.startsWith('Basic ') ? Buffer.from(request.headers.authorization.slice(6), 'base64').toString('utf8') : undefined;
+  const basic = request.headers.authorization?.startsWith('Basic ')
+    ? Buffer.from(request.headers.authorization.slice(6), 'base64').toString('utf8')
+    : undefined;
   if (basic && basic.includes(':')) return basic.slice(basic.indexOf(':') + 1);
   return undefined;
 }
@@ -46,6 +53,8 @@ function presentedSecret(request: FastifyRequest): string | undefined {
 const accountView = (row: ProviderAccountRow) => ({
   provider: row.provider,
   account: row.account,
+  /** Whose Sent folder its results land in. */
+  ownerId: row.owner_id,
   ingestPath: `/ingest/${row.provider}/${row.account}`,
   baseUrl: row.base_url,
   username: row.username,
@@ -69,7 +78,12 @@ export const sealedAccountSecrets = (secrets: SecretBox, provider: Provider, acc
 });
 
 /** Writes the accounts from configuration (ingest.accounts), replacing what configuration wrote before. */
-export async function syncConfiguredAccounts(db: Kysely<TrackerDatabase>, secrets: SecretBox, accounts: ConfiguredProviderAccount[], now = new Date()): Promise<void> {
+export async function syncConfiguredAccounts(
+  db: Kysely<TrackerDatabase>,
+  secrets: SecretBox,
+  accounts: ConfiguredProviderAccount[],
+  now = new Date(),
+): Promise<void> {
   const at = now.toISOString();
   for (const a of accounts) {
     const values = {
@@ -91,8 +105,9 @@ export async function syncConfiguredAccounts(db: Kysely<TrackerDatabase>, secret
 /**
  * Provider ingest: `POST /ingest/faxplus/{account}` (Fax.Plus `fax_sent` webhooks, JSON) and
  * `POST /ingest/replixfax/{account}` (ReplixFax URL callbacks, form fields or JSON), each
- * authenticated by the account's shared secret; and the owner's account management,
- * `GET /v1/ingest/accounts`, `PUT/DELETE /v1/ingest/accounts/{provider}/{account}` and
+ * authenticated by the account's shared secret; and account management: `GET /v1/ingest/accounts`
+ * (an owner's accounts, every account for admin users), and for admin users only (403 otherwise)
+ * `PUT/DELETE /v1/ingest/accounts/{provider}/{account}` and
  * `POST /v1/ingest/accounts/replixfax/{account}/poll` (query the provider now).
  */
 export function registerIngest(app: HttpServer, options: IngestRoutesOptions): void {
@@ -106,16 +121,26 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
       const unauthorized = () => reply.code(401).send({ error: 'unauthorized', message: 'unknown account or wrong secret' });
       if (!(PROVIDERS as readonly string[]).includes(provider)) return reply.code(404).send({ error: 'not_found', message: 'no such provider' });
       if (!ACCOUNT_NAME.test(account)) return unauthorized();
-      const row = await db.selectFrom('provider_accounts').selectAll().where('provider', '=', provider as Provider).where('account', '=', account).executeTakeFirst();
+      const row = await db
+        .selectFrom('provider_accounts')
+        .selectAll()
+        .where('provider', '=', provider as Provider)
+        .where('account', '=', account)
+        .executeTakeFirst();
       if (!row) return unauthorized();
       let digest: string;
       try {
-        digest = openStoredSecret(options.secrets, row.secret_hash, secretContext.ingestSecretDigest(row.provider, row.account), secretName.ingestSecretDigest(row.provider, row.account));
+        digest = openStoredSecret(
+          options.secrets,
+          row.secret_hash,
+          secretContext.ingestSecretDigest(row.provider, row.account),
+          secretName.ingestSecretDigest(row.provider, row.account),
+        );
       } catch (error) {
         if (!(error instanceof SecretUnreadableError)) throw error;
         // The operator's to fix (a key left out of the configuration); the provider retries a 5xx later.
-        request.log.error({ provider, account, err: error.message }, 'provider post not checked: the account\'s stored secret cannot be decrypted');
-        return reply.code(503).send({ error: 'secret_unreadable', message: 'the account\'s stored secret cannot be decrypted by the server; try again later' });
+        request.log.error({ provider, account, err: error.message }, "provider post not checked: the account's stored secret cannot be decrypted");
+        return reply.code(503).send({ error: 'secret_unreadable', message: "the account's stored secret cannot be decrypted by the server; try again later" });
       }
       if (!secretMatches(presentedSecret(request), digest)) return unauthorized();
       let result: ProviderResult | null;
@@ -142,78 +167,123 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
 
   void app.register(async (scope) => {
     scope.addHook('preHandler', authenticateApi(options.auth));
+    const admins = new Set(options.adminUsers);
+    const isAdmin = (request: FastifyRequest) => admins.has(userOf(request));
+    /** Runs after authentication, before anything of the request is looked at. */
+    const adminOnly = (what: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!isAdmin(request)) return reply.code(403).send({ error: 'forbidden', message: `only admin users (ingest.adminUsers) ${what}` });
+    };
 
     scope.get('/v1/ingest/accounts', async (request) => {
-      const rows = await db.selectFrom('provider_accounts').selectAll().where('owner_id', '=', userOf(request)).orderBy('provider').orderBy('account').execute();
+      let query = db.selectFrom('provider_accounts').selectAll();
+      if (!isAdmin(request)) query = query.where('owner_id', '=', userOf(request));
+      const rows = await query.orderBy('provider').orderBy('account').execute();
       return { accounts: rows.map(accountView) } satisfies ProviderAccountsView;
     });
 
-    scope.put<{ Params: { provider: string; account: string }; Body: Record<string, unknown> }>('/v1/ingest/accounts/:provider/:account', async (request, reply) => {
-      const { provider, account } = request.params;
-      if (!(PROVIDERS as readonly string[]).includes(provider)) return reply.code(404).send({ error: 'not_found', message: 'no such provider' });
-      if (!ACCOUNT_NAME.test(account)) return reply.code(400).send({ error: 'bad_request', message: 'the account name must be 1-64 letters, digits, _ or -' });
-      const body = request.body ?? {};
-      const optional = (key: string) => (body[key] === undefined || body[key] === null ? null : body[key]);
-      if (typeof body.secret !== 'string' || body.secret.length < 16 || body.secret.length > 200)
-        return reply.code(400).send({ error: 'bad_request', message: 'secret must be a string of 16 to 200 characters' });
-      const baseUrl = optional('baseUrl');
-      if (baseUrl !== null) {
-        if (typeof baseUrl !== 'string' || !/^https?:\/\/\S+$/.test(baseUrl) || baseUrl.length > 2000 || !URL.canParse(baseUrl))
-          return reply.code(400).send({ error: 'bad_request', message: 'baseUrl must be an http(s) URL' });
-        // A literal address or `localhost` is refused here; a host name, by what it resolves to at every request.
-        const problem = options.targets.checkUrl(new URL(baseUrl));
-        if (problem) return reply.code(400).send({ error: 'bad_request', message: problem });
-      }
-      const username = optional('username');
-      const password = optional('password');
-      if ((username !== null && typeof username !== 'string') || (password !== null && typeof password !== 'string'))
-        return reply.code(400).send({ error: 'bad_request', message: 'username and password must be strings' });
-      if (password !== null && !options.secrets.encrypting && looksSealed(password))
-        return reply.code(400).send({ error: 'bad_request', message: 'password has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored while the tracker has no encryption key (secrets.key)' });
-      const owner = userOf(request);
-      const existing = await db.selectFrom('provider_accounts').select('owner_id').where('provider', '=', provider as Provider).where('account', '=', account).executeTakeFirst();
-      if (existing && existing.owner_id !== owner) return reply.code(409).send({ error: 'conflict', message: 'this account name is taken' });
-      const at = now().toISOString();
-      const values = { owner_id: owner, ...sealedAccountSecrets(options.secrets, provider as Provider, account, body.secret, password), base_url: baseUrl, username, source: 'api', updated_at: at };
-      await db
-        .insertInto('provider_accounts')
-        .values({ provider: provider as Provider, account, ...values, last_polled_at: null, last_poll_error: null, created_at: at })
-        .onConflict((oc) => oc.columns(['provider', 'account']).doUpdateSet(values))
-        .execute();
-      const row = await db.selectFrom('provider_accounts').selectAll().where('provider', '=', provider as Provider).where('account', '=', account).executeTakeFirstOrThrow();
-      return accountView(row);
-    });
+    scope.put<{ Params: { provider: string; account: string }; Body: Record<string, unknown> }>(
+      '/v1/ingest/accounts/:provider/:account',
+      { preHandler: adminOnly('set up provider accounts') },
+      async (request, reply) => {
+        const { provider, account } = request.params;
+        if (!(PROVIDERS as readonly string[]).includes(provider)) return reply.code(404).send({ error: 'not_found', message: 'no such provider' });
+        if (!ACCOUNT_NAME.test(account))
+          return reply.code(400).send({ error: 'bad_request', message: 'the account name must be 1-64 letters, digits, _ or -' });
+        const body = request.body ?? {};
+        const optional = (key: string) => (body[key] === undefined || body[key] === null ? null : body[key]);
+        if (typeof body.secret !== 'string' || body.secret.length < 16 || body.secret.length > 200)
+          return reply.code(400).send({ error: 'bad_request', message: 'secret must be a string of 16 to 200 characters' });
+        const baseUrl = optional('baseUrl');
+        if (baseUrl !== null) {
+          if (typeof baseUrl !== 'string' || !/^https?:\/\/\S+$/.test(baseUrl) || baseUrl.length > 2000 || !URL.canParse(baseUrl))
+            return reply.code(400).send({ error: 'bad_request', message: 'baseUrl must be an http(s) URL' });
+          // A literal address or `localhost` is refused here; a host name, by what it resolves to at every request.
+          const problem = options.targets.checkUrl(new URL(baseUrl));
+          if (problem) return reply.code(400).send({ error: 'bad_request', message: problem });
+        }
+        const username = optional('username');
+        const password = optional('password');
+        if ((username !== null && typeof username !== 'string') || (password !== null && typeof password !== 'string'))
+          return reply.code(400).send({ error: 'bad_request', message: 'username and password must be strings' });
+        if (password !== null && !options.secrets.encrypting && looksSealed(password))
+          return reply
+            .code(400)
+            .send({
+              error: 'bad_request',
+              message:
+                'password has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored while the tracker has no encryption key (secrets.key)',
+            });
+        const ownerId = optional('ownerId');
+        if (ownerId !== null && (typeof ownerId !== 'string' || !USER_ID.test(ownerId)))
+          return reply.code(400).send({ error: 'bad_request', message: 'ownerId must be a user id (1-128 letters, digits, ., _, :, @ or -)' });
+        const existing = await db
+          .selectFrom('provider_accounts')
+          .select('owner_id')
+          .where('provider', '=', provider as Provider)
+          .where('account', '=', account)
+          .executeTakeFirst();
+        // The owner whose Sent folder the results go to: as given, else as it was, else the admin user.
+        const owner = ownerId ?? existing?.owner_id ?? userOf(request);
+        const at = now().toISOString();
+        const values = {
+          owner_id: owner,
+          ...sealedAccountSecrets(options.secrets, provider as Provider, account, body.secret, password),
+          base_url: baseUrl,
+          username,
+          source: 'api',
+          updated_at: at,
+        };
+        await db
+          .insertInto('provider_accounts')
+          .values({ provider: provider as Provider, account, ...values, last_polled_at: null, last_poll_error: null, created_at: at })
+          .onConflict((oc) => oc.columns(['provider', 'account']).doUpdateSet(values))
+          .execute();
+        const row = await db
+          .selectFrom('provider_accounts')
+          .selectAll()
+          .where('provider', '=', provider as Provider)
+          .where('account', '=', account)
+          .executeTakeFirstOrThrow();
+        return accountView(row);
+      },
+    );
 
-    scope.delete<{ Params: { provider: string; account: string } }>('/v1/ingest/accounts/:provider/:account', async (request, reply) => {
-      const { provider, account } = request.params;
-      const result = await db
-        .deleteFrom('provider_accounts')
-        .where('provider', '=', provider as Provider)
-        .where('account', '=', account)
-        .where('owner_id', '=', userOf(request))
-        .executeTakeFirst();
-      if (Number(result.numDeletedRows) === 0) return reply.code(404).send({ error: 'not_found', message: 'no such account' });
-      return reply.code(204).send();
-    });
+    scope.delete<{ Params: { provider: string; account: string } }>(
+      '/v1/ingest/accounts/:provider/:account',
+      { preHandler: adminOnly('delete provider accounts') },
+      async (request, reply) => {
+        const { provider, account } = request.params;
+        const result = await db
+          .deleteFrom('provider_accounts')
+          .where('provider', '=', provider as Provider)
+          .where('account', '=', account)
+          .executeTakeFirst();
+        if (Number(result.numDeletedRows) === 0) return reply.code(404).send({ error: 'not_found', message: 'no such account' });
+        return reply.code(204).send();
+      },
+    );
 
-    scope.post<{ Params: { account: string } }>('/v1/ingest/accounts/replixfax/:account/poll', async (request, reply) => {
-      const { account } = request.params;
-      const row = await db
-        .selectFrom('provider_accounts')
-        .select(['base_url'])
-        .where('provider', '=', 'replixfax')
-        .where('account', '=', account)
-        .where('owner_id', '=', userOf(request))
-        .executeTakeFirst();
-      if (!row) return reply.code(404).send({ error: 'not_found', message: 'no such account' });
-      if (!row.base_url) return reply.code(400).send({ error: 'bad_request', message: 'the account has no baseUrl to query' });
-      try {
-        return await poller.pollOnce(account);
-      } catch (error) {
-        if (error instanceof WebhookTargetBlockedError) return reply.code(400).send({ error: 'bad_request', message: `blocked: ${errorMessage(error)}` });
-        if (error instanceof SecretUnreadableError) return reply.code(503).send({ error: 'secret_unreadable', message: error.message });
-        return reply.code(502).send({ error: 'provider_error', message: errorMessage(error) });
-      }
-    });
+    scope.post<{ Params: { account: string } }>(
+      '/v1/ingest/accounts/replixfax/:account/poll',
+      { preHandler: adminOnly('query providers') },
+      async (request, reply) => {
+        const { account } = request.params;
+        const row = await db
+          .selectFrom('provider_accounts')
+          .select(['base_url'])
+          .where('provider', '=', 'replixfax')
+          .where('account', '=', account)
+          .executeTakeFirst();
+        if (!row) return reply.code(404).send({ error: 'not_found', message: 'no such account' });
+        if (!row.base_url) return reply.code(400).send({ error: 'bad_request', message: 'the account has no baseUrl to query' });
+        try {
+          return await poller.pollOnce(account);
+        } catch (error) {
+          if (error instanceof WebhookTargetBlockedError) return reply.code(400).send({ error: 'bad_request', message: `blocked: ${errorMessage(error)}` });
+          if (error instanceof SecretUnreadableError) return reply.code(503).send({ error: 'secret_unreadable', message: error.message });
+          return reply.code(502).send({ error: 'provider_error', message: errorMessage(error) });
+        }
+      },
+    );
   });
 }

@@ -23,6 +23,9 @@ export const TEST_SECRET = 'owner-view-test-secret-0123456789';
 /** The key the test app encrypts stored secrets under unless a test names others (32 bytes, base64). */
 export const TEST_SECRETS_KEY = 'w6Ib75uqYbmTIfK2pmgRz+e0BAIr1aTS0y4H0qQDKQU=';
 
+/** The user who sets up provider accounts (ingest.adminUsers) in a test app, and owns those of the ingest tests. */
+export const TEST_INGEST_ADMIN = 'olga';
+
 export interface TestApp {
   url: string;
   database: TestDatabase;
@@ -55,6 +58,8 @@ export async function startTestApp(
     live?: { pollMs?: number; tailMs?: number };
     /** secrets.key and secrets.previousKeys; by default TEST_SECRETS_KEY, so stored secrets are encrypted. `key: ''` stores them in clear. */
     secrets?: { key?: string; previousKeys?: string[] };
+    /** ingest.adminUsers: by default TEST_INGEST_ADMIN alone. */
+    ingestAdminUsers?: string[];
   } = {},
 ): Promise<TestApp> {
   const logger = createLogger('status-tracker-test', 'silent');
@@ -66,7 +71,18 @@ export async function startTestApp(
   const tracker = new StatusTracker({ db, faxUrlTemplate: `http://127.0.0.1:${port}/faxes/{faxId}`, logger });
   const targets = new WebhookTargets(options.allowedPrivateRanges ?? [], options.resolveHost);
   const secrets = secretBoxOf({ key: options.secrets?.key ?? TEST_SECRETS_KEY, previousKeys: options.secrets?.previousKeys ?? [] });
-  const webhooks = new WebhookDispatcher({ db, logger, pollMs: 100, firstRetryMs: 200, maxRetryMs: 1000, maxAgeMs: 60_000, timeoutMs: 2000, targets, secrets, ...options.webhooks });
+  const webhooks = new WebhookDispatcher({
+    db,
+    logger,
+    pollMs: 100,
+    firstRetryMs: 200,
+    maxRetryMs: 1000,
+    maxAgeMs: 60_000,
+    timeoutMs: 2000,
+    targets,
+    secrets,
+    ...options.webhooks,
+  });
   const recorder = new IngestRecorder({ db, tracker, logger, onRecorded: () => webhooks.kick() });
   const providerTargets = targets.forUse(PROVIDER_BASE_URLS);
   const poller = new ReplixFaxPoller({ db, recorder, logger, targets: providerTargets, secrets, intervalMs: 3_600_000, timeoutMs: 2000 });
@@ -78,7 +94,7 @@ export async function startTestApp(
   });
   registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
   registerWebhookApi(app, { db, auth, targets, secrets });
-  registerIngest(app, { db, auth, recorder, poller, targets: providerTargets, secrets });
+  registerIngest(app, { db, auth, recorder, poller, targets: providerTargets, secrets, adminUsers: options.ingestAdminUsers ?? [TEST_INGEST_ADMIN] });
   registerPages(app, { db, auth, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000 });
   registerOpenApi(app);
   const url = await listen(app, '127.0.0.1', port);
