@@ -1,4 +1,5 @@
 import {
+  CoalescedPasses,
   errorMessage,
   OutboxRelay as TableRelay,
   publishOutboxRows,
@@ -73,23 +74,25 @@ export interface SweepReport {
  * by sweep and keep one.
  */
 export class ReconciliationSweep {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = false;
+  private readonly passes: CoalescedPasses;
 
-  constructor(private readonly options: ReconciliationSweepOptions) {}
+  constructor(private readonly options: ReconciliationSweepOptions) {
+    this.passes = new CoalescedPasses({
+      pass: () => this.sweepOnce(),
+      onError: (error) => options.logger.warn({ err: errorMessage(error) }, 'reconciliation sweep failed; trying again next interval'),
+      pollMs: options.intervalMs,
+      passAtStart: false,
+    });
+  }
 
+  /** True once `stop` was called: a sweep in progress ends early. */
+  private get stopped(): boolean {
+    return this.passes.stopped;
+  }
+
+  /** Sweeps every `intervalMs`, the first time one interval after the start. */
   start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => {
-      if (this.running || this.stopped) return;
-      this.running = this.sweepOnce()
-        .catch((error: unknown) => this.options.logger.warn({ err: errorMessage(error) }, 'reconciliation sweep failed; trying again next interval'))
-        .finally(() => {
-          this.running = undefined;
-        });
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.passes.start();
   }
 
   async sweepOnce(): Promise<SweepReport> {
@@ -162,9 +165,6 @@ export class ReconciliationSweep {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.passes.stop();
   }
 }

@@ -1,4 +1,4 @@
-import { SecretUnreadableError, errorMessage, type Logger, type SecretBox } from '@faxnotify/kit';
+import { CoalescedPasses, SecretUnreadableError, errorMessage, type Logger, type SecretBox } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import type { ProviderAccountRow, TrackerDatabase } from '../schema';
 import { openStoredSecret, secretContext, secretName } from '../secrets';
@@ -110,29 +110,30 @@ export interface PollReport {
  * configured): nothing is sent to the provider without it.
  */
 export class ReplixFaxPoller {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly passes: CoalescedPasses;
   private readonly marking = new Set<Promise<unknown>>();
-  private stopped = false;
   private readonly now: () => Date;
   private readonly http: TargetClient;
 
   constructor(private readonly options: ReplixFaxPollerOptions) {
     this.now = options.now ?? (() => new Date());
     this.http = options.targets.client();
+    this.passes = new CoalescedPasses({
+      pass: () => this.pollOnce(),
+      onError: (error) => options.logger.warn({ err: errorMessage(error) }, 'ReplixFax poll failed; trying again next interval'),
+      pollMs: options.intervalMs,
+      passAtStart: false,
+    });
   }
 
+  /** True once `stop` was called: a poll in progress ends early and no mark is sent. */
+  private get stopped(): boolean {
+    return this.passes.stopped;
+  }
+
+  /** Polls every `intervalMs`, the first time one interval after the start. */
   start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => {
-      if (this.running || this.stopped) return;
-      this.running = this.pollOnce()
-        .catch((error: unknown) => this.options.logger.warn({ err: errorMessage(error) }, 'ReplixFax poll failed; trying again next interval'))
-        .finally(() => {
-          this.running = undefined;
-        });
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.passes.start();
   }
 
   private accounts(account?: string) {
@@ -264,10 +265,7 @@ export class ReplixFaxPoller {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await Promise.allSettled([this.running, ...this.marking]);
+    await Promise.allSettled([this.passes.stop(), ...this.marking]);
     this.http.close();
   }
 }
