@@ -152,6 +152,10 @@ describe('a Fax.Plus fax on our record and in the owner webhook', () => {
       // The cost is the whole fax's: not one recipient's to report.
       expect(body.data).not.toHaveProperty('cost');
     }
+    // The fax page shows them too.
+    const html = await (await fetch(`${service.url}/faxes/${faxId}?lang=en`, { headers: await headers() })).text();
+    expect(html).toContain('<dt>From</dt><dd class="number">+390612345678</dd>');
+    expect(html).toContain('<dt>Cost</dt><dd>6</dd>');
     // The same post again is the same record.
     expect(await (await post(hook({ id: 'fp-list', to: ['+1 202-555-0170', '+44 20 7946 0958'], cost: 6 }))).json()).toMatchObject({ faxId, duplicate: true });
   });
