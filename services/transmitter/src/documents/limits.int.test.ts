@@ -54,6 +54,46 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** An uncompressed 8-bit greyscale TIFF of blank pages: read as it is, then decoded pixel by pixel in JavaScript. */
+function greyTiff(width: number, height: number, pages: number): Buffer {
+  const chunks: Buffer[] = [Buffer.alloc(8)];
+  chunks[0].write('II', 'latin1');
+  chunks[0].writeUInt16LE(42, 2);
+  let offset = 8;
+  const directories: Array<{ directory: Buffer; at: number }> = [];
+  for (let index = 0; index < pages; index++) {
+    const dataOffset = offset;
+    chunks.push(Buffer.alloc(width * height));
+    offset += width * height;
+    const entries = [
+      [256, 4, width],
+      [257, 4, height],
+      [258, 3, 8],
+      [259, 3, 1],
+      [262, 3, 1],
+      [273, 4, dataOffset],
+      [277, 3, 1],
+      [278, 4, height],
+      [279, 4, width * height],
+    ];
+    const directory = Buffer.alloc(2 + entries.length * 12 + 4);
+    directory.writeUInt16LE(entries.length, 0);
+    entries.forEach(([tag, type, value], i) => {
+      directory.writeUInt16LE(tag, 2 + i * 12);
+      directory.writeUInt16LE(type, 4 + i * 12);
+      directory.writeUInt32LE(1, 6 + i * 12);
+      if (type === 3) directory.writeUInt16LE(value, 10 + i * 12);
+      else directory.writeUInt32LE(value, 10 + i * 12);
+    });
+    directories.push({ directory, at: offset });
+    chunks.push(directory);
+    offset += directory.length;
+  }
+  chunks[0].writeUInt32LE(directories[0].at, 4);
+  directories.forEach(({ directory }, i) => directory.writeUInt32LE(directories[i + 1]?.at ?? 0, directory.length - 4));
+  return Buffer.concat(chunks);
+}
+
 async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
   const start = performance.now();
   const value = await work;
@@ -101,6 +141,21 @@ describe('limits in the conversion pool', () => {
       detail: expect.stringMatching(/after 2 s, more than the limit of 2 \(documents\.maxSeconds\)$/) as unknown,
     });
     expect(ms).toBeLessThan(2_000 + 1_500);
+  });
+
+  it('stops a worker still decoding past the time limit, and goes on with a fresh one', async () => {
+    // Two 1728 × 23000 pages (within the pixel limit): seconds of decoding in JavaScript, no converter involved.
+    const slow = join(dir, 'slow.tif');
+    writeFileSync(slow, greyTiff(1728, 23_000, 2));
+    const { value, ms } = await timed(pool.prepare(slow, { limits: { maxBytes: 100_000_000, maxSeconds: 1 } }));
+    expect(value).toEqual({
+      ok: false,
+      status: 'failed_image_preparation',
+      detail: 'the conversion was still running after 1 s, more than the limit of 1 (documents.maxSeconds)',
+    });
+    expect(ms).toBeLessThan(1_000 + 1_000 + 1_000);
+    rmSync(slow);
+    expect(await pool.prepare(makeSamplePdf(dir, 'after', [['After']]))).toMatchObject({ ok: true, format: 'pdf' });
   });
 
   it('refuses a converter the memory it is not allowed', async () => {
