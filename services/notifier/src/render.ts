@@ -19,9 +19,8 @@ const DETAIL_MAX = 300;
  * white space fold, and the length is bounded with an ellipsis. HTML escaping is the templates' job.
  */
 export function plainText(value: string | null | undefined, max: number): string {
-  // eslint-disable-next-line no-control-regex
   const folded = (value ?? '')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
+    .replace(/[\p{Cc}\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim();
   const chars = [...folded];

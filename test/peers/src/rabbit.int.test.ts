@@ -31,7 +31,7 @@ describe('RabbitMQ test vhost', () => {
     await eventually(async () => (await queueDepth(vhost, 'peek-test')) === 2, 5_000);
     const messages = await peekMessages(vhost, 'peek-test');
     expect(messages.map((message) => message.payload)).toEqual(['one', 'two']);
-    expect(messages[0]!.properties.headers).toEqual({ n: 'one' });
+    expect(messages[0].properties.headers).toEqual({ n: 'one' });
     expect(await queueDepth(vhost, 'peek-test')).toBe(2);
   });
 

@@ -46,7 +46,7 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
             sink.onAccepted?.(mail, performance.now());
             callback();
           })
-          .catch((error: Error) => callback(error));
+          .catch((error: unknown) => callback(error instanceof Error ? error : new Error(String(error))));
       });
     },
   });
