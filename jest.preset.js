@@ -1,13 +1,13 @@
 // Shared jest settings: swc transpiles TypeScript (type checking is `tsc`'s job in the build),
 // workspace packages resolve to their sources so tests never need a prior build,
-// and the ESM-only packages are transpiled too.
+// and the ESM-only packages are transpiled too (cookie: the one fastify's inject reads cookies with).
 const path = require('node:path');
 
 module.exports = function preset(overrides = {}) {
   return {
     testEnvironment: 'node',
     transform: { '^.+\\.[tj]s$': ['@swc/jest'] },
-    transformIgnorePatterns: ['/node_modules/(?!(@xmpp|ltx|jose)/)'],
+    transformIgnorePatterns: ['/node_modules/(?!(@xmpp|ltx|jose|cookie)/)'],
     moduleNameMapper: {
       '^@faxnotify/contracts$': path.join(__dirname, 'contracts/src'),
       '^@faxnotify/radius/testing$': path.join(__dirname, 'packages/radius/src/testing'),

@@ -1,3 +1,4 @@
+import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -91,31 +92,25 @@ export const bearerToken = (request: FastifyRequest): string | undefined => {
   return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
 };
 
-/** One cookie's value from the request's Cookie header (no cookie parser plugin needed). */
-export function cookieValue(request: FastifyRequest, name: string): string | undefined {
-  const header = request.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    const raw = part.slice(eq + 1).trim();
-    try {
-      return decodeURIComponent(raw);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+/**
+ * A signed cookie's value (read by @fastify/cookie, which `registerWebSecurity` sets up), or
+ * undefined when it is missing or its signature does not hold: a changed cookie counts as none.
+ */
+export function signedCookie(request: FastifyRequest, name: string): string | undefined {
+  const raw = (request.cookies as Record<string, string | undefined> | undefined)?.[name];
+  if (!raw || typeof request.unsignCookie !== 'function') return undefined;
+  const unsigned = request.unsignCookie(raw);
+  return unsigned.valid && unsigned.value !== null ? unsigned.value : undefined;
 }
 
 export interface RequireUserOptions extends TokenIssuerOptions {
-  /** Also accept the token from this cookie (the pages' session); the bearer header wins when both are there. */
+  /** Also accept the token from this signed cookie (the pages' session); the bearer header wins when both are there. */
   cookieName?: string;
 }
 
-/** The token a request carries: the bearer header, else the named cookie. */
+/** The token a request carries: the bearer header, else the named signed cookie. */
 export const requestToken = (request: FastifyRequest, cookieName?: string): string | undefined =>
-  bearerToken(request) ?? (cookieName ? cookieValue(request, cookieName) : undefined);
+  bearerToken(request) ?? (cookieName ? signedCookie(request, cookieName) : undefined);
 
 /** Fastify pre-handler: answers 401 unless the request carries a valid token; sets `request.userId`. */
 export const requireUser =
@@ -135,10 +130,10 @@ export const userOf = (request: FastifyRequest): string => (request as FastifyRe
 export const tokenOf = (request: FastifyRequest): VerifiedToken => (request as FastifyRequest & { token: VerifiedToken }).token;
 
 /**
- * The pages' sign-in: a cookie holding the same JWT as the bearer header, HttpOnly (no script can
- * read it) and SameSite=Lax (another site cannot make a browser send it with a cross-site POST).
- * The status tracker's fax pages and the notifier's settings page both set and take it, so one
- * sign-in serves both.
+ * The pages' sign-in: a signed cookie holding the same JWT as the bearer header, HttpOnly (no
+ * script can read it) and SameSite=Lax (another site cannot make a browser send it with a
+ * cross-site POST). The status tracker's fax pages and the notifier's settings page both set and
+ * take it, so one sign-in serves both; `setSessionCookie` and `clearSessionCookie` (web.ts) write it.
  */
 export const SESSION_COOKIE = 'faxnotify_session';
 
@@ -157,12 +152,3 @@ export function safeNext(next: unknown, fallback: string): string {
   if (/[\u0000-\u001f\u007f\\]/.test(next)) return fallback;
   return next;
 }
-
-/** The Set-Cookie value that signs a browser in: lasts as long as the token (an hour if it has no expiry); `secure` on HTTPS. */
-export function sessionCookie(token: string, expiresAt: number | undefined, secure: boolean): string {
-  const maxAge = expiresAt ? Math.max(0, expiresAt - Math.floor(Date.now() / 1000)) : 3600;
-  return `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
-}
-
-/** The Set-Cookie value that signs a browser out. */
-export const clearedSessionCookie = (secure: boolean): string => `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;

@@ -9,3 +9,4 @@ export * from './lifecycle';
 export * from './coalesced-passes';
 export * from './outbox-relay';
 export * from './secrets';
+export * from './web';

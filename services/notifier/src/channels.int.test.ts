@@ -155,15 +155,29 @@ describe('the settings page', () => {
   const cookiesOf = (response: Response) => response.headers.getSetCookie().map((c) => c.split(';')[0]);
   const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1];
 
+  /** The sign-in form: its CSRF token and the browser's CSRF secret cookie. */
+  async function signInForm(): Promise<{ csrf: string; cookies: string[] }> {
+    const response = await page('/login');
+    expect(response.status).toBe(200);
+    return { csrf: csrfOf(await response.text()) ?? '', cookies: cookiesOf(response) };
+  }
+  const postSignIn = (cookies: string[], fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    page('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; '), ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
+
   async function signIn(user: string): Promise<string[]> {
     const token = await issueToken({ secret: SECRET }, user);
-    const response = await page(`/login?token=${encodeURIComponent(token)}&next=${encodeURIComponent('//evil.example/settings')}`);
+    const form = await signInForm();
+    const response = await postSignIn(form.cookies, { csrf: form.csrf, token, next: '//evil.example/settings' });
     expect(response.status).toBe(303);
     // Only a path on this site: another origin in `next` falls back to the settings page.
     expect(response.headers.get('location')).toBe('/settings');
     const cookie = response.headers.getSetCookie()[0];
-    expect(cookie).toMatch(/^faxnotify_session=.+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax$/);
-    return cookiesOf(response);
+    expect(cookie).toMatch(/^faxnotify_session=.+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/);
+    return [...form.cookies, ...cookiesOf(response)];
   }
 
   async function open(cookies: string[]): Promise<{ html: string; csrf: string; cookies: string[]; status: number }> {
@@ -185,7 +199,58 @@ describe('the settings page', () => {
     const html = await response.text();
     expect(html).toContain('<html lang="it">');
     expect(html).toMatch(/<label for="token">Token di accesso<\/label>/);
-    expect((await page('/login?token=not.a.token')).status).toBe(401);
+    const form = await signInForm();
+    expect((await postSignIn(form.cookies, { csrf: form.csrf, token: 'not.a.token' })).status).toBe(401);
+  });
+
+  it('signs no one in on a GET, nor on a post without the CSRF token or from Origin: null', async () => {
+    const token = await issueToken({ secret: SECRET }, 'tom');
+    const sessionSet = (response: Response) => response.headers.getSetCookie().some((c) => c.startsWith('faxnotify_session='));
+    // A link (a plain GET, which another site can make a browser follow) shows the form and nothing more.
+    const link = await page(`/login?token=${encodeURIComponent(token)}&next=/settings`);
+    expect(link.status).toBe(200);
+    expect(sessionSet(link)).toBe(false);
+    expect(await link.text()).not.toContain(token);
+    const form = await signInForm();
+    const noToken = await postSignIn(form.cookies, { token, next: '/settings' });
+    expect(noToken.status).toBe(403);
+    expect(sessionSet(noToken)).toBe(false);
+    expect(await noToken.text()).toContain('The form had expired.');
+    expect((await postSignIn([], { csrf: form.csrf, token })).status).toBe(403);
+    const fromNull = await postSignIn(form.cookies, { csrf: form.csrf, token }, { origin: 'null' });
+    expect(fromNull.status).toBe(403);
+    expect(sessionSet(fromNull)).toBe(false);
+    expect((await postSignIn(form.cookies, { csrf: form.csrf, token }, { origin: 'https://evil.example' })).status).toBe(403);
+    expect((await postSignIn(form.cookies, { csrf: form.csrf, token }, { origin: notifier.url })).status).toBe(303);
+  });
+
+  it('sends its security headers and a content security policy with no inline style or script', async () => {
+    const response = await page('/settings');
+    const csp = response.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("form-action 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.text()).not.toMatch(/<style|<script| style=/);
+  });
+
+  it('takes a changed session cookie for none', async () => {
+    const cookies = await signIn('tom');
+    const session = cookies.find((c) => c.startsWith('faxnotify_session='))!;
+    expect((await page('/settings', { headers: { cookie: session } })).status).toBe(200);
+    const value = decodeURIComponent(session.slice('faxnotify_session='.length));
+    const forged = `${await issueToken({ secret: SECRET }, 'dave')}${value.slice(value.lastIndexOf('.'))}`;
+    for (const cookie of [
+      `faxnotify_session=${encodeURIComponent(forged)}`,
+      `faxnotify_session=${value.slice(0, value.lastIndexOf('.'))}`,
+      `${session.slice(0, -3)}abc`,
+    ]) {
+      expect((await page('/settings', { headers: { cookie } })).status).toBe(401);
+    }
   });
 
   it('round-trips the form: shows the saved settings, saves a change, refuses a post without the CSRF token', async () => {
@@ -214,7 +279,8 @@ describe('the settings page', () => {
     expect(form.html).toContain('<form method="post" action="/settings"');
     expect(form.html).not.toMatch(/<script/);
     expect(form.html).toContain('value="tom@example.test"');
-    expect(form.csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The token @fastify/csrf-protection makes: time, the user it is for, salt, HMAC.
+    expect(form.csrf).toMatch(/^[a-z0-9]+-[A-Za-z0-9_]{43}-[\w-]{8}-[\w-]{43}$/);
 
     const fields = {
       csrf: form.csrf,
@@ -235,6 +301,11 @@ describe('the settings page', () => {
     // Another user's token does not fit this user's session.
     const dave = await open(await signIn('dave'));
     expect((await post(form.cookies, { ...fields, csrf: dave.csrf })).status).toBe(403);
+    // Nor does Dave's token with Dave's cookies but Tom's session (a token is made for one user).
+    const daveSecret = dave.cookies.filter((c) => c.startsWith('faxnotify_csrf='));
+    expect((await post([...cookies.filter((c) => c.startsWith('faxnotify_session=')), ...daveSecret], { ...fields, csrf: dave.csrf })).status).toBe(403);
+    // A post from Origin: null is refused even with the right token.
+    expect((await post(form.cookies, fields, { origin: 'null' })).status).toBe(403);
     expect((await api('GET', '/v1/settings', 'tom')).body).toMatchObject({ sms: { enabled: false }, locale: 'ru' });
 
     const saved = await post(form.cookies, fields);

@@ -1,5 +1,5 @@
 import { QUEUES } from '@faxnotify/contracts';
-import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openServiceDatabase, type Logger } from '@faxnotify/kit';
+import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openServiceDatabase, registerWebSecurity, type Logger } from '@faxnotify/kit';
 import { EmailAdapter } from './channels/email/adapter';
 import { SmsAdapter } from './channels/sms/adapter';
 import type { Channel, ChannelAdapter } from './channels/types';
@@ -47,7 +47,15 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
   const adapters = createAdapters(config, logger);
   const ledger = new SendLedger(database.db, config.ledger.claimMs);
   const settings = new SettingsStore(database.db, { locale: config.defaults.locale, timeZone: config.defaults.timeZone });
-  const notifier = new Notifier({ bus, ledger, settings, adapters, settingsUrlTemplate: config.links.settingsUrlTemplate, messageIdDomain: config.mail.messageIdDomain, logger });
+  const notifier = new Notifier({
+    bus,
+    ledger,
+    settings,
+    adapters,
+    settingsUrlTemplate: config.links.settingsUrlTemplate,
+    messageIdDomain: config.mail.messageIdDomain,
+    logger,
+  });
 
   const app = createHttpServer({
     host: config.http.host,
@@ -55,10 +63,9 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     logger,
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(database.db as never) }),
   });
-  // Form posts: the settings page and Twilio's status callbacks.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65_536 }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(String(body))));
-  });
+  // Signed cookies, form bodies (the settings page, Twilio's status callbacks), CSRF tokens and
+  // security headers: set up as the status tracker sets them up.
+  await registerWebSecurity(app, { secret: config.auth.jwtSecret });
   registerSettingsRoutes(app, settings, { secret: config.auth.jwtSecret });
   registerSettingsPage(app, { store: settings, auth: { secret: config.auth.jwtSecret }, defaultLocale: config.defaults.locale });
   const report = (delivery: DeliveryReport) => notifier.recordDeliveryReport(delivery);

@@ -1,23 +1,32 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Handlebars from 'handlebars';
 import { LOCALES, type Locale } from '@faxnotify/contracts';
-import { bearerToken, cookieValue, safeNext, sessionCookie, sessionViewer, verifyTokenClaims, type TokenIssuerOptions, type VerifiedToken } from '@faxnotify/kit';
+import {
+  csrfCheck,
+  csrfToken,
+  isCsrfRefusal,
+  safeNext,
+  sessionViewer,
+  setSessionCookie,
+  verifyTokenClaims,
+  type TokenIssuerOptions,
+  type VerifiedToken,
+} from '@faxnotify/kit';
 import { fieldOfSchemaError, settingsBodySchema, type FieldError, type NotificationSettings, type SettingsInput, type SettingsStore } from './settings';
 
 /**
  * The notification settings page: the target of the "notification settings" link in every
  * notice. A plain HTML form that works without JavaScript, in the owner's language.
  *
- * Signing in: the page takes the bearer header or the kit's session cookie (the one the fax
- * pages use, so one sign-in serves both);
- * GET /login?token=…&next=/settings sets it. A form post signed in by cookie must carry the
- * CSRF token: an HMAC of the user and a random nonce kept in a second cookie (a signed double
- * submit), so a page on another site can neither read nor forge it.
+ * Signing in: the page takes the bearer header or the kit's signed session cookie (the one the
+ * fax pages use, so one sign-in serves both), which the sign-in form's POST /login sets; there is
+ * no sign-in by GET (a link from another site could sign a visitor in as someone else). Every
+ * form post signed in by cookie, and the sign-in itself, must carry the kit's CSRF token (made
+ * for this browser's secret cookie and this user), and the kit refuses a post whose Origin is
+ * another site or `null`.
  */
-const CSRF_COOKIE = 'faxnotify_settings_csrf';
 const SETTINGS_PATH = '/settings';
 
 const TEMPLATES = join(dirname(require.resolve('@faxnotify/templates/package.json')), 'pages');
@@ -185,7 +194,10 @@ const STRINGS: Record<Locale, PageStrings> = {
     badToken: 'Il token di accesso non è valido o è scaduto.',
     fields: {
       'email.address': { required: "Inserisci l'indirizzo per le notifiche via email.", invalid: 'Inserisci un indirizzo email come nome@example.com.' },
-      'sms.number': { required: 'Inserisci il numero per le notifiche via SMS.', invalid: 'Inserisci un numero in formato internazionale, come +39 333 123 4567.' },
+      'sms.number': {
+        required: 'Inserisci il numero per le notifiche via SMS.',
+        invalid: 'Inserisci un numero in formato internazionale, come +39 333 123 4567.',
+      },
       'xmpp.jid': { required: 'Inserisci il Jabber ID per le notifiche via Jabber.', invalid: 'Inserisci un Jabber ID come nome@example.com.' },
       notifyOn: { invalid: 'Scegli quali esiti ricevere.' },
       locale: { invalid: "Scegli una lingua dall'elenco." },
@@ -241,8 +253,6 @@ function preferredLocale(header: string | undefined): Locale | undefined {
   return ranked.map((entry) => entry.lang).find((lang): lang is Locale => (LOCALES as readonly string[]).includes(lang));
 }
 
-const isHttps = (request: FastifyRequest) => request.protocol === 'https';
-
 export interface SettingsPageOptions {
   store: SettingsStore;
   auth: TokenIssuerOptions;
@@ -255,23 +265,6 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
   const template = pages.compile(readFileSync(join(TEMPLATES, 'settings.hbs'), 'utf8'), { strict: false });
   const css = readFileSync(join(TEMPLATES, 'assets', 'pages.css'), 'utf8');
 
-  const csrfFor = (userId: string, nonce: string) => createHmac('sha256', auth.secret).update(`settings-csrf\n${userId}\n${nonce}`).digest('base64url');
-  const csrfValid = (request: FastifyRequest, userId: string, submitted: string | undefined) => {
-    const nonce = cookieValue(request, CSRF_COOKIE);
-    if (!nonce || !submitted) return false;
-    const expected = Buffer.from(csrfFor(userId, nonce));
-    const given = Buffer.from(submitted);
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  };
-  /** The CSRF nonce of this browser, made (and set as a cookie) on first sight. */
-  const csrfNonce = (request: FastifyRequest, reply: FastifyReply) => {
-    const existing = cookieValue(request, CSRF_COOKIE);
-    if (existing && /^[A-Za-z0-9_-]{32}$/.test(existing)) return existing;
-    const nonce = randomBytes(24).toString('base64url');
-    reply.header('set-cookie', `${CSRF_COOKIE}=${nonce}; Path=${SETTINGS_PATH}; HttpOnly; SameSite=Strict${isHttps(request) ? '; Secure' : ''}`);
-    return nonce;
-  };
-
   const lang = (request: FastifyRequest, token?: VerifiedToken | null, settings?: NotificationSettings): Locale => {
     const asked = (request.query as Record<string, unknown> | undefined)?.lang;
     if (typeof asked === 'string' && (LOCALES as readonly string[]).includes(asked)) return asked as Locale;
@@ -280,19 +273,26 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
     return preferredLocale(request.headers['accept-language']) ?? options.defaultLocale;
   };
 
+  // The security headers and the content security policy come from the kit's helmet set-up; a page is never cached.
   const send = (reply: FastifyReply, status: number, html: string) =>
-    reply
-      .code(status)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('x-frame-options', 'DENY')
-      .header('content-security-policy', "default-src 'none'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-      .send(html);
+    reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
 
   const signInPage = (request: FastifyRequest, reply: FastifyReply, status: number, problem?: string, next = SETTINGS_PATH) => {
     const locale = lang(request);
     const t = STRINGS[locale];
-    return send(reply, status, template({ lang: locale, t, title: t.signInTitle, signedIn: false, problem: problem ? t[problem as 'badToken'] : undefined, next }));
+    return send(
+      reply,
+      status,
+      template({
+        lang: locale,
+        t,
+        title: t.signInTitle,
+        signedIn: false,
+        csrf: csrfToken(reply, undefined),
+        problem: problem ? t[problem as 'badToken'] : undefined,
+        next,
+      }),
+    );
   };
 
   const settingsPage = (
@@ -305,7 +305,12 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
     const errors = (page.errors ?? []).map((error) => {
       const words = t.fields[error.field] ?? t.fields.other;
       const required = /required/.test(error.message);
-      return { field: error.field, id: FIELD_IDS[error.field]?.id ?? 'email-enabled', key: FIELD_IDS[error.field]?.key ?? 'other', message: (required && words.required) || words.invalid };
+      return {
+        field: error.field,
+        id: FIELD_IDS[error.field]?.id ?? 'email-enabled',
+        key: FIELD_IDS[error.field]?.key ?? 'other',
+        message: (required && words.required) || words.invalid,
+      };
     });
     const shown = page.shown;
     const timeZones = TIME_ZONES.includes(shown.timeZone) ? TIME_ZONES : [shown.timeZone, ...TIME_ZONES];
@@ -318,7 +323,7 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
         title: t.title,
         signedIn: true,
         user: page.userId,
-        csrf: csrfFor(page.userId, csrfNonce(request, reply)),
+        csrf: csrfToken(reply, page.userId),
         saved: page.saved_,
         problem: page.problem ? t[page.problem] : undefined,
         errors,
@@ -339,62 +344,72 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
     );
   };
 
-  app.get('/assets/pages.css', async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css));
+  void app.register(async (scope) => {
+    // A form posted without a valid CSRF token (another site's forged post, or a form left open past
+    // the token's life) is shown again saying it expired; nothing is saved and no one is signed in.
+    scope.setErrorHandler(async (error, request, reply) => {
+      if (!isCsrfRefusal(error)) throw error;
+      const form = (request.body ?? {}) as FormBody;
+      const token = await sessionViewer(auth, request);
+      if (request.url.split('?')[0] !== SETTINGS_PATH || !token) return signInPage(request, reply, 403, 'expired', safeNext(form.next, SETTINGS_PATH));
+      const saved = await store.current(token.userId);
+      return settingsPage(request, reply, { status: 403, userId: token.userId, saved, shown: formToInput(form), problem: 'expired' });
+    });
+    const checkCsrf = csrfCheck(app, auth);
 
-  const signIn = async (request: FastifyRequest, reply: FastifyReply, token: unknown, next: unknown) => {
-    const verified = typeof token === 'string' ? await verifyTokenClaims(auth, token.trim()) : null;
-    if (!verified) return signInPage(request, reply, 401, 'badToken', safeNext(next, SETTINGS_PATH));
-    return reply
-      .code(303)
-      .header('set-cookie', sessionCookie((token as string).trim(), verified.expiresAt, isHttps(request)))
-      .header('cache-control', 'no-store')
-      .header('referrer-policy', 'no-referrer')
-      .header('location', safeNext(next, SETTINGS_PATH))
-      .send();
-  };
-  app.get<{ Querystring: { token?: string; next?: string } }>('/login', async (request, reply) => {
-    if (request.query.token === undefined) return signInPage(request, reply, 200, undefined, safeNext(request.query.next, SETTINGS_PATH));
-    return signIn(request, reply, request.query.token, request.query.next);
-  });
-  app.post<{ Body: FormBody }>('/login', async (request, reply) => signIn(request, reply, request.body?.token, request.body?.next));
+    scope.get('/assets/pages.css', async (_request, reply) =>
+      reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css),
+    );
 
-  app.get<{ Querystring: { saved?: string } }>(SETTINGS_PATH, async (request, reply) => {
-    const token = await sessionViewer(auth, request);
-    if (!token) return signInPage(request, reply, 401);
-    const saved = await store.current(token.userId);
-    return settingsPage(request, reply, { status: 200, userId: token.userId, saved, shown: saved, saved_: request.query.saved === '1' });
-  });
+    scope.get<{ Querystring: { next?: string } }>('/login', async (request, reply) =>
+      signInPage(request, reply, 200, undefined, safeNext(request.query.next, SETTINGS_PATH)),
+    );
+    scope.post<{ Body: FormBody }>('/login', { preHandler: checkCsrf }, async (request, reply) => {
+      const token = typeof request.body?.token === 'string' ? request.body.token.trim() : '';
+      const next = safeNext(request.body?.next, SETTINGS_PATH);
+      const verified = token ? await verifyTokenClaims(auth, token) : null;
+      if (!verified) return signInPage(request, reply, 401, 'badToken', next);
+      return setSessionCookie(reply, token, verified.expiresAt).code(303).header('cache-control', 'no-store').header('location', next).send();
+    });
 
-  app.post<{ Body: FormBody & SettingsInput }>(
-    SETTINGS_PATH,
-    {
-      schema: { body: settingsBodySchema },
-      attachValidation: true,
-      // The form's flat fields become the settings' shape, so the API's schema checks them too.
-      preValidation: async (request) => {
-        const form = (request.body ?? {}) as FormBody;
-        (request as FastifyRequest & { form?: FormBody }).form = form;
-        request.body = formToInput(form) as FormBody & SettingsInput;
-      },
-    },
-    async (request, reply) => {
+    scope.get<{ Querystring: { saved?: string } }>(SETTINGS_PATH, async (request, reply) => {
       const token = await sessionViewer(auth, request);
       if (!token) return signInPage(request, reply, 401);
-      const form = (request as FastifyRequest & { form?: FormBody }).form ?? {};
-      const shown = formToInput(form);
       const saved = await store.current(token.userId);
-      // A bearer header cannot be sent by another site's page; a cookie can, so it needs the CSRF token.
-      if (!bearerToken(request) && !csrfValid(request, token.userId, form.csrf)) {
-        return settingsPage(request, reply, { status: 403, userId: token.userId, saved, shown, problem: 'expired' });
-      }
-      const invalid = request.validationError as (Error & { validation?: Array<{ instancePath?: string; params?: Record<string, unknown> }> }) | undefined;
-      if (invalid) {
-        const field = fieldOfSchemaError(invalid.validation?.[0] ?? {});
-        return settingsPage(request, reply, { status: 400, userId: token.userId, saved, shown, errors: [{ field, message: invalid.message }] });
-      }
-      const result = await store.update(token.userId, request.body);
-      if ('error' in result) return settingsPage(request, reply, { status: 400, userId: token.userId, saved, shown, errors: [result.error] });
-      return reply.code(303).header('location', `${SETTINGS_PATH}?saved=1`).send();
-    },
-  );
+      return settingsPage(request, reply, { status: 200, userId: token.userId, saved, shown: saved, saved_: request.query.saved === '1' });
+    });
+
+    scope.post<{ Body: FormBody & SettingsInput }>(
+      SETTINGS_PATH,
+      {
+        schema: { body: settingsBodySchema },
+        attachValidation: true,
+        // The CSRF check reads the form as posted (a bearer request needs none: no other site can send one);
+        // then the form's flat fields become the settings' shape, so the API's schema checks them too.
+        preValidation: [
+          ...checkCsrf,
+          async (request) => {
+            const form = (request.body ?? {}) as FormBody;
+            (request as FastifyRequest & { form?: FormBody }).form = form;
+            request.body = formToInput(form) as FormBody & SettingsInput;
+          },
+        ],
+      },
+      async (request, reply) => {
+        const token = await sessionViewer(auth, request);
+        if (!token) return signInPage(request, reply, 401);
+        const form = (request as FastifyRequest & { form?: FormBody }).form ?? {};
+        const shown = formToInput(form);
+        const saved = await store.current(token.userId);
+        const invalid = request.validationError as (Error & { validation?: Array<{ instancePath?: string; params?: Record<string, unknown> }> }) | undefined;
+        if (invalid) {
+          const field = fieldOfSchemaError(invalid.validation?.[0] ?? {});
+          return settingsPage(request, reply, { status: 400, userId: token.userId, saved, shown, errors: [{ field, message: invalid.message }] });
+        }
+        const result = await store.update(token.userId, request.body);
+        if ('error' in result) return settingsPage(request, reply, { status: 400, userId: token.userId, saved, shown, errors: [result.error] });
+        return reply.code(303).header('location', `${SETTINGS_PATH}?saved=1`).send();
+      },
+    );
+  });
 }

@@ -1,5 +1,5 @@
 import { QUEUES, type CloudEvent } from '@faxnotify/contracts';
-import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openServiceDatabase, type Logger } from '@faxnotify/kit';
+import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openServiceDatabase, registerWebSecurity, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { registerFaxApi } from './api';
 import type { AuthOptions } from './auth';
@@ -102,6 +102,8 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     timeoutMs: config.ingest.requestTimeoutMs,
   });
   const auth: AuthOptions = { secret: config.auth.jwtSecret, ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}) };
+  // Signed cookies, form bodies, CSRF tokens, security headers: set up as the notifier sets them up.
+  await registerWebSecurity(app, { secret: config.auth.jwtSecret });
   registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret, auth, live: { pollMs: config.pages.liveUpdateMs, tailMs: config.pages.liveTailMs } });
   registerWebhookApi(app, { db, auth, targets: webhookTargets, secrets });
   registerIngest(app, { db, auth, recorder, poller: replixfax, targets: providerTargets, secrets, adminUsers: config.ingest.adminUsers });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { EXCHANGES, createEvent, type CloudEvent } from '@faxnotify/contracts';
-import { HEADERS, MessageBus, createLogger, issueToken } from '@faxnotify/kit';
+import { HEADERS, MessageBus, createLogger, issueToken, signedCookieValue } from '@faxnotify/kit';
 import { createTestVhost, eventually, peekMessages, queueDepth, type TestVhost } from '@faxnotify/peers';
 import { startStatusTracker, type RunningStatusTracker } from './index';
 import { progress, result, submitted } from './testing/events';
@@ -387,7 +387,9 @@ it('serves its OpenAPI document and the pages', async () => {
   expect((await fetch(`${service.url}/openapi.json`)).status).toBe(200);
   const signedOut = await fetch(`${service.url}/faxes/fax-sample`, { redirect: 'manual' });
   expect(signedOut.status).toBe(303);
-  const page = await fetch(`${service.url}/faxes/fax-sample`, { headers: { cookie: `faxnotify_session=${await issueToken({ secret: SECRET }, 'alice')}` } });
+  const page = await fetch(`${service.url}/faxes/fax-sample`, {
+    headers: { cookie: `faxnotify_session=${encodeURIComponent(signedCookieValue(SECRET, await issueToken({ secret: SECRET }, 'alice')))}` },
+  });
   expect(page.status).toBe(200);
   expect(await page.text()).toContain('aria-label="Partially delivered"');
 });

@@ -3,7 +3,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { authenticateApi, type AuthOptions } from '../auth';
 import { ACCOUNT_NAME, USER_ID, type ConfiguredProviderAccount } from '../config';
-import { acceptFormBodies } from '../forms';
 import type { ProviderAccountRow, TrackerDatabase } from '../schema';
 import { openStoredSecret, secretContext, secretName } from '../secrets';
 import { WebhookTargetBlockedError, type WebhookTargets } from '../webhook-targets';
@@ -115,7 +114,6 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
   const now = options.now ?? (() => new Date());
 
   void app.register(async (scope) => {
-    acceptFormBodies(scope);
     scope.post<{ Params: { provider: string; account: string } }>('/ingest/:provider/:account', async (request, reply) => {
       const { provider, account } = request.params;
       const unauthorized = () => reply.code(401).send({ error: 'unauthorized', message: 'unknown account or wrong secret' });
@@ -206,13 +204,11 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
         if ((username !== null && typeof username !== 'string') || (password !== null && typeof password !== 'string'))
           return reply.code(400).send({ error: 'bad_request', message: 'username and password must be strings' });
         if (password !== null && !options.secrets.encrypting && looksSealed(password))
-          return reply
-            .code(400)
-            .send({
-              error: 'bad_request',
-              message:
-                'password has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored while the tracker has no encryption key (secrets.key)',
-            });
+          return reply.code(400).send({
+            error: 'bad_request',
+            message:
+              'password has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored while the tracker has no encryption key (secrets.key)',
+          });
         const ownerId = optional('ownerId');
         if (ownerId !== null && (typeof ownerId !== 'string' || !USER_ID.test(ownerId)))
           return reply.code(400).send({ error: 'bad_request', message: 'ownerId must be a user id (1-128 letters, digits, ., _, :, @ or -)' });

@@ -31,6 +31,10 @@ let service: TestApp;
 let deepLink: string;
 let receiver: Server;
 const opened: Array<{ context: BrowserContext; dir: string }> = [];
+/** Every content security policy violation any page reported (the policy blocking a script, style, stream or form). */
+const violations: Array<{ directive: string; blocked: string; url: string }> = [];
+/** Every console error, with the page it came from. */
+const consoleErrors: Array<{ text: string; url: string }> = [];
 
 /** A browser of its own (a fresh profile each: no cookies carried from one user to the next). */
 async function browser(options: { javaScriptEnabled?: boolean } = {}): Promise<Page> {
@@ -44,7 +48,22 @@ async function browser(options: { javaScriptEnabled?: boolean } = {}): Promise<P
     ...options,
   });
   opened.push({ context, dir });
-  return context.pages()[0] ?? context.newPage();
+  // Chromium reports each thing the page's policy blocks as a securitypolicyviolation event (and a console error).
+  if (options.javaScriptEnabled !== false) {
+    await context.exposeBinding('reportCspViolation', (_source, violation: { directive: string; blocked: string; url: string }) => {
+      violations.push(violation);
+    });
+    await context.addInitScript({
+      content: `document.addEventListener('securitypolicyviolation', (event) => {
+        window.reportCspViolation({ directive: event.violatedDirective, blocked: event.blockedURI, url: location.href });
+      });`,
+    });
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push({ text: message.text(), url: page.url() });
+  });
+  return page;
 }
 
 async function signIn(page: Page, user: string): Promise<void> {
@@ -96,6 +115,12 @@ beforeAll(async () => {
     async () =>
       (await database.db.selectFrom('webhook_deliveries').select('id').where('fax_id', '=', faxId).where('status', '=', 'delivered').execute()).length === 3,
   );
+});
+
+afterEach(() => {
+  // No page was refused anything by its content security policy, with or without JavaScript.
+  expect(violations).toEqual([]);
+  expect(consoleErrors.filter((e) => /Content Security Policy/i.test(e.text))).toEqual([]);
 });
 
 afterAll(async () => {
@@ -194,4 +219,35 @@ it('reads completely without JavaScript', async () => {
   await page.getByRole('link', { name: 'Русский' }).click();
   expect(await page.getByRole('table', { name: 'Доставка каждому получателю' }).locator('tbody tr').count()).toBe(3);
   expect(await page.locator('.summary').getByRole('img', { name: 'Доставлен частично' }).isVisible()).toBe(true);
+});
+
+it('loads the live fax page under its content security policy with nothing blocked, and the policy does block an inline script', async () => {
+  const { tracker } = service;
+  await tracker.handle(submitted('fax-csp-browser', 'alice', ['r1'], { subject: 'Policy check' }));
+  await tracker.handle(progress('fax-csp-browser', 'r1', 1, 2, 'sending', { page: { n: 1, of: 2 } }));
+  const page = await browser();
+  const response = await page.goto(`${service.url}/login?next=${encodeURIComponent('/faxes/fax-csp-browser')}`);
+  expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
+  await signIn(page, 'alice');
+  await page.waitForURL(`${service.url}/faxes/fax-csp-browser`);
+  // The live script (an external file) ran: it opened the page's event stream and swaps in the update.
+  await tracker.handle(result('fax-csp-browser', 'r1', 1, 5, 'success', 2));
+  await page.locator('.summary').getByRole('img', { name: 'Delivered' }).waitFor({ timeout: 10_000 });
+  // The page's one stylesheet loaded (no style was blocked).
+  expect(await page.evaluate('document.styleSheets.length')).toBe(1);
+  expect(violations).toEqual([]);
+  expect(consoleErrors.filter((e) => e.url.includes('fax-csp-browser'))).toEqual([]);
+
+  // An inline script is what the policy exists to stop: Chromium refuses it and reports the violation.
+  await page.evaluate(`{
+    const script = document.createElement('script');
+    script.textContent = 'document.title = "injected"';
+    document.body.append(script);
+  }`);
+  await eventually(() => violations.length > 0);
+  expect(await page.title()).not.toBe('injected');
+  expect(violations).toEqual([expect.objectContaining({ directive: 'script-src-elem', blocked: 'inline' })]);
+  // Seen and checked here; the after-each check is for the pages as served.
+  violations.length = 0;
+  consoleErrors.length = 0;
 });

@@ -1,4 +1,4 @@
-import { issueToken, SESSION_COOKIE } from '@faxnotify/kit';
+import { CSRF_COOKIE, issueToken, SESSION_COOKIE, signedCookieValue } from '@faxnotify/kit';
 import { TEST_SECRET, startTestApp, type TestApp } from '../testing/app';
 import { outcome, progress, result, submitted } from '../testing/events';
 import { pickLocale } from './strings';
@@ -45,12 +45,27 @@ afterAll(async () => {
   await service?.close();
 });
 
+/** The session cookie the sign-in form sets (signed), for a user signed in without going through the form. */
 const cookieFor = async (user: string, claims: Record<string, unknown> = {}) =>
-  `${SESSION_COOKIE}=${await issueToken({ secret: TEST_SECRET }, user, 3600, claims)}`;
+  `${SESSION_COOKIE}=${encodeURIComponent(signedCookieValue(TEST_SECRET, await issueToken({ secret: TEST_SECRET }, user, 3600, claims)))}`;
 const page = async (path: string, headers: Record<string, string> = {}) => {
   const response = await fetch(`${service.url}${path}`, { headers, redirect: 'manual' });
   return { status: response.status, html: await response.text(), headers: response.headers };
 };
+/** A page's form as a browser holds it: the CSRF token it carries and the cookies to send back with it. */
+const formOf = async (path: string, cookie?: string) => {
+  const response = await fetch(`${service.url}${path}`, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
+  const html = await response.text();
+  const set = response.headers.getSetCookie().map((c) => c.split(';')[0]);
+  return { html, csrf: /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '', cookie: [cookie, ...set].filter(Boolean).join('; ') };
+};
+const postForm = (path: string, fields: Record<string, string>, headers: Record<string, string>) =>
+  fetch(`${service.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: service.url, ...headers },
+    body: new URLSearchParams(fields).toString(),
+    redirect: 'manual',
+  });
 
 describe('sign-in', () => {
   it('sends a signed-out deep link to sign-in, and sign-in back to it with an HttpOnly, SameSite=Lax cookie', async () => {
@@ -61,14 +76,13 @@ describe('sign-in', () => {
     expect(form.status).toBe(200);
     expect(form.html).toContain('name="next" value="/faxes/fax-p1"');
     expect(form.html).toMatch(/<label for="token">Access token<\/label>/);
+    // The form carries a CSRF token; the browser gets its CSRF secret as a signed, HttpOnly, SameSite=Strict cookie.
+    expect(form.html).toMatch(/<input type="hidden" name="csrf" value="[\w-]+">/);
+    expect(form.headers.getSetCookie()).toEqual([expect.stringMatching(new RegExp(`^${CSRF_COOKIE}=[^;]+; Path=/; HttpOnly; SameSite=Strict$`))]);
 
     const token = await issueToken({ secret: TEST_SECRET }, 'paula');
-    const signIn = await fetch(`${service.url}/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: service.url },
-      body: new URLSearchParams({ token, next: '/faxes/fax-p1' }).toString(),
-      redirect: 'manual',
-    });
+    const held = await formOf(deep.headers.get('location')!);
+    const signIn = await postForm('/login', { csrf: held.csrf, token, next: '/faxes/fax-p1' }, { cookie: held.cookie });
     expect(signIn.status).toBe(303);
     expect(signIn.headers.get('location')).toBe('/faxes/fax-p1');
     const cookie = signIn.headers.get('set-cookie')!;
@@ -80,17 +94,45 @@ describe('sign-in', () => {
     expect(landed.status).toBe(200);
   });
 
+  it('refuses a sign-in without a valid CSRF token, or from Origin: null, and signs no one in', async () => {
+    const token = await issueToken({ secret: TEST_SECRET }, 'paula');
+    const held = await formOf('/login?next=/faxes');
+    const refused = async (response: Response) => {
+      expect(response.status).toBe(403);
+      expect(response.headers.getSetCookie().some((c) => c.startsWith(`${SESSION_COOKIE}=`))).toBe(false);
+      return response.text();
+    };
+    expect(await refused(await postForm('/login', { token, next: '/faxes' }, { cookie: held.cookie }))).toContain('The form had expired. Please try again.');
+    await refused(await postForm('/login', { csrf: `${held.csrf}x`, token, next: '/faxes' }, { cookie: held.cookie }));
+    // The token without the browser's CSRF secret cookie (a post from another browser).
+    await refused(await postForm('/login', { csrf: held.csrf, token, next: '/faxes' }, {}));
+    // A sandboxed or data: page sends Origin: null.
+    await refused(await postForm('/login', { csrf: held.csrf, token, next: '/faxes' }, { cookie: held.cookie, origin: 'null' }));
+    expect((await postForm('/login', { csrf: held.csrf, token, next: '/faxes' }, { cookie: held.cookie })).status).toBe(303);
+  });
+
+  it('takes a changed session cookie for none', async () => {
+    const good = await cookieFor('paula');
+    expect((await page('/faxes/fax-p1', { cookie: good })).status).toBe(200);
+    const mallory = await issueToken({ secret: TEST_SECRET }, 'mallory');
+    const signature = decodeURIComponent(good).slice(decodeURIComponent(good).lastIndexOf('.'));
+    const unsigned = `${SESSION_COOKIE}=${await issueToken({ secret: TEST_SECRET }, 'paula')}`;
+    for (const cookie of [`${SESSION_COOKIE}=${encodeURIComponent(`${mallory}${signature}`)}`, unsigned, `${good.slice(0, -3)}abc`]) {
+      const response = await page('/faxes/fax-p1', { cookie });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe('/login?next=%2Ffaxes%2Ffax-p1');
+    }
+  });
+
   it('prefills the token from a sign-in link, and refuses a bad token, another site, and a next that leaves the site', async () => {
     const link = await page('/login?token=abc.def.ghi&next=/faxes/fax-p1');
     expect(link.html).toContain('>abc.def.ghi</textarea>');
-    expect(link.headers.get('referrer-policy')).toBe('no-referrer');
-    const post = (body: Record<string, string>, origin = service.url) =>
-      fetch(`${service.url}/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
-        body: new URLSearchParams(body).toString(),
-        redirect: 'manual',
-      });
+    // The token in the address never goes to another site in a Referer (same-origin, not no-referrer,
+    // so that the page's own sign-in post keeps its Origin instead of sending Origin: null).
+    expect(link.headers.get('referrer-policy')).toBe('same-origin');
+    expect(link.html).toContain('<meta name="referrer" content="same-origin">');
+    const held = await formOf('/login');
+    const post = (body: Record<string, string>, origin = service.url) => postForm('/login', { csrf: held.csrf, ...body }, { cookie: held.cookie, origin });
     const bad = await post({ token: 'not-a-token', next: '/faxes' });
     expect(bad.status).toBe(401);
     expect(await bad.text()).toContain('This token is not valid or has expired.');
@@ -102,8 +144,11 @@ describe('sign-in', () => {
     expect((await post({ token, next: '/faxes/fax-p1?lang=ru' })).headers.get('location')).toBe('/faxes/fax-p1?lang=ru');
   });
 
-  it('signs out', async () => {
-    const out = await fetch(`${service.url}/logout`, { method: 'POST', headers: { cookie: await cookieFor('paula') }, redirect: 'manual' });
+  it("signs out, from a page's sign-out button (with its CSRF token) only", async () => {
+    const held = await formOf('/faxes', await cookieFor('paula'));
+    expect(held.html).toMatch(/<form method="post" action="\/logout"><input type="hidden" name="csrf" value="[\w-]+">/);
+    expect((await postForm('/logout', {}, { cookie: held.cookie })).status).toBe(403);
+    const out = await postForm('/logout', { csrf: held.csrf }, { cookie: held.cookie });
     expect(out.status).toBe(303);
     expect(out.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`));
   });
@@ -114,6 +159,12 @@ describe('the fax page', () => {
     const { status, html, headers } = await page('/faxes/fax-p1', { cookie: await cookieFor('paula') });
     expect(status).toBe(200);
     expect(headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    expect(headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(headers.get('x-frame-options')).toBe('DENY');
+    expect(headers.get('x-content-type-options')).toBe('nosniff');
+    expect(headers.get('referrer-policy')).toBe('same-origin');
+    expect(headers.get('cache-control')).toBe('no-store');
     expect(html).toContain('<html lang="en">');
     expect(html).toMatch(/<svg class="icon icon-partial" role="img" aria-label="Partially delivered"/);
     expect(html).toContain('<th scope="row" class="number">+12025550101</th>');

@@ -17,6 +17,8 @@ export interface LayoutData {
   t: PageStrings;
   title: string;
   signedIn: boolean;
+  /** The CSRF token the page's forms carry (the sign-out button's too). */
+  csrf: string;
   inFolder?: boolean;
   script?: string;
   languages: Array<{ code: string; name: string; href: string; current: boolean }>;

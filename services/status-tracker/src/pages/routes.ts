@@ -8,13 +8,23 @@ import {
   type Locale,
   type ProgressStatus,
 } from '@faxnotify/contracts';
-import { clearedSessionCookie, cookieValue, safeNext, sessionCookie, sessionViewer, verifyTokenClaims, type VerifiedToken, type createHttpServer } from '@faxnotify/kit';
+import {
+  clearSessionCookie,
+  csrfCheck,
+  csrfToken,
+  isCsrfRefusal,
+  safeNext,
+  sessionViewer,
+  setSessionCookie,
+  verifyTokenClaims,
+  type VerifiedToken,
+  type createHttpServer,
+} from '@faxnotify/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { AuthOptions } from '../auth';
 import { isTimeZone } from '../config';
 import { CATEGORIES, decodeCursor, listFaxes, loadFax, type Category, type FaxRecord } from '../folder';
-import { acceptFormBodies } from '../forms';
 import type { NoticeRow, TrackerDatabase } from '../schema';
 import { LIVE_SCRIPT } from './live-script';
 import { PageRenderer, type LayoutData, type PageName } from './render';
@@ -40,24 +50,24 @@ const FOLDER_PAGE = 25;
 const LANG_COOKIE = 'faxnotify_lang';
 const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', ru: 'Русский', it: 'Italiano' };
 
-const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
-
 /**
  * Text from strangers (subject, CSID, line detail, provider reasons) shown as one plain line:
  * control and direction-override characters (which could make a number read backwards) become
  * spaces, white space folds, the length is bounded. HTML escaping is the templates' job.
  */
 export function plainText(value: string | null | undefined, max: number): string {
-  // eslint-disable-next-line no-control-regex
-  const folded = (value ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\s+/g, ' ').trim();
+  const folded = (value ?? '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const chars = [...folded];
-  return chars.length > max ? `${chars.slice(0, max - 1).join('').trimEnd()}…` : folded;
+  return chars.length > max
+    ? `${chars
+        .slice(0, max - 1)
+        .join('')
+        .trimEnd()}…`
+    : folded;
 }
 
 interface PageContext {
@@ -88,8 +98,13 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
   const contextOf = async (request: FastifyRequest, reply: FastifyReply): Promise<PageContext> => {
     const query = request.query as { lang?: unknown };
     const viewer = await sessionViewer(auth, request);
-    if (isLocale(query.lang)) reply.header('set-cookie', `${LANG_COOKIE}=${query.lang}; Path=/; Max-Age=31536000; SameSite=Lax`);
-    const locale = pickLocale({ query: query.lang, cookie: cookieValue(request, LANG_COOKIE), claim: viewer?.locale, acceptLanguage: request.headers['accept-language'] });
+    if (isLocale(query.lang)) reply.setCookie(LANG_COOKIE, query.lang, { path: '/', maxAge: 31536000, sameSite: 'lax' });
+    const locale = pickLocale({
+      query: query.lang,
+      cookie: request.cookies[LANG_COOKIE],
+      claim: viewer?.locale,
+      acceptLanguage: request.headers['accept-language'],
+    });
     const t = PAGE_STRINGS[locale];
     const tz = viewer?.tz && isTimeZone(viewer.tz) ? viewer.tz : options.defaultTimeZone;
     const format = new Intl.DateTimeFormat(t.dateLocale, { dateStyle: 'medium', timeStyle: 'short', timeZone: tz });
@@ -104,47 +119,103 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
     });
   };
 
-  const send = (reply: FastifyReply, request: FastifyRequest, context: PageContext, page: PageName, data: Record<string, unknown>, layout: Partial<LayoutData> & { title: string }, code = 200) =>
-    reply
+  // The security headers and the content security policy come from the kit's helmet set-up; a page is never cached.
+  // Every page's forms (sign-in, sign-out) carry a CSRF token for this browser and viewer.
+  const send = (
+    reply: FastifyReply,
+    request: FastifyRequest,
+    context: PageContext,
+    page: PageName,
+    data: Record<string, unknown>,
+    layout: Partial<LayoutData> & { title: string },
+    code = 200,
+  ) => {
+    const csrf = csrfToken(reply, context.viewer?.userId);
+    return reply
       .code(code)
-      .headers(SECURITY_HEADERS)
+      .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send(renderer.render(page, data, { t: context.t, signedIn: context.viewer !== null, languages: languagesFor(request, context.locale), ...layout }));
+      .send(
+        renderer.render(
+          page,
+          { ...data, csrf },
+          { t: context.t, signedIn: context.viewer !== null, csrf, languages: languagesFor(request, context.locale), ...layout },
+        ),
+      );
+  };
 
-  const toSignIn = (request: FastifyRequest, reply: FastifyReply) => reply.code(303).header('cache-control', 'no-store').redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+  const toSignIn = (request: FastifyRequest, reply: FastifyReply) =>
+    reply
+      .code(303)
+      .header('cache-control', 'no-store')
+      .redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
 
   void app.register(async (scope) => {
-    acceptFormBodies(scope);
+    // A form posted without a valid CSRF token (another site's forged post, or a page left open
+    // past the token's life) gets the sign-in page again, saying the form expired; nothing changes.
+    scope.setErrorHandler(async (error, request, reply) => {
+      if (!isCsrfRefusal(error)) throw error;
+      const context = await contextOf(request, reply);
+      const next = safeNext((request.body as { next?: unknown } | undefined)?.next, SENT_FOLDER);
+      return send(
+        reply,
+        request,
+        context,
+        'login',
+        { next, token: '', lang: context.locale, error: context.t.formExpired },
+        { title: context.t.signInTitle },
+        403,
+      );
+    });
+    const checkCsrf = csrfCheck(app, auth);
 
-    scope.get('/assets/pages.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(renderer.css));
-    scope.get('/assets/fax-live.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(LIVE_SCRIPT));
+    scope.get('/assets/pages.css', async (_request, reply) =>
+      reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(renderer.css),
+    );
+    scope.get('/assets/fax-live.js', async (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(LIVE_SCRIPT),
+    );
     scope.get('/', async (_request, reply) => reply.redirect('/faxes', 303));
+    // Browsers ask for an icon on every page; answering "none" (not 404) keeps their consoles clean.
+    scope.get('/favicon.ico', async (_request, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
 
     scope.get<{ Querystring: { next?: string; token?: string; signedOut?: string } }>('/login', async (request, reply) => {
       const context = await contextOf(request, reply);
       const next = safeNext(request.query.next, SENT_FOLDER);
       if (context.viewer && !request.query.token) return reply.redirect(next, 303);
-      return send(reply, request, context, 'login', { next, token: request.query.token ?? '', lang: context.locale, notice: request.query.signedOut ? context.t.signedOut : '' }, { title: context.t.signInTitle });
+      return send(
+        reply,
+        request,
+        context,
+        'login',
+        { next, token: request.query.token ?? '', lang: context.locale, notice: request.query.signedOut ? context.t.signedOut : '' },
+        { title: context.t.signInTitle },
+      );
     });
 
-    scope.post<{ Body: { token?: unknown; next?: unknown } }>('/login', async (request, reply) => {
-      // A sign-in posted from another site would sign the visitor in as someone else.
-      const origin = request.headers.origin;
-      if (origin && origin !== 'null' && new URL(origin).host !== request.headers.host) return reply.code(403).send({ error: 'forbidden', message: 'cross-site sign-in refused' });
+    // A sign-in posted from another site would sign the visitor in as someone else: the kit refuses
+    // another site's (or a null) Origin, and the form must carry this browser's CSRF token.
+    scope.post<{ Body: { token?: unknown; next?: unknown } }>('/login', { preHandler: checkCsrf }, async (request, reply) => {
       const body = request.body ?? {};
       const token = typeof body.token === 'string' ? body.token.trim() : '';
       const verified = await verifyTokenClaims(auth, token || undefined);
       const next = safeNext(body.next, SENT_FOLDER);
       if (!verified) {
         const context = await contextOf(request, reply);
-        return send(reply, request, context, 'login', { next, token: '', lang: context.locale, error: context.t.signInFailed }, { title: context.t.signInTitle }, 401);
+        return send(
+          reply,
+          request,
+          context,
+          'login',
+          { next, token: '', lang: context.locale, error: context.t.signInFailed },
+          { title: context.t.signInTitle },
+          401,
+        );
       }
-      return reply.header('set-cookie', sessionCookie(token, verified.expiresAt, request.protocol === 'https')).header('cache-control', 'no-store').redirect(next, 303);
+      return setSessionCookie(reply, token, verified.expiresAt).header('cache-control', 'no-store').redirect(next, 303);
     });
 
-    scope.post('/logout', async (request, reply) =>
-      reply.header('set-cookie', clearedSessionCookie(request.protocol === 'https')).redirect('/login?signedOut=1', 303),
-    );
+    scope.post('/logout', { preHandler: checkCsrf }, async (_request, reply) => clearSessionCookie(reply).redirect('/login?signedOut=1', 303));
 
     scope.get<{ Querystring: { category?: string; cursor?: string } }>('/faxes', async (request, reply) => {
       const context = await contextOf(request, reply);
@@ -199,10 +270,15 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
 /** A notice's SMS parts, provider status and SMTP reply, from the outcome's fields (never read out of its reason). */
 function noticeFactLines(notice: NoticeRow, t: PageStrings): string[] {
   const lines: string[] = [];
-  if (notice.sms_segments !== null && notice.sms_encoding !== null) lines.push(fill(t.noticeFacts.sms, { segments: notice.sms_segments, encoding: plainText(notice.sms_encoding, 8) }));
+  if (notice.sms_segments !== null && notice.sms_encoding !== null)
+    lines.push(fill(t.noticeFacts.sms, { segments: notice.sms_segments, encoding: plainText(notice.sms_encoding, 8) }));
   if (notice.provider_status !== null) {
     const status = plainText(notice.provider_status, 64);
-    lines.push(notice.provider_error_code ? fill(t.noticeFacts.providerError, { status, code: plainText(notice.provider_error_code, 64) }) : fill(t.noticeFacts.provider, { status }));
+    lines.push(
+      notice.provider_error_code
+        ? fill(t.noticeFacts.providerError, { status, code: plainText(notice.provider_error_code, 64) })
+        : fill(t.noticeFacts.provider, { status }),
+    );
   }
   if (notice.smtp_code !== null) lines.push(fill(t.noticeFacts.smtp, { code: notice.smtp_code }));
   return lines;

@@ -65,6 +65,8 @@ export interface PageStrings {
   tokenHelp: string;
   signInButton: string;
   signInFailed: string;
+  /** A form posted without a valid CSRF token (left open too long, or posted from elsewhere). */
+  formExpired: string;
   signedOut: string;
   notFoundTitle: string;
   notFoundText: string;
@@ -98,7 +100,15 @@ const en: PageStrings = {
   files: 'Files',
   recipientsHeading: 'Recipients',
   recipientsCaption: 'Delivery to each recipient',
-  recipientColumns: { number: 'Number', status: 'Status', pages: 'Pages delivered', csid: 'Remote fax ID', started: 'Transmission started', ended: 'Finished', attempts: 'Attempts' },
+  recipientColumns: {
+    number: 'Number',
+    status: 'Status',
+    pages: 'Pages delivered',
+    csid: 'Remote fax ID',
+    started: 'Transmission started',
+    ended: 'Finished',
+    attempts: 'Attempts',
+  },
   pagesOf: '{sent} of {total}',
   whatToDo: 'What to do:',
   lineDetail: 'Line detail',
@@ -110,7 +120,12 @@ const en: PageStrings = {
   noNotices: 'No notices have been sent about this fax yet.',
   channels: { email: 'Email', sms: 'SMS', xmpp: 'Jabber (XMPP)' },
   noticeOutcomes: { sent: 'Sent', delivered: 'Delivered', failed: 'Failed', skipped: 'Not wanted' },
-  noticeFacts: { sms: 'SMS parts: {segments} ({encoding})', provider: 'Provider status: {status}', providerError: 'Provider status: {status}, error {code}', smtp: 'SMTP reply: {code}' },
+  noticeFacts: {
+    sms: 'SMS parts: {segments} ({encoding})',
+    provider: 'Provider status: {status}',
+    providerError: 'Provider status: {status}, error {code}',
+    smtp: 'SMTP reply: {code}',
+  },
   webhooksHeading: 'Webhook deliveries',
   webhooksCaption: 'POSTs to your webhook about each recipient',
   webhookColumns: { recipient: 'Recipient', status: 'Status', attempts: 'Attempts', last: 'Last answer', next: 'Next attempt' },
@@ -128,6 +143,7 @@ const en: PageStrings = {
   tokenHelp: 'The token from your sign-in link or from your administrator.',
   signInButton: 'Sign in',
   signInFailed: 'This token is not valid or has expired.',
+  formExpired: 'The form had expired. Please try again.',
   signedOut: 'You are signed out.',
   notFoundTitle: 'Fax not found',
   notFoundText: 'There is no such fax among yours. Check the link, or sign in as the person who sent it.',
@@ -161,7 +177,15 @@ const ru: PageStrings = {
   files: 'Файлы',
   recipientsHeading: 'Получатели',
   recipientsCaption: 'Доставка каждому получателю',
-  recipientColumns: { number: 'Номер', status: 'Статус', pages: 'Доставлено страниц', csid: 'Идентификатор факса получателя', started: 'Начало передачи', ended: 'Завершено', attempts: 'Попыток' },
+  recipientColumns: {
+    number: 'Номер',
+    status: 'Статус',
+    pages: 'Доставлено страниц',
+    csid: 'Идентификатор факса получателя',
+    started: 'Начало передачи',
+    ended: 'Завершено',
+    attempts: 'Попыток',
+  },
   pagesOf: '{sent} из {total}',
   whatToDo: 'Что делать:',
   lineDetail: 'Сведения от линии',
@@ -173,7 +197,12 @@ const ru: PageStrings = {
   noNotices: 'Уведомления об этом факсе ещё не отправлялись.',
   channels: { email: 'Электронная почта', sms: 'SMS', xmpp: 'Jabber (XMPP)' },
   noticeOutcomes: { sent: 'Отправлено', delivered: 'Доставлено', failed: 'Не удалось', skipped: 'Отключено в настройках' },
-  noticeFacts: { sms: 'Частей SMS: {segments} ({encoding})', provider: 'Статус у провайдера: {status}', providerError: 'Статус у провайдера: {status}, ошибка {code}', smtp: 'Ответ SMTP-сервера: {code}' },
+  noticeFacts: {
+    sms: 'Частей SMS: {segments} ({encoding})',
+    provider: 'Статус у провайдера: {status}',
+    providerError: 'Статус у провайдера: {status}, ошибка {code}',
+    smtp: 'Ответ SMTP-сервера: {code}',
+  },
   webhooksHeading: 'Доставка веб-хуков',
   webhooksCaption: 'Запросы к вашему веб-хуку по каждому получателю',
   webhookColumns: { recipient: 'Получатель', status: 'Статус', attempts: 'Попыток', last: 'Последний ответ', next: 'Следующая попытка' },
@@ -191,6 +220,7 @@ const ru: PageStrings = {
   tokenHelp: 'Ключ из ссылки для входа или полученный у администратора.',
   signInButton: 'Войти',
   signInFailed: 'Этот ключ недействителен или срок его действия истёк.',
+  formExpired: 'Срок действия формы истёк. Попробуйте ещё раз.',
   signedOut: 'Вы вышли.',
   notFoundTitle: 'Факс не найден',
   notFoundText: 'Среди ваших факсов такого нет. Проверьте ссылку или войдите под учётной записью отправителя.',
@@ -224,7 +254,15 @@ const it: PageStrings = {
   files: 'File',
   recipientsHeading: 'Destinatari',
   recipientsCaption: 'Consegna a ciascun destinatario',
-  recipientColumns: { number: 'Numero', status: 'Stato', pages: 'Pagine consegnate', csid: 'Identificativo fax del destinatario', started: 'Inizio trasmissione', ended: 'Terminato', attempts: 'Tentativi' },
+  recipientColumns: {
+    number: 'Numero',
+    status: 'Stato',
+    pages: 'Pagine consegnate',
+    csid: 'Identificativo fax del destinatario',
+    started: 'Inizio trasmissione',
+    ended: 'Terminato',
+    attempts: 'Tentativi',
+  },
   pagesOf: '{sent} di {total}',
   whatToDo: 'Cosa fare:',
   lineDetail: 'Dettagli della linea',
@@ -236,12 +274,23 @@ const it: PageStrings = {
   noNotices: 'Non sono ancora state inviate notifiche per questo fax.',
   channels: { email: 'E-mail', sms: 'SMS', xmpp: 'Jabber (XMPP)' },
   noticeOutcomes: { sent: 'Inviata', delivered: 'Consegnata', failed: 'Non riuscita', skipped: 'Disattivata' },
-  noticeFacts: { sms: 'Parti SMS: {segments} ({encoding})', provider: 'Stato presso il fornitore: {status}', providerError: 'Stato presso il fornitore: {status}, errore {code}', smtp: 'Risposta SMTP: {code}' },
+  noticeFacts: {
+    sms: 'Parti SMS: {segments} ({encoding})',
+    provider: 'Stato presso il fornitore: {status}',
+    providerError: 'Stato presso il fornitore: {status}, errore {code}',
+    smtp: 'Risposta SMTP: {code}',
+  },
   webhooksHeading: 'Consegne del webhook',
   webhooksCaption: 'Richieste al Suo webhook per ciascun destinatario',
   webhookColumns: { recipient: 'Destinatario', status: 'Stato', attempts: 'Tentativi', last: 'Ultima risposta', next: 'Prossimo tentativo' },
   noWebhooks: 'Nessuna consegna del webhook per questo fax.',
-  webhookStatuses: { queued: 'In coda', pending: 'In attesa di nuovo tentativo', delivered: 'Consegnato', failed: 'Tentativi esauriti', cancelled: 'Annullato' },
+  webhookStatuses: {
+    queued: 'In coda',
+    pending: 'In attesa di nuovo tentativo',
+    delivered: 'Consegnato',
+    failed: 'Tentativi esauriti',
+    cancelled: 'Annullato',
+  },
   attemptLog: 'Tentativi',
   attemptLine: 'Tentativo {n}',
   liveNote: 'Il fax è ancora in corso; questa pagina si aggiorna da sola.',
@@ -254,6 +303,7 @@ const it: PageStrings = {
   tokenHelp: "La chiave del link di accesso o fornita dall'amministratore.",
   signInButton: 'Accedi',
   signInFailed: 'Questa chiave non è valida o è scaduta.',
+  formExpired: 'Il modulo era scaduto. Riprovi.',
   signedOut: 'Ha effettuato la disconnessione.',
   notFoundTitle: 'Fax non trovato',
   notFoundText: "Tra i Suoi fax non ce n'è uno così. Controlli il link o acceda con l'account di chi lo ha inviato.",
@@ -265,7 +315,8 @@ export const PAGE_STRINGS: Record<Locale, PageStrings> = { en, ru, it };
 export const isLocale = (value: unknown): value is Locale => typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
 
 /** Fills `{name}` placeholders. */
-export const fill = (text: string, values: Record<string, string | number>): string => text.replace(/\{(\w+)\}/g, (m, k: string) => (k in values ? String(values[k]) : m));
+export const fill = (text: string, values: Record<string, string | number>): string =>
+  text.replace(/\{(\w+)\}/g, (m, k: string) => (k in values ? String(values[k]) : m));
 
 /**
  * The page's language: `?lang=` (remembered in a cookie), then the token's `locale` claim, then

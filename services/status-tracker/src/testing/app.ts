@@ -1,4 +1,4 @@
-import { createHttpServer, createLogger, listen, type Logger, type SecretBox } from '@faxnotify/kit';
+import { createHttpServer, createLogger, listen, registerWebSecurity, type Logger, type SecretBox } from '@faxnotify/kit';
 import { freePort } from '@faxnotify/peers';
 import { registerFaxApi } from '../api';
 import type { AuthOptions } from '../auth';
@@ -92,6 +92,7 @@ export async function startTestApp(
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
+  await registerWebSecurity(app, { secret: TEST_SECRET });
   registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
   registerWebhookApi(app, { db, auth, targets, secrets });
   registerIngest(app, { db, auth, recorder, poller, targets: providerTargets, secrets, adminUsers: options.ingestAdminUsers ?? [TEST_INGEST_ADMIN] });
