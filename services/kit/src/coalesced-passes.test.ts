@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoalescedPasses } from './coalesced-passes';
+import pino from 'pino';
+import { CoalescedPasses, intervalPasses } from './coalesced-passes';
 import { eventually } from '@faxnotify/peers';
 
 /** A pass that waits for `release()` before it ends (or fails), counting how many ran and overlapped. */
@@ -99,6 +100,24 @@ describe('CoalescedPasses', () => {
     expect(count).toBe(0);
     await eventually(() => count >= 1, 2_000, 5);
     await passes.stop();
+  });
+
+  it('interval passes start one interval after start, and log a failed pass as what failed', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    let count = 0;
+    const passes = intervalPasses(
+      async () => {
+        count += 1;
+        throw new Error('peer down');
+      },
+      { intervalMs: 40, logger, what: 'test poll' },
+    );
+    passes.start();
+    expect(count).toBe(0);
+    await eventually(() => lines.length >= 1, 2_000, 5);
+    await passes.stop();
+    expect(JSON.parse(lines[0])).toMatchObject({ level: 40, err: 'peer down', msg: 'test poll failed; trying again next interval' });
   });
 
   it('stop waits for the running pass, skips the pass asked for during it, and starts none until start', async () => {

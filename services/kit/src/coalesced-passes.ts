@@ -1,3 +1,6 @@
+import { errorMessage } from './errors';
+import type { Logger } from './logger';
+
 export interface CoalescedPassesOptions {
   /** One pass of the work. */
   pass: () => Promise<unknown>;
@@ -72,4 +75,17 @@ export class CoalescedPasses {
     this.timer = undefined;
     await this.running;
   }
+}
+
+/**
+ * Passes of background work every `intervalMs`, the first one interval after `start`. A failed pass
+ * is logged as "`what` failed" and the next interval tries again.
+ */
+export function intervalPasses(pass: () => Promise<unknown>, options: { intervalMs: number; logger: Logger; what: string }): CoalescedPasses {
+  return new CoalescedPasses({
+    pass,
+    onError: (error) => options.logger.warn({ err: errorMessage(error) }, `${options.what} failed; trying again next interval`),
+    pollMs: options.intervalMs,
+    passAtStart: false,
+  });
 }

@@ -1,9 +1,9 @@
 import {
-  CoalescedPasses,
-  errorMessage,
+  intervalPasses,
   OutboxRelay as TableRelay,
   publishOutboxRows,
   publishStoredEvent,
+  type CoalescedPasses,
   type Logger,
   type MessageBus,
   type OutboxSource,
@@ -77,12 +77,7 @@ export class ReconciliationSweep {
   private readonly passes: CoalescedPasses;
 
   constructor(private readonly options: ReconciliationSweepOptions) {
-    this.passes = new CoalescedPasses({
-      pass: () => this.sweepOnce(),
-      onError: (error) => options.logger.warn({ err: errorMessage(error) }, 'reconciliation sweep failed; trying again next interval'),
-      pollMs: options.intervalMs,
-      passAtStart: false,
-    });
+    this.passes = intervalPasses(() => this.sweepOnce(), { intervalMs: options.intervalMs, logger: options.logger, what: 'reconciliation sweep' });
   }
 
   /** True once `stop` was called: a sweep in progress ends early. */

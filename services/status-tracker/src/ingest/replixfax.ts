@@ -1,4 +1,4 @@
-import { CoalescedPasses, SecretUnreadableError, errorMessage, type Logger, type SecretBox } from '@faxnotify/kit';
+import { SecretUnreadableError, errorMessage, intervalPasses, type CoalescedPasses, type Logger, type SecretBox } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import type { ProviderAccountRow, TrackerDatabase } from '../schema';
 import { openStoredSecret, secretContext, secretName } from '../secrets';
@@ -118,12 +118,7 @@ export class ReplixFaxPoller {
   constructor(private readonly options: ReplixFaxPollerOptions) {
     this.now = options.now ?? (() => new Date());
     this.http = options.targets.client();
-    this.passes = new CoalescedPasses({
-      pass: () => this.pollOnce(),
-      onError: (error) => options.logger.warn({ err: errorMessage(error) }, 'ReplixFax poll failed; trying again next interval'),
-      pollMs: options.intervalMs,
-      passAtStart: false,
-    });
+    this.passes = intervalPasses(() => this.pollOnce(), { intervalMs: options.intervalMs, logger: options.logger, what: 'ReplixFax poll' });
   }
 
   /** True once `stop` was called: a poll in progress ends early and no mark is sent. */
