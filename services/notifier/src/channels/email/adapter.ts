@@ -1,18 +1,9 @@
 import { createTransport, type Transporter } from 'nodemailer';
+import type { NotifierConfig } from '../../config';
 import { ChannelError, type ChannelAdapter, type RenderedNotice, type SendReceipt } from '../types';
 
-export interface EmailAdapterOptions {
-  host: string;
-  port: number;
-  secure: boolean;
-  requireTls: boolean;
-  user: string;
-  password: string;
-  from: string;
-  maxConnections: number;
-  maxMessages: number;
-  timeoutMs: number;
-}
+/** The `smtp` section of the notifier's configuration (see its schema for what each setting means). */
+export type EmailAdapterOptions = NotifierConfig['smtp'];
 
 /** Network failures nodemailer reports without an SMTP reply: all worth another try. */
 const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EPROTOCOL']);
