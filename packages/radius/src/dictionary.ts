@@ -6,7 +6,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import radius from 'radius';
-import type { DecodedPacket } from './packet';
+
+export interface DecodedPacket {
+  code: string;
+  identifier: number;
+  length: number;
+  authenticator: Buffer;
+  attributes: Record<string, unknown>;
+  raw_attributes: Array<[number, Buffer]>;
+}
 
 /**
  * The parts of the `radius` package beyond its published types, and its decoders typed as what they

@@ -9,7 +9,7 @@
  * Accounting-Request with that field zeroed.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { radiusLibrary } from './dictionary';
+import { radiusLibrary, type DecodedPacket } from './dictionary';
 import { MESSAGE_AUTHENTICATOR_PLACEHOLDER, signReply } from './sign';
 
 /** RFC 2865 §3: a packet is 20 to 4096 octets long. */
@@ -19,14 +19,7 @@ const AUTHENTICATOR = { start: 4, end: 20 } as const;
 
 export type RequestKind = 'Access-Request' | 'Accounting-Request';
 
-export interface DecodedPacket {
-  code: string;
-  identifier: number;
-  length: number;
-  authenticator: Buffer;
-  attributes: Record<string, unknown>;
-  raw_attributes: Array<[number, Buffer]>;
-}
+export type { DecodedPacket } from './dictionary';
 
 /** Why a datagram was dropped, for the log. */
 export class DroppedPacket extends Error {
