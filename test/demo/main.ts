@@ -154,6 +154,8 @@ async function sendRealFax(stack: Awaited<ReturnType<typeof startStack>>, say: (
     TRANSMITTER_ATA_ACCT_PORT: String(ata.acctPort),
     TRANSMITTER_ATA_DICTIONARY: ata.dictionaries.faxback,
     TRANSMITTER_ATA_CLIENTS: JSON.stringify([{ address: '127.0.0.1', secret: TEST_RADIUS_SECRET, name: 'port-server' }]),
+    // The operator sets up fax ATA accounts and numbers; the demo user owns the account.
+    TRANSMITTER_ATA_ADMIN_USERS: 'operator',
   });
   try {
     const ps = join(stack.dataDir, 'letter.ps');
@@ -209,13 +211,12 @@ async function reportThroughPortServer(
 ): Promise<void> {
   say('\n──────── a fax from a fax ATA, reported by a FaxBack port server over RADIUS (radclient plays the port server) ────────');
   say('(the accounting attributes use placeholder numbers here; with a real port server, load FaxBack\'s dictionary: README, "Fax ATAs")');
-  const token = await stack.token('demo');
   const created = await fetch(`${transmitterUrl}/ata/accounts`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'demo-ata', password: 'demo-ata-pw', accountType: 4, callAheadMode: 'dynamic' }),
+    headers: { authorization: `Bearer ${await stack.token('operator')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'demo-ata', ownerId: 'demo', password: 'demo-ata-pw', accountType: 4, callAheadMode: 'dynamic' }),
   });
-  say(`POST /ata/accounts {"name":"demo-ata",…} -> ${created.status}`);
+  say(`POST /ata/accounts {"name":"demo-ata","ownerId":"demo",…} as the operator (ata.adminUsers) -> ${created.status}`);
   const ask = (kind: 'auth' | 'acct', attributes: RequestAttributes) =>
     radclient({ dictionaryDir: ata.dictionaries.radclientDir, port: kind === 'auth' ? ata.authPort : ata.acctPort, kind, attributes });
   const callAhead = async (session: string) =>

@@ -43,15 +43,16 @@ beforeAll(async () => {
     TRANSMITTER_ATA_ACCT_PORT: String(acctPort),
     TRANSMITTER_ATA_DICTIONARY: dictionaries.faxback,
     TRANSMITTER_ATA_CLIENTS: JSON.stringify([{ address: '127.0.0.1', secret: TEST_RADIUS_SECRET, name: 'port-server' }]),
+    TRANSMITTER_ATA_ADMIN_USERS: 'operator',
   });
   bus = new MessageBus({ url: stack.vhost.amqpUrl, source: '/faxnotify/transmitter', logger: createLogger('e2e', 'silent') });
   await bus.start();
   await stack.saveSettings('alice', { email: { enabled: true, address: 'alice@example.test' }, locale: 'en', timeZone: 'UTC', notifyOn: 'all' });
-  // The port-server account whose faxes are alice's, made through the transmitter's admin API.
+  // The port-server account whose faxes are alice's, made by an admin user through the transmitter's admin API.
   const response = await fetch(`${transmitter.url}/ata/accounts`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${await stack.token('alice')}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'acme', password: 'secret-1' }),
+    headers: { authorization: `Bearer ${await stack.token('operator')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'acme', ownerId: 'alice', password: 'secret-1' }),
   });
   expect(response.status).toBe(201);
 }, 60_000);
