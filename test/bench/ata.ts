@@ -202,6 +202,8 @@ async function main() {
     TRANSMITTER_ATA_ACCT_PORT: String(target.acctPort),
     TRANSMITTER_ATA_DICTIONARY: dictionaries.faxback,
     TRANSMITTER_ATA_CLIENTS: JSON.stringify([{ address: '127.0.0.1', secret: TEST_RADIUS_SECRET }]),
+    // The benchmark's user sets up the account it sends as.
+    TRANSMITTER_ATA_ADMIN_USERS: 'bench',
     LOG_LEVEL: 'warn',
   });
   const raw = await startRawResponder(dictionaries.faxback);

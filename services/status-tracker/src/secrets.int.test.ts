@@ -247,7 +247,12 @@ describe('secrets at rest through the service', () => {
   const replix = new FakeReplixFax('zoe-user', PASSWORD);
 
   beforeAll(async () => {
-    service = await startTestApp('secrets-at-rest', { allowedPrivateRanges: LOOPBACK, webhooks: { firstRetryMs: 150, maxRetryMs: 400 } });
+    // zoe and victor set up their provider accounts themselves: they are this tracker's ingest admin users.
+    service = await startTestApp('secrets-at-rest', {
+      allowedPrivateRanges: LOOPBACK,
+      webhooks: { firstRetryMs: 150, maxRetryMs: 400 },
+      ingestAdminUsers: ['zoe', 'victor'],
+    });
     await receiver.start();
     await replix.start();
     service.webhooks.start();
@@ -440,7 +445,7 @@ describe('without a key', () => {
   let service: TestApp;
 
   beforeAll(async () => {
-    service = await startTestApp('secrets-in-clear', { secrets: { key: '' } });
+    service = await startTestApp('secrets-in-clear', { secrets: { key: '' }, ingestAdminUsers: ['uma'] });
   });
 
   afterAll(async () => {
@@ -506,6 +511,7 @@ describe('the service across restarts', () => {
       'http.port': 0,
       'auth.jwtSecret': SERVICE_JWT_SECRET,
       'ingest.accounts': JSON.stringify([{ provider: 'faxplus', account: 'ops-fp', ownerId: 'ops', secret: INGEST_SECRET }]),
+      'ingest.adminUsers': ['wendy'],
       ...secrets,
     });
     return service;
