@@ -10,3 +10,4 @@ export * from './coalesced-passes';
 export * from './outbox-relay';
 export * from './secrets';
 export * from './web';
+export * from './text';

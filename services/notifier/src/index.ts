@@ -14,7 +14,8 @@ import { SettingsStore, registerSettingsRoutes } from './settings';
 import { registerSettingsPage } from './settings-page';
 
 export { notifierSchema, loadNotifierConfig, type NotifierConfig } from './config';
-export { renderNotice, noticeContext, pagesPhrase, plainText } from './render';
+export { renderNotice, noticeContext, pagesPhrase } from './render';
+export { plainText } from '@faxnotify/kit';
 export { SendLedger } from './ledger';
 export type { ChannelAdapter, RenderedNotice, Channel, DeliveryReport } from './channels/types';
 export { ChannelError } from './channels/types';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Handlebars from 'handlebars';
 import { NO_SUBJECT, OUTCOME_LABELS, describeStatus, type DeliveryRecipientFinal, type Locale } from '@faxnotify/contracts';
+import { plainText } from '@faxnotify/kit';
 import { SMS_MAX_SEGMENTS, shortenForSms, smsSize } from './channels/sms/segments';
 import type { Channel, SmsEncoding } from './channels/types';
 
@@ -12,25 +13,6 @@ export const TITLE_SUBJECT_MAX = 120;
 export const BODY_SUBJECT_MAX = 500;
 const CSID_MAX = 40;
 const DETAIL_MAX = 300;
-
-/**
- * Text from strangers (fax subject, remote CSID, line detail) made safe as plain text for any
- * medium: control characters (CR/LF included, so no header injection) become spaces, runs of
- * white space fold, and the length is bounded with an ellipsis. HTML escaping is the templates' job.
- */
-export function plainText(value: string | null | undefined, max: number): string {
-  const folded = (value ?? '')
-    .replace(/[\p{Cc}\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  const chars = [...folded];
-  return chars.length > max
-    ? `${chars
-        .slice(0, max - 1)
-        .join('')
-        .trimEnd()}…`
-    : folded;
-}
 
 const PAGE_WORDS: Record<Locale, (n: number) => string> = {
   en: (n) => (n === 1 ? 'page' : 'pages'),

@@ -13,6 +13,7 @@ import {
   csrfCheck,
   csrfToken,
   isCsrfRefusal,
+  plainText,
   safeNext,
   sessionViewer,
   setSessionCookie,
@@ -49,26 +50,6 @@ export interface PagesOptions {
 const FOLDER_PAGE = 25;
 const LANG_COOKIE = 'faxnotify_lang';
 const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', ru: 'Русский', it: 'Italiano' };
-
-/**
- * Text from strangers (subject, CSID, line detail, provider reasons) shown as one plain line:
- * control and direction-override characters (which could make a number read backwards) become
- * spaces, white space folds, the length is bounded. HTML escaping is the templates' job.
- */
-export function plainText(value: string | null | undefined, max: number): string {
-  const folded = (value ?? '')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  const chars = [...folded];
-  return chars.length > max
-    ? `${chars
-        .slice(0, max - 1)
-        .join('')
-        .trimEnd()}…`
-    : folded;
-}
 
 interface PageContext {
   locale: Locale;
