@@ -1,0 +1,260 @@
+import { issueToken } from '@faxnotify/kit';
+import { CHANNELS_SECRET, settingsFor, useChannelPeers } from './testing/channels';
+
+/**
+ * Notification settings with all three channels configured: the JSON API's checks on phone numbers
+ * and JIDs, and the settings page (sign-in, CSRF, security headers, the form).
+ */
+
+const peers = useChannelPeers('notifier-channels-settings', []);
+const { api, bearer } = peers;
+
+describe('settings for SMS and XMPP', () => {
+  it('names the field of a bad phone number or JID', async () => {
+    const bad = async (channels: Record<string, unknown>) => api('PUT', '/v1/settings', 'uma', { ...settingsFor({ email: 'uma@example.test' }), ...channels });
+    for (const number of ['12025550101', '+1 555', '+99912345', 'call me', '+7 916 123 45 67 89']) {
+      const response = await bad({ sms: { enabled: true, number } });
+      expect(response).toMatchObject({ status: 400, body: { field: 'sms.number' } });
+    }
+    expect((await bad({ sms: { enabled: true, number: null } })).body).toMatchObject({ field: 'sms.number', message: expect.stringMatching(/required/) });
+    expect((await bad({ sms: { enabled: 'yes', number: '+12025550101' } })).body).toMatchObject({ field: 'sms.enabled' });
+    for (const jid of ['not a jid', 'uma@', '@localhost', 'uma@local host', 'uma@localhost/resource', 'u<m>a@localhost', 'uma@exa_mple.com']) {
+      expect((await bad({ xmpp: { enabled: true, jid } })).body).toMatchObject({ field: 'xmpp.jid' });
+    }
+    expect((await bad({ xmpp: { enabled: true } })).body).toMatchObject({ field: 'xmpp.jid' });
+    expect((await bad({ notifyOn: 'sometimes' })).body).toMatchObject({ field: 'notifyOn' });
+  });
+
+  it('stores numbers as E.164 and JIDs in their usual form, and keeps channels a client leaves out', async () => {
+    const saved = await api('PUT', '/v1/settings', 'uma', {
+      ...settingsFor({}),
+      sms: { enabled: true, number: '+39 333 123 4567' },
+      xmpp: { enabled: true, jid: 'Uma@LocalHost' },
+    });
+    expect(saved.status).toBe(200);
+    expect(saved.body).toMatchObject({ sms: { enabled: true, number: '+393331234567' }, xmpp: { enabled: true, jid: 'uma@localhost' } });
+    // A client that only knows email leaves SMS and XMPP as they were.
+    await api('PUT', '/v1/settings', 'uma', { email: { enabled: true, address: 'uma@example.test' }, locale: 'it', timeZone: 'Europe/Rome', notifyOn: 'all' });
+    expect((await api('GET', '/v1/settings', 'uma')).body).toMatchObject({
+      email: { enabled: true },
+      sms: { number: '+393331234567' },
+      xmpp: { jid: 'uma@localhost' },
+      locale: 'it',
+    });
+  });
+});
+
+describe('the settings page', () => {
+  const page = (path: string, init: RequestInit = {}) => fetch(`${peers.notifier.url}${path}`, { redirect: 'manual', ...init });
+  const cookiesOf = (response: Response) => response.headers.getSetCookie().map((c) => c.split(';')[0]);
+  const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+
+  /** The sign-in form: its CSRF token and the browser's CSRF secret cookie. */
+  async function signInForm(): Promise<{ csrf: string; cookies: string[] }> {
+    const response = await page('/login');
+    expect(response.status).toBe(200);
+    return { csrf: csrfOf(await response.text()) ?? '', cookies: cookiesOf(response) };
+  }
+  const postSignIn = (cookies: string[], fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    page('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; '), ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
+
+  async function signIn(user: string): Promise<string[]> {
+    const token = await issueToken({ secret: CHANNELS_SECRET }, user);
+    const form = await signInForm();
+    const response = await postSignIn(form.cookies, { csrf: form.csrf, token, next: '//evil.example/settings' });
+    expect(response.status).toBe(303);
+    // Only a path on this site: another origin in `next` falls back to the settings page.
+    expect(response.headers.get('location')).toBe('/settings');
+    const cookie = response.headers.getSetCookie()[0];
+    expect(cookie).toMatch(/^faxnotify_session=.+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/);
+    return [...form.cookies, ...cookiesOf(response)];
+  }
+
+  async function open(cookies: string[]): Promise<{ html: string; csrf: string; cookies: string[]; status: number }> {
+    const response = await page('/settings', { headers: { cookie: cookies.join('; ') } });
+    const html = await response.text();
+    return { html, csrf: csrfOf(html) ?? '', cookies: [...cookies, ...cookiesOf(response)], status: response.status };
+  }
+
+  const post = (cookies: string[], fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    page('/settings', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; '), ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
+
+  it('asks a visitor without a session to sign in, in their language', async () => {
+    const response = await page('/settings', { headers: { 'accept-language': 'it-IT,it;q=0.9,en;q=0.5' } });
+    expect(response.status).toBe(401);
+    const html = await response.text();
+    expect(html).toContain('<html lang="it">');
+    expect(html).toMatch(/<label for="token">Token di accesso<\/label>/);
+    const form = await signInForm();
+    expect((await postSignIn(form.cookies, { csrf: form.csrf, token: 'not.a.token' })).status).toBe(401);
+  });
+
+  it('signs no one in on a GET, nor on a post without the CSRF token or from Origin: null', async () => {
+    const token = await issueToken({ secret: CHANNELS_SECRET }, 'tom');
+    const sessionSet = (response: Response) => response.headers.getSetCookie().some((c) => c.startsWith('faxnotify_session='));
+    // A link (a plain GET, which another site can make a browser follow) shows the form and nothing more.
+    const link = await page(`/login?token=${encodeURIComponent(token)}&next=/settings`);
+    expect(link.status).toBe(200);
+    expect(sessionSet(link)).toBe(false);
+    expect(await link.text()).not.toContain(token);
+    const form = await signInForm();
+    const noToken = await postSignIn(form.cookies, { token, next: '/settings' });
+    expect(noToken.status).toBe(403);
+    expect(sessionSet(noToken)).toBe(false);
+    expect(await noToken.text()).toContain('The form had expired.');
+    expect((await postSignIn([], { csrf: form.csrf, token })).status).toBe(403);
+    const fromNull = await postSignIn(form.cookies, { csrf: form.csrf, token }, { origin: 'null' });
+    expect(fromNull.status).toBe(403);
+    expect(sessionSet(fromNull)).toBe(false);
+    expect((await postSignIn(form.cookies, { csrf: form.csrf, token }, { origin: 'https://evil.example' })).status).toBe(403);
+    expect((await postSignIn(form.cookies, { csrf: form.csrf, token }, { origin: peers.notifier.url })).status).toBe(303);
+  });
+
+  it('sends its security headers and a content security policy with no inline style or script', async () => {
+    const response = await page('/settings');
+    const csp = response.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("form-action 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.text()).not.toMatch(/<style|<script| style=/);
+  });
+
+  it('takes a changed session cookie for none', async () => {
+    const cookies = await signIn('tom');
+    const session = cookies.find((c) => c.startsWith('faxnotify_session='))!;
+    expect((await page('/settings', { headers: { cookie: session } })).status).toBe(200);
+    const value = decodeURIComponent(session.slice('faxnotify_session='.length));
+    const forged = `${await issueToken({ secret: CHANNELS_SECRET }, 'dave')}${value.slice(value.lastIndexOf('.'))}`;
+    for (const cookie of [
+      `faxnotify_session=${encodeURIComponent(forged)}`,
+      `faxnotify_session=${value.slice(0, value.lastIndexOf('.'))}`,
+      `${session.slice(0, -3)}abc`,
+    ]) {
+      expect((await page('/settings', { headers: { cookie } })).status).toBe(401);
+    }
+  });
+
+  it('round-trips the form: shows the saved settings, saves a change, refuses a post without the CSRF token', async () => {
+    await api('PUT', '/v1/settings', 'tom', settingsFor({ email: 'tom@example.test', locale: 'ru' }));
+    const cookies = await signIn('tom');
+    const form = await open(cookies);
+    expect(form.status).toBe(200);
+    expect(form.html).toContain('<html lang="ru">');
+    expect(form.html).toContain('<h1>Настройки уведомлений</h1>');
+    // Every input has its label; the form posts back to this page and works without JavaScript.
+    for (const id of [
+      'email-enabled',
+      'email-address',
+      'sms-enabled',
+      'sms-number',
+      'xmpp-enabled',
+      'xmpp-jid',
+      'notify-all',
+      'notify-failures',
+      'locale',
+      'time-zone',
+    ]) {
+      expect(form.html).toContain(`<label for="${id}">`);
+      expect(form.html).toContain(`id="${id}"`);
+    }
+    expect(form.html).toContain('<form method="post" action="/settings"');
+    expect(form.html).not.toMatch(/<script/);
+    expect(form.html).toContain('value="tom@example.test"');
+    // The token @fastify/csrf-protection makes: time, the user it is for, salt, HMAC.
+    expect(form.csrf).toMatch(/^[a-z0-9]+-[A-Za-z0-9_]{43}-[\w-]{8}-[\w-]{43}$/);
+
+    const fields = {
+      csrf: form.csrf,
+      email_enabled: 'on',
+      email_address: 'tom@example.test',
+      sms_enabled: 'on',
+      sms_number: '+7 916 123-45-67',
+      xmpp_enabled: 'on',
+      xmpp_jid: 'tom@localhost',
+      notify_on: 'failures',
+      locale: 'en',
+      time_zone: 'Asia/Yekaterinburg',
+    };
+    // Without the CSRF token (a forged cross-site post would lack it): refused, nothing saved.
+    const forged = await post(form.cookies, { ...fields, csrf: '' });
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain('Срок действия формы истёк');
+    // Another user's token does not fit this user's session.
+    const dave = await open(await signIn('dave'));
+    expect((await post(form.cookies, { ...fields, csrf: dave.csrf })).status).toBe(403);
+    // Nor does Dave's token with Dave's cookies but Tom's session (a token is made for one user).
+    const daveSecret = dave.cookies.filter((c) => c.startsWith('faxnotify_csrf='));
+    expect((await post([...cookies.filter((c) => c.startsWith('faxnotify_session=')), ...daveSecret], { ...fields, csrf: dave.csrf })).status).toBe(403);
+    // A post from Origin: null is refused even with the right token.
+    expect((await post(form.cookies, fields, { origin: 'null' })).status).toBe(403);
+    expect((await api('GET', '/v1/settings', 'tom')).body).toMatchObject({ sms: { enabled: false }, locale: 'ru' });
+
+    const saved = await post(form.cookies, fields);
+    expect(saved.status).toBe(303);
+    expect(saved.headers.get('location')).toBe('/settings?saved=1');
+    expect((await api('GET', '/v1/settings', 'tom')).body).toEqual({
+      email: { enabled: true, address: 'tom@example.test' },
+      sms: { enabled: true, number: '+79161234567' },
+      xmpp: { enabled: true, jid: 'tom@localhost' },
+      locale: 'en',
+      timeZone: 'Asia/Yekaterinburg',
+      notifyOn: 'failures',
+    });
+    const after = await page('/settings?saved=1', { headers: { cookie: form.cookies.join('; ') } });
+    const html = await after.text();
+    expect(html).toContain('<html lang="en">');
+    expect(html).toContain('role="status">Your settings have been saved.');
+    expect(html).toContain('value="+79161234567"');
+    expect(html).toMatch(/<option value="Asia\/Yekaterinburg" selected>/);
+    expect(html).toMatch(/id="notify-failures" name="notify_on" value="failures" checked/);
+    // Dave's settings were not touched by Tom's form.
+    expect((await api('GET', '/v1/settings', 'dave')).body).toMatchObject({ email: { enabled: false, address: null } });
+  });
+
+  it('answers a bad value with 400, names the field and keeps what was typed', async () => {
+    const form = await open(await signIn('uma'));
+    const response = await post(form.cookies, {
+      csrf: form.csrf,
+      sms_enabled: 'on',
+      sms_number: '+39 12',
+      notify_on: 'all',
+      locale: 'it',
+      time_zone: 'Europe/Rome',
+    });
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toMatch(
+      /<input type="tel" id="sms-number" name="sms_number" value="\+39 12"[^>]* aria-describedby="sms-number-hint sms-number-error" aria-invalid="true">/,
+    );
+    expect(html).toContain('<a href="#sms-number">Inserisci un numero in formato internazionale');
+    const zone = await post(form.cookies, { csrf: form.csrf, notify_on: 'all', locale: 'it', time_zone: 'Mars/Olympus' });
+    expect(zone.status).toBe(400);
+    expect(await zone.text()).toContain('<a href="#time-zone">');
+    const language = await post(form.cookies, { csrf: form.csrf, notify_on: 'all', locale: 'de', time_zone: 'Europe/Rome' });
+    expect(language.status).toBe(400);
+    expect(await language.text()).toContain('<a href="#locale">');
+  });
+
+  it('takes a bearer token instead of the cookie, which needs no CSRF token', async () => {
+    const response = await post(
+      [],
+      { email_enabled: 'on', email_address: 'ivan@example.test', notify_on: 'all', locale: 'ru', time_zone: 'Europe/Moscow' },
+      { authorization: await bearer('ivan') },
+    );
+    expect(response.status).toBe(303);
+    expect((await api('GET', '/v1/settings', 'ivan')).body).toMatchObject({ email: { enabled: true, address: 'ivan@example.test' }, locale: 'ru' });
+  });
+});
