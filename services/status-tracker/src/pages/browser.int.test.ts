@@ -209,6 +209,16 @@ it('updates an in-progress fax live, without reloading the page', async () => {
   expect(await page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument)).toBe(true);
 });
 
+it('signs in from a sign-in link with the token filled in (as the demo prints one) by pressing Sign in', async () => {
+  const token = await issueToken({ secret: TEST_SECRET }, 'alice');
+  const page = await browser();
+  await page.goto(`${service.url}/login?token=${token}&next=${encodeURIComponent('/faxes/fax-sample-browser')}`);
+  expect(await page.getByLabel('Access token').inputValue()).toBe(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(deepLink);
+  expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Q3 report');
+});
+
 it('reads completely without JavaScript', async () => {
   const page = await browser({ javaScriptEnabled: false });
   await page.goto(deepLink);
