@@ -125,6 +125,16 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
       );
   };
 
+  /** The sign-in page, going on to `next`; besides the form it may fill in a token and say a notice or an error. */
+  const sendLogin = (
+    reply: FastifyReply,
+    request: FastifyRequest,
+    context: PageContext,
+    next: string,
+    shown: { token?: string; notice?: string; error?: string },
+    code = 200,
+  ) => send(reply, request, context, 'login', { next, token: '', lang: context.locale, ...shown }, { title: context.t.signInTitle }, code);
+
   const toSignIn = (request: FastifyRequest, reply: FastifyReply) =>
     reply
       .code(303)
@@ -138,15 +148,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
       if (!isCsrfRefusal(error)) throw error;
       const context = await contextOf(request, reply);
       const next = safeNext((request.body as { next?: unknown } | undefined)?.next, SENT_FOLDER);
-      return send(
-        reply,
-        request,
-        context,
-        'login',
-        { next, token: '', lang: context.locale, error: context.t.formExpired },
-        { title: context.t.signInTitle },
-        403,
-      );
+      return sendLogin(reply, request, context, next, { error: context.t.formExpired }, 403);
     });
     const checkCsrf = csrfCheck(app, auth);
 
@@ -164,14 +166,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
       const context = await contextOf(request, reply);
       const next = safeNext(request.query.next, SENT_FOLDER);
       if (context.viewer && !request.query.token) return reply.redirect(next, 303);
-      return send(
-        reply,
-        request,
-        context,
-        'login',
-        { next, token: request.query.token ?? '', lang: context.locale, notice: request.query.signedOut ? context.t.signedOut : '' },
-        { title: context.t.signInTitle },
-      );
+      return sendLogin(reply, request, context, next, { token: request.query.token ?? '', notice: request.query.signedOut ? context.t.signedOut : '' });
     });
 
     // A sign-in posted from another site would sign the visitor in as someone else: the kit refuses
@@ -183,15 +178,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
       const next = safeNext(body.next, SENT_FOLDER);
       if (!verified) {
         const context = await contextOf(request, reply);
-        return send(
-          reply,
-          request,
-          context,
-          'login',
-          { next, token: '', lang: context.locale, error: context.t.signInFailed },
-          { title: context.t.signInTitle },
-          401,
-        );
+        return sendLogin(reply, request, context, next, { error: context.t.signInFailed }, 401);
       }
       return setSessionCookie(reply, token, verified.expiresAt).header('cache-control', 'no-store').redirect(next, 303);
     });
