@@ -85,10 +85,15 @@ beforeAll(async () => {
     'ata.acctPort': 0,
     'ata.dictionary': dictionaries.faxback,
     'ata.clients': [{ address: '127.0.0.1', secret: TEST_RADIUS_SECRET, name: 'port-server' }],
+    'ata.adminUsers': ['operator'],
   });
-  // The account the ATA line sends as, made through the transmitter's admin API by its owner.
-  const token = await t.token('alice');
-  const account = await api(t.service.url, token, 'POST', '/ata/accounts', { name: 'acme', password: 'pw', callAheadMode: 'dynamic' });
+  // The account the ATA line sends as, made through the transmitter's admin API by an admin user for its owner.
+  const account = await api(t.service.url, await t.token('operator'), 'POST', '/ata/accounts', {
+    name: 'acme',
+    ownerId: 'alice',
+    password: 'pw',
+    callAheadMode: 'dynamic',
+  });
   expect(account.status).toBe(201);
 });
 
