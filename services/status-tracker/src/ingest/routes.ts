@@ -84,22 +84,32 @@ export async function syncConfiguredAccounts(
   now = new Date(),
 ): Promise<void> {
   const at = now.toISOString();
-  for (const a of accounts) {
-    const values = {
-      owner_id: a.ownerId,
-      ...sealedAccountSecrets(secrets, a.provider, a.account, a.secret, a.password ?? null),
-      base_url: a.baseUrl ?? null,
-      username: a.username ?? null,
-      source: 'config',
-      updated_at: at,
-    };
-    await db
-      .insertInto('provider_accounts')
-      .values({ provider: a.provider, account: a.account, ...values, last_polled_at: null, last_poll_error: null, created_at: at })
-      .onConflict((oc) => oc.columns(['provider', 'account']).doUpdateSet(values))
-      .execute();
-  }
+  for (const a of accounts) await writeAccount(db, secrets, a, 'config', at);
 }
+
+/**
+ * Creates an account, or replaces its owner, secrets, base URL and user name (what its polls
+ * found stays), recording whether configuration or the API set it up.
+ */
+async function writeAccount(db: Kysely<TrackerDatabase>, secrets: SecretBox, a: ConfiguredProviderAccount, source: 'config' | 'api', at: string): Promise<void> {
+  const values = {
+    owner_id: a.ownerId,
+    ...sealedAccountSecrets(secrets, a.provider, a.account, a.secret, a.password ?? null),
+    base_url: a.baseUrl ?? null,
+    username: a.username ?? null,
+    source,
+    updated_at: at,
+  };
+  await db
+    .insertInto('provider_accounts')
+    .values({ provider: a.provider, account: a.account, ...values, last_polled_at: null, last_poll_error: null, created_at: at })
+    .onConflict((oc) => oc.columns(['provider', 'account']).doUpdateSet(values))
+    .execute();
+}
+
+/** The query for one account, by provider and name. */
+const accountQuery = (db: Kysely<TrackerDatabase>, provider: Provider, account: string) =>
+  db.selectFrom('provider_accounts').selectAll().where('provider', '=', provider).where('account', '=', account);
 
 /**
  * Provider ingest: `POST /ingest/faxplus/{account}` (Fax.Plus `fax_sent` webhooks, JSON) and
@@ -119,12 +129,7 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
       const unauthorized = () => reply.code(401).send({ error: 'unauthorized', message: 'unknown account or wrong secret' });
       if (!(PROVIDERS as readonly string[]).includes(provider)) return reply.code(404).send({ error: 'not_found', message: 'no such provider' });
       if (!ACCOUNT_NAME.test(account)) return unauthorized();
-      const row = await db
-        .selectFrom('provider_accounts')
-        .selectAll()
-        .where('provider', '=', provider as Provider)
-        .where('account', '=', account)
-        .executeTakeFirst();
+      const row = await accountQuery(db, provider as Provider, account).executeTakeFirst();
       if (!row) return unauthorized();
       let digest: string;
       try {
@@ -212,35 +217,12 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
         const ownerId = optional('ownerId');
         if (ownerId !== null && (typeof ownerId !== 'string' || !USER_ID.test(ownerId)))
           return reply.code(400).send({ error: 'bad_request', message: 'ownerId must be a user id (1-128 letters, digits, ., _, :, @ or -)' });
-        const existing = await db
-          .selectFrom('provider_accounts')
-          .select('owner_id')
-          .where('provider', '=', provider as Provider)
-          .where('account', '=', account)
-          .executeTakeFirst();
+        const existing = await accountQuery(db, provider as Provider, account).executeTakeFirst();
         // The owner whose Sent folder the results go to: as given, else as it was, else the admin user.
         const owner = ownerId ?? existing?.owner_id ?? userOf(request);
-        const at = now().toISOString();
-        const values = {
-          owner_id: owner,
-          ...sealedAccountSecrets(options.secrets, provider as Provider, account, body.secret, password),
-          base_url: baseUrl,
-          username,
-          source: 'api',
-          updated_at: at,
-        };
-        await db
-          .insertInto('provider_accounts')
-          .values({ provider: provider as Provider, account, ...values, last_polled_at: null, last_poll_error: null, created_at: at })
-          .onConflict((oc) => oc.columns(['provider', 'account']).doUpdateSet(values))
-          .execute();
-        const row = await db
-          .selectFrom('provider_accounts')
-          .selectAll()
-          .where('provider', '=', provider as Provider)
-          .where('account', '=', account)
-          .executeTakeFirstOrThrow();
-        return accountView(row);
+        const setting = { provider: provider as Provider, account, ownerId: owner, secret: body.secret, baseUrl: baseUrl ?? undefined, username: username ?? undefined, password: password ?? undefined };
+        await writeAccount(db, options.secrets, setting, 'api', now().toISOString());
+        return accountView(await accountQuery(db, provider as Provider, account).executeTakeFirstOrThrow());
       },
     );
 
