@@ -10,7 +10,7 @@
  * arrives before the local call is recorded still finds its recipient. The recipient's own state,
  * attempts and events are written by the recipient ledger, whoever reports them.
  */
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { AtaHandoffRow, RecipientRow, TransmitterDatabase } from '../db/schema';
 import type { HandoverSettlement, LineHandover } from '../lines/types';
 import type { AttemptEnd, HandoverReport, RecipientLedger } from '../ledger/recipient-ledger';
@@ -59,6 +59,10 @@ export async function handoffOf(trx: Kysely<TransmitterDatabase>, outboxId: stri
   return trx.selectFrom('ata_handoffs').selectAll().where('outbox_id', '=', outboxId).where('position', '=', position).executeTakeFirst();
 }
 
+/** The hand-over row of this call, as long as its call is still being made. */
+const whileCalling = (handoff: AtaHandoffRow) => (eb: ExpressionBuilder<TransmitterDatabase, 'ata_handoffs'>) =>
+  eb.and({ outbox_id: handoff.outbox_id, position: handoff.position, state: 'calling' });
+
 /** The ATA took the fax: from now on only the port server's report (or its absence) ends the recipient. */
 export async function markHandedOver(trx: Kysely<TransmitterDatabase>, handoff: AtaHandoffRow, now: Date, reportWithinMs: number): Promise<void> {
   await trx
@@ -69,9 +73,7 @@ export async function markHandedOver(trx: Kysely<TransmitterDatabase>, handoff: 
       handed_at: now.toISOString(),
       expires_at: new Date(now.getTime() + reportWithinMs).toISOString(),
     })
-    .where('outbox_id', '=', handoff.outbox_id)
-    .where('position', '=', handoff.position)
-    .where('state', '=', 'calling')
+    .where(whileCalling(handoff))
     .execute();
 }
 
@@ -79,9 +81,7 @@ export async function markHandedOver(trx: Kysely<TransmitterDatabase>, handoff: 
 export async function dropHandoff(trx: Kysely<TransmitterDatabase>, handoff: AtaHandoffRow): Promise<void> {
   await trx
     .deleteFrom('ata_handoffs')
-    .where('outbox_id', '=', handoff.outbox_id)
-    .where('position', '=', handoff.position)
-    .where('state', '=', 'calling')
+    .where(whileCalling(handoff))
     .execute();
 }
 
@@ -90,9 +90,7 @@ export async function orphanHandoff(trx: Kysely<TransmitterDatabase>, handoff: A
   await trx
     .updateTable('ata_handoffs')
     .set({ state: 'orphan' })
-    .where('outbox_id', '=', handoff.outbox_id)
-    .where('position', '=', handoff.position)
-    .where('state', '=', 'calling')
+    .where(whileCalling(handoff))
     .execute();
 }
 
