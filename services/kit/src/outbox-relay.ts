@@ -1,5 +1,5 @@
 import type { EventKey } from '@faxnotify/contracts';
-import type { Generated, Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Counter, Gauge } from 'prom-client';
 import type { MessageBus } from './bus';
 import { CoalescedPasses } from './coalesced-passes';
@@ -77,6 +77,13 @@ export function publishStoredEvent(bus: Pick<MessageBus, 'publishEvent'>): (row:
  */
 type UntypedOutbox = Kysely<Record<string, OutboxColumns & Record<string, unknown>>>;
 
+/** One batch of a pass: rows read, rows confirmed, and the first publish failure if any. */
+interface Batch {
+  read: number;
+  confirmed: number;
+  failure?: PromiseRejectedResult;
+}
+
 /** Longest `last_error` kept. */
 const ERROR_LENGTH = 1000;
 
@@ -137,8 +144,13 @@ export interface OutboxRelayOptions<DB, T extends OutboxTableName<DB>> extends O
  * Hands an outbox table to the broker in the order it was written, a batch at a time (see
  * `publishOutboxRows`). A batch with a failure stops the pass there, so a later row never
  * overtakes an earlier one for long; the pass is tried again on the next poll. Runs every `pollMs`
- * and on `kick` after each commit, one pass at a time. Replicas may publish the same row twice;
- * consumers tolerate that.
+ * and on `kick` after each commit, one pass at a time.
+ *
+ * On PostgreSQL, replicas share the table: each batch is read, published and marked in one
+ * transaction that first takes a transaction-scoped advisory lock named after the table, so the
+ * relays of several replicas take turns batch by batch. The next relay reads only after the
+ * previous batch is marked, so no row is published twice and the table's order holds across
+ * replicas. SQLite is one process's file, so its relay reads without reserving.
  */
 export class OutboxRelay<DB, T extends OutboxTableName<DB>> {
   private readonly passes: CoalescedPasses;
@@ -165,17 +177,15 @@ export class OutboxRelay<DB, T extends OutboxTableName<DB>> {
   async relayOnce(): Promise<number> {
     const db = this.options.db as unknown as UntypedOutbox;
     const table: string = this.options.table;
-    const key: string = this.options.key;
     const batchSize = this.options.batchSize ?? 100;
     let published = 0;
     try {
       for (;;) {
-        const rows = (await db.selectFrom(table).selectAll().where('published_at', 'is', null).orderBy(key).limit(batchSize).execute()) as Array<
-          Selectable<DB[T]>
-        >;
-        if (this.passes.stopped && !this.draining) return published;
-        published += await publishOutboxRows(this.options, rows, this.options.publishedLabels);
-        if (rows.length < batchSize) return published;
+        const batch = this.reserving ? await this.reservedBatch(db, batchSize) : await this.plainBatch(db, batchSize);
+        if (batch === 'stopped') return published;
+        if (batch.failure) throw batch.failure.reason;
+        published += batch.confirmed;
+        if (batch.read < batchSize) return published;
       }
     } finally {
       const pending = await db
@@ -185,6 +195,52 @@ export class OutboxRelay<DB, T extends OutboxTableName<DB>> {
         .executeTakeFirst()
         .catch(() => undefined);
       if (pending) this.options.metrics.pending.set(Number(pending.n));
+    }
+  }
+
+  /** Whether batches are reserved (PostgreSQL) rather than only read (SQLite). */
+  private get reserving(): boolean {
+    return this.options.db.getExecutor().adapter instanceof PostgresAdapter;
+  }
+
+  private get halted(): boolean {
+    return this.passes.stopped && !this.draining;
+  }
+
+  private unpublished(db: UntypedOutbox | Transaction<Record<string, OutboxColumns & Record<string, unknown>>>, batchSize: number) {
+    return db
+      .selectFrom(this.options.table as string)
+      .selectAll()
+      .where('published_at', 'is', null)
+      .orderBy(this.options.key)
+      .limit(batchSize);
+  }
+
+  private async plainBatch(db: UntypedOutbox, batchSize: number): Promise<Batch | 'stopped'> {
+    const rows = (await this.unpublished(db, batchSize).execute()) as Array<Selectable<DB[T]>>;
+    if (this.halted) return 'stopped';
+    return { read: rows.length, ...(await this.publishBatch(this.options.db, rows)) };
+  }
+
+  /**
+   * Reads, publishes and marks one batch in one transaction holding the table's advisory lock (see
+   * the class). A failed publish is recorded and committed like a success (the rows wait for the
+   * next pass), then reported.
+   */
+  private async reservedBatch(db: UntypedOutbox, batchSize: number): Promise<Batch | 'stopped'> {
+    return db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${`faxnotify outbox ${this.options.table}`}))`.execute(trx);
+      const rows = (await this.unpublished(trx, batchSize).execute()) as Array<Selectable<DB[T]>>;
+      if (this.halted) return 'stopped' as const;
+      return { read: rows.length, ...(await this.publishBatch(trx as unknown as Kysely<DB>, rows)) };
+    });
+  }
+
+  private async publishBatch(db: Kysely<DB>, rows: Array<Selectable<DB[T]>>): Promise<{ confirmed: number; failure?: PromiseRejectedResult }> {
+    try {
+      return { confirmed: await publishOutboxRows({ ...this.options, db }, rows, this.options.publishedLabels) };
+    } catch (reason) {
+      return { confirmed: 0, failure: { status: 'rejected', reason } };
     }
   }
 
