@@ -73,6 +73,19 @@ const FAXBACK_LOGIN = [
   ],
 ] as const;
 
+/** FB-Command Get-DIDs-For-Account for the module, of the account TEST: a request any client may make. */
+const DIDS_OF_TEST = [
+  [
+    'Vendor-Specific',
+    'FaxBack',
+    [
+      ['FB-Command', 'Get-DIDs-For-Account'],
+      ['FB-Context', 'For-External-Module'],
+    ],
+  ],
+  ['User-Name', 'TEST'],
+];
+
 const login = (extra: ReadonlyArray<readonly [string, string]> = []) =>
   [['FB-Command', 'Get-Account'], ['FB-Context', 'Account-Login'], ['User-Name', 'test'], ['User-Password', 'test'], ...extra] as const;
 
@@ -137,17 +150,7 @@ describe('shared secret and Message-Authenticator', () => {
     // RADIUS cannot tell a wrong secret from an Access-Request without Message-Authenticator; the
     // client can, because our Response Authenticator is made with our secret.
     const request = encodeAccess(
-      [
-        [
-          'Vendor-Specific',
-          'FaxBack',
-          [
-            ['FB-Command', 'Get-DIDs-For-Account'],
-            ['FB-Context', 'For-External-Module'],
-          ],
-        ],
-        ['User-Name', 'TEST'],
-      ],
+      DIDS_OF_TEST,
       {
         secret: 'not-the-secret',
       },
@@ -192,17 +195,7 @@ describe("the manual's byte-exact request (p29)", () => {
 
 describe('malformed datagrams', () => {
   const good = () =>
-    encodeAccess([
-      [
-        'Vendor-Specific',
-        'FaxBack',
-        [
-          ['FB-Command', 'Get-DIDs-For-Account'],
-          ['FB-Context', 'For-External-Module'],
-        ],
-      ],
-      ['User-Name', 'TEST'],
-    ]);
+    encodeAccess(DIDS_OF_TEST);
 
   it.each<readonly [string, Buffer]>([
     ...MALFORMED_DATAGRAMS,
@@ -232,17 +225,7 @@ describe('malformed datagrams', () => {
 describe('retransmissions', () => {
   it('answers copies of one request (same identifier and authenticator) from the cache, handling it once', async () => {
     const request = encodeAccess(
-      [
-        [
-          'Vendor-Specific',
-          'FaxBack',
-          [
-            ['FB-Command', 'Get-DIDs-For-Account'],
-            ['FB-Context', 'For-External-Module'],
-          ],
-        ],
-        ['User-Name', 'TEST'],
-      ],
+      DIDS_OF_TEST,
       {
         identifier: 201,
       },
