@@ -112,6 +112,18 @@ export const commonSchema = (service: string, httpPort: number) => ({
       default: `var/${service}.sqlite`,
       env: `${envPrefix(service)}_SQLITE_PATH`,
     },
+    connectTimeoutMs: {
+      doc: 'PostgreSQL: milliseconds opening a connection may take before it fails.',
+      format: 'positive-int',
+      default: 10_000,
+      env: `${envPrefix(service)}_DATABASE_CONNECT_TIMEOUT_MS`,
+    },
+    statementTimeoutMs: {
+      doc: 'PostgreSQL: milliseconds one statement may run before the server cancels it and the call fails.',
+      format: 'positive-int',
+      default: 30_000,
+      env: `${envPrefix(service)}_DATABASE_STATEMENT_TIMEOUT_MS`,
+    },
   },
 });
 

@@ -5,6 +5,10 @@ import { errorMessage } from './errors';
 import type { Logger } from './logger';
 
 export type { Migration };
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+const QUERY_TIMEOUT_GRACE_MS = 5_000;
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Database<DB> {
@@ -24,12 +28,25 @@ export async function openDatabase<DB>(options: {
   sqlitePath: string;
   migrations: Record<string, Migration>;
   logger: Logger;
+  /** PostgreSQL: how long opening a connection may take (default 10 s). */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: how long one statement may run before the server cancels it (default 30 s). */
+  statementTimeoutMs?: number;
 }): Promise<Database<DB>> {
   let db: Kysely<DB>;
   let dialect: Dialect;
   if (options.url) {
     const { Pool } = await import('pg');
-    const pool = new Pool({ connectionString: options.url, max: 10 });
+    const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+    const pool = new Pool({
+      connectionString: options.url,
+      max: 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      // The server cancels a statement over the limit; the client gives up a little later on an
+      // answer that never comes (a server or network gone silent).
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS,
+    });
     // An idle connection the server closes (restart, failover, admin) must not take the process down;
     // the pool replaces it on the next query.
     pool.on('error', (error) => options.logger.warn({ err: error.message }, 'PostgreSQL connection lost'));
@@ -66,6 +83,10 @@ export async function openDatabase<DB>(options: {
 export interface DatabaseConfig {
   url: string;
   sqlitePath: string;
+  /** PostgreSQL connect timeout. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL statement timeout. */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -84,6 +105,8 @@ export function openServiceDatabase<DB>(options: {
     service,
     url: db.url,
     sqlitePath: db.sqlitePath,
+    connectTimeoutMs: db.connectTimeoutMs,
+    statementTimeoutMs: db.statementTimeoutMs,
     migrations: typeof migrations === 'function' ? migrations(dialect) : migrations,
     logger,
   });
