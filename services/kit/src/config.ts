@@ -127,36 +127,62 @@ export const commonSchema = (service: string, httpPort: number) => ({
   },
 });
 
+/** The secret a service has when none is set: it only suits the demo and tests (see `refuseDevelopmentSecret`). */
+export const DEVELOPMENT_JWT_SECRET = 'faxnotify-development-secret-change-me';
+
 /** The bearer-token secret every service with an API shares (HS256 JWT, the user in `sub`). */
 export const authSchema = () => ({
   auth: {
     jwtSecret: {
-      doc: 'Secret that signs and verifies the bearer tokens (HS256 JWT, the user in `sub`); every service must have the same one. The default only suits a local demo: set your own in any shared deployment.',
+      doc: 'Secret that signs and verifies the bearer tokens (HS256 JWT, the user in `sub`); every service must have the same one, e.g. `openssl rand -hex 32`. A service refuses to start with the built-in default unless auth.allowDevelopmentSecret is set or NODE_ENV is `test`.',
       format: 'jwt-secret',
-      default: 'faxnotify-development-secret-change-me',
+      default: DEVELOPMENT_JWT_SECRET,
       env: 'JWT_SECRET',
       sensitive: true,
     },
+    allowDevelopmentSecret: {
+      doc: 'Lets the service start with the built-in development JWT secret, for a trial on one machine; never in a shared deployment.',
+      format: Boolean,
+      default: false,
+      env: 'JWT_ALLOW_DEVELOPMENT_SECRET',
+    },
   },
 });
+
+/**
+ * Refuses the built-in development JWT secret, which anyone can read here and sign tokens with,
+ * unless the configuration allows it or the process runs tests (NODE_ENV `test`).
+ */
+function refuseDevelopmentSecret(config: unknown, env: NodeJS.ProcessEnv): void {
+  const auth = (config as { auth?: { jwtSecret?: unknown; allowDevelopmentSecret?: unknown } }).auth;
+  if (auth?.jwtSecret !== DEVELOPMENT_JWT_SECRET || auth.allowDevelopmentSecret === true) return;
+  if ((env.NODE_ENV ?? process.env.NODE_ENV) === 'test') return;
+  throw new ConfigError(
+    'invalid configuration: auth.jwtSecret: the built-in development secret is refused outside the demo and tests; set JWT_SECRET (the same in every service, e.g. `openssl rand -hex 32`), or JWT_ALLOW_DEVELOPMENT_SECRET=true for a trial on one machine',
+  );
+}
 
 export const envPrefix = (service: string): string => service.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 
 /**
  * Builds and strictly validates a service's configuration: defaults, then the file named by
  * FAXNOTIFY_CONFIG (JSON), then the environment, then `overrides`. A wrong or unknown value
- * throws a ConfigError naming the key, before anything is connected.
+ * throws a ConfigError naming the key, before anything is connected; so does the built-in
+ * development JWT secret outside the demo and tests.
  */
 export function loadConfig<T>(schema: Schema<T>, overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): T {
+  let properties: T;
   try {
     const config = convict(schema, { env, args: [] });
     if (env.FAXNOTIFY_CONFIG) config.loadFile(env.FAXNOTIFY_CONFIG);
     for (const [key, value] of Object.entries(overrides)) config.set(key as never, value as never);
     config.validate({ allowed: 'strict' });
-    return config.getProperties();
+    properties = config.getProperties();
   } catch (error) {
     throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
   }
+  refuseDevelopmentSecret(properties, env);
+  return properties;
 }
 
 export interface ConfigDocRow {
