@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rm -f */.test-results.json test/peers/.test-results.json packages/*/.test-results.json services/*/.test-results.json
-npx turbo run test --concurrency=1 "$@"
+npx turbo run test --concurrency=1 --continue "$@"
 rc=$?
 node -e '
 const fs = require("fs");
