@@ -32,6 +32,9 @@ export class DroppedPacket extends Error {
 }
 
 const attributeId = (name: string): number => Number(radiusLibrary.attr_name_to_id(name));
+/** RFC 2869 §5.14 and RFC 2865 §5.33: fixed numbers, so the checks need no dictionary loaded first. */
+const MESSAGE_AUTHENTICATOR_TYPE = 80;
+const PROXY_STATE_TYPE = 33;
 
 /** Where each attribute starts, walking the attribute list; throws on a broken list. */
 function attributeOffsets(packet: Buffer, length: number): Array<{ type: number; offset: number; length: number }> {
@@ -68,7 +71,7 @@ export function decodeRequest(datagram: Buffer, secret: string, expected: Reques
   if (codeName !== expected) throw new DroppedPacket('unexpected-code', `code ${packet[0]} (${codeName ?? 'unknown'}) where ${expected} was expected`);
 
   const offsets = attributeOffsets(packet, length);
-  const messageAuthenticator = offsets.find((a) => a.type === attributeId('Message-Authenticator'));
+  const messageAuthenticator = offsets.find((a) => a.type === MESSAGE_AUTHENTICATOR_TYPE);
   if (expected === 'Accounting-Request') {
     // RFC 2866 §3: MD5(Code + Identifier + Length + 16 zero octets + Attributes + Secret).
     const zeroed = Buffer.from(packet);
@@ -87,7 +90,7 @@ export function decodeRequest(datagram: Buffer, secret: string, expected: Reques
       throw new DroppedPacket('wrong-secret', 'Message-Authenticator does not match the shared secret');
   } else if (requireMessageAuthenticator) {
     throw new DroppedPacket('no-message-authenticator', `an ${expected} without Message-Authenticator`);
-  } else if (expected === 'Access-Request' && offsets.some((a) => a.type === attributeId('Proxy-State'))) {
+  } else if (expected === 'Access-Request' && offsets.some((a) => a.type === PROXY_STATE_TYPE)) {
     // A client let off Message-Authenticator still may not send what BlastRADIUS needs echoed.
     throw new DroppedPacket('no-message-authenticator', 'an Access-Request with Proxy-State and without Message-Authenticator');
   }
@@ -123,8 +126,7 @@ export function encodeReply(
   secret: string,
   attributes: ReplyAttribute[] = [],
 ): Buffer {
-  const proxyState = attributeId('Proxy-State');
-  const echoed = request.raw_attributes.filter(([type]) => type === proxyState);
+  const echoed = request.raw_attributes.filter(([type]) => type === PROXY_STATE_TYPE);
   // The package takes the Authenticator field to start from, though its types do not say so.
   const args = {
     code,
