@@ -14,7 +14,11 @@ import type { TrackerDatabase } from './schema';
 import type { StatusTracker } from './tracker';
 
 const metrics = {
-  published: new Counter({ name: 'faxnotify_tracker_outbox_published_total', help: 'Outbox events confirmed by the broker, by who published them.', labelNames: ['by'] }),
+  published: new Counter({
+    name: 'faxnotify_tracker_outbox_published_total',
+    help: 'Outbox events confirmed by the broker, by who published them.',
+    labelNames: ['by'],
+  }),
   failures: new Counter({ name: 'faxnotify_tracker_outbox_publish_failures_total', help: 'Outbox publishes that failed (retried later).' }),
   restored: new Counter({ name: 'faxnotify_tracker_outbox_restored_total', help: 'Outbox rows the reconciliation sweep had to write again.' }),
   pending: new Gauge({ name: 'faxnotify_tracker_outbox_unpublished', help: 'Outbox events not yet confirmed by the broker, as of the last relay pass.' }),
@@ -38,8 +42,9 @@ export interface OutboxRelayOptions {
 
 /**
  * Hands outbox rows to the broker in the order they were written (the kit's relay), counted as
- * published `by: relay`. Replicas may publish the same row twice; consumers tolerate that, and
- * the event id stays the same.
+ * published `by: relay`. Replicas on one PostgreSQL database take turns batch by batch, so each
+ * row goes out once; a row whose confirm was lost goes out again with the same event id, which
+ * consumers tolerate.
  */
 export class OutboxRelay extends TableRelay<TrackerDatabase, 'outbox'> {
   constructor(options: OutboxRelayOptions) {
@@ -129,7 +134,15 @@ export class ReconciliationSweep {
       .where('f.submitted_at', 'is not', null)
       .where('f.state', '<>', 'in_progress')
       .where((eb) =>
-        eb.not(eb.exists(eb.selectFrom('outbox as o').select(sql`1`.as('one')).whereRef('o.fax_id', '=', 'f.id').where('o.routing_key', '=', 'delivery.fax.final'))),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('outbox as o')
+              .select(sql`1`.as('one'))
+              .whereRef('o.fax_id', '=', 'f.id')
+              .where('o.routing_key', '=', 'delivery.fax.final'),
+          ),
+        ),
       )
       .limit(limit)
       .execute();
