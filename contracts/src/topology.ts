@@ -53,6 +53,28 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]['name'];
 export const retryQueueName = (queue: string, tier: number): string => `${queue}.retry.${tier + 1}`;
 export const deadLetterQueueName = (queue: string): string => `${queue}.dead`;
 
+/**
+ * Quorum queues dead-letter at most once by default: a message dead-lettered (delivery limit
+ * reached, retry delay over) is dropped if the target queue does not confirm it. At least once
+ * keeps it until the target confirms; RabbitMQ requires the reject-publish overflow for it.
+ */
+const AT_LEAST_ONCE_DEAD_LETTERING = { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } as const;
+
+/** A queue already exists on the broker with other arguments than the ones this version declares. */
+export class TopologyMismatchError extends Error {
+  constructor(
+    readonly queue: string,
+    brokerMessage: string,
+  ) {
+    super(
+      `queue ${queue} exists on the broker with other arguments than this version declares (${brokerMessage}). ` +
+        'Move the deployment first: apply deploy/rabbitmq/definitions.json as a policy, or delete and re-declare the queues ' +
+        '(see "Moving an existing broker" in the README).',
+    );
+    this.name = 'TopologyMismatchError';
+  }
+}
+
 /** The subset of an AMQP channel the topology needs (amqplib's Channel satisfies it). */
 export interface TopologyChannel {
   assertExchange(name: string, type: string, options: Record<string, unknown>): Promise<unknown>;
@@ -73,6 +95,7 @@ export function describeTopology() {
         'x-delivery-limit': spec.deliveryLimit,
         'x-dead-letter-exchange': EXCHANGES.deadLetter,
         'x-dead-letter-routing-key': spec.name,
+        ...AT_LEAST_ONCE_DEAD_LETTERING,
       },
     });
     for (const b of spec.bindings) bindings.push({ queue: spec.name, ...b });
@@ -84,6 +107,7 @@ export function describeTopology() {
           'x-message-ttl': delay,
           'x-dead-letter-exchange': '',
           'x-dead-letter-routing-key': spec.name,
+          ...AT_LEAST_ONCE_DEAD_LETTERING,
         },
       });
     });
@@ -98,6 +122,14 @@ export function describeTopology() {
 export async function declareTopology(channel: TopologyChannel): Promise<void> {
   const { exchanges, queues, bindings } = describeTopology();
   for (const e of exchanges) await channel.assertExchange(e.name, e.type, { durable: e.durable });
-  for (const q of queues) await channel.assertQueue(q.name, { durable: true, arguments: q.arguments });
+  for (const q of queues) {
+    try {
+      await channel.assertQueue(q.name, { durable: true, arguments: q.arguments });
+    } catch (error) {
+      // 406 PRECONDITION_FAILED: the queue exists with other arguments (an older version declared it).
+      if ((error as { code?: unknown }).code === 406) throw new TopologyMismatchError(q.name, (error as Error).message);
+      throw error;
+    }
+  }
   for (const b of bindings) await channel.bindQueue(b.queue, b.exchange, b.routingKey);
 }

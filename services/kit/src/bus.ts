@@ -8,6 +8,7 @@ import {
   parseEvent,
   RETRY_DELAYS_MS,
   retryQueueName,
+  TopologyMismatchError,
   type CloudEvent,
   type EventData,
   type EventKey,
@@ -123,6 +124,8 @@ export class MessageBus {
         if (attempt > 0) this.options.logger.info({ attempt }, 'reconnected to RabbitMQ');
         return;
       } catch (error) {
+        // Retrying cannot fix queues declared with other arguments: the operator has to move them.
+        if (error instanceof TopologyMismatchError) throw error;
         const delay = Math.min(maxMs, initialMs * 2 ** attempt) * (0.75 + Math.random() * 0.5);
         this.options.logger.warn({ err: errorMessage(error), attempt, delayMs: Math.round(delay) }, 'RabbitMQ connection failed; retrying');
         await sleep(delay);
@@ -137,6 +140,7 @@ export class MessageBus {
       connection.on('error', (error) => this.options.logger.warn({ err: errorMessage(error) }, 'RabbitMQ connection error'));
       const publishChannel = await connection.createConfirmChannel();
       publishChannel.on('error', (error) => this.options.logger.warn({ err: errorMessage(error) }, 'publish channel error'));
+      publishChannel.on('close', () => this.recycle(connection, 'publish channel closed'));
       await declareTopology(publishChannel);
       for (const consumer of this.consumers) await this.openConsumer(connection, consumer);
       connection.on('close', () => this.onConnectionLost(connection));
@@ -156,7 +160,21 @@ export class MessageBus {
     for (const consumer of this.consumers) consumer.channel = undefined;
     if (this.closing) return;
     this.options.logger.warn('RabbitMQ connection lost; reconnecting');
-    this.ensureConnected().catch(() => undefined);
+    this.ensureConnected().catch((error: unknown) => this.options.logger.error({ err: errorMessage(error) }, 'RabbitMQ reconnect gave up'));
+  }
+
+  /**
+   * A channel closed by the broker (404 on a missing exchange, consumer_timeout, a precondition
+   * failure) or a consumer it cancelled (queue deleted) leaves the connection up but the wrapper
+   * unable to publish or consume. Recycle the whole connection: not ready at once, then reconnect,
+   * re-declaring the topology and every consumer. Messages in flight on the old channels stay
+   * unacknowledged and the broker delivers them again.
+   */
+  private recycle(connection: ChannelModel, reason: string): void {
+    if (this.closing || this.connection !== connection) return;
+    this.options.logger.warn({ reason }, 'RabbitMQ channel lost; reopening the connection');
+    this.onConnectionLost(connection);
+    connection.close().catch(() => undefined);
   }
 
   /** Waits until connected, or fails after `timeoutMs` so the caller can count it as a transient failure. */
@@ -173,13 +191,13 @@ export class MessageBus {
 
   private async publishRaw(exchange: string, routingKey: string, content: Buffer, options: Parameters<Channel['publish']>[3]): Promise<void> {
     const channel = await this.channelForPublish();
+    const failed = (error: unknown) =>
+      new Error(`RabbitMQ did not confirm the publish to ${exchange || 'the default exchange'} (${routingKey}): ${errorMessage(error)}`);
     await new Promise<void>((resolve, reject) => {
       try {
-        channel.publish(exchange, routingKey, content, { persistent: true, ...options }, (error) =>
-          error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
-        );
+        channel.publish(exchange, routingKey, content, { persistent: true, ...options }, (error) => (error ? reject(failed(error)) : resolve()));
       } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)));
+        reject(failed(error));
       }
     });
   }
@@ -256,11 +274,23 @@ export class MessageBus {
   private async openConsumer(connection: ChannelModel, registration: ConsumerRegistration): Promise<void> {
     const channel = await connection.createChannel();
     channel.on('error', (error) => this.options.logger.warn({ err: errorMessage(error), queue: registration.spec.name }, 'consumer channel error'));
+    channel.on('close', () => this.recycle(connection, `consumer channel of ${registration.spec.name} closed`));
     await channel.prefetch(registration.prefetch);
     let running = 0;
     const backlog: ConsumeMessage[] = [];
     const limit = Math.max(1, registration.prefetch / 2);
     const pump = () => {
+      if (this.closing) {
+        // Draining: nothing new starts; what the broker already sent goes back to the queue.
+        for (const message of backlog.splice(0)) {
+          try {
+            channel.nack(message, false, true);
+          } catch {
+            /* channel already closed: the broker redelivers */
+          }
+        }
+        return;
+      }
       while (running < limit && backlog.length > 0) {
         const message = backlog.shift()!;
         running++;
@@ -287,7 +317,11 @@ export class MessageBus {
     const { consumerTag } = await channel.consume(
       registration.spec.name,
       (message) => {
-        if (!message) return; // cancelled by the broker (queue deleted): the reconnect path re-declares it
+        if (!message) {
+          // Cancelled by the broker (queue deleted): reconnecting re-declares the queue and consumes again.
+          this.recycle(connection, `consumer of ${registration.spec.name} cancelled by the broker`);
+          return;
+        }
         backlog.push(message);
         pump();
       },
@@ -316,16 +350,28 @@ export class MessageBus {
     return deadLetterQueueName(spec.name);
   }
 
-  /** Stops taking messages, waits for in-flight handlers to finish and settle, then disconnects. */
+  /**
+   * Stops taking messages (no handler starts once this is called; consumers are cancelled and
+   * messages not yet started go back to their queue), waits for the handlers in flight to finish
+   * and settle, then disconnects.
+   */
   async close(drainTimeoutMs = 30_000): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const consumer of this.consumers) {
-      if (consumer.channel && consumer.tag) await consumer.channel.cancel(consumer.tag).catch(() => undefined);
+    const deadline = Date.now() + drainTimeoutMs;
+    await Promise.all(
+      this.consumers.map(async (consumer) => {
+        if (consumer.channel && consumer.tag) await consumer.channel.cancel(consumer.tag).catch(() => undefined);
+      }),
+    );
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.inFlight]), sleep(deadline - Date.now())]);
     }
-    const drained = Promise.allSettled([...this.inFlight]);
-    await Promise.race([drained, sleep(drainTimeoutMs)]);
+    if (this.inFlight.size > 0) this.options.logger.warn({ handlers: this.inFlight.size }, 'drain timed out; closing with handlers still running');
     for (const wake of this.waiters.splice(0)) wake();
+    // Close the consumer channels one by one first: a quorum queue can hand back a message whose
+    // acknowledgement was still on its way when the whole connection went, and it would run again.
+    await Promise.all(this.consumers.map(async (consumer) => consumer.channel?.close().catch(() => undefined)));
     const connection = this.connection;
     this.connection = undefined;
     this.publishChannel = undefined;
