@@ -110,13 +110,11 @@ export function registerWebhookApi(app: HttpServer, options: WebhookApiOptions):
       if (body.secret !== undefined && (typeof body.secret !== 'string' || body.secret.length < 16 || body.secret.length > 200))
         return reply.code(400).send({ error: 'bad_request', message: 'secret, when given, must be a string of 16 to 200 characters' });
       if (typeof body.secret === 'string' && !options.secrets.encrypting && looksSealed(body.secret))
-        return reply
-          .code(400)
-          .send({
-            error: 'bad_request',
-            message:
-              'secret has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored while the tracker has no encryption key; choose another',
-          });
+        return reply.code(400).send({
+          error: 'bad_request',
+          message:
+            'secret has the form of an encrypted value (v<n>:<8 hex digits>:…), which cannot be stored while the tracker has no encryption key; choose another',
+        });
       const owner = userOf(request);
       const at = now().toISOString();
       const secret = typeof body.secret === 'string' ? body.secret : newWebhookSecret();

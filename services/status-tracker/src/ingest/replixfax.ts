@@ -156,8 +156,13 @@ export class ReplixFaxPoller {
       } catch (error) {
         const blocked = error instanceof WebhookTargetBlockedError;
         const reason = `${blocked ? 'blocked: ' : ''}${errorMessage(error)}`;
-        if (blocked) this.options.logger.warn({ account: row.account, baseUrl: row.base_url, err: reason }, 'ReplixFax account not polled: its base URL leads to an address that is not allowed');
-        else if (error instanceof SecretUnreadableError) this.options.logger.error({ account: row.account, err: reason }, 'ReplixFax account not polled: its password cannot be decrypted');
+        if (blocked)
+          this.options.logger.warn(
+            { account: row.account, baseUrl: row.base_url, err: reason },
+            'ReplixFax account not polled: its base URL leads to an address that is not allowed',
+          );
+        else if (error instanceof SecretUnreadableError)
+          this.options.logger.error({ account: row.account, err: reason }, 'ReplixFax account not polled: its password cannot be decrypted');
         else this.options.logger.warn({ account: row.account, err: reason }, 'ReplixFax account poll failed');
         await this.options.db
           .updateTable('provider_accounts')
@@ -202,7 +207,12 @@ export class ReplixFaxPoller {
     const password =
       row.password === null
         ? null
-        : openStoredSecret(this.options.secrets, row.password, secretContext.providerPassword(row.provider, row.account), secretName.providerPassword(row.provider, row.account));
+        : openStoredSecret(
+            this.options.secrets,
+            row.password,
+            secretContext.providerPassword(row.provider, row.account),
+            secretName.providerPassword(row.provider, row.account),
+          );
     return new ReplixFaxClient({ base_url: row.base_url, username: row.username, password }, this.http, this.options.timeoutMs);
   }
 
@@ -250,7 +260,10 @@ export class ReplixFaxPoller {
       client = this.client(row);
     } catch (error) {
       // Left unmarked: the next poll reports it as the account's poll error.
-      this.options.logger.error({ account: row.account, providerFaxId, err: errorMessage(error) }, 'ReplixFax mark not sent: the account\'s password cannot be decrypted');
+      this.options.logger.error(
+        { account: row.account, providerFaxId, err: errorMessage(error) },
+        "ReplixFax mark not sent: the account's password cannot be decrypted",
+      );
       return;
     }
     const task = this.markOne(row, client, providerFaxId)

@@ -91,7 +91,13 @@ export async function syncConfiguredAccounts(
  * Creates an account, or replaces its owner, secrets, base URL and user name (what its polls
  * found stays), recording whether configuration or the API set it up.
  */
-async function writeAccount(db: Kysely<TrackerDatabase>, secrets: SecretBox, a: ConfiguredProviderAccount, source: 'config' | 'api', at: string): Promise<void> {
+async function writeAccount(
+  db: Kysely<TrackerDatabase>,
+  secrets: SecretBox,
+  a: ConfiguredProviderAccount,
+  source: 'config' | 'api',
+  at: string,
+): Promise<void> {
   const values = {
     owner_id: a.ownerId,
     ...sealedAccountSecrets(secrets, a.provider, a.account, a.secret, a.password ?? null),
@@ -220,7 +226,15 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
         const existing = await accountQuery(db, provider as Provider, account).executeTakeFirst();
         // The owner whose Sent folder the results go to: as given, else as it was, else the admin user.
         const owner = ownerId ?? existing?.owner_id ?? userOf(request);
-        const setting = { provider: provider as Provider, account, ownerId: owner, secret: body.secret, baseUrl: baseUrl ?? undefined, username: username ?? undefined, password: password ?? undefined };
+        const setting = {
+          provider: provider as Provider,
+          account,
+          ownerId: owner,
+          secret: body.secret,
+          baseUrl: baseUrl ?? undefined,
+          username: username ?? undefined,
+          password: password ?? undefined,
+        };
         await writeAccount(db, options.secrets, setting, 'api', now().toISOString());
         return accountView(await accountQuery(db, provider as Provider, account).executeTakeFirstOrThrow());
       },

@@ -79,19 +79,12 @@ export async function markHandedOver(trx: Kysely<TransmitterDatabase>, handoff: 
 
 /** The local call failed before the port server heard of the fax: the row goes, the attempt fails as a modem call would. */
 export async function dropHandoff(trx: Kysely<TransmitterDatabase>, handoff: AtaHandoffRow): Promise<void> {
-  await trx
-    .deleteFrom('ata_handoffs')
-    .where(whileCalling(handoff))
-    .execute();
+  await trx.deleteFrom('ata_handoffs').where(whileCalling(handoff)).execute();
 }
 
 /** A call on an ATA line cut by a restart: the row stays claimable until the redial replaces it. */
 export async function orphanHandoff(trx: Kysely<TransmitterDatabase>, handoff: AtaHandoffRow): Promise<void> {
-  await trx
-    .updateTable('ata_handoffs')
-    .set({ state: 'orphan' })
-    .where(whileCalling(handoff))
-    .execute();
+  await trx.updateTable('ata_handoffs').set({ state: 'orphan' }).where(whileCalling(handoff)).execute();
 }
 
 /**

@@ -149,12 +149,9 @@ describe('shared secret and Message-Authenticator', () => {
   it('lets a port server that signs nothing be verified only by its replies: with a wrong secret it accepts none of ours', async () => {
     // RADIUS cannot tell a wrong secret from an Access-Request without Message-Authenticator; the
     // client can, because our Response Authenticator is made with our secret.
-    const request = encodeAccess(
-      DIDS_OF_TEST,
-      {
-        secret: 'not-the-secret',
-      },
-    );
+    const request = encodeAccess(DIDS_OF_TEST, {
+      secret: 'not-the-secret',
+    });
     const [reply] = await sendRaw(ata.server.address.authPort, request);
     expect(reply).toBeDefined();
     expect(radiusLibrary.verify_response({ request, response: Buffer.from(reply), secret: 'not-the-secret' })).toBe(false);
@@ -194,8 +191,7 @@ describe("the manual's byte-exact request (p29)", () => {
 });
 
 describe('malformed datagrams', () => {
-  const good = () =>
-    encodeAccess(DIDS_OF_TEST);
+  const good = () => encodeAccess(DIDS_OF_TEST);
 
   it.each<readonly [string, Buffer]>([
     ...MALFORMED_DATAGRAMS,
@@ -224,12 +220,9 @@ describe('malformed datagrams', () => {
 
 describe('retransmissions', () => {
   it('answers copies of one request (same identifier and authenticator) from the cache, handling it once', async () => {
-    const request = encodeAccess(
-      DIDS_OF_TEST,
-      {
-        identifier: 201,
-      },
-    );
+    const request = encodeAccess(DIDS_OF_TEST, {
+      identifier: 201,
+    });
     const replies = await sendRaw(ata.server.address.authPort, request, { copies: 3, waitMs: 600 });
     expect(replies.length).toBeGreaterThanOrEqual(1);
     for (const reply of replies) expect(reply.equals(replies[0])).toBe(true);

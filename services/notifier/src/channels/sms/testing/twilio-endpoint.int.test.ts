@@ -6,7 +6,11 @@ import { smsSize } from '../segments';
 import { startTwilioEndpoint, twilioContract, twilioSignature, TWILIO_SPEC_PATH, type TwilioEndpoint } from '.';
 
 /** A StatusCallback receiver standing in for the notifier's endpoint. */
-async function startCallbackReceiver(): Promise<{ url: string; received: Array<{ url: string; headers: Record<string, string | string[] | undefined>; params: Record<string, string> }>; close(): Promise<void> }> {
+async function startCallbackReceiver(): Promise<{
+  url: string;
+  received: Array<{ url: string; headers: Record<string, string | string[] | undefined>; params: Record<string, string> }>;
+  close(): Promise<void>;
+}> {
   const received: Array<{ url: string; headers: Record<string, string | string[] | undefined>; params: Record<string, string> }> = [];
   let base = '';
   const server: Server = createServer((request, response) => {
@@ -65,7 +69,15 @@ describe('Twilio-compatible endpoint', () => {
     expect(createRequest({ From: '+15017122661' })).toBe(false);
 
     const { listResponse, listQuery } = twilioContract();
-    const page = { first_page_uri: '/2010-04-01/Accounts/AC1/Messages.json?PageSize=50&Page=0', next_page_uri: null, page: 0, page_size: 50, start: 0, end: 0, messages: [valid] };
+    const page = {
+      first_page_uri: '/2010-04-01/Accounts/AC1/Messages.json?PageSize=50&Page=0',
+      next_page_uri: null,
+      page: 0,
+      page_size: 50,
+      start: 0,
+      end: 0,
+      messages: [valid],
+    };
     expect(listResponse(page)).toBe(true);
     expect(listResponse({ ...page, messages: [{ ...valid, sid: 'XX1' }] })).toBe(false);
     expect(listResponse({ ...page, page_size: '50' })).toBe(false);
@@ -83,7 +95,9 @@ describe('Twilio-compatible endpoint', () => {
     expect(message.to).toBe('+393471234567');
     expect(message.accountSid).toBe(endpoint.accountSid);
     expect(message.dateCreated).toBeInstanceOf(Date);
-    expect(endpoint.requests).toEqual([expect.objectContaining({ method: 'POST', path: `/2010-04-01/Accounts/${endpoint.accountSid}/Messages.json`, status: 201 })]);
+    expect(endpoint.requests).toEqual([
+      expect.objectContaining({ method: 'POST', path: `/2010-04-01/Accounts/${endpoint.accountSid}/Messages.json`, status: 201 }),
+    ]);
     expect(endpoint.messages[0]).toMatchObject({ sid: message.sid, body: 'Fax delivered: 3 pages', encoding: 'GSM-7', segments: 1 });
     // The endpoint held both the request and its own 201 to the spec.
     expect(endpoint.violations).toEqual([]);
@@ -130,7 +144,11 @@ describe('Twilio-compatible endpoint', () => {
     await expect(client.messages.create({ to: '+393471234567', from: '+15017122661', body: 'first try' })).rejects.toMatchObject({ status: 500, code: 20500 });
     const retried = await client.messages.create({ to: '+393471234567', from: '+15017122661', body: 'first try' });
     expect(retried.status).toBe('queued');
-    await expect(client.messages.create({ to: '+393470000000', from: '+15017122661', body: 'x' })).rejects.toMatchObject({ status: 400, code: 21211, message: "Invalid 'To' Phone Number: +393470000000" });
+    await expect(client.messages.create({ to: '+393470000000', from: '+15017122661', body: 'x' })).rejects.toMatchObject({
+      status: 400,
+      code: 21211,
+      message: "Invalid 'To' Phone Number: +393470000000",
+    });
 
     expect(endpoint.requests.map((request) => request.status)).toEqual([500, 201, 400]);
     expect(endpoint.messages).toHaveLength(1);
@@ -145,11 +163,18 @@ describe('Twilio-compatible endpoint', () => {
       const undelivered = await client.messages.create({ to: '+393479999999', from: '+15017122661', body: 'lost one', statusCallback: receiver.url });
       await endpoint.callbacksSettled();
 
-      const statuses = (sid: string) => receiver.received.filter((callback) => callback.params.MessageSid === sid).map((callback) => callback.params.MessageStatus);
+      const statuses = (sid: string) =>
+        receiver.received.filter((callback) => callback.params.MessageSid === sid).map((callback) => callback.params.MessageStatus);
       expect(statuses(delivered.sid)).toEqual(['queued', 'sent', 'delivered']);
       expect(statuses(undelivered.sid)).toEqual(['queued', 'sent', 'undelivered']);
       const lost = receiver.received.find((callback) => callback.params.MessageStatus === 'undelivered');
-      expect(lost?.params).toMatchObject({ ErrorCode: '30005', To: '+393479999999', From: '+15017122661', AccountSid: endpoint.accountSid, ApiVersion: '2010-04-01' });
+      expect(lost?.params).toMatchObject({
+        ErrorCode: '30005',
+        To: '+393479999999',
+        From: '+15017122661',
+        AccountSid: endpoint.accountSid,
+        ApiVersion: '2010-04-01',
+      });
 
       for (const callback of receiver.received) {
         const signature = String(callback.headers['x-twilio-signature']);
@@ -157,7 +182,9 @@ describe('Twilio-compatible endpoint', () => {
         expect(twilio.validateRequest('another-token', signature, callback.url, callback.params)).toBe(false);
       }
       expect(endpoint.statusCallbacks.every((callback) => callback.responseStatus === 204)).toBe(true);
-      expect(twilioSignature(endpoint.authToken, receiver.url, { b: '2', a: '1' })).toBe(twilio.getExpectedTwilioSignature(endpoint.authToken, receiver.url, { a: '1', b: '2' }));
+      expect(twilioSignature(endpoint.authToken, receiver.url, { b: '2', a: '1' })).toBe(
+        twilio.getExpectedTwilioSignature(endpoint.authToken, receiver.url, { a: '1', b: '2' }),
+      );
 
       const fetched = await client.messages(undelivered.sid).fetch();
       expect(fetched).toMatchObject({ status: 'undelivered', errorCode: 30005 });
@@ -192,7 +219,9 @@ describe('Twilio-compatible endpoint', () => {
     expect(await sids({ to: '+393471234567', dateSentAfter: new Date(Date.now() + 5_000) })).toEqual([]);
     expect(await sids({ to: '+393471234567', dateSentBefore: new Date(Date.now() - 60_000) })).toEqual([]);
     expect(await sids({ to: '+393479999999', dateSentBefore: new Date(Date.now() + 5_000) })).toEqual([other.sid]);
-    expect((await client.messages.list({ dateSent: new Date() })).map((message) => message.sid).sort()).toEqual([first.sid, other.sid, second.sid, third.sid].sort());
+    expect((await client.messages.list({ dateSent: new Date() })).map((message) => message.sid).sort()).toEqual(
+      [first.sid, other.sid, second.sid, third.sid].sort(),
+    );
     expect(endpoint.violations).toEqual([]);
   });
 
@@ -202,7 +231,8 @@ describe('Twilio-compatible endpoint', () => {
       const slowClient = twilio(slow.accountSid, slow.authToken, { httpClient: slow.httpClient });
       const since = new Date(Date.now() - 2_000);
       const queued = await slowClient.messages.create({ to: '+393471234567', from: '+15017122661', body: 'waiting' });
-      const sids = async (params: Parameters<typeof slowClient.messages.page>[0]) => (await slowClient.messages.page(params)).instances.map((message) => message.sid);
+      const sids = async (params: Parameters<typeof slowClient.messages.page>[0]) =>
+        (await slowClient.messages.page(params)).instances.map((message) => message.sid);
       expect(await sids({ to: '+393471234567', dateSentAfter: since })).toEqual([]);
       expect(await sids({ to: '+393471234567' })).toEqual([queued.sid]);
       await slow.callbacksSettled();
@@ -214,9 +244,12 @@ describe('Twilio-compatible endpoint', () => {
   });
 
   it('records a list query that breaks the spec', async () => {
-    const response = await fetch(`${endpoint.url}/2010-04-01/Accounts/${endpoint.accountSid}/Messages.json?To=%2B393471234567&MessagingServiceSid=MG${'1'.repeat(32)}&PageSize=5000`, {
-      headers: { authorization: `Basic ${Buffer.from(`${endpoint.accountSid}:${endpoint.authToken}`).toString('base64')}` },
-    });
+    const response = await fetch(
+      `${endpoint.url}/2010-04-01/Accounts/${endpoint.accountSid}/Messages.json?To=%2B393471234567&MessagingServiceSid=MG${'1'.repeat(32)}&PageSize=5000`,
+      {
+        headers: { authorization: `Basic ${Buffer.from(`${endpoint.accountSid}:${endpoint.authToken}`).toString('base64')}` },
+      },
+    );
     expect(response.status).toBe(200);
     expect(endpoint.violations.join('\n')).toMatch(/parameters not in the spec: MessagingServiceSid/);
     expect(endpoint.violations.join('\n')).toMatch(/PageSize must be <= 1000/);
@@ -224,7 +257,9 @@ describe('Twilio-compatible endpoint', () => {
 
   it.each(['silence', 'reset'] as const)('stores and sends a message whose answer it loses (%s)', async (loseAnswer) => {
     endpoint.script(() => ({ loseAnswer }));
-    const impatient = twilio(endpoint.accountSid, endpoint.authToken, { httpClient: new BaseUrlRequestClient(endpoint.url, { keepAlive: false, timeout: 300 }) });
+    const impatient = twilio(endpoint.accountSid, endpoint.authToken, {
+      httpClient: new BaseUrlRequestClient(endpoint.url, { keepAlive: false, timeout: 300 }),
+    });
     const failure = await impatient.messages.create({ to: '+393471234567', from: '+15017122661', body: 'lost answer' }).catch((error: unknown) => error);
     expect(failure).not.toBeInstanceOf(twilio.RestException);
     expect((failure as { code?: string }).code).toBe(loseAnswer === 'silence' ? 'ECONNABORTED' : 'ECONNRESET');

@@ -60,7 +60,13 @@ export async function startTwilioEndpoint(options: TwilioEndpointOptions = {}): 
   /** Requests whose answer the script said to lose. */
   const losses = new WeakMap<TwilioRequestRecord, LostAnswer>();
 
-  const send = (response: ServerResponse, record: TwilioRequestRecord, status: number, body: Record<string, unknown>, validate = status < 400 ? spec.message : spec.error) => {
+  const send = (
+    response: ServerResponse,
+    record: TwilioRequestRecord,
+    status: number,
+    body: Record<string, unknown>,
+    validate = status < 400 ? spec.message : spec.error,
+  ) => {
     if (!validate(body)) violations.push(`response ${status} to ${record.method} ${record.path} breaks the contract: ${describeErrors(validate.errors)}`);
     record.status = status;
     if (status >= 400) record.errorCode = body.code as number;
@@ -175,7 +181,8 @@ export async function startTwilioEndpoint(options: TwilioEndpointOptions = {}): 
     if (answer.error !== undefined || (answer.status !== undefined && answer.status >= 400)) return sendError(response, record, answer);
 
     // Twilio's own checks, in the order Twilio applies them.
-    const fieldError = (field: string) => schemaErrors.some((error) => error.instancePath === `/${field}` || (error.params as { missingProperty?: string }).missingProperty === field);
+    const fieldError = (field: string) =>
+      schemaErrors.some((error) => error.instancePath === `/${field}` || (error.params as { missingProperty?: string }).missingProperty === field);
     if (!to) return sendError(response, record, { error: 21604 });
     if (fieldError('To')) return sendError(response, record, { error: 21211 });
     if (!from && !messagingServiceSid) return sendError(response, record, { error: 21603 });

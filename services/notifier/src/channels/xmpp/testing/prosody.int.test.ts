@@ -57,7 +57,9 @@ describe('Prosody test server', () => {
   });
 
   it('refuses a wrong password', async () => {
-    await expect(connectXmppClient({ service: prosody.service, domain: prosody.domain, username: 'owner', password: 'wrong' })).rejects.toThrow(/owner@localhost/);
+    await expect(connectXmppClient({ service: prosody.service, domain: prosody.domain, username: 'owner', password: 'wrong' })).rejects.toThrow(
+      /owner@localhost/,
+    );
   });
 
   it('stores a message to an offline user and delivers it with a delay stamp on login', async () => {

@@ -155,9 +155,7 @@ export async function connectXmppClient(options: XmppTestClientOptions): Promise
       receivedAt: performance.now(),
     });
     if (answerReceipts && receiptRequested && id !== undefined && from) {
-      xmpp
-        .send(xml('message', { to: from, id: stanzaId() }, xml('received', { xmlns: NS_RECEIPTS, id })))
-        .catch(recordError);
+      xmpp.send(xml('message', { to: from, id: stanzaId() }, xml('received', { xmlns: NS_RECEIPTS, id }))).catch(recordError);
     }
     notify();
   });
@@ -167,11 +165,14 @@ export async function connectXmppClient(options: XmppTestClientOptions): Promise
   // shortened so restart tests stay quick.
   const reconnectDelayMs = options.reconnectDelayMs ?? 250;
   xmpp.reconnect.delay = reconnectDelayMs;
-  const watchdog = setInterval(() => {
-    if (!stopped && (xmpp.status === 'disconnect' || xmpp.status === 'offline') && onlineCount > 0) {
-      xmpp.reconnect.scheduleReconnect();
-    }
-  }, Math.max(reconnectDelayMs * 2, 250));
+  const watchdog = setInterval(
+    () => {
+      if (!stopped && (xmpp.status === 'disconnect' || xmpp.status === 'offline') && onlineCount > 0) {
+        xmpp.reconnect.scheduleReconnect();
+      }
+    },
+    Math.max(reconnectDelayMs * 2, 250),
+  );
   watchdog.unref();
 
   try {
@@ -218,11 +219,19 @@ export async function connectXmppClient(options: XmppTestClientOptions): Promise
       return id;
     },
     waitForMessages: async (count, timeoutMs = 10_000) => {
-      await waitFor(() => messages.length >= count, timeoutMs, () => `${username} received ${messages.length} of ${count} messages within ${timeoutMs} ms`);
+      await waitFor(
+        () => messages.length >= count,
+        timeoutMs,
+        () => `${username} received ${messages.length} of ${count} messages within ${timeoutMs} ms`,
+      );
       return messages;
     },
     waitOnline: async (timeoutMs = 10_000) => {
-      await waitFor(() => xmpp.status === 'online', timeoutMs, () => `${username} not online within ${timeoutMs} ms (status ${xmpp.status})`);
+      await waitFor(
+        () => xmpp.status === 'online',
+        timeoutMs,
+        () => `${username} not online within ${timeoutMs} ms (status ${xmpp.status})`,
+      );
       await presenceSent;
     },
     stop: async () => {
