@@ -97,6 +97,34 @@ describe('MessageBus after channel-level broker errors', () => {
     await eventually(() => seen.includes('after'), 10_000);
   });
 
+  it('a handler that succeeded while its channel went away is not retried: the broker delivers it again, once', async () => {
+    const target = await startBus();
+    const calls: boolean[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await target.consume(
+      queue,
+      async (_event, context) => {
+        calls.push(context.redelivered);
+        if (calls.length === 1) await held;
+      },
+      { accepts: ['fax.recipient.result'] },
+    );
+    await target.publish('fax.recipient.result', result('r1'));
+    await eventually(() => calls.length === 1);
+    const connections = (await eventually(async () => {
+      const list = (await management(`/vhosts/${vhostPath()}/connections`)) as Array<{ name: string }>;
+      return list.length ? list : undefined;
+    })) as Array<{ name: string }>;
+    for (const c of connections) await management(`/connections/${encodeURIComponent(c.name)}`, { method: 'DELETE' });
+    await eventually(() => !target.ready, 5000, 5);
+    release();
+    await eventually(() => calls.length === 2, 10_000);
+    // Past the first retry tier's delay: a copy wrongly put on a retry queue would be back by now.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(calls).toEqual([false, true]);
+  }, 20_000);
+
   it('declares the work and retry queues with at-least-once dead-lettering and reject-publish overflow', async () => {
     await startBus();
     for (const name of [queue.name, `${queue.name}.retry.1`]) {

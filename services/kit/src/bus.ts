@@ -241,30 +241,38 @@ export class MessageBus {
         const event = parsed.event as CloudEvent<K>;
         const lastAttempt = attempt >= maxRetries;
         const stop = metrics.handlerSeconds.startTimer({ queue: spec.name });
+        let error: unknown;
+        let failed = false;
         try {
           await handler(event, { attempt, redelivered: message.fields.redelivered, lastAttempt, logger: logger.child({ eventId: event.id }) });
-          stop();
+        } catch (caught) {
+          failed = true;
+          error = caught;
+        }
+        stop();
+        // A handler that succeeded is never retried: if its channel is gone by now, the broker
+        // delivers the message again (marked redelivered) and nothing is put on a retry queue.
+        if (!failed) {
           channel.ack(message);
           metrics.handled.inc({ queue: spec.name, outcome: 'ok' });
-        } catch (error) {
-          stop();
-          const permanent = error instanceof PermanentError;
-          if (!permanent && !lastAttempt) {
-            logger.warn({ err: errorMessage(error), eventId: event.id, attempt }, 'handler failed; retrying later');
-            await this.publishRaw('', retryQueueName(spec.name, Math.min(attempt, RETRY_DELAYS_MS.length - 1)), message.content, {
-              ...message.properties,
-              headers: { ...message.properties.headers, [HEADERS.attempt]: attempt + 1, [HEADERS.reason]: errorMessage(error).slice(0, 1000) },
-            });
-            channel.ack(message);
-            metrics.handled.inc({ queue: spec.name, outcome: 'retry' });
-            return;
-          }
-          const reason = permanent ? `permanent: ${errorMessage(error)}` : `retries exhausted after ${attempt + 1} tries: ${errorMessage(error)}`;
-          logger.error({ err: errorMessage(error), eventId: event.id, attempt }, 'message given up');
-          if (options.onGiveUp) await options.onGiveUp(event, error);
-          await this.deadLetter(channel, spec, message, reason);
-          metrics.handled.inc({ queue: spec.name, outcome: 'dead' });
+          return;
         }
+        const permanent = error instanceof PermanentError;
+        if (!permanent && !lastAttempt) {
+          logger.warn({ err: errorMessage(error), eventId: event.id, attempt }, 'handler failed; retrying later');
+          await this.publishRaw('', retryQueueName(spec.name, Math.min(attempt, RETRY_DELAYS_MS.length - 1)), message.content, {
+            ...message.properties,
+            headers: { ...message.properties.headers, [HEADERS.attempt]: attempt + 1, [HEADERS.reason]: errorMessage(error).slice(0, 1000) },
+          });
+          channel.ack(message);
+          metrics.handled.inc({ queue: spec.name, outcome: 'retry' });
+          return;
+        }
+        const reason = permanent ? `permanent: ${errorMessage(error)}` : `retries exhausted after ${attempt + 1} tries: ${errorMessage(error)}`;
+        logger.error({ err: errorMessage(error), eventId: event.id, attempt }, 'message given up');
+        if (options.onGiveUp) await options.onGiveUp(event, error);
+        await this.deadLetter(channel, spec, message, reason);
+        metrics.handled.inc({ queue: spec.name, outcome: 'dead' });
       },
     };
     this.consumers.push(registration);
