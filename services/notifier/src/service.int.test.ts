@@ -1,17 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MessageBus } from '@faxnotify/kit';
-import { createTestVhost, eventually, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/peers';
-import { startNotifier, type RunningNotifier } from './index';
-import { collectOutcomes, finalResult as final, settingsApi, startTrackerBus, type OutcomeCollector } from './testing/notices';
+import { eventually, type SmtpSink, type TestVhost } from '@faxnotify/peers';
+import type { RunningNotifier } from './index';
+import {
+  collectOutcomes,
+  finalResult as final,
+  settingsApi,
+  startMailNotifier,
+  startTrackerBus,
+  type MailNotifier,
+  type OutcomeCollector,
+} from './testing/notices';
 
 const SECRET = 'notifier-test-secret-0123456789';
 let vhost: TestVhost;
 let smtp: SmtpSink;
 let notifier: RunningNotifier;
 let bus: MessageBus;
-let dir: string;
+let stack: MailNotifier;
 let collector: OutcomeCollector;
 
 const api = settingsApi(() => notifier.url, SECRET);
@@ -19,20 +24,8 @@ const api = settingsApi(() => notifier.url, SECRET);
 const settings = (address: string, notifyOn = 'all') => ({ email: { enabled: true, address }, locale: 'en', timeZone: 'Europe/Rome', notifyOn });
 
 beforeAll(async () => {
-  vhost = await createTestVhost('notifier');
-  smtp = await startSmtpSink();
-  dir = mkdtempSync(join(tmpdir(), 'notifier-test-'));
-  notifier = await startNotifier(
-    {
-      'http.port': 0,
-      'db.sqlitePath': join(dir, 'notifier.sqlite'),
-      'smtp.port': smtp.port,
-      'amqp.url': vhost.amqpUrl,
-      'auth.jwtSecret': SECRET,
-      'log.level': 'silent',
-    },
-    {},
-  );
+  stack = await startMailNotifier('notifier-test', SECRET);
+  ({ vhost, smtp, notifier } = stack);
   bus = await startTrackerBus(vhost.amqpUrl);
   collector = await collectOutcomes(vhost.amqpUrl);
 });
@@ -40,10 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await collector?.close();
   await bus?.close();
-  await notifier?.stop();
-  await smtp?.close();
-  await vhost?.delete();
-  rmSync(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 beforeEach(() => {

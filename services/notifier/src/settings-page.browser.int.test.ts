@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken } from '@faxnotify/kit';
-import { createTestVhost, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/peers';
+import { CHROMIUM_LAUNCH } from '@faxnotify/peers';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startNotifier, type RunningNotifier } from './index';
-import { settingsApi } from './testing/notices';
+import type { RunningNotifier } from './index';
+import { settingsApi, startMailNotifier, type MailNotifier } from './testing/notices';
 
 /**
  * The notification settings page in headless Chromium (Debian's, installed by
@@ -15,22 +15,8 @@ import { settingsApi } from './testing/notices';
 jest.setTimeout(60_000);
 
 const SECRET = 'notifier-browser-secret-0123456789';
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-let vhost: TestVhost;
-let smtp: SmtpSink;
 let notifier: RunningNotifier;
-let dir: string;
+let stack: MailNotifier;
 let profile: string;
 let context: BrowserContext;
 let page: Page;
@@ -39,22 +25,10 @@ const consoleErrors: string[] = [];
 const api = settingsApi(() => notifier.url, SECRET);
 
 beforeAll(async () => {
-  vhost = await createTestVhost('notifier-browser');
-  smtp = await startSmtpSink();
-  dir = mkdtempSync(join(tmpdir(), 'notifier-browser-'));
-  notifier = await startNotifier(
-    {
-      'http.port': 0,
-      'db.sqlitePath': join(dir, 'notifier.sqlite'),
-      'smtp.port': smtp.port,
-      'amqp.url': vhost.amqpUrl,
-      'auth.jwtSecret': SECRET,
-      'log.level': 'silent',
-    },
-    {},
-  );
+  stack = await startMailNotifier('notifier-browser', SECRET);
+  ({ notifier } = stack);
   profile = mkdtempSync(join(tmpdir(), 'faxnotify-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, locale: 'en-GB' });
+  context = await chromium.launchPersistentContext(profile, { ...CHROMIUM_LAUNCH, locale: 'en-GB' });
   await context.exposeBinding('reportCspViolation', (_source, violation: { directive: string; blocked: string; url: string }) => {
     violations.push(violation);
   });
@@ -72,10 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close().catch(() => undefined);
   if (profile) rmSync(profile, { recursive: true, force: true });
-  await notifier?.stop();
-  await smtp?.close();
-  await vhost?.delete();
-  rmSync(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 it('signs in by the form and saves the settings, with nothing refused by the content security policy', async () => {

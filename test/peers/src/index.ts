@@ -1,3 +1,4 @@
+export * from './chromium';
 export * from './ports';
 export * from './rabbit';
 export * from './smtp';

@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'amqplib';
 import { EXCHANGES, type DeliveryRecipientFinal, type NotificationOutcome } from '@faxnotify/contracts';
 import { MessageBus, createLogger, issueToken } from '@faxnotify/kit';
+import { createTestVhost, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/peers';
+import { startNotifier, type RunningNotifier } from '../index';
 
 /**
  * What the notifier's own tests feed it and read back: the status tracker's final results, the
@@ -79,3 +84,39 @@ export const settingsApi =
     const response = await fetch(`${url()}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
+
+/** A notifier on its own SQLite file, with an SMTP sink and a private vhost: what a test file of the service's own routes needs. */
+export interface MailNotifier {
+  vhost: TestVhost;
+  smtp: SmtpSink;
+  notifier: RunningNotifier;
+  close(): Promise<void>;
+}
+
+export async function startMailNotifier(label: string, jwtSecret: string): Promise<MailNotifier> {
+  const vhost = await createTestVhost(label);
+  const smtp = await startSmtpSink();
+  const dir = mkdtempSync(join(tmpdir(), `${label}-`));
+  const notifier = await startNotifier(
+    {
+      'http.port': 0,
+      'db.sqlitePath': join(dir, 'notifier.sqlite'),
+      'smtp.port': smtp.port,
+      'amqp.url': vhost.amqpUrl,
+      'auth.jwtSecret': jwtSecret,
+      'log.level': 'silent',
+    },
+    {},
+  );
+  return {
+    vhost,
+    smtp,
+    notifier,
+    close: async () => {
+      await notifier.stop();
+      await smtp.close();
+      await vhost.delete();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

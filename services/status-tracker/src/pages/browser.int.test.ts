@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken } from '@faxnotify/kit';
-import { eventually } from '@faxnotify/peers';
+import { CHROMIUM_LAUNCH, eventually } from '@faxnotify/peers';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { TEST_SECRET, startTestApp, type TestApp } from '../testing/app';
 import { outcome, progress, result, submitted } from '../testing/events';
@@ -14,18 +14,6 @@ import { outcome, progress, result, submitted } from '../testing/events';
  * gets "not found"; an in-progress fax updates live; everything reads without JavaScript too.
  */
 jest.setTimeout(60_000);
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let service: TestApp;
 let deepLink: string;
@@ -40,9 +28,7 @@ const consoleErrors: Array<{ text: string; url: string }> = [];
 async function browser(options: { javaScriptEnabled?: boolean } = {}): Promise<Page> {
   const dir = mkdtempSync(join(tmpdir(), 'faxnotify-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
+    ...CHROMIUM_LAUNCH,
     viewport: { width: 1280, height: 900 },
     locale: 'en-GB',
     ...options,
