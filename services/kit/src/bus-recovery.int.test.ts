@@ -1,27 +1,12 @@
 import { connect } from 'amqplib';
-import { EXCHANGES, QUEUES, TopologyMismatchError, type FaxRecipientResult } from '@faxnotify/contracts';
+import { EXCHANGES, QUEUES, TopologyMismatchError } from '@faxnotify/contracts';
 import { MessageBus } from './bus';
 import { createLogger } from './logger';
+import { result } from './testing/events';
 import { createTestVhost, eventually, management, type TestVhost } from '@faxnotify/peers';
 
 const logger = createLogger('bus-recovery-test', 'silent');
 const queue = QUEUES.trackerFaxEvents;
-
-const result = (recipientId: string): FaxRecipientResult => ({
-  faxId: 'fax-1',
-  recipientId,
-  number: '+12025550101',
-  attempt: 1,
-  sequence: 1,
-  status: 'success',
-  reason: { code: 'OK', detail: '' },
-  pagesSent: 1,
-  pagesTotal: 1,
-  remoteCsid: null,
-  startedAt: null,
-  endedAt: new Date().toISOString(),
-  attempts: 1,
-});
 
 let vhost: TestVhost;
 let bus: MessageBus | undefined;

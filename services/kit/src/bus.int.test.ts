@@ -1,28 +1,13 @@
 import { connect } from 'amqplib';
-import { EXCHANGES, QUEUES, createEvent, type CloudEvent, type FaxRecipientResult } from '@faxnotify/contracts';
+import { EXCHANGES, QUEUES, createEvent, type CloudEvent } from '@faxnotify/contracts';
 import { MessageBus, HEADERS } from './bus';
 import { PermanentError, RetryableError } from './errors';
 import { createLogger } from './logger';
+import { result } from './testing/events';
 import { createTestVhost, eventually, management, peekMessages, queueDepth, type TestVhost } from '@faxnotify/peers';
 
 const logger = createLogger('bus-test', 'silent');
 const queue = QUEUES.trackerFaxEvents;
-
-const result = (recipientId: string): FaxRecipientResult => ({
-  faxId: 'fax-1',
-  recipientId,
-  number: '+12025550101',
-  attempt: 1,
-  sequence: 1,
-  status: 'success',
-  reason: { code: 'OK', detail: '' },
-  pagesSent: 1,
-  pagesTotal: 1,
-  remoteCsid: null,
-  startedAt: null,
-  endedAt: new Date().toISOString(),
-  attempts: 1,
-});
 
 let vhost: TestVhost;
 let bus: MessageBus;
