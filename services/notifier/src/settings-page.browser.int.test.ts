@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken } from '@faxnotify/kit';
-import { CHROMIUM_LAUNCH } from '@faxnotify/peers';
+import { CHROMIUM_LAUNCH, collectCspViolations, type CspViolation } from '@faxnotify/peers';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { RunningNotifier } from './index';
 import { settingsApi, startMailNotifier, type MailNotifier } from './testing/notices';
@@ -20,7 +20,7 @@ let stack: MailNotifier;
 let profile: string;
 let context: BrowserContext;
 let page: Page;
-const violations: Array<{ directive: string; blocked: string; url: string }> = [];
+const violations: CspViolation[] = [];
 const consoleErrors: string[] = [];
 const api = settingsApi(() => notifier.url, SECRET);
 
@@ -29,14 +29,7 @@ beforeAll(async () => {
   ({ notifier } = stack);
   profile = mkdtempSync(join(tmpdir(), 'faxnotify-chromium-'));
   context = await chromium.launchPersistentContext(profile, { ...CHROMIUM_LAUNCH, locale: 'en-GB' });
-  await context.exposeBinding('reportCspViolation', (_source, violation: { directive: string; blocked: string; url: string }) => {
-    violations.push(violation);
-  });
-  await context.addInitScript({
-    content: `document.addEventListener('securitypolicyviolation', (event) => {
-      window.reportCspViolation({ directive: event.violatedDirective, blocked: event.blockedURI, url: location.href });
-    });`,
-  });
+  await collectCspViolations(context, violations);
   page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken } from '@faxnotify/kit';
-import { CHROMIUM_LAUNCH, eventually } from '@faxnotify/peers';
+import { CHROMIUM_LAUNCH, collectCspViolations, type CspViolation, eventually } from '@faxnotify/peers';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { TEST_SECRET, startTestApp, type TestApp } from '../testing/app';
 import { outcome, progress, result, submitted } from '../testing/events';
@@ -20,7 +20,7 @@ let deepLink: string;
 let receiver: Server;
 const opened: Array<{ context: BrowserContext; dir: string }> = [];
 /** Every content security policy violation any page reported (the policy blocking a script, style, stream or form). */
-const violations: Array<{ directive: string; blocked: string; url: string }> = [];
+const violations: CspViolation[] = [];
 /** Every console error, with the page it came from. */
 const consoleErrors: Array<{ text: string; url: string }> = [];
 
@@ -36,14 +36,7 @@ async function browser(options: { javaScriptEnabled?: boolean } = {}): Promise<P
   opened.push({ context, dir });
   // Chromium reports each thing the page's policy blocks as a securitypolicyviolation event (and a console error).
   if (options.javaScriptEnabled !== false) {
-    await context.exposeBinding('reportCspViolation', (_source, violation: { directive: string; blocked: string; url: string }) => {
-      violations.push(violation);
-    });
-    await context.addInitScript({
-      content: `document.addEventListener('securitypolicyviolation', (event) => {
-        window.reportCspViolation({ directive: event.violatedDirective, blocked: event.blockedURI, url: location.href });
-      });`,
-    });
+    await collectCspViolations(context, violations);
   }
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (message) => {
