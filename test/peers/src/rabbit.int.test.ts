@@ -1,6 +1,9 @@
 import { createTestVhost, management, peekMessages, queueDepth, type TestVhost } from './rabbit';
 import { eventually } from './wait';
 
+// The management API's queue counts lag the queue by up to its statistics interval (5 s by default).
+jest.setTimeout(30_000);
+
 describe('RabbitMQ test vhost', () => {
   let vhost: TestVhost;
 
@@ -28,7 +31,7 @@ describe('RabbitMQ test vhost', () => {
         body: { routing_key: 'peek-test', payload, payload_encoding: 'string', properties: { headers: { n: payload } } },
       });
     }
-    await eventually(async () => (await queueDepth(vhost, 'peek-test')) === 2, 5_000);
+    await eventually(async () => (await queueDepth(vhost, 'peek-test')) === 2, 20_000);
     const messages = await peekMessages(vhost, 'peek-test');
     expect(messages.map((message) => message.payload)).toEqual(['one', 'two']);
     expect(messages[0].properties.headers).toEqual({ n: 'one' });
