@@ -55,16 +55,21 @@ afterAll(async () => {
 });
 
 /** An uncompressed 8-bit greyscale TIFF of blank pages: read as it is, then decoded pixel by pixel in JavaScript. */
-function greyTiff(width: number, height: number, pages: number): Buffer {
+/** An 8-bit grey TIFF of `pages` pages; with `shared`, every page's strip is the first page's bytes (a small file that decodes long). */
+function greyTiff(width: number, height: number, pages: number, shared = false): Buffer {
   const chunks: Buffer[] = [Buffer.alloc(8)];
   chunks[0].write('II', 'latin1');
   chunks[0].writeUInt16LE(42, 2);
   let offset = 8;
   const directories: Array<{ directory: Buffer; at: number }> = [];
+  let firstData = -1;
   for (let index = 0; index < pages; index++) {
-    const dataOffset = offset;
-    chunks.push(Buffer.alloc(width * height));
-    offset += width * height;
+    const dataOffset = shared && firstData >= 0 ? firstData : offset;
+    if (dataOffset === offset) {
+      firstData = offset;
+      chunks.push(Buffer.alloc(width * height));
+      offset += width * height;
+    }
     const entries = [
       [256, 4, width],
       [257, 4, height],
@@ -144,9 +149,10 @@ describe('limits in the conversion pool', () => {
   });
 
   it('stops a worker still decoding past the time limit, and goes on with a fresh one', async () => {
-    // Two 1728 × 23000 pages (within the pixel limit): seconds of decoding in JavaScript, no converter involved.
+    // Twelve 1728 × 23000 pages sharing one strip (within the pixel limit): several seconds of decoding in JavaScript
+    // on any machine, no converter involved.
     const slow = join(dir, 'slow.tif');
-    writeFileSync(slow, greyTiff(1728, 23_000, 2));
+    writeFileSync(slow, greyTiff(1728, 23_000, 12, true));
     const { value, ms } = await timed(pool.prepare(slow, { limits: { maxBytes: 100_000_000, maxSeconds: 1 } }));
     expect(value).toEqual({
       ok: false,
