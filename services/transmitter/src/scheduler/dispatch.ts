@@ -41,7 +41,7 @@ export interface DispatchOptions {
 }
 
 /** How a line's result reads as an attempt's end. */
-export const attemptEnd = (result: LineResult): AttemptEnd => ({ ...result, status: statusFor(result.reason.code, result.pagesConfirmed, result.pagesTotal) });
+const attemptEnd = (result: LineResult): AttemptEnd => ({ ...result, status: statusFor(result.reason.code, result.pagesConfirmed, result.pagesTotal) });
 
 const callKey = (recipient: { outbox_id: string; position: number }): string => `${recipient.outbox_id}/${recipient.position}`;
 

@@ -50,10 +50,6 @@ export class DocumentCache {
   forget(outboxId: string): void {
     this.slots.delete(outboxId);
   }
-
-  get size(): number {
-    return this.slots.size;
-  }
 }
 
 /** Prepares the files of an outbox entry from the database and the file store. */
