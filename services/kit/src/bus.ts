@@ -49,7 +49,8 @@ export interface ConsumeOptions<K extends EventKey> {
 }
 
 export interface BusOptions {
-  url: string;
+  /** One broker, or every node of a cluster (a list, or one string with the URLs separated by commas). */
+  url: string | readonly string[];
   /** CloudEvents source of what this service publishes, e.g. `/faxnotify/status-tracker`. */
   source: string;
   logger: Logger;
@@ -82,6 +83,16 @@ interface ConsumerRegistration {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
+/** The broker URLs of a bus option: a list, or one string with URLs separated by commas. */
+export function amqpUrls(url: string | readonly string[]): string[] {
+  const urls = (typeof url === 'string' ? url.split(',') : [...url]).map((u) => u.trim()).filter(Boolean);
+  if (urls.length === 0) throw new Error('no RabbitMQ URL given');
+  return urls;
+}
+
+/** A URL with its password hidden, for logs. */
+const redactUrl = (url: string): string => url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+
 /**
  * The one RabbitMQ wrapper of faxnotify: publishes with confirms, consumes with manual ack after
  * the handler (and its database transaction) finished, retries transient failures through TTL
@@ -96,8 +107,13 @@ export class MessageBus {
   private connecting?: Promise<void>;
   private closing = false;
   private readonly waiters: Array<() => void> = [];
+  private readonly urls: string[];
+  /** The node tried next: after a failed attempt or a lost connection the bus moves on to the next URL. */
+  private nextUrl = 0;
 
-  constructor(private readonly options: BusOptions) {}
+  constructor(private readonly options: BusOptions) {
+    this.urls = amqpUrls(options.url);
+  }
 
   get ready(): boolean {
     return Boolean(this.publishChannel) && !this.closing;
@@ -119,23 +135,30 @@ export class MessageBus {
   private async connectLoop(): Promise<void> {
     const { initialMs, maxMs } = this.options.reconnect ?? { initialMs: 250, maxMs: 15_000 };
     for (let attempt = 0; !this.closing; attempt++) {
+      const url = this.urls[this.nextUrl % this.urls.length];
       try {
-        await this.connectOnce();
-        if (attempt > 0) this.options.logger.info({ attempt }, 'reconnected to RabbitMQ');
+        await this.connectOnce(url);
+        if (attempt > 0) this.options.logger.info({ attempt, node: redactUrl(url) }, 'reconnected to RabbitMQ');
         return;
       } catch (error) {
         // Retrying cannot fix queues declared with other arguments: the operator has to move them.
         if (error instanceof TopologyMismatchError) throw error;
-        const delay = Math.min(maxMs, initialMs * 2 ** attempt) * (0.75 + Math.random() * 0.5);
-        this.options.logger.warn({ err: errorMessage(error), attempt, delayMs: Math.round(delay) }, 'RabbitMQ connection failed; retrying');
+        this.nextUrl++;
+        // Every node of a cluster is tried at once before the backoff grows.
+        const round = Math.floor(attempt / this.urls.length);
+        const delay = (attempt + 1) % this.urls.length !== 0 ? 50 : Math.min(maxMs, initialMs * 2 ** round) * (0.75 + Math.random() * 0.5);
+        this.options.logger.warn(
+          { err: errorMessage(error), attempt, node: redactUrl(url), delayMs: Math.round(delay) },
+          'RabbitMQ connection failed; retrying',
+        );
         await sleep(delay);
       }
     }
     throw new Error('message bus closed');
   }
 
-  private async connectOnce(): Promise<void> {
-    const connection = await connect(this.options.url, { clientProperties: { connection_name: this.options.source } });
+  private async connectOnce(url: string): Promise<void> {
+    const connection = await connect(url, { clientProperties: { connection_name: this.options.source } });
     try {
       connection.on('error', (error) => this.options.logger.warn({ err: errorMessage(error) }, 'RabbitMQ connection error'));
       const publishChannel = await connection.createConfirmChannel();
@@ -158,6 +181,8 @@ export class MessageBus {
     this.connection = undefined;
     this.publishChannel = undefined;
     for (const consumer of this.consumers) consumer.channel = undefined;
+    // The node may be the one that went away: start with the next one.
+    this.nextUrl++;
     if (this.closing) return;
     this.options.logger.warn('RabbitMQ connection lost; reconnecting');
     this.ensureConnected().catch((error: unknown) => this.options.logger.error({ err: errorMessage(error) }, 'RabbitMQ reconnect gave up'));

@@ -18,6 +18,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig(schema, {}, { LOG_LEVEL: 'loud' })).toThrow(/log\.level/);
   });
 
+  it('takes the nodes of a cluster as a comma-separated list of amqp URLs', () => {
+    const nodes = 'amqp://u:p@127.0.0.1:5681/vh,amqp://u:p@127.0.0.1:5682/vh, amqp://u:p@127.0.0.1:5683/vh';
+    expect(loadConfig(schema, {}, { AMQP_URL: nodes }).amqp.url).toBe(nodes);
+    expect(() => loadConfig(schema, {}, { AMQP_URL: 'amqp://a:1/vh,http://b' })).toThrow(/amqp\.url: must be an amqp:\/\/ or amqps:\/\/ URL, or several/);
+  });
+
   it('refuses unknown keys', () => {
     expect(() => loadConfig(schema, { 'http.colour': 'red' })).toThrow(/http\.colour/);
   });

@@ -33,7 +33,9 @@ convict.addFormats({
   },
   'amqp-url': {
     validate(value: unknown) {
-      if (typeof value !== 'string' || !/^amqps?:\/\/[^\s]+$/.test(value)) throw new Error('must be an amqp:// or amqps:// URL');
+      // One URL, or the nodes of a cluster as a comma-separated list (the bus fails over between them).
+      if (typeof value !== 'string' || !value.split(',').every((url) => /^amqps?:\/\/[^\s,]+$/.test(url.trim())))
+        throw new Error('must be an amqp:// or amqps:// URL, or several separated by commas (the nodes of a cluster)');
     },
   },
   'database-url': {
@@ -81,7 +83,7 @@ export const commonSchema = (service: string, httpPort: number) => ({
   },
   amqp: {
     url: {
-      doc: 'RabbitMQ URL (credentials included).',
+      doc: "RabbitMQ URL (credentials included); for a cluster, every node's URL separated by commas: the service connects to one and fails over to the next when it goes away.",
       format: 'amqp-url',
       default: 'amqp://guest:guest@127.0.0.1:5672',
       env: 'AMQP_URL',
