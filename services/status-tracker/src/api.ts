@@ -11,9 +11,11 @@ import {
   loadFax,
   type Category,
   type FaxRecord,
+  type Sender,
   type WebhookDeliveryWithAttempts,
 } from './folder';
 import { endLiveStreams, streamFaxEvents, type LiveStreams, type LiveUpdateOptions } from './live';
+import { faxScopeOf } from './offices/scope';
 import type { FaxRow, NoticeRow, RecipientEventRow, RecipientRow, TrackerDatabase } from './schema';
 
 type HttpServer = ReturnType<typeof createHttpServer>;
@@ -27,8 +29,12 @@ export interface FaxApiOptions {
   live?: Partial<LiveUpdateOptions>;
 }
 
-const faxSummary = (fax: FaxRow, counts?: { total: number; final: number; numbers?: string[] }) => ({
+const faxSummary = (fax: FaxRow, sender: Sender, counts?: { total: number; final: number; numbers?: string[] }) => ({
   id: fax.id,
+  /** Who sent it: the owner's user id (an office colleague's, in an office-wide Sent folder). */
+  owner: sender.userId,
+  /** The owner's display name in their office, or null when none is set. */
+  ownerName: sender.name,
   /** The fax's sender number (E.164), or null when it named none. */
   from: fax.from_number,
   subject: fax.subject ?? '',
@@ -124,9 +130,9 @@ function recipientView(recipient: RecipientRow, history: RecipientEventRow[], no
   };
 }
 
-function faxView({ fax, recipients, history, notices, webhooks }: FaxRecord) {
+function faxView({ fax, sender, recipients, history, notices, webhooks }: FaxRecord) {
   return {
-    ...faxSummary(fax),
+    ...faxSummary(fax, sender),
     recipients: recipients.map((r) =>
       recipientView(
         r,
@@ -159,9 +165,10 @@ export interface ErrorView {
 }
 
 /**
- * The polling JSON API: the owner's Sent folder and one fax with its recipients, their attempt
+ * The polling JSON API: the caller's Sent folder and one fax with its recipients, their attempt
  * history and the notices sent about them. Every route needs a bearer token and sees only the
- * caller's faxes: another user's fax answers 404, as one that does not exist.
+ * faxes in the caller's scope (their own; their office's too when they are its admin or it shares
+ * its Sent folder): any other fax answers 404, as one that does not exist.
  */
 export function registerFaxApi(app: HttpServer, options: FaxApiOptions): void {
   const { db } = options;
@@ -183,18 +190,19 @@ export function registerFaxApi(app: HttpServer, options: FaxApiOptions): void {
         return reply.code(400).send({ error: 'bad_request', message: `category must be one of ${CATEGORIES.join(', ')}` });
       const cursor = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
       if (cursor === null) return reply.code(400).send({ error: 'bad_request', message: 'cursor is not one this API gave out' });
-      const { entries, nextCursor } = await listFaxes(db, { owner, limit, cursor, state, category: category as Category | undefined });
-      return { faxes: entries.map((e) => faxSummary(e.fax, e.recipients)), nextCursor } satisfies FaxListView;
+      const scope = await faxScopeOf(db, owner);
+      const { entries, nextCursor } = await listFaxes(db, { owner: scope, limit, cursor, state, category: category as Category | undefined });
+      return { faxes: entries.map((e) => faxSummary(e.fax, e.sender, e.recipients)), nextCursor } satisfies FaxListView;
     });
 
     scope.get<{ Params: { faxId: string } }>('/v1/faxes/:faxId', async (request, reply) => {
-      const record = await loadFax(db, userOf(request), request.params.faxId);
+      const record = await loadFax(db, await faxScopeOf(db, userOf(request)), request.params.faxId);
       if (!record) return reply.code(404).send({ error: 'not_found', message: 'no such fax' });
       return faxView(record);
     });
 
     scope.get<{ Params: { faxId: string } }>('/v1/faxes/:faxId/events', async (request, reply) => {
-      await streamFaxEvents(db, request, reply, userOf(request), request.params.faxId, options.live ?? {}, streams);
+      await streamFaxEvents(db, request, reply, await faxScopeOf(db, userOf(request)), request.params.faxId, options.live ?? {}, streams);
     });
   });
 }

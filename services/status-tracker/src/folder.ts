@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
+import { displayNames, ownerInScope, scopeOf, type FaxScope } from './offices/scope';
 import type { FaxRow, NoticeRow, RecipientEventRow, RecipientRow, TrackerDatabase, WebhookAttemptRow, WebhookDeliveryRow } from './schema';
 
 /**
- * The owner's faxes as the API and the pages read them. Every query takes the owner: a fax of
- * someone else is answered exactly like one that does not exist.
+ * The Sent folder as the API and the pages read it. Every query takes the viewer: a user id (their
+ * own faxes) or the scope of a virtual office member (see offices/scope.ts); a fax outside it is
+ * answered exactly like one that does not exist.
  */
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 200;
@@ -27,21 +29,36 @@ export function decodeCursor(cursor: string): { submittedAt: string; id: string 
 }
 
 export interface FolderQuery {
-  owner: string;
+  /** Whose faxes: a user id (their own), or a viewer's scope (their office's too, when they may see them). */
+  owner: string | FaxScope;
   limit: number;
   cursor?: { submittedAt: string; id: string };
   state?: string;
   category?: Category;
 }
 
+/** Who sent a fax: its owner, with the display name their office membership gives them (null: none). */
+export interface Sender {
+  userId: string;
+  name: string | null;
+}
+
 export interface FolderEntry {
   fax: FaxRow;
   recipients: { total: number; final: number; numbers: string[] };
+  sender: Sender;
 }
 
-/** One page of the owner's faxes, newest first. */
+const senderOf = (fax: FaxRow, names: Map<string, string>): Sender => ({ userId: fax.owner_id ?? '', name: names.get(fax.owner_id ?? '') ?? null });
+
+/** One page of the faxes in the viewer's scope, newest first. */
 export async function listFaxes(db: Kysely<TrackerDatabase>, query: FolderQuery): Promise<{ entries: FolderEntry[]; nextCursor: string | null }> {
-  let select = db.selectFrom('faxes').selectAll().where('owner_id', '=', query.owner).where('submitted_at', 'is not', null);
+  const scope = scopeOf(query.owner);
+  let select = db
+    .selectFrom('faxes')
+    .selectAll()
+    .where((eb) => ownerInScope(eb, scope))
+    .where('submitted_at', 'is not', null);
   if (query.state !== undefined) select = select.where('state', '=', query.state);
   if (query.category === 'outbox') select = select.where('state', '=', 'in_progress');
   if (query.category === 'sent') select = select.where('state', '<>', 'in_progress');
@@ -79,8 +96,13 @@ export async function listFaxes(db: Kysely<TrackerDatabase>, query: FolderQuery)
       recipients.set(r.fax_id, tally);
     }
   }
+  const names = await displayNames(
+    db,
+    scope,
+    page.map((f) => f.owner_id ?? ''),
+  );
   return {
-    entries: page.map((fax) => ({ fax, recipients: recipients.get(fax.id) ?? { total: 0, final: 0, numbers: [] } })),
+    entries: page.map((fax) => ({ fax, recipients: recipients.get(fax.id) ?? { total: 0, final: 0, numbers: [] }, sender: senderOf(fax, names) })),
     nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]) : null,
   };
 }
@@ -91,6 +113,9 @@ export interface WebhookDeliveryWithAttempts extends WebhookDeliveryRow {
 
 export interface FaxRecord {
   fax: FaxRow;
+  sender: Sender;
+  /** Whether the viewer is the fax's owner (else an office colleague: the owner's notice addresses and webhook are not shown). */
+  own: boolean;
   /** Listed recipients in the submission's order, then any the submission did not name. */
   recipients: RecipientRow[];
   history: RecipientEventRow[];
@@ -98,30 +123,37 @@ export interface FaxRecord {
   webhooks: WebhookDeliveryWithAttempts[];
 }
 
-/** One fax of the owner with everything the fax page shows, or undefined (not theirs, or not there). */
-export async function loadFax(db: Kysely<TrackerDatabase>, owner: string, faxId: string): Promise<FaxRecord | undefined> {
+/** One fax in the viewer's scope with everything the fax page shows, or undefined (not in it, or not there). */
+export async function loadFax(db: Kysely<TrackerDatabase>, owner: string | FaxScope, faxId: string): Promise<FaxRecord | undefined> {
   if (!ID_PATTERN.test(faxId)) return undefined;
+  const scope = scopeOf(owner);
   const fax = await db
     .selectFrom('faxes')
     .selectAll()
     .where('id', '=', faxId)
-    .where('owner_id', '=', owner)
+    .where((eb) => ownerInScope(eb, scope))
     .where('submitted_at', 'is not', null)
     .executeTakeFirst();
   if (!fax) return undefined;
-  const [recipients, history, notices, deliveries, attempts] = await Promise.all([
+  const own = fax.owner_id === scope.userId;
+  const [recipients, history, notices, deliveries, attempts, names] = await Promise.all([
     db.selectFrom('recipients').selectAll().where('fax_id', '=', faxId).execute(),
     db.selectFrom('recipient_events').selectAll().where('fax_id', '=', faxId).orderBy('attempt').orderBy('sequence').orderBy('received_at').execute(),
     db.selectFrom('notices').selectAll().where('fax_id', '=', faxId).orderBy('channel').execute(),
-    db.selectFrom('webhook_deliveries').selectAll().where('fax_id', '=', faxId).where('owner_id', '=', owner).orderBy('created_at').execute(),
+    // The webhook is the owner's own set-up: a colleague sees none of its deliveries.
+    db.selectFrom('webhook_deliveries').selectAll().where('fax_id', '=', faxId).where('owner_id', '=', scope.userId).orderBy('created_at').execute(),
     db.selectFrom('webhook_attempts').selectAll().where('fax_id', '=', faxId).orderBy('attempt').execute(),
+    displayNames(db, scope, [fax.owner_id ?? '']),
   ]);
   recipients.sort((a, b) => (a.position ?? Number.MAX_SAFE_INTEGER) - (b.position ?? Number.MAX_SAFE_INTEGER) || a.recipient_id.localeCompare(b.recipient_id));
   return {
     fax,
+    sender: senderOf(fax, names),
+    own,
     recipients,
     history,
-    notices,
+    // Where the owner's notices went (their email, phone, Jabber address) stays the owner's.
+    notices: own ? notices : notices.map((n) => ({ ...n, address: null })),
     webhooks: deliveries.map((d) => ({ ...d, log: attempts.filter((a) => a.delivery_id === d.id) })),
   };
 }
@@ -132,14 +164,15 @@ export async function loadFax(db: Kysely<TrackerDatabase>, owner: string, faxId:
  */
 export async function faxVersion(
   db: Kysely<TrackerDatabase>,
-  owner: string,
+  owner: string | FaxScope,
   faxId: string,
 ): Promise<{ version: string; state: string; finalAt: string | null } | undefined> {
+  const scope = scopeOf(owner);
   const fax = await db
     .selectFrom('faxes')
     .select(['updated_at', 'state', 'final_at'])
     .where('id', '=', faxId)
-    .where('owner_id', '=', owner)
+    .where((eb) => ownerInScope(eb, scope))
     .where('submitted_at', 'is not', null)
     .executeTakeFirst();
   if (!fax) return undefined;

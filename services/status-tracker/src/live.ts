@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { faxVersion } from './folder';
+import type { FaxScope } from './offices/scope';
 import type { TrackerDatabase } from './schema';
 
 /**
@@ -30,7 +31,7 @@ export async function streamFaxEvents(
   db: Kysely<TrackerDatabase>,
   request: FastifyRequest,
   reply: FastifyReply,
-  owner: string,
+  owner: string | FaxScope,
   faxId: string,
   overrides: Partial<LiveUpdateOptions>,
   streams: LiveStreams,

@@ -214,6 +214,28 @@ export interface IngestedResultTable {
   mark_error: string | null;
 }
 
+/** A virtual office: a group of users whose Sent folder may span every member's faxes. */
+export interface OfficeTable {
+  id: string;
+  name: string;
+  /** 1: every member sees every member's faxes; 0: only the office's admins do. */
+  share_sent: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A user's place in an office (at most one office per user). */
+export interface OfficeMemberTable {
+  user_id: string;
+  office_id: string;
+  /** member or admin. */
+  role: string;
+  /** What the Sent folder shows as "sent by" for this user; null: the user id. */
+  display_name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface TrackerDatabase {
   faxes: FaxTable;
   recipients: RecipientTable;
@@ -225,6 +247,8 @@ export interface TrackerDatabase {
   webhook_attempts: WebhookAttemptTable;
   provider_accounts: ProviderAccountTable;
   ingested_results: IngestedResultTable;
+  offices: OfficeTable;
+  office_members: OfficeMemberTable;
 }
 
 export type FaxRow = Selectable<FaxTable>;
@@ -238,3 +262,5 @@ export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 export type WebhookAttemptRow = Selectable<WebhookAttemptTable>;
 export type ProviderAccountRow = Selectable<ProviderAccountTable>;
 export type IngestedResultRow = Selectable<IngestedResultTable>;
+export type OfficeRow = Selectable<OfficeTable>;
+export type OfficeMemberRow = Selectable<OfficeMemberTable>;

@@ -4,6 +4,7 @@ import { ownerView } from './002_owner_view';
 import { secretsAtRest } from './003_secrets_at_rest';
 import { noticeFacts } from './004_notice_facts';
 import { faxOrigin } from './005_fax_origin';
+import { offices } from './006_offices';
 
 /** Every migration, in order of their names; run at start-up by kit's openDatabase. */
 export const trackerMigrations = (dialect: Dialect): Record<string, Migration> => ({
@@ -12,4 +13,5 @@ export const trackerMigrations = (dialect: Dialect): Record<string, Migration> =
   '003_secrets_at_rest': secretsAtRest(dialect),
   '004_notice_facts': noticeFacts(),
   '005_fax_origin': faxOrigin(),
+  '006_offices': offices(),
 });

@@ -25,7 +25,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { AuthOptions } from '../auth';
 import { isTimeZone } from '../config';
-import { CATEGORIES, decodeCursor, listFaxes, loadFax, type Category, type FaxRecord } from '../folder';
+import { CATEGORIES, decodeCursor, listFaxes, loadFax, type Category, type FaxRecord, type Sender } from '../folder';
+import { faxScopeOf } from '../offices/scope';
 import type { NoticeRow, TrackerDatabase } from '../schema';
 import { LIVE_SCRIPT } from './live-script';
 import { PageRenderer, type LayoutData, type PageName } from './render';
@@ -191,7 +192,9 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
       const { t, locale } = context;
       const category = (CATEGORIES as readonly string[]).includes(request.query.category ?? '') ? (request.query.category as Category) : undefined;
       const cursor = request.query.cursor ? (decodeCursor(request.query.cursor) ?? undefined) : undefined;
-      const { entries, nextCursor } = await listFaxes(db, { owner: context.viewer.userId, limit: FOLDER_PAGE, cursor, category });
+      // An office admin's (or a shared office's) folder holds every member's faxes, with who sent each.
+      const scope = await faxScopeOf(db, context.viewer.userId);
+      const { entries, nextCursor } = await listFaxes(db, { owner: scope, limit: FOLDER_PAGE, cursor, category });
       const categoryQuery = category ? `category=${category}&` : '';
       const data = {
         categories: (['all', 'outbox', 'sent'] as const).map((key) => ({
@@ -199,7 +202,8 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
           href: key === 'all' ? '/faxes' : `/faxes?category=${key}`,
           current: (category ?? 'all') === key,
         })),
-        entries: entries.map(({ fax, recipients }) => {
+        showSender: scope.officeId !== null,
+        entries: entries.map(({ fax, recipients, sender }) => {
           const subject = plainText(fax.subject, 200);
           return {
             href: `/faxes/${encodeURIComponent(fax.id)}`,
@@ -213,6 +217,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
             more: recipients.total > 3 ? fill(t.recipientsMore, { n: recipients.total - 3 }) : '',
             finished: fill(t.finishedOf, { final: recipients.final, total: recipients.total }),
             pages: fax.pages ?? t.dash,
+            sentBy: senderLabel(sender, context),
           };
         }),
         paging: Boolean(nextCursor || cursor),
@@ -226,7 +231,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
     scope.get<{ Params: { faxId: string } }>('/faxes/:faxId', async (request, reply) => {
       const context = await contextOf(request, reply);
       if (!context.viewer) return toSignIn(request, reply);
-      const record = await loadFax(db, context.viewer.userId, request.params.faxId);
+      const record = await loadFax(db, await faxScopeOf(db, context.viewer.userId), request.params.faxId);
       if (!record) return send(reply, request, context, 'not-found', {}, { title: context.t.notFoundTitle }, 404);
       const data = faxPageData(record, context, now(), tailMs);
       return send(reply, request, context, 'fax', data, { title: String(data.subject), script: data.eventsUrl ? '/assets/fax-live.js' : undefined });
@@ -234,7 +239,10 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
   });
 }
 
-/** Everything the fax page shows, in the viewer's language and time zone. */
+/** Who sent a fax, as the folder and the fax page name them: "you", else the display name, else the user id. */
+const senderLabel = (sender: Sender, context: PageContext): string =>
+  sender.userId === context.viewer?.userId ? context.t.sentByYou : plainText(sender.name, 100) || plainText(sender.userId, 128);
+
 /** A notice's SMS parts, provider status and SMTP reply, from the outcome's fields (never read out of its reason). */
 function noticeFactLines(notice: NoticeRow, t: PageStrings): string[] {
   const lines: string[] = [];
@@ -252,6 +260,7 @@ function noticeFactLines(notice: NoticeRow, t: PageStrings): string[] {
   return lines;
 }
 
+/** Everything the fax page shows, in the viewer's language and time zone. */
 function faxPageData(record: FaxRecord, context: PageContext, now: Date, tailMs: number): Record<string, unknown> {
   const { fax, recipients, notices, webhooks } = record;
   const { t, locale, time } = context;
@@ -275,6 +284,8 @@ function faxPageData(record: FaxRecord, context: PageContext, now: Date, tailMs:
     submitted: time(fax.submitted_at),
     submittedIso: fax.submitted_at,
     from: fax.from_number ?? '',
+    // An office colleague's fax says whose it is.
+    sentBy: record.own ? '' : senderLabel(record.sender, context),
     cost: fax.cost === null ? '' : new Intl.NumberFormat(locale, { maximumFractionDigits: 4 }).format(fax.cost),
     pages: fax.pages ?? t.dash,
     files: files.map((f) => plainText(f.name, 120)).join(', '),

@@ -17,7 +17,9 @@ export interface PageStrings {
   categoryNav: string;
   categories: { all: string; outbox: string; sent: string };
   folderCaption: string;
-  columns: { state: string; subject: string; submitted: string; recipients: string; pages: string };
+  columns: { state: string; subject: string; submitted: string; recipients: string; pages: string; sentBy: string };
+  /** An office-wide folder's "sent by" for the viewer's own faxes. */
+  sentByYou: string;
   recipientsMore: string;
   finishedOf: string;
   emptyFolder: string;
@@ -28,6 +30,8 @@ export interface PageStrings {
   submitted: string;
   /** The fax's sender number. */
   from: string;
+  /** Whose fax it is, on an office colleague's fax page. */
+  sentBy: string;
   /** What a provider charged for the fax. */
   cost: string;
   pages: string;
@@ -85,7 +89,8 @@ const en: PageStrings = {
   categoryNav: 'Show',
   categories: { all: 'All faxes', outbox: 'In progress', sent: 'Finished' },
   folderCaption: 'Sent faxes, newest first',
-  columns: { state: 'Status', subject: 'Subject', submitted: 'Sent', recipients: 'Recipients', pages: 'Pages' },
+  columns: { state: 'Status', subject: 'Subject', submitted: 'Sent', recipients: 'Recipients', pages: 'Pages', sentBy: 'Sent by' },
+  sentByYou: 'You',
   recipientsMore: 'and {n} more',
   finishedOf: '{final} of {total} finished',
   emptyFolder: 'No faxes here yet.',
@@ -95,6 +100,7 @@ const en: PageStrings = {
   faxHeading: 'Fax',
   submitted: 'Sent',
   from: 'From',
+  sentBy: 'Sent by',
   cost: 'Cost',
   pages: 'Pages',
   files: 'Files',
@@ -162,7 +168,8 @@ const ru: PageStrings = {
   categoryNav: 'Показать',
   categories: { all: 'Все факсы', outbox: 'Отправляются', sent: 'Завершённые' },
   folderCaption: 'Отправленные факсы, сначала новые',
-  columns: { state: 'Статус', subject: 'Тема', submitted: 'Отправлен', recipients: 'Получатели', pages: 'Страниц' },
+  columns: { state: 'Статус', subject: 'Тема', submitted: 'Отправлен', recipients: 'Получатели', pages: 'Страниц', sentBy: 'Кем отправлен' },
+  sentByYou: 'Вы',
   recipientsMore: 'и ещё {n}',
   finishedOf: 'завершено {final} из {total}',
   emptyFolder: 'Здесь пока нет факсов.',
@@ -172,6 +179,7 @@ const ru: PageStrings = {
   faxHeading: 'Факс',
   submitted: 'Отправлен',
   from: 'Отправитель',
+  sentBy: 'Кем отправлен',
   cost: 'Стоимость',
   pages: 'Страниц',
   files: 'Файлы',
@@ -239,7 +247,8 @@ const it: PageStrings = {
   categoryNav: 'Mostra',
   categories: { all: 'Tutti i fax', outbox: 'In corso', sent: 'Completati' },
   folderCaption: 'Fax inviati, dal più recente',
-  columns: { state: 'Stato', subject: 'Oggetto', submitted: 'Inviato', recipients: 'Destinatari', pages: 'Pagine' },
+  columns: { state: 'Stato', subject: 'Oggetto', submitted: 'Inviato', recipients: 'Destinatari', pages: 'Pagine', sentBy: 'Inviato da' },
+  sentByYou: 'Lei',
   recipientsMore: 'e altri {n}',
   finishedOf: '{final} di {total} completati',
   emptyFolder: 'Non ci sono ancora fax qui.',
@@ -249,6 +258,7 @@ const it: PageStrings = {
   faxHeading: 'Fax',
   submitted: 'Inviato',
   from: 'Mittente',
+  sentBy: 'Inviato da',
   cost: 'Costo',
   pages: 'Pagine',
   files: 'File',
