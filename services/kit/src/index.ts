@@ -11,3 +11,4 @@ export * from './outbox-relay';
 export * from './secrets';
 export * from './web';
 export * from './text';
+export * from './rate-limit';
