@@ -17,3 +17,11 @@ describe('plainText', () => {
     expect(plainText('ab cd', 4)).toBe('ab…');
   });
 });
+
+describe('plainText and joiners', () => {
+  it('keeps the zero-width joiner and non-joiner that emoji sequences and Persian words need', () => {
+    expect(plainText('family 👩\u200d👩\u200d👧', 100)).toBe('family 👩\u200d👩\u200d👧');
+    expect(plainText('می\u200cخواهم', 100)).toBe('می\u200cخواهم');
+    expect(plainText('a\u200bb\u200ec\u200fd', 100)).toBe('a b c d');
+  });
+});

@@ -1,6 +1,7 @@
 import { createTransport, type Transporter } from 'nodemailer';
 import type { NotifierConfig } from '../../config';
 import { ChannelError, type ChannelAdapter, type RenderedNotice, type SendReceipt } from '../types';
+import { subjectHeader } from './subject';
 
 /** The `smtp` section of the notifier's configuration (see its schema for what each setting means). */
 export type EmailAdapterOptions = NotifierConfig['smtp'];
@@ -37,12 +38,12 @@ export class EmailAdapter implements ChannelAdapter {
       const info = await this.transport.sendMail({
         from: this.options.from,
         to,
-        subject: notice.title,
+        subject: subjectHeader(notice.title),
         text: notice.text,
         html: notice.html,
         messageId: notice.messageId,
-        inReplyTo: notice.threadId,
-        references: [notice.threadId],
+        // A message outside any fax's thread (a confirmation code) has no thread root.
+        ...(notice.threadId ? { inReplyTo: notice.threadId, references: [notice.threadId] } : {}),
         headers: { 'Auto-Submitted': 'auto-generated', 'Content-Language': notice.locale },
       });
       const smtpCode = smtpReplyCode(info.response);
