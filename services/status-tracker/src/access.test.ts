@@ -55,7 +55,15 @@ const sessionCookieOf = (token: string) => `${SESSION_COOKIE}=${encodeURICompone
 const protectedRoutes = () =>
   service.routes
     .filter((r) => r.url.startsWith('/v1/') && r.method !== 'HEAD')
-    .map((r) => ({ method: r.method, path: r.url.replace(':faxId', 'fax-a1').replace(':provider', 'replixfax').replace(':account', 'alice-rpx') }));
+    .map((r) => ({
+      method: r.method,
+      path: r.url
+        .replace(':faxId', 'fax-a1')
+        .replace(':provider', 'replixfax')
+        .replace(':account', 'alice-rpx')
+        .replace(':officeId', 'office-x')
+        .replace(':userId', 'bob'),
+    }));
 
 describe('every API route', () => {
   it('exists as expected', () => {
@@ -76,6 +84,13 @@ describe('every API route', () => {
         'PUT /v1/ingest/accounts/replixfax/alice-rpx',
         'DELETE /v1/ingest/accounts/replixfax/alice-rpx',
         'POST /v1/ingest/accounts/replixfax/alice-rpx/poll',
+        'GET /v1/offices',
+        'POST /v1/offices',
+        'GET /v1/offices/office-x',
+        'PATCH /v1/offices/office-x',
+        'DELETE /v1/offices/office-x',
+        'PUT /v1/offices/office-x/members/bob',
+        'DELETE /v1/offices/office-x/members/bob',
       ].sort(),
     );
   });

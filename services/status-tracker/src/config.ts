@@ -144,6 +144,14 @@ export const statusTrackerSchema = {
       env: 'STATUS_TRACKER_PROVIDER_TIMEOUT_MS',
     },
   },
+  offices: {
+    adminUsers: {
+      doc: "User ids (comma-separated in the environment) who create, rename and delete virtual offices and set their members and roles through the API (/v1/offices). An office's own admins only list, add and remove its members and switch whether it shares its Sent folder.",
+      format: Array,
+      default: [] as string[],
+      env: 'STATUS_TRACKER_OFFICES_ADMIN_USERS',
+    },
+  },
 };
 
 /** A provider account from configuration (ingest.accounts). */
@@ -170,13 +178,19 @@ export interface StatusTrackerConfig {
   webhooks: { pollMs: number; firstRetryMs: number; maxRetryMs: number; maxAgeMs: number; timeoutMs: number; allowedPrivateRanges: string[] };
   secrets: { key: string; previousKeys: string[] };
   ingest: { adminUsers: string[]; accounts: string; replixfaxPollMs: number; requestTimeoutMs: number };
+  offices: { adminUsers: string[] };
 }
 
 /** Defaults, then FAXNOTIFY_CONFIG, then the environment, then `overrides`; a wrong value throws naming the key. */
 export function loadStatusTrackerConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): StatusTrackerConfig {
   const config = loadConfig<StatusTrackerConfig>(statusTrackerSchema, overrides, env);
-  const notUser = config.ingest.adminUsers.find((user) => typeof user !== 'string' || !USER_ID.test(user));
-  if (notUser !== undefined) throw new ConfigError(`invalid configuration: ingest.adminUsers: ${JSON.stringify(notUser)} is not a user id`);
+  for (const [setting, users] of [
+    ['ingest.adminUsers', config.ingest.adminUsers],
+    ['offices.adminUsers', config.offices.adminUsers],
+  ] as const) {
+    const notUser = users.find((user) => typeof user !== 'string' || !USER_ID.test(user));
+    if (notUser !== undefined) throw new ConfigError(`invalid configuration: ${setting}: ${JSON.stringify(notUser)} is not a user id`);
+  }
   if (config.auth.jwksUrl && !/^https?:\/\/\S+$/.test(config.auth.jwksUrl))
     throw new ConfigError('invalid configuration: auth.jwksUrl: must be an http(s) URL or empty');
   if (!isTimeZone(config.pages.defaultTimeZone))

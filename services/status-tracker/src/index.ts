@@ -8,6 +8,7 @@ import { IngestRecorder } from './ingest/recorder';
 import { ReplixFaxPoller } from './ingest/replixfax';
 import { registerIngest, syncConfiguredAccounts } from './ingest/routes';
 import { trackerMigrations } from './migrations';
+import { registerOfficeApi } from './offices/routes';
 import { registerOpenApi } from './openapi';
 import { OutboxRelay, ReconciliationSweep } from './outbox';
 import { registerPages } from './pages/routes';
@@ -29,6 +30,8 @@ export { PROVIDER_BASE_URLS, TargetClient, WEBHOOK_URLS, WebhookTargets, Webhook
 export { WebhookDispatcher, verifyWebhookSignature, signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER, EVENT_HEADER } from './webhooks';
 export { registerPages } from './pages/routes';
 export { registerIngest } from './ingest/routes';
+export { registerOfficeApi } from './offices/routes';
+export { faxScopeOf, type FaxScope } from './offices/scope';
 export { IngestRecorder } from './ingest/recorder';
 export { ReplixFaxPoller, type PollReport } from './ingest/replixfax';
 export { openApiDocument, registerOpenApi } from './openapi';
@@ -107,6 +110,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
   registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret, auth, live: { pollMs: config.pages.liveUpdateMs, tailMs: config.pages.liveTailMs } });
   registerWebhookApi(app, { db, auth, targets: webhookTargets, secrets });
   registerIngest(app, { db, auth, recorder, poller: replixfax, targets: providerTargets, secrets, adminUsers: config.ingest.adminUsers });
+  registerOfficeApi(app, { db, auth, adminUsers: config.offices.adminUsers });
   registerPages(app, { db, auth, defaultTimeZone: config.pages.defaultTimeZone, liveTailMs: config.pages.liveTailMs });
   registerOpenApi(app);
 

@@ -1,5 +1,6 @@
 import { AGGREGATE_STATES, FINAL_STATUSES, PROGRESS_STATUSES } from '@faxnotify/contracts';
 import type { createHttpServer } from '@faxnotify/kit';
+import { OFFICE_SCHEMAS, officePaths } from './offices/openapi';
 
 type HttpServer = ReturnType<typeof createHttpServer>;
 
@@ -8,7 +9,8 @@ const json = (schema: object, description: string) => ({ description, content: {
 const error = (description: string) => json(ref('Error'), description);
 const nullable = (type: string, extra: object = {}) => ({ type: [type, 'null'], ...extra });
 const UNAUTHORIZED = error('No token, or an expired or wrongly signed one.');
-const NOT_FOUND = error("No such fax among the caller's (another user's fax answers the same).");
+const NOT_FOUND = error("No such fax among those the caller sees (their own, and their office's when they see it): any other fax answers the same.");
+const NOT_INGEST_ADMIN = error('The caller is not an admin user (ingest.adminUsers); nothing is changed.');
 
 /**
  * The status tracker's HTTP API as OpenAPI 3.1, served at `/openapi.json`. Written by hand next to
@@ -33,7 +35,8 @@ export function openApiDocument(): Record<string, unknown> {
     paths: {
       '/v1/faxes': {
         get: {
-          summary: "List the caller's faxes, newest first",
+          summary:
+            "List the faxes the caller sees, newest first: their own, and every member's of their office when they are its admin or it shares its Sent folder",
           parameters: [
             {
               name: 'category',
@@ -130,7 +133,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/ingest/accounts': {
         get: {
-          summary: "The caller's provider accounts",
+          summary: "The caller's provider accounts (every account for admin users)",
           responses: {
             200: json({ type: 'object', properties: { accounts: { type: 'array', items: ref('ProviderAccount') } } }, 'Accounts (never their secrets).'),
             401: UNAUTHORIZED,
@@ -139,7 +142,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/ingest/accounts/{provider}/{account}': {
         put: {
-          summary: 'Add or change a provider account whose results the caller receives',
+          summary: 'Add or change a provider account and whose Sent folder its results land in (ownerId; admin users only)',
           parameters: providerAccount,
           requestBody: {
             required: true,
@@ -162,6 +165,11 @@ export function openApiDocument(): Record<string, unknown> {
                     },
                     username: { type: 'string' },
                     password: { type: 'string' },
+                    ownerId: {
+                      type: 'string',
+                      pattern: '^[A-Za-z0-9._:@-]{1,128}$',
+                      description: "Whose Sent folder the account's results land in; omitted: as it was, or the admin user for a new account.",
+                    },
                   },
                 },
               },
@@ -171,18 +179,19 @@ export function openApiDocument(): Record<string, unknown> {
             200: json(ref('ProviderAccount'), 'The account.'),
             400: error('Bad fields.'),
             401: UNAUTHORIZED,
+            403: NOT_INGEST_ADMIN,
             409: error('The account name belongs to someone else.'),
           },
         },
         delete: {
-          summary: 'Remove a provider account',
+          summary: 'Remove a provider account (admin users only)',
           parameters: providerAccount,
-          responses: { 204: { description: 'Removed.' }, 401: UNAUTHORIZED, 404: error('No such account of the caller.') },
+          responses: { 204: { description: 'Removed.' }, 401: UNAUTHORIZED, 403: NOT_INGEST_ADMIN, 404: error('No such account.') },
         },
       },
       '/v1/ingest/accounts/replixfax/{account}/poll': {
         post: {
-          summary: 'Query ReplixFax now for final faxes not yet marked, record them, mark them',
+          summary: 'Query ReplixFax now for final faxes not yet marked, record them, mark them (admin users only)',
           parameters: [providerAccount[1]],
           responses: {
             200: json(
@@ -191,7 +200,8 @@ export function openApiDocument(): Record<string, unknown> {
             ),
             400: error('The account has no baseUrl, or its base URL leads to an address that is not allowed.'),
             401: UNAUTHORIZED,
-            404: error('No such account of the caller.'),
+            403: NOT_INGEST_ADMIN,
+            404: error('No such account.'),
             502: error('The provider failed.'),
             503: error("The account's stored password cannot be decrypted by the server (`secret_unreadable`)."),
           },
@@ -233,6 +243,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      ...officePaths(),
     },
     components: {
       securitySchemes: {
@@ -246,6 +257,8 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'object',
           properties: {
             id: { type: 'string' },
+            owner: { type: 'string', description: "Who sent the fax (its owner's user id): the caller, or a colleague in an office-wide Sent folder." },
+            ownerName: nullable('string', { description: "The owner's display name in their office; null when none is set." }),
             from: nullable('string', { description: "The fax's sender number (E.164); null when it named none." }),
             subject: { type: 'string', description: 'Empty when the fax has none.' },
             cost: nullable('number', {
@@ -429,6 +442,7 @@ export function openApiDocument(): Record<string, unknown> {
             },
           },
         },
+        ...OFFICE_SCHEMAS,
         ReplixFaxOutbound: {
           type: 'object',
           required: ['FaxId', 'FaxStatus'],

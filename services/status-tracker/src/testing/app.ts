@@ -6,6 +6,7 @@ import { secretBoxOf } from '../config';
 import { IngestRecorder } from '../ingest/recorder';
 import { ReplixFaxPoller } from '../ingest/replixfax';
 import { registerIngest } from '../ingest/routes';
+import { registerOfficeApi } from '../offices/routes';
 import { registerOpenApi } from '../openapi';
 import { registerPages } from '../pages/routes';
 import { StatusTracker } from '../tracker';
@@ -25,6 +26,9 @@ export const TEST_SECRETS_KEY = 'w6Ib75uqYbmTIfK2pmgRz+e0BAIr1aTS0y4H0qQDKQU=';
 
 /** The user who sets up provider accounts (ingest.adminUsers) in a test app, and owns those of the ingest tests. */
 export const TEST_INGEST_ADMIN = 'olga';
+
+/** The user who sets up virtual offices (offices.adminUsers) in a test app. */
+export const TEST_OFFICES_ADMIN = 'oscar';
 
 export interface TestApp {
   url: string;
@@ -60,6 +64,8 @@ export async function startTestApp(
     secrets?: { key?: string; previousKeys?: string[] };
     /** ingest.adminUsers: by default TEST_INGEST_ADMIN alone. */
     ingestAdminUsers?: string[];
+    /** offices.adminUsers: by default TEST_OFFICES_ADMIN alone. */
+    officesAdminUsers?: string[];
   } = {},
 ): Promise<TestApp> {
   const logger = createLogger('status-tracker-test', 'silent');
@@ -96,6 +102,7 @@ export async function startTestApp(
   registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
   registerWebhookApi(app, { db, auth, targets, secrets });
   registerIngest(app, { db, auth, recorder, poller, targets: providerTargets, secrets, adminUsers: options.ingestAdminUsers ?? [TEST_INGEST_ADMIN] });
+  registerOfficeApi(app, { db, auth, adminUsers: options.officesAdminUsers ?? [TEST_OFFICES_ADMIN] });
   registerPages(app, { db, auth, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000 });
   registerOpenApi(app);
   const url = await listen(app, '127.0.0.1', port);
