@@ -96,18 +96,21 @@ export interface RateLimiterOptions {
 /** Counters longer than this are stored by their digest (the column holds 200 characters). */
 const MAX_BUCKET = 160;
 
-/** Counts hits against limits in the `rate_limits` table of the database it is given (see createRateLimitsTable). */
-export class RateLimiter {
+/**
+ * Counts hits against limits in the `rate_limits` table of the database it is given (see
+ * createRateLimitsTable); `DB` is only the service's schema type, so its Kysely is taken as it is.
+ */
+export class RateLimiter<DB = unknown> {
   private readonly db: Kysely<RateLimitDatabase>;
   private readonly now: () => Date;
   private readonly pruneEveryMs: number;
   private lastPrune = 0;
 
   constructor(
-    db: Kysely<unknown>,
+    db: Kysely<DB>,
     private readonly options: RateLimiterOptions = {},
   ) {
-    this.db = db as Kysely<RateLimitDatabase>;
+    this.db = db as unknown as Kysely<RateLimitDatabase>;
     this.now = options.now ?? (() => new Date());
     this.pruneEveryMs = options.pruneEveryMs ?? 60_000;
   }

@@ -6,11 +6,11 @@
  */
 import multipart from '@fastify/multipart';
 import { MAX_SUBJECT_LENGTH } from '@faxnotify/contracts';
-import { requireUser, userOf } from '@faxnotify/kit';
+import { rateLimitHook, requireUser, userOf, type RateLimiter } from '@faxnotify/kit';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TransmitterConfig } from './config';
 import { FileGoneError, type EntryInput, type Outbox, type OutboxEntryView } from './outbox';
-import { normalizeNumber } from './numbers';
+import { blockedNumber, normalizeNumber } from './numbers';
 import type { FileStore } from './uploads';
 
 /** The fax.submitted event carries at most this many files, whatever the configuration says. */
@@ -21,7 +21,9 @@ const OWNER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 export interface ApiOptions {
   outbox: Outbox;
   files: FileStore;
-  config: Pick<TransmitterConfig, 'auth' | 'limits' | 'dial' | 'retry' | 'files'>;
+  config: Pick<TransmitterConfig, 'auth' | 'limits' | 'dial' | 'retry' | 'files' | 'rateLimits'>;
+  /** Counts submissions per account against rateLimits.submissions, in the transmitter's database. */
+  limiter: RateLimiter;
   /** Called after an entry was created or changed, so the scheduler looks at once. */
   changed: () => void;
 }
@@ -106,7 +108,15 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
       return reply.code(200).send({ path: saved.path } satisfies UploadedView);
     });
 
-    api.post<{ Params: { user: string }; Body: unknown }>('/v3/accounts/:user/outbox', async (request, reply) => {
+    const submissionLimit = rateLimitHook({
+      limiter: options.limiter,
+      rule: { name: 'fax-submissions', what: 'fax submissions', per: 'account', ...config.rateLimits.submissions },
+      key: userOf,
+      // The API's errors describe themselves in `description`; the 429 does too.
+      extend: (body) => ({ description: body.message }),
+    });
+
+    api.post<{ Params: { user: string }; Body: unknown }>('/v3/accounts/:user/outbox', { preHandler: submissionLimit }, async (request, reply) => {
       const ownerId = owner(request);
       if (!OWNER_ID.test(ownerId)) throw problem(400, 'invalid_request', 'this account id cannot be used for faxes (letters, digits and . _ : @ - only)');
       const input = await readEntry(request.body, ownerId, false);
@@ -168,6 +178,8 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
         const checked = normalizeNumber(raw, config.dial.region);
         if (!checked.ok)
           throw problem(400, 'failed_invalid_number_format', `${JSON.stringify(String(raw).slice(0, 64))} is not a valid fax number: ${checked.reason}`);
+        const blocked = blockedNumber(checked.e164, config.dial);
+        if (blocked) throw problem(400, 'blocked_number', blocked);
         if (!numbers.includes(checked.e164)) numbers.push(checked.e164);
       }
       out.to = numbers;

@@ -27,7 +27,14 @@ describe('transmitter configuration', () => {
       },
     );
     expect(config.lines).toEqual(lines);
-    expect(config.dial).toEqual({ prefix: '', region: 'DE', rules: [{ match: '^\\+1202555(\\d{4})$', dial: '2002' }] });
+    expect(config.dial).toEqual({
+      prefix: '',
+      region: 'DE',
+      rules: [{ match: '^\\+1202555(\\d{4})$', dial: '2002' }],
+      blockedPrefixes: [],
+      blockPremiumRate: true,
+    });
+    expect(config.rateLimits).toEqual({ submissions: { max: 100, windowSeconds: 3600 } });
     expect(config.retry).toMatchObject({ busySeconds: 60, defaultCount: 3 });
   });
 
@@ -50,6 +57,15 @@ describe('transmitter configuration', () => {
     expect(lines([{ id: 'm1', kind: 'class1', device: '/dev/x', account: 'acme' }])).toThrow(/line 1 \(m1\): account and modem belong to "ata" lines only/);
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_DIAL_RULES: JSON.stringify([{ match: '(', dial: '1' }]) })).toThrow(ConfigError);
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_DIAL_REGION: 'usa' })).toThrow(/dial\.region/);
+    expect(() => loadTransmitterConfig({}, { TRANSMITTER_DIAL_BLOCKED_PREFIXES: '["+1900", "900"]' })).toThrow(/dial\.blockedPrefixes: prefix 2 must be "\+"/);
+    expect(() => loadTransmitterConfig({}, { TRANSMITTER_DIAL_BLOCKED_PREFIXES: '+1900' })).toThrow(/dial\.blockedPrefixes: must be a JSON array/);
+    expect(() => loadTransmitterConfig({}, { TRANSMITTER_RATE_LIMIT_SUBMISSIONS_WINDOW_SECONDS: '0' })).toThrow(/rateLimits\.submissions\.windowSeconds/);
+    expect(
+      loadTransmitterConfig({}, { TRANSMITTER_DIAL_BLOCKED_PREFIXES: '["+44 (9)", "+1-900"]', TRANSMITTER_RATE_LIMIT_SUBMISSIONS_MAX: '0' }),
+    ).toMatchObject({
+      dial: { blockedPrefixes: ['+44 (9)', '+1-900'] },
+      rateLimits: { submissions: { max: 0 } },
+    });
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_LOCAL_ID: 'a fax id that is far too long' })).toThrow(/localId/);
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_RETRY_DEFAULT_COUNT: '4' })).toThrow(/retry\.defaultCount/);
   });

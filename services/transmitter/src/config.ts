@@ -1,4 +1,4 @@
-import { authSchema, coerceWholeNumber, commonSchema, jsonFormat, loadConfig } from '@faxnotify/kit';
+import { authSchema, coerceWholeNumber, commonSchema, jsonFormat, loadConfig, rateLimitSchema } from '@faxnotify/kit';
 import convict from 'convict';
 import { ataConfigSchema, type AtaConfig } from './ata/config';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './documents/limits';
@@ -88,8 +88,21 @@ export function dialRulesProblem(value: unknown): string | null {
   return null;
 }
 
+/** A dialling prefix as an operator may write it (`+44 90`, `+1-900`), as the E.164 digits it stands for. */
+export const normalizePrefix = (prefix: string): string => prefix.replace(/[\s().-]/g, '');
+
+/** Why a list of blocked dialling prefixes is unusable, or null. */
+export function blockedPrefixesProblem(value: unknown): string | null {
+  if (!Array.isArray(value)) return 'must be a JSON array of E.164 prefixes such as ["+1900", "+44 9"]';
+  for (const [index, prefix] of value.entries())
+    if (typeof prefix !== 'string' || !/^\+[1-9]\d{0,14}$/.test(normalizePrefix(prefix)))
+      return `prefix ${index + 1} must be "+" and the country code, then any further digits (spaces, dots, dashes and brackets are ignored)`;
+  return null;
+}
+
 convict.addFormats({
   'fax-lines': jsonFormat(lineDefinitionsProblem),
+  'blocked-prefixes': jsonFormat(blockedPrefixesProblem),
   'dial-rules': jsonFormat(dialRulesProblem),
   'fax-local-id': {
     validate(value: unknown) {
@@ -161,6 +174,28 @@ export const transmitterSchema = {
       default: [] as DialRule[],
       env: 'TRANSMITTER_DIAL_RULES',
     },
+    blockedPrefixes: {
+      doc: 'Numbers a fax may not be sent to: a JSON array of E.164 prefixes, e.g. ["+1900", "+44 9", "+882", "+883"]; a submission or change naming such a recipient is refused with 400. Empty by default, because which ranges cost too much or draw fraud is the operator\'s call and differs by country and carrier; premium-rate numbers everywhere are refused by dial.blockPremiumRate.',
+      format: 'blocked-prefixes',
+      default: [] as string[],
+      env: 'TRANSMITTER_DIAL_BLOCKED_PREFIXES',
+    },
+    blockPremiumRate: {
+      doc: "Refuses recipients that the numbering plan of their country marks as premium-rate (libphonenumber's metadata: +1 900, +44 9…, +49 900, +39 89…), whose calls cost the sender by the minute and are the usual target of toll fraud.",
+      format: Boolean,
+      default: true,
+      env: 'TRANSMITTER_DIAL_BLOCK_PREMIUM_RATE',
+    },
+  },
+  rateLimits: {
+    submissions: rateLimitSchema({
+      what: 'fax submissions (POST /v3/accounts/{user}/outbox, refused ones included)',
+      per: 'account',
+      max: 100,
+      windowSeconds: 3600,
+      env: 'TRANSMITTER_RATE_LIMIT_SUBMISSIONS',
+      note: 'Counted in the database, so replicas share it.',
+    }),
   },
   retry: {
     defaultCount: {
@@ -273,7 +308,8 @@ export interface TransmitterConfig {
   files: { dir: string; keepDays: number; unusedDays: number };
   localId: string;
   lines: LineDefinition[];
-  dial: { prefix: string; region: string; rules: DialRule[] };
+  dial: { prefix: string; region: string; rules: DialRule[]; blockedPrefixes: string[]; blockPremiumRate: boolean };
+  rateLimits: { submissions: { max: number; windowSeconds: number } };
   retry: {
     defaultCount: number;
     busySeconds: number;

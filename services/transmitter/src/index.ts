@@ -1,4 +1,4 @@
-import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openServiceDatabase, type Logger } from '@faxnotify/kit';
+import { MessageBus, RateLimiter, createHttpServer, createLogger, databaseIsUp, listen, openServiceDatabase, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { registerFaxApi } from './api';
 import { registerAtaAdminRoutes, startAtaServer, type RunningAtaServer } from './ata';
@@ -31,7 +31,7 @@ export {
   type DialRule,
 } from './config';
 export { transmitterMigrations } from './db/migrations';
-export { normalizeNumber, dialStringFor, type DialPlan, type NumberCheck } from './numbers';
+export { normalizeNumber, dialStringFor, blockedNumber, type DialPlan, type DialBlocks, type NumberCheck } from './numbers';
 export { decideRetry, causeDelaySeconds, TRANSMITTER_RESTART, type RetryPolicy, type RetryDecision } from './retry-policy';
 export { Scheduler } from './scheduler/scheduler';
 export { LINE_FAILURE } from './scheduler/line-pool';
@@ -119,7 +119,8 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     logger,
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(db as Kysely<unknown>) }),
   });
-  registerFaxApi(app, { outbox, files, config, changed: () => scheduler.kick() });
+  const limiter = new RateLimiter(db, { logger: logger.child({ component: 'rate-limits' }) });
+  registerFaxApi(app, { outbox, files, config, limiter, changed: () => scheduler.kick() });
   if (config.ata.enabled)
     registerAtaAdminRoutes(app, { db, auth: { secret: config.auth.jwtSecret }, adminUsers: config.ata.adminUsers, region: config.ata.region });
   const handsOver = lines.some((line) => line.handover !== undefined);

@@ -1,4 +1,4 @@
-import { MAX_TSI_LENGTH, dialStringFor, normalizeNumber, tsiFor } from './numbers';
+import { MAX_TSI_LENGTH, blockedNumber, dialStringFor, normalizeNumber, tsiFor } from './numbers';
 
 describe('fax numbers', () => {
   it('normalises what people type to E.164, reading national numbers in the configured region', () => {
@@ -12,6 +12,19 @@ describe('fax numbers', () => {
     for (const input of ['', '12', 'call me', '+1 555 555 0100', '+12025550101 ext. 7', '+999 1234567', 42, null, '1'.repeat(80)]) {
       expect(normalizeNumber(input, 'US')).toMatchObject({ ok: false });
     }
+  });
+
+  it('blocks numbers on a blocked prefix as written by the operator, and premium-rate numbers when asked to', () => {
+    const blocks = { blockedPrefixes: ['+44 (20) 7946', '+1-242'], blockPremiumRate: true };
+    expect(blockedNumber('+442079460958', blocks)).toBe(
+      '+442079460958 may not be dialled: numbers starting +44207946 are blocked by the operator (dial.blockedPrefixes)',
+    );
+    expect(blockedNumber('+12423571234', blocks)).toMatch(/starting \+1242 are blocked/);
+    expect(blockedNumber('+441632960001', blocks)).toBeNull();
+    expect(blockedNumber('+12025550101', blocks)).toBeNull();
+    for (const premium of ['+19002345678', '+449012345678', '+499001234567', '+39899123456'])
+      expect(blockedNumber(premium, blocks)).toBe(`${premium} may not be dialled: it is a premium-rate number (dial.blockPremiumRate)`);
+    expect(blockedNumber('+19002345678', { blockedPrefixes: [], blockPremiumRate: false })).toBeNull();
   });
 
   it('dials numbers of our region nationally and others internationally, after the outside-line prefix', () => {

@@ -2,8 +2,8 @@
  * Fax numbers: whatever a user typed, checked and normalised to E.164 before anything is stored,
  * and turned into the digits a line dials only when the call is placed.
  */
-import { PhoneNumberFormat, PhoneNumberUtil } from 'google-libphonenumber';
-import type { DialRule } from './config';
+import { PhoneNumberFormat, PhoneNumberType, PhoneNumberUtil } from 'google-libphonenumber';
+import { normalizePrefix, type DialRule } from './config';
 
 const util = PhoneNumberUtil.getInstance();
 
@@ -25,6 +25,34 @@ export function normalizeNumber(input: unknown, region: string): NumberCheck {
   if (parsed.hasExtension() && parsed.getExtension()) return { ok: false, reason: 'a fax number with an extension cannot be dialled automatically' };
   if (!util.isValidNumber(parsed)) return { ok: false, reason: 'no such number in the numbering plan of its country' };
   return { ok: true, e164: util.format(parsed, PhoneNumberFormat.E164) };
+}
+
+/** Which numbers the operator does not let faxes go to (dial.blockedPrefixes, dial.blockPremiumRate). */
+export interface DialBlocks {
+  blockedPrefixes: readonly string[];
+  blockPremiumRate: boolean;
+}
+
+/**
+ * Why an E.164 number (as normalizeNumber gives it) may not be dialled, or null: the blocked
+ * prefix it starts with, compared on the prefix's digits as written without spaces or dashes, or
+ * its being premium-rate in its country's numbering plan.
+ */
+export function blockedNumber(e164: string, blocks: DialBlocks): string | null {
+  for (const written of blocks.blockedPrefixes) {
+    const prefix = normalizePrefix(written);
+    if (e164.startsWith(prefix)) return `${e164} may not be dialled: numbers starting ${prefix} are blocked by the operator (dial.blockedPrefixes)`;
+  }
+  if (blocks.blockPremiumRate) {
+    let type: PhoneNumberType | undefined;
+    try {
+      type = util.getNumberType(util.parse(e164, 'ZZ'));
+    } catch {
+      type = undefined;
+    }
+    if (type === PhoneNumberType.PREMIUM_RATE) return `${e164} may not be dialled: it is a premium-rate number (dial.blockPremiumRate)`;
+  }
+  return null;
 }
 
 export interface DialPlan {
