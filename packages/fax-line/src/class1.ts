@@ -6,9 +6,11 @@
  * The session is an explicit state machine (see modem-session.ts): each named state does its modem
  * I/O and returns the next state. Every command, result and frame goes to the observer's trace.
  */
-import { Class1FrameSession, DEFAULT_CLASS1_TIMERS, type Class1LineOptions, type Class1Timers } from './class1-frames';
+import { Class1Io, DEFAULT_CLASS1_TIMERS, type Class1LineOptions, type Class1Timers } from './class1-frames';
+import { Class1ReceiveSession } from './class1-receive';
 import { type AtResult, DLE, ETX, sleep } from './modem-channel';
-import { ModemFaxLine, pageLineData, type SessionState } from './modem-session';
+import { ModemFaxLine } from './modem-fax-line';
+import { ModemSession, pageLineData, type SessionState } from './modem-session';
 import {
   buildDcs,
   buildFrame,
@@ -36,7 +38,7 @@ export class Class1Line extends ModemFaxLine<Class1Timers, Class1LineOptions> {
   readonly kind = 'class1' as const;
 
   constructor(options: Class1LineOptions) {
-    super(options, DEFAULT_CLASS1_TIMERS, Class1Session);
+    super(options, DEFAULT_CLASS1_TIMERS, Class1Session, Class1ReceiveSession);
   }
 }
 
@@ -46,7 +48,8 @@ type Class1Protocol =
 type Class1State = SessionState<Class1Protocol>;
 
 /** One call: dial, T.30 phases B–E, hang up. */
-class Class1Session extends Class1FrameSession<Class1Protocol> {
+class Class1Session extends ModemSession<Class1Protocol, Class1Timers, Class1LineOptions> {
+  private readonly io = new Class1Io(this.modemAccess());
   protected readonly recentLabel = 'frames';
   private capabilities: ReceiverCapabilities | null = null;
   private rates: SignallingRate[] = [];
@@ -66,7 +69,7 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
     return 'MCF after EOP';
   }
 
-  protected protocolStates(): Record<Class1Protocol, () => Promise<Class1State>> {
+  protected sendStates(): Record<Class1Protocol, () => Promise<Class1State>> {
     return {
       receive_phase_b: () => this.receivePhaseB(),
       send_dcs: () => this.sendDcs(),
@@ -120,7 +123,7 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return this.fail(LineReason.T30_T1_TIMEOUT, `no DIS from the called station within T1 (${this.timers.t1} ms)`);
-      const received = afterConnect ? await this.readFrameAfterConnect() : await this.receiveFrame(remaining);
+      const received = afterConnect ? await this.io.readFrameAfterConnect() : await this.io.receiveFrame(remaining);
       afterConnect = false;
       if (received.kind === 'nothing') {
         if (received.result.code === 'ERROR' || received.result.code === 'NO CARRIER') {
@@ -181,10 +184,10 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
     };
     this.dcsTries++;
     this.trace(`.. DCS ${this.dcsTries}: ${describeSession(this.parameters)}`);
-    await this.switchToTransmit();
+    await this.io.switchToTransmit();
     const tsi = buildFrame(Fcf.TSI | FCF_X_BIT, encodeIdentity(this.request.localId), false);
     const dcs = buildFrame(Fcf.DCS | FCF_X_BIT, buildDcs(this.parameters), true);
-    const failed = await this.sendFrames([tsi, dcs]);
+    const failed = await this.io.sendFrames([tsi, dcs]);
     if (failed) return this.callLost(failed, 'sending TSI/DCS');
     return 'send_tcf';
   }
@@ -192,12 +195,12 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
   /** Training check: 1.5 s of zeros at the chosen rate. */
   private async sendTcf(): Promise<Class1State> {
     const rate = this.rate;
-    const lost = await this.startCarrier(rate.trainingCode, 'before TCF', `starting TCF at ${rate.bitsPerSecond}`);
+    const lost = await this.carrier(rate.trainingCode, 'before TCF', `starting TCF at ${rate.bitsPerSecond}`);
     if (lost) return lost;
     const zeros = Buffer.alloc(Math.ceil((rate.bitsPerSecond * 1.5) / 8));
     this.trace(`>> TCF ${zeros.length} zero bytes at ${rate.modulation} ${rate.bitsPerSecond}`);
     const sent = await this.ch.sendData(Buffer.concat([zeros, Buffer.from([DLE, ETX])]), {
-      ...this.dataTimeouts(rate),
+      ...this.io.dataTimeouts(rate),
       signal: this.signal,
       abortTerminator: Buffer.from([DLE, ETX]),
     });
@@ -207,7 +210,7 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
   }
 
   private async awaitTrainingResponse(): Promise<Class1State> {
-    const received = await this.receiveFrame(this.timers.t4);
+    const received = await this.io.receiveFrame(this.timers.t4);
     if (received.kind !== 'frame') {
       if (received.kind === 'nothing' && received.result.code === 'ERROR') return this.callLost(received.result, 'waiting for CFR');
       if (this.dcsTries >= this.retries) return this.fail(LineReason.T30_DCS_NO_RESPONSE, `no response to DCS after ${this.dcsTries} tries`);
@@ -255,11 +258,11 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
     const data = this.pageData(this.pageIndex, parameters);
     this.pageTransmissions++;
     // The receiver switches to the high-speed carrier after its CFR/MCF: give it the silence T.30 asks for.
-    const lost = await this.startCarrier(rate.pageCode, `before page ${pageNumber}`, `starting page ${pageNumber}`);
+    const lost = await this.carrier(rate.pageCode, `before page ${pageNumber}`, `starting page ${pageNumber}`);
     if (lost) return lost;
     this.pageRate = rate.bitsPerSecond;
     this.trace(`>> page ${pageNumber}/${this.pages.length}: ${data.length} bytes at ${rate.modulation} ${rate.bitsPerSecond}`);
-    const sent = await this.ch.sendData(data, { ...this.dataTimeouts(rate), signal: this.signal, abortTerminator: Buffer.from([DLE, ETX]) });
+    const sent = await this.ch.sendData(data, { ...this.io.dataTimeouts(rate), signal: this.signal, abortTerminator: Buffer.from([DLE, ETX]) });
     this.trace(`.. page ${pageNumber} data ${sent.written ? 'written' : 'cut short'}; XOFF ${sent.xoffCount} times, longest ${sent.longestXoffMs} ms`);
     this.noteResult(sent.result);
     if (sent.result.code === 'TIMEOUT' && sent.result.line === 'XOFF') {
@@ -283,7 +286,7 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
     this.ppmTries++;
     const silence = await this.command('AT+FTS=8');
     if (silence.code !== 'OK') return this.callLost(silence, 'before the post-page command');
-    const failed = await this.sendFrames([buildFrame(this.postPageCommand | FCF_X_BIT)]);
+    const failed = await this.io.sendFrames([buildFrame(this.postPageCommand | FCF_X_BIT)]);
     if (failed) return this.callLost(failed, `sending ${fcfName(this.postPageCommand)}`);
     return 'await_post_page_response';
   }
@@ -291,7 +294,7 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
   private async awaitPostPageResponse(): Promise<Class1State> {
     const command = fcfName(this.postPageCommand);
     const pageNumber = this.pageIndex + 1;
-    const received = await this.receiveFrame(this.timers.t4);
+    const received = await this.io.receiveFrame(this.timers.t4);
     if (received.kind !== 'frame') {
       if (this.ppmTries >= this.retries) {
         return this.fail(LineReason.T30_POST_PAGE_NO_RESPONSE, `no response to ${command} after page ${pageNumber}, repeated ${this.ppmTries} times`);
@@ -343,8 +346,8 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
   private async disconnect(): Promise<Class1State> {
     if (!this.sessionUp) return 'hangup';
     this.sessionUp = false;
-    await this.switchToTransmit();
-    await this.sendFrames([buildFrame(Fcf.DCN | FCF_X_BIT)]);
+    await this.io.switchToTransmit();
+    await this.io.sendFrames([buildFrame(Fcf.DCN | FCF_X_BIT)]);
     return 'hangup';
   }
 
@@ -360,6 +363,12 @@ class Class1Session extends Class1FrameSession<Class1Protocol> {
   }
 
   // ---- helpers ----
+
+  /** Silence, then the high-speed carrier; null once it is up, else the failure's state. */
+  private async carrier(modulationCode: number, beforeIt: string, startingIt: string): Promise<Class1State | null> {
+    const failed = await this.io.startCarrier(modulationCode);
+    return failed ? this.callLost(failed.result, failed.before ? beforeIt : startingIt) : null;
+  }
 
   /** The page's line data for these parameters: resolution, fill, RTC, bit order, DLE. Cached. */
   private pageData(index: number, parameters: SessionParameters): Buffer {

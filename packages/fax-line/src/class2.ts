@@ -4,7 +4,9 @@
  * Tested against the scripted modem only (iaxmodem has no Class 2).
  */
 import { type AtResult, CAN, DLE } from './modem-channel';
-import { ModemFaxLine, type ModemLineOptions, ModemSession, pageLineData, type SessionState } from './modem-session';
+import { Class2ReceiveSession } from './class2-receive';
+import { ModemFaxLine } from './modem-fax-line';
+import { type ModemLineOptions, ModemSession, pageLineData, type SessionState } from './modem-session';
 import { describeFhs, reasonForFhs } from './fhs';
 import { LineReason } from './types';
 
@@ -54,7 +56,7 @@ export class Class20Line extends ModemFaxLine<Class2Timers, Class2LineOptions> {
   readonly kind = 'class2.0' as const;
 
   constructor(options: Class2LineOptions) {
-    super(options, DEFAULT_CLASS2_TIMERS, Class2Session);
+    super(options, DEFAULT_CLASS2_TIMERS, Class2Session, Class2ReceiveSession);
   }
 }
 
@@ -71,7 +73,7 @@ class Class2Session extends ModemSession<Class2Protocol, Class2Timers, Class2Lin
     return describeFhs(this.hangupCode ?? '00');
   }
 
-  protected protocolStates(): Record<Class2Protocol, () => Promise<Class2State>> {
+  protected sendStates(): Record<Class2Protocol, () => Promise<Class2State>> {
     return {
       send_page: () => this.sendPage(),
       finish: () => this.finish(),

@@ -89,7 +89,15 @@ export function reasonForFhs(code: string): LineReasonCode {
     case '57':
       return LineReason.T30_INVALID_RESPONSE;
     case '58':
+    case 'A3':
       return LineReason.T30_PROCEDURE_INTERRUPT;
+    case '73':
+      return LineReason.T30_T2_TIMEOUT;
+    case '74':
+      return LineReason.T30_T1_TIMEOUT;
+    case '72':
+    case 'A2':
+      return LineReason.T30_INVALID_COMMAND;
     default:
       return LineReason.FHS;
   }

@@ -225,6 +225,47 @@ export class ModemChannel {
     );
   }
 
+  /**
+   * After CONNECT for +FRM (Class 1) or +FDR (Class 2.0): page data up to <DLE><ETX>,
+   * DLE-unstuffed. Ends at the terminator (`ended`), or with the data so far when nothing arrives
+   * for `idleMs` (a modem that went silent).
+   */
+  async receiveData(idleMs: number, signal?: AbortSignal): Promise<{ data: Buffer; ended: boolean }> {
+    let out = Buffer.allocUnsafe(64 * 1024);
+    let length = 0;
+    const push = (byte: number): void => {
+      if (length === out.length) out = Buffer.concat([out, Buffer.allocUnsafe(out.length)]);
+      out[length++] = byte;
+    };
+    for (;;) {
+      const input = this.input;
+      let i = 0;
+      while (i < input.length) {
+        const byte = input[i];
+        if (byte !== DLE) {
+          push(byte);
+          i++;
+          continue;
+        }
+        if (i + 1 >= input.length) break;
+        const next = input[i + 1];
+        i += 2;
+        if (next === ETX) {
+          this.input = input.subarray(i);
+          return { data: Buffer.from(out.subarray(0, length)), ended: true };
+        }
+        if (next === DLE) push(DLE);
+        else if (next === SUB) {
+          push(DLE);
+          push(DLE);
+        }
+      }
+      this.input = input.subarray(i);
+      const more = await this.until(() => (this.input.length > (this.input[0] === DLE ? 1 : 0) ? true : undefined), Date.now() + idleMs, signal);
+      if (more === null) return { data: Buffer.from(out.subarray(0, length)), ended: false };
+    }
+  }
+
   /** Waits for one byte (e.g. XON) and drops everything up to and including it; false at the deadline. */
   async awaitByte(byte: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const found = await this.until(

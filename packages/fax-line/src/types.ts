@@ -1,4 +1,7 @@
-import type { FaxDocument } from './documents/fax-document';
+import type { FaxDocument, FaxPage } from './documents/fax-document';
+import type { LineMode } from './modem-call';
+
+export type { LineMode } from './modem-call';
 
 /**
  * One fax line: a fax modem driven in Class 1 or Class 2.0. Nothing above this interface may
@@ -14,6 +17,15 @@ export interface FaxLine {
    * send on a busy line.
    */
   send(request: LineSendRequest, observer: LineObserver, signal?: AbortSignal): Promise<LineResult>;
+  /** Whether the line sends, answers, or both. */
+  readonly mode: LineMode;
+  /**
+   * Waits on the idle line for a call, answers it and receives the fax. Resolves with what arrived
+   * (NO_CALL if none came before `request.waitMs` or the signal); rejects only for programming
+   * errors (a line configured to send only, a second receive). A send on a line that is both yields
+   * the wait: the receive resolves with NO_CALL before any call was answered.
+   */
+  receive(request: LineReceiveRequest, observer: ReceiveObserver, signal?: AbortSignal): Promise<LineReceiveResult>;
   close(): Promise<void>;
 }
 
@@ -35,6 +47,56 @@ export interface LineObserver {
   trace?(line: string): void;
 }
 
+export interface LineReceiveRequest {
+  /** Longest wait for a call, ms. Default: until the signal aborts. */
+  waitMs?: number;
+}
+
+export interface ReceiveObserver {
+  /** The line rings: the caller's and the called number where the modem reports them. */
+  ringing?(call: { callerNumber: string | null; calledNumber: string | null }): void;
+  /** The sender identified itself (TSI) and chose the session (DCS). */
+  connected?(remote: { csid: string | null; csidRaw: string | null }): void;
+  /** Page `page` (1-based) arrived and we confirmed it (MCF). */
+  pageReceived?(page: number, detail: { rows: number; badRows: number }): void;
+  /** A page arrived too damaged and we asked for it again (RTN). */
+  pageRejected?(page: number, detail: { rows: number; badRows: number }): void;
+  trace?(line: string): void;
+}
+
+/** A page as received: T.4 1-D data re-encoded clean (no fill, no RTC), its size and resolution, and its damage. */
+export interface ReceivedPage extends FaxPage {
+  /** Rows that could not be decoded cleanly (kept white or partly drawn). */
+  readonly badRows: number;
+}
+
+/** How a receive went, as the caller will store it. */
+export type ReceiveStatus = 'success' | 'partially_received' | 'failed';
+
+export interface LineReceiveResult {
+  /** success: every page confirmed and the sender ended normally; partially_received: some pages kept; failed: none. */
+  status: ReceiveStatus;
+  /** Pages confirmed (MCF), in order. */
+  pages: ReceivedPage[];
+  /** The page cut off when the call ended (rows up to the cut), not counted in `pages`; null if none. */
+  partialPage: ReceivedPage | null;
+  /** Pages we asked for again (RTN) for bad copy quality. */
+  pagesRejected: number;
+  /** The sender's TSI. */
+  remoteCsid: string | null;
+  remoteCsidRaw: string | null;
+  /** Caller id (NMBR) and called number (NDID) when the modem reports them; the called number falls back to the line's number. */
+  callerNumber: string | null;
+  calledNumber: string | null;
+  reason: { code: LineReasonCode; detail: string };
+  /** When the wait began, the call was answered (null if none), and the call ended. */
+  startedAt: Date;
+  connectedAt: Date | null;
+  endedAt: Date;
+  /** Bits per second of the last page data received, null if none. */
+  signallingRate: number | null;
+}
+
 /** Why a send ended, in words code can branch on. */
 export const LineReason = {
   OK: 'OK',
@@ -45,8 +107,14 @@ export const LineReason = {
   NO_CARRIER_ON_DIAL: 'NO_CARRIER_ON_DIAL',
   /** The carrier dropped while a page was being sent. */
   NO_CARRIER: 'NO_CARRIER',
-  /** No DIS from the called station within T1. */
+  /** No DIS from the called station within T1 (receiving: no DCS from the caller). */
   T30_T1_TIMEOUT: 'T30_T1_TIMEOUT',
+  /** Receiving: no page after CFR, or no post-page command after a page, within T2 (and its repeats). */
+  T30_T2_TIMEOUT: 'T30_T2_TIMEOUT',
+  /** Receiving: a frame from the sender that T.30 does not allow there. */
+  T30_INVALID_COMMAND: 'T30_INVALID_COMMAND',
+  /** Receiving: no call arrived while the line waited. */
+  NO_CALL: 'NO_CALL',
   /** DCS sent three times without a response. */
   T30_DCS_NO_RESPONSE: 'T30_DCS_NO_RESPONSE',
   /** DIS received three times: our DCS was not understood. */
@@ -59,7 +127,7 @@ export const LineReason = {
   T30_POST_PAGE_NO_RESPONSE: 'T30_POST_PAGE_NO_RESPONSE',
   /** An answer to a command that T.30 does not allow there. */
   T30_INVALID_RESPONSE: 'T30_INVALID_RESPONSE',
-  /** The receiver sent DCN before the end of the procedure. */
+  /** The far station sent DCN before the end of the procedure. */
   T30_REMOTE_DCN: 'T30_REMOTE_DCN',
   /** The receiver answered PIN/PIP (operator intervention), which we cannot serve. */
   T30_PROCEDURE_INTERRUPT: 'T30_PROCEDURE_INTERRUPT',
@@ -71,7 +139,7 @@ export const LineReason = {
   FLOW_CONTROL_TIMEOUT: 'FLOW_CONTROL_TIMEOUT',
   /** The modem did not answer a command, rejected it, or its port failed. */
   MODEM_ERROR: 'MODEM_ERROR',
-  /** The caller aborted the send. */
+  /** The caller aborted the send (or the receive). */
   ABORTED: 'ABORTED',
   /** Nothing to send. */
   EMPTY_DOCUMENT: 'EMPTY_DOCUMENT',
