@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken } from '@faxnotify/kit';
+import { seedConfirmedAddresses } from '@faxnotify/notifier/testing';
 import { createTestVhost, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/peers';
 import { freePort, startService, type RunningService } from './processes';
 
@@ -17,8 +18,12 @@ export interface Stack {
   env: Record<string, string>;
   /** A bearer token for a user, with optional claims (`locale`, `tz` for the pages). */
   token(userId: string, claims?: Record<string, unknown>, ttlSeconds?: number): Promise<string>;
-  /** Saves a user's notification settings through the notifier's API. */
-  saveSettings(userId: string, settings: Record<string, unknown>): Promise<void>;
+  /**
+   * Saves a user's notification settings through the notifier's API and records their addresses
+   * as confirmed in its database (the stack's suites are not about confirmation); with
+   * `{ confirmed: false }` the addresses stay unconfirmed, for the owner to confirm with a code.
+   */
+  saveSettings(userId: string, settings: Record<string, unknown>, options?: { confirmed?: boolean }): Promise<void>;
   /** Starts the notifier again (after a kill) with the same settings. */
   restartNotifier(): Promise<RunningService>;
   stop(): Promise<void>;
@@ -63,13 +68,20 @@ export async function startStack(label: string, options: { keepData?: boolean; e
     dataDir,
     env,
     token,
-    async saveSettings(userId, settings) {
+    async saveSettings(userId, settings, { confirmed = true } = {}) {
       const response = await fetch(`${notifier.url}/v1/settings`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${await token(userId)}`, 'content-type': 'application/json' },
         body: JSON.stringify(settings),
       });
       if (!response.ok) throw new Error(`saving settings failed: ${response.status} ${await response.text()}`);
+      if (!confirmed) return;
+      const saved = (await response.json()) as { email: { address: string | null }; sms: { number: string | null }; xmpp: { jid: string | null } };
+      await seedConfirmedAddresses({ db: { url: env.NOTIFIER_DATABASE_URL ?? '', sqlitePath: env.NOTIFIER_SQLITE_PATH } }, userId, {
+        email: saved.email.address,
+        sms: saved.sms.number,
+        xmpp: saved.xmpp.jid,
+      });
     },
     async restartNotifier() {
       notifier = await startService('notifier', env);

@@ -1,16 +1,16 @@
 import { eventually } from '@faxnotify/peers';
 import type { XmppAdapter } from './channels/xmpp/adapter';
-import { settingsFor, useChannelPeers } from './testing/channels';
+import { useChannelPeers } from './testing/channels';
 
 /** XMPP notices while the XMPP server restarts under load: none is lost, none comes twice. */
 
 const peers = useChannelPeers('notifier-channels-outage', ['rita']);
-const { api, final, xmppUsers } = peers;
+const { final, xmppUsers } = peers;
 
 describe('Prosody restarted while 200 results flow', () => {
   it('delivers every XMPP notice once', async () => {
     const RESULTS = 200;
-    await api('PUT', '/v1/settings', 'rita', settingsFor({ xmpp: 'rita@localhost' }));
+    await peers.saveConfirmed('rita', { xmpp: 'rita@localhost' });
     const rita = xmppUsers.get('rita')!;
     const adapter = peers.notifier.adapters.get('xmpp') as XmppAdapter;
     const connectionsBefore = adapter.connections;

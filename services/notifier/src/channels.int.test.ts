@@ -1,6 +1,6 @@
 import { eventually } from '@faxnotify/peers';
 import { twilioSignature } from './testing';
-import { settingsFor, useChannelPeers, type Channels } from './testing/channels';
+import { useChannelPeers } from './testing/channels';
 
 /**
  * Notices on all three channels against real peers: RabbitMQ, an SMTP server, Prosody and a
@@ -11,11 +11,12 @@ import { settingsFor, useChannelPeers, type Channels } from './testing/channels'
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\ufffe\uffff]/;
 
 const peers = useChannelPeers('notifier-channels', ['olga', 'xena', 'fred', 'hank', 'ivan']);
-const { api, final, outcomeOf, smsTo, requestsTo, mailsTo, chatsFor, xmppUsers } = peers;
+const { final, outcomeOf, smsTo, requestsTo, mailsTo, chatsFor } = peers;
 
 describe('notices on email, SMS and XMPP', () => {
   beforeAll(async () => {
-    const save = async (user: string, channels: Channels) => expect((await api('PUT', '/v1/settings', user, settingsFor(channels))).status).toBe(200);
+    // Each owner confirms each address with the code the channel brought, as on the settings page.
+    const save = peers.saveAndConfirm;
     await save('olga', { email: 'olga@example.test', sms: '+79161234567', xmpp: 'olga@localhost', locale: 'ru' });
     await save('xena', { xmpp: 'xena@localhost', locale: 'it' });
     await save('fred', { email: 'fred@example.test', sms: '+12025550188', xmpp: 'fred@localhost', notifyOn: 'failures' });
@@ -36,7 +37,7 @@ describe('notices on email, SMS and XMPP', () => {
     expect(sms[0]).toMatchObject({ from: '+15005550006', encoding: 'UCS-2' });
     expect(sms[0].segments).toBeLessThanOrEqual(2);
 
-    const chats = await xmppUsers.get('olga')!.waitForMessages(1);
+    const chats = await eventually(() => chatsFor('olga').length > 0 && chatsFor('olga'), 10_000);
     expect(chats).toHaveLength(1);
     expect(chats[0]).toMatchObject({
       type: 'chat',
@@ -64,7 +65,7 @@ describe('notices on email, SMS and XMPP', () => {
   it('sends a user with only XMPP on only an XMPP message', async () => {
     await peers.bus.publish('delivery.recipient.final', final('xena-1', 'xena', { status: 'failed_user_busy', pagesSent: 0 }));
     await eventually(() => outcomeOf('xena-1', 'xmpp'), 10_000);
-    const [chat] = await xmppUsers.get('xena')!.waitForMessages(1);
+    const [chat] = await eventually(() => chatsFor('xena').length > 0 && chatsFor('xena'), 10_000);
     expect(chat.body).toMatch(/^Non consegnato: Q3 report\n/);
     expect(chat.body).toContain('Stato: Linea occupata.');
     expect(outcomeOf('xena-1', 'email')).toMatchObject({ outcome: 'skipped', reason: 'email notices are off' });
@@ -112,7 +113,7 @@ describe('notices on email, SMS and XMPP', () => {
   });
 
   it('retries after Twilio answers 500 and sends one SMS', async () => {
-    await api('PUT', '/v1/settings', 'ivan', settingsFor({ sms: '+393331234567' }));
+    await peers.saveConfirmed('ivan', { sms: '+393331234567' });
     peers.twilioEndpoint.script((request) => (request.to === '+393331234567' && requestsTo('+393331234567').length === 1 ? { status: 500 } : undefined));
     await peers.bus.publish('delivery.recipient.final', final('ivan-500', 'ivan'));
     const outcome = await eventually(() => outcomeOf('ivan-500', 'sms'), 15_000);
@@ -122,7 +123,7 @@ describe('notices on email, SMS and XMPP', () => {
   });
 
   it('records an invalid number (21211) as failed and does not retry', async () => {
-    await api('PUT', '/v1/settings', 'ivan', settingsFor({ sms: '+15005550001' }));
+    await peers.saveConfirmed('ivan', { sms: '+15005550001' });
     await peers.bus.publish('delivery.recipient.final', final('ivan-21211', 'ivan'));
     const outcome = await eventually(() => outcomeOf('ivan-21211', 'sms'), 10_000);
     expect(outcome).toMatchObject({ outcome: 'failed', attempts: 1, reason: expect.stringMatching(/^Twilio 400 error 21211: invalid 'To' phone number/) });
@@ -134,7 +135,7 @@ describe('notices on email, SMS and XMPP', () => {
   });
 
   it("records an undelivered SMS with the carrier's error code", async () => {
-    await api('PUT', '/v1/settings', 'ivan', settingsFor({ sms: '+393331234568' }));
+    await peers.saveConfirmed('ivan', { sms: '+393331234568' });
     peers.twilioEndpoint.script((request) => (request.to === '+393331234568' ? { outcome: 'undelivered', deliveryErrorCode: 30003 } : undefined));
     await peers.bus.publish('delivery.recipient.final', final('ivan-30003', 'ivan'));
     const outcome = await eventually(() => (outcomeOf('ivan-30003', 'sms')?.outcome === 'failed' ? outcomeOf('ivan-30003', 'sms') : undefined), 10_000);
@@ -143,7 +144,7 @@ describe('notices on email, SMS and XMPP', () => {
   });
 
   it('answers a status callback with a bad signature 403 and records a good one', async () => {
-    await api('PUT', '/v1/settings', 'ivan', settingsFor({ sms: '+393331234569' }));
+    await peers.saveConfirmed('ivan', { sms: '+393331234569' });
     // Twilio only says "sent" for this one; the test then signs "delivered" itself.
     peers.twilioEndpoint.script((request) => (request.to === '+393331234569' ? { outcome: 'sent' } : undefined));
     await peers.bus.publish('delivery.recipient.final', final('ivan-cb', 'ivan'));
@@ -192,7 +193,7 @@ describe('notices on email, SMS and XMPP', () => {
     expect(sms.body.split('\n')).toHaveLength(4);
     expect(sms.body).toContain('(EVIL CSID</body>)');
     expect(sms.segments).toBeLessThanOrEqual(2);
-    const chat = (await xmppUsers.get('hank')!.waitForMessages(1)).find((m) => m.body.includes('EVIL'))!;
+    const chat = await eventually(() => chatsFor('hank').find((m) => m.body.includes('EVIL')), 10_000);
     expect(chat.body).not.toMatch(CONTROL);
     expect(chat.body).toContain('<message to="x@evil"><body>pwn</body></message>]]>&amp;');
     expect(chat.body).toContain('Recipient: +12025550101 (EVIL CSID</body>)');

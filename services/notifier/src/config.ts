@@ -152,6 +152,38 @@ export const notifierSchema = {
       env: 'XMPP_TIMEOUT_MS',
     },
   },
+  channels: {
+    requireConfirmation: {
+      doc: 'Send notices to an email address, SMS number or Jabber ID only once its owner has confirmed it with a code sent to it; a notice for an unconfirmed address is recorded as skipped. Off: any address gets notices as soon as it is saved.',
+      format: Boolean,
+      default: true,
+      env: 'NOTIFIER_REQUIRE_CONFIRMATION',
+    },
+    codeTtlMs: {
+      doc: 'How long a confirmation code stays valid after it is sent.',
+      format: 'positive-int',
+      default: 900_000,
+      env: 'NOTIFIER_CONFIRMATION_CODE_TTL_MS',
+    },
+    codeIntervalMs: {
+      doc: 'Shortest wait between two confirmation codes sent to one user on one channel.',
+      format: 'positive-int',
+      default: 60_000,
+      env: 'NOTIFIER_CONFIRMATION_CODE_INTERVAL_MS',
+    },
+    codesPerHour: {
+      doc: 'Most confirmation codes sent to one user on one channel within an hour.',
+      format: 'positive-int',
+      default: 5,
+      env: 'NOTIFIER_CONFIRMATION_CODES_PER_HOUR',
+    },
+    codeMaxAttempts: {
+      doc: 'Wrong tries after which a confirmation code is void (a new one must be asked for).',
+      format: 'positive-int',
+      default: 5,
+      env: 'NOTIFIER_CONFIRMATION_CODE_MAX_ATTEMPTS',
+    },
+  },
   ledger: {
     claimMs: {
       doc: 'How long a notice being sent is reserved for the worker sending it; after a crash it is sent again once this has passed.',
@@ -205,6 +237,7 @@ export interface NotifierConfig {
     reconnectMaxMs: number;
     timeoutMs: number;
   };
+  channels: { requireConfirmation: boolean; codeTtlMs: number; codeIntervalMs: number; codesPerHour: number; codeMaxAttempts: number };
   ledger: { claimMs: number };
 }
 

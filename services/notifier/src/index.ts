@@ -11,6 +11,9 @@ import { notifierMigrations, type NotifierDatabase } from './schema';
 import { registerTwilioStatusRoute } from './channels/sms/status-route';
 import type { DeliveryReport } from './channels/types';
 import { SettingsStore, registerSettingsRoutes } from './settings';
+import { ConfirmationStore } from './confirmations/store';
+import { ChannelConfirmations } from './confirmations/service';
+import { registerConfirmationRoutes } from './confirmations/routes';
 import { registerSettingsPage } from './settings-page';
 
 export { notifierSchema, loadNotifierConfig, type NotifierConfig } from './config';
@@ -26,6 +29,8 @@ export interface RunningNotifier {
   config: NotifierConfig;
   logger: Logger;
   ledger: SendLedger;
+  /** Confirmation codes and confirmed addresses. */
+  confirmations: ChannelConfirmations;
   /** The channels this notifier sends on (email always; SMS and XMPP when configured). */
   adapters: ReadonlyMap<Channel, ChannelAdapter>;
   stop(): Promise<void>;
@@ -48,6 +53,17 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
   const adapters = createAdapters(config, logger);
   const ledger = new SendLedger(database.db, config.ledger.claimMs);
   const settings = new SettingsStore(database.db, { locale: config.defaults.locale, timeZone: config.defaults.timeZone });
+  const { requireConfirmation, ...policy } = config.channels;
+  const confirmations = new ChannelConfirmations({
+    store: new ConfirmationStore(database.db, policy, config.auth.jwtSecret),
+    settings,
+    adapters,
+    policy,
+    required: requireConfirmation,
+    settingsUrlTemplate: config.links.settingsUrlTemplate,
+    messageIdDomain: config.mail.messageIdDomain,
+    logger: logger.child({ part: 'confirmations' }),
+  });
   const notifier = new Notifier({
     bus,
     ledger,
@@ -56,6 +72,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     settingsUrlTemplate: config.links.settingsUrlTemplate,
     messageIdDomain: config.mail.messageIdDomain,
     logger,
+    confirmations,
   });
 
   const app = createHttpServer({
@@ -68,7 +85,8 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
   // security headers: set up as the status tracker sets them up.
   await registerWebSecurity(app, { secret: config.auth.jwtSecret });
   registerSettingsRoutes(app, settings, { secret: config.auth.jwtSecret });
-  registerSettingsPage(app, { store: settings, auth: { secret: config.auth.jwtSecret }, defaultLocale: config.defaults.locale });
+  registerConfirmationRoutes(app, confirmations, { secret: config.auth.jwtSecret });
+  registerSettingsPage(app, { store: settings, confirmations, auth: { secret: config.auth.jwtSecret }, defaultLocale: config.defaults.locale });
   const report = (delivery: DeliveryReport) => notifier.recordDeliveryReport(delivery);
   for (const adapter of adapters.values()) adapter.onDeliveryReport?.(report);
   const sms = adapters.get('sms');
@@ -95,6 +113,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     config,
     logger,
     ledger,
+    confirmations,
     adapters,
     stop: async () => {
       await app.close();

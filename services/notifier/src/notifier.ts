@@ -13,6 +13,7 @@ import { CHANNELS, ChannelError, type Channel, type ChannelAdapter, type Deliver
 import { FINAL_LEDGER_STATUSES, SendLedger, type LedgerEntry } from './ledger';
 import { noticeContext, renderNotice } from './render';
 import type { LedgerTable } from './schema';
+import type { ChannelConfirmations } from './confirmations/service';
 import type { NotificationSettings, SettingsStore } from './settings';
 
 export const NOTIFIER_SOURCE = '/faxnotify/notifier';
@@ -25,6 +26,8 @@ export interface NotifierDeps {
   settingsUrlTemplate: string;
   messageIdDomain: string;
   logger: Logger;
+  /** Which addresses may get notices (only confirmed ones, when confirmation is required). */
+  confirmations: Pick<ChannelConfirmations, 'sendable'>;
 }
 
 /** The address a user's settings give for a channel, when that channel is on. */
@@ -57,10 +60,11 @@ export class Notifier {
   async handle(event: CloudEvent<'delivery.recipient.final'>, context: { lastAttempt: boolean }): Promise<void> {
     const result = event.data;
     const settings = await this.deps.settings.get(result.ownerId);
+    const sendable = settings ? await this.deps.confirmations.sendable(result.ownerId) : () => false;
     let transient: ChannelError | undefined;
     for (const channel of CHANNELS) {
       try {
-        await this.deliver(result, channel, settings);
+        await this.deliver(result, channel, settings, sendable);
       } catch (error) {
         if (error instanceof ChannelError && error.transient) transient ??= error;
         else throw error;
@@ -82,7 +86,12 @@ export class Notifier {
     }
   }
 
-  private async deliver(result: DeliveryRecipientFinal, channel: Channel, settings: NotificationSettings | undefined): Promise<void> {
+  private async deliver(
+    result: DeliveryRecipientFinal,
+    channel: Channel,
+    settings: NotificationSettings | undefined,
+    sendable: (channel: Channel, address: string) => boolean,
+  ): Promise<void> {
     const { ledger } = this.deps;
     const entry: LedgerEntry = {
       resultId: result.resultId,
@@ -105,7 +114,9 @@ export class Notifier {
           ? 'the owner is notified of failures only'
           : !adapter
             ? `${CHANNEL_NAMES[channel]} notices are not set up on this notifier`
-            : undefined;
+            : !sendable(channel, entry.address)
+              ? 'address not confirmed'
+              : undefined;
     if (skipReason) {
       await this.publishOutcome(await ledger.skip(entry, skipReason));
       return;

@@ -55,9 +55,40 @@ export interface LedgerTable {
   updated_at: string;
 }
 
+/**
+ * Per user and channel: the code last sent to confirm an address (hashed, bound to that address)
+ * and the counters that limit how often codes are sent.
+ */
+export interface ChannelConfirmationTable {
+  user_id: string;
+  channel: string;
+  /** The address the pending code was sent to; a code confirms only that address. */
+  pending_address: string | null;
+  /** HMAC-SHA256 of the code, bound to user, channel and address; null when no code is pending (none sent, used, expired or voided). */
+  code_hash: string | null;
+  code_expires_at: string | null;
+  /** Wrong tries at the pending code; at the limit the code is voided. */
+  attempts: number;
+  last_sent_at: string | null;
+  /** Start of the current hour-long window of sends, and the codes sent in it. */
+  window_started_at: string | null;
+  window_sends: number;
+  updated_at: string;
+}
+
+/** An address its owner confirmed on a channel: kept per address, so switching back to one needs no new code. */
+export interface ConfirmedAddressTable {
+  user_id: string;
+  channel: string;
+  address: string;
+  confirmed_at: string;
+}
+
 export interface NotifierDatabase {
   settings: SettingsTable;
   ledger: LedgerTable;
+  channel_confirmations: ChannelConfirmationTable;
+  confirmed_addresses: ConfirmedAddressTable;
 }
 
 export const notifierMigrations: Record<string, Migration> = {
@@ -143,6 +174,36 @@ export const notifierMigrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable('ledger').dropColumn('lost_answer_at').execute();
       await db.schema.alterTable('ledger').dropColumn('lost_send_started_at').execute();
+    },
+  },
+  '2026-12-06-01-channel-confirmations': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('channel_confirmations')
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('pending_address', 'text')
+        .addColumn('code_hash', 'text')
+        .addColumn('code_expires_at', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_sent_at', 'text')
+        .addColumn('window_started_at', 'text')
+        .addColumn('window_sends', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('channel_confirmations_pk', ['user_id', 'channel'])
+        .execute();
+      await db.schema
+        .createTable('confirmed_addresses')
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('confirmed_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('confirmed_addresses_pk', ['user_id', 'channel', 'address'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('confirmed_addresses').execute();
+      await db.schema.dropTable('channel_confirmations').execute();
     },
   },
 };

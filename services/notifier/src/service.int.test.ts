@@ -10,6 +10,7 @@ import {
   type MailNotifier,
   type OutcomeCollector,
 } from './testing/notices';
+import { seedConfirmedAddresses } from './testing/confirmed';
 
 const SECRET = 'notifier-test-secret-0123456789';
 let vhost: TestVhost;
@@ -68,6 +69,9 @@ describe('notices through RabbitMQ to SMTP', () => {
   beforeAll(async () => {
     expect((await api('PUT', '/v1/settings', 'alice', settings('alice@example.test'))).status).toBe(200);
     expect((await api('PUT', '/v1/settings', 'frank', settings('frank@example.test', 'failures'))).status).toBe(200);
+    // Confirmation has suites of its own (confirmations/*.int.test.ts): these addresses are recorded as confirmed.
+    await seedConfirmedAddresses(notifier.config, 'alice', { email: 'alice@example.test' });
+    await seedConfirmedAddresses(notifier.config, 'frank', { email: 'frank@example.test' });
   });
 
   it('sends one email per result, even when the result arrives twice', async () => {
@@ -124,6 +128,7 @@ describe('notices through RabbitMQ to SMTP', () => {
   it('records a channel the owner turned on but this notifier has no adapter for as skipped', async () => {
     const both = { ...settings('gina@example.test'), sms: { enabled: true, number: '+393331234567' }, xmpp: { enabled: true, jid: 'gina@localhost' } };
     expect((await api('PUT', '/v1/settings', 'gina', both)).status).toBe(200);
+    await seedConfirmedAddresses(notifier.config, 'gina', { email: 'gina@example.test', sms: '+393331234567', xmpp: 'gina@localhost' });
     await bus.publish('delivery.recipient.final', final('gina-1', { ownerId: 'gina' }));
     await eventually(() => ['email', 'sms', 'xmpp'].every((channel) => collector.outcomes.some((o) => o.faxId === 'gina-1' && o.channel === channel)));
     const of = (channel: string) => collector.outcomes.find((o) => o.faxId === 'gina-1' && o.channel === channel);

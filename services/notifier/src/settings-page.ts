@@ -15,6 +15,8 @@ import {
   type VerifiedToken,
 } from '@faxnotify/kit';
 import { fieldOfSchemaError, settingsBodySchema, type FieldError, type NotificationSettings, type SettingsInput, type SettingsStore } from './settings';
+import { confirmationSection, registerConfirmationForms, registerConfirmationPartial, type ConfirmationMessage } from './confirmations/page';
+import type { ChannelConfirmations } from './confirmations/service';
 
 /**
  * The notification settings page: the target of the "notification settings" link in every
@@ -255,6 +257,8 @@ function preferredLocale(header: string | undefined): Locale | undefined {
 
 export interface SettingsPageOptions {
   store: SettingsStore;
+  /** Address confirmation: the page shows each address's state and the forms to confirm it. */
+  confirmations?: ChannelConfirmations;
   auth: TokenIssuerOptions;
   defaultLocale: Locale;
 }
@@ -264,6 +268,7 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
   const pages = Handlebars.create();
   const template = pages.compile(readFileSync(join(TEMPLATES, 'settings.hbs'), 'utf8'), { strict: false });
   const css = readFileSync(join(TEMPLATES, 'assets', 'pages.css'), 'utf8');
+  registerConfirmationPartial(pages);
 
   const lang = (request: FastifyRequest, token?: VerifiedToken | null, settings?: NotificationSettings): Locale => {
     const asked = (request.query as Record<string, unknown> | undefined)?.lang;
@@ -295,12 +300,32 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
     );
   };
 
-  const settingsPage = (
+  const settingsPage = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    page: { status: number; userId: string; saved: NotificationSettings; shown: SettingsInput; errors?: FieldError[]; saved_?: boolean; problem?: 'expired' },
+    page: {
+      status: number;
+      userId: string;
+      saved: NotificationSettings;
+      shown: SettingsInput;
+      errors?: FieldError[];
+      saved_?: boolean;
+      problem?: 'expired';
+      confirmation?: (locale: Locale) => ConfirmationMessage;
+    },
   ) => {
     const locale = lang(request, null, page.saved);
+    const csrf = csrfToken(reply, page.userId);
+    const confirm = options.confirmations
+      ? await confirmationSection(options.confirmations, request, {
+          userId: page.userId,
+          locale,
+          timeZone: page.saved.timeZone,
+          csrf,
+          minutes: options.confirmations.codeMinutes,
+          message: page.confirmation?.(locale),
+        })
+      : undefined;
     const t = STRINGS[locale];
     const errors = (page.errors ?? []).map((error) => {
       const words = t.fields[error.field] ?? t.fields.other;
@@ -323,7 +348,8 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
         title: t.title,
         signedIn: true,
         user: page.userId,
-        csrf: csrfToken(reply, page.userId),
+        csrf,
+        confirm,
         saved: page.saved_,
         problem: page.problem ? t[page.problem] : undefined,
         errors,
@@ -351,9 +377,13 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
       if (!isCsrfRefusal(error)) throw error;
       const form = (request.body ?? {}) as FormBody;
       const token = await sessionViewer(auth, request);
-      if (request.url.split('?')[0] !== SETTINGS_PATH || !token) return signInPage(request, reply, 403, 'expired', safeNext(form.next, SETTINGS_PATH));
+      const path = request.url.split('?')[0];
+      const onSettings = path === SETTINGS_PATH || path?.startsWith(`${SETTINGS_PATH}/`);
+      if (!onSettings || !token) return signInPage(request, reply, 403, 'expired', safeNext(form.next, SETTINGS_PATH));
       const saved = await store.current(token.userId);
-      return settingsPage(request, reply, { status: 403, userId: token.userId, saved, shown: formToInput(form), problem: 'expired' });
+      // The confirmation forms carry no settings: the page shows the saved ones.
+      const shown = path === SETTINGS_PATH ? formToInput(form) : saved;
+      return settingsPage(request, reply, { status: 403, userId: token.userId, saved, shown, problem: 'expired' });
     });
     const checkCsrf = csrfCheck(app, auth);
 
@@ -411,5 +441,19 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
         return reply.code(303).header('location', `${SETTINGS_PATH}?saved=1`).send();
       },
     );
+
+    if (options.confirmations) {
+      registerConfirmationForms(scope, {
+        confirmations: options.confirmations,
+        auth,
+        checkCsrf,
+        settingsPath: SETTINGS_PATH,
+        signIn: (request, reply) => signInPage(request, reply, 401),
+        show: async (request, reply, page) => {
+          const saved = await store.current(page.userId);
+          return settingsPage(request, reply, { status: page.status, userId: page.userId, saved, shown: saved, confirmation: page.message });
+        },
+      });
+    }
   });
 }

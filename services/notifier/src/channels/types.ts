@@ -23,7 +23,7 @@ export interface RenderedNotice {
   html?: string;
   /** SMS: the encoding and number of parts the text takes (already fitted to the limit). */
   sms?: { encoding: SmsEncoding; segments: number };
-  /** Threading: this notice's own id and the id of its fax's thread root (email Message-ID / References). */
+  /** Threading: this notice's own id and the id of its fax's thread root (email Message-ID / References); empty for a message in no thread. */
   messageId: string;
   threadId: string;
   /** An earlier send of this notice that may have reached the provider without its answer reaching us (kept in the ledger). */

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeliveryRecipientFinal, NotificationOutcome } from '@faxnotify/contracts';
 import type { MessageBus } from '@faxnotify/kit';
-import { createTestVhost, freePort, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/peers';
+import { createTestVhost, eventually, freePort, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/peers';
 import type { XmppAdapter } from '../channels/xmpp/adapter';
 import { startNotifier, type RunningNotifier } from '../index';
 import { connectXmppClient, startProsody, startTwilioEndpoint, type ProsodyServer, type TwilioEndpoint, type XmppTestClient } from './index';
 import { bearer as bearerOf, collectOutcomes, finalResult, settingsApi, startTrackerBus, type OutcomeCollector } from './notices';
+import { seedConfirmedAddresses } from './confirmed';
 
 /**
  * The notifier with all three channels against real peers, for the channel suites: RabbitMQ, an
@@ -65,7 +66,19 @@ export interface ChannelPeers {
   mailsTo: (address: string) => SmtpSink['mails'];
   /** The XMPP messages this user's client got. */
   chatsFor: (user: string) => XmppTestClient['messages'];
+  /**
+   * Saves these settings and confirms each address the way its owner does: asks the notifier for a
+   * code, reads it where the channel delivered it (the SMTP server, the Twilio endpoint, the user's
+   * XMPP client) and types it back. The code messages are left out of mailsTo, smsTo, requestsTo
+   * and chatsFor, so a test counts its notices only.
+   */
+  saveAndConfirm: (user: string, channels: Channels) => Promise<void>;
+  /** Saves these settings and records their addresses as confirmed directly (for tests whose subject is not confirmation). */
+  saveConfirmed: (user: string, channels: Channels) => Promise<void>;
 }
+
+/** The six-digit code in a confirmation message. */
+export const codeIn = (text: string | undefined): string | undefined => /\b(\d{6})\b/.exec(text ?? '')?.[1];
 
 /**
  * Starts the peers and the notifier before the suite's first test (Prosody with an account for the
@@ -76,16 +89,52 @@ export interface ChannelPeers {
 export function useChannelPeers(label: string, users: readonly string[]): ChannelPeers {
   let dir: string | undefined;
   const xmppUsers = new Map<string, XmppTestClient>();
+  /** The code messages saveAndConfirm read, left out of what the tests count. */
+  const codeMessages = new Set<unknown>();
+  const codeBodies = new Set<string>();
+  const save = async (user: string, channels: Channels) => {
+    const response = await peers.api('PUT', '/v1/settings', user, settingsFor(channels));
+    if (response.status !== 200) throw new Error(`saving settings failed: ${response.status} ${JSON.stringify(response.body)}`);
+  };
   const peers = {
     xmppUsers,
     api: settingsApi(() => peers.notifier.url, CHANNELS_SECRET),
     bearer: (user: string) => bearerOf(CHANNELS_SECRET, user),
     final: (id: string, ownerId: string, overrides: Partial<DeliveryRecipientFinal> = {}) => finalResult(id, { ownerId, ...overrides }),
     outcomeOf: (faxId: string, channel: string) => peers.collector.outcomes.filter((o) => o.faxId === faxId && o.channel === channel).at(-1),
-    smsTo: (number: string) => peers.twilioEndpoint.messages.filter((m) => m.to === number),
-    requestsTo: (number: string) => peers.twilioEndpoint.requests.filter((r) => r.params.To === number),
-    mailsTo: (address: string) => peers.smtp.mails.filter((m) => m.to && 'text' in m.to && m.to.text.includes(address)),
-    chatsFor: (user: string) => xmppUsers.get(user)!.messages,
+    smsTo: (number: string) => peers.twilioEndpoint.messages.filter((m) => m.to === number && !codeMessages.has(m)),
+    requestsTo: (number: string) => peers.twilioEndpoint.requests.filter((r) => r.params.To === number && !codeBodies.has(String(r.params.Body))),
+    mailsTo: (address: string) => peers.smtp.mails.filter((m) => m.to && 'text' in m.to && m.to.text.includes(address) && !codeMessages.has(m)),
+    chatsFor: (user: string) => xmppUsers.get(user)!.messages.filter((m) => !codeMessages.has(m)),
+    saveConfirmed: async (user: string, channels: Channels) => {
+      await save(user, channels);
+      await seedConfirmedAddresses(peers.notifier.config, user, channels);
+    },
+    saveAndConfirm: async (user: string, channels: Channels) => {
+      await save(user, channels);
+      const inbox = {
+        email: () => peers.smtp.mails.filter((m) => m.to && 'text' in m.to && m.to.text.includes(channels.email!)).map((m) => ({ message: m, text: m.text })),
+        sms: () => peers.twilioEndpoint.messages.filter((m) => m.to === channels.sms).map((m) => ({ message: m, text: m.body })),
+        xmpp: () => xmppUsers.get(user)!.messages.map((m) => ({ message: m, text: m.body })),
+      };
+      for (const channel of ['email', 'sms', 'xmpp'] as const) {
+        if (!channels[channel]) continue;
+        const before = inbox[channel]().length;
+        const asked = await peers.api('POST', `/v1/settings/channels/${channel}/code`, user);
+        if (asked.status !== 202) throw new Error(`asking for a ${channel} code failed: ${asked.status} ${JSON.stringify(asked.body)}`);
+        const received = await eventually(
+          () =>
+            inbox[channel]()
+              .slice(before)
+              .find((m) => codeIn(m.text)),
+          10_000,
+        );
+        codeMessages.add(received.message);
+        if (channel === 'sms') codeBodies.add(received.text ?? '');
+        const confirmed = await peers.api('POST', `/v1/settings/channels/${channel}/confirm`, user, { code: codeIn(received.text) });
+        if (confirmed.status !== 200) throw new Error(`confirming ${channel} failed: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
+      }
+    },
   } as ChannelPeers;
 
   beforeAll(async () => {

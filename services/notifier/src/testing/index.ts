@@ -5,5 +5,6 @@
  */
 export * from '../channels/sms/testing';
 export * from '../channels/xmpp/testing';
+export { seedConfirmedAddresses, type ConfirmedAddresses } from './confirmed';
 /** The id a notice carries on every channel (Message-ID, XMPP stanza id, SMS status callback), for tests that count what peers received. */
 export { noticeIdOf } from '../notifier';

@@ -5,6 +5,7 @@ import type { MessageBus } from '@faxnotify/kit';
 import { createTestVhost, eventually, type TestVhost } from '@faxnotify/peers';
 import { startNotifier, type RunningNotifier } from '../../index';
 import { finalResult, settingsApi, startTrackerBus } from '../../testing/notices';
+import { seedConfirmedAddresses } from '../../testing/confirmed';
 import { startTwilioEndpoint, type TwilioEndpoint } from './testing';
 
 /**
@@ -37,6 +38,7 @@ async function smsTo(): Promise<string> {
     notifyOn: 'all',
   });
   expect(response.status).toBe(200);
+  await seedConfirmedAddresses(notifier.config, OWNER, { sms });
   return sms;
 }
 
