@@ -24,7 +24,11 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
   // Request lines are noise at info level; keep warnings and errors (or less, if the service is quieter).
   const level = options.logger.levelVal > 40 ? options.logger.level : 'warn';
   // Typed as fastify's logger so the instance is the plain FastifyInstance the services expect.
-  const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'http' }, { level });
+  // A request's address may carry a credential (a notice's link token, a sign-in code): logged without it.
+  const serializers = {
+    req: (request: FastifyRequest) => ({ method: request.method, url: redactRequestUrl(request.url), host: request.host, remoteAddress: request.ip }),
+  };
+  const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'http' }, { level, serializers });
   const app = Fastify({ loggerInstance, bodyLimit: 1_048_576 });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request: FastifyRequest, reply: FastifyReply) => {
@@ -34,6 +38,35 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
   });
   app.get('/metrics', async (_request, reply) => reply.type(register.contentType).send(await register.metrics()));
   return app;
+}
+
+/** Query parameters whose values are credentials: a pasted bearer token, an OpenID Connect code, state or token. */
+const SECRET_PARAMETERS = ['token', 'access_token', 'id_token', 'id_token_hint', 'code', 'state'];
+
+/**
+ * A request's path and query as they may be logged: a notice link's token (`/l/<token>`) and the
+ * values of credential parameters (`?token=`, `?code=` …) replaced by `[redacted]`.
+ */
+export function redactRequestUrl(url: string): string {
+  const at = url.indexOf('?');
+  const path = (at < 0 ? url : url.slice(0, at)).replace(/^\/l\/[^/]*/, '/l/[redacted]');
+  if (at < 0) return path;
+  const query = url
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        // An undecodable name is matched as it is.
+      }
+      return eq >= 0 && SECRET_PARAMETERS.includes(decoded.toLowerCase()) ? `${name}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${path}?${query}`;
 }
 
 /** Starts listening; returns the base URL (the port may have been chosen by the system). */

@@ -37,7 +37,7 @@ export interface WebSecurityOptions {
 }
 
 /** A key for one purpose, derived from the shared secret (so a cookie signature is never a token signature). */
-const derivedKey = (secret: string, purpose: string) => createHmac('sha256', secret).update(`faxnotify ${purpose}`).digest('base64url');
+export const derivedKey = (secret: string, purpose: string) => createHmac('sha256', secret).update(`faxnotify ${purpose}`).digest('base64url');
 
 /** A cookie value signed as the services sign it (for a client that signs in without the sign-in form, as tests do). */
 export const signedCookieValue = (secret: string, value: string): string => sign(value, derivedKey(secret, 'cookie signing'));

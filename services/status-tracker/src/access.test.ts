@@ -91,6 +91,7 @@ describe('every API route', () => {
         'DELETE /v1/offices/office-x',
         'PUT /v1/offices/office-x/members/bob',
         'DELETE /v1/offices/office-x/members/bob',
+        'POST /v1/links/revoke',
       ].sort(),
     );
   });

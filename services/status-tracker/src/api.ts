@@ -14,6 +14,7 @@ import {
   type Sender,
   type WebhookDeliveryWithAttempts,
 } from './folder';
+import type { LinkTokens } from './links';
 import { endLiveStreams, streamFaxEvents, type LiveStreams, type LiveUpdateOptions } from './live';
 import { faxScopeOf } from './offices/scope';
 import type { FaxRow, NoticeRow, RecipientEventRow, RecipientRow, TrackerDatabase } from './schema';
@@ -27,6 +28,8 @@ export interface FaxApiOptions {
   auth?: AuthOptions;
   /** The live-update stream's timing; defaults suit the pages. */
   live?: Partial<LiveUpdateOptions>;
+  /** Link tokens, when on: a notice link's grant opens its fax's live stream (and nothing else here). */
+  links?: LinkTokens;
 }
 
 const faxSummary = (fax: FaxRow, sender: Sender, counts?: { total: number; final: number; numbers?: string[] }) => ({
@@ -176,7 +179,7 @@ export function registerFaxApi(app: HttpServer, options: FaxApiOptions): void {
   const streams: LiveStreams = new Set();
   app.addHook('preClose', async () => endLiveStreams(streams));
   void app.register(async (scope) => {
-    scope.addHook('preHandler', authenticateApi(auth));
+    scope.addHook('preHandler', authenticateApi(auth, options.links));
 
     scope.get<{ Querystring: { limit?: string; cursor?: string; state?: string; category?: string } }>('/v1/faxes', async (request, reply) => {
       const owner = userOf(request);
@@ -201,7 +204,7 @@ export function registerFaxApi(app: HttpServer, options: FaxApiOptions): void {
       return faxView(record);
     });
 
-    scope.get<{ Params: { faxId: string } }>('/v1/faxes/:faxId/events', async (request, reply) => {
+    scope.get<{ Params: { faxId: string } }>('/v1/faxes/:faxId/events', { config: { linkGrant: true } }, async (request, reply) => {
       await streamFaxEvents(db, request, reply, await faxScopeOf(db, userOf(request)), request.params.faxId, options.live ?? {}, streams);
     });
   });

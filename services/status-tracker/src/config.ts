@@ -20,6 +20,24 @@ export const statusTrackerSchema = {
       default: 'http://127.0.0.1:8082/faxes/{faxId}',
       env: 'FAX_URL_TEMPLATE',
     },
+    tokens: {
+      doc: "Whether a notice's fax link carries a link token that opens that one fax without signing in (until it expires or its owner signs out all links). Off: the link is the plain fax page (links.faxUrlTemplate), which asks for a sign-in, and links already sent no longer open their fax.",
+      format: Boolean,
+      default: true,
+      env: 'STATUS_TRACKER_LINK_TOKENS',
+    },
+    tokenDays: {
+      doc: 'How long a link token opens its fax, in days (a fraction is allowed: 0.5 is twelve hours).',
+      format: Number,
+      default: 30,
+      env: 'STATUS_TRACKER_LINK_TOKEN_DAYS',
+    },
+    tokenUrlTemplate: {
+      doc: 'Link with a token, put in the delivery events for the notices when links.tokens is on; `{token}` is replaced. Empty: beside the fax pages, i.e. links.faxUrlTemplate with `/faxes/{faxId}` replaced by `/l/{token}`.',
+      format: String,
+      default: '',
+      env: 'STATUS_TRACKER_LINK_TOKEN_URL_TEMPLATE',
+    },
   },
   outbox: {
     pollMs: {
@@ -171,7 +189,7 @@ export interface StatusTrackerConfig {
   http: { host: string; port: number };
   db: { url: string; sqlitePath: string };
   auth: { jwtSecret: string; jwksUrl: string };
-  links: { faxUrlTemplate: string };
+  links: { faxUrlTemplate: string; tokens: boolean; tokenDays: number; tokenUrlTemplate: string };
   outbox: { pollMs: number };
   reconcile: { intervalMs: number; minAgeMs: number };
   pages: { defaultTimeZone: string; liveUpdateMs: number; liveTailMs: number };
@@ -193,6 +211,11 @@ export function loadStatusTrackerConfig(overrides: Record<string, unknown> = {},
   }
   if (config.auth.jwksUrl && !/^https?:\/\/\S+$/.test(config.auth.jwksUrl))
     throw new ConfigError('invalid configuration: auth.jwksUrl: must be an http(s) URL or empty');
+  if (!Number.isFinite(config.links.tokenDays) || config.links.tokenDays <= 0 || config.links.tokenDays > 3650)
+    throw new ConfigError('invalid configuration: links.tokenDays: must be a number of days above 0 and at most 3650');
+  const tokenTemplate = config.links.tokenUrlTemplate;
+  if (tokenTemplate && (!/^https?:\/\/\S+$/.test(tokenTemplate) || !tokenTemplate.includes('{token}')))
+    throw new ConfigError('invalid configuration: links.tokenUrlTemplate: must be empty or an http(s) URL template with {token}');
   if (!isTimeZone(config.pages.defaultTimeZone))
     throw new ConfigError(`invalid configuration: pages.defaultTimeZone: ${JSON.stringify(config.pages.defaultTimeZone)} is not a time zone`);
   const secrets = secretBoxOf(config.secrets);

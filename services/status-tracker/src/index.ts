@@ -7,6 +7,8 @@ import { loadStatusTrackerConfig, parseProviderAccounts, secretBoxOf, type Statu
 import { IngestRecorder } from './ingest/recorder';
 import { ReplixFaxPoller } from './ingest/replixfax';
 import { registerIngest, syncConfiguredAccounts } from './ingest/routes';
+import { registerLinkApi } from './link-api';
+import { LinkTokens, tokenUrlTemplateOf } from './links';
 import { trackerMigrations } from './migrations';
 import { registerOfficeApi } from './offices/routes';
 import { registerOpenApi } from './openapi';
@@ -22,6 +24,7 @@ import { WebhookDispatcher } from './webhooks';
 export { statusTrackerSchema, loadStatusTrackerConfig, secretBoxOf, type StatusTrackerConfig } from './config';
 export { sealStoredSecrets, secretContext, type StoredSecretsReport } from './secrets';
 export { trackerMigrations } from './migrations';
+export { LinkTokens, LINK_COOKIE, LINK_TOKEN_LENGTH, tokenLink, tokenUrlTemplateOf, type LinkCheck, type LinkGrant } from './links';
 export { StatusTracker, TRACKER_SOURCE, faxLink, outboxEventId, resultIdOf, type HandleOutcome } from './tracker';
 export { OutboxRelay, ReconciliationSweep, type SweepReport } from './outbox';
 export { registerFaxApi } from './api';
@@ -67,7 +70,15 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
   const { db } = database;
   const secrets = secretBoxOf(config.secrets);
   const bus = new MessageBus({ url: config.amqp.url, source: TRACKER_SOURCE, logger });
-  const tracker = new StatusTracker({ db, faxUrlTemplate: config.links.faxUrlTemplate, logger });
+  const linkTokens = new LinkTokens({ db, secret: config.auth.jwtSecret, ttlMs: Math.round(config.links.tokenDays * 86_400_000) });
+  // Off, nothing mints tokens and nothing honours the ones already sent.
+  const links = config.links.tokens ? linkTokens : undefined;
+  const tracker = new StatusTracker({
+    db,
+    faxUrlTemplate: config.links.faxUrlTemplate,
+    linkTokens: links && { tokens: links, urlTemplate: tokenUrlTemplateOf(config.links.faxUrlTemplate, config.links.tokenUrlTemplate) },
+    logger,
+  });
   const relay = new OutboxRelay({ db, bus, logger: logger.child({ component: 'outbox' }), pollMs: config.outbox.pollMs });
   const sweep = new ReconciliationSweep({
     db,
@@ -107,11 +118,28 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
   const auth: AuthOptions = { secret: config.auth.jwtSecret, ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}) };
   // Signed cookies, form bodies, CSRF tokens, security headers: set up as the notifier sets them up.
   await registerWebSecurity(app, { secret: config.auth.jwtSecret });
-  registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret, auth, live: { pollMs: config.pages.liveUpdateMs, tailMs: config.pages.liveTailMs } });
+  registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret, auth, links, live: { pollMs: config.pages.liveUpdateMs, tailMs: config.pages.liveTailMs } });
   registerWebhookApi(app, { db, auth, targets: webhookTargets, secrets });
-  registerIngest(app, { db, auth, recorder, poller: replixfax, targets: providerTargets, secrets, adminUsers: config.ingest.adminUsers });
+  registerIngest(app, {
+    db,
+    auth,
+    recorder,
+    poller: replixfax,
+    targets: providerTargets,
+    secrets,
+    adminUsers: config.ingest.adminUsers,
+    ingestLimit: config.rateLimits.ingest,
+  });
   registerOfficeApi(app, { db, auth, adminUsers: config.offices.adminUsers });
-  registerPages(app, { db, auth, defaultTimeZone: config.pages.defaultTimeZone, liveTailMs: config.pages.liveTailMs });
+  registerPages(app, {
+    db,
+    auth,
+    links,
+    logger: logger.child({ component: 'links' }),
+    defaultTimeZone: config.pages.defaultTimeZone,
+    liveTailMs: config.pages.liveTailMs,
+  });
+  registerLinkApi(app, { auth, tokens: linkTokens });
   registerOpenApi(app);
 
   let url: string;

@@ -1,5 +1,6 @@
 import { AGGREGATE_STATES, FINAL_STATUSES, PROGRESS_STATUSES } from '@faxnotify/contracts';
 import type { createHttpServer } from '@faxnotify/kit';
+import { linkPaths } from './link-api';
 import { OFFICE_SCHEMAS, officePaths } from './offices/openapi';
 
 type HttpServer = ReturnType<typeof createHttpServer>;
@@ -244,6 +245,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       ...officePaths(),
+      ...linkPaths(),
     },
     components: {
       securitySchemes: {

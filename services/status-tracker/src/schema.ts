@@ -236,6 +236,18 @@ export interface OfficeMemberTable {
   updated_at: string;
 }
 
+/** A notice link's token (links.ts): the fax it opens for the holder, until it expires or its owner signs it out. */
+export interface LinkTokenTable {
+  /** The random id the token starts with. */
+  id: string;
+  owner_id: string;
+  fax_id: string;
+  issued_at: string;
+  expires_at: string;
+  /** When the owner signed out every link issued before; null while it works. */
+  revoked_at: string | null;
+}
+
 export interface TrackerDatabase {
   faxes: FaxTable;
   recipients: RecipientTable;
@@ -247,6 +259,7 @@ export interface TrackerDatabase {
   webhook_attempts: WebhookAttemptTable;
   provider_accounts: ProviderAccountTable;
   ingested_results: IngestedResultTable;
+  link_tokens: LinkTokenTable;
   offices: OfficeTable;
   office_members: OfficeMemberTable;
 }
@@ -264,3 +277,4 @@ export type ProviderAccountRow = Selectable<ProviderAccountTable>;
 export type IngestedResultRow = Selectable<IngestedResultTable>;
 export type OfficeRow = Selectable<OfficeTable>;
 export type OfficeMemberRow = Selectable<OfficeMemberTable>;
+export type LinkTokenRow = Selectable<LinkTokenTable>;

@@ -12,6 +12,7 @@ import {
 } from '@faxnotify/contracts';
 import { PermanentError, errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
+import { tokenLink, type LinkTokens } from './links';
 import type { FaxRow, NewRecipient, RecipientRow, TrackerDatabase } from './schema';
 import { enqueueWebhook } from './webhooks';
 
@@ -22,6 +23,8 @@ export interface StatusTrackerOptions {
   db: Kysely<TrackerDatabase>;
   /** Deep link to a fax; `{faxId}` is replaced. */
   faxUrlTemplate: string;
+  /** Notice links with a link token (links.tokens on): the tokens and `{token}`'s template. Absent: the plain fax link. */
+  linkTokens?: { tokens: LinkTokens; urlTemplate: string };
   logger: Logger;
   now?: () => Date;
 }
@@ -319,25 +322,37 @@ export class StatusTracker {
     if (state !== fax.state || finalAt !== fax.final_at) {
       await trx.updateTable('faxes').set({ state, final_at: finalAt }).where('id', '=', faxId).execute();
     }
-    const link = faxLink(this.options.faxUrlTemplate, faxId);
+    const plainLink = faxLink(this.options.faxUrlTemplate, faxId);
+    // One token per pass that announces something, minted in this transaction: a token exists
+    // only if the event carrying it is written, and the notices of one pass share it.
+    let tokenized: string | undefined;
+    const noticeLink = async (): Promise<string> => {
+      const links = this.options.linkTokens;
+      if (!links) return plainLink;
+      tokenized ??= tokenLink(links.urlTemplate, await links.tokens.mint(trx, fax.owner_id!, faxId));
+      return tokenized;
+    };
     let written = 0;
     for (const recipient of recipients) {
       if (recipient.final !== 1) continue;
-      const data = recipientFinal(fax, recipient, link);
+      const dedupeKey = dedupeKeys.recipientFinal(faxId, recipient.recipient_id);
+      if (await this.outboxHas(trx, dedupeKey)) continue;
+      const data = recipientFinal(fax, recipient, await noticeLink());
       const inserted = await this.insertOutbox(
         trx,
         'delivery.recipient.final',
-        dedupeKeys.recipientFinal(faxId, recipient.recipient_id),
+        dedupeKey,
         faxId,
         recipient.recipient_id,
         data,
         `fax/${faxId}/recipient/${recipient.recipient_id}`,
       );
       // The owner's webhook POST is queued with the outbox row, in the same transaction: both or neither.
-      if (inserted > 0) await enqueueWebhook(trx, data, fax, recipients.length, this.now());
+      // It carries the plain fax link: a webhook body is a server's to log, not a place for a credential.
+      if (inserted > 0) await enqueueWebhook(trx, { ...data, links: { fax: plainLink } }, fax, recipients.length, this.now());
       written += inserted;
     }
-    if (state !== 'in_progress') {
+    if (state !== 'in_progress' && !(await this.outboxHas(trx, dedupeKeys.faxFinal(faxId)))) {
       const data: DeliveryFaxFinal = {
         faxId,
         ownerId: fax.owner_id,
@@ -351,11 +366,15 @@ export class StatusTracker {
           pagesSent: r.pages_sent,
           pagesTotal: r.pages_total,
         })),
-        links: { fax: link },
+        links: { fax: await noticeLink() },
       };
       written += await this.insertOutbox(trx, 'delivery.fax.final', dedupeKeys.faxFinal(faxId), faxId, null, data, `fax/${faxId}`);
     }
     return written;
+  }
+
+  private async outboxHas(trx: Kysely<TrackerDatabase>, dedupeKey: string): Promise<boolean> {
+    return (await trx.selectFrom('outbox').select('seq').where('dedupe_key', '=', dedupeKey).executeTakeFirst()) !== undefined;
   }
 
   private async insertOutbox<K extends EventKey>(
@@ -367,8 +386,6 @@ export class StatusTracker {
     data: CloudEvent<K>['data'],
     subject: string,
   ): Promise<number> {
-    const exists = await trx.selectFrom('outbox').select('seq').where('dedupe_key', '=', dedupeKey).executeTakeFirst();
-    if (exists) return 0;
     const id = outboxEventId(dedupeKey);
     let event: CloudEvent<K>;
     try {

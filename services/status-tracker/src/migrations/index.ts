@@ -5,6 +5,8 @@ import { secretsAtRest } from './003_secrets_at_rest';
 import { noticeFacts } from './004_notice_facts';
 import { faxOrigin } from './005_fax_origin';
 import { offices } from './006_offices';
+import { linkTokens } from './007_link_tokens';
+import { rateLimits } from './008_rate_limits';
 
 /** Every migration, in order of their names; run at start-up by kit's openDatabase. */
 export const trackerMigrations = (dialect: Dialect): Record<string, Migration> => ({
@@ -14,4 +16,6 @@ export const trackerMigrations = (dialect: Dialect): Record<string, Migration> =
   '004_notice_facts': noticeFacts(),
   '005_fax_origin': faxOrigin(),
   '006_offices': offices(),
+  '007_link_tokens': linkTokens(),
+  '008_rate_limits': rateLimits(),
 });

@@ -11,7 +11,7 @@ import type { PageStrings } from './strings';
  */
 export const PAGE_TEMPLATES_DIR = join(dirname(require.resolve('@faxnotify/templates/package.json')), 'pages');
 
-export type PageName = 'sent' | 'fax' | 'login' | 'not-found';
+export type PageName = 'sent' | 'fax' | 'login' | 'not-found' | 'link-invalid';
 
 export interface LayoutData {
   t: PageStrings;
@@ -38,7 +38,13 @@ export class PageRenderer {
     }
     const compile = (name: string) => this.handlebars.compile(readFileSync(join(dir, `${name}.hbs`), 'utf8'), { strict: false, noEscape: false });
     this.layout = compile('layout');
-    this.pages = { sent: compile('sent'), fax: compile('fax'), login: compile('login'), 'not-found': compile('not-found') };
+    this.pages = {
+      sent: compile('sent'),
+      fax: compile('fax'),
+      login: compile('login'),
+      'not-found': compile('not-found'),
+      'link-invalid': compile('link-invalid'),
+    };
     this.css = readFileSync(join(dir, 'assets', 'pages.css'), 'utf8');
   }
 

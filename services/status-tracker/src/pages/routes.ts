@@ -18,6 +18,7 @@ import {
   sessionViewer,
   setSessionCookie,
   verifyTokenClaims,
+  type Logger,
   type VerifiedToken,
   type createHttpServer,
 } from '@faxnotify/kit';
@@ -27,7 +28,10 @@ import type { AuthOptions } from '../auth';
 import { isTimeZone } from '../config';
 import { CATEGORIES, decodeCursor, listFaxes, loadFax, type Category, type FaxRecord, type Sender } from '../folder';
 import { faxScopeOf } from '../offices/scope';
+import type { LinkTokens } from '../links';
 import type { NoticeRow, TrackerDatabase } from '../schema';
+import { registerLinkPages } from './links';
+import { LINK_STRINGS, type LinkStrings } from './link-strings';
 import { LIVE_SCRIPT } from './live-script';
 import { PageRenderer, type LayoutData, type PageName } from './render';
 import { PAGE_STRINGS, fill, isLocale, pickLocale, type PageStrings } from './strings';
@@ -45,6 +49,10 @@ export interface PagesOptions {
   /** A final fax's page keeps its live stream this long after it became final (notices still arrive). */
   liveTailMs?: number;
   renderer?: PageRenderer;
+  /** Notice link tokens (links.tokens on): `/l/:token` and the grants it gives; absent, every link asks for a sign-in. */
+  links?: LinkTokens;
+  /** Where the link routes say what links were opened, refused or signed out (never a token). */
+  logger?: Logger;
   now?: () => Date;
 }
 
@@ -52,9 +60,11 @@ const FOLDER_PAGE = 25;
 const LANG_COOKIE = 'faxnotify_lang';
 const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', ru: 'Русский', it: 'Italiano' };
 
-interface PageContext {
+export interface PageContext {
   locale: Locale;
   t: PageStrings;
+  /** The notice links' words. */
+  l: LinkStrings;
   tz: string;
   viewer: VerifiedToken | null;
   time: (iso: string | null | undefined) => string;
@@ -90,7 +100,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
     const t = PAGE_STRINGS[locale];
     const tz = viewer?.tz && isTimeZone(viewer.tz) ? viewer.tz : options.defaultTimeZone;
     const format = new Intl.DateTimeFormat(t.dateLocale, { dateStyle: 'medium', timeStyle: 'short', timeZone: tz });
-    return { locale, t, tz, viewer, time: (iso) => (iso ? format.format(new Date(iso)) : t.dash) };
+    return { locale, t, l: LINK_STRINGS[locale], tz, viewer, time: (iso) => (iso ? format.format(new Date(iso)) : t.dash) };
   };
 
   const languagesFor = (request: FastifyRequest, locale: Locale) => {
@@ -120,7 +130,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
       .send(
         renderer.render(
           page,
-          { ...data, csrf },
+          { ...data, csrf, l: context.l },
           { t: context.t, signedIn: context.viewer !== null, csrf, languages: languagesFor(request, context.locale), ...layout },
         ),
       );
@@ -186,7 +196,16 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
 
     scope.post('/logout', { preHandler: checkCsrf }, async (_request, reply) => clearSessionCookie(reply).redirect('/login?signedOut=1', 303));
 
-    scope.get<{ Querystring: { category?: string; cursor?: string } }>('/faxes', async (request, reply) => {
+    registerLinkPages(scope, {
+      links: options.links,
+      logger: options.logger,
+      contextOf,
+      send,
+      checkCsrf,
+      signInHref: (next) => `/login?next=${encodeURIComponent(next)}`,
+    });
+
+    scope.get<{ Querystring: { category?: string; cursor?: string; linksRevoked?: string } }>('/faxes', async (request, reply) => {
       const context = await contextOf(request, reply);
       if (!context.viewer) return toSignIn(request, reply);
       const { t, locale } = context;
@@ -224,16 +243,25 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
         olderHref: nextCursor ? `/faxes?${categoryQuery}cursor=${encodeURIComponent(nextCursor)}` : '',
         newestHref: cursor ? `/faxes${category ? `?category=${category}` : ''}` : '',
         timesIn: fill(t.timesIn, { tz: context.tz }),
+        linksRevoked: /^\d{1,9}$/.test(request.query.linksRevoked ?? '') ? fill(context.l.revoked, { n: Number(request.query.linksRevoked) }) : '',
       };
       return send(reply, request, context, 'sent', data, { title: t.sentFolder, inFolder: true });
     });
 
     scope.get<{ Params: { faxId: string } }>('/faxes/:faxId', async (request, reply) => {
       const context = await contextOf(request, reply);
-      if (!context.viewer) return toSignIn(request, reply);
-      const record = await loadFax(db, await faxScopeOf(db, context.viewer.userId), request.params.faxId);
+      const { faxId } = request.params;
+      let record = context.viewer ? await loadFax(db, await faxScopeOf(db, context.viewer.userId), faxId) : undefined;
+      // A notice link's grant (pages/links.ts) opens this one fax as its owner sees it, signed in or not.
+      const grant = record ? null : ((await options.links?.grantFor(request, faxId)) ?? null);
+      if (grant) record = await loadFax(db, grant.ownerId, faxId);
+      if (!record && !context.viewer) return toSignIn(request, reply);
       if (!record) return send(reply, request, context, 'not-found', {}, { title: context.t.notFoundTitle }, 404);
-      const data = faxPageData(record, context, now(), tailMs);
+      const data: Record<string, unknown> = {
+        ...faxPageData(record, context, now(), tailMs),
+        viaLink: grant !== null && context.viewer === null,
+        signInHref: `/login?next=${encodeURIComponent('/faxes')}`,
+      };
       return send(reply, request, context, 'fax', data, { title: String(data.subject), script: data.eventsUrl ? '/assets/fax-live.js' : undefined });
     });
   });

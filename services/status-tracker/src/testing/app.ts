@@ -6,6 +6,8 @@ import { secretBoxOf } from '../config';
 import { IngestRecorder } from '../ingest/recorder';
 import { ReplixFaxPoller } from '../ingest/replixfax';
 import { registerIngest } from '../ingest/routes';
+import { registerLinkApi } from '../link-api';
+import { LinkTokens } from '../links';
 import { registerOfficeApi } from '../offices/routes';
 import { registerOpenApi } from '../openapi';
 import { registerPages } from '../pages/routes';
@@ -39,8 +41,10 @@ export interface TestApp {
   secrets: SecretBox;
   poller: ReplixFaxPoller;
   recorder: IngestRecorder;
-  /** What every part logs to (silent); a test spies on it to see what was logged. */
+  /** What every part logs to (silent unless the test gave its own); a test spies on it to see what was logged. */
   logger: Logger;
+  /** The app's link tokens (minting and checking them works whether or not the app's notices carry them). */
+  linkTokens: LinkTokens;
   app: ReturnType<typeof createHttpServer>;
   /** Every route the server registered. */
   routes: Array<{ method: string; url: string }>;
@@ -64,17 +68,28 @@ export async function startTestApp(
     secrets?: { key?: string; previousKeys?: string[] };
     /** ingest.adminUsers: by default TEST_INGEST_ADMIN alone. */
     ingestAdminUsers?: string[];
+    /** Notice links with link tokens (links.tokens on), lasting `ttlMs` (30 days) by the app's clock `now`; absent, plain fax links. */
+    links?: { ttlMs?: number; now?: () => Date };
+    /** What the app logs to, in place of a silent logger. */
+    logger?: Logger;
     /** offices.adminUsers: by default TEST_OFFICES_ADMIN alone. */
     officesAdminUsers?: string[];
   } = {},
 ): Promise<TestApp> {
-  const logger = createLogger('status-tracker-test', 'silent');
+  const logger = options.logger ?? createLogger('status-tracker-test', 'silent');
   const database = await openTestDatabase('sqlite', label);
   const { db } = database;
   // A port free right now, so the deep links can name the server before it listens.
   const port = await freePort();
   // The deep links in the delivery events (what every notice links to) point at this server.
-  const tracker = new StatusTracker({ db, faxUrlTemplate: `http://127.0.0.1:${port}/faxes/{faxId}`, logger });
+  const linkTokens = new LinkTokens({ db, secret: TEST_SECRET, ttlMs: options.links?.ttlMs ?? 30 * 86_400_000, now: options.links?.now });
+  const links = options.links ? linkTokens : undefined;
+  const tracker = new StatusTracker({
+    db,
+    faxUrlTemplate: `http://127.0.0.1:${port}/faxes/{faxId}`,
+    linkTokens: links && { tokens: links, urlTemplate: `http://127.0.0.1:${port}/l/{token}` },
+    logger,
+  });
   const targets = new WebhookTargets(options.allowedPrivateRanges ?? [], options.resolveHost);
   const secrets = secretBoxOf({ key: options.secrets?.key ?? TEST_SECRETS_KEY, previousKeys: options.secrets?.previousKeys ?? [] });
   const webhooks = new WebhookDispatcher({
@@ -99,11 +114,12 @@ export async function startTestApp(
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
   await registerWebSecurity(app, { secret: TEST_SECRET });
-  registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
+  registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, links, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
   registerWebhookApi(app, { db, auth, targets, secrets });
   registerIngest(app, { db, auth, recorder, poller, targets: providerTargets, secrets, adminUsers: options.ingestAdminUsers ?? [TEST_INGEST_ADMIN] });
   registerOfficeApi(app, { db, auth, adminUsers: options.officesAdminUsers ?? [TEST_OFFICES_ADMIN] });
-  registerPages(app, { db, auth, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000 });
+  registerPages(app, { db, auth, links, logger, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000 });
+  registerLinkApi(app, { auth, tokens: linkTokens });
   registerOpenApi(app);
   const url = await listen(app, '127.0.0.1', port);
   return {
@@ -115,6 +131,7 @@ export async function startTestApp(
     poller,
     recorder,
     logger,
+    linkTokens,
     app,
     routes,
     close: async () => {
