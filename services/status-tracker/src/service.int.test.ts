@@ -135,7 +135,8 @@ it('turns a three-recipient fax into three recipient finals and one partial fax 
   expect((faxFinals[0].event as CloudEvent<'delivery.fax.final'>).data).toMatchObject({
     state: 'partial',
     ownerId: 'alice',
-    links: { fax: `https://fax.example.test/faxes/${faxId}` },
+    // The notices' link: a link token beside the fax pages (links.tokens is on by default).
+    links: { fax: expect.stringMatching(/^https:\/\/fax\.example\.test\/l\/[A-Za-z0-9_-]{24}$/) },
   });
   expect(events.every((d) => d.messageId === d.event.id)).toBe(true);
   const first = events.find((d) => d.recipientId === 'r1')!.event as CloudEvent<'delivery.recipient.final'>;
@@ -377,7 +378,7 @@ it('publishes one recipient final for a ReplixFax result that came by post and b
     status: 'success',
     number: '+12025550190',
     remoteCsid: 'HQ FAX',
-    links: { fax: 'https://fax.example.test/faxes/rpx-svc-rpx-9001' },
+    links: { fax: expect.stringMatching(/^https:\/\/fax\.example\.test\/l\/[A-Za-z0-9_-]{24}$/) },
   });
   const ingested = await service.db.selectFrom('ingested_results').selectAll().where('fax_id', '=', 'rpx-svc-rpx-9001').execute();
   expect(ingested).toMatchObject([{ seen_by_post: 1, seen_by_query: 1, marked_at: expect.any(String) }]);
