@@ -9,6 +9,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export interface TokenIssuerOptions {
   secret: string;
   issuer?: string;
+  /** The `aud` our tokens carry and a token must carry to be accepted (`auth.audience`); `faxnotify` when not given. */
+  audience?: string;
   /** URL of a JSON Web Key Set (an identity provider's); tokens signed by its keys are accepted beside HS256 ones. */
   jwksUrl?: string;
   /** A key set given inline, for the same purpose as `jwksUrl`. */
@@ -22,9 +24,14 @@ export interface VerifiedToken {
   locale?: string;
   /** The `tz` claim (an IANA time zone name), when the token has one. */
   tz?: string;
-  /** Expiry, seconds since the epoch. */
-  expiresAt?: number;
+  /** Expiry, seconds since the epoch (every accepted token has one). */
+  expiresAt: number;
+  /** The sign-in session a session token belongs to (`sid`), when it has one. */
+  sessionId?: string;
 }
+
+/** The audience of our tokens when `auth.audience` is not set. */
+export const DEFAULT_AUDIENCE = 'faxnotify';
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 // jose ships as an ES module only; a dynamic import keeps this package CommonJS.
@@ -53,12 +60,16 @@ export async function issueToken(options: TokenIssuerOptions, userId: string, tt
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
     .setIssuer(options.issuer ?? 'faxnotify')
+    .setAudience(options.audience ?? DEFAULT_AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
     .sign(key(options.secret));
 }
 
-/** Returns what a token says, or null when it is missing, expired or not signed by a key we trust. */
+/**
+ * Returns what a token says, or null when it is missing, expired, without an expiry, for another
+ * audience (or none), from another issuer or not signed by a key we trust.
+ */
 export async function verifyTokenClaims(options: TokenIssuerOptions, token: string | undefined): Promise<VerifiedToken | null> {
   if (!token) return null;
   try {
@@ -68,14 +79,18 @@ export async function verifyTokenClaims(options: TokenIssuerOptions, token: stri
     const resolve = async (header: { alg?: string; kid?: string }, input: unknown) => (header.alg === 'HS256' ? secret : keySet!(header, input));
     const { payload } = await jwtVerify(token, resolve as Parameters<typeof jwtVerify>[1] & object, {
       issuer: options.issuer ?? 'faxnotify',
+      audience: options.audience ?? DEFAULT_AUDIENCE,
+      // A token that never expires, or is meant for no one in particular, is not taken.
+      requiredClaims: ['exp', 'aud'],
       algorithms: keySet ? ['HS256', ...ASYMMETRIC] : ['HS256'],
     });
-    if (typeof payload.sub !== 'string' || payload.sub.length === 0) return null;
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || typeof payload.exp !== 'number') return null;
     return {
       userId: payload.sub,
+      expiresAt: payload.exp,
       ...(typeof payload.locale === 'string' ? { locale: payload.locale } : {}),
       ...(typeof payload.tz === 'string' ? { tz: payload.tz } : {}),
-      ...(typeof payload.exp === 'number' ? { expiresAt: payload.exp } : {}),
+      ...(typeof payload.sid === 'string' ? { sessionId: payload.sid } : {}),
     };
   } catch {
     return null;

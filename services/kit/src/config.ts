@@ -59,6 +59,18 @@ convict.addFormats({
       if (typeof value !== 'string' || value.length < 16) throw new Error('must be a string of at least 16 characters');
     },
   },
+  'optional-http-url': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || !(value === '' || (/^https?:\/\/[^\s]+[^/\s]$/.test(value) && URL.canParse(value))))
+        throw new Error('must be empty or an http(s) URL without a trailing slash');
+    },
+  },
+  'trust-proxy': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || !/^(|true|\d+|[0-9A-Fa-f.:/]+(\s*,\s*[0-9A-Fa-f.:/]+)*)$/.test(value.trim()))
+        throw new Error('must be empty, true, a number of hops, or comma-separated addresses or CIDR ranges');
+    },
+  },
   'positive-int': {
     validate(value: unknown) {
       if (!Number.isInteger(value) || (value as number) < 1) throw new Error('must be a positive whole number');
@@ -99,6 +111,18 @@ export const commonSchema = (service: string, httpPort: number) => ({
       default: httpPort,
       env: `${envPrefix(service)}_HTTP_PORT`,
     },
+    publicUrl: {
+      doc: `Base URL of the ${service} as browsers reach it, e.g. https://fax.example.com (no trailing slash); its OpenID Connect redirect URI is <publicUrl>/auth/callback. Empty: http://<http.host>:<http.port>.`,
+      format: 'optional-http-url',
+      default: '',
+      env: `${envPrefix(service)}_PUBLIC_URL`,
+    },
+    trustProxy: {
+      doc: 'Proxies whose X-Forwarded-For/-Proto/-Host headers are believed (so cookies are marked Secure behind a TLS-terminating proxy): empty (none), `true` (any), a number of hops, or addresses/CIDR ranges (comma-separated), e.g. 127.0.0.1,10.0.0.0/8.',
+      format: 'trust-proxy',
+      default: '',
+      env: `${envPrefix(service)}_TRUST_PROXY`,
+    },
   },
   db: {
     url: {
@@ -129,6 +153,18 @@ export const commonSchema = (service: string, httpPort: number) => ({
   },
 });
 
+/** Fastify's `trustProxy` for an `http.trustProxy` setting: false (none), true (any), a hop count, or a list of addresses or ranges. */
+export function trustProxyOption(setting: string): boolean | string[] | ((address: string, hop: number) => boolean) {
+  const value = setting.trim();
+  if (value === '') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
+  return value.split(',').map((part) => part.trim());
+}
+
 /** The secret a service has when none is set: it only suits the demo and tests (see `refuseDevelopmentSecret`). */
 export const DEVELOPMENT_JWT_SECRET = 'faxnotify-development-secret-change-me';
 
@@ -148,8 +184,57 @@ export const authSchema = () => ({
       default: false,
       env: 'JWT_ALLOW_DEVELOPMENT_SECRET',
     },
+    audience: {
+      doc: 'The `aud` of the tokens the services issue and accept: a bearer or session token without it (or without an expiry) is refused.',
+      format: 'nonempty-string',
+      default: 'faxnotify',
+      env: 'JWT_AUDIENCE',
+    },
+    sessionHours: {
+      doc: 'How long a browser stays signed in after an OpenID Connect sign-in (the session token and cookie expire then).',
+      format: 'positive-int',
+      default: 8,
+      env: 'AUTH_SESSION_HOURS',
+    },
+    oidc: {
+      issuer: {
+        doc: "The OpenID Connect provider's issuer URL (its /.well-known/openid-configuration is read); the pages' sign-in goes there. Empty: OpenID Connect sign-in is off and the pages say how to use the API with a bearer token. Plain http is taken only for a loopback address.",
+        format: 'optional-http-url',
+        default: '',
+        env: 'OIDC_ISSUER',
+      },
+      clientId: { doc: 'The client id the services are registered under at the OpenID Connect provider.', format: String, default: '', env: 'OIDC_CLIENT_ID' },
+      clientSecret: {
+        doc: 'The client secret (sent with HTTP Basic authentication); empty for a public client (PKCE only).',
+        format: String,
+        default: '',
+        env: 'OIDC_CLIENT_SECRET',
+        sensitive: true,
+      },
+      scopes: {
+        doc: 'Scopes asked for at sign-in (space-separated; must include openid).',
+        format: String,
+        default: 'openid profile email',
+        env: 'OIDC_SCOPES',
+      },
+      userClaim: {
+        doc: 'The ID token (or userinfo) claim whose value is the user id, e.g. sub, email or preferred_username.',
+        format: 'nonempty-string',
+        default: 'sub',
+        env: 'OIDC_USER_CLAIM',
+      },
+    },
   },
 });
+
+/** The auth settings every service shares, as the services read them. */
+export interface AuthSettings {
+  jwtSecret: string;
+  allowDevelopmentSecret: boolean;
+  audience: string;
+  sessionHours: number;
+  oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string; userClaim: string };
+}
 
 /**
  * Refuses the built-in development JWT secret, which anyone can read here and sign tokens with,
@@ -163,6 +248,23 @@ function refuseDevelopmentSecret(config: unknown, env: NodeJS.ProcessEnv): void 
     'invalid configuration: auth.jwtSecret: the built-in development secret is refused outside the demo and tests; set JWT_SECRET (the same in every service, e.g. `openssl rand -hex 32`), or JWT_ALLOW_DEVELOPMENT_SECRET=true for a trial on one machine',
   );
 }
+
+/** OpenID Connect on needs a client id and the openid scope; its issuer on plain http only on a loopback address. */
+function checkOidcSettings(config: unknown): void {
+  const oidc = (config as { auth?: { oidc?: AuthSettings['oidc'] } }).auth?.oidc;
+  if (!oidc?.issuer) return;
+  const fail = (why: string): never => {
+    throw new ConfigError(`invalid configuration: auth.oidc.${why}`);
+  };
+  if (!oidc.clientId) fail('clientId: must be set when auth.oidc.issuer is (OIDC_CLIENT_ID)');
+  if (!oidc.scopes.split(/\s+/).includes('openid')) fail('scopes: must include openid');
+  const issuer = new URL(oidc.issuer);
+  if (issuer.protocol === 'http:' && !isLoopbackHost(issuer.hostname)) fail('issuer: must be an https URL (plain http only on a loopback address)');
+}
+
+/** Whether a URL's host name is this machine (127.0.0.0/8, ::1, localhost). */
+export const isLoopbackHost = (hostname: string): boolean =>
+  hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 
 export const envPrefix = (service: string): string => service.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 
@@ -184,6 +286,7 @@ export function loadConfig<T>(schema: Schema<T>, overrides: Record<string, unkno
     throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
   }
   refuseDevelopmentSecret(properties, env);
+  checkOidcSettings(properties);
   return properties;
 }
 

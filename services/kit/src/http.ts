@@ -8,6 +8,8 @@ export interface HttpOptions {
   host: string;
   port: number;
   logger: Logger;
+  /** Fastify's `trustProxy` (see `trustProxyOption`): whose X-Forwarded-* headers set the request's protocol, host and address. */
+  trustProxy?: boolean | string[] | ((address: string, hop: number) => boolean);
   /** Readiness: every dependency the service needs to do its work. */
   ready: () => Promise<Record<string, boolean>> | Record<string, boolean>;
 }
@@ -29,7 +31,7 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
     req: (request: FastifyRequest) => ({ method: request.method, url: redactRequestUrl(request.url), host: request.host, remoteAddress: request.ip }),
   };
   const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'http' }, { level, serializers });
-  const app = Fastify({ loggerInstance, bodyLimit: 1_048_576 });
+  const app = Fastify({ loggerInstance, bodyLimit: 1_048_576, trustProxy: options.trustProxy ?? false });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request: FastifyRequest, reply: FastifyReply) => {
     const checks = await options.ready();

@@ -10,5 +10,6 @@ export * from './coalesced-passes';
 export * from './outbox-relay';
 export * from './secrets';
 export * from './web';
+export * from './sign-in';
 export * from './text';
 export * from './rate-limit';

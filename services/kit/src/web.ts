@@ -34,6 +34,11 @@ export const PAGE_CSP_DIRECTIVES: Record<string, string[]> = {
 export interface WebSecurityOptions {
   /** The services' shared auth secret; the cookie-signing and CSRF keys are derived from it. */
   secret: string;
+  /**
+   * Other origins a form of ours may lead to, e.g. the OpenID Connect provider's, where the sign-out
+   * form's answer redirects (browsers hold a form's redirects to the policy's form-action too).
+   */
+  formTargets?: string[];
 }
 
 /** A key for one purpose, derived from the shared secret (so a cookie signature is never a token signature). */
@@ -76,7 +81,10 @@ export async function registerWebSecurity(app: FastifyInstance, options: WebSecu
     csrfOpts: { hmacKey: derivedKey(options.secret, 'csrf'), validity: CSRF_VALIDITY_MS },
   });
   await app.register(fastifyHelmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: PAGE_CSP_DIRECTIVES },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { ...PAGE_CSP_DIRECTIVES, 'form-action': [...PAGE_CSP_DIRECTIVES['form-action'], ...(options.formTargets ?? [])] },
+    },
     frameguard: { action: 'deny' },
     // No Referer to another site (a link with a token in it stays here), but this site's own form
     // posts keep their Origin: under no-referrer a browser would send `Origin: null`, which is refused.

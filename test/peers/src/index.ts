@@ -3,3 +3,4 @@ export * from './ports';
 export * from './rabbit';
 export * from './smtp';
 export * from './wait';
+export * from './oidc-provider';
