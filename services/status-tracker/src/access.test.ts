@@ -198,6 +198,7 @@ describe('a key set (JWKS)', () => {
         .setProtectedHeader({ alg: 'ES256', kid })
         .setSubject(user)
         .setIssuer('faxnotify')
+        .setAudience('faxnotify')
         .setIssuedAt()
         .setExpirationTime('10m')
         .sign(key);
@@ -220,6 +221,18 @@ describe('a key set (JWKS)', () => {
     for (const kid of ['idp-1', 'idp-2']) {
       const forged = await sign('carol', kid, strangerKey);
       expect((await fetch(`${keyed.url}/v1/faxes/fax-k1`, { headers: { authorization: `Bearer ${forged}` } })).status).toBe(401);
+    }
+  });
+
+  it("refuses the provider's token without an audience or without an expiry, with 401", async () => {
+    const jose = await import('jose');
+    const base = () => new jose.SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'idp-1' }).setSubject('carol').setIssuer('faxnotify').setIssuedAt();
+    const withoutAudience = await base().setExpirationTime('10m').sign(ourKey);
+    const withoutExpiry = await base().setAudience('faxnotify').sign(ourKey);
+    for (const token of [withoutAudience, withoutExpiry]) {
+      const response = await fetch(`${keyed.url}/v1/faxes/fax-k1`, { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
     }
   });
 });
