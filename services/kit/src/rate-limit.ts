@@ -221,35 +221,45 @@ export interface RateLimitHookOptions {
 }
 
 /**
- * A preHandler that counts the request against the limit and answers 429 with Retry-After and a
- * JSON body naming the limit when it is over; every counted answer carries x-ratelimit-limit,
- * x-ratelimit-remaining and x-ratelimit-reset (seconds until the current window ends). A limit with
- * `max` 0 is off.
+ * Counts a request against a limit: true when it may go on (with x-ratelimit-limit,
+ * x-ratelimit-remaining and x-ratelimit-reset, the seconds until the current window ends, on its
+ * answer); false when it is over, after answering 429 with Retry-After and a JSON body naming the
+ * limit. For a route that learns whose request it is only inside its handler (a shared secret).
  */
+export async function checkRateLimit(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: Omit<RateLimitHookOptions, 'key'> & { key: string },
+): Promise<boolean> {
+  const { limiter, rule, key } = options;
+  if (rule.max <= 0) return true;
+  const decision = await limiter.hit(rule, key);
+  reply.header('x-ratelimit-limit', decision.limit);
+  reply.header('x-ratelimit-remaining', decision.remaining);
+  reply.header('x-ratelimit-reset', decision.resetSeconds);
+  if (decision.allowed) return true;
+  const after = decision.retryAfterSeconds;
+  const body: RateLimitedView = {
+    error: 'rate_limited',
+    message: `rate limit: at most ${describeRateLimit(rule)}${rule.per ? ` per ${rule.per}` : ''}; try again in ${after} second${after === 1 ? '' : 's'}`,
+    limit: rule.max,
+    windowSeconds: rule.windowSeconds,
+    retryAfterSeconds: after,
+  };
+  request.log.warn({ limit: rule.name, key }, 'request over a rate limit');
+  await reply
+    .code(429)
+    .header('retry-after', after)
+    .send({ ...body, ...options.extend?.(body) });
+  return false;
+}
+
+/** A preHandler that counts the request against the limit as checkRateLimit does. A limit with `max` 0 is off. */
 export function rateLimitHook(options: RateLimitHookOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
-  const { limiter, rule } = options;
   return async (request, reply) => {
-    if (rule.max <= 0) return;
+    if (options.rule.max <= 0) return;
     const key = options.key(request);
-    if (key === undefined) return;
-    const decision = await limiter.hit(rule, key);
-    reply.header('x-ratelimit-limit', decision.limit);
-    reply.header('x-ratelimit-remaining', decision.remaining);
-    reply.header('x-ratelimit-reset', decision.resetSeconds);
-    if (decision.allowed) return;
-    const after = decision.retryAfterSeconds;
-    const body: RateLimitedView = {
-      error: 'rate_limited',
-      message: `rate limit: at most ${describeRateLimit(rule)}${rule.per ? ` per ${rule.per}` : ''}; try again in ${after} second${after === 1 ? '' : 's'}`,
-      limit: rule.max,
-      windowSeconds: rule.windowSeconds,
-      retryAfterSeconds: after,
-    };
-    request.log.warn({ limit: rule.name, key }, 'request over a rate limit');
-    await reply
-      .code(429)
-      .header('retry-after', after)
-      .send({ ...body, ...options.extend?.(body) });
+    if (key !== undefined) await checkRateLimit(request, reply, { ...options, key });
   };
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError, SecretBox, authSchema, commonSchema, errorMessage, loadConfig, looksSealed } from '@faxnotify/kit';
+import { ConfigError, SecretBox, authSchema, type AuthSettings, commonSchema, errorMessage, loadConfig, looksSealed, rateLimitSchema } from '@faxnotify/kit';
 import { PROVIDER_BASE_URLS, WebhookTargets } from './webhook-targets';
 
 /** The status tracker's settings; exported so the README's configuration table is generated from it. */
@@ -170,6 +170,16 @@ export const statusTrackerSchema = {
       env: 'STATUS_TRACKER_OFFICES_ADMIN_USERS',
     },
   },
+  rateLimits: {
+    ingest: rateLimitSchema({
+      what: 'provider posts (POST /ingest/{provider}/{account}, counted once the secret matches)',
+      per: 'provider account',
+      max: 600,
+      windowSeconds: 60,
+      env: 'STATUS_TRACKER_RATE_LIMIT_INGEST',
+      note: 'A post over it is not recorded; ReplixFax results are fetched again by the poll.',
+    }),
+  },
 };
 
 /** A provider account from configuration (ingest.accounts). */
@@ -186,9 +196,9 @@ export interface ConfiguredProviderAccount {
 export interface StatusTrackerConfig {
   log: { level: string };
   amqp: { url: string; prefetch: number };
-  http: { host: string; port: number };
+  http: { host: string; port: number; publicUrl: string; trustProxy: string };
   db: { url: string; sqlitePath: string };
-  auth: { jwtSecret: string; jwksUrl: string };
+  auth: AuthSettings & { jwksUrl: string };
   links: { faxUrlTemplate: string; tokens: boolean; tokenDays: number; tokenUrlTemplate: string };
   outbox: { pollMs: number };
   reconcile: { intervalMs: number; minAgeMs: number };
@@ -197,6 +207,7 @@ export interface StatusTrackerConfig {
   secrets: { key: string; previousKeys: string[] };
   ingest: { adminUsers: string[]; accounts: string; replixfaxPollMs: number; requestTimeoutMs: number };
   offices: { adminUsers: string[] };
+  rateLimits: { ingest: { max: number; windowSeconds: number } };
 }
 
 /** Defaults, then FAXNOTIFY_CONFIG, then the environment, then `overrides`; a wrong value throws naming the key. */

@@ -1,4 +1,16 @@
-import { PermanentError, SecretUnreadableError, bearerToken, errorMessage, looksSealed, userOf, type SecretBox, type createHttpServer } from '@faxnotify/kit';
+import {
+  PermanentError,
+  RateLimiter,
+  SecretUnreadableError,
+  bearerToken,
+  checkRateLimit,
+  errorMessage,
+  looksSealed,
+  userOf,
+  type RateLimitRule,
+  type SecretBox,
+  type createHttpServer,
+} from '@faxnotify/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { authenticateApi, type AuthOptions } from '../auth';
@@ -26,6 +38,8 @@ export interface IngestRoutesOptions {
    * decides whose Sent folder a provider's results land in, so nobody else may.
    */
   adminUsers: readonly string[];
+  /** rateLimits.ingest: posts per provider account, counted in the tracker's database. */
+  ingestLimit: { max: number; windowSeconds: number };
   now?: () => Date;
 }
 
@@ -128,6 +142,8 @@ const accountQuery = (db: Kysely<TrackerDatabase>, provider: Provider, account: 
 export function registerIngest(app: HttpServer, options: IngestRoutesOptions): void {
   const { db, recorder, poller } = options;
   const now = options.now ?? (() => new Date());
+  const limiter = new RateLimiter(db, { now });
+  const ingestLimit: RateLimitRule = { name: 'ingest-posts', what: 'provider posts', per: 'provider account', ...options.ingestLimit };
 
   void app.register(async (scope) => {
     scope.post<{ Params: { provider: string; account: string } }>('/ingest/:provider/:account', async (request, reply) => {
@@ -152,6 +168,8 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
         return reply.code(503).send({ error: 'secret_unreadable', message: "the account's stored secret cannot be decrypted by the server; try again later" });
       }
       if (!secretMatches(presentedSecret(request), digest)) return unauthorized();
+      // Counted once the secret matches, so a stranger's posts cannot use up an account's allowance.
+      if (!(await checkRateLimit(request, reply, { limiter, rule: ingestLimit, key: `${provider}/${account}` }))) return reply;
       let result: ProviderResult | null;
       try {
         result =

@@ -2,7 +2,7 @@ import { createHttpServer, createLogger, listen, registerWebSecurity, type Logge
 import { freePort } from '@faxnotify/peers';
 import { registerFaxApi } from '../api';
 import type { AuthOptions } from '../auth';
-import { secretBoxOf } from '../config';
+import { secretBoxOf, statusTrackerSchema } from '../config';
 import { IngestRecorder } from '../ingest/recorder';
 import { ReplixFaxPoller } from '../ingest/replixfax';
 import { registerIngest } from '../ingest/routes';
@@ -68,6 +68,8 @@ export async function startTestApp(
     secrets?: { key?: string; previousKeys?: string[] };
     /** ingest.adminUsers: by default TEST_INGEST_ADMIN alone. */
     ingestAdminUsers?: string[];
+    /** rateLimits.ingest: by default the configuration's default. */
+    ingestLimit?: { max: number; windowSeconds: number };
     /** Notice links with link tokens (links.tokens on), lasting `ttlMs` (30 days) by the app's clock `now`; absent, plain fax links. */
     links?: { ttlMs?: number; now?: () => Date };
     /** What the app logs to, in place of a silent logger. */
@@ -116,7 +118,17 @@ export async function startTestApp(
   await registerWebSecurity(app, { secret: TEST_SECRET });
   registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, links, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
   registerWebhookApi(app, { db, auth, targets, secrets });
-  registerIngest(app, { db, auth, recorder, poller, targets: providerTargets, secrets, adminUsers: options.ingestAdminUsers ?? [TEST_INGEST_ADMIN] });
+  const { max, windowSeconds } = statusTrackerSchema.rateLimits.ingest;
+  registerIngest(app, {
+    db,
+    auth,
+    recorder,
+    poller,
+    targets: providerTargets,
+    secrets,
+    adminUsers: options.ingestAdminUsers ?? [TEST_INGEST_ADMIN],
+    ingestLimit: options.ingestLimit ?? { max: max.default, windowSeconds: windowSeconds.default },
+  });
   registerOfficeApi(app, { db, auth, adminUsers: options.officesAdminUsers ?? [TEST_OFFICES_ADMIN] });
   registerPages(app, { db, auth, links, logger, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000 });
   registerLinkApi(app, { auth, tokens: linkTokens });
