@@ -84,9 +84,9 @@ export const codeIn = (text: string | undefined): string | undefined => /\b(\d{6
  * Starts the peers and the notifier before the suite's first test (Prosody with an account for the
  * notifier and one for each of `users`, each signed in), stops them after its last, and after every
  * test checks that the notifier's requests and the endpoint's answers held to Twilio's OpenAPI
- * document throughout.
+ * document throughout. `config` overrides settings of the notifier (e.g. `channels.codeIntervalMs`).
  */
-export function useChannelPeers(label: string, users: readonly string[]): ChannelPeers {
+export function useChannelPeers(label: string, users: readonly string[], config: Record<string, unknown> = {}): ChannelPeers {
   let dir: string | undefined;
   const xmppUsers = new Map<string, XmppTestClient>();
   /** The code messages saveAndConfirm read, left out of what the tests count. */
@@ -120,7 +120,7 @@ export function useChannelPeers(label: string, users: readonly string[]): Channe
       for (const channel of ['email', 'sms', 'xmpp'] as const) {
         if (!channels[channel]) continue;
         const before = inbox[channel]().length;
-        const asked = await peers.api('POST', `/v1/settings/channels/${channel}/code`, user);
+        const asked = await peers.api('POST', `/v1/settings/channels/${channel}/code`, user, {});
         if (asked.status !== 202) throw new Error(`asking for a ${channel} code failed: ${asked.status} ${JSON.stringify(asked.body)}`);
         const received = await eventually(
           () =>
@@ -170,6 +170,7 @@ export function useChannelPeers(label: string, users: readonly string[]): Channe
         'xmpp.reconnectInitialMs': 100,
         'xmpp.reconnectMaxMs': 1_000,
         'xmpp.timeoutMs': 3_000,
+        ...config,
       },
       {},
     );
