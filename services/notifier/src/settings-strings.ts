@@ -1,0 +1,178 @@
+import type { Locale } from '@faxnotify/contracts';
+
+/** The settings page's words in each language (the settings page is settings-page.ts). */
+export interface PageStrings {
+  product: string;
+  skipToContent: string;
+  title: string;
+  signInTitle: string;
+  signedInAs: string;
+  intro: string;
+  emailLegend: string;
+  emailEnable: string;
+  emailAddress: string;
+  emailHint: string;
+  smsLegend: string;
+  smsEnable: string;
+  smsNumber: string;
+  smsHint: string;
+  xmppLegend: string;
+  xmppEnable: string;
+  xmppJid: string;
+  xmppHint: string;
+  notifyLegend: string;
+  notifyAll: string;
+  notifyFailures: string;
+  regionLegend: string;
+  localeLabel: string;
+  timeZoneLabel: string;
+  timeZoneHint: string;
+  save: string;
+  saved: string;
+  errorSummary: string;
+  expired: string;
+  signInIntro: string;
+  tokenLabel: string;
+  signIn: string;
+  badToken: string;
+  /** Per field: what to enter when it is missing, and when it is wrong. */
+  fields: Record<string, { required?: string; invalid: string }>;
+}
+
+export const STRINGS: Record<Locale, PageStrings> = {
+  en: {
+    product: 'faxnotify',
+    skipToContent: 'Skip to content',
+    title: 'Notification settings',
+    signInTitle: 'Sign in',
+    signedInAs: 'Signed in as',
+    intro: 'Choose how you hear about the result of each fax you send.',
+    emailLegend: 'Email',
+    emailEnable: 'Send notices by email',
+    emailAddress: 'Email address',
+    emailHint: 'For example name@example.com',
+    smsLegend: 'SMS',
+    smsEnable: 'Send notices by SMS',
+    smsNumber: 'Mobile number',
+    smsHint: 'In international form with the country code, for example +39 333 123 4567',
+    xmppLegend: 'Jabber (XMPP)',
+    xmppEnable: 'Send notices by Jabber',
+    xmppJid: 'Jabber ID',
+    xmppHint: 'For example name@example.com',
+    notifyLegend: 'Which results',
+    notifyAll: 'Every result',
+    notifyFailures: 'Only faxes that failed or were partly delivered',
+    regionLegend: 'Language and time',
+    localeLabel: 'Language of the notices',
+    timeZoneLabel: 'Time zone',
+    timeZoneHint: 'Times in the notices are given in this time zone.',
+    save: 'Save settings',
+    saved: 'Your settings have been saved.',
+    errorSummary: 'Please correct the following',
+    expired: 'The form had expired. Please check your choices and save again.',
+    signInIntro: 'Open the link in one of your notices again, or paste your access token here.',
+    tokenLabel: 'Access token',
+    signIn: 'Sign in',
+    badToken: 'That access token is not valid or has expired.',
+    fields: {
+      'email.address': { required: 'Enter the email address for email notices.', invalid: 'Enter an email address such as name@example.com.' },
+      'sms.number': { required: 'Enter the mobile number for SMS notices.', invalid: 'Enter a mobile number in international form, such as +39 333 123 4567.' },
+      'xmpp.jid': { required: 'Enter the Jabber ID for Jabber notices.', invalid: 'Enter a Jabber ID such as name@example.com.' },
+      notifyOn: { invalid: 'Choose which results to hear about.' },
+      locale: { invalid: 'Choose a language from the list.' },
+      timeZone: { invalid: 'Choose a time zone from the list.' },
+      other: { invalid: 'One of the values is not valid.' },
+    },
+  },
+  ru: {
+    product: 'faxnotify',
+    skipToContent: 'Перейти к содержанию',
+    title: 'Настройки уведомлений',
+    signInTitle: 'Вход',
+    signedInAs: 'Вы вошли как',
+    intro: 'Выберите, как сообщать вам о результате каждого отправленного факса.',
+    emailLegend: 'Электронная почта',
+    emailEnable: 'Присылать уведомления по почте',
+    emailAddress: 'Адрес электронной почты',
+    emailHint: 'Например, name@example.com',
+    smsLegend: 'SMS',
+    smsEnable: 'Присылать уведомления по SMS',
+    smsNumber: 'Номер мобильного телефона',
+    smsHint: 'В международном формате с кодом страны, например +7 916 123-45-67',
+    xmppLegend: 'Jabber (XMPP)',
+    xmppEnable: 'Присылать уведомления в Jabber',
+    xmppJid: 'Jabber ID',
+    xmppHint: 'Например, name@example.com',
+    notifyLegend: 'О каких результатах сообщать',
+    notifyAll: 'Обо всех',
+    notifyFailures: 'Только о недоставленных и доставленных частично',
+    regionLegend: 'Язык и время',
+    localeLabel: 'Язык уведомлений',
+    timeZoneLabel: 'Часовой пояс',
+    timeZoneHint: 'Время в уведомлениях указывается в этом часовом поясе.',
+    save: 'Сохранить настройки',
+    saved: 'Настройки сохранены.',
+    errorSummary: 'Исправьте, пожалуйста, следующее',
+    expired: 'Срок действия формы истёк. Проверьте настройки и сохраните их ещё раз.',
+    signInIntro: 'Откройте ещё раз ссылку из уведомления или вставьте сюда свой токен доступа.',
+    tokenLabel: 'Токен доступа',
+    signIn: 'Войти',
+    badToken: 'Токен доступа недействителен или истёк.',
+    fields: {
+      'email.address': { required: 'Укажите адрес для уведомлений по почте.', invalid: 'Укажите адрес электронной почты, например name@example.com.' },
+      'sms.number': { required: 'Укажите номер для уведомлений по SMS.', invalid: 'Укажите номер в международном формате, например +7 916 123-45-67.' },
+      'xmpp.jid': { required: 'Укажите Jabber ID для уведомлений в Jabber.', invalid: 'Укажите Jabber ID, например name@example.com.' },
+      notifyOn: { invalid: 'Выберите, о каких результатах сообщать.' },
+      locale: { invalid: 'Выберите язык из списка.' },
+      timeZone: { invalid: 'Выберите часовой пояс из списка.' },
+      other: { invalid: 'Одно из значений неверно.' },
+    },
+  },
+  it: {
+    product: 'faxnotify',
+    skipToContent: 'Vai al contenuto',
+    title: 'Impostazioni delle notifiche',
+    signInTitle: 'Accesso',
+    signedInAs: 'Accesso effettuato come',
+    intro: "Scegli come ricevere l'esito di ogni fax che invii.",
+    emailLegend: 'Email',
+    emailEnable: 'Invia le notifiche per email',
+    emailAddress: 'Indirizzo email',
+    emailHint: 'Per esempio nome@example.com',
+    smsLegend: 'SMS',
+    smsEnable: 'Invia le notifiche per SMS',
+    smsNumber: 'Numero di cellulare',
+    smsHint: 'In formato internazionale con il prefisso del paese, per esempio +39 333 123 4567',
+    xmppLegend: 'Jabber (XMPP)',
+    xmppEnable: 'Invia le notifiche via Jabber',
+    xmppJid: 'Jabber ID',
+    xmppHint: 'Per esempio nome@example.com',
+    notifyLegend: 'Quali esiti',
+    notifyAll: 'Tutti gli esiti',
+    notifyFailures: 'Solo i fax non consegnati o consegnati in parte',
+    regionLegend: 'Lingua e ora',
+    localeLabel: 'Lingua delle notifiche',
+    timeZoneLabel: 'Fuso orario',
+    timeZoneHint: 'Gli orari nelle notifiche sono indicati in questo fuso orario.',
+    save: 'Salva le impostazioni',
+    saved: 'Le impostazioni sono state salvate.',
+    errorSummary: 'Correggi quanto segue',
+    expired: 'Il modulo era scaduto. Controlla le scelte e salva di nuovo.',
+    signInIntro: 'Apri di nuovo il link di una notifica, oppure incolla qui il tuo token di accesso.',
+    tokenLabel: 'Token di accesso',
+    signIn: 'Accedi',
+    badToken: 'Il token di accesso non è valido o è scaduto.',
+    fields: {
+      'email.address': { required: "Inserisci l'indirizzo per le notifiche via email.", invalid: 'Inserisci un indirizzo email come nome@example.com.' },
+      'sms.number': {
+        required: 'Inserisci il numero per le notifiche via SMS.',
+        invalid: 'Inserisci un numero in formato internazionale, come +39 333 123 4567.',
+      },
+      'xmpp.jid': { required: 'Inserisci il Jabber ID per le notifiche via Jabber.', invalid: 'Inserisci un Jabber ID come nome@example.com.' },
+      notifyOn: { invalid: 'Scegli quali esiti ricevere.' },
+      locale: { invalid: "Scegli una lingua dall'elenco." },
+      timeZone: { invalid: "Scegli un fuso orario dall'elenco." },
+      other: { invalid: 'Uno dei valori non è valido.' },
+    },
+  },
+};
