@@ -184,6 +184,34 @@ export const notifierSchema = {
       env: 'NOTIFIER_CONFIRMATION_CODE_MAX_ATTEMPTS',
     },
   },
+  rateLimits: {
+    notices: {
+      email: {
+        doc: 'Most email notices one owner gets in any window of rateLimits.notices.windowSeconds (0: no limit); a notice over it is not sent and is recorded in the ledger as skipped with the reason, e.g. "rate limit: 1000 email notices per hour". Counted in the database, so replicas share it.',
+        format: 'nat',
+        default: 1000,
+        env: 'NOTIFIER_RATE_LIMIT_EMAIL_NOTICES',
+      },
+      sms: {
+        doc: 'Most SMS notices one owner gets in a window (0: no limit), as for email; lower, as each costs money.',
+        format: 'nat',
+        default: 100,
+        env: 'NOTIFIER_RATE_LIMIT_SMS_NOTICES',
+      },
+      xmpp: {
+        doc: 'Most Jabber (XMPP) notices one owner gets in a window (0: no limit), as for email.',
+        format: 'nat',
+        default: 1000,
+        env: 'NOTIFIER_RATE_LIMIT_XMPP_NOTICES',
+      },
+      windowSeconds: {
+        doc: 'The window of the limits on notices, in seconds (a sliding window).',
+        format: 'positive-int',
+        default: 3600,
+        env: 'NOTIFIER_RATE_LIMIT_NOTICES_WINDOW_SECONDS',
+      },
+    },
+  },
   ledger: {
     claimMs: {
       doc: 'How long a notice being sent is reserved for the worker sending it; after a crash it is sent again once this has passed.',
@@ -238,6 +266,7 @@ export interface NotifierConfig {
     timeoutMs: number;
   };
   channels: { requireConfirmation: boolean; codeTtlMs: number; codeIntervalMs: number; codesPerHour: number; codeMaxAttempts: number };
+  rateLimits: { notices: { email: number; sms: number; xmpp: number; windowSeconds: number } };
   ledger: { claimMs: number };
 }
 

@@ -1,5 +1,15 @@
 import { QUEUES } from '@faxnotify/contracts';
-import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openServiceDatabase, registerWebSecurity, type Logger } from '@faxnotify/kit';
+import {
+  MessageBus,
+  RateLimiter,
+  createHttpServer,
+  createLogger,
+  databaseIsUp,
+  listen,
+  openServiceDatabase,
+  registerWebSecurity,
+  type Logger,
+} from '@faxnotify/kit';
 import { EmailAdapter } from './channels/email/adapter';
 import { SmsAdapter } from './channels/sms/adapter';
 import type { Channel, ChannelAdapter } from './channels/types';
@@ -73,6 +83,11 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     messageIdDomain: config.mail.messageIdDomain,
     logger,
     confirmations,
+    noticeLimits: {
+      limiter: new RateLimiter(database.db, { logger: logger.child({ part: 'rate-limits' }) }),
+      windowSeconds: config.rateLimits.notices.windowSeconds,
+      perChannel: config.rateLimits.notices,
+    },
   });
 
   const app = createHttpServer({

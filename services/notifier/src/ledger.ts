@@ -141,6 +141,11 @@ export class SendLedger {
     await this.mark(resultId, channel, { status: 'failed', error: error.slice(0, 2000), ...(smtpCode !== undefined ? { smtp_code: smtpCode } : {}) });
   }
 
+  /** A claimed notice that will not be sent after all (over a rate limit). */
+  async markSkipped(resultId: string, channel: string, reason: string): Promise<void> {
+    await this.mark(resultId, channel, { status: 'skipped', error: reason.slice(0, 2000) });
+  }
+
   /** A transient failure: the notice is free to be claimed again by the retry. `smtpCode` as for markFailed. */
   async markRetrying(resultId: string, channel: string, error: string, smtpCode?: number | null, lostSend?: LostSend): Promise<void> {
     await this.mark(resultId, channel, {

@@ -8,7 +8,7 @@ import {
   type NotificationOutcome,
   type SmsEncoding,
 } from '@faxnotify/contracts';
-import { RetryableError, errorMessage, type Logger, type MessageBus } from '@faxnotify/kit';
+import { RetryableError, describeRateLimit, errorMessage, type Logger, type MessageBus, type RateLimiter } from '@faxnotify/kit';
 import { CHANNELS, ChannelError, type Channel, type ChannelAdapter, type DeliveryReport, type RenderedNotice } from './channels/types';
 import { FINAL_LEDGER_STATUSES, SendLedger, type LedgerEntry } from './ledger';
 import { noticeContext, renderNotice } from './render';
@@ -28,6 +28,8 @@ export interface NotifierDeps {
   logger: Logger;
   /** Which addresses may get notices (only confirmed ones, when confirmation is required). */
   confirmations: Pick<ChannelConfirmations, 'sendable'>;
+  /** Notices per owner and channel in a window (rateLimits.notices), counted in the notifier's database. */
+  noticeLimits?: { limiter: RateLimiter; windowSeconds: number; perChannel: Record<Channel, number> };
 }
 
 /** The address a user's settings give for a channel, when that channel is on. */
@@ -127,6 +129,13 @@ export class Notifier {
       return;
     }
     if (claim.kind === 'busy') throw new ChannelError(`${channel} notice ${result.resultId} is being sent by another worker`, true);
+    // Counted at the first claim only, so a redelivery or a retry of the same notice is not counted again.
+    const overLimit = claim.row.sends === 1 ? await this.overLimit(result.ownerId, channel) : undefined;
+    if (overLimit) {
+      await ledger.markSkipped(result.resultId, channel, overLimit);
+      await this.publishOutcome((await ledger.get(result.resultId, channel))!);
+      return;
+    }
     if (claim.resumedUnfinished) this.deps.logger.warn({ resultId: result.resultId, channel }, 'sending again over an unfinished send (possible duplicate)');
 
     const lostSend = SendLedger.lostSendOf(claim.row);
@@ -144,6 +153,16 @@ export class Notifier {
       await ledger.markFailed(result.resultId, channel, channelError.message, smtpCode);
     }
     await this.publishOutcome((await ledger.get(result.resultId, channel))!);
+  }
+
+  /** The reason a notice is skipped when its owner has had the most the channel's limit allows, else undefined. */
+  private async overLimit(ownerId: string, channel: Channel): Promise<string | undefined> {
+    const limits = this.deps.noticeLimits;
+    const max = limits?.perChannel[channel] ?? 0;
+    if (!limits || max <= 0) return undefined;
+    const rule = { name: `${channel}-notices`, max, windowSeconds: limits.windowSeconds, what: `${CHANNEL_NAMES[channel]} notices` };
+    const decision = await limits.limiter.hit(rule, ownerId);
+    return decision.allowed ? undefined : `rate limit: ${describeRateLimit(rule)}`;
   }
 
   /**

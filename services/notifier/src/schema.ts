@@ -1,3 +1,4 @@
+import { rateLimitsMigration } from '@faxnotify/kit';
 import type { Kysely, Migration } from 'kysely';
 
 export interface SettingsTable {
@@ -206,4 +207,6 @@ export const notifierMigrations: Record<string, Migration> = {
       await db.schema.dropTable('channel_confirmations').execute();
     },
   },
+  // The counters of the limits on notices per owner and channel, shared by every replica on one database.
+  '2026-12-06-02-rate-limits': rateLimitsMigration(),
 };

@@ -93,7 +93,7 @@ export interface MailNotifier {
   close(): Promise<void>;
 }
 
-export async function startMailNotifier(label: string, jwtSecret: string): Promise<MailNotifier> {
+export async function startMailNotifier(label: string, jwtSecret: string, overrides: Record<string, unknown> = {}): Promise<MailNotifier> {
   const vhost = await createTestVhost(label);
   const smtp = await startSmtpSink();
   const dir = mkdtempSync(join(tmpdir(), `${label}-`));
@@ -105,6 +105,7 @@ export async function startMailNotifier(label: string, jwtSecret: string): Promi
       'amqp.url': vhost.amqpUrl,
       'auth.jwtSecret': jwtSecret,
       'log.level': 'silent',
+      ...overrides,
     },
     {},
   );
