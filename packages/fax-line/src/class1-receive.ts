@@ -250,7 +250,8 @@ export class Class1ReceiveSession extends ReceiveSession<Class1ReceiveProtocol, 
       const received = await this.io.receiveFrame(this.timers.t2);
       if (received.kind === 'bad-frame') continue;
       if (received.kind === 'nothing') {
-        const gone = this.callGone(received.result.code, ` after page ${pageNumber}`);
+        const cut = this.page !== null && !this.page.sawRtc;
+        const gone = this.callGone(received.result.code, ` ${cut ? 'during' : 'after'} page ${pageNumber}`);
         if (gone) return gone;
         if (++this.ppmWaits < this.retries) continue;
         return this.fail(LineReason.T30_T2_TIMEOUT, `no post-page command after page ${pageNumber}`);

@@ -124,14 +124,16 @@ export interface EfaxReceiverOptions {
   settleMs?: number;
 }
 
-/** Starts efax answering on `device` (auto-answer on the first ring) and waits until it can take a call. */
-export async function startEfaxReceiver(device: string, options: EfaxReceiverOptions): Promise<EfaxReceiver> {
-  mkdirSync(options.outputDir, { recursive: true });
-  // efax's -r is a strftime pattern.
-  const outputPattern = join(options.outputDir, 'fax').replace(/%/g, '%%');
-  const child: ChildProcess = spawn('efax', ['-d', device, '-o1', '-l', options.localId, '-iS0=1', '-w', '-r', outputPattern, '-v', 'ewinchr'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** efax running with its log gathered: the part every efax peer shares. */
+interface EfaxProcess {
+  log(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  waitForLog(pattern: RegExp, timeoutMs: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+function spawnEfax(args: string[]): EfaxProcess {
+  const child: ChildProcess = spawn('efax', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const listeners: Array<() => void> = [];
   const append = (chunk: Buffer): void => {
@@ -150,10 +152,7 @@ export async function startEfaxReceiver(device: string, options: EfaxReceiverOpt
   void exited.then(() => {
     done = true;
   });
-
-  const receiver: EfaxReceiver = {
-    localId: options.localId,
-    outputDir: options.outputDir,
+  return {
     log: () => log,
     exited,
     waitForLog(pattern, timeoutMs) {
@@ -174,6 +173,22 @@ export async function startEfaxReceiver(device: string, options: EfaxReceiverOpt
         check();
       });
     },
+    kill(signal = 'SIGTERM') {
+      if (!done) child.kill(signal);
+    },
+  };
+}
+
+/** Starts efax answering on `device` (auto-answer on the first ring) and waits until it can take a call. */
+export async function startEfaxReceiver(device: string, options: EfaxReceiverOptions): Promise<EfaxReceiver> {
+  mkdirSync(options.outputDir, { recursive: true });
+  // efax's -r is a strftime pattern.
+  const outputPattern = join(options.outputDir, 'fax').replace(/%/g, '%%');
+  const efax = spawnEfax(['-d', device, '-o1', '-l', options.localId, '-iS0=1', '-w', '-r', outputPattern, '-v', 'ewinchr']);
+  const receiver: EfaxReceiver = {
+    ...efax,
+    localId: options.localId,
+    outputDir: options.outputDir,
     receivedFiles() {
       if (!existsSync(options.outputDir)) return [];
       return readdirSync(options.outputDir)
@@ -181,11 +196,35 @@ export async function startEfaxReceiver(device: string, options: EfaxReceiverOpt
         .sort()
         .map((name) => join(options.outputDir, name));
     },
-    kill(signal = 'SIGTERM') {
-      if (!done) child.kill(signal);
-    },
   };
   await receiver.waitForLog(/waiting for activity/, 15_000);
   await new Promise((resolvePromise) => setTimeout(resolvePromise, options.settleMs ?? 6500));
   return receiver;
 }
+
+export interface EfaxSender {
+  /** efax's log so far. */
+  log(): string;
+  /** Resolves when efax exits: code 0 when every page was sent and confirmed. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  waitForLog(pattern: RegExp, timeoutMs: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface EfaxSenderOptions {
+  /** efax's TSI (-l). */
+  localId: string;
+  dialString: string;
+  /** One file per page (PBM or single-page G3 TIFF): efax sends a multi-page TIFF from each page to its end. */
+  files: string[];
+  /** efax's page header text; default none (efax still sends its 20 header rows, blank). */
+  header?: string;
+}
+
+/** efax calling from `device` and sending `files`, one page each: a reference fax sender. */
+export function startEfaxSender(device: string, options: EfaxSenderOptions): EfaxSender {
+  return spawnEfax(['-d', device, '-o1', '-h', options.header ?? '', '-l', options.localId, '-v', 'ewinchr', '-t', options.dialString, ...options.files]);
+}
+
+/** Rows efax puts above every page it sends (its header line, blank with an empty header). */
+export const EFAX_HEADER_ROWS = 20;

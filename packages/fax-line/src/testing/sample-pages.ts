@@ -78,3 +78,9 @@ export function randomRunsBitmap(width: number, height: number, seed: number): B
   }
   return bitmap;
 }
+
+/** A bitmap as a binary PBM file (P4: 1 = black, rows padded to bytes), the page format efax sends. */
+export function pbmFromBitmap(bitmap: Bitmap): Buffer {
+  if (bitmap.rowBytes !== Math.ceil(bitmap.width / 8)) throw new Error('unexpected bitmap row layout');
+  return Buffer.concat([Buffer.from(`P4\n${bitmap.width} ${bitmap.height}\n`, 'latin1'), Buffer.from(bitmap.data)]);
+}
