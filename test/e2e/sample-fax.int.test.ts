@@ -39,9 +39,10 @@ it('turns the sample fax into three emails and a partial aggregate', async () =>
   expect(deliveredText).toMatch(/3 pages/);
   // Times in the owner's zone (Rome is UTC+1 in November): submitted 09:00 UTC is 10:00 local.
   expect(deliveredText).toMatch(/10:00/);
-  expect(deliveredText).toContain(`/faxes/${faxId}`);
+  // The fax link carries a link token (links.tokens is on by default): /l/<24 characters>.
+  expect(deliveredText).toMatch(/http:\/\/127\.0\.0\.1:\d+\/l\/[A-Za-z0-9_-]{24}/);
   expect(deliveredText).toContain('/settings');
-  expect(delivered.html).toContain(`/faxes/${faxId}`);
+  expect(delivered.html).toMatch(/href="http:\/\/127\.0\.0\.1:\d+\/l\/[A-Za-z0-9_-]{24}"/);
 
   const busy = textOf(bySubject.get('Not delivered: Q3 report')!);
   expect(busy).toContain('+12025550102');
