@@ -140,4 +140,26 @@ describe('SMS rendering', () => {
     expect(sms.text).toContain('{{x}}');
     expect(sms.text).toContain('(EVIL CSID)');
   });
+
+  // The status tracker's fax link with a link token (links.tokens): the base and 24 URL-safe characters.
+  const TOKEN_LINK = 'https://faxes.example-company.test/l/Zx9_aQ3-Lm7RtY2kVb8NcW0e';
+
+  it.each(LOCALES)('keeps a token link whole and within one segment for a usual notice in %s', (locale) => {
+    const sms = renderSms(sampleResult({ links: { fax: TOKEN_LINK } }), locale);
+    expect(sms.text.endsWith(`\n${TOKEN_LINK}`)).toBe(true);
+    expect(sms.sms).toEqual({ encoding: locale === 'ru' ? 'UCS-2' : 'GSM-7', segments: smsSize(sms.text).segments });
+    // GSM-7 keeps a usual notice in one part; Russian (UCS-2, 70 characters a part) takes two.
+    expect(sms.sms!.segments).toBe(locale === 'ru' ? 2 : 1);
+  });
+
+  it.each(LOCALES.flatMap((locale) => FINAL_STATUSES.map((status) => [locale, status] as const)))(
+    'fits %s / %s with a long subject and a token link into the segment budget, the link whole',
+    (locale, status) => {
+      const partial = FINAL_STATUS_INFO[status].outcome === 'partial';
+      const long = `Quarterly report for the board of directors ${'and more '.repeat(30)}`;
+      const sms = renderSms(sampleResult({ status, subject: long, pagesSent: partial ? 1 : status === 'success' ? 3 : 0, links: { fax: TOKEN_LINK } }), locale);
+      expect(smsSize(sms.text).segments).toBeLessThanOrEqual(SMS_MAX_SEGMENTS);
+      expect(sms.text.endsWith(`\n${TOKEN_LINK}`)).toBe(true);
+    },
+  );
 });
