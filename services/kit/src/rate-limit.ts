@@ -281,3 +281,21 @@ export const rateLimitSchema = (options: { what: string; per: string; max: numbe
     env: `${options.env}_WINDOW_SECONDS`,
   },
 });
+
+/** The limit on sign-in attempts: GET /auth/login and /auth/callback together, per client address (see http.trustProxy). */
+export const SIGN_IN_ATTEMPTS = { name: 'sign-in-attempts', what: 'sign-in attempts', per: 'client address' } as const;
+
+/** A service's rateLimits.signIn settings (env `<SERVICE>_RATE_LIMIT_SIGN_IN_MAX`, `…_WINDOW_SECONDS`). */
+export const signInRateLimitSchema = (envPrefix: string) =>
+  rateLimitSchema({
+    what: 'sign-in attempts (GET /auth/login and /auth/callback together: a sign-in takes two)',
+    per: "client address (behind a proxy, set http.trustProxy so it is the browser's)",
+    max: 120,
+    windowSeconds: 600,
+    env: `${envPrefix}_RATE_LIMIT_SIGN_IN`,
+  });
+
+/** The preHandlers for registerSignIn's attemptGuard: sign-in attempts counted per client address. */
+export const signInAttemptGuard = (limiter: RateLimiter, limit: { max: number; windowSeconds: number }) => [
+  rateLimitHook({ limiter, rule: { ...SIGN_IN_ATTEMPTS, ...limit }, key: (request) => request.ip }),
+];
