@@ -126,3 +126,18 @@ it('answers only the token owner, and names what is missing', async () => {
   expect((await channelsOf('nobody')).channels.xmpp).toMatchObject({ address: null, confirmed: false });
   expect((await channelsOf('nobody')).required).toBe(true);
 });
+
+it('says so when the channel refuses the code (SMTP 550), and the refusal still counts towards the limits', async () => {
+  expect((await api('PUT', '/v1/settings', 'nobody', settingsFor({ email: 'refused@example.test' }))).status).toBe(200);
+  peers.smtp.respond = (mail) => (mail.subject?.includes('confirmation code') ? { code: 550, message: 'Mailbox unavailable' } : undefined);
+  try {
+    const refused = await askCode('nobody', 'email');
+    expect(refused).toMatchObject({
+      status: 502,
+      body: { error: 'send_failed', message: expect.stringMatching(/^the code could not be sent: SMTP 550: .*Mailbox unavailable/) },
+    });
+    expect(await askCode('nobody', 'email')).toMatchObject({ status: 429, body: { error: 'too_many_codes' } });
+  } finally {
+    peers.smtp.respond = undefined;
+  }
+});
