@@ -50,6 +50,13 @@ export async function openDatabase<DB>(options: {
     // An idle connection the server closes (restart, failover, admin) must not take the process down;
     // the pool replaces it on the next query.
     pool.on('error', (error) => options.logger.warn({ err: error.message }, 'PostgreSQL connection lost'));
+    // A connection checked out by a transaction that is waiting on other work (the outbox relay
+    // waits for the broker's confirms) has no query to fail when the server drops it: pg emits the
+    // error on the client, and unheard it takes the process down. Heard, the transaction's next
+    // statement fails, and the pool discards the connection when it comes back.
+    pool.on('connect', (client) => {
+      client.on('error', (error) => options.logger.warn({ err: error.message }, 'PostgreSQL connection lost while in use'));
+    });
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     dialect = 'postgres';
   } else {
