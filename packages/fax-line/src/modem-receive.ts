@@ -31,7 +31,7 @@ export interface PageCheck {
   good: boolean;
 }
 
-/** A page is rejected (RTN) when more than this share of its rows is damaged (spandsp's bad-copy limit). */
+/** A page is rejected (RTN) when more than this share of its rows (or of its data) is damaged (spandsp's bad-copy limit). */
 const BAD_ROW_SHARE = 1 / 20;
 
 /**
@@ -39,10 +39,13 @@ const BAD_ROW_SHARE = 1 / 20;
  * EOLs, RTC at the end), counts rows and damaged rows, and keeps the page re-encoded clean.
  */
 export function checkPage(lineData: Uint8Array, width: number, resolution: FaxResolution): PageCheck {
-  const decoded = lineData.length > 0 ? decodeMh(lineData, width, { lsbFirst: true }) : { bitmap: createBitmap(width, 0), badLines: 0, sawRtc: false };
+  const decoded =
+    lineData.length > 0 ? decodeMh(lineData, width, { lsbFirst: true }) : { bitmap: createBitmap(width, 0), badLines: 0, sawRtc: false, damagedBits: 0 };
   const rows = decoded.bitmap.height;
   const page: ReceivedPage = { width, height: rows, resolution, data: encodeMh(decoded.bitmap), badRows: decoded.badLines };
-  return { page, sawRtc: decoded.sawRtc, good: rows > 0 && decoded.badLines <= rows * BAD_ROW_SHARE };
+  // Damage counts by rows and by data: a burst that wipes out EOLs takes many rows as one bad row.
+  const damaged = Math.max(decoded.badLines / Math.max(rows, 1), decoded.damagedBits / Math.max(lineData.length * 8, 1));
+  return { page, sawRtc: decoded.sawRtc, good: rows > 0 && damaged <= BAD_ROW_SHARE };
 }
 
 /** Call information lines a modem shows before RING (V.253 +VCID style: NAME=VALUE). */

@@ -242,6 +242,11 @@ export interface DecodeResult {
   badLines: number;
   /** Whether the data ended with RTC. */
   sawRtc: boolean;
+  /**
+   * Bits from the start of each bad line to the next EOL: a burst of noise that wipes out EOLs
+   * takes many lines with it, yet counts as one bad line.
+   */
+  damagedBits: number;
 }
 
 export interface DecodeOptions {
@@ -264,6 +269,7 @@ export function decodeMh(data: Uint8Array, width: number, options: DecodeOptions
   let badLines = 0;
   let sawRtc = false;
   let consecutiveEmptyEols = 0;
+  let damagedBits = 0;
   // Data normally starts with an EOL; tolerate data that does not.
   const start = reader.bitPosition;
   if (!reader.skipToEol()) reader.bitPosition = start;
@@ -333,12 +339,14 @@ export function decodeMh(data: Uint8Array, width: number, options: DecodeOptions
     badLines++;
     rows.push(line);
     reader.bitPosition = lineStart;
-    if (!reader.skipToEol()) break;
+    const found = reader.skipToEol();
+    damagedBits += reader.bitPosition - lineStart;
+    if (!found) break;
   }
   const bitmap = createBitmap(width, rows.length);
   rows.forEach((line, y) => bitmap.data.set(line, y * rowBytes));
   rows = [];
-  return { bitmap, badLines, sawRtc };
+  return { bitmap, badLines, sawRtc, damagedBits };
 }
 
 const REVERSED = (() => {

@@ -83,6 +83,22 @@ export interface ScriptedRecord {
 
 type Mode = 'command' | 'frame-tx' | 'data-rx' | 'listening' | 'class2-data';
 
+/** A fresh pty from socat (`pty,raw,echo=0` ↔ stdio), once its path exists: the modem side of a scripted peer. */
+export async function startPty(prefix: string): Promise<{ device: string; dir: string; socat: ChildProcess }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const device = join(dir, 'tty');
+  const socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${device}`, 'STDIO'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let errors = '';
+  socat.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const spawnFailure = new Promise<never>((_, reject) => socat.once('error', reject));
+  const deadline = Date.now() + 5000;
+  while (!existsSync(device)) {
+    if (Date.now() > deadline || socat.exitCode !== null) throw new Error(`socat did not create a pty: ${errors}`);
+    await Promise.race([new Promise((resolve) => setTimeout(resolve, 20)), spawnFailure]);
+  }
+  return { device, dir, socat };
+}
+
 export class ScriptedModem {
   readonly record: ScriptedRecord = { commands: [], framesFromDriver: [], dcs: [], tcf: [], pages: [], hungUp: false };
   private mode: Mode = 'command';
@@ -114,17 +130,7 @@ export class ScriptedModem {
 
   /** Starts socat with a fresh pty and waits for its path to appear. */
   static async start(script: ModemScript): Promise<ScriptedModem> {
-    const dir = mkdtempSync(join(tmpdir(), 'scripted-modem-'));
-    const device = join(dir, 'tty');
-    const socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${device}`, 'STDIO'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let errors = '';
-    socat.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    const spawnFailure = new Promise<never>((_, reject) => socat.once('error', reject));
-    const deadline = Date.now() + 5000;
-    while (!existsSync(device)) {
-      if (Date.now() > deadline || socat.exitCode !== null) throw new Error(`socat did not create a pty: ${errors}`);
-      await Promise.race([new Promise((resolve) => setTimeout(resolve, 20)), spawnFailure]);
-    }
+    const { device, dir, socat } = await startPty('scripted-modem-');
     return new ScriptedModem(device, dir, socat, script);
   }
 
