@@ -8,6 +8,7 @@ import { startEfaxReceiver, startModemPairs } from '@faxnotify/fax-line/testing'
 import { ataTestDictionaries, radclient, TEST_RADIUS_SECRET, type RequestAttributes } from '@faxnotify/transmitter/testing';
 import { freeUdpPort, REPO_ROOT, startService } from '../support/processes';
 import { startStack } from '../support/stack';
+import { showNoticeLink } from './notice-link';
 
 /**
  * `npm run demo`: the three services on embedded SQLite with a local SMTP server, a sample fax to
@@ -115,6 +116,7 @@ async function main() {
     );
     const pageToken = await stack.token('demo', { locale: values.locale, tz: 'Europe/Moscow' }, 24 * 3600);
     say(`Sign in to see it: ${stack.tracker.url}/login?token=${pageToken}&next=${encodeURIComponent(`/faxes/${faxId}`)}`);
+    await showNoticeLink(stack, faxId, say);
     await sendRealFax(stack, say);
     say('\nDemo finished: three recipients, three emails, three SMS, three Jabber messages; one real fax and its email; one fax from a fax ATA and its email.');
     if (values.keep) {
