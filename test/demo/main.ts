@@ -47,6 +47,8 @@ async function main() {
       XMPP_USERNAME: 'notifier',
       XMPP_PASSWORD: 'notifier-pw',
       XMPP_ALLOW_PLAIN_WITHOUT_TLS: 'true',
+      // The operator sets up virtual offices.
+      STATUS_TRACKER_OFFICES_ADMIN_USERS: 'operator',
     },
   });
   try {
@@ -117,6 +119,7 @@ async function main() {
     const pageToken = await stack.token('demo', { locale: values.locale, tz: 'Europe/Moscow' }, 24 * 3600);
     say(`Sign in to see it: ${stack.tracker.url}/login?token=${pageToken}&next=${encodeURIComponent(`/faxes/${faxId}`)}`);
     await showNoticeLink(stack, faxId, say);
+    await showOfficeFolder(stack, say);
     await sendRealFax(stack, say);
     say('\nDemo finished: three recipients, three emails, three SMS, three Jabber messages; one real fax and its email; one fax from a fax ATA and its email.');
     if (values.keep) {
@@ -128,6 +131,53 @@ async function main() {
     await ownerJabber.stop();
     await Promise.allSettled([prosody.stop(), twilio.close()]);
   }
+}
+
+/**
+ * A virtual office: the operator (offices.adminUsers) makes "demo" the admin of an office with a
+ * colleague; the colleague's fax then shows in the demo user's Sent folder, with who sent it.
+ */
+async function showOfficeFolder(stack: Awaited<ReturnType<typeof startStack>>, say: (text: string) => void): Promise<void> {
+  say('\n──────── a virtual office: the Sent folder of the whole office ────────');
+  const operator = await stack.token('operator');
+  const asOperator = async (method: string, path: string, body: unknown) => {
+    const response = await fetch(`${stack.tracker.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const answer = (await response.json()) as { id?: string };
+    say(`${method} ${path} ${JSON.stringify(body)} as the operator (offices.adminUsers) -> ${response.status}`);
+    if (!response.ok) throw new Error(`the offices API answered ${response.status}: ${JSON.stringify(answer)}`);
+    return answer;
+  };
+  const office = await asOperator('POST', '/v1/offices', { name: 'Demo office' });
+  await asOperator('PUT', `/v1/offices/${office.id}/members/demo`, { role: 'admin', displayName: 'Demo owner' });
+  await asOperator('PUT', `/v1/offices/${office.id}/members/marta`, { displayName: 'Marta Rossi' });
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    join(REPO_ROOT, 'services', 'transmitter', 'dist', 'scripted', 'cli.js'),
+    '--owner',
+    'marta',
+    '--subject',
+    'Order 7731',
+    '--amqp-url',
+    stack.vhost.amqpUrl,
+  ]);
+  const colleagueFax = stdout.trim();
+  say(`  fax ${colleagueFax} submitted by the colleague "marta"`);
+  const token = await stack.token('demo');
+  type Listed = { faxes: Array<{ id: string; subject: string; owner: string; ownerName: string | null }> };
+  const folder = await eventually(async () => {
+    const response = await fetch(`${stack.tracker.url}/v1/faxes`, { headers: { authorization: `Bearer ${token}` } });
+    const listed = response.ok ? ((await response.json()) as Listed) : undefined;
+    return listed?.faxes.some((f) => f.id === colleagueFax) ? listed : undefined;
+  });
+  say(`The Sent folder of "demo" (the office's admin), as GET /v1/faxes lists it:`);
+  for (const fax of folder.faxes) say(`  ${fax.id}  "${fax.subject}"  sent by ${fax.ownerName ?? fax.owner}`);
+  const page = await (await fetch(`${stack.tracker.url}/faxes`, { headers: { authorization: `Bearer ${token}` } })).text();
+  say(
+    `Sent folder page: a "Sent by" column: ${page.includes('Sent by') ? 'yes' : 'NO'}; the colleague's fax listed: ${page.includes(colleagueFax) ? 'yes' : 'NO'}`,
+  );
 }
 
 /**
