@@ -8,7 +8,8 @@ import type { Bitmap } from './documents/bitmap';
 import { pageBitmap } from './documents/fax-document';
 import { Fcf, parseDis } from './t30';
 import { type CallerScript, ScriptedCaller } from './testing/scripted-caller';
-import { patternBitmap } from './testing/sample-pages';
+import { ScriptedModem } from './testing/scripted-modem';
+import { patternBitmap, patternDocument } from './testing/sample-pages';
 import type { LineReceiveResult } from './types';
 
 jest.setTimeout(30_000);
@@ -104,6 +105,25 @@ describe('Class 1 receive (scripted caller)', () => {
     const { result, caller } = await receive({ silent: true }, 1500);
     expect(result).toMatchObject({ status: 'failed', pages: [], connectedAt: null, reason: { code: 'NO_CALL' } });
     expect(caller.record.answered).toBe(false);
+  });
+
+  it('a send on a line that is both takes the modem from an idle wait for a call, which ends with NO_CALL', async () => {
+    const modem = await ScriptedModem.start({ kind: 'class1' });
+    try {
+      const line = new Class1Line({ id: 'both', device: modem.device, mode: 'both', timers: FAST_TIMERS });
+      let listening!: () => void;
+      const waiting = new Promise<void>((resolve) => (listening = resolve));
+      const received = line.receive({ waitMs: 20_000 }, { trace: (text) => text.includes('-- await_ring') && listening() });
+      await waiting;
+      const sent = await line.send({ dialString: '2002', localId: 'OUR FAX', document: patternDocument(1).document }, {});
+      const wait = await received;
+      expect(wait).toMatchObject({ status: 'failed', connectedAt: null, reason: { code: 'NO_CALL' } });
+      expect(wait.reason.detail).toMatch(/taken for a send/);
+      expect(sent).toMatchObject({ pagesConfirmed: 1, reason: { code: 'OK' } });
+      expect(modem.record.pages).toHaveLength(1);
+    } finally {
+      await modem.stop();
+    }
   });
 
   it('a line takes only the calls its mode allows', async () => {

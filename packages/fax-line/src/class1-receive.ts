@@ -101,7 +101,11 @@ export class Class1ReceiveSession extends ReceiveSession<Class1ReceiveProtocol, 
 
   protected async configureModem(): Promise<State> {
     // S0=0: we answer, not the modem (an auto-answer setting outlives the program that set it).
-    const rejected = await this.applySettings(['ATE0', 'ATV1', 'AT+FCLASS=1', 'ATS0=0', 'AT+VCID=1'], (command) => command !== 'AT+VCID=1');
+    // +VCID: call information before RING, where the modem has it.
+    const rejected = await this.applySettings(
+      ['ATE0', 'ATV1', 'AT+FCLASS=1', 'ATS0=0', 'AT+VCID=1'],
+      (command) => command === 'AT+FCLASS=1' || command === 'ATE0',
+    );
     if (rejected) return rejected;
     const codes = await this.command('AT+FRM=?');
     if (codes.code === 'OK') {
