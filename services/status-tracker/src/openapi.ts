@@ -12,6 +12,10 @@ const nullable = (type: string, extra: object = {}) => ({ type: [type, 'null'], 
 const UNAUTHORIZED = error('No token, or an expired or wrongly signed one.');
 const NOT_FOUND = error("No such fax among those the caller sees (their own, and their office's when they see it): any other fax answers the same.");
 const NOT_INGEST_ADMIN = error('The caller is not an admin user (ingest.adminUsers); nothing is changed.');
+const INGEST_RATE_LIMITED = json(
+  ref('RateLimited'),
+  'The account is over rateLimits.ingest (posts per provider account, counted once the secret matches): nothing is recorded; `Retry-After` says when to post again.',
+);
 
 /**
  * The status tracker's HTTP API as OpenAPI 3.1, served at `/openapi.json`. Written by hand next to
@@ -219,6 +223,7 @@ export function openApiDocument(): Record<string, unknown> {
             202: json({ type: 'object' }, 'Not a result we track (another event).'),
             400: error('A body we cannot use.'),
             401: error('Unknown account or wrong secret.'),
+            429: INGEST_RATE_LIMITED,
             503: error("The account's stored secret cannot be decrypted by the server (`secret_unreadable`); a later retry may succeed."),
           },
         },
@@ -240,6 +245,7 @@ export function openApiDocument(): Record<string, unknown> {
             202: json({ type: 'object' }, 'Not final, or not an outgoing fax.'),
             400: error('A body we cannot use.'),
             401: error('Unknown account or wrong secret.'),
+            429: INGEST_RATE_LIMITED,
             503: error("The account's stored secret cannot be decrypted by the server (`secret_unreadable`); a later retry may succeed."),
           },
         },
@@ -255,6 +261,17 @@ export function openApiDocument(): Record<string, unknown> {
       },
       schemas: {
         Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, message: { type: 'string' } } },
+        RateLimited: {
+          type: 'object',
+          required: ['error', 'message', 'limit', 'windowSeconds', 'retryAfterSeconds'],
+          properties: {
+            error: { const: 'rate_limited' },
+            message: { type: 'string', description: 'The limit in words and when to try again.' },
+            limit: { type: 'integer', description: 'Requests allowed per window.' },
+            windowSeconds: { type: 'integer' },
+            retryAfterSeconds: { type: 'integer', description: 'As the Retry-After header.' },
+          },
+        },
         FaxSummary: {
           type: 'object',
           properties: {
