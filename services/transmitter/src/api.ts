@@ -2,7 +2,9 @@
  * The fax API, shaped like Fax.Plus's v3 so a client can switch to us: upload files, put
  * faxes in the outbox, change or cancel them before they go, then follow each fax per recipient.
  * Every route needs a bearer token; `{user}` is the token's user or `self`, anything else is a
- * 404 (another user's account does not exist as far as a caller can tell).
+ * 404 (another user's account does not exist as far as a caller can tell). Submissions are limited
+ * per account (rateLimits.submissions: 429 with Retry-After), and recipients on blocked dialling
+ * prefixes or premium-rate numbers are refused (400 blocked_number).
  */
 import multipart from '@fastify/multipart';
 import { MAX_SUBJECT_LENGTH } from '@faxnotify/contracts';
