@@ -17,7 +17,8 @@ import { notifierMigrations, type NotifierDatabase } from './schema';
 export const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const logger = createLogger('ledger-test', 'silent');
 
-async function openTestDatabase(dialect: 'sqlite' | 'postgres'): Promise<{ database: Database<NotifierDatabase>; drop: () => Promise<void> }> {
+/** A fresh notifier database on this dialect (PostgreSQL: a database of its own, dropped after). */
+export async function openTestDatabase(dialect: 'sqlite' | 'postgres'): Promise<{ database: Database<NotifierDatabase>; drop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'notifier-ledger-'));
   const sqlitePath = join(dir, 'notifier.sqlite');
   if (dialect === 'sqlite') {
