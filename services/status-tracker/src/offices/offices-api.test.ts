@@ -175,7 +175,13 @@ describe('the Sent folder as memberships make it', () => {
     expect(shown.status).toBe(200);
     expect(shown.html).toContain('<dd class="sent-by">Alex Petrov</dd>');
     expect(shown.html).not.toContain('alex-private@example.test');
-    expect((await page('alex', '/faxes/fax-alex')).html).toContain('alex-private@example.test');
+    // The notices went to the sender; the webhook section is the owner's own.
+    expect(shown.html).toContain('Notices sent to the fax');
+    expect(shown.html).not.toContain('Webhook deliveries');
+    const owners = (await page('alex', '/faxes/fax-alex')).html;
+    expect(owners).toContain('alex-private@example.test');
+    expect(owners).toContain('Webhook deliveries');
+    expect(owners).not.toContain('Sent by');
     const stream = await fetch(`${service.url}/v1/faxes/fax-alex/events`, {
       headers: { authorization: `Bearer ${await issueToken({ secret: TEST_SECRET }, 'anna')}` },
     });

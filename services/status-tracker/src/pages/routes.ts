@@ -312,8 +312,9 @@ function faxPageData(record: FaxRecord, context: PageContext, now: Date, tailMs:
     submitted: time(fax.submitted_at),
     submittedIso: fax.submitted_at,
     from: fax.from_number ?? '',
-    // An office colleague's fax says whose it is.
+    // An office colleague's fax says whose it is, and leaves out the owner's webhook section.
     sentBy: record.own ? '' : senderLabel(record.sender, context),
+    colleague: !record.own,
     cost: fax.cost === null ? '' : new Intl.NumberFormat(locale, { maximumFractionDigits: 4 }).format(fax.cost),
     pages: fax.pages ?? t.dash,
     files: files.map((f) => plainText(f.name, 120)).join(', '),

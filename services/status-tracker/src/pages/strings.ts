@@ -46,6 +46,8 @@ export interface PageStrings {
   notListed: string;
   noticesHeading: string;
   noticesCaption: string;
+  /** The same on an office colleague's fax: the notices went to its sender (their addresses are not shown). */
+  noticesCaptionColleague: string;
   noticeColumns: { recipient: string; channel: string; outcome: string; address: string; at: string; reason: string };
   noNotices: string;
   channels: Record<string, string>;
@@ -122,6 +124,7 @@ const en: PageStrings = {
   notListed: 'Not in the fax as submitted',
   noticesHeading: 'Notices',
   noticesCaption: 'Notices sent to you about each recipient',
+  noticesCaptionColleague: "Notices sent to the fax's sender about each recipient",
   noticeColumns: { recipient: 'Recipient', channel: 'Channel', outcome: 'Outcome', address: 'Sent to', at: 'When', reason: 'Details' },
   noNotices: 'No notices have been sent about this fax yet.',
   channels: { email: 'Email', sms: 'SMS', xmpp: 'Jabber (XMPP)' },
@@ -201,6 +204,7 @@ const ru: PageStrings = {
   notListed: 'Нет в отправленном факсе',
   noticesHeading: 'Уведомления',
   noticesCaption: 'Уведомления, отправленные вам по каждому получателю',
+  noticesCaptionColleague: 'Уведомления, отправленные отправителю факса по каждому получателю',
   noticeColumns: { recipient: 'Получатель', channel: 'Канал', outcome: 'Результат', address: 'Куда', at: 'Когда', reason: 'Подробности' },
   noNotices: 'Уведомления об этом факсе ещё не отправлялись.',
   channels: { email: 'Электронная почта', sms: 'SMS', xmpp: 'Jabber (XMPP)' },
@@ -280,6 +284,7 @@ const it: PageStrings = {
   notListed: 'Non presente nel fax inviato',
   noticesHeading: 'Notifiche',
   noticesCaption: 'Notifiche inviate a Lei per ciascun destinatario',
+  noticesCaptionColleague: 'Notifiche inviate al mittente del fax per ciascun destinatario',
   noticeColumns: { recipient: 'Destinatario', channel: 'Canale', outcome: 'Esito', address: 'Inviata a', at: 'Quando', reason: 'Dettagli' },
   noNotices: 'Non sono ancora state inviate notifiche per questo fax.',
   channels: { email: 'E-mail', sms: 'SMS', xmpp: 'Jabber (XMPP)' },
