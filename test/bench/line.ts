@@ -4,9 +4,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Class1Line, type FaxDocument, type LineResult } from '@faxnotify/fax-line';
+import { Class1Line, pageBitmap, type FaxDocument, type LineResult } from '@faxnotify/fax-line';
 import { startEfaxReceiver, startModemPairs, type EfaxReceiver, type ModemPair, type ModemPairs } from '@faxnotify/fax-line/testing';
 import { statusFor } from '@faxnotify/transmitter';
+import { childCpuMs, efaxCallSpan, parseEfaxLog } from './efax-log';
+import { benchReceive } from './line-receive';
 import { pagePbm, prepareLetter } from './letter';
 
 /**
@@ -14,6 +16,8 @@ import { pagePbm, prepareLetter } from './letter';
  * Class 1 driver and by `efax -t` (the reference sender), an efax receiver answering every call.
  * Both are timed the same way, from the dial command to the modem's OK for the hang-up, because
  * what happens before the dial (opening the port, resetting the modem) is not the line's work.
+ * The receive case (line-receive.ts) turns it round: efax sends the 3-page letter to our Class 1
+ * receiver and to efax receiving. `--case send|receive` runs one of them only.
  * Prints one JSON object; progress goes to stderr.
  */
 
@@ -102,39 +106,6 @@ async function sendOurs(line: Class1Line, pair: ModemPair, document: FaxDocument
   };
 }
 
-/** efax's children CPU from bash's `times` (second line: "0m0.004s 0m0.001s"), in ms. */
-function childCpuMs(timesOutput: string): number {
-  const lines = timesOutput.trim().split('\n');
-  const match = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/.exec(lines[lines.length - 1] ?? '');
-  if (!match) return NaN;
-  return (Number(match[1]) * 60 + Number(match[2]) + Number(match[3]) * 60 + Number(match[4])) * 1000;
-}
-
-interface EfaxLogLine {
-  /** Seconds on efax's own clock (minutes and seconds of the hour, unwrapped), ms where efax prints them. */
-  clock: number;
-  /** Modem output lines carry milliseconds; efax's other messages only whole seconds. */
-  precise: boolean;
-  text: string;
-}
-
-/** efax's log as its own clock stamps it: "efax: MM:SS message", or "efax: MM:SS .mmm [modem output]". */
-function parseEfaxLog(output: string): EfaxLogLine[] {
-  const lines: EfaxLogLine[] = [];
-  let hour = 0;
-  let previous = -1;
-  for (const raw of output.split('\n')) {
-    const match = /^efax: (\d{2}):(\d{2})(?: \.(\d{3}))? (.*)$/.exec(raw);
-    if (!match) continue;
-    let clock = Number(match[1]) * 60 + Number(match[2]) + (match[3] ? Number(match[3]) / 1000 : 0);
-    if (previous >= 0 && clock + hour < previous - 1800) hour += 3600;
-    clock += hour;
-    previous = clock;
-    lines.push({ clock, precise: match[3] !== undefined, text: match[4] });
-  }
-  return lines;
-}
-
 async function sendEfax(pair: ModemPair, files: readonly string[], name: string): Promise<Trial> {
   // bash reports efax's CPU time with `times` (getrusage of its children, ms resolution).
   const script = 'efax "$@"; status=$?; times; exit $status';
@@ -158,14 +129,7 @@ async function sendEfax(pair: ModemPair, files: readonly string[], name: string)
   // from efax's own clock. It writes ATD right after reading the previous command's OK (no pause
   // before a dial), so that OK's time is the dial time; the hang-up ends with the OK to its first ATH.
   const log = parseEfaxLog(output);
-  const dialIndex = log.findIndex(({ text }) => /command\s+"D/.test(text));
-  const before = log.slice(0, Math.max(0, dialIndex)).filter((line) => line.precise);
-  const dialClock = dialIndex >= 0 && before.length > 0 ? before[before.length - 1].clock : NaN;
-  const hangupIndex = log.findIndex(({ text }, i) => i > dialIndex && /command\s+"H"/.test(text));
-  const hangupClock = hangupIndex >= 0 ? (log.find((line, i) => i > hangupIndex && line.precise && /OK/.test(line.text))?.clock ?? NaN) : NaN;
-  // After hanging up efax resets the modem (Q0V1, H) and exits: its last modem response is its end.
-  const precise = log.filter((line) => line.precise);
-  const lastClock = precise.length > 0 ? precise[precise.length - 1].clock : NaN;
+  const { dialClock, hangupClock, lastClock } = efaxCallSpan(log);
   const dialToHangupS = hangupClock - dialClock;
   const wallS = (end - start) / 1000;
 
@@ -206,9 +170,12 @@ async function sendEfax(pair: ModemPair, files: readonly string[], name: string)
 // ---- the run ----
 
 async function main() {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: process.env.BENCH_LINE_RUNS ?? '2' } } });
+  const { values } = parseArgs({
+    options: { runs: { type: 'string', default: process.env.BENCH_LINE_RUNS ?? '2' }, case: { type: 'string', default: 'all' } },
+  });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive whole number');
+  if (!['all', 'send', 'receive'].includes(values.case)) throw new Error('--case must be all, send or receive');
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-line-'));
   let modems: ModemPairs | undefined;
@@ -286,6 +253,13 @@ async function main() {
       return trial.ok;
     };
 
+    // The receive case: efax sends the letter to our receiver and to efax receiving.
+    const receiveCase = async () => benchReceive(pair, pbmFiles, letter.pages.map(pageBitmap), runs, dir, progress);
+    if (values.case === 'receive') {
+      const receive = await receiveCase();
+      process.stdout.write(`${JSON.stringify({ benchmark: 'line', runs, receive, machine: { cores: cpus().length, node: process.version } }, null, 2)}\n`);
+      return receive.failures.length === 0;
+    }
     for (let run = 0; run < runs; run++) {
       for (const { name, document } of documents) {
         // Alternate who goes first, so neither sender always follows the other.
@@ -299,6 +273,7 @@ async function main() {
       }
     }
     await ours.close();
+    const receive = values.case === 'all' ? await receiveCase() : undefined;
 
     const done = (sender: 'ours' | 'efax', name?: string) => trials.filter((t) => t.sender === sender && (name === undefined || t.document === name));
     const senderFigures = (sender: 'ours' | 'efax', name: string) => {
@@ -383,13 +358,14 @@ async function main() {
             note: "ours includes the benchmark's own work in the same process (the receiver's log piped in); benchProcessDuringEfaxCalls is that share alone. The first call also pays one-off loading and compilation.",
           },
           failures,
+          receive,
           machine: { cores: cpus().length, node: process.version },
         },
         null,
         2,
       )}\n`,
     );
-    return undelivered === 0;
+    return undelivered === 0 && (receive?.failures.length ?? 0) === 0;
   } finally {
     await cleanUp();
   }
