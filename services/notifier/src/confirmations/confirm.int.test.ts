@@ -119,7 +119,9 @@ it('answers only the token owner, and names what is missing', async () => {
   expect((await api('GET', '/v1/settings/channels', null)).status).toBe(401);
   expect((await api('POST', '/v1/settings/channels/email/code', null, {})).status).toBe(401);
   expect((await api('POST', '/v1/settings/channels/email/confirm', null, { code: '123456' })).status).toBe(401);
+  expect((await api('POST', '/v1/settings/channels/fax/code', null, {})).status).toBe(401);
   expect((await api('POST', '/v1/settings/channels/fax/code', 'nobody', {})).status).toBe(400);
+  expect((await api('POST', '/v1/settings/channels/email/confirm', 'nobody', {})).status).toBe(400);
   expect(await askCode('nobody', 'sms')).toMatchObject({ status: 409, body: { error: 'no_address' } });
   expect(await confirm('nobody', 'sms', '123456')).toMatchObject({ status: 409, body: { error: 'no_address' } });
   // Another user sees their own (empty) state, never mia's.

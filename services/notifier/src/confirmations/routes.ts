@@ -62,12 +62,13 @@ const refuse = (reply: FastifyReply, refusal: { status: number; error: string; m
  * POST /v1/settings/channels/:channel/confirm {code} — confirm the saved address with the code.
  */
 export function registerConfirmationRoutes(app: FastifyInstance, confirmations: ChannelConfirmations, auth: { secret: string }): void {
-  const preHandler = requireUser(auth);
-  app.get('/v1/settings/channels', { preHandler }, async (request) => confirmations.view(userOf(request)));
+  // Checked before the path and body are: a request without a valid token learns nothing but 401.
+  const preValidation = requireUser(auth);
+  app.get('/v1/settings/channels', { preValidation }, async (request) => confirmations.view(userOf(request)));
 
   app.post<{ Params: { channel: Channel } }>(
     '/v1/settings/channels/:channel/code',
-    { preHandler, schema: { params: channelParams } },
+    { preValidation, schema: { params: channelParams } },
     async (request, reply) => {
       const result = await confirmations.sendCode(userOf(request), request.params.channel);
       if (result.kind !== 'sent') return refuse(reply, sendCodeRefusal(result), result.kind === 'rate_limited' ? result.retryAfterSeconds : undefined);
@@ -77,7 +78,7 @@ export function registerConfirmationRoutes(app: FastifyInstance, confirmations: 
 
   app.post<{ Params: { channel: Channel }; Body: { code: string } }>(
     '/v1/settings/channels/:channel/confirm',
-    { preHandler, schema: { params: channelParams, body: confirmBody } },
+    { preValidation, schema: { params: channelParams, body: confirmBody } },
     async (request, reply) => {
       const result = await confirmations.confirm(userOf(request), request.params.channel, request.body.code);
       if (result.kind !== 'confirmed') return refuse(reply, confirmRefusal(result));
