@@ -109,7 +109,7 @@ export async function startRabbitCluster(options: { size?: number; label?: strin
     // The nodes boot side by side; joining is one at a time.
     const booted = await Promise.allSettled(starting);
     const failed = booted.find((outcome) => outcome.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (failed) throw failed.reason;
     for (let i = 1; i < size; i++) {
       await ctl(i, 'stop_app');
       await ctl(i, 'reset');

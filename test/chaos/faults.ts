@@ -50,8 +50,15 @@ export function faultPlan(t: FaultTargets, short: boolean): FaultStep[] {
     endsAfter: lasts,
     end: () => t.startBrokerNode(index),
   });
-  const smtp = (at: number, lasts: number): FaultStep => ({ at, kind: 'smtp-down', target: 'smtp', start: t.smtpDown, endsAfter: lasts, end: t.smtpUp });
-  const prosody = (at: number): FaultStep => ({ at, kind: 'restart', target: 'prosody', start: t.restartProsody });
+  const smtp = (at: number, lasts: number): FaultStep => ({
+    at,
+    kind: 'smtp-down',
+    target: 'smtp',
+    start: () => t.smtpDown(),
+    endsAfter: lasts,
+    end: () => t.smtpUp(),
+  });
+  const prosody = (at: number): FaultStep => ({ at, kind: 'restart', target: 'prosody', start: () => t.restartProsody() });
   const postgres = (at: number): FaultStep => ({
     at,
     kind: 'pg-terminate-backend',

@@ -178,7 +178,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // Copies still on their way (a resend after a claim ran out) arrive within a few seconds.
     await sleep(5000);
     const counted = tally(expected, peers.received());
-    const members = await quorumMembers(cluster).catch(() => ({}) as Record<string, string[]>);
+    const members: Record<string, string[]> = await quorumMembers(cluster).catch(() => ({}));
     const report: ChaosReport = {
       results: options.results,
       ...counted,
@@ -251,7 +251,7 @@ async function publishResults(bus: MessageBus, results: number, owners: number):
       for (const e of events) {
         for (let tries = 0; ; tries++) {
           try {
-            await bus.publish(e.key, e.data as never, { subject: e.subject, time: e.time, id: `${e.key}:chaos-${i}:${e.subject}:${e.time}` });
+            await bus.publish(e.key, e.data, { subject: e.subject, time: e.time, id: `${e.key}:chaos-${i}:${e.subject}:${e.time}` });
             break;
           } catch (error) {
             if (tries > 100) throw error;
