@@ -14,6 +14,23 @@ describe('status tracker configuration', () => {
     expect(config.reconcile.minAgeMs).toBe(5000);
   });
 
+  it('turns link tokens on for 30 days by default, and reads a fraction of a day', () => {
+    expect(loadStatusTrackerConfig({}, {}).links).toMatchObject({ tokens: true, tokenDays: 30, tokenUrlTemplate: '' });
+    const config = loadStatusTrackerConfig(
+      {},
+      {
+        STATUS_TRACKER_LINK_TOKENS: 'false',
+        STATUS_TRACKER_LINK_TOKEN_DAYS: '0.5',
+        STATUS_TRACKER_LINK_TOKEN_URL_TEMPLATE: 'https://f.example.test/x/{token}',
+      },
+    );
+    expect(config.links).toMatchObject({ tokens: false, tokenDays: 0.5, tokenUrlTemplate: 'https://f.example.test/x/{token}' });
+    for (const days of ['0', '-1', 'soon', '4000'])
+      expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_LINK_TOKEN_DAYS: days })).toThrow(/links\.tokenDays/);
+    for (const template of ['https://f.example.test/x/', 'javascript:{token}'])
+      expect(() => loadStatusTrackerConfig({}, { STATUS_TRACKER_LINK_TOKEN_URL_TEMPLATE: template })).toThrow(/links\.tokenUrlTemplate/);
+  });
+
   it('stops on a wrong value, naming the key', () => {
     expect(() => loadStatusTrackerConfig({}, { JWT_SECRET: 'short' })).toThrow(ConfigError);
     expect(() => loadStatusTrackerConfig({}, { JWT_SECRET: 'short' })).toThrow(/auth\.jwtSecret/);
