@@ -91,6 +91,11 @@ describe('service admins', () => {
     expect((await call(ROOT, 'GET', '/v1/offices/office-none')).status).toBe(404);
     expect((await call(ROOT, 'PUT', '/v1/offices/office-none/members/amy', {})).status).toBe(404);
     expect(await call(ROOT, 'PUT', `/v1/offices/${bravo}/members/alex`, {})).toMatchObject({ status: 409, body: { error: 'conflict' } });
+    // Two offices adding the same user at the same moment: one membership, the other answer 409.
+    const raced = await Promise.all([acme, bravo].map((id) => call(ROOT, 'PUT', `/v1/offices/${id}/members/zoe`, {})));
+    expect(raced.map((r) => r.status).sort()).toEqual([201, 409]);
+    const removed = await Promise.all([acme, bravo].map(async (id) => (await call(ROOT, 'DELETE', `/v1/offices/${id}/members/zoe`)).status));
+    expect(removed.sort()).toEqual([204, 404]);
     expect((await office(ROOT, acme)).members.map((m) => m.userId)).toEqual(['alex', 'anna']);
   });
 });

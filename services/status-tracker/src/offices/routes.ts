@@ -188,13 +188,37 @@ export function registerOfficeApi(app: HttpServer, options: OfficeRoutesOptions)
       const at = now();
       const values = { role, ...(displayName !== undefined ? { display_name: displayName } : {}), updated_at: at };
       if (existing) await db.updateTable('office_members').set(values).where('user_id', '=', userId).execute();
-      else
-        await db
+      else {
+        // Inserted only while the office is there; the user id being the key, a second office
+        // adding the same user at the same moment fails here rather than making two memberships.
+        const inserted = await db
           .insertInto('office_members')
-          .values({ user_id: userId, office_id: officeId, display_name: null, created_at: at, ...values })
-          .execute();
+          .columns(['user_id', 'office_id', 'role', 'display_name', 'created_at', 'updated_at'])
+          .expression((eb) =>
+            eb
+              .selectFrom('offices')
+              .select([
+                eb.val(userId).as('user_id'),
+                'offices.id',
+                eb.val(role).as('role'),
+                eb.val(displayName ?? null).as('display_name'),
+                eb.val(at).as('created_at'),
+                eb.val(at).as('updated_at'),
+              ])
+              .where('offices.id', '=', officeId),
+          )
+          .executeTakeFirst()
+          .catch(async (error: unknown) => {
+            if (await membershipOf(db, userId)) return null;
+            throw error;
+          });
+        if (inserted === null)
+          return refuse(reply, new Refusal(409, 'the user was added to an office at the same moment; a user belongs to at most one office'));
+      }
       const row = await membershipOf(db, userId);
-      return reply.code(existing ? 200 : 201).send(memberView(row!));
+      // Nothing inserted: the office was deleted a moment ago.
+      if (!row) return refuse(reply, new Refusal(404, 'no such office'));
+      return reply.code(existing ? 200 : 201).send(memberView(row));
     });
 
     scope.delete<{ Params: { officeId: string; userId: string } }>('/v1/offices/:officeId/members/:userId', async (request, reply) => {
