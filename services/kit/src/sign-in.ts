@@ -62,7 +62,7 @@ export interface SignIn {
   /** Whether OpenID Connect sign-in is set up. */
   readonly enabled: boolean;
   /** The path that signs a visitor in and leads back to `next`. */
-  loginHref(next: string): string;
+  loginHref: (next: string) => string;
 }
 
 /** The signed cookie that keeps one sign-in's verifier, nonce and destination while the visitor is at the provider. */

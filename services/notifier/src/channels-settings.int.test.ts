@@ -1,9 +1,10 @@
-import { issueToken } from '@faxnotify/kit';
+import { issueToken, signedCookieValue } from '@faxnotify/kit';
 import { CHANNELS_SECRET, settingsFor, useChannelPeers } from './testing/channels';
 
 /**
  * Notification settings with all three channels configured: the JSON API's checks on phone numbers
- * and JIDs, and the settings page (sign-in, CSRF, security headers, the form).
+ * and JIDs, and the settings page (signed out, sign-out, CSRF, security headers, the form). The
+ * sign-in through an identity provider is tested in settings-page.browser.int.test.ts.
  */
 
 const peers = useChannelPeers('notifier-channels-settings', []);
@@ -49,29 +50,10 @@ describe('the settings page', () => {
   const cookiesOf = (response: Response) => response.headers.getSetCookie().map((c) => c.split(';')[0]);
   const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1];
 
-  /** The sign-in form: its CSRF token and the browser's CSRF secret cookie. */
-  async function signInForm(): Promise<{ csrf: string; cookies: string[] }> {
-    const response = await page('/login');
-    expect(response.status).toBe(200);
-    return { csrf: csrfOf(await response.text()) ?? '', cookies: cookiesOf(response) };
-  }
-  const postSignIn = (cookies: string[], fields: Record<string, string>, headers: Record<string, string> = {}) =>
-    page('/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; '), ...headers },
-      body: new URLSearchParams(fields).toString(),
-    });
-
+  /** A browser signed in as `user`: the session cookie the sign-in sets (our session token, signed). */
   async function signIn(user: string): Promise<string[]> {
-    const token = await issueToken({ secret: CHANNELS_SECRET }, user);
-    const form = await signInForm();
-    const response = await postSignIn(form.cookies, { csrf: form.csrf, token, next: '//evil.example/settings' });
-    expect(response.status).toBe(303);
-    // Only a path on this site: another origin in `next` falls back to the settings page.
-    expect(response.headers.get('location')).toBe('/settings');
-    const cookie = response.headers.getSetCookie()[0];
-    expect(cookie).toMatch(/^faxnotify_session=.+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/);
-    return [...form.cookies, ...cookiesOf(response)];
+    const token = await issueToken({ secret: CHANNELS_SECRET }, user, 3600, { sid: `session-of-${user}` });
+    return [`faxnotify_session=${encodeURIComponent(signedCookieValue(CHANNELS_SECRET, token))}`];
   }
 
   async function open(cookies: string[]): Promise<{ html: string; csrf: string; cookies: string[]; status: number }> {
@@ -87,35 +69,42 @@ describe('the settings page', () => {
       body: new URLSearchParams(fields).toString(),
     });
 
-  it('asks a visitor without a session to sign in, in their language', async () => {
+  it('tells a visitor without a session, in their language, that sign-in is not set up here and how to use the API', async () => {
     const response = await page('/settings', { headers: { 'accept-language': 'it-IT,it;q=0.9,en;q=0.5' } });
     expect(response.status).toBe(401);
     const html = await response.text();
     expect(html).toContain('<html lang="it">');
-    expect(html).toMatch(/<label for="token">Token di accesso<\/label>/);
-    const form = await signInForm();
-    expect((await postSignIn(form.cookies, { csrf: form.csrf, token: 'not.a.token' })).status).toBe(401);
+    expect(html).toContain('L&#x27;accesso a questa pagina non è configurato');
+    expect(html).toContain(`curl -H 'Authorization: Bearer &lt;token&gt;' ${peers.notifier.url}/v1/settings`);
+    expect(html).not.toContain('name="token"');
+    // The token-paste sign-in is gone; the OpenID Connect one answers that it is not set up.
+    expect((await page('/login')).status).toBe(404);
+    expect((await page('/auth/login?next=/settings')).status).toBe(404);
   });
 
-  it('signs no one in on a GET, nor on a post without the CSRF token or from Origin: null', async () => {
-    const token = await issueToken({ secret: CHANNELS_SECRET }, 'tom');
-    const sessionSet = (response: Response) => response.headers.getSetCookie().some((c) => c.startsWith('faxnotify_session='));
-    // A link (a plain GET, which another site can make a browser follow) shows the form and nothing more.
-    const link = await page(`/login?token=${encodeURIComponent(token)}&next=/settings`);
-    expect(link.status).toBe(200);
-    expect(sessionSet(link)).toBe(false);
-    expect(await link.text()).not.toContain(token);
-    const form = await signInForm();
-    const noToken = await postSignIn(form.cookies, { token, next: '/settings' });
+  it('signs out only by the page’s sign-out button with its CSRF token, not from another site or Origin: null', async () => {
+    const form = await open(await signIn('tom'));
+    expect(form.html).toMatch(/<form method="post" action="\/auth\/logout" class="sign-out"><input type="hidden" name="csrf" value="[^"]+">/);
+    const cleared = (response: Response) => response.headers.getSetCookie().some((c) => /^faxnotify_session=;/.test(c));
+    const logout = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
+      page('/auth/logout', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookies.join('; '), ...headers },
+        body: new URLSearchParams(fields).toString(),
+      });
+    const noToken = await logout({});
     expect(noToken.status).toBe(403);
-    expect(sessionSet(noToken)).toBe(false);
+    expect(cleared(noToken)).toBe(false);
     expect(await noToken.text()).toContain('The form had expired.');
-    expect((await postSignIn([], { csrf: form.csrf, token })).status).toBe(403);
-    const fromNull = await postSignIn(form.cookies, { csrf: form.csrf, token }, { origin: 'null' });
-    expect(fromNull.status).toBe(403);
-    expect(sessionSet(fromNull)).toBe(false);
-    expect((await postSignIn(form.cookies, { csrf: form.csrf, token }, { origin: 'https://evil.example' })).status).toBe(403);
-    expect((await postSignIn(form.cookies, { csrf: form.csrf, token }, { origin: peers.notifier.url })).status).toBe(303);
+    expect((await logout({ csrf: form.csrf }, { origin: 'null' })).status).toBe(403);
+    expect((await logout({ csrf: form.csrf }, { origin: 'https://evil.example' })).status).toBe(403);
+    const out = await logout({ csrf: form.csrf }, { origin: peers.notifier.url });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toBe('/auth/signed-out');
+    expect(cleared(out)).toBe(true);
+    const signedOut = await page('/auth/signed-out', { headers: { 'accept-language': 'ru' } });
+    expect(signedOut.status).toBe(200);
+    expect(await signedOut.text()).toContain('Вы вышли.');
   });
 
   it('sends its security headers and a content security policy with no inline style or script', async () => {

@@ -1,4 +1,4 @@
-import { ConfigError, authSchema, commonSchema, loadConfig } from '@faxnotify/kit';
+import { ConfigError, authSchema, type AuthSettings, commonSchema, loadConfig } from '@faxnotify/kit';
 
 const locale = (value: unknown): void => {
   if (!['ru', 'en', 'it'].includes(value as string)) throw new Error('must be one of ru, en, it');
@@ -225,9 +225,9 @@ export const notifierSchema = {
 export interface NotifierConfig {
   log: { level: string };
   amqp: { url: string; prefetch: number };
-  http: { host: string; port: number };
+  http: { host: string; port: number; publicUrl: string; trustProxy: string };
   db: { url: string; sqlitePath: string };
-  auth: { jwtSecret: string };
+  auth: AuthSettings;
   smtp: {
     host: string;
     port: number;

@@ -8,6 +8,7 @@ import {
   listen,
   openServiceDatabase,
   registerWebSecurity,
+  trustProxyOption,
   type Logger,
 } from '@faxnotify/kit';
 import { EmailAdapter } from './channels/email/adapter';
@@ -93,15 +94,27 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
   const app = createHttpServer({
     host: config.http.host,
     port: config.http.port,
+    trustProxy: trustProxyOption(config.http.trustProxy),
     logger,
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(database.db as never) }),
   });
   // Signed cookies, form bodies (the settings page, Twilio's status callbacks), CSRF tokens and
   // security headers: set up as the status tracker sets them up.
-  await registerWebSecurity(app, { secret: config.auth.jwtSecret });
-  registerSettingsRoutes(app, settings, { secret: config.auth.jwtSecret });
-  registerConfirmationRoutes(app, confirmations, { secret: config.auth.jwtSecret });
-  registerSettingsPage(app, { store: settings, confirmations, auth: { secret: config.auth.jwtSecret }, defaultLocale: config.defaults.locale });
+  // (The sign-out form goes on to the OpenID Connect provider.)
+  await registerWebSecurity(app, { secret: config.auth.jwtSecret, formTargets: config.auth.oidc.issuer ? [new URL(config.auth.oidc.issuer).origin] : [] });
+  const auth = { secret: config.auth.jwtSecret, audience: config.auth.audience };
+  // The address browsers and the identity provider reach us at: the setting, else where we listen (known once listening).
+  let url = '';
+  registerSettingsRoutes(app, settings, auth);
+  registerConfirmationRoutes(app, confirmations, auth);
+  registerSettingsPage(app, {
+    store: settings,
+    confirmations,
+    auth,
+    defaultLocale: config.defaults.locale,
+    signIn: { settings: config.auth, publicUrl: () => config.http.publicUrl || url },
+    logger,
+  });
   const report = (delivery: DeliveryReport) => notifier.recordDeliveryReport(delivery);
   for (const adapter of adapters.values()) adapter.onDeliveryReport?.(report);
   const sms = adapters.get('sms');
@@ -121,7 +134,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     await database.close();
     throw error;
   }
-  const url = await listen(app, config.http.host, config.http.port);
+  url = await listen(app, config.http.host, config.http.port);
   logger.info({ url }, 'notifier listening');
   return {
     url,

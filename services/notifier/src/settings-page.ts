@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import Handlebars from 'handlebars';
 import { LOCALES, type Locale } from '@faxnotify/contracts';
 import {
   csrfCheck,
   csrfToken,
   isCsrfRefusal,
-  safeNext,
+  registerSignIn,
   sessionViewer,
-  setSessionCookie,
-  verifyTokenClaims,
+  type AuthSettings,
+  type Logger,
+  type SignInView,
   type TokenIssuerOptions,
   type VerifiedToken,
 } from '@faxnotify/kit';
@@ -24,11 +25,11 @@ import { STRINGS } from './settings-strings';
  * notice. A plain HTML form that works without JavaScript, in the owner's language.
  *
  * Signing in: the page takes the bearer header or the kit's signed session cookie (the one the
- * fax pages use, so one sign-in serves both), which the sign-in form's POST /login sets; there is
- * no sign-in by GET (a link from another site could sign a visitor in as someone else). Every
- * form post signed in by cookie, and the sign-in itself, must carry the kit's CSRF token (made
- * for this browser's secret cookie and this user), and the kit refuses a post whose Origin is
- * another site or `null`.
+ * fax pages use, so one sign-in serves both), which the kit's OpenID Connect sign-in sets
+ * (`/auth/login` … `/auth/callback`; a signed-out visitor is sent there and back). Every form
+ * post signed in by cookie, sign-out included, must carry the kit's CSRF token (made for this
+ * browser's secret cookie and this user), and the kit refuses a post whose Origin is another
+ * site or `null`.
  */
 const SETTINGS_PATH = '/settings';
 
@@ -86,6 +87,17 @@ export interface SettingsPageOptions {
   confirmations?: ChannelConfirmations;
   auth: TokenIssuerOptions;
   defaultLocale: Locale;
+  /** OpenID Connect sign-in (auth.oidc) and this service's public base URL; without an issuer, signed-out visitors are told how to use the API. */
+  signIn?: { settings: AuthSettings; publicUrl: () => string; attemptGuard?: preHandlerHookHandler[] };
+  logger?: Logger;
+}
+
+/** What the signed-out page says: a notice, a problem, or that sign-in is not set up; and where to sign in. */
+interface SignedOutView {
+  notice?: string;
+  problem?: string;
+  notConfigured?: boolean;
+  signInHref?: string;
 }
 
 export function registerSettingsPage(app: FastifyInstance, options: SettingsPageOptions): void {
@@ -99,7 +111,9 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
     const asked = (request.query as Record<string, unknown> | undefined)?.lang;
     if (typeof asked === 'string' && (LOCALES as readonly string[]).includes(asked)) return asked as Locale;
     if (settings) return settings.locale;
-    if (token?.locale && (LOCALES as readonly string[]).includes(token.locale)) return token.locale as Locale;
+    // A provider's locale claim is a BCP 47 tag such as it-IT: its language is what counts.
+    const claimed = token?.locale?.toLowerCase().split(/[-_]/)[0];
+    if (claimed && (LOCALES as readonly string[]).includes(claimed)) return claimed as Locale;
     return preferredLocale(request.headers['accept-language']) ?? options.defaultLocale;
   };
 
@@ -107,23 +121,47 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
   const send = (reply: FastifyReply, status: number, html: string) =>
     reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
 
-  const signInPage = (request: FastifyRequest, reply: FastifyReply, status: number, problem?: string, next = SETTINGS_PATH) => {
+  const signInPage = (request: FastifyRequest, reply: FastifyReply, status: number, view: SignedOutView) => {
     const locale = lang(request);
     const t = STRINGS[locale];
-    return send(
-      reply,
-      status,
-      template({
-        lang: locale,
-        t,
-        title: t.signInTitle,
-        signedIn: false,
-        csrf: csrfToken(reply, undefined),
-        problem: problem ? t[problem as 'badToken'] : undefined,
-        next,
-      }),
-    );
+    const base = options.signIn?.publicUrl() ?? '';
+    return send(reply, status, template({ lang: locale, t, title: t.signInTitle, signedIn: false, apiExample: `${base}/v1/settings`, ...view }));
   };
+
+  // Sign-in: the kit's OpenID Connect routes under /auth/, their pages in this page's look.
+  const render = (request: FastifyRequest, reply: FastifyReply, view: SignInView, status: number) => {
+    const t = STRINGS[lang(request)];
+    if (view.kind === 'signed-out') return signInPage(request, reply, status, { notice: t.signedOut, signInHref: view.signInHref });
+    if (view.problem === 'not-configured') return signInPage(request, reply, status, { notConfigured: true });
+    const problem = view.problem === 'form-expired' ? t.expired : t.signInProblems[view.problem];
+    return signInPage(request, reply, status, { problem, signInHref: view.signInHref });
+  };
+  const oidc = options.signIn?.settings.oidc.issuer ? options.signIn.settings : undefined;
+  const signIn = registerSignIn(app, {
+    auth,
+    settings: oidc ?? {
+      jwtSecret: auth.secret,
+      allowDevelopmentSecret: false,
+      audience: auth.audience ?? 'faxnotify',
+      sessionHours: 8,
+      oidc: { issuer: '', clientId: '', clientSecret: '', scopes: 'openid', userClaim: 'sub' },
+    },
+    publicUrl: options.signIn?.publicUrl ?? (() => ''),
+    landing: SETTINGS_PATH,
+    render,
+    logger: options.logger ?? (app.log as Logger),
+    attemptGuard: options.signIn?.attemptGuard,
+  });
+  /** A signed-out visitor: to the identity provider and back to this page, or (sign-in not set up) how to use the API. */
+  const toSignIn = (request: FastifyRequest, reply: FastifyReply) =>
+    signIn.enabled
+      ? reply.code(303).header('cache-control', 'no-store').redirect(signIn.loginHref(request.url), 303)
+      : signInPage(request, reply, 401, { notConfigured: true });
+  /** A form posted signed out (its session ended meanwhile): 401 with a way to sign in again. */
+  const signedOutPost = (request: FastifyRequest, reply: FastifyReply, problem?: string) =>
+    signIn.enabled
+      ? signInPage(request, reply, problem ? 403 : 401, { problem, signInHref: signIn.loginHref(SETTINGS_PATH) })
+      : signInPage(request, reply, problem ? 403 : 401, { problem, notConfigured: true });
 
   const settingsPage = async (
     request: FastifyRequest,
@@ -204,7 +242,7 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
       const token = await sessionViewer(auth, request);
       const path = request.url.split('?')[0];
       const onSettings = path === SETTINGS_PATH || path?.startsWith(`${SETTINGS_PATH}/`);
-      if (!onSettings || !token) return signInPage(request, reply, 403, 'expired', safeNext(form.next, SETTINGS_PATH));
+      if (!onSettings || !token) return signedOutPost(request, reply, STRINGS[lang(request)].expired);
       const saved = await store.current(token.userId);
       // The confirmation forms carry no settings: the page shows the saved ones.
       const shown = path === SETTINGS_PATH ? formToInput(form) : saved;
@@ -216,20 +254,9 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
       reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css),
     );
 
-    scope.get<{ Querystring: { next?: string } }>('/login', async (request, reply) =>
-      signInPage(request, reply, 200, undefined, safeNext(request.query.next, SETTINGS_PATH)),
-    );
-    scope.post<{ Body: FormBody }>('/login', { preHandler: checkCsrf }, async (request, reply) => {
-      const token = typeof request.body?.token === 'string' ? request.body.token.trim() : '';
-      const next = safeNext(request.body?.next, SETTINGS_PATH);
-      const verified = token ? await verifyTokenClaims(auth, token) : null;
-      if (!verified) return signInPage(request, reply, 401, 'badToken', next);
-      return setSessionCookie(reply, token, verified.expiresAt).code(303).header('cache-control', 'no-store').header('location', next).send();
-    });
-
     scope.get<{ Querystring: { saved?: string } }>(SETTINGS_PATH, async (request, reply) => {
       const token = await sessionViewer(auth, request);
-      if (!token) return signInPage(request, reply, 401);
+      if (!token) return toSignIn(request, reply);
       const saved = await store.current(token.userId);
       return settingsPage(request, reply, { status: 200, userId: token.userId, saved, shown: saved, saved_: request.query.saved === '1' });
     });
@@ -252,7 +279,7 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
       },
       async (request, reply) => {
         const token = await sessionViewer(auth, request);
-        if (!token) return signInPage(request, reply, 401);
+        if (!token) return signedOutPost(request, reply);
         const form = (request as FastifyRequest & { form?: FormBody }).form ?? {};
         const shown = formToInput(form);
         const saved = await store.current(token.userId);
@@ -273,7 +300,7 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
         auth,
         checkCsrf,
         settingsPath: SETTINGS_PATH,
-        signIn: (request, reply) => signInPage(request, reply, 401),
+        signIn: (request, reply) => signedOutPost(request, reply),
         show: async (request, reply, page) => {
           const saved = await store.current(page.userId);
           return settingsPage(request, reply, { status: page.status, userId: page.userId, saved, shown: saved, confirmation: page.message });

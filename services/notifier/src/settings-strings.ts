@@ -32,9 +32,14 @@ export interface PageStrings {
   errorSummary: string;
   expired: string;
   signInIntro: string;
-  tokenLabel: string;
   signIn: string;
-  badToken: string;
+  signOut: string;
+  signedOut: string;
+  /** Why a sign-in did not go through (the kit's SignInProblem), each with what to do. */
+  signInProblems: { cancelled: string; expired: string; refused: string; unavailable: string };
+  /** Sign-in through an identity provider is not set up: what the operator can do, and how the API is used meanwhile. */
+  signInNotConfigured: string;
+  apiWithToken: string;
   /** Per field: what to enter when it is missing, and when it is wrong. */
   fields: Record<string, { required?: string; invalid: string }>;
 }
@@ -70,10 +75,18 @@ export const STRINGS: Record<Locale, PageStrings> = {
     saved: 'Your settings have been saved.',
     errorSummary: 'Please correct the following',
     expired: 'The form had expired. Please check your choices and save again.',
-    signInIntro: 'Open the link in one of your notices again, or paste your access token here.',
-    tokenLabel: 'Access token',
+    signInIntro: 'Sign in to choose how you hear about your faxes.',
     signIn: 'Sign in',
-    badToken: 'That access token is not valid or has expired.',
+    signOut: 'Sign out',
+    signedOut: 'You are signed out.',
+    signInProblems: {
+      cancelled: 'The sign-in was cancelled. You can try again.',
+      expired: 'This sign-in had expired or was already used. Please sign in again.',
+      refused: 'The sign-in could not be completed. Please try again, or ask your administrator.',
+      unavailable: 'The sign-in service cannot be reached right now. Please try again in a few minutes.',
+    },
+    signInNotConfigured: 'Sign-in on this page is not set up: the administrator has not configured an identity provider (auth.oidc.issuer).',
+    apiWithToken: 'Meanwhile the settings API answers with a bearer token in the Authorization header, for example:',
     fields: {
       'email.address': { required: 'Enter the email address for email notices.', invalid: 'Enter an email address such as name@example.com.' },
       'sms.number': { required: 'Enter the mobile number for SMS notices.', invalid: 'Enter a mobile number in international form, such as +39 333 123 4567.' },
@@ -114,10 +127,18 @@ export const STRINGS: Record<Locale, PageStrings> = {
     saved: 'Настройки сохранены.',
     errorSummary: 'Исправьте, пожалуйста, следующее',
     expired: 'Срок действия формы истёк. Проверьте настройки и сохраните их ещё раз.',
-    signInIntro: 'Откройте ещё раз ссылку из уведомления или вставьте сюда свой токен доступа.',
-    tokenLabel: 'Токен доступа',
+    signInIntro: 'Войдите, чтобы выбрать, как сообщать вам о факсах.',
     signIn: 'Войти',
-    badToken: 'Токен доступа недействителен или истёк.',
+    signOut: 'Выйти',
+    signedOut: 'Вы вышли.',
+    signInProblems: {
+      cancelled: 'Вход отменён. Можно попробовать ещё раз.',
+      expired: 'Срок этого входа истёк, или он уже был использован. Войдите ещё раз.',
+      refused: 'Не удалось завершить вход. Попробуйте ещё раз или обратитесь к администратору.',
+      unavailable: 'Служба входа сейчас недоступна. Попробуйте через несколько минут.',
+    },
+    signInNotConfigured: 'Вход на эту страницу не настроен: администратор не указал поставщика удостоверений (auth.oidc.issuer).',
+    apiWithToken: 'Пока что API настроек отвечает на запросы с токеном доступа в заголовке Authorization, например:',
     fields: {
       'email.address': { required: 'Укажите адрес для уведомлений по почте.', invalid: 'Укажите адрес электронной почты, например name@example.com.' },
       'sms.number': { required: 'Укажите номер для уведомлений по SMS.', invalid: 'Укажите номер в международном формате, например +7 916 123-45-67.' },
@@ -158,10 +179,18 @@ export const STRINGS: Record<Locale, PageStrings> = {
     saved: 'Le impostazioni sono state salvate.',
     errorSummary: 'Correggi quanto segue',
     expired: 'Il modulo era scaduto. Controlla le scelte e salva di nuovo.',
-    signInIntro: 'Apri di nuovo il link di una notifica, oppure incolla qui il tuo token di accesso.',
-    tokenLabel: 'Token di accesso',
+    signInIntro: 'Accedi per scegliere come ricevere le notizie sui tuoi fax.',
     signIn: 'Accedi',
-    badToken: 'Il token di accesso non è valido o è scaduto.',
+    signOut: 'Esci',
+    signedOut: 'Sei uscito.',
+    signInProblems: {
+      cancelled: "L'accesso è stato annullato. Puoi riprovare.",
+      expired: 'Questo accesso era scaduto o già usato. Accedi di nuovo.',
+      refused: "Non è stato possibile completare l'accesso. Riprova, o rivolgiti all'amministratore.",
+      unavailable: 'Il servizio di accesso non è raggiungibile in questo momento. Riprova tra qualche minuto.',
+    },
+    signInNotConfigured: "L'accesso a questa pagina non è configurato: l'amministratore non ha indicato un fornitore di identità (auth.oidc.issuer).",
+    apiWithToken: "Nel frattempo l'API delle impostazioni risponde con un token di accesso nell'intestazione Authorization, per esempio:",
     fields: {
       'email.address': { required: "Inserisci l'indirizzo per le notifiche via email.", invalid: 'Inserisci un indirizzo email come nome@example.com.' },
       'sms.number': {

@@ -1,5 +1,15 @@
 import { QUEUES, type CloudEvent } from '@faxnotify/contracts';
-import { MessageBus, createHttpServer, createLogger, databaseIsUp, listen, openServiceDatabase, registerWebSecurity, type Logger } from '@faxnotify/kit';
+import {
+  MessageBus,
+  createHttpServer,
+  createLogger,
+  databaseIsUp,
+  listen,
+  openServiceDatabase,
+  registerWebSecurity,
+  trustProxyOption,
+  type Logger,
+} from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { registerFaxApi } from './api';
 import type { AuthOptions } from './auth';
@@ -92,6 +102,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
   const app = createHttpServer({
     host: config.http.host,
     port: config.http.port,
+    trustProxy: trustProxyOption(config.http.trustProxy),
     logger,
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(db as Kysely<unknown>) }),
   });
@@ -115,9 +126,17 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     intervalMs: config.ingest.replixfaxPollMs,
     timeoutMs: config.ingest.requestTimeoutMs,
   });
-  const auth: AuthOptions = { secret: config.auth.jwtSecret, ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}) };
-  // Signed cookies, form bodies, CSRF tokens, security headers: set up as the notifier sets them up.
-  await registerWebSecurity(app, { secret: config.auth.jwtSecret });
+  const auth: AuthOptions = {
+    secret: config.auth.jwtSecret,
+    audience: config.auth.audience,
+    ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}),
+  };
+  // Signed cookies, form bodies, CSRF tokens, security headers: set up as the notifier sets them up
+  // (the sign-out form goes on to the OpenID Connect provider).
+  await registerWebSecurity(app, { secret: config.auth.jwtSecret, formTargets: config.auth.oidc.issuer ? [new URL(config.auth.oidc.issuer).origin] : [] });
+  // The address browsers and the identity provider reach us at: the setting, else where we listen (known once listening).
+  let url = '';
+  const publicUrl = () => config.http.publicUrl || url;
   registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret, auth, links, live: { pollMs: config.pages.liveUpdateMs, tailMs: config.pages.liveTailMs } });
   registerWebhookApi(app, { db, auth, targets: webhookTargets, secrets });
   registerIngest(app, {
@@ -138,11 +157,11 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     logger: logger.child({ component: 'links' }),
     defaultTimeZone: config.pages.defaultTimeZone,
     liveTailMs: config.pages.liveTailMs,
+    signIn: { settings: config.auth, publicUrl },
   });
   registerLinkApi(app, { auth, tokens: linkTokens });
   registerOpenApi(app);
 
-  let url: string;
   try {
     await syncConfiguredAccounts(db, secrets, parseProviderAccounts(config.ingest.accounts));
     // Before anything reads them: values in clear or under a previous key move to the current key.

@@ -3,14 +3,15 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken } from '@faxnotify/kit';
-import { CHROMIUM_LAUNCH, collectCspViolations, type CspViolation, eventually } from '@faxnotify/peers';
+import { CHROMIUM_LAUNCH, collectCspViolations, type CspViolation, eventually, startOidcProvider, type RunningOidcProvider } from '@faxnotify/peers';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { TEST_SECRET, startTestApp, type TestApp } from '../testing/app';
 import { outcome, progress, result, submitted } from '../testing/events';
 
 /**
  * The owner's pages in headless Chromium (Debian's, installed by deploy/peers/chromium.sh): the
- * deep link a notice carries, opened signed out, leads through sign-in to that fax; another user
+ * deep link a notice carries, opened signed out, leads through sign-in at the identity provider
+ * (oidc-provider in this process) to that fax; another user
  * gets "not found"; an in-progress fax updates live; everything reads without JavaScript too.
  */
 jest.setTimeout(60_000);
@@ -18,6 +19,7 @@ jest.setTimeout(60_000);
 let service: TestApp;
 let deepLink: string;
 let receiver: Server;
+let provider: RunningOidcProvider;
 const opened: Array<{ context: BrowserContext; dir: string }> = [];
 /** Every content security policy violation any page reported (the policy blocking a script, style, stream or form). */
 const violations: CspViolation[] = [];
@@ -45,14 +47,36 @@ async function browser(options: { javaScriptEnabled?: boolean } = {}): Promise<P
   return page;
 }
 
+/** Signs in on the identity provider's page, where a signed-out visitor of a page is sent. */
 async function signIn(page: Page, user: string): Promise<void> {
-  await page.getByLabel('Access token').fill(await issueToken({ secret: TEST_SECRET }, user));
+  await page.waitForURL(`${provider.issuer}/interaction/**`);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(`${user}-password`);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
 beforeAll(async () => {
   // Alice's webhook receiver listens on 127.0.0.1, allowed as an operator would allow an internal receiver.
-  service = await startTestApp('browser', { live: { pollMs: 100, tailMs: 1500 }, allowedPrivateRanges: ['127.0.0.0/8'] });
+  service = await startTestApp('browser', {
+    live: { pollMs: 100, tailMs: 1500 },
+    allowedPrivateRanges: ['127.0.0.0/8'],
+    signIn: async (port) => {
+      provider = await startOidcProvider({
+        users: ['alice', 'bob'].map((username) => ({ username, password: `${username}-password` })),
+        clients: [{ clientId: 'tracker-pages', redirectUris: [`http://127.0.0.1:${port}/auth/callback`] }],
+      });
+      return {
+        publicUrl: () => `http://127.0.0.1:${port}`,
+        settings: {
+          jwtSecret: TEST_SECRET,
+          allowDevelopmentSecret: false,
+          audience: 'faxnotify',
+          sessionHours: 8,
+          oidc: { issuer: provider.issuer, clientId: 'tracker-pages', clientSecret: '', scopes: 'openid profile', userClaim: 'sub' },
+        },
+      };
+    },
+  });
   const { tracker, database } = service;
   const faxId = 'fax-sample-browser';
   // Alice has a webhook, so the fax page has a delivery log to show.
@@ -108,6 +132,7 @@ afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
   }
   await service?.close();
+  await provider?.close();
   await new Promise((resolve) => receiver?.close(resolve));
 });
 
@@ -115,8 +140,8 @@ it('takes a signed-out deep link through sign-in to the fax, with its icon and a
   expect(deepLink).toBe(`${service.url}/faxes/fax-sample-browser`);
   const page = await browser();
   await page.goto(deepLink);
-  expect(page.url()).toBe(`${service.url}/login?next=%2Ffaxes%2Ffax-sample-browser`);
-  await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Sign in');
+  expect(page.url()).toMatch(new RegExp(`^${provider.issuer}/interaction/`));
+  await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Sign in to the test identity provider');
 
   await signIn(page, 'alice');
   await page.waitForURL(deepLink);
@@ -161,7 +186,7 @@ it('takes a signed-out deep link through sign-in to the fax, with its icon and a
 it('answers "not found" to another user opening the same link', async () => {
   const page = await browser();
   await page.goto(deepLink);
-  expect(page.url()).toContain('/login?next=');
+  expect(page.url()).toContain(`${provider.issuer}/interaction/`);
   const landing = page.waitForResponse((r) => r.url() === deepLink);
   await signIn(page, 'bob');
   expect((await landing).status()).toBe(404);
@@ -188,12 +213,16 @@ it('updates an in-progress fax live, without reloading the page', async () => {
   expect(await page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument)).toBe(true);
 });
 
-it('signs in from a sign-in link with the token filled in (as the demo prints one) by pressing Sign in', async () => {
-  const token = await issueToken({ secret: TEST_SECRET }, 'alice');
+it('says so when the visitor cancels at the identity provider, and signs in from there on a second try', async () => {
   const page = await browser();
-  await page.goto(`${service.url}/login?token=${token}&next=${encodeURIComponent('/faxes/fax-sample-browser')}`);
-  expect(await page.getByLabel('Access token').inputValue()).toBe(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.goto(deepLink);
+  await page.waitForURL(`${provider.issuer}/interaction/**`);
+  const answer = page.waitForResponse((r) => r.url().startsWith(`${service.url}/auth/callback`));
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  expect((await answer).status()).toBe(400);
+  expect(await page.getByRole('alert').textContent()).toBe('The sign-in was cancelled. You can try again.');
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await signIn(page, 'alice');
   await page.waitForURL(deepLink);
   expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Q3 report');
 });
@@ -215,10 +244,11 @@ it('loads the live fax page under its content security policy with nothing block
   await tracker.handle(submitted('fax-csp-browser', 'alice', ['r1'], { subject: 'Policy check' }));
   await tracker.handle(progress('fax-csp-browser', 'r1', 1, 2, 'sending', { page: { n: 1, of: 2 } }));
   const page = await browser();
-  const response = await page.goto(`${service.url}/login?next=${encodeURIComponent('/faxes/fax-csp-browser')}`);
-  expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
+  await page.goto(`${service.url}/faxes/fax-csp-browser`);
   await signIn(page, 'alice');
   await page.waitForURL(`${service.url}/faxes/fax-csp-browser`);
+  const response = await page.reload();
+  expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
   // The live script (an external file) ran: it opened the page's event stream and swaps in the update.
   await tracker.handle(result('fax-csp-browser', 'r1', 1, 5, 'success', 2));
   await page.locator('.summary').getByRole('img', { name: 'Delivered' }).waitFor({ timeout: 10_000 });

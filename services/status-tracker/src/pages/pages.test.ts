@@ -1,10 +1,11 @@
-import { CSRF_COOKIE, issueToken, SESSION_COOKIE, signedCookieValue } from '@faxnotify/kit';
+import { issueToken, SESSION_COOKIE, signedCookieValue } from '@faxnotify/kit';
+import { freePort, startOidcProvider, type RunningOidcProvider } from '@faxnotify/peers';
 import { TEST_SECRET, startTestApp, type TestApp } from '../testing/app';
 import { outcome, progress, result, submitted } from '../testing/events';
 import { pickLocale } from './strings';
 
 /**
- * The pages as a browser without JavaScript gets them: sign-in and the way back to the deep link,
+ * The pages as a browser without JavaScript gets them: sign-in through the identity provider and the way back to the deep link,
  * the Sent folder and the fax page in each language, hostile text shown as text, and the live
  * stream the fax page's script listens to.
  */
@@ -68,47 +69,86 @@ const postForm = (path: string, fields: Record<string, string>, headers: Record<
   });
 
 describe('sign-in', () => {
-  it('sends a signed-out deep link to sign-in, and sign-in back to it with an HttpOnly, SameSite=Lax cookie', async () => {
-    const deep = await page('/faxes/fax-p1');
-    expect(deep.status).toBe(303);
-    expect(deep.headers.get('location')).toBe('/login?next=%2Ffaxes%2Ffax-p1');
-    const form = await page(deep.headers.get('location')!);
-    expect(form.status).toBe(200);
-    expect(form.html).toContain('name="next" value="/faxes/fax-p1"');
-    expect(form.html).toMatch(/<label for="token">Access token<\/label>/);
-    // The form carries a CSRF token; the browser gets its CSRF secret as a signed, HttpOnly, SameSite=Strict cookie.
-    expect(form.html).toMatch(/<input type="hidden" name="csrf" value="[\w-]+">/);
-    expect(form.headers.getSetCookie()).toEqual([expect.stringMatching(new RegExp(`^${CSRF_COOKIE}=[^;]+; Path=/; HttpOnly; SameSite=Strict$`))]);
+  let provider: RunningOidcProvider;
+  let withOidc: TestApp;
 
-    const token = await issueToken({ secret: TEST_SECRET }, 'paula');
-    const held = await formOf(deep.headers.get('location')!);
-    const signIn = await postForm('/login', { csrf: held.csrf, token, next: '/faxes/fax-p1' }, { cookie: held.cookie });
-    expect(signIn.status).toBe(303);
-    expect(signIn.headers.get('location')).toBe('/faxes/fax-p1');
-    const cookie = signIn.headers.get('set-cookie')!;
-    expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=`));
-    expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Lax/);
-    expect(cookie).toMatch(/Path=\//);
-    const landed = await page('/faxes/fax-p1', { cookie: cookie.split(';')[0] });
-    expect(landed.status).toBe(200);
+  beforeAll(async () => {
+    const port = await freePort();
+    provider = await startOidcProvider({
+      users: [{ username: 'paula', password: 'paula-pw', locale: 'ru', zoneinfo: 'Asia/Tokyo' }],
+      clients: [{ clientId: 'tracker', clientSecret: 'tracker-secret-0123456789', redirectUris: [`http://127.0.0.1:${port}/auth/callback`] }],
+    });
+    withOidc = await startTestApp('pages-oidc', {
+      port,
+      signIn: () => ({
+        publicUrl: () => `http://127.0.0.1:${port}`,
+        settings: {
+          jwtSecret: TEST_SECRET,
+          allowDevelopmentSecret: false,
+          audience: 'faxnotify',
+          sessionHours: 8,
+          oidc: {
+            issuer: provider.issuer,
+            clientId: 'tracker',
+            clientSecret: 'tracker-secret-0123456789',
+            scopes: 'openid profile',
+            userClaim: 'preferred_username',
+          },
+        },
+      }),
+    });
+    await withOidc.tracker.handle(submitted('fax-o1', 'paula', ['r1'], { subject: 'Signed in through the provider' }));
   });
 
-  it('refuses a sign-in without a valid CSRF token, or from Origin: null, and signs no one in', async () => {
-    const token = await issueToken({ secret: TEST_SECRET }, 'paula');
-    const held = await formOf('/login?next=/faxes');
-    const refused = async (response: Response) => {
-      expect(response.status).toBe(403);
-      expect(response.headers.getSetCookie().some((c) => c.startsWith(`${SESSION_COOKIE}=`))).toBe(false);
-      return response.text();
-    };
-    expect(await refused(await postForm('/login', { token, next: '/faxes' }, { cookie: held.cookie }))).toContain('The form had expired. Please try again.');
-    await refused(await postForm('/login', { csrf: `${held.csrf}x`, token, next: '/faxes' }, { cookie: held.cookie }));
-    // The token without the browser's CSRF secret cookie (a post from another browser).
-    await refused(await postForm('/login', { csrf: held.csrf, token, next: '/faxes' }, {}));
-    // A sandboxed or data: page sends Origin: null.
-    await refused(await postForm('/login', { csrf: held.csrf, token, next: '/faxes' }, { cookie: held.cookie, origin: 'null' }));
-    expect((await postForm('/login', { csrf: held.csrf, token, next: '/faxes' }, { cookie: held.cookie })).status).toBe(303);
+  afterAll(async () => {
+    await withOidc?.close();
+    await provider?.close();
+  });
+
+  it('sends a signed-out deep link through the identity provider and back to it, signed in with an HttpOnly, SameSite=Lax cookie', async () => {
+    const deep = await fetch(`${withOidc.url}/faxes/fax-o1`, { redirect: 'manual' });
+    expect(deep.status).toBe(303);
+    expect(deep.headers.get('location')).toBe('/auth/login?next=%2Ffaxes%2Ffax-o1');
+    const login = await fetch(`${withOidc.url}${deep.headers.get('location')!}`, { redirect: 'manual' });
+    expect(login.status).toBe(303);
+    const flow = login.headers.getSetCookie().map((c) => c.split(';')[0]);
+    const back = await provider.authorize(login.headers.get('location')!, { username: 'paula', password: 'paula-pw' });
+    const callback = await fetch(back, { redirect: 'manual', headers: { cookie: flow.join('; ') } });
+    expect(callback.status).toBe(303);
+    expect(callback.headers.get('location')).toBe('/faxes/fax-o1');
+    const session = callback.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))!;
+    expect(session).toMatch(/HttpOnly/);
+    expect(session).toMatch(/SameSite=Lax/);
+    expect(session).toMatch(/Path=\//);
+    // The provider's locale and zoneinfo reach the page: Russian, times in Tokyo.
+    const landed = await fetch(`${withOidc.url}/faxes/fax-o1`, { headers: { cookie: session.split(';')[0] } });
+    expect(landed.status).toBe(200);
+    const html = await landed.text();
+    expect(html).toContain('Signed in through the provider');
+    expect(html).toContain('<html lang="ru">');
+    expect(html).toContain('Asia/Tokyo');
+    // The sign-out form goes on to the provider: the page's policy lets a form lead there.
+    expect(landed.headers.get('content-security-policy')).toContain(`form-action 'self' ${provider.issuer}`);
+  });
+
+  it('says in the visitor’s language why a sign-in failed, with a way to try again', async () => {
+    const answer = await fetch(`${withOidc.url}/auth/callback?state=${'x'.repeat(43)}&code=abc`, { headers: { 'accept-language': 'it' } });
+    expect(answer.status).toBe(400);
+    const html = await answer.text();
+    expect(html).toContain('Questo accesso era scaduto o già usato. Acceda di nuovo.');
+    expect(html).toContain('href="/auth/login?next&#x3D;%2Ffaxes"');
+    expect(answer.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+  });
+
+  it('without an identity provider, tells a signed-out visitor that sign-in is not set up and how to use the API', async () => {
+    const deep = await page('/faxes/fax-p1');
+    expect(deep.status).toBe(401);
+    expect(deep.html).toContain('Sign-in on these pages is not set up');
+    expect(deep.html).toContain(`curl -H 'Authorization: Bearer &lt;token&gt;' ${service.url}/v1/faxes`);
+    expect(deep.html).not.toContain('name="token"');
+    expect((await page('/auth/login?next=/faxes')).status).toBe(404);
+    // A signed-in visitor (a session cookie made with issueToken, as a sign-in would) sees the fax.
+    expect((await page('/faxes/fax-p1', { cookie: await cookieFor('paula') })).status).toBe(200);
   });
 
   it('takes a changed session cookie for none', async () => {
@@ -119,38 +159,26 @@ describe('sign-in', () => {
     const unsigned = `${SESSION_COOKIE}=${await issueToken({ secret: TEST_SECRET }, 'paula')}`;
     for (const cookie of [`${SESSION_COOKIE}=${encodeURIComponent(`${mallory}${signature}`)}`, unsigned, `${good.slice(0, -3)}abc`]) {
       const response = await page('/faxes/fax-p1', { cookie });
-      expect(response.status).toBe(303);
-      expect(response.headers.get('location')).toBe('/login?next=%2Ffaxes%2Ffax-p1');
+      expect(response.status).toBe(401);
+      expect(response.html).toContain('Sign-in on these pages is not set up');
     }
-  });
-
-  it('prefills the token from a sign-in link, and refuses a bad token, another site, and a next that leaves the site', async () => {
-    const link = await page('/login?token=abc.def.ghi&next=/faxes/fax-p1');
-    expect(link.html).toContain('>abc.def.ghi</textarea>');
-    // The token in the address never goes to another site in a Referer (same-origin, not no-referrer,
-    // so that the page's own sign-in post keeps its Origin instead of sending Origin: null).
-    expect(link.headers.get('referrer-policy')).toBe('same-origin');
-    expect(link.html).toContain('<meta name="referrer" content="same-origin">');
-    const held = await formOf('/login');
-    const post = (body: Record<string, string>, origin = service.url) => postForm('/login', { csrf: held.csrf, ...body }, { cookie: held.cookie, origin });
-    const bad = await post({ token: 'not-a-token', next: '/faxes' });
-    expect(bad.status).toBe(401);
-    expect(await bad.text()).toContain('This token is not valid or has expired.');
-    const token = await issueToken({ secret: TEST_SECRET }, 'paula');
-    expect((await post({ token, next: '/faxes' }, 'https://evil.example')).status).toBe(403);
-    for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)']) {
-      expect((await post({ token, next })).headers.get('location')).toBe('/faxes');
-    }
-    expect((await post({ token, next: '/faxes/fax-p1?lang=ru' })).headers.get('location')).toBe('/faxes/fax-p1?lang=ru');
   });
 
   it("signs out, from a page's sign-out button (with its CSRF token) only", async () => {
     const held = await formOf('/faxes', await cookieFor('paula'));
-    expect(held.html).toMatch(/<form method="post" action="\/logout"><input type="hidden" name="csrf" value="[\w-]+">/);
-    expect((await postForm('/logout', {}, { cookie: held.cookie })).status).toBe(403);
-    const out = await postForm('/logout', { csrf: held.csrf }, { cookie: held.cookie });
+    expect(held.html).toMatch(/<form method="post" action="\/auth\/logout"><input type="hidden" name="csrf" value="[\w-]+">/);
+    const refused = await postForm('/auth/logout', {}, { cookie: held.cookie });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('The form had expired. Please try again.');
+    expect((await postForm('/auth/logout', { csrf: held.csrf }, { cookie: held.cookie, origin: 'null' })).status).toBe(403);
+    const out = await postForm('/auth/logout', { csrf: held.csrf }, { cookie: held.cookie });
     expect(out.status).toBe(303);
-    expect(out.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`));
+    expect(out.headers.get('location')).toBe('/auth/signed-out');
+    expect(out.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))).toMatch(/Max-Age=0/);
+    const after = await page('/auth/signed-out?lang=ru');
+    expect(after.status).toBe(200);
+    expect(after.html).toContain('Вы вышли.');
+    expect(after.headers.get('referrer-policy')).toBe('same-origin');
   });
 });
 

@@ -11,7 +11,7 @@ import type { PageStrings } from './strings';
  */
 export const PAGE_TEMPLATES_DIR = join(dirname(require.resolve('@faxnotify/templates/package.json')), 'pages');
 
-export type PageName = 'sent' | 'fax' | 'login' | 'not-found' | 'link-invalid';
+export type PageName = 'sent' | 'fax' | 'sign-in' | 'not-found' | 'link-invalid';
 
 export interface LayoutData {
   t: PageStrings;
@@ -41,7 +41,7 @@ export class PageRenderer {
     this.pages = {
       sent: compile('sent'),
       fax: compile('fax'),
-      login: compile('login'),
+      'sign-in': compile('sign-in'),
       'not-found': compile('not-found'),
       'link-invalid': compile('link-invalid'),
     };

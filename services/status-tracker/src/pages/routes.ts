@@ -9,15 +9,12 @@ import {
   type ProgressStatus,
 } from '@faxnotify/contracts';
 import {
-  clearSessionCookie,
   csrfCheck,
   csrfToken,
   isCsrfRefusal,
   plainText,
   safeNext,
   sessionViewer,
-  setSessionCookie,
-  verifyTokenClaims,
   type Logger,
   type VerifiedToken,
   type createHttpServer,
@@ -34,12 +31,10 @@ import { registerLinkPages } from './links';
 import { LINK_STRINGS, type LinkStrings } from './link-strings';
 import { LIVE_SCRIPT } from './live-script';
 import { PageRenderer, type LayoutData, type PageName } from './render';
+import { SENT_FOLDER, registerPagesSignIn, type PagesSignInOptions } from './sign-in';
 import { PAGE_STRINGS, fill, isLocale, pickLocale, type PageStrings } from './strings';
 
 type HttpServer = ReturnType<typeof createHttpServer>;
-
-/** Where sign-in leads when it is not sending the viewer back to a page of this site: the Sent folder. */
-const SENT_FOLDER = '/faxes';
 
 export interface PagesOptions {
   db: Kysely<TrackerDatabase>;
@@ -53,6 +48,8 @@ export interface PagesOptions {
   links?: LinkTokens;
   /** Where the link routes say what links were opened, refused or signed out (never a token). */
   logger?: Logger;
+  /** OpenID Connect sign-in (auth.oidc); absent or without an issuer, signed-out visitors are told how to use the API instead. */
+  signIn?: PagesSignInOptions;
   now?: () => Date;
 }
 
@@ -72,7 +69,7 @@ export interface PageContext {
 
 /**
  * The owner's pages: the Sent folder (`GET /faxes`), one fax (`GET /faxes/:faxId`, the target of
- * every notice's deep link) and sign-in (`GET/POST /login`, `POST /logout`). Rendered on the
+ * every notice's deep link), and the sign-in pages (pages/sign-in.ts). Rendered on the
  * server, complete without JavaScript; the fax page's script only adds live updates.
  *
  * Signed out, a page redirects to sign-in with the page as `next`, and sign-in comes back to it.
@@ -136,30 +133,16 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
       );
   };
 
-  /** The sign-in page, going on to `next`; besides the form it may fill in a token and say a notice or an error. */
-  const sendLogin = (
-    reply: FastifyReply,
-    request: FastifyRequest,
-    context: PageContext,
-    next: string,
-    shown: { token?: string; notice?: string; error?: string },
-    code = 200,
-  ) => send(reply, request, context, 'login', { next, token: '', lang: context.locale, ...shown }, { title: context.t.signInTitle }, code);
-
-  const toSignIn = (request: FastifyRequest, reply: FastifyReply) =>
-    reply
-      .code(303)
-      .header('cache-control', 'no-store')
-      .redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+  // Sign-in (pages/sign-in.ts): the kit's OpenID Connect routes under /auth/, with the pages' look.
+  const signIn = registerPagesSignIn(app, auth, options.signIn, { contextOf, send, logger: options.logger });
+  const { toSignIn } = signIn;
 
   void app.register(async (scope) => {
     // A form posted without a valid CSRF token (another site's forged post, or a page left open
-    // past the token's life) gets the sign-in page again, saying the form expired; nothing changes.
+    // past the token's life) gets the sign-in page, saying the form expired; nothing changes.
     scope.setErrorHandler(async (error, request, reply) => {
       if (!isCsrfRefusal(error)) throw error;
-      const context = await contextOf(request, reply);
-      const next = safeNext((request.body as { next?: unknown } | undefined)?.next, SENT_FOLDER);
-      return sendLogin(reply, request, context, next, { error: context.t.formExpired }, 403);
+      return signIn.formExpired(request, reply, safeNext((request.body as { next?: unknown } | undefined)?.next, SENT_FOLDER));
     });
     const checkCsrf = csrfCheck(app, auth);
 
@@ -173,36 +156,13 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
     // Browsers ask for an icon on every page; answering "none" (not 404) keeps their consoles clean.
     scope.get('/favicon.ico', async (_request, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
 
-    scope.get<{ Querystring: { next?: string; token?: string; signedOut?: string } }>('/login', async (request, reply) => {
-      const context = await contextOf(request, reply);
-      const next = safeNext(request.query.next, SENT_FOLDER);
-      if (context.viewer && !request.query.token) return reply.redirect(next, 303);
-      return sendLogin(reply, request, context, next, { token: request.query.token ?? '', notice: request.query.signedOut ? context.t.signedOut : '' });
-    });
-
-    // A sign-in posted from another site would sign the visitor in as someone else: the kit refuses
-    // another site's (or a null) Origin, and the form must carry this browser's CSRF token.
-    scope.post<{ Body: { token?: unknown; next?: unknown } }>('/login', { preHandler: checkCsrf }, async (request, reply) => {
-      const body = request.body ?? {};
-      const token = typeof body.token === 'string' ? body.token.trim() : '';
-      const verified = await verifyTokenClaims(auth, token || undefined);
-      const next = safeNext(body.next, SENT_FOLDER);
-      if (!verified) {
-        const context = await contextOf(request, reply);
-        return sendLogin(reply, request, context, next, { error: context.t.signInFailed }, 401);
-      }
-      return setSessionCookie(reply, token, verified.expiresAt).header('cache-control', 'no-store').redirect(next, 303);
-    });
-
-    scope.post('/logout', { preHandler: checkCsrf }, async (_request, reply) => clearSessionCookie(reply).redirect('/login?signedOut=1', 303));
-
     registerLinkPages(scope, {
       links: options.links,
       logger: options.logger,
       contextOf,
       send,
       checkCsrf,
-      signInHref: (next) => `/login?next=${encodeURIComponent(next)}`,
+      signInHref: signIn.signInHref,
     });
 
     scope.get<{ Querystring: { category?: string; cursor?: string; linksRevoked?: string } }>('/faxes', async (request, reply) => {
@@ -260,7 +220,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
       const data: Record<string, unknown> = {
         ...faxPageData(record, context, now(), tailMs),
         viaLink: grant !== null && context.viewer === null,
-        signInHref: `/login?next=${encodeURIComponent('/faxes')}`,
+        signInHref: signIn.signInHref(SENT_FOLDER),
       };
       return send(reply, request, context, 'fax', data, { title: String(data.subject), script: data.eventsUrl ? '/assets/fax-live.js' : undefined });
     });

@@ -67,13 +67,15 @@ export interface PageStrings {
   backToFolder: string;
   signInTitle: string;
   signInIntro: string;
-  tokenLabel: string;
-  tokenHelp: string;
   signInButton: string;
-  signInFailed: string;
+  /** Why a sign-in did not go through (the kit's SignInProblem), each with what to do. */
+  signInProblems: { cancelled: string; expired: string; refused: string; unavailable: string };
   /** A form posted without a valid CSRF token (left open too long, or posted from elsewhere). */
   formExpired: string;
   signedOut: string;
+  /** Sign-in through an identity provider is not set up: what the operator can do, and how the API is used meanwhile. */
+  signInNotConfigured: string;
+  apiWithToken: string;
   notFoundTitle: string;
   notFoundText: string;
   dash: string;
@@ -148,12 +150,17 @@ const en: PageStrings = {
   backToFolder: 'Back to Sent',
   signInTitle: 'Sign in',
   signInIntro: 'Sign in to see your sent faxes.',
-  tokenLabel: 'Access token',
-  tokenHelp: 'The token from your sign-in link or from your administrator.',
   signInButton: 'Sign in',
-  signInFailed: 'This token is not valid or has expired.',
+  signInProblems: {
+    cancelled: 'The sign-in was cancelled. You can try again.',
+    expired: 'This sign-in had expired or was already used. Please sign in again.',
+    refused: 'The sign-in could not be completed. Please try again, or ask your administrator.',
+    unavailable: 'The sign-in service cannot be reached right now. Please try again in a few minutes.',
+  },
   formExpired: 'The form had expired. Please try again.',
   signedOut: 'You are signed out.',
+  signInNotConfigured: 'Sign-in on these pages is not set up: the administrator has not configured an identity provider (auth.oidc.issuer).',
+  apiWithToken: 'Meanwhile the API answers with a bearer token in the Authorization header, for example:',
   notFoundTitle: 'Fax not found',
   notFoundText: 'There is no such fax among yours. Check the link, or sign in as the person who sent it.',
   dash: '—',
@@ -228,12 +235,17 @@ const ru: PageStrings = {
   backToFolder: 'К отправленным',
   signInTitle: 'Вход',
   signInIntro: 'Войдите, чтобы увидеть отправленные факсы.',
-  tokenLabel: 'Ключ доступа',
-  tokenHelp: 'Ключ из ссылки для входа или полученный у администратора.',
   signInButton: 'Войти',
-  signInFailed: 'Этот ключ недействителен или срок его действия истёк.',
+  signInProblems: {
+    cancelled: 'Вход отменён. Можно попробовать ещё раз.',
+    expired: 'Срок этого входа истёк, или он уже был использован. Войдите ещё раз.',
+    refused: 'Не удалось завершить вход. Попробуйте ещё раз или обратитесь к администратору.',
+    unavailable: 'Служба входа сейчас недоступна. Попробуйте через несколько минут.',
+  },
   formExpired: 'Срок действия формы истёк. Попробуйте ещё раз.',
   signedOut: 'Вы вышли.',
+  signInNotConfigured: 'Вход на эти страницы не настроен: администратор не указал поставщика удостоверений (auth.oidc.issuer).',
+  apiWithToken: 'Пока что API отвечает на запросы с ключом доступа в заголовке Authorization, например:',
   notFoundTitle: 'Факс не найден',
   notFoundText: 'Среди ваших факсов такого нет. Проверьте ссылку или войдите под учётной записью отправителя.',
   dash: '—',
@@ -314,12 +326,17 @@ const it: PageStrings = {
   backToFolder: 'Torna agli inviati',
   signInTitle: 'Accesso',
   signInIntro: 'Acceda per vedere i fax inviati.',
-  tokenLabel: 'Chiave di accesso',
-  tokenHelp: "La chiave del link di accesso o fornita dall'amministratore.",
   signInButton: 'Accedi',
-  signInFailed: 'Questa chiave non è valida o è scaduta.',
+  signInProblems: {
+    cancelled: "L'accesso è stato annullato. Può riprovare.",
+    expired: 'Questo accesso era scaduto o già usato. Acceda di nuovo.',
+    refused: "Non è stato possibile completare l'accesso. Riprovi, o si rivolga all'amministratore.",
+    unavailable: 'Il servizio di accesso non è raggiungibile in questo momento. Riprovi tra qualche minuto.',
+  },
   formExpired: 'Il modulo era scaduto. Riprovi.',
   signedOut: 'Ha effettuato la disconnessione.',
+  signInNotConfigured: "L'accesso a queste pagine non è configurato: l'amministratore non ha indicato un fornitore di identità (auth.oidc.issuer).",
+  apiWithToken: "Nel frattempo l'API risponde con una chiave di accesso nell'intestazione Authorization, per esempio:",
   notFoundTitle: 'Fax non trovato',
   notFoundText: "Tra i Suoi fax non ce n'è uno così. Controlli il link o acceda con l'account di chi lo ha inviato.",
   dash: '—',

@@ -7,6 +7,7 @@ import { IngestRecorder } from '../ingest/recorder';
 import { ReplixFaxPoller } from '../ingest/replixfax';
 import { registerIngest } from '../ingest/routes';
 import { registerLinkApi } from '../link-api';
+import type { PagesSignInOptions } from '../pages/sign-in';
 import { LinkTokens } from '../links';
 import { registerOfficeApi } from '../offices/routes';
 import { registerOpenApi } from '../openapi';
@@ -76,13 +77,18 @@ export async function startTestApp(
     logger?: Logger;
     /** offices.adminUsers: by default TEST_OFFICES_ADMIN alone. */
     officesAdminUsers?: string[];
+    /** OpenID Connect sign-in for the pages (auth.oidc), given the port the app will listen on; absent, sign-in is not set up. */
+    signIn?: (port: number) => PagesSignInOptions | Promise<PagesSignInOptions>;
+    /** The port to listen on; a free one by default. */
+    port?: number;
   } = {},
 ): Promise<TestApp> {
   const logger = options.logger ?? createLogger('status-tracker-test', 'silent');
   const database = await openTestDatabase('sqlite', label);
   const { db } = database;
   // A port free right now, so the deep links can name the server before it listens.
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
+  const signIn = options.signIn ? await options.signIn(port) : undefined;
   // The deep links in the delivery events (what every notice links to) point at this server.
   const linkTokens = new LinkTokens({ db, secret: TEST_SECRET, ttlMs: options.links?.ttlMs ?? 30 * 86_400_000, now: options.links?.now });
   const links = options.links ? linkTokens : undefined;
@@ -115,7 +121,7 @@ export async function startTestApp(
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
-  await registerWebSecurity(app, { secret: TEST_SECRET });
+  await registerWebSecurity(app, { secret: TEST_SECRET, formTargets: signIn?.settings.oidc.issuer ? [new URL(signIn.settings.oidc.issuer).origin] : [] });
   registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, links, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
   registerWebhookApi(app, { db, auth, targets, secrets });
   const { max, windowSeconds } = statusTrackerSchema.rateLimits.ingest;
@@ -130,7 +136,7 @@ export async function startTestApp(
     ingestLimit: options.ingestLimit ?? { max: max.default, windowSeconds: windowSeconds.default },
   });
   registerOfficeApi(app, { db, auth, adminUsers: options.officesAdminUsers ?? [TEST_OFFICES_ADMIN] });
-  registerPages(app, { db, auth, links, logger, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000 });
+  registerPages(app, { db, auth, links, logger, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000, signIn });
   registerLinkApi(app, { auth, tokens: linkTokens });
   registerOpenApi(app);
   const url = await listen(app, '127.0.0.1', port);
