@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import {
   aggregateState,
   createEvent,
-  isFinalStatus,
   type CloudEvent,
   type DeliveryFaxFinal,
-  type DeliveryRecipientFinal,
   type EventKey,
   type FinalStatus,
   type ProgressStatus,
@@ -13,8 +11,11 @@ import {
 import { PermanentError, errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { tokenLink, type LinkTokens } from './links';
-import type { FaxRow, NewRecipient, RecipientRow, TrackerDatabase } from './schema';
+import type { TrackerDatabase } from './schema';
+import { finalStatusOf, latest, lockFax, recipientFinal, recordEvent, resultIdOf, saveRecipient, selectRecipient } from './tracker-rows';
 import { enqueueWebhook } from './webhooks';
+
+export { resultIdOf } from './tracker-rows';
 
 /** CloudEvents source of everything the tracker publishes. */
 export const TRACKER_SOURCE = '/faxnotify/status-tracker';
@@ -40,9 +41,6 @@ export interface HandleOutcome {
 }
 
 const NOTHING: HandleOutcome = { duplicate: false, stale: false, outboxRows: 0 };
-
-/** The id of one recipient's result: the idempotency key of every notice about it. */
-export const resultIdOf = (faxId: string, recipientId: string): string => `${faxId}:${recipientId}`;
 
 const dedupeKeys = {
   recipientFinal: (faxId: string, recipientId: string) => `delivery.recipient.final:${resultIdOf(faxId, recipientId)}`,
@@ -412,98 +410,4 @@ export class StatusTracker {
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0n);
   }
-}
-
-/** Inserts the fax's placeholder row if it is not there yet, then takes its row lock for the rest of the transaction. */
-async function lockFax(trx: Kysely<TrackerDatabase>, faxId: string, now: string): Promise<FaxRow> {
-  await trx
-    .insertInto('faxes')
-    .values({ id: faxId, state: 'in_progress', created_at: now, updated_at: now })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
-  // An UPDATE takes the row lock on PostgreSQL and the write lock on SQLite: portable, and it
-  // serialises every handler of one fax (the aggregate is only right if they do not interleave).
-  await trx.updateTable('faxes').set({ updated_at: now }).where('id', '=', faxId).execute();
-  return trx.selectFrom('faxes').selectAll().where('id', '=', faxId).executeTakeFirstOrThrow();
-}
-
-const selectRecipient = (trx: Kysely<TrackerDatabase>, faxId: string, recipientId: string): Promise<RecipientRow | undefined> =>
-  trx.selectFrom('recipients').selectAll().where('fax_id', '=', faxId).where('recipient_id', '=', recipientId).executeTakeFirst();
-
-/** What a progress or result event sets on a recipient; the other columns name it and place it in the submission. */
-type RecipientChanges = Omit<NewRecipient, 'fax_id' | 'recipient_id' | 'position' | 'created_at'>;
-
-/**
- * Writes what an event established about a recipient: its row is updated or, when the event came
- * before anything else named the recipient, created (created when it is updated, with no place in
- * the submission's list until the submission gives it one).
- */
-async function saveRecipient(trx: Kysely<TrackerDatabase>, faxId: string, recipientId: string, exists: boolean, changes: RecipientChanges): Promise<void> {
-  if (exists) {
-    await trx.updateTable('recipients').set(changes).where('fax_id', '=', faxId).where('recipient_id', '=', recipientId).execute();
-  } else {
-    await trx
-      .insertInto('recipients')
-      .values({ ...changes, fax_id: faxId, recipient_id: recipientId, position: null, created_at: changes.updated_at })
-      .execute();
-  }
-}
-
-/** Appends to the history; false when the event id is already there (a duplicate). */
-async function recordEvent(
-  trx: Kysely<TrackerDatabase>,
-  eventId: string,
-  kind: 'progress' | 'result',
-  data: { faxId: string; recipientId: string; attempt: number; sequence: number; status: string },
-  at: string,
-  applied: boolean,
-  now: string,
-): Promise<boolean> {
-  const result = await trx
-    .insertInto('recipient_events')
-    .values({
-      event_id: eventId,
-      fax_id: data.faxId,
-      recipient_id: data.recipientId,
-      kind,
-      attempt: data.attempt,
-      sequence: data.sequence,
-      status: data.status,
-      at,
-      applied: applied ? 1 : 0,
-      data_json: JSON.stringify(data),
-      received_at: now,
-    })
-    .onConflict((oc) => oc.column('event_id').doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
-}
-
-const latest = (times: Array<string | null>): string | null =>
-  times.reduce<string | null>((max, t) => (t !== null && (max === null || t > max) ? t : max), null);
-
-function finalStatusOf(recipient: RecipientRow): FinalStatus {
-  if (!isFinalStatus(recipient.status)) throw new Error(`recipient ${recipient.recipient_id} has no final status (${recipient.status})`);
-  return recipient.status;
-}
-
-function recipientFinal(fax: FaxRow, recipient: RecipientRow, link: string): DeliveryRecipientFinal {
-  return {
-    resultId: resultIdOf(fax.id, recipient.recipient_id),
-    faxId: fax.id,
-    recipientId: recipient.recipient_id,
-    number: recipient.number,
-    ownerId: fax.owner_id!,
-    subject: fax.subject ?? '',
-    status: finalStatusOf(recipient),
-    reason: { code: recipient.reason_code ?? '', detail: recipient.reason_detail ?? '' },
-    pagesSent: recipient.pages_sent,
-    pagesTotal: recipient.pages_total,
-    remoteCsid: recipient.remote_csid,
-    submittedAt: fax.submitted_at!,
-    startedAt: recipient.started_at,
-    endedAt: recipient.ended_at ?? fax.updated_at,
-    attempts: recipient.attempts ?? Math.max(1, recipient.attempt),
-    links: { fax: link },
-  };
 }
