@@ -101,6 +101,14 @@ describe('Class 1 receive (scripted caller)', () => {
     expect(caller.framesOf(Fcf.MCF)).toHaveLength(1);
   });
 
+  it('EOM after page 1: back to phase B (our DIS again, a new DCS and training), then page 2', async () => {
+    const { result, caller } = await receive({ eomAfterPage: 1 });
+    expect(caller.framesOf(Fcf.DIS)).toHaveLength(2);
+    expect(caller.record.trainingRates).toEqual([14400, 14400]);
+    expect(result).toMatchObject({ status: 'success', reason: { code: 'OK' } });
+    expect(result.pages.map((page, i) => samePixels(page, pages[i]))).toEqual([true, true]);
+  });
+
   it('nobody calls within the wait: NO_CALL, nothing received, the modem back on-hook', async () => {
     const { result, caller } = await receive({ silent: true }, 1500);
     expect(result).toMatchObject({ status: 'failed', pages: [], connectedAt: null, reason: { code: 'NO_CALL' } });

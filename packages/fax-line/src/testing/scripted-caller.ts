@@ -30,6 +30,8 @@ export interface CallerScript {
   trainings?: Array<'good' | 'bad'>;
   /** Page transmissions (1-based, counting repeats) sent damaged. */
   damagedTransmissions?: number[];
+  /** Send EOM (back to phase B: our DIS again, a new DCS) after this page (1-based) instead of MPS. */
+  eomAfterPage?: number;
   /** Hang up after this share of a page transmission's data (1-based, counting repeats). */
   hangUpIn?: { transmission: number; fraction: number };
 }
@@ -64,7 +66,7 @@ export class ScriptedCaller {
   private next: 'tcf' | 'page' | 'none' = 'none';
   private pageIndex = 0;
   private transmissions = 0;
-  private lastPpmEop = false;
+  private lastPpm: 'MPS' | 'EOM' | 'EOP' = 'MPS';
   private nextResponse = 1;
 
   private constructor(
@@ -275,8 +277,8 @@ export class ScriptedCaller {
       if (kind === 'cut page') this.callUp = false;
       if (kind !== 'page') return;
       const last = this.pageIndex + 1 >= this.script.pages.length;
-      this.lastPpmEop = last;
-      this.pending.push(buildFrame((last ? Fcf.EOP : Fcf.MPS) | FCF_X_BIT));
+      this.lastPpm = last ? 'EOP' : this.script.eomAfterPage === this.pageIndex + 1 ? 'EOM' : 'MPS';
+      this.pending.push(buildFrame(Fcf[this.lastPpm] | FCF_X_BIT));
     });
   }
 
@@ -299,8 +301,9 @@ export class ScriptedCaller {
     } else if (fcf === Fcf.RTN) this.queueDcs();
     else if (fcf === Fcf.MCF) {
       this.pageIndex++;
-      if (this.lastPpmEop) this.pending.push(buildFrame(Fcf.DCN | FCF_X_BIT));
-      else this.next = 'page';
+      // After EOP the caller says goodbye; after EOM it waits for our DIS; after MPS the next page follows.
+      if (this.lastPpm === 'EOP') this.pending.push(buildFrame(Fcf.DCN | FCF_X_BIT));
+      else if (this.lastPpm === 'MPS') this.next = 'page';
     }
   }
 
