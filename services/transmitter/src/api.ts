@@ -74,7 +74,7 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
 
   app.register(async (api) => {
     await api.register(multipart, { limits: { fileSize: config.limits.maxBytes, files: 1, fields: 10, parts: 12 }, throwFileSizeLimit: false });
-    api.addHook('onRequest', requireUser({ secret: config.auth.jwtSecret }));
+    api.addHook('onRequest', requireUser({ secret: config.auth.jwtSecret, audience: config.auth.audience }));
     api.setErrorHandler((error: FastifyError, _request, reply) => {
       if (error instanceof RequestProblem) return reply.code(error.statusCode).send({ error: error.code, description: error.message } satisfies ErrorView);
       const status = error.statusCode ?? 500;

@@ -302,9 +302,9 @@ export const transmitterSchema = {
 export interface TransmitterConfig {
   log: { level: string };
   amqp: { url: string; prefetch: number };
-  http: { host: string; port: number };
+  http: { host: string; port: number; publicUrl: string; trustProxy: string };
   db: { url: string; sqlitePath: string };
-  auth: { jwtSecret: string };
+  auth: { jwtSecret: string; audience: string };
   files: { dir: string; keepDays: number; unusedDays: number };
   localId: string;
   lines: LineDefinition[];

@@ -1,4 +1,14 @@
-import { MessageBus, RateLimiter, createHttpServer, createLogger, databaseIsUp, listen, openServiceDatabase, type Logger } from '@faxnotify/kit';
+import {
+  MessageBus,
+  RateLimiter,
+  createHttpServer,
+  createLogger,
+  databaseIsUp,
+  listen,
+  openServiceDatabase,
+  trustProxyOption,
+  type Logger,
+} from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { registerFaxApi } from './api';
 import { registerAtaAdminRoutes, startAtaServer, type RunningAtaServer } from './ata';
@@ -116,13 +126,19 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
   const app = createHttpServer({
     host: config.http.host,
     port: config.http.port,
+    trustProxy: trustProxyOption(config.http.trustProxy),
     logger,
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(db as Kysely<unknown>) }),
   });
   const limiter = new RateLimiter(db, { logger: logger.child({ component: 'rate-limits' }) });
   registerFaxApi(app, { outbox, files, config, limiter, changed: () => scheduler.kick() });
   if (config.ata.enabled)
-    registerAtaAdminRoutes(app, { db, auth: { secret: config.auth.jwtSecret }, adminUsers: config.ata.adminUsers, region: config.ata.region });
+    registerAtaAdminRoutes(app, {
+      db,
+      auth: { secret: config.auth.jwtSecret, audience: config.auth.audience },
+      adminUsers: config.ata.adminUsers,
+      region: config.ata.region,
+    });
   const handsOver = lines.some((line) => line.handover !== undefined);
   const expiry = handsOver ? handoffExpiry({ db, ledger, logger: logger.child({ component: 'ata' }), eventsWritten: () => relay.kick() }) : undefined;
   if (!config.ata.enabled && handsOver)
