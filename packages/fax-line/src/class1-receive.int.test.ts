@@ -85,6 +85,8 @@ describe('Class 1 receive (scripted caller)', () => {
     expect(caller.framesOf(Fcf.RTN)).toHaveLength(1);
     expect(caller.record.trainingRates).toHaveLength(2);
     expect(events).toContain('page 1 rejected');
+    // The retrain is the same caller: connected once.
+    expect(events.filter((event) => event.startsWith('connected'))).toHaveLength(1);
     expect(result).toMatchObject({ status: 'success', pagesRejected: 1 });
     expect(result.pages.map((page, i) => samePixels(page, pages[i]))).toEqual([true, true]);
   });
@@ -132,6 +134,21 @@ describe('Class 1 receive (scripted caller)', () => {
     } finally {
       await modem.stop();
     }
+  });
+
+  it('closing a line ends its idle wait for a call', async () => {
+    const caller = await ScriptedCaller.start({ kind: 'class1', pages, silent: true });
+    callers.push(caller);
+    const line = new Class1Line({ id: 'closing', device: caller.device, mode: 'receive', timers: FAST_TIMERS });
+    let listening!: () => void;
+    const waiting = new Promise<void>((resolve) => (listening = resolve));
+    const received = line.receive({}, { trace: (text) => text.includes('-- await_ring') && listening() });
+    await waiting;
+    await line.close();
+    const result = await received;
+    expect(result).toMatchObject({ status: 'failed', reason: { code: 'NO_CALL' } });
+    expect(result.reason.detail).toMatch(/line was closed/);
+    await expect(line.receive({}, {})).rejects.toThrow(/closed/);
   });
 
   it('a line takes only the calls its mode allows', async () => {

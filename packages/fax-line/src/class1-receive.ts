@@ -182,9 +182,11 @@ export class Class1ReceiveSession extends ReceiveSession<Class1ReceiveProtocol, 
     if (this.modemCodes && !(this.modemCodes.has(parameters.rate.trainingCode) && this.modemCodes.has(parameters.rate.pageCode))) {
       return this.fail(LineReason.T30_INCOMPATIBLE, `DCS asks for ${parameters.rate.bitsPerSecond} bit/s, which this modem cannot receive`);
     }
+    const first = this.parameters === null;
     this.parameters = parameters;
     this.trace(`.. DCS: ${describeSession(parameters)}`);
-    this.notify(() => this.observer.connected?.({ ...this.remote }));
+    // The caller is known from its first DCS on; a retrain (after FTT, RTN or EOM) is the same caller.
+    if (first) this.notify(() => this.observer.connected?.({ ...this.remote }));
     return 'receive_tcf';
   }
 

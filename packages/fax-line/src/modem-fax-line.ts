@@ -45,7 +45,7 @@ export abstract class ModemFaxLine<Timers extends ModemTimers, Options extends M
     // An idle wait for a call gives the modem up to a send; a call in progress does not.
     const current = this.activity;
     if (current.kind === 'waiting') {
-      current.yieldToSend.abort();
+      current.yieldToSend.abort('the line was taken for a send');
       await current.done;
     }
     if (this.activity.kind !== 'idle') throw new Error(`line ${this.id} is busy ${this.activity.kind}`);
@@ -93,7 +93,13 @@ export abstract class ModemFaxLine<Timers extends ModemTimers, Options extends M
     }
   }
 
+  /** No more calls: an idle wait for one ends (NO_CALL); a call in progress runs to its end. */
   async close(): Promise<void> {
     this.closed = true;
+    const current = this.activity;
+    if (current.kind === 'waiting') {
+      current.yieldToSend.abort('the line was closed');
+      await current.done;
+    }
   }
 }

@@ -18,7 +18,7 @@ export type ReceiveSessionClass<Timers extends ModemTimers, Options extends Mode
   timers: Timers,
   options: Options,
   signal: AbortSignal | undefined,
-  /** Ends the wait for a ring (not a call in progress): the line is wanted for a send. */
+  /** Ends the wait for a ring (not a call in progress): the line is wanted for a send, or closed. Its reason (a string) says which. */
   waitSignal: AbortSignal | undefined,
 ) => { run(): Promise<LineReceiveResult> };
 
@@ -109,10 +109,12 @@ export abstract class ReceiveSession<State extends string, Timers extends ModemT
       if (now >= this.waitUntil) return this.noCall('no call within the wait');
       let line: string | null;
       try {
-        if (this.waitSignal?.aborted && !callerSignal?.aborted) throw new LineAbortedError('the line is wanted for a send');
+        if (this.waitSignal?.aborted && !callerSignal?.aborted) throw new LineAbortedError('the wait for a call was ended');
         line = await this.ch.readLine(Math.min(this.waitUntil, now + IDLE_SLICE_MS), stop);
       } catch (error) {
-        if (error instanceof LineAbortedError && this.waitSignal?.aborted && !callerSignal?.aborted) return this.noCall('the line was taken for a send');
+        if (error instanceof LineAbortedError && this.waitSignal?.aborted && !callerSignal?.aborted) {
+          return this.noCall(typeof this.waitSignal.reason === 'string' ? this.waitSignal.reason : 'the wait for a call was ended');
+        }
         throw error;
       }
       if (line === null) continue;
