@@ -33,7 +33,15 @@ export interface Stack {
  * The services as an operator runs them — separate processes on embedded SQLite — with a private
  * RabbitMQ virtual host and a real SMTP server that keeps what it receives.
  */
-export async function startStack(label: string, options: { keepData?: boolean; extraEnv?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(
+  label: string,
+  options: {
+    keepData?: boolean;
+    extraEnv?: Record<string, string>;
+    /** The services' HTTP ports, when something must name them before they start (an identity provider's redirect URIs); free ones by default. */
+    ports?: { tracker: number; notifier: number };
+  } = {},
+): Promise<Stack> {
   const vhost = await createTestVhost(label);
   const smtp = await startSmtpSink();
   const dataDir = mkdtempSync(join(tmpdir(), `faxnotify-${label}-`));
@@ -46,7 +54,7 @@ export async function startStack(label: string, options: { keepData?: boolean; e
     SMTP_PORT: String(smtp.port),
     ...options.extraEnv,
   };
-  const [trackerPort, notifierPort] = [await freePort(), await freePort()];
+  const [trackerPort, notifierPort] = options.ports ? [options.ports.tracker, options.ports.notifier] : [await freePort(), await freePort()];
   env.STATUS_TRACKER_HTTP_PORT = String(trackerPort);
   env.NOTIFIER_HTTP_PORT = String(notifierPort);
   env.FAX_URL_TEMPLATE = `http://127.0.0.1:${trackerPort}/faxes/{faxId}`;
