@@ -15,6 +15,7 @@ export interface CliIo {
 export const USAGE = `usage:
   faxnotify send FILE… --to NUMBER… [--subject TEXT] [--send-time TIME] [--retry COUNT] [--retry-delay MINUTES] [--no-wait]
   faxnotify status FAX_ID [--watch]
+  faxnotify dlq list|show|replay|purge …   (dead-lettered messages; faxnotify dlq --help)
 options for both:
   --api URL      the transmitter (default $FAXNOTIFY_API or http://127.0.0.1:8081)
   --token TOKEN  bearer token (default $FAXNOTIFY_TOKEN)

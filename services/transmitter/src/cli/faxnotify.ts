@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { runCli } from './client';
+import { runDlq } from './dlq';
 
-runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+const argv = process.argv.slice(2);
+const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+(argv[0] === 'dlq' ? runDlq(argv.slice(1), io) : runCli(argv, io)).then(
   (code) => {
     process.exitCode = code;
   },
