@@ -154,6 +154,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     db,
     auth,
     links,
+    linkRevoker: linkTokens,
     logger: logger.child({ component: 'links' }),
     defaultTimeZone: config.pages.defaultTimeZone,
     liveTailMs: config.pages.liveTailMs,

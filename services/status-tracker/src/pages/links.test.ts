@@ -216,3 +216,27 @@ it('signs out all links through the API, with a bearer token only', async () => 
   expect(body.revokedBefore).toBe('2026-12-01T10:00:00.000Z');
   expect((await get(link)).status).toBe(410);
 });
+
+it('refuses every link while link tokens are off, and still signs them out from the Sent folder', async () => {
+  const off = await startTestApp('links-off');
+  try {
+    const token = await off.linkTokens.mint(off.database.db, 'omar', 'fax-O1');
+    seen.add(token);
+    expect((await fetch(`${off.url}/l/${token}`, { redirect: 'manual' })).status).toBe(410);
+    const session = await sessionCookie('omar');
+    const folder = await fetch(`${off.url}/faxes`, { headers: { cookie: session }, redirect: 'manual' });
+    const csrf = /action="\/links\/revoke"[\s\S]*?name="csrf" value="([^"]+)"/.exec(await folder.text())?.[1] ?? '';
+    const cookie = [session, ...folder.headers.getSetCookie().map((c) => c.split(';')[0])].join('; ');
+    const revoked = await fetch(`${off.url}/links/revoke`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `csrf=${encodeURIComponent(csrf)}`,
+      redirect: 'manual',
+    });
+    expect(revoked.headers.get('location')).toBe('/faxes?linksRevoked=1');
+    // Were tokens turned on again, this one would stay signed out.
+    await expect(off.linkTokens.check(token)).resolves.toEqual({ ok: false, reason: 'revoked' });
+  } finally {
+    await off.close();
+  }
+});

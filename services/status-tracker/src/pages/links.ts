@@ -8,6 +8,8 @@ import type { PageContext } from './routes';
 export interface LinkPageHelpers {
   /** Absent when the operator turned link tokens off: every link then asks for a sign-in. */
   links?: LinkTokens;
+  /** What "sign out all links" revokes with, also while link tokens are off (the tokens sent before stay until they expire). */
+  revoker?: LinkTokens;
   logger?: Logger;
   contextOf: (request: FastifyRequest, reply: FastifyReply) => Promise<PageContext>;
   send: (
@@ -66,8 +68,9 @@ export function registerLinkPages(scope: FastifyInstance, helpers: LinkPageHelpe
   scope.post('/links/revoke', { preHandler: helpers.checkCsrf }, async (request, reply) => {
     const context = await contextOf(request, reply);
     if (!context.viewer) return reply.code(303).header('cache-control', 'no-store').redirect(helpers.signInHref('/faxes'), 303);
-    if (!links) return reply.code(303).redirect('/faxes?linksRevoked=0', 303);
-    const { revoked } = await links.revokeAll(context.viewer.userId);
+    const revoker = helpers.revoker ?? links;
+    if (!revoker) return reply.code(303).redirect('/faxes?linksRevoked=0', 303);
+    const { revoked } = await revoker.revokeAll(context.viewer.userId);
     logger?.info({ owner: context.viewer.userId, revoked }, 'notice links signed out');
     return reply.code(303).header('cache-control', 'no-store').redirect(`/faxes?linksRevoked=${revoked}`, 303);
   });

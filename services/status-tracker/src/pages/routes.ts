@@ -46,6 +46,8 @@ export interface PagesOptions {
   renderer?: PageRenderer;
   /** Notice link tokens (links.tokens on): `/l/:token` and the grants it gives; absent, every link asks for a sign-in. */
   links?: LinkTokens;
+  /** What "sign out all links" revokes with, also while link tokens are off; `links` when absent. */
+  linkRevoker?: LinkTokens;
   /** Where the link routes say what links were opened, refused or signed out (never a token). */
   logger?: Logger;
   /** OpenID Connect sign-in (auth.oidc); absent or without an issuer, signed-out visitors are told how to use the API instead. */
@@ -158,6 +160,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
 
     registerLinkPages(scope, {
       links: options.links,
+      revoker: options.linkRevoker,
       logger: options.logger,
       contextOf,
       send,

@@ -136,7 +136,7 @@ export async function startTestApp(
     ingestLimit: options.ingestLimit ?? { max: max.default, windowSeconds: windowSeconds.default },
   });
   registerOfficeApi(app, { db, auth, adminUsers: options.officesAdminUsers ?? [TEST_OFFICES_ADMIN] });
-  registerPages(app, { db, auth, links, logger, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000, signIn });
+  registerPages(app, { db, auth, links, linkRevoker: linkTokens, logger, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000, signIn });
   registerLinkApi(app, { auth, tokens: linkTokens });
   registerOpenApi(app);
   const url = await listen(app, '127.0.0.1', port);
