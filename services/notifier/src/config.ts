@@ -1,4 +1,4 @@
-import { ConfigError, authSchema, type AuthSettings, commonSchema, loadConfig } from '@faxnotify/kit';
+import { ConfigError, authSchema, type AuthSettings, commonSchema, loadConfig, signInRateLimitSchema } from '@faxnotify/kit';
 
 const locale = (value: unknown): void => {
   if (!['ru', 'en', 'it'].includes(value as string)) throw new Error('must be one of ru, en, it');
@@ -211,6 +211,7 @@ export const notifierSchema = {
         env: 'NOTIFIER_RATE_LIMIT_NOTICES_WINDOW_SECONDS',
       },
     },
+    signIn: signInRateLimitSchema('NOTIFIER'),
   },
   ledger: {
     claimMs: {
@@ -266,7 +267,7 @@ export interface NotifierConfig {
     timeoutMs: number;
   };
   channels: { requireConfirmation: boolean; codeTtlMs: number; codeIntervalMs: number; codesPerHour: number; codeMaxAttempts: number };
-  rateLimits: { notices: { email: number; sms: number; xmpp: number; windowSeconds: number } };
+  rateLimits: { notices: { email: number; sms: number; xmpp: number; windowSeconds: number }; signIn: { max: number; windowSeconds: number } };
   ledger: { claimMs: number };
 }
 

@@ -8,6 +8,7 @@ import {
   listen,
   openServiceDatabase,
   registerWebSecurity,
+  signInAttemptGuard,
   trustProxyOption,
   type Logger,
 } from '@faxnotify/kit';
@@ -75,6 +76,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     messageIdDomain: config.mail.messageIdDomain,
     logger: logger.child({ part: 'confirmations' }),
   });
+  const limiter = new RateLimiter(database.db, { logger: logger.child({ part: 'rate-limits' }) });
   const notifier = new Notifier({
     bus,
     ledger,
@@ -85,7 +87,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     logger,
     confirmations,
     noticeLimits: {
-      limiter: new RateLimiter(database.db, { logger: logger.child({ part: 'rate-limits' }) }),
+      limiter,
       windowSeconds: config.rateLimits.notices.windowSeconds,
       perChannel: config.rateLimits.notices,
     },
@@ -112,7 +114,11 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     confirmations,
     auth,
     defaultLocale: config.defaults.locale,
-    signIn: { settings: config.auth, publicUrl: () => config.http.publicUrl || url },
+    signIn: {
+      settings: config.auth,
+      publicUrl: () => config.http.publicUrl || url,
+      attemptGuard: signInAttemptGuard(limiter, config.rateLimits.signIn),
+    },
     logger,
   });
   const report = (delivery: DeliveryReport) => notifier.recordDeliveryReport(delivery);

@@ -4,8 +4,9 @@ import { seedConfirmedAddresses } from './testing/confirmed';
 import { collectOutcomes, finalResult, settingsApi, startMailNotifier, startTrackerBus, type MailNotifier, type OutcomeCollector } from './testing/notices';
 
 /**
- * Notices per owner and channel over rateLimits.notices, through RabbitMQ to the SMTP sink: the
- * notice over the limit is not sent, and the ledger and the outcome say it was skipped and why.
+ * The notifier's limits. Notices per owner and channel over rateLimits.notices, through RabbitMQ
+ * to the SMTP sink: the notice over the limit is not sent, and the ledger and the outcome say it
+ * was skipped and why. Sign-in attempts per client address over rateLimits.signIn: 429.
  */
 const SECRET = 'notifier-limits-secret-0123456789';
 let stack: MailNotifier;
@@ -13,7 +14,12 @@ let bus: MessageBus;
 let collector: OutcomeCollector;
 
 beforeAll(async () => {
-  stack = await startMailNotifier('notifier-limits', SECRET, { 'rateLimits.notices.email': 3, 'rateLimits.notices.windowSeconds': 3600 });
+  stack = await startMailNotifier('notifier-limits', SECRET, {
+    'rateLimits.notices.email': 3,
+    'rateLimits.notices.windowSeconds': 3600,
+    'rateLimits.signIn.max': 2,
+    'rateLimits.signIn.windowSeconds': 600,
+  });
   bus = await startTrackerBus(stack.vhost.amqpUrl);
   collector = await collectOutcomes(stack.vhost.amqpUrl);
   const api = settingsApi(() => stack.notifier.url, SECRET);
@@ -50,4 +56,15 @@ it("skips an owner's fourth email notice in the hour, recording why, and counts 
   // Another owner has a count of their own.
   await bus.publish('delivery.recipient.final', finalResult('hugo-1', { ownerId: 'hugo' }));
   await eventually(() => outcomeOf('hugo-1')?.outcome === 'sent', 20_000);
+});
+
+it('answers the third sign-in attempt from one address with 429 before anything else happens', async () => {
+  const attempt = (path: string) => fetch(`${stack.notifier.url}${path}`, { redirect: 'manual' });
+  // No identity provider is set up here: an attempt let through is told so.
+  expect((await attempt('/auth/login?next=/settings')).status).toBe(404);
+  expect((await attempt('/auth/callback?state=s&code=c')).status).toBe(404);
+  const refused = await attempt('/auth/login?next=/settings');
+  expect(refused.status).toBe(429);
+  expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  expect(await refused.json()).toMatchObject({ error: 'rate_limited', limit: 2, windowSeconds: 600 });
 });

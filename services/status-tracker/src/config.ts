@@ -1,4 +1,15 @@
-import { ConfigError, SecretBox, authSchema, type AuthSettings, commonSchema, errorMessage, loadConfig, looksSealed, rateLimitSchema } from '@faxnotify/kit';
+import {
+  ConfigError,
+  SecretBox,
+  authSchema,
+  type AuthSettings,
+  commonSchema,
+  errorMessage,
+  loadConfig,
+  looksSealed,
+  rateLimitSchema,
+  signInRateLimitSchema,
+} from '@faxnotify/kit';
 import { PROVIDER_BASE_URLS, WebhookTargets } from './webhook-targets';
 
 /** The status tracker's settings; exported so the README's configuration table is generated from it. */
@@ -179,6 +190,7 @@ export const statusTrackerSchema = {
       env: 'STATUS_TRACKER_RATE_LIMIT_INGEST',
       note: 'A post over it is not recorded; ReplixFax results are fetched again by the poll.',
     }),
+    signIn: signInRateLimitSchema('STATUS_TRACKER'),
   },
 };
 
@@ -207,7 +219,7 @@ export interface StatusTrackerConfig {
   secrets: { key: string; previousKeys: string[] };
   ingest: { adminUsers: string[]; accounts: string; replixfaxPollMs: number; requestTimeoutMs: number };
   offices: { adminUsers: string[] };
-  rateLimits: { ingest: { max: number; windowSeconds: number } };
+  rateLimits: { ingest: { max: number; windowSeconds: number }; signIn: { max: number; windowSeconds: number } };
 }
 
 /** Defaults, then FAXNOTIFY_CONFIG, then the environment, then `overrides`; a wrong value throws naming the key. */

@@ -1,6 +1,8 @@
 import { QUEUES, type CloudEvent } from '@faxnotify/contracts';
 import {
   MessageBus,
+  RateLimiter,
+  signInAttemptGuard,
   createHttpServer,
   createLogger,
   databaseIsUp,
@@ -158,7 +160,11 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     logger: logger.child({ component: 'links' }),
     defaultTimeZone: config.pages.defaultTimeZone,
     liveTailMs: config.pages.liveTailMs,
-    signIn: { settings: config.auth, publicUrl },
+    signIn: {
+      settings: config.auth,
+      publicUrl,
+      attemptGuard: signInAttemptGuard(new RateLimiter(db, { logger: logger.child({ component: 'rate-limits' }) }), config.rateLimits.signIn),
+    },
   });
   registerLinkApi(app, { auth, tokens: linkTokens });
   registerOpenApi(app);
