@@ -21,7 +21,10 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): { results: number; s
 
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2), process.env);
-  const report = await runChaos({ ...options, log: (line) => process.stderr.write(`chaos: ${line}\n`) });
+  // Ctrl-C or SIGTERM: every node, process, database and folder the run started is removed first.
+  const controller = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort());
+  const report = await runChaos({ ...options, signal: controller.signal, log: (line) => process.stderr.write(`chaos: ${line}\n`) });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   return report.ok ? 0 : 1;
 }
