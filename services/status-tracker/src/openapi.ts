@@ -78,7 +78,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'Live updates of one fax (server-sent events)',
           description:
-            '`state` once at the start, `update` whenever something on the fax page changed, `end` once the fax has been final for a while; comments as heartbeats.',
+            "`state` once at the start, `update` whenever something on the fax page changed, `end` once the fax has been final for a while; comments as heartbeats. Besides a token, a browser that opened a notice's link to this fax (`/l/{token}`) may read it with the link's grant cookie: the one API route a grant opens, for that fax only.",
           parameters: [faxId],
           responses: {
             200: { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
