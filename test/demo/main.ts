@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { connectXmppClient, startProsody, startTwilioEndpoint } from '@faxnotify/notifier/testing';
-import { eventually } from '@faxnotify/peers';
+import { eventually, freePort, startOidcProvider, type RunningOidcProvider } from '@faxnotify/peers';
 import { startEfaxReceiver, startModemPairs } from '@faxnotify/fax-line/testing';
 import { ataTestDictionaries, radclient, TEST_RADIUS_SECRET, type RequestAttributes } from '@faxnotify/transmitter/testing';
 import { freeUdpPort, REPO_ROOT, startService } from '../support/processes';
@@ -13,7 +13,8 @@ import { showNoticeLink } from './notice-link';
 /**
  * `npm run demo`: the three services on embedded SQLite with a local SMTP server, a sample fax to
  * three recipients (one delivered, one busy, one partial) published by the transmitter's scripted
- * CLI, and the three emails as the SMTP server received them.
+ * CLI, and the three emails as the SMTP server received them; the pages' sign-in through an
+ * OpenID Connect provider on this machine (user "demo", password "demo-password").
  */
 async function main() {
   const { values } = parseArgs({
@@ -36,8 +37,15 @@ async function main() {
     startTwilioEndpoint(),
   ]);
   const ownerJabber = await connectXmppClient({ service: prosody.service, domain: prosody.domain, username: 'owner', password: 'owner-pw' });
+  // The pages' sign-in: an OpenID Connect provider on this machine with the demo owner's account.
+  const ports = { tracker: await freePort(), notifier: await freePort() };
+  const provider = await startDemoProvider(ports, values.locale);
   const stack = await startStack('demo', {
+    ports,
     extraEnv: {
+      OIDC_ISSUER: provider.issuer,
+      OIDC_CLIENT_ID: DEMO_CLIENT.id,
+      OIDC_CLIENT_SECRET: DEMO_CLIENT.secret,
       TWILIO_ACCOUNT_SID: twilio.accountSid,
       TWILIO_AUTH_TOKEN: twilio.authToken,
       TWILIO_FROM: '+15005550006',
@@ -116,8 +124,7 @@ async function main() {
     say(
       `\nSent folder (${stack.tracker.url}/faxes): the sample fax is listed: ${folder.ok && html.includes(faxId) ? 'yes' : 'NO'}; its icon says "${icon ?? '?'}"`,
     );
-    const pageToken = await stack.token('demo', { locale: values.locale, tz: 'Europe/Moscow' }, 24 * 3600);
-    say(`Sign in to see it: ${stack.tracker.url}/login?token=${pageToken}&next=${encodeURIComponent(`/faxes/${faxId}`)}`);
+    await showSignIn(stack, provider, faxId, say);
     await showNoticeLink(stack, faxId, say);
     await showOfficeFolder(stack, say);
     await sendRealFax(stack, say);
@@ -129,8 +136,69 @@ async function main() {
   } finally {
     await stack.stop();
     await ownerJabber.stop();
-    await Promise.allSettled([prosody.stop(), twilio.close()]);
+    await Promise.allSettled([prosody.stop(), twilio.close(), provider.close()]);
   }
+}
+
+/** The demo's identity provider client, registered for both services' sign-in. */
+const DEMO_CLIENT = { id: 'faxnotify-demo', secret: 'faxnotify-demo-client-secret' };
+const DEMO_USER = { username: 'demo', password: 'demo-password' };
+
+/** oidc-provider in this process, with the demo owner's account (their language, Moscow time) and both services as its client. */
+function startDemoProvider(ports: { tracker: number; notifier: number }, locale: string): Promise<RunningOidcProvider> {
+  const urls = [ports.tracker, ports.notifier].map((port) => `http://127.0.0.1:${port}`);
+  return startOidcProvider({
+    users: [{ ...DEMO_USER, name: 'Demo Owner', locale, zoneinfo: 'Europe/Moscow' }],
+    clients: [
+      {
+        clientId: DEMO_CLIENT.id,
+        clientSecret: DEMO_CLIENT.secret,
+        redirectUris: urls.map((url) => `${url}/auth/callback`),
+        postLogoutRedirectUris: urls.map((url) => `${url}/auth/signed-out`),
+      },
+    ],
+  });
+}
+
+/**
+ * Signing in to the pages: the fax's deep link, signed out, goes to the identity provider; its
+ * sign-in form (posted here as a browser would) comes back to the fax page, signed in.
+ */
+async function showSignIn(
+  stack: Awaited<ReturnType<typeof startStack>>,
+  provider: RunningOidcProvider,
+  faxId: string,
+  say: (text: string) => void,
+): Promise<void> {
+  const deepLink = `/faxes/${encodeURIComponent(faxId)}`;
+  const start = await fetch(`${stack.tracker.url}${deepLink}`, { redirect: 'manual' });
+  const login = await fetch(new URL(start.headers.get('location') ?? '/', stack.tracker.url), { redirect: 'manual' });
+  const back = await provider.authorize(login.headers.get('location') ?? '', DEMO_USER);
+  const callback = await fetch(back, {
+    redirect: 'manual',
+    headers: {
+      cookie: login.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; '),
+    },
+  });
+  const session =
+    callback.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('faxnotify_session='))
+      ?.split(';')[0] ?? '';
+  const page = await fetch(new URL(callback.headers.get('location') ?? '/', stack.tracker.url), { headers: { cookie: session } });
+  const settings = await fetch(`${stack.notifier.url}/settings`, { headers: { cookie: session }, redirect: 'manual' });
+  say(`
+Sign-in (OpenID Connect, identity provider ${provider.issuer}):`);
+  say(
+    `  the deep link signed out goes to the provider: ${start.status} → ${login.status} → ${new URL(login.headers.get('location') ?? provider.issuer).origin}`,
+  );
+  say(`  signed in as "${DEMO_USER.username}", back on the fax page: ${page.status}; the settings page with the same session: ${settings.status}`);
+  if (!page.ok || !settings.ok) throw new Error(`sign-in through the identity provider failed: fax page ${page.status}, settings page ${settings.status}`);
+  say(`Open it in a browser: ${stack.tracker.url}${deepLink}`);
+  say(`  and sign in at the identity provider as user "${DEMO_USER.username}", password "${DEMO_USER.password}"`);
 }
 
 /**

@@ -79,6 +79,46 @@ function loginPage(uid: string, problem?: string): string {
   );
 }
 
+/** The provider's stored artefacts (sessions, codes, grants, interactions), in this process's memory until they expire. */
+function memoryAdapter() {
+  const store = new Map<string, { payload: Record<string, unknown>; expiresAt?: number }>();
+  const live = (key: string) => {
+    const entry = store.get(key);
+    if (entry?.expiresAt !== undefined && entry.expiresAt < Date.now()) store.delete(key);
+    return store.get(key)?.payload;
+  };
+  return class MemoryAdapter {
+    constructor(private readonly model: string) {}
+    private key(id: string) {
+      return `${this.model}:${id}`;
+    }
+    async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number) {
+      store.set(this.key(id), { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined });
+    }
+    async find(id: string) {
+      return live(this.key(id));
+    }
+    async findByUid(uid: string) {
+      for (const [key, entry] of store) if (key.startsWith(`${this.model}:`) && entry.payload.uid === uid) return live(key);
+      return undefined;
+    }
+    async findByUserCode(userCode: string) {
+      for (const [key, entry] of store) if (key.startsWith(`${this.model}:`) && entry.payload.userCode === userCode) return live(key);
+      return undefined;
+    }
+    async consume(id: string) {
+      const payload = live(this.key(id));
+      if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+    }
+    async destroy(id: string) {
+      store.delete(this.key(id));
+    }
+    async revokeByGrantId(grantId: string) {
+      for (const [key, entry] of store) if (entry.payload.grantId === grantId) store.delete(key);
+    }
+  };
+}
+
 export async function startOidcProvider(options: { users: OidcUser[]; clients: OidcClient[] }): Promise<RunningOidcProvider> {
   const { Provider } = await loadProvider();
   const server = createServer();
@@ -102,6 +142,9 @@ export async function startOidcProvider(options: { users: OidcUser[]; clients: O
       response_types: ['code'],
     })),
     jwks: { keys: [jwk] },
+    adapter: memoryAdapter(),
+    // Lifetimes of the provider's artefacts, in seconds.
+    ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, Session: 86_400, Grant: 86_400 },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username', 'locale', 'zoneinfo'] },
     // Every client here must send a PKCE challenge, as ours always does.
