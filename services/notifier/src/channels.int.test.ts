@@ -17,11 +17,13 @@ describe('notices on email, SMS and XMPP', () => {
   beforeAll(async () => {
     // Each owner confirms each address with the code the channel brought, as on the settings page.
     const save = peers.saveAndConfirm;
-    await save('olga', { email: 'olga@example.test', sms: '+79161234567', xmpp: 'olga@localhost', locale: 'ru' });
-    await save('xena', { xmpp: 'xena@localhost', locale: 'it' });
-    await save('fred', { email: 'fred@example.test', sms: '+12025550188', xmpp: 'fred@localhost', notifyOn: 'failures' });
-    await save('hank', { email: 'hank@example.test', sms: '+12025550123', xmpp: 'hank@localhost' });
-  });
+    await Promise.all([
+      save('olga', { email: 'olga@example.test', sms: '+79161234567', xmpp: 'olga@localhost', locale: 'ru' }),
+      save('xena', { xmpp: 'xena@localhost', locale: 'it' }),
+      save('fred', { email: 'fred@example.test', sms: '+12025550188', xmpp: 'fred@localhost', notifyOn: 'failures' }),
+      save('hank', { email: 'hank@example.test', sms: '+12025550123', xmpp: 'hank@localhost' }),
+    ]);
+  }, 30_000);
 
   it("sends one email, one SMS and one XMPP message in the owner's language", async () => {
     await peers.bus.publish('delivery.recipient.final', final('olga-1', 'olga', { subject: 'Квартальный отчёт' }));

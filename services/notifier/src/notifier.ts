@@ -62,7 +62,7 @@ export class Notifier {
   async handle(event: CloudEvent<'delivery.recipient.final'>, context: { lastAttempt: boolean }): Promise<void> {
     const result = event.data;
     const settings = await this.deps.settings.get(result.ownerId);
-    const sendable = settings ? await this.deps.confirmations.sendable(result.ownerId) : () => false;
+    const sendable = settings ? await this.deps.confirmations.sendable(result.ownerId, settings) : () => false;
     let transient: ChannelError | undefined;
     for (const channel of CHANNELS) {
       try {

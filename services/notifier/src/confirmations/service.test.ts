@@ -56,13 +56,26 @@ afterEach(async () => {
 
 it('lets through only confirmed addresses when confirmation is required, every address when it is not', async () => {
   await store.markConfirmed('ann', 'email', 'ann@example.test');
-  const required = await confirmations(true).sendable('ann');
+  const saved = await settings.current('ann');
+  const required = await confirmations(true).sendable('ann', saved);
   expect(required('email', 'ann@example.test')).toBe(true);
   expect(required('email', 'other@example.test')).toBe(false);
   expect(required('sms', '+393331234567')).toBe(false);
-  const notRequired = await confirmations(false).sendable('ann');
+  const notRequired = await confirmations(false).sendable('ann', saved);
   expect(notRequired('sms', '+393331234567')).toBe(true);
   expect(confirmations(false).required).toBe(false);
+});
+
+it('sees an address confirmed after an earlier look found it unconfirmed (only confirmations are remembered)', async () => {
+  const service = confirmations(true);
+  const saved = await settings.current('ann');
+  expect((await service.sendable('ann', saved))('sms', '+393331234567')).toBe(false);
+  await store.markConfirmed('ann', 'sms', '+393331234567');
+  const after = await service.sendable('ann', saved);
+  expect(after('sms', '+393331234567')).toBe(true);
+  // Another user's confirmation of the same number is not ann's.
+  await store.markConfirmed('bob', 'email', 'ann@example.test');
+  expect((await service.sendable('ann', saved))('email', 'ann@example.test')).toBe(false);
 });
 
 it('refuses a code for a channel without an address, without an adapter, or already confirmed, before counting a send', async () => {

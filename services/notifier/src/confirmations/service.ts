@@ -5,6 +5,9 @@ import type { NotificationSettings, SettingsStore } from '../settings';
 import { renderCodeMessage } from './code-message';
 import { CODE_PATTERN, cleanCode, confirmedKey, type ConfirmationPolicy, type ConfirmationStore } from './store';
 
+/** Confirmed addresses a notifier process keeps in memory for the send path. */
+const KNOWN_CONFIRMED_MAX = 100_000;
+
 /** The address a user's settings hold for a channel, whether the channel is on or not. */
 export function savedAddress(settings: NotificationSettings, channel: Channel): string | null {
   switch (channel) {
@@ -70,6 +73,9 @@ export interface ChannelConfirmationsOptions {
  * to the address the user saved, typed back on the settings page or through the API.
  */
 export class ChannelConfirmations {
+  /** Confirmed addresses seen by this process (`user\nchannel address`), oldest first, at most KNOWN_CONFIRMED_MAX. */
+  private readonly knownConfirmed = new Set<string>();
+
   constructor(private readonly options: ChannelConfirmationsOptions) {}
 
   get required(): boolean {
@@ -97,13 +103,28 @@ export class ChannelConfirmations {
   }
 
   /**
-   * Whether a channel's address may get notices: all of them when confirmation
-   * is not required, otherwise those whose address the user confirmed (one query).
+   * Whether a channel's address in these settings may get notices: every address when confirmation
+   * is not required, otherwise those the user confirmed. Confirmed addresses are remembered in
+   * this process (a confirmation is never taken back), so the send path asks the database only
+   * about an address it has not yet seen confirmed.
    */
-  async sendable(userId: string): Promise<(channel: Channel, address: string) => boolean> {
+  async sendable(userId: string, settings: NotificationSettings): Promise<(channel: Channel, address: string) => boolean> {
     if (!this.options.required) return () => true;
-    const confirmed = await this.options.store.confirmedKeys(userId);
-    return (channel, address) => confirmed.has(confirmedKey(channel, address));
+    const key = (channel: Channel, address: string) => `${userId}\n${confirmedKey(channel, address)}`;
+    const unknown = CHANNELS.some((channel) => {
+      const address = savedAddress(settings, channel);
+      return address !== null && !this.knownConfirmed.has(key(channel, address));
+    });
+    if (unknown) {
+      for (const confirmed of await this.options.store.confirmedKeys(userId)) this.remember(`${userId}\n${confirmed}`);
+    }
+    return (channel, address) => this.knownConfirmed.has(key(channel, address));
+  }
+
+  private remember(key: string): void {
+    if (this.knownConfirmed.has(key)) return;
+    this.knownConfirmed.add(key);
+    if (this.knownConfirmed.size > KNOWN_CONFIRMED_MAX) this.knownConfirmed.delete(this.knownConfirmed.values().next().value!);
   }
 
   /** Sends a new code to the address saved for this channel, within the limits. */

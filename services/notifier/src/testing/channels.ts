@@ -190,7 +190,7 @@ export function useChannelPeers(label: string, users: readonly string[], config:
     await Promise.all([peers.smtp?.close(), peers.twilioEndpoint?.close(), peers.prosody?.stop()]);
     await peers.vhost?.delete();
     if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  }, 30_000);
 
   afterEach(() => {
     peers.twilioEndpoint.script(undefined);
