@@ -111,8 +111,9 @@ export class ChannelConfirmations {
   async sendable(userId: string, settings: NotificationSettings): Promise<(channel: Channel, address: string) => boolean> {
     if (!this.options.required) return () => true;
     const key = (channel: Channel, address: string) => `${userId}\n${confirmedKey(channel, address)}`;
+    // Only the channels that are on can get a notice.
     const unknown = CHANNELS.some((channel) => {
-      const address = savedAddress(settings, channel);
+      const address = settings[channel].enabled ? savedAddress(settings, channel) : null;
       return address !== null && !this.knownConfirmed.has(key(channel, address));
     });
     if (unknown) {
