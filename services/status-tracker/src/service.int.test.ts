@@ -386,8 +386,10 @@ it('publishes one recipient final for a ReplixFax result that came by post and b
 
 it('serves its OpenAPI document and the pages', async () => {
   expect((await fetch(`${service.url}/openapi.json`)).status).toBe(200);
+  // No identity provider configured here: a signed-out visitor is told sign-in is not set up (and how to use the API).
   const signedOut = await fetch(`${service.url}/faxes/fax-sample`, { redirect: 'manual' });
-  expect(signedOut.status).toBe(303);
+  expect(signedOut.status).toBe(401);
+  expect(await signedOut.text()).toContain('Sign-in on these pages is not set up');
   const page = await fetch(`${service.url}/faxes/fax-sample`, {
     headers: { cookie: `faxnotify_session=${encodeURIComponent(signedCookieValue(SECRET, await issueToken({ secret: SECRET }, 'alice')))}` },
   });
