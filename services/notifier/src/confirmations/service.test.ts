@@ -78,6 +78,17 @@ it('sees an address confirmed after an earlier look found it unconfirmed (only c
   expect((await service.sendable('ann', saved))('email', 'ann@example.test')).toBe(false);
 });
 
+it('asks the database once for an owner whose enabled addresses are all confirmed, then no more', async () => {
+  await store.markConfirmed('ann', 'email', 'ann@example.test');
+  await store.markConfirmed('ann', 'sms', '+393331234567');
+  const service = confirmations(true);
+  const saved = await settings.current('ann');
+  const lookups = jest.spyOn(store, 'confirmedKeys');
+  for (let i = 0; i < 100; i++) expect((await service.sendable('ann', saved))('sms', '+393331234567')).toBe(true);
+  expect(lookups).toHaveBeenCalledTimes(1);
+  lookups.mockRestore();
+});
+
 it('refuses a code for a channel without an address, without an adapter, or already confirmed, before counting a send', async () => {
   const service = confirmations(true);
   expect(await service.sendCode('ann', 'xmpp')).toEqual({ kind: 'no_address' });
