@@ -8,11 +8,11 @@
  * What the modem sees of the ATA (its CSID, the pages it confirmed) is not the recipient's: the
  * line keeps it out of the recipient's progress and leaves it to the trace and the attempt's record.
  */
-import type { FaxLine, LineObserver, LineResult, LineSendRequest } from '@faxnotify/fax-line';
+import type { LineObserver, LineResult, LineSendRequest } from '@faxnotify/fax-line';
 import type { LineHandover, TransmitterLine } from '../lines/types';
 
 /** The modem on an ATA's port, its faxes handed over as `handover` says. */
-export function ataLine(modem: FaxLine, handover: LineHandover): TransmitterLine {
+export function ataLine(modem: TransmitterLine, handover: LineHandover): TransmitterLine {
   return {
     id: modem.id,
     kind: modem.kind,

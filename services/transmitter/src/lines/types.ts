@@ -27,9 +27,10 @@ export interface LineHandover {
 /**
  * A line the scheduler dials on: a modem of the fax-line package, and for a modem on a fax ATA's
  * analogue port, where its faxes are handed over (so a call that ends well there is not yet the
- * recipient's result).
+ * recipient's result). The scheduler only sends: a line's answering side (`mode`, `receive`) is
+ * not part of what it needs.
  */
-export interface TransmitterLine extends FaxLine {
+export interface TransmitterLine extends Omit<FaxLine, 'mode' | 'receive'> {
   readonly handover?: LineHandover;
 }
 
