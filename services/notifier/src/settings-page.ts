@@ -128,15 +128,16 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
     return send(reply, status, template({ lang: locale, t, title: t.signInTitle, signedIn: false, apiExample: `${base}/v1/settings`, ...view }));
   };
 
+  const oidc = options.signIn?.settings.oidc.issuer ? options.signIn.settings : undefined;
   // Sign-in: the kit's OpenID Connect routes under /auth/, their pages in this page's look.
   const render = (request: FastifyRequest, reply: FastifyReply, view: SignInView, status: number) => {
     const t = STRINGS[lang(request)];
-    if (view.kind === 'signed-out') return signInPage(request, reply, status, { notice: t.signedOut, signInHref: view.signInHref });
+    if (view.kind === 'signed-out')
+      return signInPage(request, reply, status, oidc ? { notice: t.signedOut, signInHref: view.signInHref } : { notice: t.signedOut, notConfigured: true });
     if (view.problem === 'not-configured') return signInPage(request, reply, status, { notConfigured: true });
     const problem = view.problem === 'form-expired' ? t.expired : t.signInProblems[view.problem];
     return signInPage(request, reply, status, { problem, signInHref: view.signInHref });
   };
-  const oidc = options.signIn?.settings.oidc.issuer ? options.signIn.settings : undefined;
   const signIn = registerSignIn(app, {
     auth,
     settings: oidc ?? {

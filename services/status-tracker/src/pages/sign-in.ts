@@ -71,7 +71,13 @@ export function registerPagesSignIn(
 
   const render = async (request: FastifyRequest, reply: FastifyReply, view: SignInView, status: number) => {
     const { t } = await contextOf(request, reply);
-    if (view.kind === 'signed-out') return page(request, reply, { notice: t.signedOut, signInHref: view.signInHref }, status);
+    if (view.kind === 'signed-out')
+      return page(
+        request,
+        reply,
+        settings.oidc.issuer ? { notice: t.signedOut, signInHref: view.signInHref } : { notice: t.signedOut, notConfigured: true },
+        status,
+      );
     switch (view.problem) {
       case 'not-configured':
         return page(request, reply, { notConfigured: true }, status);
