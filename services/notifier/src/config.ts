@@ -220,6 +220,12 @@ export const notifierSchema = {
       default: 30_000,
       env: 'NOTIFIER_LEDGER_CLAIM_MS',
     },
+    workerLeaseMs: {
+      doc: 'Each notifier process writes a heartbeat to the database several times within this; a claim whose process has missed its heartbeat this long (killed, frozen) is taken over by another notifier at once, before ledger.claimMs runs out.',
+      format: 'positive-int',
+      default: 5_000,
+      env: 'NOTIFIER_LEDGER_WORKER_LEASE_MS',
+    },
   },
 };
 
@@ -268,7 +274,7 @@ export interface NotifierConfig {
   };
   channels: { requireConfirmation: boolean; codeTtlMs: number; codeIntervalMs: number; codesPerHour: number; codeMaxAttempts: number };
   rateLimits: { notices: { email: number; sms: number; xmpp: number; windowSeconds: number }; signIn: { max: number; windowSeconds: number } };
-  ledger: { claimMs: number };
+  ledger: { claimMs: number; workerLeaseMs: number };
 }
 
 export function loadNotifierConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): NotifierConfig {

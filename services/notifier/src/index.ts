@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { QUEUES } from '@faxnotify/contracts';
 import {
   MessageBus,
+  intervalPasses,
   RateLimiter,
   createHttpServer,
   createLogger,
@@ -63,7 +65,14 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
   const database = await openServiceDatabase<NotifierDatabase>({ service: 'notifier', db: config.db, migrations: notifierMigrations, logger });
   const bus = new MessageBus({ url: config.amqp.url, source: NOTIFIER_SOURCE, logger });
   const adapters = createAdapters(config, logger);
-  const ledger = new SendLedger(database.db, config.ledger.claimMs);
+  // Claims are tied to this process through its heartbeat, so another notifier takes over within
+  // seconds when it dies.
+  const ledger = new SendLedger(database.db, config.ledger.claimMs, undefined, { id: randomUUID(), leaseMs: config.ledger.workerLeaseMs });
+  const heartbeat = intervalPasses(() => ledger.heartbeat(), {
+    intervalMs: Math.max(100, Math.floor(config.ledger.workerLeaseMs / 5)),
+    logger,
+    what: 'notifier heartbeat',
+  });
   const settings = new SettingsStore(database.db, { locale: config.defaults.locale, timeZone: config.defaults.timeZone });
   const { requireConfirmation, ...policy } = config.channels;
   const confirmations = new ChannelConfirmations({
@@ -126,6 +135,8 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
   const sms = adapters.get('sms');
   if (sms instanceof SmsAdapter) registerTwilioStatusRoute(app, sms);
   try {
+    await ledger.heartbeat();
+    heartbeat.start();
     const xmpp = adapters.get('xmpp');
     if (xmpp instanceof XmppAdapter) xmpp.start();
     await bus.start();
@@ -136,6 +147,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     });
   } catch (error) {
     await bus.close();
+    await heartbeat.stop();
     for (const adapter of adapters.values()) await adapter.close();
     await database.close();
     throw error;
@@ -152,6 +164,9 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     stop: async () => {
       await app.close();
       await bus.close();
+      // Every claim of this process is marked by now: it leaves the heartbeat table.
+      await heartbeat.stop();
+      await ledger.retire().catch(() => undefined);
       for (const adapter of adapters.values()) await adapter.close();
       await database.close();
     },

@@ -144,4 +144,42 @@ export const describeLedger = (dialect: 'sqlite' | 'postgres'): void =>
     it('ignores a report for a notice it does not know', async () => {
       expect(await ledger.recordDelivery({ channel: 'sms', noticeId: 'unknown', status: 'delivered' })).toBeUndefined();
     });
+
+    it("frees a claim as soon as its process's heartbeat is stale, long before the claim itself runs out", async () => {
+      let now = new Date('2026-12-07T10:00:00.000Z');
+      const clock = () => now;
+      const lease = { leaseMs: 5_000 };
+      // Two notifier processes on one database, claims good for 30 s.
+      const a = new SendLedger(database.db, 30_000, clock, { id: 'worker-a', ...lease });
+      const b = new SendLedger(database.db, 30_000, clock, { id: 'worker-b', ...lease });
+      await a.heartbeat();
+      await b.heartbeat();
+      const mail = entry('lease:r1', 'email', 'alice@example.test');
+      expect((await a.claim(mail)).kind).toBe('claimed');
+      expect((await a.get('lease:r1', 'email'))!.claimed_by).toBe('worker-a');
+
+      // While A beats, its claim holds.
+      now = new Date(now.getTime() + 4_000);
+      await a.heartbeat();
+      await b.heartbeat();
+      expect((await b.claim(mail)).kind).toBe('busy');
+
+      // A is killed: no heartbeat for longer than the lease, though the claim has 25 s to go.
+      now = new Date(now.getTime() + 6_000);
+      await b.heartbeat();
+      const takeover = await b.claim(mail);
+      expect(takeover).toMatchObject({ kind: 'claimed', resumedUnfinished: true });
+      expect((await b.get('lease:r1', 'email'))!).toMatchObject({ claimed_by: 'worker-b', sends: 2, possible_duplicates: 1 });
+      // A process that never wrote a heartbeat holds nothing either; marking the send releases the claim.
+      await b.markSent('lease:r1', 'email', { providerMessageId: '<lease@example.test>', smtpCode: 250 });
+      expect((await b.get('lease:r1', 'email'))!).toMatchObject({ status: 'sent', claimed_by: null, claimed_until: null });
+
+      // A clean stop leaves the heartbeat table; the ledger of a process without a worker id keeps the old expiry rule.
+      await b.retire();
+      expect(await database.db.selectFrom('notifier_workers').select('worker_id').execute()).toEqual([{ worker_id: 'worker-a' }]);
+      const plain = new SendLedger(database.db, 30_000, clock);
+      const other = entry('lease:r2', 'email', 'alice@example.test');
+      expect((await plain.claim(other)).kind).toBe('claimed');
+      expect((await plain.claim(other)).kind).toBe('busy');
+    });
   });

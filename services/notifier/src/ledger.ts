@@ -31,10 +31,21 @@ const FINAL_DELIVERY_STATUSES = ['delivered', 'undelivered', 'failed'];
 export type Claim = { kind: 'done'; row: LedgerTable } | { kind: 'busy'; row: LedgerTable } | { kind: 'claimed'; row: LedgerTable; resumedUnfinished: boolean };
 
 /**
+ * The process a ledger claims for: its id, and how long its heartbeat stays good. A claim whose
+ * process has missed its heartbeat for `leaseMs` (killed, frozen, cut off from the database) is
+ * taken over at once instead of after the claim's own expiry.
+ */
+export interface LedgerWorker {
+  id: string;
+  leaseMs: number;
+}
+
+/**
  * The send ledger: one row per (result, channel) with a unique idempotency key, written and
  * committed before the provider is called and marked after. A notice is claimed for a while
  * before sending, so two workers holding the same result (a redelivery, a reconciliation
- * re-publish) never both send; a claim left by a crashed worker expires and the notice goes out
+ * re-publish) never both send; a claim left by a crashed worker is free once that process's
+ * heartbeat is stale (or, without a heartbeat, once the claim expires) and the notice goes out
  * again — the one window for a duplicate, counted.
  */
 export class SendLedger {
@@ -42,7 +53,39 @@ export class SendLedger {
     private readonly db: Kysely<NotifierDatabase>,
     private readonly claimMs: number,
     private readonly now: () => Date = () => new Date(),
+    private readonly worker?: LedgerWorker,
   ) {}
+
+  /** Records that this process is alive (call more often than `leaseMs`); old rows of processes gone long ago are removed. */
+  async heartbeat(): Promise<void> {
+    if (!this.worker) return;
+    const now = this.now();
+    const nowIso = now.toISOString();
+    const updated = await this.db.updateTable('notifier_workers').set({ heartbeat_at: nowIso }).where('worker_id', '=', this.worker.id).executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) {
+      try {
+        await this.db.insertInto('notifier_workers').values({ worker_id: this.worker.id, started_at: nowIso, heartbeat_at: nowIso }).execute();
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+      }
+    }
+    await this.db
+      .deleteFrom('notifier_workers')
+      .where('heartbeat_at', '<', new Date(now.getTime() - 24 * 3600_000).toISOString())
+      .execute();
+  }
+
+  /** On a clean stop: this process holds nothing any more (its claims are all marked by then). */
+  async retire(): Promise<void> {
+    if (this.worker) await this.db.deleteFrom('notifier_workers').where('worker_id', '=', this.worker.id).execute();
+  }
+
+  /** Whether the process holding a claim has stopped beating (or never did): its claim is free. */
+  private async claimantGone(db: Kysely<NotifierDatabase>, claimedBy: string | null, now: Date): Promise<boolean> {
+    if (!claimedBy || !this.worker || claimedBy === this.worker.id) return false;
+    const claimant = await db.selectFrom('notifier_workers').select('heartbeat_at').where('worker_id', '=', claimedBy).executeTakeFirst();
+    return !claimant || claimant.heartbeat_at < new Date(now.getTime() - this.worker.leaseMs).toISOString();
+  }
 
   static key(resultId: string, channel: string): string {
     return `${resultId}:${channel}`;
@@ -70,7 +113,7 @@ export class SendLedger {
       const row = await tx.selectFrom('ledger').selectAll().where('idempotency_key', '=', key).executeTakeFirstOrThrow();
       if (FINAL_LEDGER_STATUSES.has(row.status)) return { kind: 'done', row };
       const unfinished = row.status === 'sending';
-      if (unfinished && row.claimed_until && row.claimed_until > nowIso) return { kind: 'busy', row };
+      if (unfinished && row.claimed_until && row.claimed_until > nowIso && !(await this.claimantGone(tx, row.claimed_by, now))) return { kind: 'busy', row };
       const updated = await tx
         .updateTable('ledger')
         .set({
@@ -78,6 +121,7 @@ export class SendLedger {
           sends: row.sends + 1,
           possible_duplicates: row.possible_duplicates + (unfinished ? 1 : 0),
           claimed_until: new Date(now.getTime() + this.claimMs).toISOString(),
+          claimed_by: this.worker?.id ?? null,
           address: entry.address,
           locale: entry.locale,
           notice_id: entry.noticeId,
@@ -89,7 +133,7 @@ export class SendLedger {
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) return { kind: 'busy', row };
       if (unfinished) duplicatesRisked.inc({ channel: entry.channel });
-      return { kind: 'claimed', row: { ...row, status: 'sending', sends: row.sends + 1 }, resumedUnfinished: unfinished };
+      return { kind: 'claimed', row: { ...row, status: 'sending', sends: row.sends + 1, claimed_by: this.worker?.id ?? null }, resumedUnfinished: unfinished };
     });
   }
 
@@ -167,7 +211,7 @@ export class SendLedger {
   private async mark(resultId: string, channel: string, values: Partial<LedgerTable>): Promise<void> {
     await this.db
       .updateTable('ledger')
-      .set({ ...values, claimed_until: null, updated_at: this.now().toISOString() })
+      .set({ ...values, claimed_until: null, claimed_by: null, updated_at: this.now().toISOString() })
       .where('idempotency_key', '=', SendLedger.key(resultId, channel))
       .execute();
   }
@@ -190,6 +234,7 @@ export class SendLedger {
           sends: 0,
           possible_duplicates: 0,
           claimed_until: null,
+          claimed_by: null,
           provider_message_id: null,
           error,
           notice_id: entry.noticeId,

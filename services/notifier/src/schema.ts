@@ -35,6 +35,8 @@ export interface LedgerTable {
   /** Sends started again over an unfinished one: a crash between provider call and mark. */
   possible_duplicates: number;
   claimed_until: string | null;
+  /** The notifier process (its worker id) holding the claim; its heartbeat going stale frees the claim before claimed_until. */
+  claimed_by: string | null;
   provider_message_id: string | null;
   error: string | null;
   /** The notice's own id, given to the provider (XMPP stanza id, SMS status-callback URL) so its delivery reports find this row. */
@@ -85,9 +87,17 @@ export interface ConfirmedAddressTable {
   confirmed_at: string;
 }
 
+/** One row per running notifier process: a claim is held only while its process's heartbeat is fresh. */
+export interface NotifierWorkerTable {
+  worker_id: string;
+  started_at: string;
+  heartbeat_at: string;
+}
+
 export interface NotifierDatabase {
   settings: SettingsTable;
   ledger: LedgerTable;
+  notifier_workers: NotifierWorkerTable;
   channel_confirmations: ChannelConfirmationTable;
   confirmed_addresses: ConfirmedAddressTable;
 }
@@ -209,4 +219,20 @@ export const notifierMigrations: Record<string, Migration> = {
   },
   // The counters of the limits on notices per owner and channel, shared by every replica on one database.
   '2026-12-06-02-rate-limits': rateLimitsMigration(),
+  // Claims tied to a live process: who holds each, and each process's heartbeat.
+  '2026-12-07-01-claim-owners': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('ledger').addColumn('claimed_by', 'text').execute();
+      await db.schema
+        .createTable('notifier_workers')
+        .addColumn('worker_id', 'text', (c) => c.primaryKey())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('notifier_workers').execute();
+      await db.schema.alterTable('ledger').dropColumn('claimed_by').execute();
+    },
+  },
 };
