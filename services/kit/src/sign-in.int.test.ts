@@ -128,6 +128,11 @@ describe('GET /auth/login and /auth/callback', () => {
     expect(verified!.expiresAt - Date.now() / 1000).toBeGreaterThan(8 * 3600 - 60);
     expect(await verifyTokenClaims({ secret: SECRET }, token)).toBeNull();
     expect(provider.signIns).toContain('paula');
+
+    // Signed in, a sign-in link goes straight on.
+    const again = await fetch(`${base}/auth/login?next=%2Fsettings`, { redirect: 'manual', headers: { cookie: `${SESSION_COOKIE}=${session.value}` } });
+    expect(again.status).toBe(303);
+    expect(again.headers.get('location')).toBe('/settings');
   });
 
   it('refuses an answer whose state was changed, or whose cookie was, and an answer used twice', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
-import { SESSION_COOKIE, issueToken, safeNext, signedCookie, type TokenIssuerOptions } from './auth';
+import { SESSION_COOKIE, issueToken, safeNext, sessionViewer, signedCookie, type TokenIssuerOptions } from './auth';
 import type { AuthSettings } from './config';
 import { isLoopbackHost } from './config';
 import type { Logger } from './logger';
@@ -170,6 +170,8 @@ export function registerSignIn(app: FastifyInstance, options: SignInOptions): Si
     scope.get<{ Querystring: { next?: string } }>('/auth/login', { preHandler: guard }, async (request, reply) => {
       const next = safeNext(request.query.next, options.landing);
       if (!provider) return problem(request, reply, 'not-configured', 404, next);
+      // Already signed in (this browser's session holds): straight on.
+      if (await sessionViewer(tokenOptions, request)) return reply.header('cache-control', 'no-store').redirect(next, 303);
       let configuration: ClientConfiguration;
       try {
         configuration = await provider.get();
