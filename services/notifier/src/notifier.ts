@@ -9,7 +9,7 @@ import {
   type SmsEncoding,
 } from '@faxnotify/contracts';
 import { RetryableError, describeRateLimit, errorMessage, type Logger, type MessageBus, type RateLimiter } from '@faxnotify/kit';
-import { CHANNELS, ChannelError, type Channel, type ChannelAdapter, type DeliveryReport, type RenderedNotice } from './channels/types';
+import { CHANNELS, ChannelError, type Channel, type ChannelAdapter, type DeliveryReport, type RenderedNotice, type SendReceipt } from './channels/types';
 import { FINAL_LEDGER_STATUSES, SendLedger, type LedgerEntry } from './ledger';
 import { noticeContext, renderNotice } from './render';
 import type { LedgerTable } from './schema';
@@ -57,6 +57,9 @@ const idPart = (value: string) => value.replace(/[^A-Za-z0-9._-]/g, '-');
  * (result, channel), and publishes what became of each as notification.outcome.
  */
 export class Notifier {
+  /** Receipts of notices the provider took whose ledger mark failed, by idempotency key, until marked. */
+  private readonly unmarked = new Map<string, SendReceipt>();
+
   constructor(private readonly deps: NotifierDeps) {}
 
   async handle(event: CloudEvent<'delivery.recipient.final'>, context: { lastAttempt: boolean }): Promise<void> {
@@ -123,6 +126,13 @@ export class Notifier {
       await this.publishOutcome(await ledger.skip(entry, skipReason));
       return;
     }
+    // Sent by this process already, its mark in the ledger still missing: mark it, do not send again.
+    const unmarked = this.unmarked.get(SendLedger.key(result.resultId, channel));
+    if (unmarked) {
+      await this.recordSent(result.resultId, channel, unmarked);
+      await this.publishOutcome((await ledger.get(result.resultId, channel))!);
+      return;
+    }
     const claim = await ledger.claim(entry);
     if (claim.kind === 'done') {
       await this.publishOutcome(claim.row);
@@ -140,9 +150,9 @@ export class Notifier {
 
     const lostSend = SendLedger.lostSendOf(claim.row);
     const notice = { ...this.render(result, channel, settings!), ...(lostSend ? { lostSend } : {}) };
+    let receipt: SendReceipt | undefined;
     try {
-      const receipt = await adapter!.send(notice, entry.address!);
-      await ledger.markSent(result.resultId, channel, receipt);
+      receipt = await adapter!.send(notice, entry.address!);
     } catch (error) {
       const channelError = error instanceof ChannelError ? error : new ChannelError(errorMessage(error), true, undefined, { cause: error });
       const smtpCode = smtpCodeOf(channel, channelError);
@@ -152,7 +162,38 @@ export class Notifier {
       }
       await ledger.markFailed(result.resultId, channel, channelError.message, smtpCode);
     }
+    if (receipt) await this.recordSent(result.resultId, channel, receipt);
     await this.publishOutcome((await ledger.get(result.resultId, channel))!);
+  }
+
+  /**
+   * The provider took the notice: only the ledger's mark is left, and it is never a reason to send
+   * again. A mark that fails (the database dropped the connection) is tried again at once, then
+   * kept in this process, and the retry of the result marks it without calling the provider.
+   */
+  private async recordSent(resultId: string, channel: Channel, receipt: SendReceipt): Promise<void> {
+    const key = SendLedger.key(resultId, channel);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.deps.ledger.markSent(resultId, channel, receipt);
+        this.unmarked.delete(key);
+        return;
+      } catch (error) {
+        if (attempt < 2) {
+          await new Promise((resolve) => setTimeout(resolve, 200 * 4 ** attempt));
+          continue;
+        }
+        this.unmarked.set(key, receipt);
+        throw new ChannelError(
+          `${channel} notice sent, but recording it failed (recorded on the retry, not sent again): ${errorMessage(error)}`,
+          true,
+          undefined,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
   }
 
   /** The reason a notice is skipped when its owner has had the most the channel's limit allows, else undefined. */
