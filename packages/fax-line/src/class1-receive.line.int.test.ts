@@ -10,7 +10,7 @@ import { Class1Line } from './class1';
 import { type Bitmap, createBitmap } from './documents/bitmap';
 import { pageBitmap } from './documents/fax-document';
 import { EFAX_HEADER_ROWS, type EfaxSender, type ModemPair, type ModemPairs, startEfaxSender, startModemPairs } from './testing/fax-line-peer';
-import { letterBitmap, pbmFromBitmap } from './testing/sample-pages';
+import { letterBitmap, letterDocument, pbmFromBitmap } from './testing/sample-pages';
 import type { LineReceiveResult, ReceiveObserver } from './types';
 
 jest.setTimeout(180_000);
@@ -26,7 +26,7 @@ const measured: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'class1-receive-line-'));
-  line = await startModemPairs(2);
+  line = await startModemPairs(3);
   pages = [letterBitmap(1), letterBitmap(2)];
   files = pages.map((bitmap, i) => {
     const file = join(dir, `page-${i + 1}.pbm`);
@@ -130,6 +130,22 @@ describe('Class 1 receive on a real line (iaxmodem pair, efax sending)', () => {
       // Every row, efax's blank header rows included: MH is lossless.
       expect(rowsDiffering(pageBitmap(page), asSent(pages[i]))).toBe(0);
     });
+  });
+
+  test.concurrent('our sender to our receiver, both lines able to send and receive: the pages arrive as prepared', async () => {
+    const pair = line.pairs[2];
+    const { document, bitmaps } = letterDocument(2);
+    const answering = new Class1Line({ id: 'b', device: pair.receiverDevice, mode: 'both', answerId: OUR_ID });
+    const calling = new Class1Line({ id: 'a', device: pair.senderDevice, mode: 'both' });
+    let listening!: () => void;
+    const ready = new Promise<void>((resolve) => (listening = resolve));
+    const receiving = answering.receive({ waitMs: 60_000 }, { trace: (text) => text.includes('-- await_ring') && listening() });
+    await ready;
+    const [received, sent] = await Promise.all([receiving, calling.send({ dialString: pair.dialString, localId: 'FAXNOTIFY TX', document }, {})]);
+    await Promise.all([answering.close(), calling.close()]);
+    expect(sent).toMatchObject({ pagesConfirmed: 2, reason: { code: 'OK' }, remoteCsid: OUR_ID });
+    expect(received).toMatchObject({ status: 'success', remoteCsid: 'FAXNOTIFY TX', callerNumber: '1001', calledNumber: '2002' });
+    expect(received.pages.map((page, i) => rowsDiffering(pageBitmap(page), bitmaps[i]))).toEqual([0, 0]);
   });
 
   test.concurrent('efax is killed during page 2: partially_received, page 1 kept, page 2 reported cut', async () => {
