@@ -2,7 +2,9 @@
  * The receiver's judgements on their own: the training check (TCF) and a page's copy quality.
  */
 import { trainingCheckPasses } from './class1-receive';
-import { encodeMh, reverseBitOrder } from './documents/t4-mh';
+import { pageBitmap, pagesToG3Tiff } from './documents/fax-document';
+import { decodeMh, encodeMh, reverseBitOrder } from './documents/t4-mh';
+import { readTiff } from './documents/tiff';
 import { checkPage } from './modem-receive';
 import { patternBitmap } from './testing/sample-pages';
 
@@ -52,5 +54,21 @@ describe('page check', () => {
     const cut = lineData(200);
     expect(checkPage(cut.subarray(0, cut.length / 2), 1728, 'fine')).toMatchObject({ sawRtc: false });
     expect(checkPage(Buffer.alloc(0), 1728, 'fine')).toMatchObject({ good: false, page: { height: 0 } });
+  });
+});
+
+describe('received pages kept as a TIFF', () => {
+  it('writes each page at its resolution, and the file reads back to the same rows', () => {
+    const fine = checkPage(lineData(150), 1728, 'fine').page;
+    const standard = checkPage(lineData(90), 1728, 'standard').page;
+    const tiff = readTiff(pagesToG3Tiff([fine, standard]));
+    expect(tiff.map((page) => [page.width, page.height, page.yResolution])).toEqual([
+      [1728, 150, 196],
+      [1728, 90, 98],
+    ]);
+    tiff.forEach((page, i) => {
+      const rows = decodeMh(page.stripData, page.width, { lsbFirst: page.fillOrder === 2, maxRows: page.height }).bitmap;
+      expect(Buffer.from(rows.data).equals(Buffer.from(pageBitmap([fine, standard][i]).data))).toBe(true);
+    });
   });
 });

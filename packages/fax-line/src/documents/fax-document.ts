@@ -1,5 +1,6 @@
 import { type Bitmap, halveRows } from './bitmap';
 import { decodeMh, encodeMh } from './t4-mh';
+import { writeG3Tiff } from './tiff';
 
 /** The Group 3 page width every fax machine accepts (A4 at 8 pels/mm). */
 export const FAX_WIDTH = 1728;
@@ -39,4 +40,17 @@ export function bitmapForResolution(page: FaxPage, receiverTakesFine: boolean): 
   const bitmap = pageBitmap(page);
   if (page.resolution === 'fine' && !receiverTakesFine) return { bitmap: halveRows(bitmap), resolution: 'standard' };
   return { bitmap, resolution: page.resolution };
+}
+
+/** Pages (sent or received) as one G3 TIFF file, each at its own resolution: how a fax is kept and handed out. */
+export function pagesToG3Tiff(pages: readonly FaxPage[]): Buffer {
+  return writeG3Tiff(
+    pages.map((page) => ({
+      width: page.width,
+      height: page.height,
+      xResolution: FAX_X_RESOLUTION,
+      yResolution: FAX_Y_RESOLUTION[page.resolution],
+      data: page.data,
+    })),
+  );
 }
