@@ -148,7 +148,10 @@ export class Notifier {
     }
     if (claim.resumedUnfinished) this.deps.logger.warn({ resultId: result.resultId, channel }, 'sending again over an unfinished send (possible duplicate)');
 
-    const lostSend = SendLedger.lostSendOf(claim.row);
+    // Sending over a send that never got its mark (its process died after calling the provider):
+    // an SMS is looked for at Twilio first, as after a lost answer, from when that send was claimed.
+    const claimedAt = Date.parse(claim.row.updated_at);
+    const lostSend = SendLedger.lostSendOf(claim.row) ?? (claim.resumedUnfinished ? { startedAt: claimedAt, lostAt: claimedAt } : undefined);
     const notice = { ...this.render(result, channel, settings!), ...(lostSend ? { lostSend } : {}) };
     let receipt: SendReceipt | undefined;
     try {

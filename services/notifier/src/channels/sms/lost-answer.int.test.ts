@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MessageBus } from '@faxnotify/kit';
+import { createLogger, openServiceDatabase, type MessageBus } from '@faxnotify/kit';
 import { createTestVhost, eventually, type TestVhost } from '@faxnotify/peers';
 import { startNotifier, type RunningNotifier } from '../../index';
+import { notifierMigrations, type NotifierDatabase } from '../../schema';
 import { finalResult, settingsApi, startTrackerBus } from '../../testing/notices';
 import { seedConfirmedAddresses } from '../../testing/confirmed';
 import { startTwilioEndpoint, type TwilioEndpoint } from './testing';
@@ -128,6 +129,41 @@ describe("an SMS whose send lost Twilio's answer", () => {
     const row = await sent('lost-restart');
     expect(messagesTo(to)).toHaveLength(1);
     expect(row).toMatchObject({ provider_message_id: messagesTo(to)[0].sid, sends: 2 });
+    expect(creates(to)).toHaveLength(1);
+    expect(lookups(to)).toHaveLength(1);
+  });
+
+  it('is looked up at Twilio, not sent again, after the notifier that sent it died before recording it', async () => {
+    const to = await smsTo();
+    const faxId = 'crashed-sender';
+    await bus.publish('delivery.recipient.final', final(faxId));
+    const first = await sent(faxId);
+    expect(messagesTo(to)).toHaveLength(1);
+    // The ledger as a notifier killed right after Twilio took the SMS leaves it: claimed, unmarked,
+    // by a process that beats no more.
+    const database = await openServiceDatabase<NotifierDatabase>({
+      service: 'notifier',
+      db: notifier.config.db,
+      migrations: notifierMigrations,
+      logger: createLogger('lost-answer-test', 'silent'),
+    });
+    await database.db
+      .updateTable('ledger')
+      .set({
+        status: 'sending',
+        claimed_by: 'killed-notifier',
+        claimed_until: new Date(Date.now() + 60_000).toISOString(),
+        provider_message_id: null,
+        updated_at: first.created_at,
+      })
+      .where('idempotency_key', '=', `${faxId}:r1:sms`)
+      .execute();
+    await database.close();
+    // The broker hands the result to a live notifier.
+    await bus.publish('delivery.recipient.final', final(faxId));
+    const row = await sent(faxId);
+    expect(messagesTo(to)).toHaveLength(1);
+    expect(row).toMatchObject({ provider_message_id: first.provider_message_id, possible_duplicates: 1 });
     expect(creates(to)).toHaveLength(1);
     expect(lookups(to)).toHaveLength(1);
   });
