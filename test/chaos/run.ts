@@ -231,10 +231,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 }
 
-/** Settings for every owner through the notifier's API, and their addresses recorded as confirmed when the notifier asks for confirmation. */
+/** Settings for every owner through the notifier's API, their addresses recorded as confirmed (confirmation has suites of its own). */
 async function saveOwnerSettings(notifierUrl: string, ownerIds: string[], notifierDatabaseUrl: string): Promise<void> {
-  const seed = (notifierTesting as Record<string, unknown>).seedConfirmedAddresses as
-    ((target: { db: { url: string; sqlitePath: string } }, userId: string, addresses: Record<string, string | null>) => Promise<void>) | undefined;
   for (const [i, ownerId] of ownerIds.entries()) {
     const on = ownerChannels(i);
     const addresses = {
@@ -242,7 +240,7 @@ async function saveOwnerSettings(notifierUrl: string, ownerIds: string[], notifi
       sms: on.includes('sms') ? `+39333${1_000_000 + i}` : null,
       xmpp: on.includes('xmpp') ? `${ownerId}@localhost` : null,
     };
-    if (seed) await seed({ db: { url: notifierDatabaseUrl, sqlitePath: '' } }, ownerId, addresses);
+    await notifierTesting.seedConfirmedAddresses({ db: { url: notifierDatabaseUrl, sqlitePath: '' } }, ownerId, addresses);
     const response = await fetch(`${notifierUrl}/v1/settings`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${await issueToken({ secret: STACK_JWT_SECRET }, ownerId, 3600)}`, 'content-type': 'application/json' },
