@@ -1,5 +1,6 @@
 export * from './vocabulary/statuses';
 export * from './events/common';
 export * from './events/definitions';
+export * from './events/inbound';
 export * from './envelope';
 export * from './topology';

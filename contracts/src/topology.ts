@@ -30,9 +30,9 @@ const bind = (...keys: EventKey[]) => keys.map((key) => ({ exchange: EVENT_CATAL
 export const QUEUES = {
   trackerFaxEvents: {
     name: 'status-tracker.fax-events',
-    bindings: bind('fax.submitted', 'fax.recipient.progress', 'fax.recipient.result'),
+    bindings: bind('fax.submitted', 'fax.recipient.progress', 'fax.recipient.result', 'fax.received'),
     deliveryLimit: 20,
-    doc: 'Everything the transmitter reports, for the status tracker.',
+    doc: 'Everything the transmitter reports (faxes sent and received), for the status tracker.',
   },
   trackerNotificationOutcomes: {
     name: 'status-tracker.notification-outcomes',
@@ -45,6 +45,12 @@ export const QUEUES = {
     bindings: bind('delivery.recipient.final'),
     deliveryLimit: 20,
     doc: "Final per-recipient results, each turned into notices on the owner's channels.",
+  },
+  notifierFaxReceived: {
+    name: 'notifier.fax-received',
+    bindings: bind('delivery.fax.received'),
+    deliveryLimit: 20,
+    doc: "Received faxes, each turned into inbound notices on the owner's channels (email with the PDF attached).",
   },
 } as const satisfies Record<string, QueueSpec>;
 

@@ -24,6 +24,11 @@ export const SMS_ENCODINGS = ['GSM-7', 'UCS-2'] as const;
 export type SmsEncoding = (typeof SMS_ENCODINGS)[number];
 export const SmsEncodingSchema = Type.Unsafe<SmsEncoding>({ type: 'string', enum: [...SMS_ENCODINGS] });
 
+/** The longest fax subject we keep; longer subjects are cut by the transmitter and the ingest paths. */
+export const MAX_SUBJECT_LENGTH = 1000;
+/** T.30 identifiers are 20 characters; room is left for raw line detail from other sources. */
+export const MAX_CSID_LENGTH = 64;
+
 /** The longest reason code a producer may send. */
 export const MAX_REASON_CODE_LENGTH = 64;
 /** The longest reason detail a producer may send; producers cut longer line detail to this. */

@@ -13,10 +13,8 @@ import {
   UntrustedText,
 } from './common';
 
-/** The longest fax subject we keep; longer subjects are cut by the transmitter and the ingest paths. */
-export const MAX_SUBJECT_LENGTH = 1000;
-/** T.30 identifiers are 20 characters; room is left for raw line detail from other sources. */
-export const MAX_CSID_LENGTH = 64;
+import { MAX_CSID_LENGTH, MAX_SUBJECT_LENGTH } from './common';
+import { DeliveryFaxReceivedV1, FaxReceivedV1 } from './inbound';
 
 const RetryPolicy = Type.Object(
   {
@@ -288,6 +286,22 @@ export const EVENT_CATALOGUE = {
     from: 'status-tracker',
     to: 'notifier, webhooks',
   },
+  'fax.received': {
+    version: 1,
+    exchange: 'faxnotify.fax',
+    schema: FaxReceivedV1,
+    doc: 'A fax that reached one of our lines (or a provider) for an owner: caller and called number, remote CSID, status (success, partially_received, failed), pages as received (T.4 1-D data) or the provider file.',
+    from: 'transmitter, status-tracker ingest',
+    to: 'status-tracker',
+  },
+  'delivery.fax.received': {
+    version: 1,
+    exchange: 'faxnotify.delivery',
+    schema: DeliveryFaxReceivedV1,
+    doc: 'Everything an inbound notice needs about one received fax, with its PDF when it fits the attachment cap, published once through the tracker outbox.',
+    from: 'status-tracker',
+    to: 'notifier',
+  },
   'notification.outcome': {
     version: 2,
     exchange: 'faxnotify.notification',
@@ -316,4 +330,6 @@ export type FaxRecipientResult = EventData<'fax.recipient.result'>;
 export type DeliveryRecipientFinal = EventData<'delivery.recipient.final'>;
 export type DeliveryFaxFinal = EventData<'delivery.fax.final'>;
 export type NotificationOutcome = EventData<'notification.outcome'>;
+export type FaxReceived = EventData<'fax.received'>;
+export type DeliveryFaxReceived = EventData<'delivery.fax.received'>;
 export type RetryPolicy = Static<typeof RetryPolicy>;
