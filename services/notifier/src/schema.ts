@@ -7,6 +7,8 @@ export interface SettingsTable {
   time_zone: string;
   /** 'all' or 'failures' (failed and partial results only). */
   notify_on: string;
+  /** 'on' or 'off': notices of received faxes. */
+  notify_inbound: string;
   email_enabled: number;
   email_address: string | null;
   sms_enabled: number;
@@ -233,6 +235,18 @@ export const notifierMigrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable('notifier_workers').execute();
       await db.schema.alterTable('ledger').dropColumn('claimed_by').execute();
+    },
+  },
+  // Notices of received faxes, chosen apart from those of faxes sent (on for everyone until they turn it off).
+  '2026-12-07-02-notify-inbound': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('settings')
+        .addColumn('notify_inbound', 'text', (c) => c.notNull().defaultTo('on'))
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('settings').dropColumn('notify_inbound').execute();
     },
   },
 };

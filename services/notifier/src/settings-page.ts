@@ -46,6 +46,7 @@ const FIELD_IDS: Record<string, { id: string; key: string }> = {
   'xmpp.jid': { id: 'xmpp-jid', key: 'xmppJid' },
   'xmpp.enabled': { id: 'xmpp-enabled', key: 'xmppEnabled' },
   notifyOn: { id: 'notify-all', key: 'notifyOn' },
+  notifyInbound: { id: 'inbound-on', key: 'notifyInbound' },
   locale: { id: 'locale', key: 'locale' },
   timeZone: { id: 'time-zone', key: 'timeZone' },
 };
@@ -64,6 +65,8 @@ const formToInput = (form: FormBody): SettingsInput => {
     locale: text('locale') as Locale,
     timeZone: text('time_zone'),
     notifyOn: text('notify_on') as 'all' | 'failures',
+    // Left out of the form, the saved choice stands.
+    ...(text('notify_inbound') ? { notifyInbound: text('notify_inbound') as 'on' | 'off' } : {}),
   };
 };
 
@@ -227,6 +230,8 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
           xmppJid: shown.xmpp?.jid ?? '',
           notifyAll: shown.notifyOn !== 'failures',
           notifyFailures: shown.notifyOn === 'failures',
+          inboundOn: (shown.notifyInbound ?? page.saved.notifyInbound) !== 'off',
+          inboundOff: (shown.notifyInbound ?? page.saved.notifyInbound) === 'off',
           locales: LOCALES.map((code) => ({ code, name: LANGUAGE_NAMES[code], selected: code === shown.locale })),
           timeZones: timeZones.filter(Boolean).map((name) => ({ name, selected: name === shown.timeZone })),
         },

@@ -23,6 +23,9 @@ export interface PageStrings {
   notifyLegend: string;
   notifyAll: string;
   notifyFailures: string;
+  inboundLegend: string;
+  inboundOn: string;
+  inboundOff: string;
   regionLegend: string;
   localeLabel: string;
   timeZoneLabel: string;
@@ -67,6 +70,9 @@ export const STRINGS: Record<Locale, PageStrings> = {
     notifyLegend: 'Which results',
     notifyAll: 'Every result',
     notifyFailures: 'Only faxes that failed or were partly delivered',
+    inboundLegend: 'Faxes received for you',
+    inboundOn: 'Tell me of each fax received (with the PDF by email)',
+    inboundOff: 'No notices of received faxes',
     regionLegend: 'Language and time',
     localeLabel: 'Language of the notices',
     timeZoneLabel: 'Time zone',
@@ -92,6 +98,7 @@ export const STRINGS: Record<Locale, PageStrings> = {
       'sms.number': { required: 'Enter the mobile number for SMS notices.', invalid: 'Enter a mobile number in international form, such as +39 333 123 4567.' },
       'xmpp.jid': { required: 'Enter the Jabber ID for Jabber notices.', invalid: 'Enter a Jabber ID such as name@example.com.' },
       notifyOn: { invalid: 'Choose which results to hear about.' },
+      notifyInbound: { invalid: 'Choose whether to hear about received faxes.' },
       locale: { invalid: 'Choose a language from the list.' },
       timeZone: { invalid: 'Choose a time zone from the list.' },
       other: { invalid: 'One of the values is not valid.' },
@@ -119,6 +126,9 @@ export const STRINGS: Record<Locale, PageStrings> = {
     notifyLegend: 'О каких результатах сообщать',
     notifyAll: 'Обо всех',
     notifyFailures: 'Только о недоставленных и доставленных частично',
+    inboundLegend: 'Полученные для вас факсы',
+    inboundOn: 'Сообщать о каждом полученном факсе (по почте — с PDF)',
+    inboundOff: 'Не сообщать о полученных факсах',
     regionLegend: 'Язык и время',
     localeLabel: 'Язык уведомлений',
     timeZoneLabel: 'Часовой пояс',
@@ -144,6 +154,7 @@ export const STRINGS: Record<Locale, PageStrings> = {
       'sms.number': { required: 'Укажите номер для уведомлений по SMS.', invalid: 'Укажите номер в международном формате, например +7 916 123-45-67.' },
       'xmpp.jid': { required: 'Укажите Jabber ID для уведомлений в Jabber.', invalid: 'Укажите Jabber ID, например name@example.com.' },
       notifyOn: { invalid: 'Выберите, о каких результатах сообщать.' },
+      notifyInbound: { invalid: 'Выберите, сообщать ли о полученных факсах.' },
       locale: { invalid: 'Выберите язык из списка.' },
       timeZone: { invalid: 'Выберите часовой пояс из списка.' },
       other: { invalid: 'Одно из значений неверно.' },
@@ -171,6 +182,9 @@ export const STRINGS: Record<Locale, PageStrings> = {
     notifyLegend: 'Quali esiti',
     notifyAll: 'Tutti gli esiti',
     notifyFailures: 'Solo i fax non consegnati o consegnati in parte',
+    inboundLegend: 'Fax ricevuti per te',
+    inboundOn: 'Avvisami di ogni fax ricevuto (per email con il PDF)',
+    inboundOff: 'Nessun avviso dei fax ricevuti',
     regionLegend: 'Lingua e ora',
     localeLabel: 'Lingua delle notifiche',
     timeZoneLabel: 'Fuso orario',
@@ -199,6 +213,7 @@ export const STRINGS: Record<Locale, PageStrings> = {
       },
       'xmpp.jid': { required: 'Inserisci il Jabber ID per le notifiche via Jabber.', invalid: 'Inserisci un Jabber ID come nome@example.com.' },
       notifyOn: { invalid: 'Scegli quali esiti ricevere.' },
+      notifyInbound: { invalid: 'Scegli se ricevere gli avvisi dei fax ricevuti.' },
       locale: { invalid: "Scegli una lingua dall'elenco." },
       timeZone: { invalid: "Scegli un fuso orario dall'elenco." },
       other: { invalid: 'Uno dei valori non è valido.' },

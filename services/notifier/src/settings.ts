@@ -16,10 +16,13 @@ export interface NotificationSettings {
   timeZone: string;
   /** 'failures': failed and partially delivered results only. */
   notifyOn: 'all' | 'failures';
+  /** Notices of faxes received for the user (inbound), chosen apart from the results of faxes sent: 'on' (the default) or 'off'. */
+  notifyInbound: 'on' | 'off';
 }
 
-/** What a client sends: `sms` and `xmpp` may be left out, which keeps what the user had. */
-export type SettingsInput = Omit<NotificationSettings, 'sms' | 'xmpp'> & Partial<Pick<NotificationSettings, 'sms' | 'xmpp'>>;
+/** What a client sends: `sms`, `xmpp` and `notifyInbound` may be left out, which keeps what the user had. */
+export type SettingsInput = Omit<NotificationSettings, 'sms' | 'xmpp' | 'notifyInbound'> &
+  Partial<Pick<NotificationSettings, 'sms' | 'xmpp' | 'notifyInbound'>>;
 
 /** A rejected value: `field` is its dotted path in the settings (`sms.number`), `message` says what is wrong. */
 export interface FieldError {
@@ -65,6 +68,7 @@ export const settingsBodySchema = {
     locale: { type: 'string', enum: [...LOCALES] },
     timeZone: { type: 'string', minLength: 1, maxLength: 64 },
     notifyOn: { type: 'string', enum: ['all', 'failures'] },
+    notifyInbound: { type: 'string', enum: ['on', 'off'] },
   },
 } as const;
 
@@ -151,6 +155,7 @@ export function checkSettings(input: SettingsInput, current: NotificationSetting
       locale: input.locale,
       timeZone: input.timeZone,
       notifyOn: input.notifyOn,
+      notifyInbound: input.notifyInbound ?? current.notifyInbound,
     },
   };
 }
@@ -175,6 +180,7 @@ export class SettingsStore {
       locale: this.defaults.locale,
       timeZone: this.defaults.timeZone,
       notifyOn: 'all',
+      notifyInbound: 'on',
     };
   }
 
@@ -195,6 +201,7 @@ export class SettingsStore {
       locale: settings.locale,
       time_zone: settings.timeZone,
       notify_on: settings.notifyOn,
+      notify_inbound: settings.notifyInbound,
       email_enabled: settings.email.enabled ? 1 : 0,
       email_address: settings.email.address,
       sms_enabled: settings.sms.enabled ? 1 : 0,
@@ -218,6 +225,7 @@ const fromRow = (row: SettingsTable): NotificationSettings => ({
   locale: row.locale as Locale,
   timeZone: row.time_zone,
   notifyOn: row.notify_on as 'all' | 'failures',
+  notifyInbound: row.notify_inbound === 'off' ? 'off' : 'on',
 });
 
 /** GET/PUT /v1/settings: the token's user reads and writes only their own settings. */

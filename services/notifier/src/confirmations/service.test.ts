@@ -46,6 +46,7 @@ beforeEach(async () => {
     locale: 'en',
     timeZone: 'UTC',
     notifyOn: 'all',
+    notifyInbound: 'on',
   });
 });
 
