@@ -21,6 +21,7 @@ import { XmppAdapter } from './channels/xmpp/adapter';
 import { loadNotifierConfig, type NotifierConfig } from './config';
 import { SendLedger } from './ledger';
 import { NOTIFIER_SOURCE, Notifier } from './notifier';
+import { ReceivedNotices } from './inbound';
 import { notifierMigrations, type NotifierDatabase } from './schema';
 import { registerTwilioStatusRoute } from './channels/sms/status-route';
 import type { DeliveryReport } from './channels/types';
@@ -32,6 +33,7 @@ import { registerSettingsPage } from './settings-page';
 
 export { notifierSchema, loadNotifierConfig, type NotifierConfig } from './config';
 export { renderNotice, noticeContext, pagesPhrase } from './render';
+export { renderReceivedNotice, receivedContext } from './inbound-render';
 export { plainText } from '@faxnotify/kit';
 export { SendLedger } from './ledger';
 export type { ChannelAdapter, RenderedNotice, Channel, DeliveryReport } from './channels/types';
@@ -58,7 +60,7 @@ function createAdapters(config: NotifierConfig, logger: Logger): Map<Channel, Ch
   return adapters;
 }
 
-/** Starts the notifier: settings API, the consumer of final results, and the channel adapters. */
+/** Starts the notifier: settings API, the consumers of final results and of received faxes, and the channel adapters. */
 export async function startNotifier(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): Promise<RunningNotifier> {
   const config = loadNotifierConfig(overrides, env);
   const logger = createLogger('notifier', config.log.level);
@@ -100,6 +102,14 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
       windowSeconds: config.rateLimits.notices.windowSeconds,
       perChannel: config.rateLimits.notices,
     },
+  });
+
+  const receivedNotices = new ReceivedNotices({
+    notifier,
+    settings,
+    confirmations,
+    settingsUrlTemplate: config.links.settingsUrlTemplate,
+    messageIdDomain: config.mail.messageIdDomain,
   });
 
   const app = createHttpServer({
@@ -144,6 +154,12 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
       accepts: ['delivery.recipient.final'],
       concurrency: Math.max(1, Math.floor(config.amqp.prefetch / 2)),
       onGiveUp: (event, error) => notifier.giveUp(event, error),
+    });
+    // Notices of faxes received for an owner, through the same ledger, adapters and limits.
+    await bus.consume(QUEUES.notifierFaxReceived, (event, context) => receivedNotices.handle(event, context), {
+      accepts: ['delivery.fax.received'],
+      concurrency: Math.max(1, Math.floor(config.amqp.prefetch / 2)),
+      onGiveUp: (event, error) => receivedNotices.giveUp(event, error),
     });
   } catch (error) {
     await bus.close();

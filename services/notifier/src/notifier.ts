@@ -33,7 +33,7 @@ export interface NotifierDeps {
 }
 
 /** The address a user's settings give for a channel, when that channel is on. */
-function addressFor(settings: NotificationSettings, channel: Channel): string | null {
+export function addressFor(settings: NotificationSettings, channel: Channel): string | null {
   switch (channel) {
     case 'email':
       return settings.email.enabled ? settings.email.address : null;
@@ -45,6 +45,14 @@ function addressFor(settings: NotificationSettings, channel: Channel): string | 
 }
 
 const CHANNEL_NAMES: Record<Channel, string> = { email: 'email', sms: 'SMS', xmpp: 'Jabber (XMPP)' };
+
+/**
+ * Ledger rows of notices of received faxes: their result id is `received/<receivedId>` ('/' is in
+ * no outbound result id, so the two never share a key) and their recipient id is this marker.
+ */
+export const RECEIVED_RESULT_PREFIX = 'received/';
+export const RECEIVED_RECIPIENT = '(received)';
+export const isReceivedNotice = (row: Pick<LedgerTable, 'result_id'>): boolean => row.result_id.startsWith(RECEIVED_RESULT_PREFIX);
 
 /** The notice's own id: the same for every try of one result on one channel. */
 export const noticeIdOf = (resultId: string, channel: Channel): string => createHash('sha256').update(`${resultId}\n${channel}`).digest('hex').slice(0, 24);
@@ -82,12 +90,16 @@ export class Notifier {
 
   /** Records the given-up channels as failed once the bus runs out of retries. */
   async giveUp(event: CloudEvent<'delivery.recipient.final'>, error: unknown): Promise<void> {
-    const result = event.data;
+    await this.giveUpNotices(event.data.resultId, error);
+  }
+
+  /** Records every channel of one result (or received fax) still unfinished as failed. */
+  async giveUpNotices(resultId: string, error: unknown): Promise<void> {
     for (const channel of this.deps.adapters.keys()) {
-      const row = await this.deps.ledger.get(result.resultId, channel);
+      const row = await this.deps.ledger.get(resultId, channel);
       if (!row || FINAL_LEDGER_STATUSES.has(row.status)) continue;
-      await this.deps.ledger.markFailed(result.resultId, channel, `retries exhausted: ${errorMessage(error)}`);
-      await this.publishOutcome((await this.deps.ledger.get(result.resultId, channel))!);
+      await this.deps.ledger.markFailed(resultId, channel, `retries exhausted: ${errorMessage(error)}`);
+      await this.publishOutcome((await this.deps.ledger.get(resultId, channel))!);
     }
   }
 
@@ -97,7 +109,6 @@ export class Notifier {
     settings: NotificationSettings | undefined,
     sendable: (channel: Channel, address: string) => boolean,
   ): Promise<void> {
-    const { ledger } = this.deps;
     const entry: LedgerEntry = {
       resultId: result.resultId,
       channel,
@@ -108,20 +119,39 @@ export class Notifier {
       locale: settings?.locale ?? null,
       noticeId: noticeIdOf(result.resultId, channel),
     };
-    const adapter = this.deps.adapters.get(channel);
-    // A channel this notifier has no adapter for exists only for owners who turned it on.
-    if (!adapter && !entry.address) return;
     const skipReason = !settings
       ? 'the owner has no notification settings'
       : !entry.address
         ? `${channel} notices are off`
         : settings.notifyOn === 'failures' && FINAL_STATUS_INFO[result.status].outcome === 'delivered'
           ? 'the owner is notified of failures only'
-          : !adapter
-            ? `${CHANNEL_NAMES[channel]} notices are not set up on this notifier`
-            : !sendable(channel, entry.address)
-              ? 'address not confirmed'
-              : undefined;
+          : undefined;
+    await this.deliverNotice(entry, skipReason, sendable, () => this.render(result, channel, settings!));
+  }
+
+  /**
+   * One notice on one channel, once: recorded as skipped (`skipReason`, no adapter, an unconfirmed
+   * address, over the owner's limit), or claimed in the ledger, sent through the channel's adapter
+   * and marked. Throws a transient ChannelError when trying again later can help. Outbound results
+   * and received faxes both go this way.
+   */
+  async deliverNotice(
+    entry: LedgerEntry,
+    skipReason: string | undefined,
+    sendable: (channel: Channel, address: string) => boolean,
+    render: () => RenderedNotice,
+  ): Promise<void> {
+    const { ledger } = this.deps;
+    const channel = entry.channel as Channel;
+    const result = { resultId: entry.resultId, ownerId: entry.ownerId };
+    const adapter = this.deps.adapters.get(channel);
+    // A channel this notifier has no adapter for exists only for owners who turned it on.
+    if (!adapter && !entry.address) return;
+    skipReason ??= !adapter
+      ? `${CHANNEL_NAMES[channel]} notices are not set up on this notifier`
+      : !sendable(channel, entry.address!)
+        ? 'address not confirmed'
+        : undefined;
     if (skipReason) {
       await this.publishOutcome(await ledger.skip(entry, skipReason));
       return;
@@ -152,7 +182,7 @@ export class Notifier {
     // an SMS is looked for at Twilio first, as after a lost answer, from when that send was claimed.
     const claimedAt = Date.parse(claim.row.updated_at);
     const lostSend = SendLedger.lostSendOf(claim.row) ?? (claim.resumedUnfinished ? { startedAt: claimedAt, lostAt: claimedAt } : undefined);
-    const notice = { ...this.render(result, channel, settings!), ...(lostSend ? { lostSend } : {}) };
+    const notice = { ...render(), ...(lostSend ? { lostSend } : {}) };
     let receipt: SendReceipt | undefined;
     try {
       receipt = await adapter!.send(notice, entry.address!);
@@ -239,6 +269,10 @@ export class Notifier {
   }
 
   private async publishOutcome(row: LedgerTable): Promise<void> {
+    // A notice of a received fax has no outcome event: notification.outcome is about one recipient of
+    // a fax we sent (faxId, recipientId, resultId) and the tracker files it beside that fax, which a
+    // received fax is not. Its ledger row is its record.
+    if (isReceivedNotice(row)) return;
     const channel = row.channel as Channel;
     const outcome: NotificationOutcome = {
       resultId: row.result_id,

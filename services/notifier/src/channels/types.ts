@@ -28,6 +28,16 @@ export interface RenderedNotice {
   threadId: string;
   /** An earlier send of this notice that may have reached the provider without its answer reaching us (kept in the ledger). */
   lostSend?: LostSend;
+  /** Files the notice carries (a received fax's PDF); the email adapter attaches them, channels without attachments give the link only. */
+  attachments?: NoticeAttachment[];
+}
+
+/** A file sent with a notice. */
+export interface NoticeAttachment {
+  /** A plain file name (no path, no control characters). */
+  fileName: string;
+  contentType: string;
+  content: Buffer;
 }
 
 /** A send that may have reached the provider without its answer reaching us. */

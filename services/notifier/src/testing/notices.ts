@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
-import { EXCHANGES, type DeliveryRecipientFinal, type NotificationOutcome } from '@faxnotify/contracts';
+import { EXCHANGES, type DeliveryFaxReceived, type DeliveryRecipientFinal, type NotificationOutcome } from '@faxnotify/contracts';
 import { MessageBus, createLogger, issueToken } from '@faxnotify/kit';
 import { createTestVhost, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/peers';
 import { startNotifier, type RunningNotifier } from '../index';
@@ -30,6 +30,22 @@ export const finalResult = (faxId: string, overrides: Partial<DeliveryRecipientF
   endedAt: '2026-11-22T09:00:40.000Z',
   attempts: 1,
   links: { fax: `http://127.0.0.1:8082/faxes/${faxId}` },
+  ...overrides,
+});
+
+/** A delivery.fax.received as the status tracker publishes it: three pages from ACME (+390612345678) for alice, received at 10:01 Rome time, no PDF. */
+export const receivedFax = (receivedId: string, overrides: Partial<DeliveryFaxReceived> = {}): DeliveryFaxReceived => ({
+  receivedId,
+  ownerId: 'alice',
+  callerNumber: '+390612345678',
+  calledNumber: '+390698765432',
+  remoteCsid: 'ACME SALES FAX',
+  status: 'success',
+  reason: { code: 'OK', detail: '' },
+  pagesReceived: 3,
+  startedAt: '2026-11-22T09:00:10.000Z',
+  receivedAt: '2026-11-22T09:01:40.000Z',
+  links: { fax: `http://127.0.0.1:8082/inbox/${receivedId}` },
   ...overrides,
 });
 

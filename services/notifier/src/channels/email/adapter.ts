@@ -45,6 +45,9 @@ export class EmailAdapter implements ChannelAdapter {
         // A message outside any fax's thread (a confirmation code) has no thread root.
         ...(notice.threadId ? { inReplyTo: notice.threadId, references: [notice.threadId] } : {}),
         headers: { 'Auto-Submitted': 'auto-generated', 'Content-Language': notice.locale },
+        ...(notice.attachments?.length
+          ? { attachments: notice.attachments.map((a) => ({ filename: a.fileName, contentType: a.contentType, content: a.content })) }
+          : {}),
       });
       const smtpCode = smtpReplyCode(info.response);
       return { providerMessageId: info.messageId ?? notice.messageId, ...(smtpCode ? { smtpCode } : {}) };
