@@ -70,6 +70,27 @@ describe('transmitter configuration', () => {
     expect(() => loadTransmitterConfig({}, { TRANSMITTER_RETRY_DEFAULT_COUNT: '4' })).toThrow(/retry\.defaultCount/);
   });
 
+  it('reads receiving lines (mode, number, owner, called-number owners) and refuses an answering side that cannot work', () => {
+    const receiving = [
+      { id: 'rx1', kind: 'class1', device: '/dev/ttyIAX1', mode: 'receive', number: '2002', owner: 'alice', owners: { '2003': 'bob' } },
+      { id: 'both1', kind: 'class2.0', device: '/dev/ttyIAX2', mode: 'both', owner: 'carol', answerId: '+1 202 555 0100' },
+      { id: 'tx1', kind: 'class1', device: '/dev/ttyIAX3', mode: 'send' },
+    ];
+    expect(loadTransmitterConfig({}, { TRANSMITTER_LINES: JSON.stringify(receiving) }).lines).toEqual(receiving);
+    const lines = (value: unknown) => () =>
+      loadTransmitterConfig({}, { TRANSMITTER_LINES: JSON.stringify([{ id: 'm1', kind: 'class1', device: '/dev/x', ...(value as object) }]) });
+    expect(lines({ mode: 'answer' })).toThrow(/line 1 \(m1\): mode must be "send", "receive" or "both"/);
+    expect(lines({ mode: 'receive' })).toThrow(/line 1 \(m1\): a receiving line needs the owner of its faxes/);
+    expect(lines({ mode: 'both', owner: 'has space' })).toThrow(/needs the owner/);
+    expect(lines({ owner: 'alice' })).toThrow(/line 1 \(m1\): owner belongs to lines that receive/);
+    expect(lines({ mode: 'receive', owner: 'alice', number: 'two' })).toThrow(/number must be the digits callers dial/);
+    expect(lines({ mode: 'receive', owner: 'alice', answerId: 'an answer id far too long' })).toThrow(/answerId must be 1-20 characters/);
+    expect(lines({ mode: 'receive', owner: 'alice', owners: ['2002'] })).toThrow(/owners must be an object/);
+    expect(lines({ mode: 'receive', owner: 'alice', owners: { x: 'bob' } })).toThrow(/owners: "x" is not a called number/);
+    expect(lines({ mode: 'receive', owner: 'alice', owners: { '2002': 7 } })).toThrow(/owners: the owner of 2002 must be an account id/);
+    expect(lines({ kind: 'ata', account: 'acme', mode: 'both', owner: 'alice' })).toThrow(/an "ata" line sends only/);
+  });
+
   it('documents every key with an environment variable and hides the secret', () => {
     const rows = describeConfig(transmitterSchema);
     expect(rows.every((row) => row.doc.length > 0 && row.env.length > 0)).toBe(true);

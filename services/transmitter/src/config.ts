@@ -23,6 +23,16 @@ export interface LineDefinition {
   maxRate?: number;
   /** Driver timers in milliseconds (t1, t2, t4, command, dial, hangupGuard, …) where the defaults do not suit a modem. */
   timers?: Record<string, number>;
+  /** Whether the line dials out, answers calls, or both (one call at a time; a send takes over an idle wait). Default send. */
+  mode?: 'send' | 'receive' | 'both';
+  /** The number callers dial to reach the line: the called number when the modem does not report one. */
+  number?: string;
+  /** Our identity (CSI) shown to callers when the line answers; default the line's number. */
+  answerId?: string;
+  /** A receiving line: who gets its faxes. */
+  owner?: string;
+  /** A receiving line whose modem reports the called number: the owner of each called number (others go to `owner`). */
+  owners?: Record<string, string>;
 }
 
 /** A rewrite of an E.164 number into what a line dials, first match wins (like HylaFAX dial rules). */
@@ -34,7 +44,36 @@ export interface DialRule {
 }
 
 const LINE_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const LINE_KEYS = new Set(['id', 'kind', 'device', 'account', 'modem', 'dialPrefix', 'maxRate', 'timers']);
+const LINE_KEYS = new Set(['id', 'kind', 'device', 'account', 'modem', 'dialPrefix', 'maxRate', 'timers', 'mode', 'number', 'answerId', 'owner', 'owners']);
+/** An owner id as the contracts take it. */
+const OWNER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+const LINE_NUMBER = /^[0-9+*#]{1,32}$/;
+
+/** Why a line's answering side (mode, number, owner, owners, answerId) is unusable, or null. */
+function receivingProblem(entry: Record<string, unknown>, at: string): string | null {
+  if (entry.mode !== undefined && entry.mode !== 'send' && entry.mode !== 'receive' && entry.mode !== 'both')
+    return `${at}: mode must be "send", "receive" or "both"`;
+  const receives = entry.mode === 'receive' || entry.mode === 'both';
+  if (!receives) {
+    const stray = ['number', 'answerId', 'owner', 'owners'].find((key) => entry[key] !== undefined);
+    return stray ? `${at}: ${stray} belongs to lines that receive (mode "receive" or "both")` : null;
+  }
+  if (entry.kind === 'ata') return `${at}: an "ata" line sends only (its port server reports received faxes)`;
+  if (typeof entry.owner !== 'string' || !OWNER_ID.test(entry.owner)) return `${at}: a receiving line needs the owner of its faxes (owner, an account id)`;
+  if (entry.number !== undefined && (typeof entry.number !== 'string' || !LINE_NUMBER.test(entry.number)))
+    return `${at}: number must be the digits callers dial (0-9, +, *, #; up to 32)`;
+  if (entry.answerId !== undefined && (typeof entry.answerId !== 'string' || !/^[0-9A-Za-z +.-]{1,20}$/.test(entry.answerId)))
+    return `${at}: answerId must be 1-20 characters: digits, letters, space, + . -`;
+  if (entry.owners !== undefined) {
+    if (typeof entry.owners !== 'object' || entry.owners === null || Array.isArray(entry.owners))
+      return `${at}: owners must be an object of called number → owner`;
+    for (const [number, owner] of Object.entries(entry.owners as Record<string, unknown>)) {
+      if (!LINE_NUMBER.test(number)) return `${at}: owners: "${number}" is not a called number (0-9, +, *, #; up to 32)`;
+      if (typeof owner !== 'string' || !OWNER_ID.test(owner)) return `${at}: owners: the owner of ${number} must be an account id`;
+    }
+  }
+  return null;
+}
 
 /** Why a list of line definitions is unusable, or null. */
 export function lineDefinitionsProblem(value: unknown): string | null {
@@ -66,6 +105,8 @@ export function lineDefinitionsProblem(value: unknown): string | null {
       for (const [name, ms] of Object.entries(entry.timers as Record<string, unknown>))
         if (!Number.isInteger(ms) || (ms as number) < 0) return `${at} (${entry.id}): timer ${name} must be whole milliseconds`;
     }
+    const receiving = receivingProblem(entry, `${at} (${entry.id})`);
+    if (receiving) return receiving;
   }
   return null;
 }
@@ -150,7 +191,7 @@ export const transmitterSchema = {
     env: 'TRANSMITTER_LOCAL_ID',
   },
   lines: {
-    doc: 'The fax lines, as a JSON array: [{"id":"modem1","kind":"class1","device":"/dev/ttyACM0"}]; kind is class1, class2.0 or ata (a modem on a fax ATA\'s port, with "account": the port-server account it sends as, and optional "modem": class1 or class2.0); optional dialPrefix, maxRate and timers (ms) per line. With none, faxes wait.',
+    doc: 'The fax lines, as a JSON array: [{"id":"modem1","kind":"class1","device":"/dev/ttyACM0"}]; kind is class1, class2.0 or ata (a modem on a fax ATA\'s port, with "account": the port-server account it sends as, and optional "modem": class1 or class2.0); optional dialPrefix, maxRate and timers (ms) per line. "mode": send (default), receive or both makes a line answer calls: it then needs "owner" (who gets its faxes) and may have "number" (the number callers dial), "answerId" (our CSI) and "owners" ({"called number": owner} where the modem reports the called number). With no sending line, faxes wait.',
     format: 'fax-lines',
     default: [] as LineDefinition[],
     env: 'TRANSMITTER_LINES',

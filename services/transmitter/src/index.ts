@@ -25,6 +25,7 @@ import { EventRelay } from './relay';
 import { FileRetention } from './retention';
 import { RecipientLedger } from './ledger/recipient-ledger';
 import { Scheduler } from './scheduler/scheduler';
+import { startReceiving, type ReceiveLoop } from './receive';
 import type { TransmitterDatabase } from './db/schema';
 import { FileStore } from './uploads';
 
@@ -48,6 +49,7 @@ export { LINE_FAILURE } from './scheduler/line-pool';
 export { RecipientLedger, DOCUMENT_PREPARATION } from './ledger/recipient-ledger';
 export { EventRelay } from './relay';
 export * from './ata';
+export { ReceiveLoop, startReceiving, faxReceivedData, isReceivedFax, ownerFor, receivedEvent, recordReceivedFax, type ReceivingLine } from './receive';
 export { Outbox, type OutboxEntryView, type FaxView, type RecipientView, type AttemptView } from './outbox';
 export { TRANSMITTER_SOURCE } from './events';
 export type * from './db/schema';
@@ -68,6 +70,8 @@ export interface RunningTransmitter {
   /** The transmitter's database, for operators' tools and tests. */
   db: Kysely<TransmitterDatabase>;
   lines: readonly TransmitterLine[];
+  /** A loop per line that answers calls (mode receive or both). */
+  receivers: readonly ReceiveLoop[];
   scheduler: Scheduler;
   /** The one writer of recipients, their attempts and their events. */
   ledger: RecipientLedger;
@@ -103,8 +107,9 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
   const relay = new EventRelay({ db, bus, logger: logger.child({ component: 'events' }), pollMs: config.outbox.pollMs });
   const reportWithinMs = config.ata.reportWithinHours * 3600_000;
   const handoverTo = (account: string) => new PortServerHandover({ account, region: config.dial.region, reportWithinMs });
-  const lines = [...linesFromConfig(config.lines, handoverTo), ...(options.extraLines ?? [])];
-  const ids = new Set<string>();
+  const configured = linesFromConfig(config.lines, handoverTo);
+  const lines = [...configured.sending, ...(options.extraLines ?? [])];
+  const ids = new Set<string>(configured.receiving.filter((r) => r.line.mode === 'receive').map((r) => r.line.id));
   for (const line of lines) {
     if (ids.has(line.id)) throw new Error(`two fax lines are called ${line.id}`);
     ids.add(line.id);
@@ -146,19 +151,21 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
 
   let url: string;
   let ata: RunningAtaServer | undefined;
+  let receiving: ReturnType<typeof startReceiving> | undefined;
   try {
     await files.init();
     await bus.start();
     relay.start();
     if (config.ata.enabled) ata = await startAtaServer({ config: config.ata, db, ledger, logger, eventsWritten: () => relay.kick() });
     await scheduler.start();
+    receiving = startReceiving(configured.receiving, { db, logger: logger.child({ component: 'receive' }), eventsWritten: () => relay.kick() });
     expiry?.start();
     retention.start();
     url = await listen(app, config.http.host, config.http.port);
   } catch (error) {
     await ata?.stop().catch(() => undefined);
     await expiry?.stop();
-    await scheduler.stop().catch(() => undefined);
+    await Promise.all([scheduler.stop().catch(() => undefined), receiving?.stop()]);
     await retention.stop();
     await relay.stop();
     await bus.close(1000).catch(() => undefined);
@@ -167,9 +174,14 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     await database.close();
     throw error;
   }
-  if (lines.length === 0) logger.warn('no fax lines configured (TRANSMITTER_LINES): faxes are accepted and wait');
+  if (lines.length === 0) logger.warn('no sending fax lines configured (TRANSMITTER_LINES): faxes are accepted and wait');
   logger.info(
-    { url, dialect: database.dialect, lines: lines.map((line) => `${line.id} (${line.handover ? `ata, ${line.kind}` : line.kind})`) },
+    {
+      url,
+      dialect: database.dialect,
+      lines: lines.map((line) => `${line.id} (${line.handover ? `ata, ${line.kind}` : line.kind})`),
+      receiving: configured.receiving.map((r) => `${r.line.id} (${r.line.mode}, for ${r.owner})`),
+    },
     'transmitter started',
   );
 
@@ -179,7 +191,8 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
       await app.close();
       await ata?.stop();
       await expiry?.stop();
-      await scheduler.stop();
+      // Calls in progress, sent or received, get the same grace to end and be recorded.
+      await Promise.all([scheduler.stop(), receiving.stop(config.scheduler.stopGraceMs)]);
       // What the last calls wrote goes out now if the broker takes it; otherwise at the next start.
       await relay.stop({ flush: true });
       await bus.close();
@@ -187,5 +200,5 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
       await conversion.close();
       await database.close();
     })());
-  return { url, config, logger, db, lines, scheduler, ledger, relay, ata, stop };
+  return { url, config, logger, db, lines, receivers: receiving.loops, scheduler, ledger, relay, ata, stop };
 }

@@ -245,6 +245,27 @@ export interface AtaHandoffRow {
   final_at: string | null;
 }
 
+/** A fax one of our lines received (its pages travel in the fax.received event of the event outbox). */
+export interface ReceivedFaxRow {
+  /** `<line id>:<answered at>`: the same call recorded twice is one row. */
+  received_id: string;
+  line_id: string;
+  owner_id: string;
+  caller_number: string | null;
+  called_number: string | null;
+  remote_csid: string | null;
+  status: 'success' | 'partially_received' | 'failed';
+  reason_code: string;
+  reason_detail: string;
+  pages_received: number;
+  /** Bytes of T.4 data of the pages kept. */
+  bytes: number;
+  started_at: string;
+  answered_at: string | null;
+  ended_at: string;
+  created_at: string;
+}
+
 /** Every table of the transmitter: outbox entries and their faxes, uploads, the event outbox, and the fax ATAs' tables. */
 export interface TransmitterDatabase {
   files: FileRow;
@@ -253,6 +274,7 @@ export interface TransmitterDatabase {
   recipients: RecipientRow;
   attempts: AttemptRow;
   event_outbox: EventOutboxTable;
+  received_faxes: ReceivedFaxRow;
   ata_accounts: AtaAccountRow;
   ata_dids: AtaDidRow;
   ata_called_numbers: AtaCalledNumberRow;

@@ -5,14 +5,23 @@
 import { createModemLine } from '@faxnotify/fax-line';
 import { ataLine } from '../ata/line';
 import type { LineDefinition } from '../config';
+import type { ReceivingLine } from '../receive/types';
 import type { LineHandover, TransmitterLine } from './types';
 
 export { statusFor } from './status';
 export type { CallListener, HandoverSettlement, LineHandover, TransmitterLine } from './types';
 
+/** The configured lines: those the scheduler dials on, and those that answer calls (a line in mode "both" is in each). */
+export interface ConfiguredLines {
+  sending: TransmitterLine[];
+  receiving: ReceivingLine[];
+}
+
 /** One line per configured modem or ATA port; `handoverTo` says where an ATA port's faxes go. */
-export function linesFromConfig(definitions: readonly LineDefinition[], handoverTo: (account: string) => LineHandover): TransmitterLine[] {
-  return definitions.map((line) => {
+export function linesFromConfig(definitions: readonly LineDefinition[], handoverTo: (account: string) => LineHandover): ConfiguredLines {
+  const configured: ConfiguredLines = { sending: [], receiving: [] };
+  for (const line of definitions) {
+    const mode = line.mode ?? 'send';
     const modem = createModemLine({
       id: line.id,
       device: line.device,
@@ -20,7 +29,12 @@ export function linesFromConfig(definitions: readonly LineDefinition[], handover
       dialPrefix: line.dialPrefix,
       maxRate: line.maxRate,
       timers: line.timers,
+      mode,
+      number: line.number,
+      answerId: line.answerId,
     });
-    return line.kind === 'ata' ? ataLine(modem, handoverTo(line.account!)) : modem;
-  });
+    if (mode !== 'receive') configured.sending.push(line.kind === 'ata' ? ataLine(modem, handoverTo(line.account!)) : modem);
+    if (mode !== 'send') configured.receiving.push({ line: modem, owner: line.owner!, owners: line.owners ?? {} });
+  }
+  return configured;
 }

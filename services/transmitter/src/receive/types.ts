@@ -1,0 +1,9 @@
+import type { FaxLine } from '@faxnotify/fax-line';
+
+/** A line that answers calls, and whose faxes it receives: `owners` by called number where the modem reports it, else `owner`. */
+export interface ReceivingLine {
+  /** The line itself with its answering side (on a line in mode "both", the same object the scheduler sends on). */
+  line: FaxLine;
+  owner: string;
+  owners: Readonly<Record<string, string>>;
+}
