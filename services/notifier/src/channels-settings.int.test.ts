@@ -174,6 +174,7 @@ describe('the settings page', () => {
       xmpp_enabled: 'on',
       xmpp_jid: 'tom@localhost',
       notify_on: 'failures',
+      notify_inbound: 'off',
       locale: 'en',
       time_zone: 'Asia/Yekaterinburg',
     };
@@ -201,6 +202,7 @@ describe('the settings page', () => {
       locale: 'en',
       timeZone: 'Asia/Yekaterinburg',
       notifyOn: 'failures',
+      notifyInbound: 'off',
     });
     const after = await page('/settings?saved=1', { headers: { cookie: form.cookies.join('; ') } });
     const html = await after.text();
@@ -208,6 +210,7 @@ describe('the settings page', () => {
     expect(html).toContain('role="status">Your settings have been saved.');
     expect(html).toContain('value="+79161234567"');
     expect(html).toMatch(/<option value="Asia\/Yekaterinburg" selected>/);
+    expect(html).toContain('<input type="radio" id="inbound-off" name="notify_inbound" value="off" checked>');
     expect(html).toMatch(/id="notify-failures" name="notify_on" value="failures" checked/);
     // Dave's settings were not touched by Tom's form.
     expect((await api('GET', '/v1/settings', 'dave')).body).toMatchObject({ email: { enabled: false, address: null } });
