@@ -58,6 +58,26 @@ export const statusTrackerSchema = {
       env: 'STATUS_TRACKER_OUTBOX_POLL_MS',
     },
   },
+  inbox: {
+    urlTemplate: {
+      doc: 'Link to one received fax in the Inbox, put in every delivery.fax.received for the notices; `{receivedId}` is replaced. Empty: beside the fax pages, i.e. links.faxUrlTemplate with `/faxes/{faxId}` replaced by `/inbox/{receivedId}`.',
+      format: String,
+      default: '',
+      env: 'STATUS_TRACKER_INBOX_URL_TEMPLATE',
+    },
+    retentionDays: {
+      doc: 'How long a received fax (its record and its pages) is kept, in days from when it was recorded; older ones are deleted by a pass that runs every hour.',
+      format: 'positive-int',
+      default: 365,
+      env: 'STATUS_TRACKER_INBOX_RETENTION_DAYS',
+    },
+    attachMaxBytes: {
+      doc: "The largest PDF a delivery.fax.received carries for the notices (the email's attachment); a larger one is announced with the Inbox link alone.",
+      format: 'nat',
+      default: 5_000_000,
+      env: 'STATUS_TRACKER_INBOX_ATTACH_MAX_BYTES',
+    },
+  },
   reconcile: {
     intervalMs: {
       doc: 'How often the reconciliation sweep runs: it re-publishes final results never confirmed as handed over and restores missing outbox rows.',
@@ -214,6 +234,7 @@ export interface StatusTrackerConfig {
   links: { faxUrlTemplate: string; tokens: boolean; tokenDays: number; tokenUrlTemplate: string };
   outbox: { pollMs: number };
   reconcile: { intervalMs: number; minAgeMs: number };
+  inbox: { urlTemplate: string; retentionDays: number; attachMaxBytes: number };
   pages: { defaultTimeZone: string; liveUpdateMs: number; liveTailMs: number };
   webhooks: { pollMs: number; firstRetryMs: number; maxRetryMs: number; maxAgeMs: number; timeoutMs: number; allowedPrivateRanges: string[] };
   secrets: { key: string; previousKeys: string[] };
@@ -239,6 +260,11 @@ export function loadStatusTrackerConfig(overrides: Record<string, unknown> = {},
   const tokenTemplate = config.links.tokenUrlTemplate;
   if (tokenTemplate && (!/^https?:\/\/\S+$/.test(tokenTemplate) || !tokenTemplate.includes('{token}')))
     throw new ConfigError('invalid configuration: links.tokenUrlTemplate: must be empty or an http(s) URL template with {token}');
+  const inboxTemplate = config.inbox.urlTemplate;
+  if (inboxTemplate && (!/^https?:\/\/\S+$/.test(inboxTemplate) || !inboxTemplate.includes('{receivedId}')))
+    throw new ConfigError('invalid configuration: inbox.urlTemplate: must be empty or an http(s) URL template with {receivedId}');
+  if (config.inbox.attachMaxBytes > 20_000_000)
+    throw new ConfigError('invalid configuration: inbox.attachMaxBytes: at most 20000000 (the event carries the PDF as base64)');
   if (!isTimeZone(config.pages.defaultTimeZone))
     throw new ConfigError(`invalid configuration: pages.defaultTimeZone: ${JSON.stringify(config.pages.defaultTimeZone)} is not a time zone`);
   const secrets = secretBoxOf(config.secrets);
@@ -324,4 +350,11 @@ export function parseProviderAccounts(text: string): ConfiguredProviderAccount[]
     if (baseUrl !== undefined && (!/^https?:\/\/\S+$/.test(baseUrl) || !URL.canParse(baseUrl))) return fail(`entry ${i}: baseUrl must be an http(s) URL`);
     return { provider, account, ownerId: str('ownerId', true)!, secret, baseUrl, username: str('username', false), password: str('password', false) };
   });
+}
+
+/** The Inbox link template: the setting, else beside the fax pages (links.faxUrlTemplate with `/faxes/{faxId}` as `/inbox/{receivedId}`). */
+export function inboxUrlTemplateOf(config: Pick<StatusTrackerConfig, 'links' | 'inbox'>): string {
+  if (config.inbox.urlTemplate) return config.inbox.urlTemplate;
+  const template = config.links.faxUrlTemplate;
+  return template.includes('/faxes/{faxId}') ? template.replace('/faxes/{faxId}', '/inbox/{receivedId}') : `${new URL(template).origin}/inbox/{receivedId}`;
 }

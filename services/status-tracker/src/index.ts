@@ -15,7 +15,8 @@ import {
 import type { Kysely } from 'kysely';
 import { registerFaxApi } from './api';
 import type { AuthOptions } from './auth';
-import { loadStatusTrackerConfig, parseProviderAccounts, secretBoxOf, type StatusTrackerConfig } from './config';
+import { inboxUrlTemplateOf, loadStatusTrackerConfig, parseProviderAccounts, secretBoxOf, type StatusTrackerConfig } from './config';
+import { InboxRetention, registerInboxApi } from './inbox';
 import { IngestRecorder } from './ingest/recorder';
 import { ReplixFaxPoller } from './ingest/replixfax';
 import { registerIngest, syncConfiguredAccounts } from './ingest/routes';
@@ -41,6 +42,7 @@ export { StatusTracker, TRACKER_SOURCE, faxLink, outboxEventId, resultIdOf, type
 export { OutboxRelay, ReconciliationSweep, type SweepReport } from './outbox';
 export { registerFaxApi } from './api';
 export { registerWebhookApi } from './webhook-api';
+export { InboxRetention, registerInboxApi, receivedPdf, receivedTiff, pagePng } from './inbox';
 export { PROVIDER_BASE_URLS, TargetClient, WEBHOOK_URLS, WebhookTargets, WebhookTargetBlockedError, type TargetUse } from './webhook-targets';
 export { WebhookDispatcher, verifyWebhookSignature, signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER, EVENT_HEADER } from './webhooks';
 export { registerPages } from './pages/routes';
@@ -89,8 +91,10 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     db,
     faxUrlTemplate: config.links.faxUrlTemplate,
     linkTokens: links && { tokens: links, urlTemplate: tokenUrlTemplateOf(config.links.faxUrlTemplate, config.links.tokenUrlTemplate) },
+    inbox: { urlTemplate: inboxUrlTemplateOf(config), attachMaxBytes: config.inbox.attachMaxBytes },
     logger,
   });
+  const retention = new InboxRetention({ db, retentionDays: config.inbox.retentionDays, logger: logger.child({ component: 'inbox' }) });
   const relay = new OutboxRelay({ db, bus, logger: logger.child({ component: 'outbox' }), pollMs: config.outbox.pollMs });
   const sweep = new ReconciliationSweep({
     db,
@@ -141,6 +145,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
   const publicUrl = () => config.http.publicUrl || url;
   registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret, auth, links, live: { pollMs: config.pages.liveUpdateMs, tailMs: config.pages.liveTailMs } });
   registerWebhookApi(app, { db, auth, targets: webhookTargets, secrets });
+  registerInboxApi(app, { db, auth });
   registerIngest(app, {
     db,
     auth,
@@ -180,15 +185,19 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
       // Committed: hand the new final events (and webhook POSTs) over now rather than at the next poll.
       if (outcome.outboxRows > 0) handedOver();
     };
-    await bus.consume(QUEUES.trackerFaxEvents, handle, { accepts: ['fax.submitted', 'fax.recipient.progress', 'fax.recipient.result'], concurrency });
+    await bus.consume(QUEUES.trackerFaxEvents, handle, {
+      accepts: ['fax.submitted', 'fax.recipient.progress', 'fax.recipient.result', 'fax.received'],
+      concurrency,
+    });
     await bus.consume(QUEUES.trackerNotificationOutcomes, handle, { accepts: ['notification.outcome'], concurrency });
     relay.start();
     sweep.start();
     webhooks.start();
     replixfax.start();
+    retention.start();
     url = await listen(app, config.http.host, config.http.port);
   } catch (error) {
-    await Promise.allSettled([relay.stop(), sweep.stop(), webhooks.stop(), replixfax.stop()]);
+    await Promise.allSettled([relay.stop(), sweep.stop(), webhooks.stop(), replixfax.stop(), retention.stop()]);
     await bus.close(1000).catch(() => undefined);
     await app.close().catch(() => undefined);
     await database.close();
@@ -202,7 +211,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
       await app.close();
       // Timers first: a pass in flight finishes its row; what handlers commit from here on is
       // durable in the outbox and goes out at the next start.
-      await Promise.all([relay.stop(), sweep.stop(), webhooks.stop(), replixfax.stop()]);
+      await Promise.all([relay.stop(), sweep.stop(), webhooks.stop(), replixfax.stop(), retention.stop()]);
       await bus.close();
       await database.close();
     })());

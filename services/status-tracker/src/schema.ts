@@ -262,6 +262,42 @@ export interface TrackerDatabase {
   link_tokens: LinkTokenTable;
   offices: OfficeTable;
   office_members: OfficeMemberTable;
+  received_faxes: ReceivedFaxTable;
+  received_pages: ReceivedPageTable;
+}
+
+/** A received fax (the Inbox), one row per `fax.received` receivedId. */
+export interface ReceivedFaxTable {
+  id: string;
+  owner_id: string;
+  source: string;
+  line_id: string | null;
+  caller_number: string | null;
+  called_number: string | null;
+  /** The sender's TSI as sent (untrusted text). */
+  remote_csid: string | null;
+  status: string;
+  reason: string | null;
+  pages: number;
+  started_at: string;
+  ended_at: string;
+  /** A provider's file (application/pdf or image/tiff), kept as it came; null for a line's pages. */
+  file_type: string | null;
+  file_data: Buffer | null;
+  /** When the owner (or a colleague in scope) first opened it; null: unread. */
+  read_at: string | null;
+  created_at: string;
+}
+
+/** One received page: clean T.4 1-D (MH) data. */
+export interface ReceivedPageTable {
+  fax_id: string;
+  page: number;
+  width: number;
+  rows: number;
+  resolution: string;
+  bad_rows: number;
+  data: Buffer;
 }
 
 export type FaxRow = Selectable<FaxTable>;
@@ -278,3 +314,5 @@ export type IngestedResultRow = Selectable<IngestedResultTable>;
 export type OfficeRow = Selectable<OfficeTable>;
 export type OfficeMemberRow = Selectable<OfficeMemberTable>;
 export type LinkTokenRow = Selectable<LinkTokenTable>;
+export type ReceivedFaxRow = Selectable<ReceivedFaxTable>;
+export type ReceivedPageRow = Selectable<ReceivedPageTable>;

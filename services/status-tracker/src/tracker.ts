@@ -10,6 +10,7 @@ import {
 } from '@faxnotify/contracts';
 import { PermanentError, errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
+import { recordReceived, type InboxOptions } from './inbox/store';
 import { tokenLink, type LinkTokens } from './links';
 import type { TrackerDatabase } from './schema';
 import { finalStatusOf, latest, lockFax, recipientFinal, recordEvent, resultIdOf, saveRecipient, selectRecipient } from './tracker-rows';
@@ -26,6 +27,8 @@ export interface StatusTrackerOptions {
   faxUrlTemplate: string;
   /** Notice links with a link token (links.tokens on): the tokens and `{token}`'s template. Absent: the plain fax link. */
   linkTokens?: { tokens: LinkTokens; urlTemplate: string };
+  /** Received faxes (fax.received): the Inbox link and the PDF attachment cap; absent, fax.received is refused. */
+  inbox?: Omit<InboxOptions, 'db' | 'now'>;
   logger: Logger;
   now?: () => Date;
 }
@@ -96,6 +99,9 @@ export class StatusTracker {
         return this.recipientProgress(event as CloudEvent<'fax.recipient.progress'>, logger);
       case 'faxnotify.fax.recipient.result.v1':
         return this.recipientResult(event as CloudEvent<'fax.recipient.result'>, logger);
+      case 'faxnotify.fax.received.v1':
+        if (!this.options.inbox) throw new PermanentError('this status tracker keeps no Inbox');
+        return recordReceived({ ...this.options.inbox, db: this.db, now: this.now }, event as CloudEvent<'fax.received'>);
       // Older versions arrive here upgraded to the current one (see parseEvent).
       case 'faxnotify.notification.outcome.v2':
         await this.notificationOutcome(event as CloudEvent<'notification.outcome'>);

@@ -7,6 +7,7 @@ import { faxOrigin } from './005_fax_origin';
 import { offices } from './006_offices';
 import { linkTokens } from './007_link_tokens';
 import { rateLimits } from './008_rate_limits';
+import { inbox } from './009_inbox';
 
 /** Every migration, in order of their names; run at start-up by kit's openDatabase. */
 export const trackerMigrations = (dialect: Dialect): Record<string, Migration> => ({
@@ -18,4 +19,5 @@ export const trackerMigrations = (dialect: Dialect): Record<string, Migration> =
   '006_offices': offices(),
   '007_link_tokens': linkTokens(),
   '008_rate_limits': rateLimits(),
+  '009_inbox': inbox(dialect),
 });

@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import { expressionBuilder, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { OfficeMemberRow, TrackerDatabase } from '../schema';
 
 /**
@@ -49,15 +49,27 @@ export const scopeOf = (viewer: string | FaxScope): FaxScope => (typeof viewer =
 export function ownerInScope(eb: ExpressionBuilder<TrackerDatabase, 'faxes'>, scope: FaxScope) {
   const own = eb('faxes.owner_id', '=', scope.userId);
   if (scope.officeId === null) return own;
+  return eb.or([own, eb('faxes.owner_id', 'in', colleaguesSeen(scope.userId, scope.officeId))]);
+}
+
+/** The same scope on the Inbox: `received_faxes.owner_id` the user's own, or an office member's they may see. */
+export function receivedOwnerInScope(eb: ExpressionBuilder<TrackerDatabase, 'received_faxes'>, scope: FaxScope) {
+  const own = eb('received_faxes.owner_id', '=', scope.userId);
+  if (scope.officeId === null) return own;
+  return eb.or([own, eb('received_faxes.owner_id', 'in', colleaguesSeen(scope.userId, scope.officeId))]);
+}
+
+/** The members of the office the scope sees as a whole, read again in the statement that uses them. */
+function colleaguesSeen(userId: string, officeId: string) {
+  const eb = expressionBuilder<TrackerDatabase, never>();
   const seen = eb
     .selectFrom('office_members as viewer')
     .innerJoin('offices', 'offices.id', 'viewer.office_id')
     .select('viewer.office_id')
-    .where('viewer.user_id', '=', scope.userId)
-    .where('viewer.office_id', '=', scope.officeId)
+    .where('viewer.user_id', '=', userId)
+    .where('viewer.office_id', '=', officeId)
     .where((w) => w.or([w('viewer.role', '=', 'admin'), w('offices.share_sent', '=', 1)]));
-  const members = eb.selectFrom('office_members as colleague').select('colleague.user_id').where('colleague.office_id', 'in', seen);
-  return eb.or([own, eb('faxes.owner_id', 'in', members)]);
+  return eb.selectFrom('office_members as colleague').select('colleague.user_id').where('colleague.office_id', 'in', seen);
 }
 
 /** The display names the office's members have, by user id (those without one are left out). */

@@ -11,7 +11,7 @@ import type { PageStrings } from './strings';
  */
 export const PAGE_TEMPLATES_DIR = join(dirname(require.resolve('@faxnotify/templates/package.json')), 'pages');
 
-export type PageName = 'sent' | 'fax' | 'sign-in' | 'not-found' | 'link-invalid';
+export type PageName = 'sent' | 'fax' | 'sign-in' | 'not-found' | 'link-invalid' | 'inbox' | 'received';
 
 export interface LayoutData {
   t: PageStrings;
@@ -20,6 +20,8 @@ export interface LayoutData {
   /** The CSRF token the page's forms carry (the sign-out button's too). */
   csrf: string;
   inFolder?: boolean;
+  /** The Inbox or a received fax: the nav marks the Inbox. */
+  inInbox?: boolean;
   script?: string;
   languages: Array<{ code: string; name: string; href: string; current: boolean }>;
 }
@@ -44,6 +46,8 @@ export class PageRenderer {
       'sign-in': compile('sign-in'),
       'not-found': compile('not-found'),
       'link-invalid': compile('link-invalid'),
+      inbox: compile('inbox'),
+      received: compile('received'),
     };
     this.css = readFileSync(join(dir, 'assets', 'pages.css'), 'utf8');
   }

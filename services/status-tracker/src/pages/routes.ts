@@ -27,6 +27,7 @@ import { CATEGORIES, decodeCursor, listFaxes, loadFax, type Category, type FaxRe
 import { faxScopeOf } from '../offices/scope';
 import type { LinkTokens } from '../links';
 import type { NoticeRow, TrackerDatabase } from '../schema';
+import { registerInboxPages } from '../inbox/pages';
 import { registerLinkPages } from './links';
 import { LINK_STRINGS, type LinkStrings } from './link-strings';
 import { LIVE_SCRIPT } from './live-script';
@@ -167,6 +168,8 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
       checkCsrf,
       signInHref: signIn.signInHref,
     });
+
+    registerInboxPages(scope, { db, contextOf, send, toSignIn, now });
 
     scope.get<{ Querystring: { category?: string; cursor?: string; linksRevoked?: string } }>('/faxes', async (request, reply) => {
       const context = await contextOf(request, reply);

@@ -12,6 +12,7 @@ export interface PageStrings {
   product: string;
   mainNav: string;
   sentFolder: string;
+  inboxFolder: string;
   signOut: string;
   language: string;
   categoryNav: string;
@@ -88,6 +89,7 @@ const en: PageStrings = {
   product: 'faxnotify',
   mainNav: 'Main',
   sentFolder: 'Sent',
+  inboxFolder: 'Inbox',
   signOut: 'Sign out',
   language: 'Language',
   categoryNav: 'Show',
@@ -173,6 +175,7 @@ const ru: PageStrings = {
   product: 'faxnotify',
   mainNav: 'Основное меню',
   sentFolder: 'Отправленные',
+  inboxFolder: 'Входящие',
   signOut: 'Выйти',
   language: 'Язык',
   categoryNav: 'Показать',
@@ -258,6 +261,7 @@ const it: PageStrings = {
   product: 'faxnotify',
   mainNav: 'Menu principale',
   sentFolder: 'Inviati',
+  inboxFolder: 'In arrivo',
   signOut: 'Esci',
   language: 'Lingua',
   categoryNav: 'Mostra',

@@ -1,0 +1,138 @@
+import { deflateSync } from 'node:zlib';
+import { FAX_X_RESOLUTION, FAX_Y_RESOLUTION, decodeMh, pagesToG3Tiff, type FaxPage } from '@faxnotify/fax-line';
+
+/** One received page as stored: clean T.4 1-D (MH) data, EOL before every row, no RTC, MSB first. */
+export interface StoredPage {
+  width: number;
+  rows: number;
+  resolution: 'standard' | 'fine';
+  data: Buffer;
+}
+
+export const resolutionOf = (value: string): 'standard' | 'fine' => (value === 'fine' ? 'fine' : 'standard');
+
+const faxPage = (page: StoredPage): FaxPage => ({ width: page.width, height: page.rows, resolution: page.resolution, data: page.data });
+
+/** The pages as one G3 TIFF (each page at its own resolution). */
+export const receivedTiff = (pages: readonly StoredPage[]): Buffer => pagesToG3Tiff(pages.map(faxPage));
+
+/** A page's size in PDF points (1/72 in): 204 pixels per inch across, 98 or 196 rows per inch down (an A4 page's size). */
+export const pageSizePoints = (page: StoredPage): { width: number; height: number } => ({
+  width: (page.width * 72) / FAX_X_RESOLUTION,
+  height: (Math.max(page.rows, 1) * 72) / FAX_Y_RESOLUTION[page.resolution],
+});
+
+const num = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(3));
+
+/**
+ * The pages as a PDF: one page each, its image the page's own MH data under `/CCITTFaxDecode`
+ * (K 0: T.4 1-D; EOLs before rows, not byte-aligned; 0 is black as decoded, so BlackIs1 false on
+ * DeviceGray), scaled to the page's physical size. No re-encoding: the reader decodes what the
+ * line received. A page of no rows is a blank page of one row's height.
+ */
+export function receivedPdf(pages: readonly StoredPage[], title = 'Fax'): Buffer {
+  const chunks: Buffer[] = [];
+  const offsets: number[] = [];
+  let length = 0;
+  const write = (part: string | Buffer) => {
+    const buffer = typeof part === 'string' ? Buffer.from(part, 'latin1') : part;
+    chunks.push(buffer);
+    length += buffer.length;
+  };
+  const object = (id: number, body: string, stream?: Buffer) => {
+    offsets[id] = length;
+    write(`${id} 0 obj\n${body}\n`);
+    if (stream) {
+      write('stream\n');
+      write(stream);
+      write('\nendstream\n');
+    }
+    write('endobj\n');
+  };
+  write('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n');
+  // Objects: 1 catalog, 2 page tree, 3 info; then per page: page, contents, image.
+  const pageIds = pages.map((_, index) => 4 + index * 3);
+  object(1, '<< /Type /Catalog /Pages 2 0 R >>');
+  object(2, `<< /Type /Pages /Kids [${pageIds.map((id) => `${id} 0 R`).join(' ')}] /Count ${pages.length} >>`);
+  object(3, `<< /Title (${title.replace(/[^A-Za-z0-9 .,:_-]/g, '')}) /Producer (faxnotify) >>`);
+  pages.forEach((page, index) => {
+    const id = pageIds[index];
+    const size = pageSizePoints(page);
+    const hasImage = page.rows > 0;
+    const content = Buffer.from(hasImage ? `q ${num(size.width)} 0 0 ${num(size.height)} 0 0 cm /Im0 Do Q\n` : '', 'latin1');
+    object(
+      id,
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${num(size.width)} ${num(size.height)}] /Contents ${id + 1} 0 R /Resources << ${
+        hasImage ? `/XObject << /Im0 ${id + 2} 0 R >> ` : ''
+      }>> >>`,
+    );
+    object(id + 1, `<< /Length ${content.length} >>`, content);
+    object(
+      id + 2,
+      `<< /Type /XObject /Subtype /Image /Width ${page.width} /Height ${Math.max(page.rows, 1)} /ColorSpace /DeviceGray /BitsPerComponent 1 ` +
+        `/Filter /CCITTFaxDecode /DecodeParms << /K 0 /Columns ${page.width} /Rows ${Math.max(page.rows, 1)} /EndOfLine true ` +
+        `/EncodedByteAlign false /EndOfBlock false /BlackIs1 false >> /Length ${page.data.length} >>`,
+      page.data,
+    );
+  });
+  const count = 4 + pages.length * 3;
+  const xref = length;
+  write(`xref\n0 ${count}\n0000000000 65535 f \n`);
+  for (let id = 1; id < count; id += 1) write(`${String(offsets[id]).padStart(10, '0')} 00000 n \n`);
+  write(`trailer\n<< /Size ${count} /Root 1 0 R /Info 3 0 R >>\nstartxref\n${xref}\n%%EOF\n`);
+  return Buffer.concat(chunks);
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n += 1) {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+const crc32 = (buffer: Buffer): number => {
+  let c = 0xffffffff;
+  for (const byte of buffer) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+};
+
+const chunk = (type: string, data: Buffer): Buffer => {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+};
+
+/** A page decoded from its MH data, as a 1-bit grayscale PNG (for the received fax's page in a browser). */
+export function pagePng(page: StoredPage): { png: Buffer; badRows: number } {
+  const rows = Math.max(page.rows, 1);
+  const decoded = page.rows > 0 ? decodeMh(page.data, page.width, { maxRows: page.rows }) : undefined;
+  const rowBytes = Math.ceil(page.width / 8);
+  const raw = Buffer.alloc((rowBytes + 1) * rows, 0);
+  for (let y = 0; y < rows; y += 1) {
+    const start = y * (rowBytes + 1);
+    raw[start] = 0; // filter: none
+    for (let x = 0; x < rowBytes; x += 1) {
+      // The bitmap's 1 is black; a grayscale PNG's 1 is white.
+      const source = decoded && y < decoded.bitmap.height ? decoded.bitmap.data[y * rowBytes + x] : 0;
+      raw[start + 1 + x] = ~source & 0xff;
+    }
+  }
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(page.width, 0);
+  header.writeUInt32BE(rows, 4);
+  header.writeUInt8(1, 8); // bit depth
+  header.writeUInt8(0, 9); // grayscale
+  const png = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+  return { png, badRows: decoded?.badLines ?? 0 };
+}
