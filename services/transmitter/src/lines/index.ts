@@ -5,6 +5,7 @@
 import { createModemLine } from '@faxnotify/fax-line';
 import { ataLine } from '../ata/line';
 import type { LineDefinition } from '../config';
+import { CallGate, sendingSide } from '../receive/call-gate';
 import type { ReceivingLine } from '../receive/types';
 import type { LineHandover, TransmitterLine } from './types';
 
@@ -33,8 +34,14 @@ export function linesFromConfig(definitions: readonly LineDefinition[], handover
       number: line.number,
       answerId: line.answerId,
     });
-    if (mode !== 'receive') configured.sending.push(line.kind === 'ata' ? ataLine(modem, handoverTo(line.account!)) : modem);
-    if (mode !== 'send') configured.receiving.push({ line: modem, owner: line.owner!, owners: line.owners ?? {} });
+    if (mode === 'send') configured.sending.push(line.kind === 'ata' ? ataLine(modem, handoverTo(line.account!)) : modem);
+    else if (mode === 'receive') configured.receiving.push({ line: modem, owner: line.owner!, owners: line.owners ?? {} });
+    else {
+      // Both: one modem, one call at a time; a send takes over an idle wait and waits for a call being received.
+      const gate = new CallGate();
+      configured.sending.push(sendingSide(modem, gate));
+      configured.receiving.push({ line: modem, owner: line.owner!, owners: line.owners ?? {}, gate });
+    }
   }
   return configured;
 }

@@ -102,12 +102,22 @@ export class ReceiveLoop {
     }
   }
 
-  private receiveOnce(): Promise<LineReceiveResult> {
-    const { line } = this.options.receiving;
+  private async receiveOnce(): Promise<LineReceiveResult> {
+    const { line, gate } = this.options.receiving;
+    let callEnded: (() => void) | undefined;
+    try {
+      return await this.receiveOn(line, () => (callEnded = gate?.callStarted()));
+    } finally {
+      callEnded?.();
+    }
+  }
+
+  private receiveOn(line: ReceivingLine['line'], answering: () => void): Promise<LineReceiveResult> {
     return line.receive(
       { waitMs: this.options.waitMs },
       {
         ringing: (call) => {
+          answering();
           this.setListening(false);
           this.logger.info(call, 'incoming call');
         },

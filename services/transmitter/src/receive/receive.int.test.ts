@@ -7,12 +7,13 @@
 import { join } from 'node:path';
 import { parseEvent, type CloudEvent, type FaxReceived } from '@faxnotify/contracts';
 import { pageBitmap, type Bitmap } from '@faxnotify/fax-line';
-import { patternBitmap, ScriptedCaller, type CallerScript } from '@faxnotify/fax-line/testing';
+import { patternBitmap, patternDocument, ScriptedCaller, type CallerScript } from '@faxnotify/fax-line/testing';
 import { createLogger, openServiceDatabase } from '@faxnotify/kit';
 import { eventually } from '@faxnotify/peers';
 import { transmitterMigrations } from '../db/migrations';
 import type { TransmitterDatabase } from '../db/schema';
 import { startTestTransmitter, type TestTransmitter } from '../testing/harness';
+import { CallGate, sendingSide } from './call-gate';
 import { ReceiveLoop } from './loop';
 import { faxReceivedData, receivedEvent, recordReceivedFax } from './record';
 
@@ -166,6 +167,31 @@ describe('receiving on a line (scripted caller)', () => {
     expect(waits).toBeGreaterThanOrEqual(3);
     expect(await t.service.db.selectFrom('received_faxes').selectAll().execute()).toEqual([]);
     expect(receivedOf(t)).toEqual([]);
+  });
+
+  it('on a line that also sends, a send that comes while a call is being received waits for its end instead of failing', async () => {
+    const line = await caller();
+    const t = await transmitter('receive-both', { device: '/dev/null-no-modem' });
+    const { createModemLine } = await import('@faxnotify/fax-line');
+    const modem = createModemLine({ id: 'both1', device: line.device, serviceClass: 'class1', mode: 'both', timers: { ...FAST_LINE, dial: 1500 } });
+    const gate = new CallGate();
+    const loop = new ReceiveLoop({
+      receiving: { line: modem, owner: 'alice', owners: {}, gate },
+      db: t.service.db,
+      logger: t.service.logger,
+      eventsWritten: () => t.service.relay.kick(),
+    });
+    running.push({ close: () => loop.stop() });
+    loop.start();
+    await eventually(() => line.record.answered, 15_000);
+    const sent = await sendingSide(modem, gate).send({ dialString: '2002', localId: 'FAXNOTIFY', document: patternDocument(1).document }, {});
+    // The send dialled only after the received call was hung up, and the fax was recorded.
+    const { commands } = line.record;
+    expect(commands.indexOf('ATA')).toBeGreaterThanOrEqual(0);
+    expect(commands.findIndex((command) => command.startsWith('ATD'))).toBeGreaterThan(commands.indexOf('ATH0', commands.indexOf('ATA')));
+    expect(sent.reason.code).not.toBe('ABORTED');
+    const event = await t.events.waitFor(isReceived, 10_000);
+    expect(event).toMatchObject({ data: { lineId: 'both1', status: 'success', pagesReceived: 2 } });
   });
 
   it('a line whose modem cannot be opened never stops the service: the loop backs off, counts the fault, and stops at once', async () => {
