@@ -1,6 +1,7 @@
 import { createHttpServer, createLogger, listen, registerWebSecurity, type Logger, type SecretBox } from '@faxnotify/kit';
 import { freePort } from '@faxnotify/peers';
 import { registerFaxApi } from '../api';
+import { registerInboxApi } from '../inbox/api';
 import type { AuthOptions } from '../auth';
 import { secretBoxOf, statusTrackerSchema } from '../config';
 import { IngestRecorder } from '../ingest/recorder';
@@ -96,6 +97,7 @@ export async function startTestApp(
     db,
     faxUrlTemplate: `http://127.0.0.1:${port}/faxes/{faxId}`,
     linkTokens: links && { tokens: links, urlTemplate: `http://127.0.0.1:${port}/l/{token}` },
+    inbox: { urlTemplate: `http://127.0.0.1:${port}/inbox/{receivedId}`, attachMaxBytes: 5_000_000 },
     logger,
   });
   const targets = new WebhookTargets(options.allowedPrivateRanges ?? [], options.resolveHost);
@@ -122,6 +124,7 @@ export async function startTestApp(
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
   await registerWebSecurity(app, { secret: TEST_SECRET, formTargets: signIn?.settings.oidc.issuer ? [new URL(signIn.settings.oidc.issuer).origin] : [] });
+  registerInboxApi(app, { db, auth });
   registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, links, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
   registerWebhookApi(app, { db, auth, targets, secrets });
   const { max, windowSeconds } = statusTrackerSchema.rateLimits.ingest;
