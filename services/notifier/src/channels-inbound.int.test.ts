@@ -30,7 +30,7 @@ it("sends one email, one SMS and one Jabber message about a received fax in the 
   expect(mailsTo('rita@example.test').map((m) => m.subject)).toEqual(['Факс от +390612345678 (ACME SALES FAX) принят частично']);
   const [sms] = smsTo('+79161234568');
   expect(smsTo('+79161234568')).toHaveLength(1);
-  expect(sms.body).toBe('Частично принят факс от +390612345678 (ACME SALES FAX)\nПринят частично\n2 стр., 22.11, 12:01\nhttp://127.0.0.1:8082/inbox/rx-rita-1');
+  expect(sms.body).toBe('Частично принят факс от +390612345678 (ACME SALES FAX)\n2 стр., 22.11, 12:01\nhttp://127.0.0.1:8082/inbox/rx-rita-1');
   expect(sms.segments).toBeLessThanOrEqual(2);
   const chats = await eventually(() => chatsFor('rita').length > 0 && chatsFor('rita'), 10_000);
   expect(chats).toHaveLength(1);

@@ -128,19 +128,19 @@ export function renderReceivedNotice(channel: Channel, locale: Locale, context: 
 }
 
 /**
- * An SMS within SMS_MAX_SEGMENTS parts: the sender's CSID gives way first, then the receive time,
- * then the status line; only as a last resort is the text cut, as the outbound notices are.
+ * An SMS within SMS_MAX_SEGMENTS parts (its first line says how the reception went, so no status
+ * line): the sender's CSID gives way first, then the receive time; only as a last resort is the
+ * text cut, as the outbound notices are.
  */
 function fitReceivedSms(locale: Locale, context: ReceivedContext): RenderedParts {
   const withoutCsid = { ...context, sender: { ...context.sender, csid: null, display: context.sender.number } };
   const withoutTime = { ...withoutCsid, times: { ...withoutCsid.times, receivedShort: null } };
-  const withoutStatus = { ...withoutTime, status: { ...withoutTime.status, label: '' } };
-  for (const variant of [context, withoutCsid, withoutTime, withoutStatus]) {
+  for (const variant of [context, withoutCsid, withoutTime]) {
     const text = renderText('sms', locale, variant);
     const size = smsSize(text);
     if (size.segments <= SMS_MAX_SEGMENTS) return { title: '', text, sms: { encoding: size.encoding, segments: size.segments } };
   }
-  const chars = [...renderText('sms', locale, withoutStatus)];
+  const chars = [...renderText('sms', locale, withoutTime)];
   while (chars.length > 0 && smsSize(chars.join('')).segments > SMS_MAX_SEGMENTS) chars.pop();
   const text = chars.join('').trimEnd();
   const size = smsSize(text);
