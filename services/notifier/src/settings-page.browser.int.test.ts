@@ -80,7 +80,14 @@ it('signs in at the identity provider and saves the settings, with nothing refus
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.waitForURL(`${notifier.url}/settings?saved=1`);
   expect(await page.getByRole('status').textContent()).toBe('Your settings have been saved.');
-  expect((await api('GET', '/v1/settings', 'nina')).body).toMatchObject({ email: { enabled: true, address: 'nina@example.test' } });
+  expect((await api('GET', '/v1/settings', 'nina')).body).toMatchObject({ email: { enabled: true, address: 'nina@example.test' }, notifyInbound: 'on' });
+  // Notices of received faxes are chosen apart from the results of faxes sent: on until turned off.
+  expect(await page.getByLabel('Tell me of each fax received (with the PDF by email)').isChecked()).toBe(true);
+  await page.getByLabel('No notices of received faxes').check();
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.waitForURL(`${notifier.url}/settings?saved=1`);
+  expect(await page.getByLabel('No notices of received faxes').isChecked()).toBe(true);
+  expect((await api('GET', '/v1/settings', 'nina')).body).toMatchObject({ notifyOn: 'all', notifyInbound: 'off' });
 
   // Signing out ends the session here and at the provider: the page asks for a sign-in again.
   await page.getByRole('button', { name: 'Sign out' }).click();
