@@ -63,7 +63,10 @@ export async function startReplicas(
     async stop() {
       stopping = true;
       // A replica that does not finish its drain in time is killed.
-      await Promise.allSettled(running.map((r) => Promise.race([r.stop(), new Promise((resolve) => setTimeout(resolve, 40_000))]).then(() => r.kill())));
+      // (The timer does not keep the process alive once everything else is done.)
+      await Promise.allSettled(
+        running.map((r) => Promise.race([r.stop(), new Promise((resolve) => setTimeout(resolve, 40_000).unref())]).then(() => r.kill())),
+      );
     },
   };
   try {
