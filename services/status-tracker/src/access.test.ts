@@ -62,7 +62,8 @@ const protectedRoutes = () =>
         .replace(':provider', 'replixfax')
         .replace(':account', 'alice-rpx')
         .replace(':officeId', 'office-x')
-        .replace(':userId', 'bob'),
+        .replace(':userId', 'bob')
+        .replace(':id', 'rx-a1'),
     }));
 
 describe('every API route', () => {
@@ -92,6 +93,10 @@ describe('every API route', () => {
         'PUT /v1/offices/office-x/members/bob',
         'DELETE /v1/offices/office-x/members/bob',
         'POST /v1/links/revoke',
+        'GET /v1/received',
+        'GET /v1/received/rx-a1',
+        'GET /v1/received/rx-a1/pdf',
+        'GET /v1/received/rx-a1/tiff',
       ].sort(),
     );
   });

@@ -1,6 +1,7 @@
 import { AGGREGATE_STATES, FINAL_STATUSES, PROGRESS_STATUSES } from '@faxnotify/contracts';
 import type { createHttpServer } from '@faxnotify/kit';
 import { linkPaths } from './link-api';
+import { INBOX_SCHEMAS, inboxPaths } from './inbox/openapi';
 import { OFFICE_SCHEMAS, officePaths } from './offices/openapi';
 
 type HttpServer = ReturnType<typeof createHttpServer>;
@@ -251,6 +252,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       ...officePaths(),
+      ...inboxPaths(),
       ...linkPaths(),
     },
     components: {
@@ -462,6 +464,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
         ...OFFICE_SCHEMAS,
+        ...INBOX_SCHEMAS,
         ReplixFaxOutbound: {
           type: 'object',
           required: ['FaxId', 'FaxStatus'],
