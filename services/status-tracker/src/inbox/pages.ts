@@ -7,7 +7,7 @@ import type { PageContext } from '../pages/routes';
 import { fill } from '../pages/strings';
 import type { TrackerDatabase } from '../schema';
 import { pagePng, resolutionOf } from './documents';
-import { decodeInboxCursor, listReceived, loadDocument, loadReceived, markRead, type ReceivedSummary } from './store';
+import { decodeInboxCursor, listReceived, loadPage, loadReceived, markRead, type ReceivedSummary } from './store';
 import { INBOX_STRINGS, type InboxStrings } from './strings';
 
 export interface InboxPagesOptions {
@@ -118,8 +118,7 @@ export function registerInboxPages(scope: FastifyInstance, options: InboxPagesOp
     const context = await contextOf(request, reply);
     if (!context.viewer) return reply.code(401).send();
     const match = /^(\d{1,3})\.png$/.exec(request.params.page);
-    const document = match ? await loadDocument(db, await faxScopeOf(db, context.viewer.userId), request.params.id) : undefined;
-    const page = document?.pages.find((p) => p.page === Number(match![1]));
+    const page = match ? await loadPage(db, await faxScopeOf(db, context.viewer.userId), request.params.id, Number(match[1])) : undefined;
     if (!page) return reply.code(404).type('text/plain; charset=utf-8').send('no such page');
     const { png } = pagePng({ width: page.width, rows: page.rows, resolution: resolutionOf(page.resolution), data: Buffer.from(page.data) });
     return reply.header('cache-control', 'private, no-store').type('image/png').send(png);

@@ -221,6 +221,25 @@ export async function loadDocument(
   return { fax, pages };
 }
 
+/** One page of a received fax in the viewer's scope, with its data, or undefined. */
+export async function loadPage(db: Kysely<TrackerDatabase>, viewer: string | FaxScope, id: string, page: number): Promise<ReceivedPageRow | undefined> {
+  if (!RECEIVED_ID.test(id)) return undefined;
+  const scope = scopeOf(viewer);
+  return db
+    .selectFrom('received_pages')
+    .selectAll()
+    .where('fax_id', '=', id)
+    .where('page', '=', page)
+    .where('fax_id', 'in', (eb) =>
+      eb
+        .selectFrom('received_faxes')
+        .select('id')
+        .where('id', '=', id)
+        .where((w) => receivedOwnerInScope(w, scope)),
+    )
+    .executeTakeFirst();
+}
+
 /** Marks a fax read the first time someone in scope opens it. */
 export async function markRead(db: Kysely<TrackerDatabase>, id: string, now: Date): Promise<void> {
   await db.updateTable('received_faxes').set({ read_at: now.toISOString() }).where('id', '=', id).where('read_at', 'is', null).execute();
