@@ -4,7 +4,7 @@ import { decodeMh } from '@faxnotify/fax-line';
 import { StatusTracker } from '../tracker';
 import { openTestDatabase, type TestDatabase } from '../testing/events';
 import { received, testPage } from '../testing/received';
-import { pruneReceived } from './store';
+import { listReceived, loadPage, loadReceived, markRead, pruneReceived } from './store';
 
 /** The Inbox's storage: run by inbox.test.ts on SQLite and inbox.int.test.ts on PostgreSQL. */
 const logger = createLogger('status-tracker-test', 'silent');
@@ -112,6 +112,35 @@ export const describeInbox = (dialect: 'sqlite' | 'postgres'): void =>
       const [notice] = await outboxOf(event.data.receivedId);
       expect(Buffer.from(notice.data.document!.data, 'base64')).toEqual(file);
       await expect(tracker.handle(received(`rx-file-${dialect}`, 'mallory'))).rejects.toThrow(/another owner/);
+    });
+
+    it('reads the Inbox in the viewer scope: own faxes, an office admin also a member’s; marks read once', async () => {
+      await tracker.handle(received(`rx-scope-erin-${dialect}`, `erin-${dialect}`));
+      await tracker.handle(received(`rx-scope-fred-${dialect}`, `fred-${dialect}`, { endedAt: '2026-12-07T10:00:00.000Z' }));
+      const at = now.toISOString();
+      await database.db
+        .insertInto('offices')
+        .values({ id: `office-${dialect}`, name: 'Office', share_sent: 0, created_at: at, updated_at: at })
+        .execute();
+      await database.db
+        .insertInto('office_members')
+        .values([
+          { user_id: `erin-${dialect}`, office_id: `office-${dialect}`, role: 'admin', display_name: null, created_at: at, updated_at: at },
+          { user_id: `fred-${dialect}`, office_id: `office-${dialect}`, role: 'member', display_name: null, created_at: at, updated_at: at },
+        ])
+        .execute();
+      const erin = { userId: `erin-${dialect}`, officeId: `office-${dialect}` };
+      const fred = { userId: `fred-${dialect}`, officeId: `office-${dialect}` };
+      expect((await listReceived(database.db, erin, 10)).entries.map((e) => e.id)).toEqual([`rx-scope-fred-${dialect}`, `rx-scope-erin-${dialect}`]);
+      // A member of an office that does not share its folder: their own only (the condition reads the role again).
+      expect((await listReceived(database.db, fred, 10)).entries.map((e) => e.id)).toEqual([`rx-scope-fred-${dialect}`]);
+      expect(await loadReceived(database.db, fred, `rx-scope-erin-${dialect}`)).toBeUndefined();
+      expect(await loadPage(database.db, fred, `rx-scope-erin-${dialect}`, 1)).toBeUndefined();
+      expect((await loadPage(database.db, erin, `rx-scope-fred-${dialect}`, 2))?.rows).toBe(1100);
+      expect((await loadReceived(database.db, erin, `rx-scope-fred-${dialect}`))?.pages.map((p) => p.page)).toEqual([1, 2]);
+      await markRead(database.db, `rx-scope-fred-${dialect}`, new Date('2026-12-07T11:00:00.000Z'));
+      await markRead(database.db, `rx-scope-fred-${dialect}`, new Date('2026-12-07T12:00:00.000Z'));
+      expect((await loadReceived(database.db, fred, `rx-scope-fred-${dialect}`))?.fax.read_at).toBe('2026-12-07T11:00:00.000Z');
     });
 
     it('deletes received faxes and their pages past retention', async () => {
