@@ -11,8 +11,9 @@ import { startStack, type Stack } from '../support/stack';
  * Sign-in end to end, as an operator runs it: the status tracker and the notifier as separate
  * processes on one host, configured with an OpenID Connect provider (oidc-provider, a certified
  * implementation, in this process) through the environment. A signed-out owner opens a fax's deep
- * link in Chromium, signs in at the provider, lands on that fax; the notifier's settings page is
- * then open with the same session; signing out ends it at both services and at the provider.
+ * link in Chromium, signs in at the provider, lands on that fax, and finds her virtual office's
+ * Sent folder (a colleague's fax with who sent it); the notifier's settings page is then open with
+ * the same session; signing out ends it at both services and at the provider.
  */
 jest.setTimeout(180_000);
 
@@ -41,7 +42,13 @@ beforeAll(async () => {
   });
   stack = await startStack('e2e-sign-in', {
     ports,
-    extraEnv: { OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: 'faxnotify', OIDC_CLIENT_SECRET: CLIENT_SECRET, AUTH_SESSION_HOURS: '2' },
+    extraEnv: {
+      OIDC_ISSUER: provider.issuer,
+      OIDC_CLIENT_ID: 'faxnotify',
+      OIDC_CLIENT_SECRET: CLIENT_SECRET,
+      AUTH_SESSION_HOURS: '2',
+      STATUS_TRACKER_OFFICES_ADMIN_USERS: 'operator',
+    },
   });
   bus = new MessageBus({ url: stack.vhost.amqpUrl, source: '/faxnotify/transmitter', logger: createLogger('e2e', 'silent') });
   await bus.start();
@@ -59,17 +66,36 @@ afterAll(async () => {
   await provider?.close();
 });
 
-/** A fax of Olga's as the transmitter reports it, once the tracker has it. */
-async function faxOfOlga(subject: string): Promise<string> {
-  const { faxId, events } = scriptFaxEvents(sampleFax('olga', subject));
+/** A fax of `owner`'s as the transmitter reports it, once the tracker has it. */
+async function faxOf(owner: string, subject: string): Promise<string> {
+  const { faxId, events } = scriptFaxEvents(sampleFax(owner, subject));
   for (const e of events) await bus.publish(e.key, e.data, { subject: e.subject, time: e.time });
-  const token = await stack.token('olga');
+  const token = await stack.token(owner);
   await eventually(async () => (await fetch(`${stack.tracker.url}/v1/faxes/${faxId}`, { headers: { authorization: `Bearer ${token}` } })).ok, 60_000);
   return faxId;
 }
 
-it('signs a deep link in at the provider, opens the settings with the same session, and signs out everywhere', async () => {
-  const faxId = await faxOfOlga('Quarterly figures');
+/** The operator (offices.adminUsers) makes Olga the admin of an office with Piero in it. */
+async function officeOfOlgaAndPiero(): Promise<void> {
+  const operator = await stack.token('operator');
+  const call = async (method: string, path: string, body: unknown) => {
+    const response = await fetch(`${stack.tracker.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(response.ok).toBe(true);
+    return (await response.json()) as { id: string };
+  };
+  const office = await call('POST', '/v1/offices', { name: 'Rome office' });
+  await call('PUT', `/v1/offices/${office.id}/members/olga`, { role: 'admin', displayName: 'Olga Bianchi' });
+  await call('PUT', `/v1/offices/${office.id}/members/piero`, { displayName: 'Piero Neri' });
+}
+
+it("signs a deep link in at the provider, shows the office's Sent folder, opens the settings with the same session, and signs out everywhere", async () => {
+  await officeOfOlgaAndPiero();
+  const faxId = await faxOf('olga', 'Quarterly figures');
+  await faxOf('piero', 'Purchase order 88');
   const deepLink = `${stack.tracker.url}/faxes/${faxId}`;
 
   // Signed out, the deep link leads to the provider's sign-in page.
@@ -91,6 +117,14 @@ it('signs a deep link in at the provider, opens the settings with the same sessi
   expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: false });
   expect(session.expires - Date.now() / 1000).toBeGreaterThan(2 * 3600 - 120);
   expect(session.expires - Date.now() / 1000).toBeLessThan(2 * 3600 + 60);
+
+  // The Sent folder is the office's: her own fax and her colleague's, with who sent each.
+  await page.goto(`${stack.tracker.url}/faxes`);
+  const rows = page.locator('table tbody tr');
+  await eventually(async () => (await rows.count()) === 2, 30_000);
+  const piero = rows.filter({ hasText: 'Purchase order 88' });
+  expect(await piero.textContent()).toContain('Piero Neri');
+  expect(await rows.filter({ hasText: 'Quarterly figures' }).count()).toBe(1);
 
   // The notifier on the same host takes the same session: no second sign-in.
   await page.goto(`${stack.notifier.url}/settings`);
