@@ -14,7 +14,9 @@ it('loses no notice and duplicates at most 0.1 % through one fault of each kind'
   expect(report.faults.map((f) => f.kind).sort()).toEqual(
     ['broker-node-stop', 'pg-terminate-backend', 'restart', 'sigkill', 'sigkill', 'smtp-down', 'twilio-errors-and-lost-answers'].sort(),
   );
-  expect(report.cluster.workQueueMembers).toEqual({ 'status-tracker.fax-events': 3, 'status-tracker.notification-outcomes': 3, 'notifier.recipient-final': 3 });
+  // Every work queue is replicated on all three nodes.
+  expect(Object.values(report.cluster.workQueueMembers).length).toBeGreaterThanOrEqual(3);
+  expect(new Set(Object.values(report.cluster.workQueueMembers))).toEqual(new Set([3]));
   expect(report.lost).toBe(0);
   expect(report.unexpected).toBe(0);
   expect(report.duplicatedRate).toBeLessThanOrEqual(0.001);
