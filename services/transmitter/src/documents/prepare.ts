@@ -12,6 +12,9 @@ import { ConversionPool, type ConversionPoolOptions } from './pool';
 export { sniffFormat, type DocumentFormat, type PreparationFailureStatus, type PreparationResult, type ConversionRequest } from './format';
 export { DEFAULT_DOCUMENT_LIMITS, LIMIT_SETTING, checkTiff, type DocumentLimits, type TiffCheck, type TiffPageShape } from './limits';
 export { ConversionPool, type ConversionPoolOptions } from './pool';
+export { composeFax, type ComposeOptions } from './compose';
+export { COVER_LOCALES, renderCoverPage, type CoverPageOptions, type CoverPageRequest } from './cover';
+export { addHeaderLine, DEFAULT_HEADER_FORMAT, type HeaderLineOptions } from './header-line';
 
 export interface PrepareOptions extends ConversionRequest {
   /** The pool to convert in. Default: the pool the running transmitter started (see startConversionPool). */
