@@ -9,12 +9,14 @@ import { ataTestDictionaries, radclient, TEST_RADIUS_SECRET, type RequestAttribu
 import { freeUdpPort, REPO_ROOT, startService } from '../support/processes';
 import { startStack } from '../support/stack';
 import { showNoticeLink } from './notice-link';
+import { showReceivedFax } from './received-fax';
 
 /**
  * `npm run demo`: the three services on embedded SQLite with a local SMTP server, a sample fax to
  * three recipients (one delivered, one busy, one partial) published by the transmitter's scripted
  * CLI, and the three emails as the SMTP server received them; the pages' sign-in through an
- * OpenID Connect provider on this machine (user "demo", password "demo-password").
+ * OpenID Connect provider on this machine (user "demo", password "demo-password"); a fax received
+ * on a real line, its email with the PDF and the Inbox.
  */
 async function main() {
   const { values } = parseArgs({
@@ -128,7 +130,10 @@ async function main() {
     await showNoticeLink(stack, faxId, say);
     await showOfficeFolder(stack, say);
     await sendRealFax(stack, say);
-    say('\nDemo finished: three recipients, three emails, three SMS, three Jabber messages; one real fax and its email; one fax from a fax ATA and its email.');
+    await showReceivedFax(stack, say);
+    say(
+      '\nDemo finished: three recipients, three emails, three SMS, three Jabber messages; one real fax and its email; one fax from a fax ATA and its email; one fax received on a line, in the Inbox and emailed with its PDF.',
+    );
     if (values.keep) {
       say('The services keep running for the link above; press Ctrl-C to stop them.');
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
