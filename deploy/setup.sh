@@ -30,3 +30,6 @@ bash deploy/peers/rabbitmq.sh
 for peer in deploy/peers/*.sh; do
   case "$peer" in */rabbitmq.sh) ;; *) bash "$peer" install ;; esac
 done
+
+# The transmitter turns office documents and text (DOC, DOCX, RTF, TXT, XLS, XLSX) into PDF with LibreOffice, headless.
+apt_install libreoffice-writer-nogui libreoffice-calc-nogui

@@ -12,6 +12,7 @@ import { FAX_X_RESOLUTION, FAX_Y_RESOLUTION, type FaxPage, readTiff, type TiffPa
 import { runConverter, type RunResult } from './converters';
 import { type ConversionRequest, type DocumentFormat, PreparationFailure, type PreparationResult, sniffFormat } from './format';
 import { checkTiff, DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, fileSizeProblem, grouped, limitDetail, readsDirectly } from './limits';
+import { jpegToPdf, officeToPdf, sniffSource } from './office';
 import { nearestResolution, normalizePage, pageToBitmap } from './pages';
 
 interface Job {
@@ -22,7 +23,7 @@ interface Job {
   onChild?: (pid: number, running: boolean) => void;
 }
 
-/** Converts one PDF or TIFF file, on the calling thread. */
+/** Converts one PDF, TIFF, office, text or JPEG file, on the calling thread. */
 export async function convertDocument(
   path: string,
   request: ConversionRequest = {},
@@ -39,9 +40,9 @@ export async function convertDocument(
     } catch (error) {
       throw new PreparationFailure('failed_internal_process_error', `cannot read ${path}: ${(error as Error).message}`);
     }
-    if (format === null) throw new PreparationFailure('failed_mimetype_not_supported', 'the file is neither a PDF nor a TIFF document');
     const tooBig = fileSizeProblem(bytes, limits);
     if (tooBig) throw new PreparationFailure('failed_image_preparation', tooBig);
+    if (format === null) return { ok: true, format: 'pdf', document: { pages: await prepareSource(job) } };
     const pages = format === 'pdf' ? await preparePdf(job) : await prepareTiff(job);
     if (pages.length === 0) {
       throw new PreparationFailure(format === 'pdf' ? 'failed_convert_to_tiff_issue' : 'failed_image_preparation', 'the document has no pages');
@@ -77,6 +78,32 @@ async function converter(job: Job, command: string, args: string[], failedStatus
   if (result.kind === 'failed' && failedStatus === 'failed_image_preparation')
     throw new PreparationFailure(failedStatus, `${command} could not read the file: ${result.detail}`);
   return result;
+}
+
+// ---- office documents, text and pictures: made a PDF first ----
+
+async function prepareSource(job: Job): Promise<FaxPage[]> {
+  const source = await sniffSource(job.path).catch((error: unknown) => {
+    if (error instanceof PreparationFailure) throw error;
+    throw new PreparationFailure('failed_internal_process_error', `cannot read ${job.path}: ${(error as Error).message}`);
+  });
+  if (source === null) {
+    throw new PreparationFailure('failed_mimetype_not_supported', 'the file is not a PDF, TIFF, office document (DOC, DOCX, RTF, XLS, XLSX), text or JPEG');
+  }
+  const workDir = await mkdtemp(join(tmpdir(), 'faxnotify-office-'));
+  try {
+    const status = source === 'jpeg' ? 'failed_image_preparation' : 'failed_office_converter_issue';
+    const run = (command: string, args: string[]) => converter(job, command, args, status);
+    const pdf =
+      source === 'jpeg'
+        ? await jpegToPdf(job.path, workDir, run, job.request.ghostscript)
+        : await officeToPdf(job.path, source, workDir, run, job.request.soffice);
+    const pages = await preparePdf({ ...job, path: pdf });
+    if (pages.length === 0) throw new PreparationFailure(status, `the ${source.toUpperCase()} file has no pages`);
+    return pages;
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
 }
 
 // ---- PDF ----

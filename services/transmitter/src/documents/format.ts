@@ -10,6 +10,7 @@ import type { DocumentLimits } from './limits';
 export type PreparationFailureStatus = Extract<
   FinalStatus,
   | 'failed_mimetype_not_supported'
+  | 'failed_office_converter_issue'
   | 'failed_convert_to_tiff_issue'
   | 'failed_image_preparation'
   | 'failed_unknown_converter_issue'
@@ -29,6 +30,8 @@ export interface ConversionRequest {
   resolution?: FaxResolution;
   /** Ghostscript executable. Default `gs`. */
   ghostscript?: string;
+  /** LibreOffice's soffice executable. Default `soffice`. */
+  soffice?: string;
   /** libtiff's tiffcp executable. Default `tiffcp`. */
   tiffcp?: string;
   /** Limits for this document; any not given are the pool's. */

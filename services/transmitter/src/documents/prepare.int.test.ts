@@ -123,15 +123,16 @@ describe('TIFF normalisation', () => {
 
 describe('files that are not documents', () => {
   it('reports other types as failed_mimetype_not_supported', async () => {
-    writeFileSync(join(dir, 'note.txt'), 'just text');
-    expect(await prepareDocument(join(dir, 'note.txt'))).toMatchObject({ ok: false, status: 'failed_mimetype_not_supported' });
+    // Text is faxed (see office.int.test.ts); a GIF picture is not among the formats.
+    writeFileSync(join(dir, 'note.gif'), Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(32)]));
+    expect(await prepareDocument(join(dir, 'note.gif'))).toMatchObject({ ok: false, status: 'failed_mimetype_not_supported' });
   });
 
   it('concatenates several files and names the one that failed', async () => {
     const pdf = makeSamplePdf(dir, 'multi', [['a']]);
     const good = await prepareDocuments([pdf, join(dir, 'ready.tif')]);
     expect(good.ok && good.document.pages.length).toBe(2);
-    const bad = await prepareDocuments([pdf, join(dir, 'note.txt')]);
+    const bad = await prepareDocuments([pdf, join(dir, 'note.gif')]);
     expect(bad).toMatchObject({ ok: false, status: 'failed_mimetype_not_supported' });
     expect(!bad.ok && bad.detail).toMatch(/^file 2 of 2/);
   });
