@@ -8,7 +8,8 @@ import { runChaos } from '../chaos/run';
  * again, also when it fails. `npm run chaos` is the full run.
  */
 it('loses no notice and duplicates at most 0.1 % through one fault of each kind', async () => {
-  const report = await runChaos({ results: 1000, short: true, drainTimeoutMs: 150_000 });
+  // A busy machine drains slowly: the run waits while notices keep coming (and gives up after 150 s without one).
+  const report = await runChaos({ results: 1000, short: true, drainTimeoutMs: 360_000 });
   process.stdout.write(`${JSON.stringify({ chaos: 'short', ...report, lostExamples: report.lostExamples.slice(0, 5) })}\n`);
   expect(report.crashes.map((c) => `${c.replica} exited with ${c.code}: ${c.lastOutput.slice(-500)}`)).toEqual([]);
   expect(report.faults.map((f) => f.kind).sort()).toEqual(
@@ -20,4 +21,4 @@ it('loses no notice and duplicates at most 0.1 % through one fault of each kind'
   expect(report.lost).toBe(0);
   expect(report.unexpected).toBe(0);
   expect(report.duplicatedRate).toBeLessThanOrEqual(0.001);
-}, 480_000);
+}, 720_000);
