@@ -291,7 +291,7 @@ describe.each(TEST_DIALECTS)('on %s', (dialect) => {
       expect(eventsOf(faxId, 'fax.recipient.result')[0].data).toMatchObject({ pagesSent: 3, remoteCsid: 'ACME LEGAL' });
     });
 
-    it('tracks nothing for an account we do not know, and ignores receive sessions', async () => {
+    it('tracks nothing for an account we do not know, and no sent fax for receive sessions', async () => {
       await accounting('Start', 'stranger-1', [
         ['User-Name', 'stranger'],
         ['FB-Dial-Number', '2025550133'],

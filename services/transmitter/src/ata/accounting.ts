@@ -3,6 +3,7 @@
  * every session, the Stop carrying the CDR. A send session of an account we know becomes a fax
  * faxnotify tracks: fax.submitted when it first appears, fax.recipient.progress for its steps and
  * fax.recipient.result from its CDR, so its owner is notified as for a fax sent through a modem.
+ * The Stop of a receive session becomes fax.received (received.ts).
  *
  * The port server resends a Stop until it is answered. Every record is stored under a key of its
  * session and kind before anything else happens, in the transaction that writes its events, so a
@@ -21,6 +22,7 @@ import { claimHandoff, finishHandoff, reclaimOrphan } from './handoff';
 import type { RecipientLedger } from '../ledger/recipient-ledger';
 import type { AtaAccountRow, TransmitterDatabase, AtaFaxRow, AtaHandoffRow, AtaSessionRow } from '../db/schema';
 import { accountNameKey, recordCalledNumber } from './store';
+import { recordAtaReceive } from './received';
 
 /** The one recipient of a fax the port server reports. */
 const ATA_RECIPIENT_ID = 'r1';
@@ -62,7 +64,7 @@ export async function recordAccounting(packet: DecodedPacket, client: string, co
         .onConflict((oc) => oc.column('record_key').doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return 'duplicate' as const;
-      await applyRecord(trx, cdr, context);
+      await applyRecord(trx, packet, cdr, context);
       return 'recorded' as const;
     });
   } catch (error) {
@@ -72,11 +74,11 @@ export async function recordAccounting(packet: DecodedPacket, client: string, co
   }
 }
 
-async function applyRecord(trx: Kysely<TransmitterDatabase>, cdr: Cdr, context: AccountingContext): Promise<void> {
+async function applyRecord(trx: Kysely<TransmitterDatabase>, packet: DecodedPacket, cdr: Cdr, context: AccountingContext): Promise<void> {
   const { logger } = context;
   const session = await upsertSession(trx, cdr);
   const direction = cdr.isSend === undefined ? (session.direction ?? (await guessDirection(trx, cdr))) : cdr.isSend ? 'send' : 'receive';
-  if (direction === 'receive') return;
+  if (direction === 'receive') return recordAtaReceive(trx, packet, cdr, session, context);
 
   let outcome: CdrOutcome | undefined;
   const final =

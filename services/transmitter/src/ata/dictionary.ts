@@ -50,6 +50,7 @@ export const FB = {
   perFaxCdrInfo: 'FB-Per-Fax-CDR-Info',
   relatedId: 'FB-Related-Id',
   remoteCsid: 'FB-Remote-CSID',
+  callerId: 'FB-Caller-ID',
   startTime: 'FB-Start-Time',
   totalSeconds: 'FB-Total-Seconds',
 } as const;

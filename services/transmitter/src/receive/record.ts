@@ -87,45 +87,52 @@ export async function recordReceivedFax(
   event: CloudEvent<'fax.received'>,
   meta: { answeredAt: Date | null; now: Date },
 ): Promise<boolean> {
+  return db.transaction().execute((trx) => insertReceivedFax(trx, event, meta));
+}
+
+/** The same, inside a transaction the caller holds (the ATA accounting writes its record in it too). */
+export async function insertReceivedFax(
+  trx: Kysely<TransmitterDatabase>,
+  event: CloudEvent<'fax.received'>,
+  meta: { answeredAt: Date | null; now: Date },
+): Promise<boolean> {
   const { data } = event;
   const now = meta.now.toISOString();
-  return db.transaction().execute(async (trx) => {
-    const inserted = await trx
-      .insertInto('received_faxes')
-      .values({
-        received_id: data.receivedId,
-        line_id: data.lineId ?? '',
-        owner_id: data.ownerId,
-        caller_number: data.callerNumber,
-        called_number: data.calledNumber,
-        remote_csid: data.remoteCsid,
-        status: data.status,
-        reason_code: data.reason.code,
-        reason_detail: data.reason.detail,
-        pages_received: data.pagesReceived,
-        bytes: data.pages.reduce((sum, page) => sum + Buffer.byteLength(page.data, 'base64'), 0),
-        started_at: data.startedAt,
-        answered_at: meta.answeredAt?.toISOString() ?? null,
-        ended_at: data.endedAt,
-        created_at: now,
-      })
-      .onConflict((conflict) => conflict.column('received_id').doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
-    await trx
-      .insertInto('event_outbox')
-      .values({
-        id: event.id,
-        routing_key: 'fax.received',
-        fax_id: receivedKey(data.receivedId),
-        recipient_id: null,
-        event_json: JSON.stringify(event),
-        created_at: now,
-        published_at: null,
-        publish_attempts: 0,
-        last_error: null,
-      })
-      .execute();
-    return true;
-  });
+  const inserted = await trx
+    .insertInto('received_faxes')
+    .values({
+      received_id: data.receivedId,
+      line_id: data.lineId ?? '',
+      owner_id: data.ownerId,
+      caller_number: data.callerNumber,
+      called_number: data.calledNumber,
+      remote_csid: data.remoteCsid,
+      status: data.status,
+      reason_code: data.reason.code,
+      reason_detail: data.reason.detail,
+      pages_received: data.pagesReceived,
+      bytes: data.pages.reduce((sum, page) => sum + Buffer.byteLength(page.data, 'base64'), 0),
+      started_at: data.startedAt,
+      answered_at: meta.answeredAt?.toISOString() ?? null,
+      ended_at: data.endedAt,
+      created_at: now,
+    })
+    .onConflict((conflict) => conflict.column('received_id').doNothing())
+    .executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+  await trx
+    .insertInto('event_outbox')
+    .values({
+      id: event.id,
+      routing_key: 'fax.received',
+      fax_id: receivedKey(data.receivedId),
+      recipient_id: null,
+      event_json: JSON.stringify(event),
+      created_at: now,
+      published_at: null,
+      publish_attempts: 0,
+      last_error: null,
+    })
+    .execute();
+  return true;
 }
