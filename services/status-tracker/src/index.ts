@@ -17,6 +17,7 @@ import { registerFaxApi } from './api';
 import type { AuthOptions } from './auth';
 import { inboxUrlTemplateOf, loadStatusTrackerConfig, parseProviderAccounts, secretBoxOf, type StatusTrackerConfig } from './config';
 import { InboxRetention, registerInboxApi } from './inbox';
+import { ProviderInbound } from './ingest/inbound';
 import { IngestRecorder } from './ingest/recorder';
 import { ReplixFaxPoller } from './ingest/replixfax';
 import { registerIngest, syncConfiguredAccounts } from './ingest/routes';
@@ -123,9 +124,19 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     webhooks.kick();
   };
   const recorder = new IngestRecorder({ db, tracker, logger: logger.child({ component: 'ingest' }), onRecorded: handedOver });
+  const inbound = new ProviderInbound({
+    db,
+    tracker,
+    logger: logger.child({ component: 'ingest-inbound' }),
+    secrets,
+    targets: providerTargets,
+    timeoutMs: config.ingest.requestTimeoutMs,
+    onRecorded: handedOver,
+  });
   const replixfax = new ReplixFaxPoller({
     db,
     recorder,
+    inbound,
     logger: logger.child({ component: 'replixfax' }),
     targets: providerTargets,
     secrets,
@@ -151,6 +162,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     auth,
     recorder,
     poller: replixfax,
+    inbound,
     targets: providerTargets,
     secrets,
     adminUsers: config.ingest.adminUsers,
@@ -198,6 +210,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     url = await listen(app, config.http.host, config.http.port);
   } catch (error) {
     await Promise.allSettled([relay.stop(), sweep.stop(), webhooks.stop(), replixfax.stop(), retention.stop()]);
+    inbound.close();
     await bus.close(1000).catch(() => undefined);
     await app.close().catch(() => undefined);
     await database.close();
@@ -212,6 +225,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
       // Timers first: a pass in flight finishes its row; what handlers commit from here on is
       // durable in the outbox and goes out at the next start.
       await Promise.all([relay.stop(), sweep.stop(), webhooks.stop(), replixfax.stop(), retention.stop()]);
+      inbound.close();
       await bus.close();
       await database.close();
     })());

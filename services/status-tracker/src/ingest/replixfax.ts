@@ -4,6 +4,7 @@ import type { ProviderAccountRow, TrackerDatabase } from '../schema';
 import { openStoredSecret, secretContext, secretName } from '../secrets';
 import { WebhookTargetBlockedError, type TargetClient, type TargetResponse, type WebhookTargets } from '../webhook-targets';
 import { IngestError, parseReplixFaxOutbound } from './providers';
+import { parseReplixFaxInbound, type ProviderInbound } from './inbound';
 import type { IngestRecorder } from './recorder';
 
 /**
@@ -65,6 +66,36 @@ export class ReplixFaxClient {
     return items;
   }
 
+  /** Every unmarked inbound fax of all users (`GET /inboundfaxes?Mark=false`, the administrative account sees them all). */
+  async unmarkedInbound(maxPages = 20): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let next: string | undefined;
+    for (let page = 0; page < maxPages; page += 1) {
+      const query: Record<string, string> = { Mark: 'false', ResultLimit: '100' };
+      if (next) query.GetNextResults = next;
+      const response = await this.send('GET', this.url('/inboundfaxes', query));
+      if (response.status < 200 || response.status > 299) throw new Error(`ReplixFax query for inbound faxes answered HTTP ${response.status}`);
+      if (!response.complete) throw new Error(`ReplixFax answer to the query for inbound faxes was cut short or longer than ${MAX_ANSWER_BYTES} bytes`);
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(response.body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        throw new Error('ReplixFax answer to the query for inbound faxes is not JSON');
+      }
+      if (typeof body !== 'object' || body === null) throw new Error('ReplixFax answer to the query for inbound faxes is not a JSON object');
+      const list = [body.InboundFaxes, body.InboundFax, body.Faxes].find(Array.isArray) as Array<Record<string, unknown>> | undefined;
+      items.push(...(list ?? []).filter((item) => item && typeof item === 'object'));
+      next = typeof body.GetNextResults === 'string' && body.GetNextResults !== '' ? body.GetNextResults : undefined;
+      if (!next || !list || list.length === 0) break;
+    }
+    return items;
+  }
+
+  async markInbound(faxId: string): Promise<void> {
+    const response = await this.send('PUT', this.url(`/inboundfaxes/${encodeURIComponent(faxId)}`, { Mark: 'true' }));
+    if (response.status < 200 || response.status > 299) throw new Error(`ReplixFax mark of inbound fax ${faxId} answered HTTP ${response.status}`);
+  }
+
   async mark(faxId: string): Promise<void> {
     const response = await this.send('PUT', this.url(`/outboundfaxes/${encodeURIComponent(faxId)}`, { Mark: 'true' }));
     if (response.status < 200 || response.status > 299) throw new Error(`ReplixFax mark of fax ${faxId} answered HTTP ${response.status}`);
@@ -84,6 +115,8 @@ export interface ReplixFaxPollerOptions {
   secrets: SecretBox;
   intervalMs: number;
   timeoutMs: number;
+  /** Inbound faxes: queried, recorded and marked in the same round when given. */
+  inbound?: ProviderInbound;
   now?: () => Date;
 }
 
@@ -199,7 +232,49 @@ export class ReplixFaxPoller {
     }
     // Then what was recorded from posts (or earlier polls) and is still not marked at the provider.
     report.marked += await this.markRecorded(row, client);
+    if (this.options.inbound) await this.pollInbound(row, client, this.options.inbound, report);
     return report;
+  }
+
+  /**
+   * Unmarked inbound faxes: each one recorded (its content retrieved) unless a post did it already,
+   * then marked. One whose content cannot be had now stays unmarked, so the next query has it again.
+   */
+  private async pollInbound(row: ProviderAccountRow, client: ReplixFaxClient, inbound: ProviderInbound, report: PollReport): Promise<void> {
+    for (const item of await client.unmarkedInbound()) {
+      if (this.stopped) return;
+      let fax;
+      try {
+        fax = parseReplixFaxInbound(item);
+      } catch (error) {
+        if (!(error instanceof IngestError)) throw error;
+        this.options.logger.warn(
+          { account: row.account, faxId: item.FaxId, err: error.message },
+          'ReplixFax listed an inbound fax we cannot read; left unmarked',
+        );
+        continue;
+      }
+      report.seen += 1;
+      try {
+        const outcome = await inbound.record(row, fax, 'query');
+        if (!outcome.duplicate) report.recorded += 1;
+      } catch (error) {
+        this.options.logger.warn(
+          { account: row.account, faxId: fax.providerFaxId, err: errorMessage(error) },
+          'ReplixFax inbound fax not recorded yet; left unmarked',
+        );
+        continue;
+      }
+      try {
+        await client.markInbound(fax.providerFaxId);
+        report.marked += 1;
+      } catch (error) {
+        this.options.logger.warn(
+          { account: row.account, faxId: fax.providerFaxId, err: errorMessage(error) },
+          'ReplixFax inbound mark failed; the next poll tries again',
+        );
+      }
+    }
   }
 
   /** A client for the account, with its stored password opened; throws a SecretUnreadableError naming the account when it cannot be. */
@@ -268,6 +343,16 @@ export class ReplixFaxPoller {
     }
     const task = this.markOne(row, client, providerFaxId)
       .catch(() => undefined)
+      .finally(() => this.marking.delete(task));
+    this.marking.add(task);
+  }
+
+  /** After an inbound post was recorded: mark it at the provider now; a failed mark is made by the next query (it lists the fax again). */
+  markInboundSoon(row: ProviderAccountRow, providerFaxId: string): void {
+    if (this.stopped || !row.base_url) return;
+    const task = Promise.resolve()
+      .then(() => this.client(row).markInbound(providerFaxId))
+      .catch((error: unknown) => this.options.logger.warn({ account: row.account, providerFaxId, err: errorMessage(error) }, 'ReplixFax inbound mark failed'))
       .finally(() => this.marking.delete(task));
     this.marking.add(task);
   }

@@ -20,6 +20,7 @@ import { openStoredSecret, secretContext, secretName } from '../secrets';
 import { WebhookTargetBlockedError, type WebhookTargets } from '../webhook-targets';
 import { IngestError, PROVIDERS, parseFaxPlusWebhook, parseReplixFaxOutbound, type Provider, type ProviderResult } from './providers';
 import { hashSecret, secretMatches, type IngestRecorder } from './recorder';
+import { isReplixFaxInbound, parseFaxPlusReceived, parseReplixFaxInbound, type InboundFax, type ProviderInbound } from './inbound';
 import type { ReplixFaxPoller } from './replixfax';
 
 type HttpServer = ReturnType<typeof createHttpServer>;
@@ -29,6 +30,8 @@ export interface IngestRoutesOptions {
   auth: AuthOptions;
   recorder: IngestRecorder;
   poller: ReplixFaxPoller;
+  /** Received faxes from providers (Fax.Plus `fax_received`, ReplixFax inbound callbacks) into the owner's Inbox. */
+  inbound?: ProviderInbound;
   /** Which base URLs may be set (provider-URL wording); the poller checks the same again at every request. */
   targets: WebhookTargets;
   /** Seals the secrets and passwords as they are stored, and opens them to check a post. */
@@ -170,6 +173,27 @@ export function registerIngest(app: HttpServer, options: IngestRoutesOptions): v
       if (!secretMatches(presentedSecret(request), digest)) return unauthorized();
       // Counted once the secret matches, so a stranger's posts cannot use up an account's allowance.
       if (!(await checkRateLimit(request, reply, { limiter, rule: ingestLimit, key: `${provider}/${account}` }))) return reply;
+      const fields = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {};
+      let inbound: InboundFax | null = null;
+      try {
+        inbound = provider === 'faxplus' ? parseFaxPlusReceived(request.body) : isReplixFaxInbound(fields) ? parseReplixFaxInbound(fields) : null;
+      } catch (error) {
+        if (error instanceof IngestError) return reply.code(400).send({ error: 'bad_request', message: error.message });
+        throw error;
+      }
+      if (inbound) {
+        if (!options.inbound) return reply.code(503).send({ error: 'unavailable', message: 'received faxes from providers are not taken here' });
+        try {
+          const outcome = await options.inbound.record(row, inbound, 'post');
+          if (provider === 'replixfax') poller.markInboundSoon(row, inbound.providerFaxId);
+          return { recorded: true, duplicate: outcome.duplicate, receivedId: outcome.receivedId, status: inbound.status };
+        } catch (error) {
+          if (error instanceof PermanentError) return reply.code(409).send({ error: 'conflict', message: errorMessage(error) });
+          // The document could not be had now: the provider's retry (or the next ReplixFax query) brings it again.
+          request.log.warn({ provider, account, providerFaxId: inbound.providerFaxId, err: errorMessage(error) }, 'received fax not recorded yet');
+          return reply.code(503).send({ error: 'download_failed', message: `the received fax's document could not be fetched: ${errorMessage(error)}` });
+        }
+      }
       let result: ProviderResult | null;
       try {
         result =

@@ -4,6 +4,7 @@ import { registerFaxApi } from '../api';
 import { registerInboxApi } from '../inbox/api';
 import type { AuthOptions } from '../auth';
 import { secretBoxOf, statusTrackerSchema } from '../config';
+import { ProviderInbound } from '../ingest/inbound';
 import { IngestRecorder } from '../ingest/recorder';
 import { ReplixFaxPoller } from '../ingest/replixfax';
 import { registerIngest } from '../ingest/routes';
@@ -116,7 +117,8 @@ export async function startTestApp(
   });
   const recorder = new IngestRecorder({ db, tracker, logger, onRecorded: () => webhooks.kick() });
   const providerTargets = targets.forUse(PROVIDER_BASE_URLS);
-  const poller = new ReplixFaxPoller({ db, recorder, logger, targets: providerTargets, secrets, intervalMs: 3_600_000, timeoutMs: 2000 });
+  const inbound = new ProviderInbound({ db, tracker, logger, secrets, targets: providerTargets, timeoutMs: 2000, onRecorded: () => webhooks.kick() });
+  const poller = new ReplixFaxPoller({ db, recorder, inbound, logger, targets: providerTargets, secrets, intervalMs: 3_600_000, timeoutMs: 2000 });
   const auth: AuthOptions = { secret: TEST_SECRET, ...options.auth };
   const app = createHttpServer({ host: '127.0.0.1', port, logger, ready: () => ({ database: true }) });
   const routes: TestApp['routes'] = [];
@@ -133,6 +135,7 @@ export async function startTestApp(
     auth,
     recorder,
     poller,
+    inbound,
     targets: providerTargets,
     secrets,
     adminUsers: options.ingestAdminUsers ?? [TEST_INGEST_ADMIN],
@@ -157,6 +160,7 @@ export async function startTestApp(
     routes,
     close: async () => {
       await Promise.allSettled([webhooks.stop(), poller.stop()]);
+      inbound.close();
       await app.close();
       await database.close();
       await database.drop();
