@@ -14,6 +14,10 @@ import { type ConversionRequest, type DocumentFormat, PreparationFailure, type P
 import { checkTiff, DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, fileSizeProblem, grouped, limitDetail, readsDirectly } from './limits';
 import { jpegToPdf, officeToPdf, sniffSource } from './office';
 import { nearestResolution, normalizePage, pageToBitmap } from './pages';
+import { decodePng, pngToPdf } from './png';
+
+/** The most pixels a PNG picture may have (its grey copy is held in memory). */
+const MAX_PICTURE_PIXELS = 64_000_000;
 
 interface Job {
   path: string;
@@ -23,7 +27,7 @@ interface Job {
   onChild?: (pid: number, running: boolean) => void;
 }
 
-/** Converts one PDF, TIFF, office, text or JPEG file, on the calling thread. */
+/** Converts one PDF, TIFF, office, text, JPEG or PNG file, on the calling thread. */
 export async function convertDocument(
   path: string,
   request: ConversionRequest = {},
@@ -88,16 +92,20 @@ async function prepareSource(job: Job): Promise<FaxPage[]> {
     throw new PreparationFailure('failed_internal_process_error', `cannot read ${job.path}: ${(error as Error).message}`);
   });
   if (source === null) {
-    throw new PreparationFailure('failed_mimetype_not_supported', 'the file is not a PDF, TIFF, office document (DOC, DOCX, RTF, XLS, XLSX), text or JPEG');
+    throw new PreparationFailure(
+      'failed_mimetype_not_supported',
+      'the file is not a PDF, TIFF, office document (DOC, DOCX, RTF, XLS, XLSX), text, JPEG or PNG',
+    );
   }
   const workDir = await mkdtemp(join(tmpdir(), 'faxnotify-office-'));
   try {
-    const status = source === 'jpeg' ? 'failed_image_preparation' : 'failed_office_converter_issue';
+    const picture = source === 'jpeg' || source === 'png';
+    const status = picture ? 'failed_image_preparation' : 'failed_office_converter_issue';
     const run = (command: string, args: string[]) => converter(job, command, args, status);
-    const pdf =
-      source === 'jpeg'
-        ? await jpegToPdf(job.path, workDir, run, job.request.ghostscript)
-        : await officeToPdf(job.path, source, workDir, run, job.request.soffice);
+    let pdf: string;
+    if (source === 'jpeg') pdf = await jpegToPdf(job.path, workDir, run, job.request.ghostscript);
+    else if (source === 'png') pdf = await pngToPdf(decodePng(await readFile(job.path), MAX_PICTURE_PIXELS), workDir, run, job.request.ghostscript);
+    else pdf = await officeToPdf(job.path, source, workDir, run, job.request.soffice);
     const pages = await preparePdf({ ...job, path: pdf });
     if (pages.length === 0) throw new PreparationFailure(status, `the ${source.toUpperCase()} file has no pages`);
     return pages;

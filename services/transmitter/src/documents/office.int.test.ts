@@ -1,7 +1,7 @@
 /**
  * Office documents, text and JPEG pictures through the conversion pool with the real converters:
  * the DOCX, DOC, RTF, XLSX and XLS files are made here by LibreOffice itself from a text and a CSV,
- * the JPEG by Ghostscript; each is sniffed by its bytes (the files carry no telling name) and sent
+ * the JPEG and PNGs by Ghostscript; each is sniffed by its bytes (the files carry no telling name) and sent
  * as many fax pages as it has. A zip-bomb DOCX ends within the document's time limit.
  */
 import { execFileSync } from 'node:child_process';
@@ -49,6 +49,15 @@ beforeAll(() => {
   writeFileSync(ps, samplePostScript([['A picture', 'of a page']]));
   made.jpeg = join(dir, 'picture-file');
   execFileSync('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', '-sDEVICE=jpeggray', '-r100', `-sOutputFile=${made.jpeg}`, ps]);
+  // PNGs in colour, grey with alpha-free 8 bits, and 1-bit black and white.
+  for (const [name, device] of [
+    ['png', 'png16m'],
+    ['pnggray', 'pnggray'],
+    ['pngmono', 'pngmono'],
+  ]) {
+    made[name] = join(dir, `${name}-file`);
+    execFileSync('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', `-sDEVICE=${device}`, '-r100', `-sOutputFile=${made[name]}`, ps]);
+  }
   pool = new ConversionPool({ workers: 2 });
 }, 120_000);
 
@@ -59,7 +68,7 @@ afterAll(async () => {
 
 describe('office documents, text and pictures to fax pages', () => {
   it('sniffs each by its bytes, not by a name', async () => {
-    for (const format of ['txt', 'docx', 'doc', 'rtf', 'xlsx', 'xls', 'jpeg']) {
+    for (const format of ['txt', 'docx', 'doc', 'rtf', 'xlsx', 'xls', 'jpeg', 'png']) {
       await expect(sniffSource(made[format])).resolves.toBe(format);
     }
     const binary = join(dir, 'binary');
@@ -75,6 +84,9 @@ describe('office documents, text and pictures to fax pages', () => {
     ['xlsx', 1],
     ['xls', 1],
     ['jpeg', 1],
+    ['png', 1],
+    ['pnggray', 1],
+    ['pngmono', 1],
   ])(
     'converts %s to %i fax page(s) with ink on them',
     async (format, pages) => {
@@ -86,6 +98,11 @@ describe('office documents, text and pictures to fax pages', () => {
         expect(page.width).toBe(FAX_WIDTH);
         expect(page.resolution).toBe('fine');
         expect(blackPixelCount(pageBitmap(page))).toBeGreaterThan(1_000);
+      }
+      if (format.startsWith('png') || format === 'jpeg') {
+        // The picture's white background stays white: well under a tenth of the page is ink.
+        const page = result.document.pages[0];
+        expect(blackPixelCount(pageBitmap(page))).toBeLessThan((page.width * page.height) / 10);
       }
     },
     60_000,

@@ -1,5 +1,5 @@
 /**
- * Office documents, plain text and JPEG pictures: told apart by their content (never by a name),
+ * Office documents, plain text and JPEG pictures (PNG: see png.ts): told apart by their content (never by a name),
  * then turned into a PDF that goes the PDF way. LibreOffice (`soffice --headless`) converts the
  * office files and text, each run with a profile of its own so conversions side by side do not
  * clash; Ghostscript places a JPEG on an A4 page (its halftoning keeps text readable at fax
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { PreparationFailure } from './format';
 import type { RunResult } from './converters';
 
-export type SourceFormat = 'docx' | 'xlsx' | 'doc' | 'xls' | 'rtf' | 'txt' | 'jpeg';
+export type SourceFormat = 'docx' | 'xlsx' | 'doc' | 'xls' | 'rtf' | 'txt' | 'jpeg' | 'png';
 
 /** Runs a converter within the document's limits (time and memory troubles already thrown). */
 export type Run = (command: string, args: string[]) => Promise<RunResult>;
@@ -18,6 +18,7 @@ export type Run = (command: string, args: string[]) => Promise<RunResult>;
 const ZIP = Buffer.from('PK\x03\x04', 'latin1');
 const OLE2 = Buffer.from('d0cf11e0a1b11ae1', 'hex');
 const JPEG = Buffer.from('ffd8ff', 'hex');
+const PNG = Buffer.from('89504e470d0a1a0a', 'hex');
 
 function utf16(text: string): Buffer {
   return Buffer.from(text, 'utf16le');
@@ -34,6 +35,7 @@ export async function sniffSource(path: string): Promise<SourceFormat | null> {
   const bytes = await readFile(path);
   if (bytes.length === 0) return null;
   if (bytes.subarray(0, 3).equals(JPEG)) return 'jpeg';
+  if (bytes.subarray(0, 8).equals(PNG)) return 'png';
   if (bytes.subarray(0, 4).equals(ZIP)) {
     if (!bytes.includes('[Content_Types].xml')) return null;
     if (bytes.includes('word/')) return 'docx';
@@ -59,7 +61,13 @@ export async function sniffSource(path: string): Promise<SourceFormat | null> {
 }
 
 /** Converts an office file or text to PDF in workDir and returns the PDF's path. */
-export async function officeToPdf(path: string, format: Exclude<SourceFormat, 'jpeg'>, workDir: string, run: Run, soffice = 'soffice'): Promise<string> {
+export async function officeToPdf(
+  path: string,
+  format: Exclude<SourceFormat, 'jpeg' | 'png'>,
+  workDir: string,
+  run: Run,
+  soffice = 'soffice',
+): Promise<string> {
   const input = join(workDir, `document.${format}`);
   const outDir = join(workDir, 'out');
   const profile = join(workDir, 'profile');
