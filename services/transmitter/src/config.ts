@@ -2,6 +2,7 @@ import { authSchema, coerceWholeNumber, commonSchema, jsonFormat, loadConfig, ra
 import convict from 'convict';
 import { ataConfigSchema, type AtaConfig } from './ata/config';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './documents/limits';
+import { DEFAULT_HEADER_FORMAT } from './documents/header-line';
 
 /**
  * One fax line as configured: a modem on a device path, driven in Class 1 or Class 2.0; or, kind
@@ -304,6 +305,35 @@ export const transmitterSchema = {
       env: 'TRANSMITTER_DOCUMENTS_MAX_MEMORY_MB',
     },
   },
+  headerLine: {
+    enabled: {
+      doc: 'Print a header line at the top of every page sent, as fax machines do (who sends, date and time, page n of m); drawn into the blank top margin, or above a page inked to its top edge without pushing its bottom off the page.',
+      format: Boolean,
+      default: false,
+      env: 'TRANSMITTER_HEADER_LINE',
+    },
+    format: {
+      doc: "The header line's text: {from} (the fax's sender number, else localId), {date}, {time}, {page} and {pages}.",
+      format: String,
+      default: DEFAULT_HEADER_FORMAT,
+      env: 'TRANSMITTER_HEADER_LINE_FORMAT',
+    },
+    locale: {
+      doc: "The language of the header line's date and time (e.g. en, ru, it).",
+      format: String,
+      default: 'en',
+      env: 'TRANSMITTER_HEADER_LINE_LOCALE',
+    },
+    timeZone: {
+      doc: "The time zone (IANA name) of the header line's date and time.",
+      format: (value: unknown) => {
+        if (typeof value !== 'string') throw new Error('must be a time zone name such as Europe/Rome');
+        new Intl.DateTimeFormat('en', { timeZone: value }); // throws a RangeError naming the zone
+      },
+      default: 'UTC',
+      env: 'TRANSMITTER_HEADER_LINE_TIME_ZONE',
+    },
+  },
   scheduler: {
     pollMs: {
       doc: 'How often the scheduler looks for faxes and recipients whose time has come (it also runs after every change).',
@@ -362,6 +392,7 @@ export interface TransmitterConfig {
   };
   limits: { maxFiles: number; maxBytes: number; maxRecipients: number };
   documents: DocumentLimits & { workers: number };
+  headerLine: { enabled: boolean; format: string; locale: string; timeZone: string };
   scheduler: { pollMs: number; stopGraceMs: number; lineFaultsBeforeRest: number; lineRestSeconds: number };
   outbox: { pollMs: number };
   ata: AtaConfig;

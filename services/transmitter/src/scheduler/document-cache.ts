@@ -7,7 +7,7 @@ import type { FaxDocument, FaxPage } from '@faxnotify/fax-line';
 import { errorMessage } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import type { TransmitterDatabase } from '../db/schema';
-import { prepareDocument, type PreparationFailureStatus } from '../documents';
+import { addHeaderLine, prepareDocument, type PreparationFailureStatus } from '../documents';
 
 /** What a document preparation gave: the pages with their count per file, or the failure. */
 export type Prepared = { ok: true; document: FaxDocument; pagesPerFile: number[] } | { ok: false; status: PreparationFailureStatus; detail: string };
@@ -52,8 +52,20 @@ export class DocumentCache {
   }
 }
 
+/** The header line printed at the top of every page (off when absent); `localId` stands in for a fax without a `from`. */
+export interface PageHeaderSetting {
+  format: string;
+  locale: string;
+  timeZone: string;
+  localId: string;
+}
+
 /** Prepares the files of an outbox entry from the database and the file store. */
-export function storedDocuments(db: Kysely<TransmitterDatabase>, storedPath: (fileId: string) => Promise<string | null>): Preparer {
+export function storedDocuments(
+  db: Kysely<TransmitterDatabase>,
+  storedPath: (fileId: string) => Promise<string | null>,
+  headerLine?: PageHeaderSetting,
+): Preparer {
   return async (outboxId) => {
     try {
       const files = await db.selectFrom('fax_files').selectAll().where('outbox_id', '=', outboxId).orderBy('position').execute();
@@ -68,6 +80,11 @@ export function storedDocuments(db: Kysely<TransmitterDatabase>, storedPath: (fi
         if (!result.ok) return { ok: false, status: result.status, detail: `${which}: ${result.detail}` };
         pages.push(...result.document.pages);
         pagesPerFile.push(result.document.pages.length);
+      }
+      if (headerLine) {
+        const fax = await db.selectFrom('faxes').select('from_number').where('outbox_id', '=', outboxId).executeTakeFirst();
+        const from = fax?.from_number ?? headerLine.localId;
+        return { ok: true, document: { pages: await addHeaderLine(pages, { ...headerLine, from }) }, pagesPerFile };
       }
       return { ok: true, document: { pages }, pagesPerFile };
     } catch (error) {

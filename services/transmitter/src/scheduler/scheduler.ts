@@ -12,7 +12,7 @@ import type { CallListener, TransmitterLine } from '../lines/types';
 import type { DialPlan } from '../numbers';
 import { CallRecorder } from './call-end';
 import { Dispatcher } from './dispatch';
-import { DocumentCache, storedDocuments } from './document-cache';
+import { DocumentCache, type PageHeaderSetting, storedDocuments } from './document-cache';
 import { LinePool, type LineRest } from './line-pool';
 import { recoverInFlight } from './recovery';
 import { EntryReleaser } from './release';
@@ -23,6 +23,8 @@ export interface SchedulerOptions {
   lines: readonly TransmitterLine[];
   /** Where the files of `fax_files` are kept on disk, by file id. */
   storedPath: (fileId: string) => Promise<string | null>;
+  /** The header line on every page sent; absent: none. */
+  headerLine?: PageHeaderSetting;
   localId: string;
   dialPlan: DialPlan;
   pollMs: number;
@@ -51,7 +53,7 @@ export class Scheduler {
     const stopped = () => this.stopped;
     this.pool = new LinePool(options.lines, { logger, ...(options.lineRest ? { rest: options.lineRest } : {}) });
     this.recorder = new CallRecorder({ db, ledger, listeners: options.callListeners ?? [], now });
-    const documents = new DocumentCache(storedDocuments(db, options.storedPath));
+    const documents = new DocumentCache(storedDocuments(db, options.storedPath, options.headerLine));
     const release = new EntryReleaser({ db, ledger, documents, logger, now, stopped, released: () => this.kickAfterWrite() });
     this.dispatch = new Dispatcher({ ...options, pool: this.pool, documents, recorder: this.recorder, now, stopped, again: () => this.dispatcher.kick() });
     const logError = (what: string) => (error: unknown) => logger.error({ err: errorMessage(error) }, `${what} failed; trying again on the next poll`);
