@@ -215,7 +215,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/ingest/faxplus/{account}': {
         post: {
-          summary: 'Fax.Plus `fax_sent` webhook target',
+          summary: 'Fax.Plus `fax_sent` and `fax_received` webhook target (a received fax: its file is downloaded with the account token into the owner Inbox)',
           security: [{ ingestSecret: [] }, { ingestToken: [] }],
           parameters: [providerAccount[1]],
           requestBody: { required: true, content: { 'application/json': { schema: ref('FaxPlusWebhook') } } },
@@ -225,13 +225,15 @@ export function openApiDocument(): Record<string, unknown> {
             400: error('A body we cannot use.'),
             401: error('Unknown account or wrong secret.'),
             429: INGEST_RATE_LIMITED,
-            503: error("The account's stored secret cannot be decrypted by the server (`secret_unreadable`); a later retry may succeed."),
+            503: error(
+              "The account's stored secret cannot be decrypted by the server (`secret_unreadable`), or a received fax's document could not be fetched from the provider (`download_failed`, nothing recorded); a later retry may succeed.",
+            ),
           },
         },
       },
       '/ingest/replixfax/{account}': {
         post: {
-          summary: 'ReplixFax outbound URL callback target',
+          summary: 'ReplixFax outbound and inbound URL callback target (an inbound fax: its content is retrieved into the owner Inbox, then marked)',
           security: [{ ingestSecret: [] }, { ingestToken: [] }],
           parameters: [providerAccount[1]],
           requestBody: {
@@ -247,7 +249,9 @@ export function openApiDocument(): Record<string, unknown> {
             400: error('A body we cannot use.'),
             401: error('Unknown account or wrong secret.'),
             429: INGEST_RATE_LIMITED,
-            503: error("The account's stored secret cannot be decrypted by the server (`secret_unreadable`); a later retry may succeed."),
+            503: error(
+              "The account's stored secret cannot be decrypted by the server (`secret_unreadable`), or a received fax's document could not be fetched from the provider (`download_failed`, nothing recorded); a later retry may succeed.",
+            ),
           },
         },
       },
@@ -426,8 +430,9 @@ export function openApiDocument(): Record<string, unknown> {
           properties: {
             recorded: { type: 'boolean' },
             duplicate: { type: 'boolean' },
-            faxId: { type: 'string' },
-            status: { type: 'string', enum: [...FINAL_STATUSES] },
+            faxId: { type: 'string', description: 'A sent fax: its id in the Sent folder.' },
+            receivedId: { type: 'string', description: "A received fax: its id in the owner's Inbox." },
+            status: { type: 'string', enum: [...FINAL_STATUSES, 'partially_received'] },
           },
         },
         FaxPlusWebhook: {
