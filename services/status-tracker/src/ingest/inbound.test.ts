@@ -151,6 +151,14 @@ describe('Fax.Plus received faxes', () => {
     expect(await notices('fxp-vera-fp-fp-101')).toHaveLength(1);
   });
 
+  it('a failed reception without a file is recorded as failed, with nothing to download', async () => {
+    const response = await faxplus.post(faxplusTarget(), received('fp-104', { status: 'failed_normal_clearing', file: undefined, pages: 0 }));
+    expect(await response.json()).toMatchObject({ recorded: true, duplicate: false, status: 'failed' });
+    expect(faxplus.downloads).not.toContain('file-fp-104');
+    expect(await record('fxp-vera-fp-fp-104')).toMatchObject({ status: 'failed', pages: 0, file_type: null });
+    expect(await notices('fxp-vera-fp-fp-104')).toHaveLength(1);
+  });
+
   it('a bad webhook is a clear 400 and records nothing', async () => {
     const { file: _file, ...noFile } = received('fp-102').data;
     const bad = await faxplus.post(faxplusTarget(), { hook: received('fp-102').hook, data: noFile });
