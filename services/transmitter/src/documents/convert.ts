@@ -16,9 +16,6 @@ import { jpegToPdf, officeToPdf, sniffSource } from './office';
 import { nearestResolution, normalizePage, pageToBitmap } from './pages';
 import { decodePng, pngToPdf } from './png';
 
-/** The most pixels a PNG picture may have (its grey copy is held in memory). */
-const MAX_PICTURE_PIXELS = 64_000_000;
-
 interface Job {
   path: string;
   request: ConversionRequest;
@@ -104,7 +101,7 @@ async function prepareSource(job: Job): Promise<FaxPage[]> {
     const run = (command: string, args: string[]) => converter(job, command, args, status);
     let pdf: string;
     if (source === 'jpeg') pdf = await jpegToPdf(job.path, workDir, run, job.request.ghostscript);
-    else if (source === 'png') pdf = await pngToPdf(decodePng(await readFile(job.path), MAX_PICTURE_PIXELS), workDir, run, job.request.ghostscript);
+    else if (source === 'png') pdf = await pngToPdf(decodePng(await readFile(job.path), job.limits), workDir, run, job.request.ghostscript);
     else pdf = await officeToPdf(job.path, source, workDir, run, job.request.soffice);
     const pages = await preparePdf({ ...job, path: pdf });
     if (pages.length === 0) throw new PreparationFailure(status, `the ${source.toUpperCase()} file has no pages`);

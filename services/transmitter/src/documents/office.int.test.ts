@@ -121,6 +121,12 @@ describe('office documents, text and pictures to fax pages', () => {
     expect(result).toMatchObject({ ok: false, status: 'failed_mimetype_not_supported' });
   });
 
+  it('a PNG over documents.maxPixelsPerPage ends as failed_image_preparation before it is decoded', async () => {
+    const result = await pool.prepare(made.png, { limits: { maxPixelsPerPage: 100_000 } });
+    expect(result).toMatchObject({ ok: false, status: 'failed_image_preparation' });
+    expect(!result.ok && result.detail).toMatch(/PNG picture has \d+x\d+ pixels, more than the limit of 100,000 \(documents\.maxPixelsPerPage\)/);
+  });
+
   it('a broken DOCX ends as failed_office_converter_issue', async () => {
     const broken = join(dir, 'broken-docx');
     // A zip's local header and the content-types name, with nothing a reader can open behind it.

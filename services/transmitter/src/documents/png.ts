@@ -2,13 +2,14 @@
  * PNG pictures: decoded here (zlib and the PNG row filters, no outside library) to 8-bit grey,
  * then drawn by Ghostscript on an A4 page of a PDF, scaled to fit with its proportions kept, so
  * the picture goes the PDF way and is halftoned like any grey PDF page. Non-interlaced PNGs of
- * every colour type and depth are read; an interlaced one, or one larger than maxPixels, is
+ * every colour type and depth are read; an interlaced one, or one over documents.maxPixelsPerPage, is
  * refused as failed_image_preparation.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { PreparationFailure } from './format';
+import { type DocumentLimits, limitDetail } from './limits';
 import type { Run } from './office';
 
 export const PNG_SIGNATURE = Buffer.from('89504e470d0a1a0a', 'hex');
@@ -25,7 +26,7 @@ function fail(detail: string): never {
 }
 
 /** Decodes a PNG to grey; transparent parts are put on white. */
-export function decodePng(file: Buffer, maxPixels: number): GreyImage {
+export function decodePng(file: Buffer, limits: DocumentLimits): GreyImage {
   if (!file.subarray(0, 8).equals(PNG_SIGNATURE)) fail('not a PNG file');
   let offset = 8;
   let header: Buffer | undefined;
@@ -49,7 +50,9 @@ export function decodePng(file: Buffer, maxPixels: number): GreyImage {
   const height = header.readUInt32BE(4);
   const [depth, colour, , , interlace] = header.subarray(8, 13);
   if (width === 0 || height === 0) fail('the picture is empty');
-  if (width * height > maxPixels) fail(`${width}x${height} pixels is more than the ${maxPixels} allowed`);
+  if (width * height > limits.maxPixelsPerPage) {
+    throw new PreparationFailure('failed_image_preparation', limitDetail('maxPixelsPerPage', `the PNG picture has ${width}x${height} pixels`, limits));
+  }
   if (interlace !== 0) fail('interlaced pictures are not supported');
   const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colour];
   if (channels === undefined || ![1, 2, 4, 8, 16].includes(depth)) fail(`colour type ${colour} at depth ${depth} is not valid`);
