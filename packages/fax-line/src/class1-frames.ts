@@ -67,6 +67,18 @@ export class Class1Io {
     return this.call.timers;
   }
 
+  /**
+   * Puts the modem on hook. A modem still receiving takes the first byte as "stop" and ignores the
+   * rest of the command (iaxmodem answers <DLE><ETX> OK and stays off-hook): say ATH0 until it is
+   * plainly obeyed.
+   */
+  async hangUp(): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      const result = await this.ch.command('ATH0', this.timers.command);
+      if (result.code === 'OK' && result.info.length === 0) break;
+    }
+  }
+
   /** T.30 asks for 75 ms ± 20 of silence before we transmit after receiving. */
   async switchToTransmit(): Promise<void> {
     const result = await this.call.command('AT+FRS=7');

@@ -328,13 +328,7 @@ export class Class1ReceiveSession extends ReceiveSession<Class1ReceiveProtocol, 
   }
 
   protected async hangup(): Promise<State> {
-    if (!this.channel) return 'done';
-    // A modem still receiving takes the first byte as "stop" and ignores the rest of the command
-    // (iaxmodem answers <DLE><ETX> OK and stays off-hook): say ATH0 until it is plainly obeyed.
-    for (let i = 0; i < 3; i++) {
-      const result = await this.ch.command('ATH0', this.timers.command);
-      if (result.code === 'OK' && result.info.length === 0) break;
-    }
+    if (this.channel) await this.io.hangUp();
     return 'done';
   }
 }
