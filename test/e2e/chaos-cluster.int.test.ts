@@ -7,7 +7,10 @@ import { runChaos } from '../chaos/run';
  * restarted, PostgreSQL connections dropped). Every node, process and folder it starts is removed
  * again, also when it fails. `npm run chaos` is the full run.
  */
-it('loses no notice and duplicates at most 0.1 % through one fault of each kind', async () => {
+/** Pooled SMTP connections of each notifier (the service's default, `smtp.maxConnections`). */
+const SMTP_POOL = 5;
+
+it('loses no notice and sends again only what was in flight when a notifier was killed', async () => {
   // A busy machine drains slowly: the run waits while notices keep coming (and gives up after 150 s without one).
   const report = await runChaos({ results: 1000, short: true, drainTimeoutMs: 360_000 });
   process.stdout.write(`${JSON.stringify({ chaos: 'short', ...report, lostExamples: report.lostExamples.slice(0, 5) })}\n`);
@@ -20,5 +23,11 @@ it('loses no notice and duplicates at most 0.1 % through one fault of each kind'
   expect(new Set(Object.values(report.cluster.workQueueMembers))).toEqual(new Set([3]));
   expect(report.lost).toBe(0);
   expect(report.unexpected).toBe(0);
-  expect(report.duplicatedRate).toBeLessThanOrEqual(0.001);
+  // SMTP cannot be asked whether a message arrived: a message the server had accepted when its
+  // notifier was killed, before the notifier recorded it, goes out again from the notifier that takes
+  // the claim over, at most one per pooled connection. The full run (`npm run chaos`, 10,000
+  // results) holds these copies to 0.1 %; the short one carries the same faults on a tenth of the
+  // notices, so its bound is the mechanism's: one pool of copies per notifier killed.
+  const notifierKills = report.faults.filter((f) => f.kind === 'sigkill' && f.target.startsWith('notifier')).length;
+  expect(report.duplicated).toBeLessThanOrEqual(SMTP_POOL * notifierKills);
 }, 720_000);
