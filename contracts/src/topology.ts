@@ -52,6 +52,18 @@ export const QUEUES = {
     deliveryLimit: 20,
     doc: "Received faxes, each turned into inbound notices on the owner's channels (email with the PDF attached).",
   },
+  trackerResendRequests: {
+    name: 'status-tracker.resend-requests',
+    bindings: bind('fax.resend.requested'),
+    deliveryLimit: 20,
+    doc: 'Requests to resend a fax to its failed recipients (from Jabber replies and other services), for the status tracker.',
+  },
+  transmitterResendOrders: {
+    name: 'transmitter.resend-orders',
+    bindings: bind('fax.resend.ordered'),
+    deliveryLimit: 20,
+    doc: "The tracker's orders to send a fax's documents again, as a new fax, to the recipients that failed.",
+  },
 } as const satisfies Record<string, QueueSpec>;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]['name'];

@@ -15,6 +15,7 @@ import {
 
 import { MAX_CSID_LENGTH, MAX_SUBJECT_LENGTH } from './common';
 import { DeliveryFaxReceivedV1, FaxReceivedV1 } from './inbound';
+import { FaxResendOrderedV1, FaxResendRequestedV1, PageRangeV1 } from './resend';
 
 const RetryPolicy = Type.Object(
   {
@@ -62,6 +63,25 @@ export const FaxSubmittedV1 = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * Version 2 of fax.submitted: version 1's fields, plus the fax it resends (if it is a resend) and,
+ * per recipient, the pages it is to get when that is not all of them.
+ */
+export const FaxSubmittedV2 = Type.Object(
+  {
+    ...FaxSubmittedV1.properties,
+    recipients: Type.Array(Type.Object({ recipientId: Id, number: E164, pages: Type.Optional(PageRangeV1) }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 1000,
+    }),
+    resendOf: Type.Optional(Type.String({ ...Id, description: 'This fax sends the documents of that fax again, to those of its recipients that failed.' })),
+  },
+  { additionalProperties: false },
+);
+
+/** Version 1 submissions (from transmitters not yet upgraded) lack only v2's optional fields. */
+const upgradeFaxSubmittedV1 = (data: Static<typeof FaxSubmittedV1>): Static<typeof FaxSubmittedV2> => ({ ...data });
 
 export const FaxRecipientProgressV1 = Type.Object(
   {
@@ -247,12 +267,36 @@ export interface CatalogueEntry {
  */
 export const EVENT_CATALOGUE = {
   'fax.submitted': {
-    version: 1,
+    version: 2,
     exchange: 'faxnotify.fax',
-    schema: FaxSubmittedV1,
-    doc: 'A fax was accepted for sending: owner, sender number, subject, recipients, files, pages, send time, retry policy.',
+    schema: FaxSubmittedV2,
+    doc: 'A fax was accepted for sending: owner, sender number, subject, recipients (with their pages when not all), files, pages, send time, retry policy, the fax it resends.',
     from: 'transmitter',
     to: 'status-tracker',
+    older: [
+      {
+        version: 1,
+        schema: FaxSubmittedV1,
+        doc: 'A fax was accepted for sending: owner, sender number, subject, recipients, files, pages, send time, retry policy.',
+        upgrade: upgradeFaxSubmittedV1,
+      },
+    ],
+  },
+  'fax.resend.requested': {
+    version: 1,
+    exchange: 'faxnotify.fax',
+    schema: FaxResendRequestedV1,
+    doc: "Someone asks to resend a final fax to its recipients that did not get every page (optionally only the missing pages): fax, who asks, how, the request's idempotency key.",
+    from: 'notifier (Jabber replies), any client of the bus',
+    to: 'status-tracker',
+  },
+  'fax.resend.ordered': {
+    version: 1,
+    exchange: 'faxnotify.fax',
+    schema: FaxResendOrderedV1,
+    doc: "The tracker's order to send a fax's documents again as a new fax (its id minted by the tracker) to the numbers given, each with its pages.",
+    from: 'status-tracker',
+    to: 'transmitter',
   },
   'fax.recipient.progress': {
     version: 1,
@@ -331,5 +375,7 @@ export type DeliveryRecipientFinal = EventData<'delivery.recipient.final'>;
 export type DeliveryFaxFinal = EventData<'delivery.fax.final'>;
 export type NotificationOutcome = EventData<'notification.outcome'>;
 export type FaxReceived = EventData<'fax.received'>;
+export type FaxResendRequested = EventData<'fax.resend.requested'>;
+export type FaxResendOrdered = EventData<'fax.resend.ordered'>;
 export type DeliveryFaxReceived = EventData<'delivery.fax.received'>;
 export type RetryPolicy = Static<typeof RetryPolicy>;

@@ -93,7 +93,7 @@ export class StatusTracker {
   /** Dispatches a validated event to its handler. */
   async handle(event: CloudEvent, logger: Logger = this.options.logger): Promise<HandleOutcome> {
     switch (event.type) {
-      case 'faxnotify.fax.submitted.v1':
+      case 'faxnotify.fax.submitted.v2':
         return this.faxSubmitted(event as CloudEvent<'fax.submitted'>, logger);
       case 'faxnotify.fax.recipient.progress.v1':
         return this.recipientProgress(event as CloudEvent<'fax.recipient.progress'>, logger);

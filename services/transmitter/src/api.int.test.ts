@@ -148,7 +148,7 @@ describe('fax API', () => {
     const created = await api<CreatedView>(url, alice, 'POST', '/v3/accounts/self/outbox', { to: ['+12025550103'], files: [path], comment: { text: 'Now' } });
     const id = created.body.id;
     const faxId = await faxIdOf(url, alice, id);
-    const submitted = await t.events.waitFor((e) => e.type === 'faxnotify.fax.submitted.v1' && (e.data as { faxId: string }).faxId === faxId);
+    const submitted = await t.events.waitFor((e) => e.type === 'faxnotify.fax.submitted.v2' && (e.data as { faxId: string }).faxId === faxId);
     expect(submitted.data).toMatchObject({
       faxId,
       outboxId: id,

@@ -92,7 +92,7 @@ describe('releasing outbox entries', () => {
       ['queued', 'queued', 3, now.toISOString()],
     ]);
     const events = await t.events();
-    expect(events.map((e) => e.type)).toEqual(['faxnotify.fax.submitted.v1']);
+    expect(events.map((e) => e.type)).toEqual(['faxnotify.fax.submitted.v2']);
     expect(events[0].data).toMatchObject({
       faxId: fax.fax_id,
       outboxId: due,

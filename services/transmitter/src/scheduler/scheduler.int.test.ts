@@ -97,7 +97,7 @@ async function busyThenDelivered(storage: { postgres?: boolean }): Promise<void>
 
   await eventually(() => t.events.of(faxId, 'fax.recipient.result').length === 1);
   const events = t.events.of(faxId);
-  expect(events[0].type).toBe('faxnotify.fax.submitted.v1');
+  expect(events[0].type).toBe('faxnotify.fax.submitted.v2');
   expect(timeline(events)).toEqual([
     '1.0 dialing',
     '1.1 retry_scheduled',
