@@ -89,7 +89,7 @@ export function finalStatusOf(recipient: RecipientRow): FinalStatus {
   return recipient.status;
 }
 
-export function recipientFinal(fax: FaxRow, recipient: RecipientRow, link: string): DeliveryRecipientFinal {
+export function recipientFinal(fax: FaxRow, recipient: RecipientRow, link: string, recipientCount: number): DeliveryRecipientFinal {
   return {
     resultId: resultIdOf(fax.id, recipient.recipient_id),
     faxId: fax.id,
@@ -107,5 +107,6 @@ export function recipientFinal(fax: FaxRow, recipient: RecipientRow, link: strin
     endedAt: recipient.ended_at ?? fax.updated_at,
     attempts: recipient.attempts ?? Math.max(1, recipient.attempt),
     links: { fax: link },
+    recipientCount,
   };
 }

@@ -77,7 +77,7 @@ export const describeTracker = (dialect: 'sqlite' | 'postgres'): void =>
         links: { fax: `https://fax.example.test/faxes/${faxId}` },
       });
       const faxFinal = outbox[3].event;
-      expect(faxFinal.type).toBe('faxnotify.delivery.fax.final.v1');
+      expect(faxFinal.type).toBe('faxnotify.delivery.fax.final.v2');
       expect(faxFinal.data.state).toBe('partial');
       expect(faxFinal.data.recipients.map((r) => r.status)).toEqual(['success', 'failed_user_busy', 'partially_sent']);
       expect(faxFinal.id).toBe(outboxEventId(`delivery.fax.final:${faxId}`));

@@ -30,6 +30,7 @@ export const finalResult = (faxId: string, overrides: Partial<DeliveryRecipientF
   endedAt: '2026-11-22T09:00:40.000Z',
   attempts: 1,
   links: { fax: `http://127.0.0.1:8082/faxes/${faxId}` },
+  recipientCount: 1,
   ...overrides,
 });
 
