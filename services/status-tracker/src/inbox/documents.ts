@@ -1,5 +1,4 @@
-import { deflateSync } from 'node:zlib';
-import { FAX_X_RESOLUTION, FAX_Y_RESOLUTION, decodeMh, pagesToG3Tiff, type FaxPage } from '@faxnotify/fax-line';
+import { FAX_X_RESOLUTION, FAX_Y_RESOLUTION, bitmapPng, createBitmap, decodeMh, pagesToG3Tiff, type FaxPage } from '@faxnotify/fax-line';
 
 /** One received page as stored: clean T.4 1-D (MH) data, EOL before every row, no RTC, MSB first. */
 export interface StoredPage {
@@ -83,56 +82,10 @@ export function receivedPdf(pages: readonly StoredPage[], title = 'Fax'): Buffer
   return Buffer.concat(chunks);
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n += 1) {
-    let c = n;
-    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-const crc32 = (buffer: Buffer): number => {
-  let c = 0xffffffff;
-  for (const byte of buffer) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-};
-
-const chunk = (type: string, data: Buffer): Buffer => {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-};
-
 /** A page decoded from its MH data, as a 1-bit grayscale PNG (for the received fax's page in a browser). */
 export function pagePng(page: StoredPage): { png: Buffer; badRows: number } {
   const rows = Math.max(page.rows, 1);
   const decoded = page.rows > 0 ? decodeMh(page.data, page.width, { maxRows: page.rows }) : undefined;
-  const rowBytes = Math.ceil(page.width / 8);
-  const raw = Buffer.alloc((rowBytes + 1) * rows, 0);
-  for (let y = 0; y < rows; y += 1) {
-    const start = y * (rowBytes + 1);
-    raw[start] = 0; // filter: none
-    for (let x = 0; x < rowBytes; x += 1) {
-      // The bitmap's 1 is black; a grayscale PNG's 1 is white.
-      const source = decoded && y < decoded.bitmap.height ? decoded.bitmap.data[y * rowBytes + x] : 0;
-      raw[start + 1 + x] = ~source & 0xff;
-    }
-  }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(page.width, 0);
-  header.writeUInt32BE(rows, 4);
-  header.writeUInt8(1, 8); // bit depth
-  header.writeUInt8(0, 9); // grayscale
-  const png = Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  const png = bitmapPng(decoded?.bitmap ?? createBitmap(page.width, 0), rows);
   return { png, badRows: decoded?.badLines ?? 0 };
 }
