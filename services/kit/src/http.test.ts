@@ -11,6 +11,8 @@ it('redacts link tokens and credential parameters from request addresses', () =>
   expect(redactRequestUrl('/x?TOKEN=1&%74oken=2&tokens=3')).toBe('/x?TOKEN=[redacted]&%74oken=[redacted]&tokens=3');
   expect(redactRequestUrl('/faxes/fax-1?lang=en')).toBe('/faxes/fax-1?lang=en');
   expect(redactRequestUrl('/labels/l/x')).toBe('/labels/l/x');
+  expect(redactRequestUrl('/unsubscribe/YWxpY2U.email.0123456789abcdefghijkl')).toBe('/unsubscribe/[redacted]');
+  expect(redactRequestUrl('/labels/unsubscribe/x')).toBe('/labels/unsubscribe/x');
 });
 
 it("logs a failing request's address without the token in it", async () => {

@@ -46,12 +46,13 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
 const SECRET_PARAMETERS = ['token', 'access_token', 'id_token', 'id_token_hint', 'code', 'state'];
 
 /**
- * A request's path and query as they may be logged: a notice link's token (`/l/<token>`) and the
- * values of credential parameters (`?token=`, `?code=` …) replaced by `[redacted]`.
+ * A request's path and query as they may be logged: a notice link's token (`/l/<token>`), an
+ * unsubscribe link's (`/unsubscribe/<token>`) and the values of credential parameters (`?token=`,
+ * `?code=` …) replaced by `[redacted]`.
  */
 export function redactRequestUrl(url: string): string {
   const at = url.indexOf('?');
-  const path = (at < 0 ? url : url.slice(0, at)).replace(/^\/l\/[^/]*/, '/l/[redacted]');
+  const path = (at < 0 ? url : url.slice(0, at)).replace(/^\/(l|unsubscribe)\/[^/]*/, '/$1/[redacted]');
   if (at < 0) return path;
   const query = url
     .slice(at + 1)
