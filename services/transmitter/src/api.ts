@@ -13,7 +13,7 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TransmitterConfig } from './config';
 import { FileGoneError, type EntryInput, type Outbox, type OutboxEntryView } from './outbox';
 import { blockedNumber, normalizeNumber } from './numbers';
-import type { FileStore } from './uploads';
+import { namedFormat, type FileStore } from './uploads';
 
 /** The fax.submitted event carries at most this many files, whatever the configuration says. */
 const EVENT_MAX_FILES = 10;
@@ -95,9 +95,14 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
 
     api.post<{ Params: { user: string }; Querystring: { format?: string } }>('/v3/accounts/:user/files', async (request, reply) => {
       const ownerId = owner(request);
-      const format = request.query.format;
-      if (format !== undefined && format !== 'pdf' && format !== 'tiff')
-        throw problem(400, 'failed_mimetype_not_supported', `format must be pdf or tiff, not ${JSON.stringify(String(format).slice(0, 20))}`);
+      const named = request.query.format;
+      const format = named === undefined || named === '' ? null : namedFormat(String(named));
+      if (named !== undefined && named !== '' && format === null)
+        throw problem(
+          400,
+          'failed_mimetype_not_supported',
+          `format must be one of pdf, tiff, doc, docx, txt, rtf, jpg, jpeg, png, xls, xlsx, not ${JSON.stringify(String(named).slice(0, 20))}`,
+        );
       if (!request.isMultipart()) throw problem(400, 'invalid_request', 'send the file as multipart/form-data in the field fax_file');
       const part = await request.file();
       if (!part) throw problem(400, 'invalid_request', 'no file: send it in the multipart field fax_file');
@@ -105,7 +110,7 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
         part.file.resume();
         throw problem(400, 'invalid_request', `the file must be in the multipart field fax_file, not ${JSON.stringify(part.fieldname.slice(0, 40))}`);
       }
-      const saved = await files.save(ownerId, part.filename, part.file, () => part.file.truncated, format ?? null);
+      const saved = await files.save(ownerId, part.filename, part.file, () => part.file.truncated, format);
       if (!saved.ok) throw problem(saved.error === 'file_too_large' ? 413 : 400, saved.error, saved.description);
       return reply.code(200).send({ path: saved.path } satisfies UploadedView);
     });

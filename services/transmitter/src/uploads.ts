@@ -1,7 +1,8 @@
 /**
  * Uploaded documents: kept on disk under the files folder, known to the database by id, owned by
- * the user who uploaded them. What a file is comes from its first bytes, never from its name or
- * the client's word.
+ * the user who uploaded them. What a file is comes from its bytes, never from its name or the
+ * client's word: DOC, DOCX, PDF, TXT, RTF, JPEG, PNG, TIFF, XLS and XLSX are kept (Fax.Plus's
+ * list), anything else is refused.
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -10,17 +11,64 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
-import { sniffFormat, type DocumentFormat } from './documents';
+import { sniffFile, type FileFormat } from './documents';
 import type { FileRow, TransmitterDatabase } from './db/schema';
 
 export type UploadOutcome =
   { ok: true; file: FileRow; path: string } | { ok: false; error: 'failed_mimetype_not_supported' | 'file_too_large' | 'empty_file'; description: string };
 
-const EXTENSION: Record<DocumentFormat, string> = { pdf: 'pdf', tiff: 'tif' };
-const PATH = /^\/storage\/([0-9a-f-]{36})\.(pdf|tif)$/;
+/** The names a client may give as `format` (Fax.Plus documents pdf and tiff; the others are its list of formats), and what each means. */
+export const FORMAT_NAMES: Readonly<Record<string, FileFormat>> = {
+  pdf: 'pdf',
+  tiff: 'tiff',
+  tif: 'tiff',
+  doc: 'doc',
+  docx: 'docx',
+  txt: 'txt',
+  rtf: 'rtf',
+  jpg: 'jpeg',
+  jpeg: 'jpeg',
+  png: 'png',
+  xls: 'xls',
+  xlsx: 'xlsx',
+};
+
+/** The format a client named, or null for a name that is not one of ours. */
+export const namedFormat = (name: string): FileFormat | null => (Object.hasOwn(FORMAT_NAMES, name.toLowerCase()) ? FORMAT_NAMES[name.toLowerCase()] : null);
+
+const EXTENSION: Record<FileFormat, string> = {
+  pdf: 'pdf',
+  tiff: 'tif',
+  doc: 'doc',
+  docx: 'docx',
+  txt: 'txt',
+  rtf: 'rtf',
+  jpeg: 'jpg',
+  png: 'png',
+  xls: 'xls',
+  xlsx: 'xlsx',
+};
+const PATH = new RegExp(`^/storage/([0-9a-f-]{36})\\.(${Object.values(EXTENSION).join('|')})$`);
+
+const LISTED = 'DOC, DOCX, PDF, TXT, RTF, JPEG, PNG, TIFF, XLS or XLSX';
 
 /** The path clients use for a stored file (Fax.Plus style). */
 export const filePath = (file: Pick<FileRow, 'id' | 'format'>): string => `/storage/${file.id}.${EXTENSION[file.format]}`;
+
+/**
+ * The format of an uploaded file by its content. A password-protected OOXML package does not show
+ * whether it is a DOCX or an XLSX: it is kept as the one the client named, DOCX if none (its
+ * preparation ends as failed_unknown_converter_issue either way).
+ */
+async function uploadedFormat(path: string, expected: FileFormat | null): Promise<{ format: FileFormat | null; what: string }> {
+  try {
+    const format = await sniffFile(path);
+    return { format, what: format === null ? '' : `a ${format.toUpperCase()} document` };
+  } catch (error) {
+    if ((error as { status?: string }).status !== 'failed_unknown_converter_issue') throw error;
+    return { format: expected === 'xlsx' ? 'xlsx' : 'docx', what: 'a password-protected Office document' };
+  }
+}
 
 export class FileStore {
   private readonly dir: string;
@@ -40,7 +88,7 @@ export class FileStore {
    * Stores one upload. `truncated` tells whether the stream was cut at the size limit (the
    * multipart parser stops there); `expected` is the format the client named, if any.
    */
-  async save(ownerId: string, name: string, stream: Readable, truncated: () => boolean, expected: DocumentFormat | null): Promise<UploadOutcome> {
+  async save(ownerId: string, name: string, stream: Readable, truncated: () => boolean, expected: FileFormat | null): Promise<UploadOutcome> {
     const id = randomUUID();
     const partial = join(this.dir, `${id}.upload`);
     try {
@@ -48,14 +96,18 @@ export class FileStore {
       if (truncated()) return { ok: false, error: 'file_too_large', description: 'the file is larger than the limit for one fax' };
       const bytes = (await stat(partial)).size;
       if (bytes === 0) return { ok: false, error: 'empty_file', description: 'the file is empty' };
-      const format = await sniffFormat(partial);
+      const { format, what } = await uploadedFormat(partial, expected);
       if (format === null)
-        return { ok: false, error: 'failed_mimetype_not_supported', description: 'only PDF and TIFF documents can be faxed; this file is neither' };
+        return {
+          ok: false,
+          error: 'failed_mimetype_not_supported',
+          description: `only ${LISTED} documents can be faxed; by its content, this file is none of them`,
+        };
       if (expected && expected !== format)
         return {
           ok: false,
           error: 'failed_mimetype_not_supported',
-          description: `the file is a ${format.toUpperCase()} document, not ${expected.toUpperCase()} as the format says`,
+          description: `the file is ${what}, not ${expected.toUpperCase()} as the format says`,
         };
       const stored = join(this.dir, `${id}.${EXTENSION[format]}`);
       await rename(partial, stored);
@@ -89,7 +141,7 @@ export class FileStore {
 }
 
 /** A display name: no folders, no control characters, bounded, with the real format's extension if it had none. */
-function cleanName(name: string, format: DocumentFormat): string {
+function cleanName(name: string, format: FileFormat): string {
   const base = (name.split(/[\\/]/).pop() ?? '')
     .replace(/\p{Cc}/gu, '')
     .trim()

@@ -4,6 +4,7 @@
  * PostgreSQL.
  */
 import type { EventOutboxTable } from '@faxnotify/kit';
+import type { FileFormat } from '../documents';
 
 /** An uploaded document, owned by one user, referred to by its `path` in outbox entries. */
 export interface FileRow {
@@ -11,7 +12,8 @@ export interface FileRow {
   owner_id: string;
   /** The name the client gave, for display only. */
   name: string;
-  format: 'pdf' | 'tiff';
+  /** What its content is (see sniffFile); varchar(8). */
+  format: FileFormat;
   bytes: number;
   /** Where it is on disk. */
   stored_path: string;

@@ -7,10 +7,13 @@
  */
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PreparationFailure } from './format';
+import { type DocumentFormat, PreparationFailure, sniffFormat } from './format';
 import type { RunResult } from './converters';
 
 export type SourceFormat = 'docx' | 'xlsx' | 'doc' | 'xls' | 'rtf' | 'txt' | 'jpeg' | 'png';
+
+/** Every format a fax document may have: the ones faxed as they are and the ones made a PDF first. */
+export type FileFormat = DocumentFormat | SourceFormat;
 
 /** Runs a converter within the document's limits (time and memory troubles already thrown). */
 export type Run = (command: string, args: string[]) => Promise<RunResult>;
@@ -58,6 +61,15 @@ export async function sniffSource(path: string): Promise<SourceFormat | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * Which format a file is, by its bytes: PDF or TIFF (sniffFormat), else an office, text or picture
+ * format (sniffSource); null for anything else. Throws sniffSource's failure for a
+ * password-protected OOXML package.
+ */
+export async function sniffFile(path: string): Promise<FileFormat | null> {
+  return (await sniffFormat(path)) ?? (await sniffSource(path));
 }
 
 /** Converts an office file or text to PDF in workDir and returns the PDF's path. */

@@ -12,6 +12,7 @@ import { ConversionPool, type ConversionPoolOptions } from './pool';
 export { sniffFormat, type DocumentFormat, type PreparationFailureStatus, type PreparationResult, type ConversionRequest } from './format';
 export { DEFAULT_DOCUMENT_LIMITS, LIMIT_SETTING, checkTiff, type DocumentLimits, type TiffCheck, type TiffPageShape } from './limits';
 export { ConversionPool, type ConversionPoolOptions } from './pool';
+export { sniffFile, type FileFormat } from './office';
 export { composeFax, type ComposeOptions } from './compose';
 export { COVER_LOCALES, renderCoverPage, type CoverPageOptions, type CoverPageRequest } from './cover';
 export { addHeaderLine, DEFAULT_HEADER_FORMAT, type HeaderLineOptions } from './header-line';
