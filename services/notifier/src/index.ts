@@ -22,6 +22,7 @@ import { loadNotifierConfig, type NotifierConfig } from './config';
 import { SendLedger } from './ledger';
 import { NOTIFIER_SOURCE, Notifier } from './notifier';
 import { ReceivedNotices } from './inbound';
+import { FaxSummaries } from './summary/notices';
 import { notifierMigrations, type NotifierDatabase } from './schema';
 import { registerTwilioStatusRoute } from './channels/sms/status-route';
 import type { DeliveryReport } from './channels/types';
@@ -112,6 +113,14 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     messageIdDomain: config.mail.messageIdDomain,
   });
 
+  const faxSummaries = new FaxSummaries({
+    notifier,
+    settings,
+    confirmations,
+    settingsUrlTemplate: config.links.settingsUrlTemplate,
+    messageIdDomain: config.mail.messageIdDomain,
+  });
+
   const app = createHttpServer({
     host: config.http.host,
     port: config.http.port,
@@ -160,6 +169,12 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
       accepts: ['delivery.fax.received'],
       concurrency: Math.max(1, Math.floor(config.amqp.prefetch / 2)),
       onGiveUp: (event, error) => receivedNotices.giveUp(event, error),
+    });
+    // One summary per fax (delivery.fax.final), for owners whose settings ask for it.
+    await bus.consume(QUEUES.notifierFaxFinal, (event, context) => faxSummaries.handle(event, context), {
+      accepts: ['delivery.fax.final'],
+      concurrency: Math.max(1, Math.floor(config.amqp.prefetch / 2)),
+      onGiveUp: (event, error) => faxSummaries.giveUp(event, error),
     });
   } catch (error) {
     await bus.close();

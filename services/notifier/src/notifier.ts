@@ -15,6 +15,7 @@ import { noticeContext, renderNotice } from './render';
 import type { LedgerTable } from './schema';
 import type { ChannelConfirmations } from './confirmations/service';
 import type { NotificationSettings, SettingsStore } from './settings';
+import { wantsRecipientNotice } from './summary/choice';
 
 export const NOTIFIER_SOURCE = '/faxnotify/notifier';
 
@@ -54,11 +55,19 @@ export const RECEIVED_RESULT_PREFIX = 'received/';
 export const RECEIVED_RECIPIENT = '(received)';
 export const isReceivedNotice = (row: Pick<LedgerTable, 'result_id'>): boolean => row.result_id.startsWith(RECEIVED_RESULT_PREFIX);
 
+/** Ledger rows of fax summaries: result id `summary/<faxId>` (one row per fax and channel), recipient id this marker. */
+export const SUMMARY_RESULT_PREFIX = 'summary/';
+export const SUMMARY_RECIPIENT = '(summary)';
+export const isSummaryNotice = (row: Pick<LedgerTable, 'result_id'>): boolean => row.result_id.startsWith(SUMMARY_RESULT_PREFIX);
+
 /** The notice's own id: the same for every try of one result on one channel. */
 export const noticeIdOf = (resultId: string, channel: Channel): string => createHash('sha256').update(`${resultId}\n${channel}`).digest('hex').slice(0, 24);
 
 /** Characters a Message-ID's left part may hold; anything else becomes '-'. */
 const idPart = (value: string) => value.replace(/[^A-Za-z0-9._-]/g, '-');
+
+/** The Message-ID every email about one fax refers to (In-Reply-To, References): its per-recipient notices and its summary are one thread. */
+export const faxThreadId = (faxId: string, domain: string): string => `<fax.${idPart(faxId)}@${domain}>`;
 
 /**
  * Turns each final per-recipient result into notices on the owner's channels, once per
@@ -123,9 +132,11 @@ export class Notifier {
       ? 'the owner has no notification settings'
       : !entry.address
         ? `${channel} notices are off`
-        : settings.notifyOn === 'failures' && FINAL_STATUS_INFO[result.status].outcome === 'delivered'
-          ? 'the owner is notified of failures only'
-          : undefined;
+        : !wantsRecipientNotice(settings.summary, channel, result.recipientCount)
+          ? 'the fax summary stands for this result on this channel'
+          : settings.notifyOn === 'failures' && FINAL_STATUS_INFO[result.status].outcome === 'delivered'
+            ? 'the owner is notified of failures only'
+            : undefined;
     await this.deliverNotice(entry, skipReason, sendable, () => this.render(result, channel, settings!));
   }
 
@@ -264,7 +275,7 @@ export class Notifier {
       noticeId,
       ...parts,
       messageId: `<${noticeId}.${channel}@${this.deps.messageIdDomain}>`,
-      threadId: `<fax.${idPart(result.faxId)}@${this.deps.messageIdDomain}>`,
+      threadId: faxThreadId(result.faxId, this.deps.messageIdDomain),
     };
   }
 
@@ -272,7 +283,8 @@ export class Notifier {
     // A notice of a received fax has no outcome event: notification.outcome is about one recipient of
     // a fax we sent (faxId, recipientId, resultId) and the tracker files it beside that fax, which a
     // received fax is not. Its ledger row is its record.
-    if (isReceivedNotice(row)) return;
+    // A fax summary has none either: it is about no one recipient, and the tracker files outcomes by recipient.
+    if (isReceivedNotice(row) || isSummaryNotice(row)) return;
     const channel = row.channel as Channel;
     const outcome: NotificationOutcome = {
       resultId: row.result_id,

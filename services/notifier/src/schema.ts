@@ -17,6 +17,11 @@ export interface SettingsTable {
   xmpp_enabled: number;
   /** A bare JID. */
   xmpp_jid: string | null;
+  /** 'recipient', 'fax', 'both' or 'auto': notices per recipient, one summary per fax, or a summary above summary_threshold recipients. */
+  summary_mode: string;
+  summary_threshold: number;
+  /** The channels summaries go to, comma-separated ('email,sms,xmpp'). */
+  summary_channels: string;
   updated_at: string;
 }
 
@@ -247,6 +252,26 @@ export const notifierMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable('settings').dropColumn('notify_inbound').execute();
+    },
+  },
+  // One summary notice per fax instead of (or beside) a notice per recipient: by default above 5 recipients, on every channel.
+  '2026-12-08-01-fax-summary': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('settings')
+        .addColumn('summary_mode', 'text', (c) => c.notNull().defaultTo('auto'))
+        .execute();
+      await db.schema
+        .alterTable('settings')
+        .addColumn('summary_threshold', 'integer', (c) => c.notNull().defaultTo(5))
+        .execute();
+      await db.schema
+        .alterTable('settings')
+        .addColumn('summary_channels', 'text', (c) => c.notNull().defaultTo('email,sms,xmpp'))
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const column of ['summary_channels', 'summary_threshold', 'summary_mode']) await db.schema.alterTable('settings').dropColumn(column).execute();
     },
   },
 };

@@ -4,6 +4,7 @@ import { PhoneNumberFormat, PhoneNumberUtil } from 'google-libphonenumber';
 import { LOCALES, type Locale } from '@faxnotify/contracts';
 import { requireUser, userOf } from '@faxnotify/kit';
 import type { NotifierDatabase, SettingsTable } from './schema';
+import { DEFAULT_SUMMARY, mergeSummary, summaryBodySchema, summaryColumns, summaryOfRow, type SummaryChoice } from './summary/choice';
 
 /** A user's notification settings as the API shows them. */
 export interface NotificationSettings {
@@ -18,10 +19,12 @@ export interface NotificationSettings {
   notifyOn: 'all' | 'failures';
   /** Notices of faxes received for the user (inbound), chosen apart from the results of faxes sent: 'on' (the default) or 'off'. */
   notifyInbound: 'on' | 'off';
+  /** A notice per recipient, one summary per fax, both, or a summary above a number of recipients (`auto`, the default). */
+  summary: SummaryChoice;
 }
 
 /** What a client sends: `sms`, `xmpp` and `notifyInbound` may be left out, which keeps what the user had. */
-export type SettingsInput = Omit<NotificationSettings, 'sms' | 'xmpp' | 'notifyInbound'> &
+export type SettingsInput = { summary?: Partial<SummaryChoice> } & Omit<NotificationSettings, 'sms' | 'xmpp' | 'notifyInbound' | 'summary'> &
   Partial<Pick<NotificationSettings, 'sms' | 'xmpp' | 'notifyInbound'>>;
 
 /** A rejected value: `field` is its dotted path in the settings (`sms.number`), `message` says what is wrong. */
@@ -69,6 +72,7 @@ export const settingsBodySchema = {
     timeZone: { type: 'string', minLength: 1, maxLength: 64 },
     notifyOn: { type: 'string', enum: ['all', 'failures'] },
     notifyInbound: { type: 'string', enum: ['on', 'off'] },
+    summary: summaryBodySchema,
   },
 } as const;
 
@@ -156,6 +160,7 @@ export function checkSettings(input: SettingsInput, current: NotificationSetting
       timeZone: input.timeZone,
       notifyOn: input.notifyOn,
       notifyInbound: input.notifyInbound ?? current.notifyInbound,
+      summary: mergeSummary(input.summary, current.summary),
     },
   };
 }
@@ -181,6 +186,7 @@ export class SettingsStore {
       timeZone: this.defaults.timeZone,
       notifyOn: 'all',
       notifyInbound: 'on',
+      summary: { ...DEFAULT_SUMMARY, channels: [...DEFAULT_SUMMARY.channels] },
     };
   }
 
@@ -208,6 +214,7 @@ export class SettingsStore {
       sms_number: settings.sms.number,
       xmpp_enabled: settings.xmpp.enabled ? 1 : 0,
       xmpp_jid: settings.xmpp.jid,
+      ...summaryColumns(settings.summary),
       updated_at: new Date().toISOString(),
     };
     await this.db
@@ -226,6 +233,7 @@ const fromRow = (row: SettingsTable): NotificationSettings => ({
   timeZone: row.time_zone,
   notifyOn: row.notify_on as 'all' | 'failures',
   notifyInbound: row.notify_inbound === 'off' ? 'off' : 'on',
+  summary: summaryOfRow(row),
 });
 
 /** GET/PUT /v1/settings: the token's user reads and writes only their own settings. */

@@ -47,6 +47,7 @@ beforeEach(async () => {
     timeZone: 'UTC',
     notifyOn: 'all',
     notifyInbound: 'on',
+    summary: { mode: 'auto', threshold: 5, channels: ['email', 'sms', 'xmpp'] },
   });
 });
 
