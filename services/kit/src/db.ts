@@ -68,6 +68,9 @@ export async function openDatabase<DB>(options: {
     file.pragma('synchronous = NORMAL');
     file.pragma('busy_timeout = 5000');
     file.pragma('foreign_keys = ON');
+    // SQLite's own lower() folds ASCII only; this one folds every letter (Cyrillic, accents) as
+    // PostgreSQL's does, so a case-insensitive search reads the same on both.
+    file.function('lower', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
     db = new Kysely<DB>({ dialect: new SqliteDialect({ database: file }) });
     dialect = 'sqlite';
   }

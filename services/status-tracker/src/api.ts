@@ -1,7 +1,7 @@
-import { userOf, type createHttpServer } from '@faxnotify/kit';
-import { AGGREGATE_STATES } from '@faxnotify/contracts';
+import { tokenOf, userOf, type createHttpServer } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { authenticateApi, type AuthOptions } from './auth';
+import { isTimeZone } from './config';
 import {
   CATEGORIES,
   DEFAULT_PAGE,
@@ -17,6 +17,8 @@ import {
 import type { LinkTokens } from './links';
 import { endLiveStreams, streamFaxEvents, type LiveStreams, type LiveUpdateOptions } from './live';
 import { faxScopeOf } from './offices/scope';
+import { registerSentExport } from './search/export';
+import { parseSearch, searchTimeZone } from './search/filters';
 import type { FaxRow, NoticeRow, RecipientEventRow, RecipientRow, TrackerDatabase } from './schema';
 
 type HttpServer = ReturnType<typeof createHttpServer>;
@@ -181,22 +183,28 @@ export function registerFaxApi(app: HttpServer, options: FaxApiOptions): void {
   void app.register(async (scope) => {
     scope.addHook('preHandler', authenticateApi(auth, options.links));
 
-    scope.get<{ Querystring: { limit?: string; cursor?: string; state?: string; category?: string } }>('/v1/faxes', async (request, reply) => {
+    scope.get<{ Querystring: Record<string, string | undefined> }>('/v1/faxes', async (request, reply) => {
       const owner = userOf(request);
       const limit = request.query.limit === undefined ? DEFAULT_PAGE : Number(request.query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
         return reply.code(400).send({ error: 'bad_request', message: `limit must be an integer from 1 to ${MAX_PAGE}` });
-      const { state, category } = request.query;
-      if (state !== undefined && !(AGGREGATE_STATES as readonly string[]).includes(state))
-        return reply.code(400).send({ error: 'bad_request', message: `state must be one of ${AGGREGATE_STATES.join(', ')}` });
+      const { category } = request.query;
       if (category !== undefined && !(CATEGORIES as readonly string[]).includes(category))
         return reply.code(400).send({ error: 'bad_request', message: `category must be one of ${CATEGORIES.join(', ')}` });
+      // A search: dates are days in `tz`, else the token's time zone, else UTC (search/filters.ts).
+      const token = tokenOf(request);
+      const timeZone = searchTimeZone(request.query.tz, token?.tz && isTimeZone(token.tz) ? token.tz : 'UTC');
+      if (timeZone === undefined) return reply.code(400).send({ error: 'bad_request', message: 'tz must be an IANA time zone name' });
+      const search = parseSearch('sent', request.query, timeZone);
+      if (!search.ok) return reply.code(400).send({ error: 'bad_request', message: search.message });
       const cursor = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
       if (cursor === null) return reply.code(400).send({ error: 'bad_request', message: 'cursor is not one this API gave out' });
       const scope = await faxScopeOf(db, owner);
-      const { entries, nextCursor } = await listFaxes(db, { owner: scope, limit, cursor, state, category: category as Category | undefined });
+      const { entries, nextCursor } = await listFaxes(db, { owner: scope, limit, cursor, filters: search.filters, category: category as Category | undefined });
       return { faxes: entries.map((e) => faxSummary(e.fax, e.sender, e.recipients)), nextCursor } satisfies FaxListView;
     });
+
+    registerSentExport(scope, db);
 
     scope.get<{ Params: { faxId: string } }>('/v1/faxes/:faxId', async (request, reply) => {
       const record = await loadFax(db, await faxScopeOf(db, userOf(request)), request.params.faxId);

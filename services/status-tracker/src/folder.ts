@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { displayNames, ownerInScope, scopeOf, type FaxScope } from './offices/scope';
+import { sentConditions, type SearchFilters } from './search/filters';
 import type { FaxRow, NoticeRow, RecipientEventRow, RecipientRow, TrackerDatabase, WebhookAttemptRow, WebhookDeliveryRow } from './schema';
 
 /**
@@ -35,6 +36,8 @@ export interface FolderQuery {
   cursor?: { submittedAt: string; id: string };
   state?: string;
   category?: Category;
+  /** A search (search/filters.ts): only the faxes that match every filter given. */
+  filters?: SearchFilters;
 }
 
 /** Who sent a fax: its owner, with the display name their office membership gives them (null: none). */
@@ -62,6 +65,8 @@ export async function listFaxes(db: Kysely<TrackerDatabase>, query: FolderQuery)
   if (query.state !== undefined) select = select.where('state', '=', query.state);
   if (query.category === 'outbox') select = select.where('state', '=', 'in_progress');
   if (query.category === 'sent') select = select.where('state', '<>', 'in_progress');
+  const filters = query.filters;
+  if (filters) select = select.where((eb) => sentConditions(eb, filters));
   const cursor = query.cursor;
   if (cursor) {
     select = select.where((eb) =>

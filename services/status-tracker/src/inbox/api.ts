@@ -1,10 +1,13 @@
-import { userOf, type createHttpServer } from '@faxnotify/kit';
+import { tokenOf, userOf, type createHttpServer } from '@faxnotify/kit';
 import type { FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
 import { authenticateApi, type AuthOptions } from '../auth';
+import { isTimeZone } from '../config';
 import { DEFAULT_PAGE, MAX_PAGE } from '../folder';
 import { faxScopeOf } from '../offices/scope';
 import type { TrackerDatabase } from '../schema';
+import { registerInboxExport } from '../search/export';
+import { parseSearch, searchTimeZone } from '../search/filters';
 import { receivedTiff } from './documents';
 import { decodeInboxCursor, documentPdf, listReceived, loadDocument, loadReceived, storedPages, type ReceivedSummary } from './store';
 
@@ -57,15 +60,23 @@ export function registerInboxApi(app: HttpServer, options: InboxApiOptions): voi
   void app.register(async (scope) => {
     scope.addHook('preHandler', authenticateApi(options.auth));
 
-    scope.get<{ Querystring: { limit?: string; cursor?: string } }>('/v1/received', async (request, reply) => {
+    scope.get<{ Querystring: Record<string, string | undefined> }>('/v1/received', async (request, reply) => {
       const limit = request.query.limit === undefined ? DEFAULT_PAGE : Number(request.query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
         return reply.code(400).send({ error: 'bad_request', message: `limit must be an integer from 1 to ${MAX_PAGE}` });
+      // A search: dates are days in `tz`, else the token's time zone, else UTC (search/filters.ts).
+      const token = tokenOf(request);
+      const timeZone = searchTimeZone(request.query.tz, token?.tz && isTimeZone(token.tz) ? token.tz : 'UTC');
+      if (timeZone === undefined) return reply.code(400).send({ error: 'bad_request', message: 'tz must be an IANA time zone name' });
+      const search = parseSearch('inbox', request.query, timeZone);
+      if (!search.ok) return reply.code(400).send({ error: 'bad_request', message: search.message });
       const cursor = request.query.cursor === undefined ? undefined : decodeInboxCursor(request.query.cursor);
       if (cursor === null) return reply.code(400).send({ error: 'bad_request', message: 'cursor is not one this API gave out' });
-      const { entries, nextCursor } = await listReceived(db, await faxScopeOf(db, userOf(request)), limit, cursor);
+      const { entries, nextCursor } = await listReceived(db, await faxScopeOf(db, userOf(request)), limit, cursor, search.filters);
       return { received: entries.map(receivedSummary), nextCursor };
     });
+
+    registerInboxExport(scope, db);
 
     scope.get<{ Params: { id: string } }>('/v1/received/:id', async (request, reply) => {
       const record = await loadReceived(db, await faxScopeOf(db, userOf(request)), request.params.id);

@@ -6,6 +6,7 @@ import type { LayoutData, PageName } from '../pages/render';
 import type { PageContext } from '../pages/routes';
 import { fill } from '../pages/strings';
 import type { TrackerDatabase } from '../schema';
+import { pageSearch } from '../search/form';
 import { pagePng, resolutionOf } from './documents';
 import { decodeInboxCursor, listReceived, loadPage, loadReceived, markRead, type ReceivedSummary } from './store';
 import { INBOX_STRINGS, type InboxStrings } from './strings';
@@ -41,14 +42,19 @@ const fromLabel = (fax: ReceivedSummary, i: InboxStrings) => plainText(fax.calle
 export function registerInboxPages(scope: FastifyInstance, options: InboxPagesOptions): void {
   const { db, contextOf, send, toSignIn } = options;
 
-  scope.get<{ Querystring: { cursor?: string } }>('/inbox', async (request, reply) => {
+  scope.get<{ Querystring: Record<string, string | undefined> }>('/inbox', async (request, reply) => {
     const context = await contextOf(request, reply);
     if (!context.viewer) return toSignIn(request, reply);
     const i = INBOX_STRINGS[context.locale];
     const cursor = request.query.cursor ? (decodeInboxCursor(request.query.cursor) ?? undefined) : undefined;
-    const { entries, nextCursor } = await listReceived(db, await faxScopeOf(db, context.viewer.userId), INBOX_PAGE, cursor);
+    // A search (search/form.ts) is kept in the query string, so it is a link; the paging keeps it.
+    const search = pageSearch('inbox', request.query, context);
+    const { entries, nextCursor } = await listReceived(db, await faxScopeOf(db, context.viewer.userId), INBOX_PAGE, cursor, search.filters);
+    const searchQuery = search.query ? `${search.query}&` : '';
     const data = {
       i,
+      search: search.form,
+      noMatch: search.noMatch,
       entries: entries.map((fax) => ({
         href: `/inbox/${encodeURIComponent(fax.id)}`,
         from: fromLabel(fax, i),
@@ -61,7 +67,8 @@ export function registerInboxPages(scope: FastifyInstance, options: InboxPagesOp
         read: fax.read_at !== null,
         readLabel: fax.read_at !== null ? i.read : i.unread,
       })),
-      olderHref: nextCursor ? `/inbox?cursor=${encodeURIComponent(nextCursor)}` : '',
+      olderHref: nextCursor ? `/inbox?${searchQuery}cursor=${encodeURIComponent(nextCursor)}` : '',
+      newestHref: search.query ? `/inbox?${search.query}` : '/inbox',
       timesIn: fill(context.t.timesIn, { tz: context.tz }),
     };
     return send(reply, request, context, 'inbox', data, { title: context.t.inboxFolder, inInbox: true });

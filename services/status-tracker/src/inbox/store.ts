@@ -4,6 +4,7 @@ import { PermanentError, errorMessage } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { receivedOwnerInScope, scopeOf, type FaxScope } from '../offices/scope';
 import type { ReceivedFaxRow, ReceivedPageRow, TrackerDatabase } from '../schema';
+import { inboxConditions, type SearchFilters } from '../search/filters';
 import { TRACKER_SOURCE, outboxEventId, type HandleOutcome } from '../tracker';
 import { receivedPdf, resolutionOf, type StoredPage } from './documents';
 
@@ -153,18 +154,20 @@ export function decodeInboxCursor(cursor: string): { endedAt: string; id: string
   return null;
 }
 
-/** One page of the Inbox in the viewer's scope, newest first. */
+/** One page of the Inbox in the viewer's scope, newest first; with filters, only the faxes that match them all. */
 export async function listReceived(
   db: Kysely<TrackerDatabase>,
   viewer: string | FaxScope,
   limit: number,
   cursor?: { endedAt: string; id: string },
+  filters?: SearchFilters,
 ): Promise<{ entries: ReceivedSummary[]; nextCursor: string | null }> {
   const scope = scopeOf(viewer);
   let select = db
     .selectFrom('received_faxes')
     .select(SUMMARY)
     .where((eb) => receivedOwnerInScope(eb, scope));
+  if (filters) select = select.where((eb) => inboxConditions(eb, filters));
   if (cursor)
     select = select.where((eb) => eb.or([eb('ended_at', '<', cursor.endedAt), eb.and([eb('ended_at', '=', cursor.endedAt), eb('id', '<', cursor.id)])]));
   const rows = await select

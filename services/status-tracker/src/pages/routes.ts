@@ -28,6 +28,7 @@ import { faxScopeOf } from '../offices/scope';
 import type { LinkTokens } from '../links';
 import type { NoticeRow, TrackerDatabase } from '../schema';
 import { registerInboxPages } from '../inbox/pages';
+import { pageSearch } from '../search/form';
 import { registerLinkPages } from './links';
 import { LINK_STRINGS, type LinkStrings } from './link-strings';
 import { LIVE_SCRIPT } from './live-script';
@@ -171,22 +172,29 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
 
     registerInboxPages(scope, { db, contextOf, send, toSignIn, now });
 
-    scope.get<{ Querystring: { category?: string; cursor?: string; linksRevoked?: string } }>('/faxes', async (request, reply) => {
+    scope.get<{ Querystring: Record<string, string | undefined> }>('/faxes', async (request, reply) => {
       const context = await contextOf(request, reply);
       if (!context.viewer) return toSignIn(request, reply);
       const { t, locale } = context;
       const category = (CATEGORIES as readonly string[]).includes(request.query.category ?? '') ? (request.query.category as Category) : undefined;
       const cursor = request.query.cursor ? (decodeCursor(request.query.cursor) ?? undefined) : undefined;
+      // A search (search/form.ts) is kept in the query string, so it is a link; the tabs and the paging keep it.
+      const search = pageSearch('sent', request.query, context, category ? { category } : {});
       // An office admin's (or a shared office's) folder holds every member's faxes, with who sent each.
       const scope = await faxScopeOf(db, context.viewer.userId);
-      const { entries, nextCursor } = await listFaxes(db, { owner: scope, limit: FOLDER_PAGE, cursor, category });
-      const categoryQuery = category ? `category=${category}&` : '';
+      const { entries, nextCursor } = await listFaxes(db, { owner: scope, limit: FOLDER_PAGE, cursor, category, filters: search.filters });
+      const withSearch = (first: Record<string, string>) => {
+        const query = [new URLSearchParams(first).toString(), search.query].filter(Boolean).join('&');
+        return query ? `/faxes?${query}` : '/faxes';
+      };
       const data = {
         categories: (['all', 'outbox', 'sent'] as const).map((key) => ({
           label: t.categories[key],
-          href: key === 'all' ? '/faxes' : `/faxes?category=${key}`,
+          href: withSearch(key === 'all' ? {} : { category: key }),
           current: (category ?? 'all') === key,
         })),
+        search: search.form,
+        noMatch: search.noMatch,
         showSender: scope.officeId !== null,
         entries: entries.map(({ fax, recipients, sender }) => {
           const subject = plainText(fax.subject, 200);
@@ -206,8 +214,8 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
           };
         }),
         paging: Boolean(nextCursor || cursor),
-        olderHref: nextCursor ? `/faxes?${categoryQuery}cursor=${encodeURIComponent(nextCursor)}` : '',
-        newestHref: cursor ? `/faxes${category ? `?category=${category}` : ''}` : '',
+        olderHref: nextCursor ? withSearch({ ...(category ? { category } : {}), cursor: nextCursor }) : '',
+        newestHref: cursor ? withSearch(category ? { category } : {}) : '',
         timesIn: fill(t.timesIn, { tz: context.tz }),
         linksRevoked: /^\d{1,9}$/.test(request.query.linksRevoked ?? '') ? fill(context.l.revoked, { n: Number(request.query.linksRevoked) }) : '',
       };

@@ -1,0 +1,5 @@
+import { describeSearch } from './search.suite';
+
+// The same cases on PostgreSQL at TEST_POSTGRES_URL; `none` leaves them out.
+if (process.env.TEST_POSTGRES_URL === 'none') it.skip('search on PostgreSQL (TEST_POSTGRES_URL=none)', () => undefined);
+else describeSearch('postgres');
