@@ -1,0 +1,167 @@
+import type { DeliveryFaxFinal, DeliveryRecipientFinal } from '@faxnotify/contracts';
+import type { MessageBus } from '@faxnotify/kit';
+import { eventually, type SmtpSink } from '@faxnotify/peers';
+import type { RunningNotifier } from '../index';
+import { finalResult, settingsApi, startMailNotifier, startTrackerBus, type MailNotifier } from '../testing/notices';
+import { seedConfirmedAddresses } from '../testing/confirmed';
+import { summaryResultId } from './notices';
+import { faxFinal } from './testing';
+
+const SECRET = 'notifier-summary-secret-0123456789';
+let stack: MailNotifier;
+let smtp: SmtpSink;
+let notifier: RunningNotifier;
+let bus: MessageBus;
+const api = settingsApi(() => notifier.url, SECRET);
+
+const settings = (address: string, extra: Record<string, unknown> = {}) => ({
+  email: { enabled: true, address },
+  locale: 'en',
+  timeZone: 'Europe/Rome',
+  notifyOn: 'all',
+  ...extra,
+});
+const mailsOf = (faxId: string) => smtp.mails.filter((m) => String(m.references).includes(`<fax.${faxId}@`));
+const isSummary = (mail: { subject?: string }) => /\(\d+\/\d+\)$/.test(mail.subject ?? '');
+
+/** What the tracker publishes for one fax: a result per recipient (saying how many there are), then the fax's final event. */
+async function publishFax(fax: DeliveryFaxFinal): Promise<void> {
+  for (const r of fax.recipients) {
+    const result: DeliveryRecipientFinal = finalResult(fax.faxId, {
+      resultId: `${fax.faxId}:${r.recipientId}`,
+      recipientId: r.recipientId,
+      number: r.number,
+      ownerId: fax.ownerId,
+      subject: fax.subject,
+      status: r.status,
+      pagesSent: r.pagesSent,
+      pagesTotal: r.pagesTotal,
+      remoteCsid: r.remoteCsid,
+      endedAt: r.endedAt!,
+      attempts: r.attempts!,
+      links: fax.links,
+      recipientCount: fax.recipients.length,
+    });
+    await bus.publish('delivery.recipient.final', result);
+  }
+  await bus.publish('delivery.fax.final', fax);
+}
+
+/** Waits until the notifier has a ledger row for every notice of the fax (its recipients' and its summary's). */
+const settled = (fax: DeliveryFaxFinal) =>
+  eventually(async () => {
+    const rows = await Promise.all(
+      [...fax.recipients.map((r) => `${fax.faxId}:${r.recipientId}`), summaryResultId(fax.faxId)].map((id) => notifier.ledger.get(id, 'email')),
+    );
+    return rows.every((row) => row && ['sent', 'skipped', 'failed'].includes(row.status)) ? rows : undefined;
+  }, 30_000);
+
+beforeAll(async () => {
+  stack = await startMailNotifier('notifier-summary', SECRET);
+  ({ smtp, notifier } = stack);
+  bus = await startTrackerBus(stack.vhost.amqpUrl);
+  const owners: Array<[string, Record<string, unknown>]> = [
+    ['alice', {}],
+    ['bob', { summary: { mode: 'recipient' } }],
+    ['carol', { summary: { mode: 'both' } }],
+    ['dave', { notifyOn: 'failures', summary: { mode: 'fax' } }],
+    ['erin', { summary: { mode: 'auto', threshold: 50, channels: ['sms'] } }],
+  ];
+  for (const [owner, extra] of owners) {
+    expect((await api('PUT', '/v1/settings', owner, settings(`${owner}@example.test`, extra))).status).toBe(200);
+    await seedConfirmedAddresses(notifier.config, owner, { email: `${owner}@example.test` });
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await bus?.close();
+  await stack?.close();
+}, 30_000);
+
+it('shows and checks the summary choice in the settings API (auto above 5 recipients on every channel by default)', async () => {
+  expect((await api('GET', '/v1/settings', 'nobody-yet')).body.summary).toEqual({ mode: 'auto', threshold: 5, channels: ['email', 'sms', 'xmpp'] });
+  expect((await api('GET', '/v1/settings', 'erin')).body.summary).toEqual({ mode: 'auto', threshold: 50, channels: ['sms'] });
+  for (const [summary, field] of [
+    [{ mode: 'sometimes' }, 'summary.mode'],
+    [{ threshold: -1 }, 'summary.threshold'],
+    [{ threshold: 2.5 }, 'summary.threshold'],
+    [{ channels: ['fax'] }, 'summary.channels.0'],
+  ] as const) {
+    const bad = await api('PUT', '/v1/settings', 'erin', settings('erin@example.test', { summary }));
+    expect([bad.status, bad.body.field]).toEqual([400, field]);
+  }
+  // A client that leaves the summary out keeps it.
+  expect((await api('PUT', '/v1/settings', 'erin', settings('erin@example.test', { locale: 'it' }))).body.summary).toEqual({
+    mode: 'auto',
+    threshold: 50,
+    channels: ['sms'],
+  });
+}, 90_000);
+
+it('sends one summary instead of forty notices for a 40-recipient fax, once, in the fax thread', async () => {
+  const fax = faxFinal('sum-40', 40);
+  await publishFax(fax);
+  const rows = await settled(fax);
+  expect(rows.slice(0, 40).map((row) => [row!.status, row!.error])).toEqual(
+    Array(40).fill(['skipped', 'the fax summary stands for this result on this channel']),
+  );
+  const [mail] = await eventually(() => (mailsOf('sum-40').length > 0 ? mailsOf('sum-40') : undefined), 15_000);
+  expect(mail.subject).toBe('Partially delivered: Q3 report (31/40)');
+  expect(mail.to && 'text' in mail.to ? mail.to.text : '').toBe('alice@example.test');
+  expect(mail.inReplyTo).toMatch(/^<fax\.sum-40@[^>]+>$/);
+  expect(mail.messageId).toMatch(/^<[0-9a-f]{24}\.email@/);
+  expect((mail.html as string).match(/<tr class="recipient/g)).toHaveLength(40);
+  for (const r of fax.recipients) expect(mail.text).toContain(`${r.number}${r.remoteCsid ? ` (${r.remoteCsid})` : ''} |`);
+  expect(rows[40]).toMatchObject({ status: 'sent', sends: 1, recipient_id: '(summary)', fax_id: 'sum-40', smtp_code: 250 });
+
+  // The fax's final event again (a redelivery, the tracker's sweep): nothing more goes out.
+  await bus.publish('delivery.fax.final', fax);
+  await publishFax(faxFinal('sum-40-after', 6));
+  await eventually(() => mailsOf('sum-40-after').length > 0 || undefined, 30_000);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  expect(mailsOf('sum-40')).toHaveLength(1);
+  expect((await notifier.ledger.get(summaryResultId('sum-40'), 'email'))!.sends).toBe(1);
+}, 90_000);
+
+it("keeps a notice per recipient up to the threshold, and per the owner's mode", async () => {
+  // alice, auto: 5 recipients are not more than 5.
+  const five = faxFinal('sum-5', 5);
+  await publishFax(five);
+  expect((await settled(five))[5]).toMatchObject({ status: 'skipped', error: 'the owner gets a notice per recipient for this fax' });
+  expect(mailsOf('sum-5').filter((m) => !isSummary(m))).toHaveLength(5);
+
+  // bob: always per recipient.
+  const bobs = faxFinal('sum-bob', 8, { ownerId: 'bob' });
+  await publishFax(bobs);
+  await settled(bobs);
+  expect(mailsOf('sum-bob').map(isSummary)).toEqual(Array(8).fill(false));
+
+  // carol: both, in one thread.
+  const carols = faxFinal('sum-carol', 3, { ownerId: 'carol' });
+  await publishFax(carols);
+  await settled(carols);
+  const mails = mailsOf('sum-carol');
+  expect(mails.filter(isSummary)).toHaveLength(1);
+  expect(mails).toHaveLength(4);
+  expect(new Set(mails.map((m) => m.inReplyTo)).size).toBe(1);
+  expect(new Set(mails.map((m) => m.messageId)).size).toBe(4);
+
+  // erin: summaries by SMS only, so her email keeps a notice per recipient whatever the count.
+  const erins = faxFinal('sum-erin', 7, { ownerId: 'erin' });
+  await publishFax(erins);
+  expect((await settled(erins))[7]).toMatchObject({ status: 'skipped', error: 'the owner gets a notice per recipient for this fax' });
+  expect(mailsOf('sum-erin').filter((m) => !isSummary(m))).toHaveLength(7);
+}, 90_000);
+
+it('does not send a summary of a fully delivered fax to an owner who asked for failures only', async () => {
+  const delivered = faxFinal('sum-dave-ok', 3, { ownerId: 'dave' });
+  delivered.recipients = delivered.recipients.map((r) => ({ ...r, status: 'success', pagesSent: 2 }));
+  delivered.state = 'delivered';
+  const partial = faxFinal('sum-dave-bad', 10, { ownerId: 'dave' });
+  await publishFax(delivered);
+  await publishFax(partial);
+  expect((await settled(delivered))[3]).toMatchObject({ status: 'skipped', error: 'the owner is notified of failures only' });
+  expect((await settled(partial))[10]).toMatchObject({ status: 'sent' });
+  expect(mailsOf('sum-dave-ok')).toHaveLength(0);
+  expect(mailsOf('sum-dave-bad').map((m) => m.subject)).toEqual(['Partially delivered: Q3 report (8/10)']);
+}, 90_000);
