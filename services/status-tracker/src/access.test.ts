@@ -77,6 +77,7 @@ describe('every API route', () => {
         'GET /v1/faxes',
         'GET /v1/faxes/fax-a1',
         'GET /v1/faxes/fax-a1/events',
+        'POST /v1/faxes/fax-a1/resend',
         'GET /v1/webhooks',
         'PUT /v1/webhooks',
         'DELETE /v1/webhooks',

@@ -17,6 +17,7 @@ import {
 import type { LinkTokens } from './links';
 import { endLiveStreams, streamFaxEvents, type LiveStreams, type LiveUpdateOptions } from './live';
 import { faxScopeOf } from './offices/scope';
+import { resendsOf } from './resend';
 import { registerSentExport } from './search/export';
 import { parseSearch, searchTimeZone } from './search/filters';
 import type { FaxRow, NoticeRow, RecipientEventRow, RecipientRow, TrackerDatabase } from './schema';
@@ -209,7 +210,9 @@ export function registerFaxApi(app: HttpServer, options: FaxApiOptions): void {
     scope.get<{ Params: { faxId: string } }>('/v1/faxes/:faxId', async (request, reply) => {
       const record = await loadFax(db, await faxScopeOf(db, userOf(request)), request.params.faxId);
       if (!record) return reply.code(404).send({ error: 'not_found', message: 'no such fax' });
-      return faxView(record);
+      // Linked both ways: the fax this one resends, and the faxes that resent this one.
+      const resentAs = (await resendsOf(db, record.fax.id)).map((r) => r.new_fax_id);
+      return { ...faxView(record), resendOf: record.fax.resend_of, resentAs };
     });
 
     scope.get<{ Params: { faxId: string } }>('/v1/faxes/:faxId/events', { config: { linkGrant: true } }, async (request, reply) => {

@@ -28,6 +28,7 @@ import { registerOfficeApi } from './offices/routes';
 import { registerOpenApi } from './openapi';
 import { OutboxRelay, ReconciliationSweep } from './outbox';
 import { registerPages } from './pages/routes';
+import { registerResendApi } from './resend-api';
 import type { TrackerDatabase } from './schema';
 import { sealStoredSecrets } from './secrets';
 import { StatusTracker, TRACKER_SOURCE } from './tracker';
@@ -47,6 +48,8 @@ export { InboxRetention, registerInboxApi, receivedPdf, receivedTiff, pagePng } 
 export { PROVIDER_BASE_URLS, TargetClient, WEBHOOK_URLS, WebhookTargets, WebhookTargetBlockedError, type TargetUse } from './webhook-targets';
 export { WebhookDispatcher, verifyWebhookSignature, signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER, EVENT_HEADER } from './webhooks';
 export { registerPages } from './pages/routes';
+export { registerResendApi, RESEND_STATUS, type ResendView } from './resend-api';
+export { requestResend, resendsOf, resendPages, type ResendOutcome, type ResendRequest } from './resend';
 export { registerIngest } from './ingest/routes';
 export { registerOfficeApi } from './offices/routes';
 export { faxScopeOf, type FaxScope } from './offices/scope';
@@ -177,6 +180,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     logger: logger.child({ component: 'links' }),
     defaultTimeZone: config.pages.defaultTimeZone,
     liveTailMs: config.pages.liveTailMs,
+    resend: { tracker, ordered: () => relay.kick() },
     signIn: {
       settings: config.auth,
       publicUrl,
@@ -184,6 +188,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     },
   });
   registerLinkApi(app, { auth, tokens: linkTokens });
+  registerResendApi(app, { auth, tracker, ordered: () => relay.kick() });
   registerOpenApi(app);
 
   try {
@@ -202,6 +207,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
       concurrency,
     });
     await bus.consume(QUEUES.trackerNotificationOutcomes, handle, { accepts: ['notification.outcome'], concurrency });
+    await bus.consume(QUEUES.trackerResendRequests, handle, { accepts: ['fax.resend.requested'], concurrency });
     relay.start();
     sweep.start();
     webhooks.start();

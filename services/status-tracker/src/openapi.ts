@@ -1,6 +1,7 @@
 import { AGGREGATE_STATES, FINAL_STATUSES, PROGRESS_STATUSES } from '@faxnotify/contracts';
 import type { createHttpServer } from '@faxnotify/kit';
 import { linkPaths } from './link-api';
+import { resendPaths } from './resend-api';
 import { INBOX_SCHEMAS, inboxPaths } from './inbox/openapi';
 import { OFFICE_SCHEMAS, officePaths } from './offices/openapi';
 
@@ -258,6 +259,7 @@ export function openApiDocument(): Record<string, unknown> {
       ...officePaths(),
       ...inboxPaths(),
       ...linkPaths(),
+      ...resendPaths(),
     },
     components: {
       securitySchemes: {
@@ -311,6 +313,8 @@ export function openApiDocument(): Record<string, unknown> {
                 outboxId: nullable('string'),
                 files: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, pages: { type: 'integer' } } } },
                 retry: { type: 'object', properties: { count: nullable('integer'), delayMinutes: nullable('integer') } },
+                resendOf: { ...nullable('string'), description: 'The fax whose documents this fax sends again (POST /v1/faxes/{faxId}/resend), or null.' },
+                resentAs: { type: 'array', items: { type: 'string' }, description: 'The faxes that resent this one to its failed recipients, oldest first.' },
                 createdAt: { type: 'string', format: 'date-time' },
                 updatedAt: { type: 'string', format: 'date-time' },
               },

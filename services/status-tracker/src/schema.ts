@@ -32,6 +32,8 @@ export interface FaxTable {
   state: string;
   /** When the fax became final (every recipient final), or null. */
   final_at: string | null;
+  /** The fax whose documents this one sends again (fax.submitted's `resendOf`); null for any other fax. */
+  resend_of: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -58,6 +60,8 @@ export interface RecipientTable {
   attempts: number | null;
   /** When a retry_scheduled progress event says the next attempt happens. */
   retry_at: string | null;
+  /** The first page of the documents this recipient was given, when fax.submitted gave it only some (a resend's missing pages); else null. */
+  first_page: number | null;
   final: number;
   created_at: string;
   updated_at: string;
@@ -225,6 +229,24 @@ export interface OfficeTable {
 }
 
 /** A user's place in an office (at most one office per user). */
+/** One request to resend a fax to its failed recipients (resend.ts), and the new fax it made. */
+export interface ResendTable {
+  /** Who asked (the owner, or an admin of the owner's office); with request_id, the idempotency key. */
+  requested_by: string;
+  request_id: string;
+  /** The fax resent. */
+  fax_id: string;
+  /** The fax the resend made (its id minted here, sent by the transmitter). */
+  new_fax_id: string;
+  owner_id: string;
+  only_missing_pages: number;
+  /** page, api, cli or xmpp. */
+  requested_via: string;
+  /** JSON: [{ number, pages?: { first, last } }], what the transmitter was told to send. */
+  recipients_json: string;
+  created_at: string;
+}
+
 export interface OfficeMemberTable {
   user_id: string;
   office_id: string;
@@ -262,6 +284,7 @@ export interface TrackerDatabase {
   link_tokens: LinkTokenTable;
   offices: OfficeTable;
   office_members: OfficeMemberTable;
+  resends: ResendTable;
   received_faxes: ReceivedFaxTable;
   received_pages: ReceivedPageTable;
 }
@@ -302,6 +325,7 @@ export interface ReceivedPageTable {
 
 export type FaxRow = Selectable<FaxTable>;
 export type RecipientRow = Selectable<RecipientTable>;
+export type ResendRow = Selectable<ResendTable>;
 export type RecipientEventRow = Selectable<RecipientEventTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NoticeRow = Selectable<NoticeTable>;

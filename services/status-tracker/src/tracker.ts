@@ -11,6 +11,7 @@ import {
 import { PermanentError, errorMessage, type Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { recordReceived, type InboxOptions } from './inbox/store';
+import { requestResend, type ResendOutcome, type ResendRequest } from './resend';
 import { tokenLink, type LinkTokens } from './links';
 import type { TrackerDatabase } from './schema';
 import { finalStatusOf, latest, lockFax, recipientFinal, recordEvent, resultIdOf, saveRecipient, selectRecipient } from './tracker-rows';
@@ -102,6 +103,8 @@ export class StatusTracker {
       case 'faxnotify.fax.received.v1':
         if (!this.options.inbox) throw new PermanentError('this status tracker keeps no Inbox');
         return recordReceived({ ...this.options.inbox, db: this.db, now: this.now }, event as CloudEvent<'fax.received'>);
+      case 'faxnotify.fax.resend.requested.v1':
+        return this.resendRequested(event as CloudEvent<'fax.resend.requested'>, logger);
       // Older versions arrive here upgraded to the current one (see parseEvent).
       case 'faxnotify.notification.outcome.v2':
         await this.notificationOutcome(event as CloudEvent<'notification.outcome'>);
@@ -130,6 +133,7 @@ export class StatusTracker {
           subject: data.subject,
           pages: data.pages,
           files_json: JSON.stringify(data.files),
+          resend_of: data.resendOf ?? null,
           submitted_at: iso(data.submittedAt),
           send_at: data.sendAt ? iso(data.sendAt) : null,
           retry_count: data.retry.count,
@@ -142,6 +146,8 @@ export class StatusTracker {
       for (const [position, recipient] of data.recipients.entries()) {
         if (seen.has(recipient.recipientId)) throw new PermanentError(`fax ${data.faxId} names recipient ${recipient.recipientId} twice`);
         seen.add(recipient.recipientId);
+        // A recipient given only some pages (a resend's missing pages) has that many to get.
+        const share = recipient.pages && recipient.pages.last >= recipient.pages.first ? recipient.pages : undefined;
         await trx
           .insertInto('recipients')
           .values({
@@ -153,13 +159,14 @@ export class StatusTracker {
             attempt: 0,
             sequence: 0,
             pages_sent: 0,
-            pages_total: data.pages,
+            pages_total: share ? share.last - share.first + 1 : data.pages,
+            first_page: share?.first ?? null,
             final: 0,
             created_at: now,
             updated_at: now,
           })
-          // Events got here first: keep what they said, take the submission's place and number.
-          .onConflict((oc) => oc.columns(['fax_id', 'recipient_id']).doUpdateSet({ position, number: recipient.number }))
+          // Events got here first: keep what they said, take the submission's place, number and share of the pages.
+          .onConflict((oc) => oc.columns(['fax_id', 'recipient_id']).doUpdateSet({ position, number: recipient.number, first_page: share?.first ?? null }))
           .execute();
       }
       const strays = await trx.selectFrom('recipients').select('recipient_id').where('fax_id', '=', data.faxId).where('position', 'is', null).execute();
@@ -246,6 +253,34 @@ export class StatusTracker {
       }
       return { ...NOTHING, outboxRows: await this.complete(trx, data.faxId) };
     });
+  }
+
+  /**
+   * Resends a final fax to its recipients that did not get every page (resend.ts): the order to the
+   * transmitter goes into the outbox with the request. The API, the fax page and the bus command
+   * (fax.resend.requested) all come here.
+   */
+  requestResend(faxId: string, actor: string, request: ResendRequest): Promise<ResendOutcome> {
+    return requestResend(
+      {
+        db: this.db,
+        now: this.now,
+        writeOrder: (trx, order) =>
+          this.insertOutbox(trx, 'fax.resend.ordered', `fax.resend.ordered:${order.faxId}`, order.faxId, null, order, `fax/${order.faxId}`),
+      },
+      faxId,
+      actor,
+      request,
+    );
+  }
+
+  /** fax.resend.requested from the bus: a refusal is final (dead-lettered with its reason); the same request again changes nothing. */
+  async resendRequested(event: CloudEvent<'fax.resend.requested'>, logger: Logger = this.options.logger): Promise<HandleOutcome> {
+    const { faxId, ownerId, onlyMissingPages, requestedVia, requestId } = event.data;
+    const outcome = await this.requestResend(faxId, ownerId, { onlyMissingPages, requestedVia, requestId });
+    if (!outcome.ok) throw new PermanentError(`resend of fax ${faxId} refused (${outcome.error}): ${outcome.message}`);
+    logger.info({ faxId, newFaxId: outcome.faxId, requestedVia, recipients: outcome.recipients.length, duplicate: outcome.duplicate }, 'resend requested');
+    return { duplicate: outcome.duplicate, stale: false, outboxRows: outcome.duplicate ? 0 : 1 };
   }
 
   /** Stores a notice outcome; of two outcomes for one (result, channel), the later `at` wins. */

@@ -32,6 +32,7 @@ import { pageSearch } from '../search/form';
 import { registerLinkPages } from './links';
 import { LINK_STRINGS, type LinkStrings } from './link-strings';
 import { LIVE_SCRIPT } from './live-script';
+import { registerResendPages, resendPageData, type ResendPageOptions } from './resend';
 import { PageRenderer, type LayoutData, type PageName } from './render';
 import { SENT_FOLDER, registerPagesSignIn, type PagesSignInOptions } from './sign-in';
 import { PAGE_STRINGS, fill, isLocale, pickLocale, type PageStrings } from './strings';
@@ -54,6 +55,8 @@ export interface PagesOptions {
   logger?: Logger;
   /** OpenID Connect sign-in (auth.oidc); absent or without an issuer, signed-out visitors are told how to use the API instead. */
   signIn?: PagesSignInOptions;
+  /** "Resend to the failed" on the fax page (pages/resend.ts); absent, the page only shows the resends' links. */
+  resend?: ResendPageOptions;
   now?: () => Date;
 }
 
@@ -171,6 +174,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
     });
 
     registerInboxPages(scope, { db, contextOf, send, toSignIn, now });
+    if (options.resend) registerResendPages(scope, { ...options.resend, contextOf, checkCsrf, toSignIn, logger: options.logger });
 
     scope.get<{ Querystring: Record<string, string | undefined> }>('/faxes', async (request, reply) => {
       const context = await contextOf(request, reply);
@@ -222,7 +226,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
       return send(reply, request, context, 'sent', data, { title: t.sentFolder, inFolder: true });
     });
 
-    scope.get<{ Params: { faxId: string } }>('/faxes/:faxId', async (request, reply) => {
+    scope.get<{ Params: { faxId: string }; Querystring: { resent?: string; resendRefused?: string } }>('/faxes/:faxId', async (request, reply) => {
       const context = await contextOf(request, reply);
       const { faxId } = request.params;
       let record = context.viewer ? await loadFax(db, await faxScopeOf(db, context.viewer.userId), faxId) : undefined;
@@ -235,6 +239,7 @@ export function registerPages(app: HttpServer, options: PagesOptions): void {
         ...faxPageData(record, context, now(), tailMs),
         viaLink: grant !== null && context.viewer === null,
         signInHref: signIn.signInHref(SENT_FOLDER),
+        resend: await resendPageData(db, record, context, request.query, grant !== null && context.viewer === null),
       };
       return send(reply, request, context, 'fax', data, { title: String(data.subject), script: data.eventsUrl ? '/assets/fax-live.js' : undefined });
     });

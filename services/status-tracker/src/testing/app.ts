@@ -14,6 +14,7 @@ import { LinkTokens } from '../links';
 import { registerOfficeApi } from '../offices/routes';
 import { registerOpenApi } from '../openapi';
 import { registerPages } from '../pages/routes';
+import { registerResendApi } from '../resend-api';
 import { StatusTracker } from '../tracker';
 import { registerWebhookApi } from '../webhook-api';
 import { PROVIDER_BASE_URLS, WebhookTargets, type AddressResolver } from '../webhook-targets';
@@ -142,8 +143,21 @@ export async function startTestApp(
     ingestLimit: options.ingestLimit ?? { max: max.default, windowSeconds: windowSeconds.default },
   });
   registerOfficeApi(app, { db, auth, adminUsers: options.officesAdminUsers ?? [TEST_OFFICES_ADMIN] });
-  registerPages(app, { db, auth, links, linkRevoker: linkTokens, logger, defaultTimeZone: 'Europe/Moscow', liveTailMs: options.live?.tailMs ?? 2000, signIn });
+  // Resend orders stay in the outbox here: no relay runs.
+  const resend = { tracker, ordered: () => undefined };
+  registerPages(app, {
+    db,
+    auth,
+    links,
+    linkRevoker: linkTokens,
+    logger,
+    defaultTimeZone: 'Europe/Moscow',
+    liveTailMs: options.live?.tailMs ?? 2000,
+    signIn,
+    resend,
+  });
   registerLinkApi(app, { auth, tokens: linkTokens });
+  registerResendApi(app, { auth, ...resend });
   registerOpenApi(app);
   const url = await listen(app, '127.0.0.1', port);
   return {

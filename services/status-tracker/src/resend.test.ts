@@ -1,0 +1,3 @@
+import { describeResend } from './resend.suite';
+
+describeResend('sqlite');
