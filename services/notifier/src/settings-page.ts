@@ -19,6 +19,8 @@ import { fieldOfSchemaError, settingsBodySchema, type FieldError, type Notificat
 import { confirmationSection, registerConfirmationForms, registerConfirmationPartial, type ConfirmationMessage } from './confirmations/page';
 import type { ChannelConfirmations } from './confirmations/service';
 import { STRINGS } from './settings-strings';
+import { SUMMARY_MODES, type SummaryChoice } from './summary/choice';
+import { SUMMARY_STRINGS } from './summary/page-strings';
 
 /**
  * The notification settings page: the target of the "notification settings" link in every
@@ -47,9 +49,24 @@ const FIELD_IDS: Record<string, { id: string; key: string }> = {
   'xmpp.enabled': { id: 'xmpp-enabled', key: 'xmppEnabled' },
   notifyOn: { id: 'notify-all', key: 'notifyOn' },
   notifyInbound: { id: 'inbound-on', key: 'notifyInbound' },
+  'summary.mode': { id: 'summary-mode-auto', key: 'summaryMode' },
+  'summary.threshold': { id: 'summary-threshold', key: 'summaryThreshold' },
+  'summary.channels': { id: 'summary-channel-email', key: 'summaryChannels' },
   locale: { id: 'locale', key: 'locale' },
   timeZone: { id: 'time-zone', key: 'timeZone' },
 };
+
+/** The summary fieldset's values: the mode's radio buttons, the threshold, a checkbox per channel, in the page's language. */
+const summaryValues = (summary: Partial<SummaryChoice>, locale: Locale) => ({
+  t: SUMMARY_STRINGS[locale],
+  modes: SUMMARY_MODES.map((mode) => ({ mode, label: SUMMARY_STRINGS[locale].modes[mode], checked: summary.mode === mode })),
+  threshold: summary.threshold,
+  channels: (['email', 'sms', 'xmpp'] as const).map((channel) => ({
+    channel,
+    label: SUMMARY_STRINGS[locale].channelNames[channel],
+    checked: summary.channels?.includes(channel) ?? false,
+  })),
+});
 
 const TIME_ZONES: readonly string[] = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])];
 
@@ -67,8 +84,19 @@ const formToInput = (form: FormBody): SettingsInput => {
     notifyOn: text('notify_on') as 'all' | 'failures',
     // Left out of the form, the saved choice stands.
     ...(text('notify_inbound') ? { notifyInbound: text('notify_inbound') as 'on' | 'off' } : {}),
+    ...(text('summary_mode') ? { summary: summaryOfForm(form, text) } : {}),
   };
 };
+
+/** The summary choice as the form posts it (a threshold that is not a whole number is left for the schema to refuse). */
+function summaryOfForm(form: FormBody, text: (name: string) => string): Partial<SummaryChoice> {
+  const threshold = text('summary_threshold');
+  return {
+    mode: text('summary_mode') as SummaryChoice['mode'],
+    ...(threshold ? { threshold: /^\d+$/.test(threshold) ? Number(threshold) : (threshold as unknown as number) } : {}),
+    channels: (['email', 'sms', 'xmpp'] as const).filter((channel) => form[`summary_${channel}`] === 'on'),
+  };
+}
 
 /** The first supported language the browser asks for. */
 function preferredLocale(header: string | undefined): Locale | undefined {
@@ -232,6 +260,7 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
           notifyFailures: shown.notifyOn === 'failures',
           inboundOn: (shown.notifyInbound ?? page.saved.notifyInbound) !== 'off',
           inboundOff: (shown.notifyInbound ?? page.saved.notifyInbound) === 'off',
+          summary: summaryValues({ ...page.saved.summary, ...shown.summary }, locale),
           locales: LOCALES.map((code) => ({ code, name: LANGUAGE_NAMES[code], selected: code === shown.locale })),
           timeZones: timeZones.filter(Boolean).map((name) => ({ name, selected: name === shown.timeZone })),
         },

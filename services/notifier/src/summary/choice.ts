@@ -5,7 +5,7 @@ import type { Channel } from '../channels/types';
  * `auto`: one summary when the fax has more recipients than `threshold`, else a notice per recipient.
  */
 export type SummaryMode = 'recipient' | 'fax' | 'both' | 'auto';
-export const SUMMARY_MODES: readonly SummaryMode[] = ['recipient', 'fax', 'both', 'auto'];
+export const SUMMARY_MODES: readonly SummaryMode[] = ['auto', 'recipient', 'fax', 'both'];
 
 export interface SummaryChoice {
   mode: SummaryMode;

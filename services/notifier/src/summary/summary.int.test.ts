@@ -2,7 +2,7 @@ import type { DeliveryFaxFinal, DeliveryRecipientFinal } from '@faxnotify/contra
 import type { MessageBus } from '@faxnotify/kit';
 import { eventually, type SmtpSink } from '@faxnotify/peers';
 import type { RunningNotifier } from '../index';
-import { finalResult, settingsApi, startMailNotifier, startTrackerBus, type MailNotifier } from '../testing/notices';
+import { bearer, finalResult, settingsApi, startMailNotifier, startTrackerBus, type MailNotifier } from '../testing/notices';
 import { seedConfirmedAddresses } from '../testing/confirmed';
 import { summaryResultId } from './notices';
 import { faxFinal } from './testing';
@@ -164,4 +164,47 @@ it('does not send a summary of a fully delivered fax to an owner who asked for f
   expect((await settled(partial))[10]).toMatchObject({ status: 'sent' });
   expect(mailsOf('sum-dave-ok')).toHaveLength(0);
   expect(mailsOf('sum-dave-bad').map((m) => m.subject)).toEqual(['Partially delivered: Q3 report (8/10)']);
+}, 90_000);
+
+it('lets the owner choose on the settings page, in their language', async () => {
+  const headers = { authorization: await bearer(SECRET, 'frank') };
+  await seedConfirmedAddresses(notifier.config, 'frank', { email: 'frank@example.test' });
+  const page = await (await fetch(`${notifier.url}/settings`, { headers })).text();
+  expect(page).toContain('Faxes to many recipients');
+  expect(page).toMatch(/id="summary-mode-auto" name="summary_mode" value="auto" checked/);
+  expect(page).toMatch(/id="summary-threshold" name="summary_threshold" value="5"/);
+  expect(page).toMatch(/id="summary-channel-sms" name="summary_sms" aria-describedby="summary-channels-hint" checked/);
+
+  const form = new URLSearchParams({
+    email_enabled: 'on',
+    email_address: 'frank@example.test',
+    locale: 'ru',
+    time_zone: 'Europe/Moscow',
+    notify_on: 'all',
+    summary_mode: 'fax',
+    summary_threshold: '3',
+    summary_email: 'on',
+  });
+  const saved = await fetch(`${notifier.url}/settings`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+    body: form,
+    redirect: 'manual',
+  });
+  expect(saved.status).toBe(303);
+  expect((await api('GET', '/v1/settings', 'frank')).body.summary).toEqual({ mode: 'fax', threshold: 3, channels: ['email'] });
+  const shown = await (await fetch(`${notifier.url}/settings`, { headers })).text();
+  expect(shown).toContain('Факсы многим получателям');
+  expect(shown).toMatch(/id="summary-mode-fax" name="summary_mode" value="fax" checked/);
+  expect(shown).not.toMatch(/name="summary_sms"[^>]* checked/);
+
+  form.set('summary_threshold', 'many');
+  const refused = await fetch(`${notifier.url}/settings`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+    body: form,
+  });
+  expect(refused.status).toBe(400);
+  expect(await refused.text()).toContain('id="summary-threshold-error"');
+  expect((await api('GET', '/v1/settings', 'frank')).body.summary).toEqual({ mode: 'fax', threshold: 3, channels: ['email'] });
 }, 90_000);
