@@ -75,6 +75,7 @@ describe('every API route', () => {
     ).toEqual(
       [
         'GET /v1/faxes',
+        'GET /v1/faxes.csv',
         'GET /v1/faxes/fax-a1',
         'GET /v1/faxes/fax-a1/events',
         'POST /v1/faxes/fax-a1/resend',
@@ -95,6 +96,7 @@ describe('every API route', () => {
         'DELETE /v1/offices/office-x/members/bob',
         'POST /v1/links/revoke',
         'GET /v1/received',
+        'GET /v1/received.csv',
         'GET /v1/received/rx-a1',
         'GET /v1/received/rx-a1/pdf',
         'GET /v1/received/rx-a1/tiff',

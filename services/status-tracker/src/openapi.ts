@@ -4,6 +4,7 @@ import { linkPaths } from './link-api';
 import { resendPaths } from './resend-api';
 import { INBOX_SCHEMAS, inboxPaths } from './inbox/openapi';
 import { OFFICE_SCHEMAS, officePaths } from './offices/openapi';
+import { searchPaths, searchParameters } from './search/openapi';
 
 type HttpServer = ReturnType<typeof createHttpServer>;
 
@@ -51,7 +52,7 @@ export function openApiDocument(): Record<string, unknown> {
               schema: { type: 'string', enum: ['sent', 'outbox'] },
               description: 'outbox: faxes still in progress; sent: finished faxes; omitted: all.',
             },
-            { name: 'state', in: 'query', schema: { type: 'string', enum: [...AGGREGATE_STATES] } },
+            ...searchParameters('sent'),
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
             { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'The nextCursor of the previous page.' },
           ],
@@ -64,7 +65,7 @@ export function openApiDocument(): Record<string, unknown> {
               },
               'One page of faxes.',
             ),
-            400: error('A bad limit, state, category or cursor.'),
+            400: error('A bad limit, category or cursor, or a search filter that cannot be read.'),
             401: UNAUTHORIZED,
           },
         },
@@ -258,6 +259,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       ...officePaths(),
       ...inboxPaths(),
+      ...searchPaths(),
       ...linkPaths(),
       ...resendPaths(),
     },

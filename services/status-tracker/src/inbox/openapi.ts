@@ -1,3 +1,5 @@
+import { searchParameters } from '../search/openapi';
+
 /**
  * The Inbox API's part of the OpenAPI document (openapi.ts merges it): paths and schemas. Every
  * route is the caller's scope only (their own received faxes; their office's too when they are its
@@ -19,6 +21,7 @@ export function inboxPaths(): Record<string, unknown> {
       get: {
         summary: 'The received faxes the caller sees (the Inbox), newest first',
         parameters: [
+          ...searchParameters('inbox'),
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
           { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'nextCursor of the previous page.' },
         ],
@@ -31,7 +34,7 @@ export function inboxPaths(): Record<string, unknown> {
             },
             'A page of the Inbox.',
           ),
-          400: error('A bad limit or a cursor this API did not give out.'),
+          400: error('A bad limit, a cursor this API did not give out, or a search filter that cannot be read.'),
           401: UNAUTHORIZED,
         },
       },
