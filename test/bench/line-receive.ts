@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Class1Line, pageBitmap, type Bitmap, type LineReceiveResult } from '@faxnotify/fax-line';
 import { EFAX_HEADER_ROWS, type ModemPair } from '@faxnotify/fax-line/testing';
 import { childCpuMs, efaxCallSpan, parseEfaxLog } from './efax-log';
+import { lineGoal } from './line-goal';
 
 const SENDER_ID = '+49 30 7654321';
 const RECEIVER_ID = 'RECEIVER CSID';
@@ -169,6 +170,7 @@ export async function benchReceive(
     efax,
     ratio: round(ours.meanDialToHangupS / efax.meanDialToHangupS, 3),
     cpuRatio: round(ours.cpuMsPerPage / efax.cpuMsPerPage, 3),
+    goal: lineGoal(ours.cpuMsPerPage, efax.cpuMsPerPage, round(ours.meanDialToHangupS / efax.meanDialToHangupS, 3)),
     failures,
   };
 }
