@@ -1,4 +1,4 @@
-import { ConfigError, authSchema, type AuthSettings, commonSchema, loadConfig, signInRateLimitSchema } from '@faxnotify/kit';
+import { ConfigError, authSchema, type AuthSettings, commonSchema, loadConfig, rateLimitSchema, signInRateLimitSchema } from '@faxnotify/kit';
 
 const locale = (value: unknown): void => {
   if (!['ru', 'en', 'it'].includes(value as string)) throw new Error('must be one of ru, en, it');
@@ -212,6 +212,13 @@ export const notifierSchema = {
       },
     },
     signIn: signInRateLimitSchema('NOTIFIER'),
+    unsubscribe: rateLimitSchema({
+      what: 'requests to the one-click unsubscribe links (GET /unsubscribe/… and POST together)',
+      per: "client address (behind a proxy, set http.trustProxy so it is the mail client's)",
+      max: 60,
+      windowSeconds: 600,
+      env: 'NOTIFIER_RATE_LIMIT_UNSUBSCRIBE',
+    }),
   },
   ledger: {
     claimMs: {
@@ -225,6 +232,12 @@ export const notifierSchema = {
       format: 'positive-int',
       default: 5_000,
       env: 'NOTIFIER_LEDGER_WORKER_LEASE_MS',
+    },
+    heldPollMs: {
+      doc: "How often the notifier looks for notices held through an owner's quiet hours that are now due, and sends them (each once, whichever notifier claims it).",
+      format: 'positive-int',
+      default: 15_000,
+      env: 'NOTIFIER_LEDGER_HELD_POLL_MS',
     },
   },
 };
@@ -273,8 +286,12 @@ export interface NotifierConfig {
     timeoutMs: number;
   };
   channels: { requireConfirmation: boolean; codeTtlMs: number; codeIntervalMs: number; codesPerHour: number; codeMaxAttempts: number };
-  rateLimits: { notices: { email: number; sms: number; xmpp: number; windowSeconds: number }; signIn: { max: number; windowSeconds: number } };
-  ledger: { claimMs: number; workerLeaseMs: number };
+  rateLimits: {
+    notices: { email: number; sms: number; xmpp: number; windowSeconds: number };
+    signIn: { max: number; windowSeconds: number };
+    unsubscribe: { max: number; windowSeconds: number };
+  };
+  ledger: { claimMs: number; workerLeaseMs: number; heldPollMs: number };
 }
 
 export function loadNotifierConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): NotifierConfig {

@@ -31,6 +31,7 @@ import { ConfirmationStore } from './confirmations/store';
 import { ChannelConfirmations } from './confirmations/service';
 import { registerConfirmationRoutes } from './confirmations/routes';
 import { registerSettingsPage } from './settings-page';
+import { registerUnsubscribeRoutes, unsubscribeUrl } from './unsubscribe';
 
 export { notifierSchema, loadNotifierConfig, type NotifierConfig } from './config';
 export { renderNotice, noticeContext, pagesPhrase } from './render';
@@ -62,7 +63,16 @@ function createAdapters(config: NotifierConfig, logger: Logger): Map<Channel, Ch
 }
 
 /** Starts the notifier: settings API, the consumers of final results and of received faxes, and the channel adapters. */
-export async function startNotifier(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): Promise<RunningNotifier> {
+/** What only code sets: `now`, the clock of the ledger and of quiet hours (tests drive it). */
+export interface NotifierOptions {
+  now?: () => Date;
+}
+
+export async function startNotifier(
+  overrides: Record<string, unknown> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  options: NotifierOptions = {},
+): Promise<RunningNotifier> {
   const config = loadNotifierConfig(overrides, env);
   const logger = createLogger('notifier', config.log.level);
   const database = await openServiceDatabase<NotifierDatabase>({ service: 'notifier', db: config.db, migrations: notifierMigrations, logger });
@@ -70,7 +80,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
   const adapters = createAdapters(config, logger);
   // Claims are tied to this process through its heartbeat, so another notifier takes over within
   // seconds when it dies.
-  const ledger = new SendLedger(database.db, config.ledger.claimMs, undefined, { id: randomUUID(), leaseMs: config.ledger.workerLeaseMs });
+  const ledger = new SendLedger(database.db, config.ledger.claimMs, options.now, { id: randomUUID(), leaseMs: config.ledger.workerLeaseMs });
   const heartbeat = intervalPasses(() => ledger.heartbeat(), {
     intervalMs: Math.max(100, Math.floor(config.ledger.workerLeaseMs / 5)),
     logger,
@@ -89,6 +99,9 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     logger: logger.child({ part: 'confirmations' }),
   });
   const limiter = new RateLimiter(database.db, { logger: logger.child({ part: 'rate-limits' }) });
+  // The address browsers and the identity provider reach us at: the setting, else where we listen (known once listening).
+  let url = '';
+  const publicUrl = () => config.http.publicUrl || url;
   const notifier = new Notifier({
     bus,
     ledger,
@@ -98,6 +111,8 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     messageIdDomain: config.mail.messageIdDomain,
     logger,
     confirmations,
+    now: options.now,
+    unsubscribeUrl: (ownerId, channel) => unsubscribeUrl(publicUrl(), config.auth.jwtSecret, ownerId, channel),
     noticeLimits: {
       limiter,
       windowSeconds: config.rateLimits.notices.windowSeconds,
@@ -133,8 +148,6 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
   // (The sign-out form goes on to the OpenID Connect provider.)
   await registerWebSecurity(app, { secret: config.auth.jwtSecret, formTargets: config.auth.oidc.issuer ? [new URL(config.auth.oidc.issuer).origin] : [] });
   const auth = { secret: config.auth.jwtSecret, audience: config.auth.audience };
-  // The address browsers and the identity provider reach us at: the setting, else where we listen (known once listening).
-  let url = '';
   registerSettingsRoutes(app, settings, auth);
   registerConfirmationRoutes(app, confirmations, auth);
   registerSettingsPage(app, {
@@ -144,11 +157,22 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     defaultLocale: config.defaults.locale,
     signIn: {
       settings: config.auth,
-      publicUrl: () => config.http.publicUrl || url,
+      publicUrl,
       attemptGuard: signInAttemptGuard(limiter, config.rateLimits.signIn),
     },
     logger,
   });
+  registerUnsubscribeRoutes(app, {
+    store: settings,
+    secret: config.auth.jwtSecret,
+    defaultLocale: config.defaults.locale,
+    limiter,
+    limit: config.rateLimits.unsubscribe,
+    settingsUrl: (ownerId) => config.links.settingsUrlTemplate.replaceAll('{userId}', encodeURIComponent(ownerId)),
+    logger: logger.child({ part: 'unsubscribe' }),
+  });
+  // Notices held through quiet hours go out when they end, sent by whichever notifier claims each first.
+  const heldNotices = intervalPasses(() => notifier.releaseHeld(), { intervalMs: config.ledger.heldPollMs, logger, what: 'sending held notices' });
   const report = (delivery: DeliveryReport) => notifier.recordDeliveryReport(delivery);
   for (const adapter of adapters.values()) adapter.onDeliveryReport?.(report);
   const sms = adapters.get('sms');
@@ -156,6 +180,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
   try {
     await ledger.heartbeat();
     heartbeat.start();
+    heldNotices.start();
     const xmpp = adapters.get('xmpp');
     if (xmpp instanceof XmppAdapter) xmpp.start();
     await bus.start();
@@ -178,6 +203,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     });
   } catch (error) {
     await bus.close();
+    await heldNotices.stop();
     await heartbeat.stop();
     for (const adapter of adapters.values()) await adapter.close();
     await database.close();
@@ -195,6 +221,7 @@ export async function startNotifier(overrides: Record<string, unknown> = {}, env
     stop: async () => {
       await app.close();
       await bus.close();
+      await heldNotices.stop();
       // Every claim of this process is marked by now: it leaves the heartbeat table.
       await heartbeat.stop();
       await ledger.retire().catch(() => undefined);

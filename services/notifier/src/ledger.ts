@@ -4,7 +4,7 @@ import { isUniqueViolation } from '@faxnotify/kit';
 import type { DeliveryReport, LostSend, SendReceipt } from './channels/types';
 import type { LedgerTable, NotifierDatabase } from './schema';
 
-export type LedgerStatus = 'pending' | 'sending' | 'retrying' | 'sent' | 'failed' | 'skipped';
+export type LedgerStatus = 'pending' | 'sending' | 'retrying' | 'sent' | 'failed' | 'skipped' | 'held';
 export const FINAL_LEDGER_STATUSES: ReadonlySet<string> = new Set(['sent', 'failed', 'skipped']);
 
 const duplicatesRisked = new Counter({
@@ -98,9 +98,56 @@ export class SendLedger {
   /** Records a notice that will not be sent (the owner does not want it, or has no address). */
   async skip(entry: LedgerEntry, reason: string): Promise<LedgerTable> {
     const existing = await this.get(entry.resultId, entry.channel);
-    if (existing) return existing;
+    // A held notice the owner no longer wants (the channel turned off meanwhile) is skipped when it falls due.
+    if (existing?.status === 'held') await this.mark(entry.resultId, entry.channel, { status: 'skipped', error: reason.slice(0, 2000) });
+    if (existing) return existing.status === 'held' ? (await this.get(entry.resultId, entry.channel))! : existing;
     await this.insert(entry, 'skipped', reason);
     return (await this.get(entry.resultId, entry.channel))!;
+  }
+
+  /**
+   * Holds a notice until `notBefore` (the end of the owner's quiet hours) with what it is rendered
+   * from, unless it is already final or being sent: true when it is held. Durable, so a restart
+   * loses nothing; the notice is then sent by whichever notifier claims it first once it is due.
+   */
+  async hold(entry: LedgerEntry, notBefore: Date, heldJson: string): Promise<boolean> {
+    const key = SendLedger.key(entry.resultId, entry.channel);
+    if (!(await this.get(entry.resultId, entry.channel))) await this.insert(entry, 'pending', null);
+    const updated = await this.db
+      .updateTable('ledger')
+      .set({
+        status: 'held',
+        not_before: notBefore.toISOString(),
+        held_json: heldJson,
+        address: entry.address,
+        locale: entry.locale,
+        updated_at: this.now().toISOString(),
+      })
+      .where('idempotency_key', '=', key)
+      .where('status', 'in', ['pending', 'held', 'retrying'])
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Held notices due by now, oldest first: held ones whose quiet hours ended, and ones the
+   * scheduler took that failed transiently or whose sender died (no bus message will bring them again).
+   */
+  async dueHeld(limit: number): Promise<LedgerTable[]> {
+    return this.db
+      .selectFrom('ledger')
+      .selectAll()
+      .where('status', 'in', ['held', 'retrying', 'sending'])
+      .where('held_json', 'is not', null)
+      .where('not_before', '<=', this.now().toISOString())
+      .orderBy('not_before')
+      .limit(limit)
+      .execute();
+  }
+
+  /** A held notice tried when due that failed transiently: tried again by the scheduler no sooner than `notBefore`. */
+  async postpone(resultId: string, channel: string, notBefore: Date): Promise<void> {
+    await this.db.updateTable('ledger').set({ not_before: notBefore.toISOString() }).where('idempotency_key', '=', SendLedger.key(resultId, channel)).execute();
   }
 
   /** Reserves the notice for sending, unless it is already final or another worker holds it. */

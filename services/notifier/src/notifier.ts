@@ -16,6 +16,7 @@ import type { LedgerTable } from './schema';
 import type { ChannelConfirmations } from './confirmations/service';
 import type { NotificationSettings, SettingsStore } from './settings';
 import { wantsRecipientNotice } from './summary/choice';
+import { CHANNEL_NAMES, sendableFrom, wantsResult } from './channel-choices';
 
 export const NOTIFIER_SOURCE = '/faxnotify/notifier';
 
@@ -31,7 +32,15 @@ export interface NotifierDeps {
   confirmations: Pick<ChannelConfirmations, 'sendable'>;
   /** Notices per owner and channel in a window (rateLimits.notices), counted in the notifier's database. */
   noticeLimits?: { limiter: RateLimiter; windowSeconds: number; perChannel: Record<Channel, number> };
+  /** The clock quiet hours are read on (tests drive it); the ledger has the same one. */
+  now?: () => Date;
+  /** The one-click unsubscribe link of an owner's notices on a channel (List-Unsubscribe); none when absent. */
+  unsubscribeUrl?: (ownerId: string, channel: Channel) => string;
 }
+
+/** A held notice the scheduler could not send is tried again after this long, at most HELD_MAX_SENDS times in all. */
+const HELD_RETRY_MS = 60_000;
+const HELD_MAX_SENDS = 10;
 
 /** The address a user's settings give for a channel, when that channel is on. */
 export function addressFor(settings: NotificationSettings, channel: Channel): string | null {
@@ -44,8 +53,6 @@ export function addressFor(settings: NotificationSettings, channel: Channel): st
       return settings.xmpp.enabled ? settings.xmpp.jid : null;
   }
 }
-
-const CHANNEL_NAMES: Record<Channel, string> = { email: 'email', sms: 'SMS', xmpp: 'Jabber (XMPP)' };
 
 /**
  * Ledger rows of notices of received faxes: their result id is `received/<receivedId>` ('/' is in
@@ -77,7 +84,11 @@ export class Notifier {
   /** Receipts of notices the provider took whose ledger mark failed, by idempotency key, until marked. */
   private readonly unmarked = new Map<string, SendReceipt>();
 
-  constructor(private readonly deps: NotifierDeps) {}
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: NotifierDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
 
   async handle(event: CloudEvent<'delivery.recipient.final'>, context: { lastAttempt: boolean }): Promise<void> {
     const result = event.data;
@@ -134,10 +145,46 @@ export class Notifier {
         ? `${channel} notices are off`
         : !wantsRecipientNotice(settings.summary, channel, result.recipientCount)
           ? 'the fax summary stands for this result on this channel'
-          : settings.notifyOn === 'failures' && FINAL_STATUS_INFO[result.status].outcome === 'delivered'
-            ? 'the owner is notified of failures only'
-            : undefined;
-    await this.deliverNotice(entry, skipReason, sendable, () => this.render(result, channel, settings!));
+          : wantsResult(settings, channel, FINAL_STATUS_INFO[result.status].outcome === 'delivered');
+    const now = this.now();
+    const from = settings ? sendableFrom(settings, channel, now) : now;
+    const hold = from > now ? { until: from, json: JSON.stringify(result) } : undefined;
+    await this.deliverNotice(entry, skipReason, sendable, () => this.render(result, channel, settings!), hold);
+  }
+
+  /**
+   * Sends the held notices that fell due (their quiet hours ended), and those the scheduler took
+   * before that failed transiently or were left by a notifier that died. With several notifiers on
+   * one database each row is claimed in the ledger, so one of them sends it. Returns how many it took up.
+   */
+  async releaseHeld(limit = 100): Promise<number> {
+    const { ledger } = this.deps;
+    const due = await ledger.dueHeld(limit);
+    for (const row of due) {
+      const channel = row.channel as Channel;
+      let result: DeliveryRecipientFinal;
+      try {
+        result = JSON.parse(row.held_json!) as DeliveryRecipientFinal;
+      } catch (error) {
+        await ledger.markFailed(row.result_id, channel, `held notice unreadable: ${errorMessage(error)}`);
+        await this.publishOutcome((await ledger.get(row.result_id, channel))!);
+        continue;
+      }
+      if (row.sends >= HELD_MAX_SENDS && row.status === 'retrying') {
+        await this.giveUpNotices(row.result_id, new Error(`${row.sends} sends of a held notice failed: ${row.error ?? ''}`));
+        continue;
+      }
+      const settings = await this.deps.settings.get(result.ownerId);
+      const sendable = settings ? await this.deps.confirmations.sendable(result.ownerId, settings) : () => false;
+      try {
+        await this.deliver(result, channel, settings, sendable);
+      } catch (error) {
+        if (!(error instanceof ChannelError && error.transient))
+          this.deps.logger.error({ err: errorMessage(error), channel }, 'a held notice could not be sent');
+        await ledger.postpone(row.result_id, channel, new Date(this.now().getTime() + HELD_RETRY_MS));
+      }
+    }
+    return due.length;
   }
 
   /**
@@ -151,6 +198,7 @@ export class Notifier {
     skipReason: string | undefined,
     sendable: (channel: Channel, address: string) => boolean,
     render: () => RenderedNotice,
+    hold?: { until: Date; json: string },
   ): Promise<void> {
     const { ledger } = this.deps;
     const channel = entry.channel as Channel;
@@ -172,6 +220,11 @@ export class Notifier {
     if (unmarked) {
       await this.recordSent(result.resultId, channel, unmarked);
       await this.publishOutcome((await ledger.get(result.resultId, channel))!);
+      return;
+    }
+    // In the owner's quiet hours: kept in the ledger until they end, then sent by releaseHeld.
+    if (hold && (await ledger.hold(entry, hold.until, hold.json))) {
+      this.deps.logger.info({ resultId: result.resultId, channel, notBefore: hold.until.toISOString() }, 'notice held through quiet hours');
       return;
     }
     const claim = await ledger.claim(entry);
@@ -269,11 +322,13 @@ export class Notifier {
     const settingsUrl = this.deps.settingsUrlTemplate.replaceAll('{userId}', encodeURIComponent(result.ownerId));
     const parts = renderNotice(channel, locale, noticeContext(result, { locale, timeZone: settings.timeZone, settingsUrl }));
     const noticeId = noticeIdOf(result.resultId, channel);
+    const unsubscribeUrl = channel === 'email' ? this.deps.unsubscribeUrl?.(result.ownerId, channel) : undefined;
     return {
       channel,
       locale,
       noticeId,
       ...parts,
+      ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
       messageId: `<${noticeId}.${channel}@${this.deps.messageIdDomain}>`,
       threadId: faxThreadId(result.faxId, this.deps.messageIdDomain),
     };

@@ -22,6 +22,15 @@ export interface SettingsTable {
   summary_threshold: number;
   /** The channels summaries go to, comma-separated ('email,sms,xmpp'). */
   summary_channels: string;
+  /** Per channel: 'all', 'failures' or 'none'; null follows notify_on. */
+  email_results: string | null;
+  sms_results: string | null;
+  xmpp_results: string | null;
+  /** Quiet hours of SMS and Jabber notices in the owner's time zone ('HH:MM'); null when there are none. */
+  sms_quiet_start: string | null;
+  sms_quiet_end: string | null;
+  xmpp_quiet_start: string | null;
+  xmpp_quiet_end: string | null;
   updated_at: string;
 }
 
@@ -35,7 +44,7 @@ export interface LedgerTable {
   owner_id: string;
   address: string | null;
   locale: string | null;
-  /** pending → sending → sent | failed | skipped; retrying after a transient failure. */
+  /** pending → sending → sent | failed | skipped; retrying after a transient failure; held (until not_before) through quiet hours. */
   status: string;
   /** Provider calls made (more than one only after transient failures or a crash). */
   sends: number;
@@ -61,6 +70,10 @@ export interface LedgerTable {
   /** SMS: an earlier send may have reached Twilio without its answer (ISO times of its start and of the loss): the next try looks first. */
   lost_send_started_at: string | null;
   lost_answer_at: string | null;
+  /** A notice held through the owner's quiet hours (status 'held'): not sent before this ISO time. */
+  not_before: string | null;
+  /** What a held notice is rendered from when it falls due: the result event's data as JSON. */
+  held_json: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -272,6 +285,23 @@ export const notifierMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       for (const column of ['summary_channels', 'summary_threshold', 'summary_mode']) await db.schema.alterTable('settings').dropColumn(column).execute();
+    },
+  },
+  // Which results each channel gets, and quiet hours of SMS and Jabber: notices held in the ledger until they end.
+  '2026-12-08-02-channel-choices': {
+    async up(db: Kysely<unknown>) {
+      const settingsColumns = ['email_results', 'sms_results', 'xmpp_results', 'sms_quiet_start', 'sms_quiet_end', 'xmpp_quiet_start', 'xmpp_quiet_end'];
+      for (const column of settingsColumns) await db.schema.alterTable('settings').addColumn(column, 'text').execute();
+      await db.schema.alterTable('ledger').addColumn('not_before', 'text').execute();
+      await db.schema.alterTable('ledger').addColumn('held_json', 'text').execute();
+      await db.schema.createIndex('ledger_held').on('ledger').columns(['status', 'not_before']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('ledger_held').execute();
+      for (const column of ['held_json', 'not_before']) await db.schema.alterTable('ledger').dropColumn(column).execute();
+      for (const column of ['xmpp_quiet_end', 'xmpp_quiet_start', 'sms_quiet_end', 'sms_quiet_start', 'xmpp_results', 'sms_results', 'email_results']) {
+        await db.schema.alterTable('settings').dropColumn(column).execute();
+      }
     },
   },
 };

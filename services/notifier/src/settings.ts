@@ -5,27 +5,51 @@ import { LOCALES, type Locale } from '@faxnotify/contracts';
 import { requireUser, userOf } from '@faxnotify/kit';
 import type { NotifierDatabase, SettingsTable } from './schema';
 import { DEFAULT_SUMMARY, mergeSummary, summaryBodySchema, summaryColumns, summaryOfRow, type SummaryChoice } from './summary/choice';
+import { QUIET_TIME, type QuietHours } from './quiet-hours';
+
+/** Which results of faxes sent a channel gets: every one, failed and partly delivered ones only, or none. */
+export type ResultChoice = 'all' | 'failures' | 'none';
+export const RESULT_CHOICES: readonly ResultChoice[] = ['all', 'failures', 'none'];
+export type { QuietHours };
 
 /** A user's notification settings as the API shows them. */
 export interface NotificationSettings {
-  email: { enabled: boolean; address: string | null };
-  /** E.164 phone number. */
-  sms: { enabled: boolean; number: string | null };
-  /** Bare Jabber ID. */
-  xmpp: { enabled: boolean; jid: string | null };
+  /** `results`: which results the channel gets (the channel's own choice, else `notifyOn`). */
+  email: { enabled: boolean; address: string | null; results: ResultChoice };
+  /** E.164 phone number. `quietHours`: SMS notices due in them are held and sent when they end. */
+  sms: { enabled: boolean; number: string | null; results: ResultChoice; quietHours: QuietHours | null };
+  /** Bare Jabber ID; quiet hours as for SMS. */
+  xmpp: { enabled: boolean; jid: string | null; results: ResultChoice; quietHours: QuietHours | null };
   locale: Locale;
   timeZone: string;
-  /** 'failures': failed and partially delivered results only. */
+  /** 'failures': failed and partially delivered results only. The choice of every channel that has none of its own. */
   notifyOn: 'all' | 'failures';
   /** Notices of faxes received for the user (inbound), chosen apart from the results of faxes sent: 'on' (the default) or 'off'. */
   notifyInbound: 'on' | 'off';
   /** A notice per recipient, one summary per fax, both, or a summary above a number of recipients (`auto`, the default). */
   summary: SummaryChoice;
+  /** Stored only, never shown: which channels have a results choice of their own (the others follow notifyOn). */
+  own?: Record<'email' | 'sms' | 'xmpp', boolean>;
 }
 
-/** What a client sends: `sms`, `xmpp` and `notifyInbound` may be left out, which keeps what the user had. */
-export type SettingsInput = { summary?: Partial<SummaryChoice> } & Omit<NotificationSettings, 'sms' | 'xmpp' | 'notifyInbound' | 'summary'> &
-  Partial<Pick<NotificationSettings, 'sms' | 'xmpp' | 'notifyInbound'>>;
+/** The settings as the API shows them (without what is only stored). */
+export const settingsView = ({ own, ...settings }: NotificationSettings): NotificationSettings => (void own, settings);
+
+/**
+ * What a client sends: `sms`, `xmpp`, `notifyOn`, `notifyInbound`, a channel's `results` and
+ * `quietHours` may be left out, which keeps what the user had. A client that knows only `notifyOn`
+ * sets it for every channel without a choice of its own.
+ */
+export type SettingsInput = { summary?: Partial<SummaryChoice> } & Omit<
+  NotificationSettings,
+  'email' | 'sms' | 'xmpp' | 'notifyOn' | 'notifyInbound' | 'summary'
+> & {
+    email: { enabled: boolean; address: string | null; results?: ResultChoice };
+    sms?: { enabled: boolean; number: string | null; results?: ResultChoice; quietHours?: QuietHours | null };
+    xmpp?: { enabled: boolean; jid: string | null; results?: ResultChoice; quietHours?: QuietHours | null };
+    notifyOn?: 'all' | 'failures';
+    notifyInbound?: 'on' | 'off';
+  };
 
 /** A rejected value: `field` is its dotted path in the settings (`sms.number`), `message` says what is wrong. */
 export interface FieldError {
@@ -43,30 +67,42 @@ export const isTimeZone = (value: string): boolean => {
 };
 
 const nullableString = (maxLength: number, extra: Record<string, unknown> = {}) => ({ anyOf: [{ type: 'string', maxLength, ...extra }, { type: 'null' }] });
+const results = { type: 'string', enum: [...RESULT_CHOICES] } as const;
+const quietHours = {
+  anyOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['start', 'end'],
+      properties: { start: { type: 'string', pattern: QUIET_TIME.source }, end: { type: 'string', pattern: QUIET_TIME.source } },
+    },
+    { type: 'null' },
+  ],
+} as const;
 
 /** The JSON shape of the settings, for the API and for the settings page's form (after it is turned into this shape). */
 export const settingsBodySchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['email', 'locale', 'timeZone', 'notifyOn'],
+  required: ['email', 'locale', 'timeZone'],
   properties: {
     email: {
       type: 'object',
       additionalProperties: false,
       required: ['enabled'],
-      properties: { enabled: { type: 'boolean' }, address: { anyOf: [{ type: 'string', format: 'email', maxLength: 254 }, { type: 'null' }] } },
+      properties: { enabled: { type: 'boolean' }, address: { anyOf: [{ type: 'string', format: 'email', maxLength: 254 }, { type: 'null' }] }, results },
     },
     sms: {
       type: 'object',
       additionalProperties: false,
       required: ['enabled'],
-      properties: { enabled: { type: 'boolean' }, number: nullableString(32) },
+      properties: { enabled: { type: 'boolean' }, number: nullableString(32), results, quietHours },
     },
     xmpp: {
       type: 'object',
       additionalProperties: false,
       required: ['enabled'],
-      properties: { enabled: { type: 'boolean' }, jid: nullableString(1000) },
+      properties: { enabled: { type: 'boolean' }, jid: nullableString(1000), results, quietHours },
     },
     locale: { type: 'string', enum: [...LOCALES] },
     timeZone: { type: 'string', minLength: 1, maxLength: 64 },
@@ -136,6 +172,20 @@ export function checkSettings(input: SettingsInput, current: NotificationSetting
   if (input.email.enabled && !emailAddress) return error('email.address', 'email.address is required when email is enabled');
 
   const sms = input.sms ?? current.sms;
+  const notifyOn = input.notifyOn ?? current.notifyOn;
+  // A channel's own choice, else the one it had; a client that changes only notifyOn changes channels that follow it.
+  const choice = (given: ResultChoice | undefined, had: ResultChoice, hadOwn: boolean): ResultChoice => given ?? (hadOwn ? had : notifyOn);
+  const ownEmail = current.own?.email ?? false;
+  const ownSms = current.own?.sms ?? false;
+  const ownXmpp = current.own?.xmpp ?? false;
+  for (const [field, quiet] of [
+    ['sms.quietHours', input.sms?.quietHours],
+    ['xmpp.quietHours', input.xmpp?.quietHours],
+  ] as const) {
+    if (quiet && (!QUIET_TIME.test(quiet.start) || !QUIET_TIME.test(quiet.end)))
+      return error(field, `${field} must have a start and an end as HH:MM, such as 22:00 and 07:00`);
+    if (quiet && quiet.start === quiet.end) return error(field, `${field} must end at another time than it starts`);
+  }
   let smsNumber: string | null = null;
   if (sms.number?.trim()) {
     smsNumber = normalisePhoneNumber(sms.number);
@@ -153,14 +203,29 @@ export function checkSettings(input: SettingsInput, current: NotificationSetting
 
   return {
     settings: {
-      email: { enabled: input.email.enabled, address: emailAddress },
-      sms: { enabled: sms.enabled, number: smsNumber },
-      xmpp: { enabled: xmpp.enabled, jid },
+      email: { enabled: input.email.enabled, address: emailAddress, results: choice(input.email.results, current.email.results, ownEmail) },
+      sms: {
+        enabled: sms.enabled,
+        number: smsNumber,
+        results: choice(input.sms?.results, current.sms.results, ownSms),
+        quietHours: input.sms?.quietHours !== undefined ? input.sms.quietHours : current.sms.quietHours,
+      },
+      xmpp: {
+        enabled: xmpp.enabled,
+        jid,
+        results: choice(input.xmpp?.results, current.xmpp.results, ownXmpp),
+        quietHours: input.xmpp?.quietHours !== undefined ? input.xmpp.quietHours : current.xmpp.quietHours,
+      },
       locale: input.locale,
       timeZone: input.timeZone,
-      notifyOn: input.notifyOn,
+      notifyOn,
       notifyInbound: input.notifyInbound ?? current.notifyInbound,
       summary: mergeSummary(input.summary, current.summary),
+      own: {
+        email: input.email.results !== undefined || ownEmail,
+        sms: input.sms?.results !== undefined || ownSms,
+        xmpp: input.xmpp?.results !== undefined || ownXmpp,
+      },
     },
   };
 }
@@ -179,9 +244,9 @@ export class SettingsStore {
   /** What a user without saved settings sees: nothing enabled, the service's defaults. */
   defaultsFor(): NotificationSettings {
     return {
-      email: { enabled: false, address: null },
-      sms: { enabled: false, number: null },
-      xmpp: { enabled: false, jid: null },
+      email: { enabled: false, address: null, results: 'all' },
+      sms: { enabled: false, number: null, results: 'all', quietHours: null },
+      xmpp: { enabled: false, jid: null, results: 'all', quietHours: null },
       locale: this.defaults.locale,
       timeZone: this.defaults.timeZone,
       notifyOn: 'all',
@@ -193,6 +258,13 @@ export class SettingsStore {
   /** Saved settings, or the defaults. */
   async current(userId: string): Promise<NotificationSettings> {
     return (await this.get(userId)) ?? this.defaultsFor();
+  }
+
+  /** Turns one channel's notices of results off (a one-click unsubscribe); saving it again changes nothing. */
+  async turnOff(userId: string, channel: 'email' | 'sms' | 'xmpp'): Promise<void> {
+    const current = await this.get(userId);
+    if (!current || (current[channel].results === 'none' && current.own?.[channel])) return;
+    await this.save(userId, { ...current, [channel]: { ...current[channel], results: 'none' }, own: { ...current.own!, [channel]: true } });
   }
 
   /** Checks and saves a user's settings; the one way both the API and the settings page change them. */
@@ -215,6 +287,13 @@ export class SettingsStore {
       xmpp_enabled: settings.xmpp.enabled ? 1 : 0,
       xmpp_jid: settings.xmpp.jid,
       ...summaryColumns(settings.summary),
+      email_results: settings.own?.email ? settings.email.results : null,
+      sms_results: settings.own?.sms ? settings.sms.results : null,
+      xmpp_results: settings.own?.xmpp ? settings.xmpp.results : null,
+      sms_quiet_start: settings.sms.quietHours?.start ?? null,
+      sms_quiet_end: settings.sms.quietHours?.end ?? null,
+      xmpp_quiet_start: settings.xmpp.quietHours?.start ?? null,
+      xmpp_quiet_end: settings.xmpp.quietHours?.end ?? null,
       updated_at: new Date().toISOString(),
     };
     await this.db
@@ -225,21 +304,39 @@ export class SettingsStore {
   }
 }
 
-const fromRow = (row: SettingsTable): NotificationSettings => ({
-  email: { enabled: row.email_enabled === 1, address: row.email_address },
-  sms: { enabled: row.sms_enabled === 1, number: row.sms_number },
-  xmpp: { enabled: row.xmpp_enabled === 1, jid: row.xmpp_jid },
-  locale: row.locale as Locale,
-  timeZone: row.time_zone,
-  notifyOn: row.notify_on as 'all' | 'failures',
-  notifyInbound: row.notify_inbound === 'off' ? 'off' : 'on',
-  summary: summaryOfRow(row),
-});
+const isChoice = (value: string | null): value is ResultChoice => (RESULT_CHOICES as readonly (string | null)[]).includes(value);
+const quietOf = (start: string | null, end: string | null): QuietHours | null => (start && end ? { start, end } : null);
+
+function fromRow(row: SettingsTable): NotificationSettings {
+  const notifyOn = row.notify_on === 'failures' ? 'failures' : 'all';
+  const results = (value: string | null): ResultChoice => (isChoice(value) ? value : notifyOn);
+  return {
+    email: { enabled: row.email_enabled === 1, address: row.email_address, results: results(row.email_results) },
+    sms: {
+      enabled: row.sms_enabled === 1,
+      number: row.sms_number,
+      results: results(row.sms_results),
+      quietHours: quietOf(row.sms_quiet_start, row.sms_quiet_end),
+    },
+    xmpp: {
+      enabled: row.xmpp_enabled === 1,
+      jid: row.xmpp_jid,
+      results: results(row.xmpp_results),
+      quietHours: quietOf(row.xmpp_quiet_start, row.xmpp_quiet_end),
+    },
+    locale: row.locale as Locale,
+    timeZone: row.time_zone,
+    notifyOn,
+    notifyInbound: row.notify_inbound === 'off' ? 'off' : 'on',
+    summary: summaryOfRow(row),
+    own: { email: isChoice(row.email_results), sms: isChoice(row.sms_results), xmpp: isChoice(row.xmpp_results) },
+  };
+}
 
 /** GET/PUT /v1/settings: the token's user reads and writes only their own settings. */
 export function registerSettingsRoutes(app: FastifyInstance, store: SettingsStore, auth: { secret: string }): void {
   const preHandler = requireUser(auth);
-  app.get('/v1/settings', { preHandler }, async (request) => store.current(userOf(request)));
+  app.get('/v1/settings', { preHandler }, async (request) => settingsView(await store.current(userOf(request))));
   app.put<{ Body: SettingsInput }>('/v1/settings', { preHandler, schema: { body: settingsBodySchema }, attachValidation: true }, async (request, reply) => {
     const invalid = request.validationError as (FastifyError & { validation?: Array<{ instancePath?: string; params?: Record<string, unknown> }> }) | undefined;
     if (invalid) {
@@ -247,6 +344,6 @@ export function registerSettingsRoutes(app: FastifyInstance, store: SettingsStor
     }
     const result = await store.update(userOf(request), request.body);
     if ('error' in result) return reply.code(400).send({ error: 'bad_request', ...result.error });
-    return result.settings;
+    return settingsView(result.settings);
   });
 }

@@ -28,6 +28,8 @@ export interface RenderedNotice {
   threadId: string;
   /** An earlier send of this notice that may have reached the provider without its answer reaching us (kept in the ledger). */
   lostSend?: LostSend;
+  /** The one-click unsubscribe link (RFC 8058) of the owner's notices on this channel; email puts it in List-Unsubscribe. */
+  unsubscribeUrl?: string;
   /** Files the notice carries (a received fax's PDF); the email adapter attaches them, channels without attachments give the link only. */
   attachments?: NoticeAttachment[];
 }

@@ -40,9 +40,9 @@ beforeEach(async () => {
   settings = new SettingsStore(database.db, { locale: 'en', timeZone: 'UTC' });
   store = new ConfirmationStore(database.db, POLICY, 'service-test-secret');
   await settings.save('ann', {
-    email: { enabled: true, address: 'ann@example.test' },
-    sms: { enabled: true, number: '+393331234567' },
-    xmpp: { enabled: false, jid: null },
+    email: { enabled: true, address: 'ann@example.test', results: 'all' },
+    sms: { enabled: true, number: '+393331234567', results: 'all', quietHours: null },
+    xmpp: { enabled: false, jid: null, results: 'all', quietHours: null },
     locale: 'en',
     timeZone: 'UTC',
     notifyOn: 'all',

@@ -75,6 +75,8 @@ export interface ChannelPeers {
   saveAndConfirm: (user: string, channels: Channels) => Promise<void>;
   /** Saves these settings and records their addresses as confirmed directly (for tests whose subject is not confirmation). */
   saveConfirmed: (user: string, channels: Channels) => Promise<void>;
+  /** Stops the notifier and starts it again on the same database, port and peers (a restart). */
+  restartNotifier: () => Promise<void>;
 }
 
 /** The six-digit code in a confirmation message. */
@@ -86,7 +88,12 @@ export const codeIn = (text: string | undefined): string | undefined => /\b(\d{6
  * test checks that the notifier's requests and the endpoint's answers held to Twilio's OpenAPI
  * document throughout. `config` overrides settings of the notifier (e.g. `channels.codeIntervalMs`).
  */
-export function useChannelPeers(label: string, users: readonly string[], config: Record<string, unknown> = {}): ChannelPeers {
+export function useChannelPeers(
+  label: string,
+  users: readonly string[],
+  config: Record<string, unknown> = {},
+  options: Parameters<typeof startNotifier>[2] = {},
+): ChannelPeers {
   let dir: string | undefined;
   const xmppUsers = new Map<string, XmppTestClient>();
   /** The code messages saveAndConfirm read, left out of what the tests count. */
@@ -147,34 +154,43 @@ export function useChannelPeers(label: string, users: readonly string[], config:
     ]);
     const { prosody, twilioEndpoint } = peers;
     const port = await freePort();
-    peers.notifier = await startNotifier(
-      {
-        'http.port': port,
-        'db.sqlitePath': join(dir, 'notifier.sqlite'),
-        'smtp.port': peers.smtp.port,
-        'amqp.url': peers.vhost.amqpUrl,
-        'auth.jwtSecret': CHANNELS_SECRET,
-        'log.level': 'silent',
-        'links.settingsUrlTemplate': `http://127.0.0.1:${port}/settings`,
-        'twilio.accountSid': twilioEndpoint.accountSid,
-        'twilio.authToken': twilioEndpoint.authToken,
-        'twilio.from': '+15005550006',
-        'twilio.statusCallbackUrl': `http://127.0.0.1:${port}/twilio/status`,
-        'twilio.baseUrl': twilioEndpoint.url,
-        'twilio.timeoutMs': 5_000,
-        'xmpp.service': prosody.service,
-        'xmpp.domain': prosody.domain,
-        'xmpp.username': 'notifier',
-        'xmpp.password': 'notifier-pw',
-        'xmpp.allowPlainWithoutTls': true,
-        'xmpp.reconnectInitialMs': 100,
-        'xmpp.reconnectMaxMs': 1_000,
-        'xmpp.timeoutMs': 3_000,
-        ...config,
-      },
-      {},
-    );
-    await (peers.notifier.adapters.get('xmpp') as XmppAdapter).waitOnline();
+    const sqlitePath = join(dir, 'notifier.sqlite');
+    const start = async () => {
+      peers.notifier = await startNotifier(
+        {
+          'http.port': port,
+          'db.sqlitePath': sqlitePath,
+          'smtp.port': peers.smtp.port,
+          'amqp.url': peers.vhost.amqpUrl,
+          'auth.jwtSecret': CHANNELS_SECRET,
+          'log.level': 'silent',
+          'links.settingsUrlTemplate': `http://127.0.0.1:${port}/settings`,
+          'twilio.accountSid': twilioEndpoint.accountSid,
+          'twilio.authToken': twilioEndpoint.authToken,
+          'twilio.from': '+15005550006',
+          'twilio.statusCallbackUrl': `http://127.0.0.1:${port}/twilio/status`,
+          'twilio.baseUrl': twilioEndpoint.url,
+          'twilio.timeoutMs': 5_000,
+          'xmpp.service': prosody.service,
+          'xmpp.domain': prosody.domain,
+          'xmpp.username': 'notifier',
+          'xmpp.password': 'notifier-pw',
+          'xmpp.allowPlainWithoutTls': true,
+          'xmpp.reconnectInitialMs': 100,
+          'xmpp.reconnectMaxMs': 1_000,
+          'xmpp.timeoutMs': 3_000,
+          ...config,
+        },
+        {},
+        options,
+      );
+      await (peers.notifier.adapters.get('xmpp') as XmppAdapter).waitOnline();
+    };
+    await start();
+    peers.restartNotifier = async () => {
+      await peers.notifier.stop();
+      await start();
+    };
     for (const username of users) {
       xmppUsers.set(username, await connectXmppClient({ service: prosody.service, domain: prosody.domain, username, password: `${username}-pw` }));
     }

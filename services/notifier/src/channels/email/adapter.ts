@@ -44,7 +44,13 @@ export class EmailAdapter implements ChannelAdapter {
         messageId: notice.messageId,
         // A message outside any fax's thread (a confirmation code) has no thread root.
         ...(notice.threadId ? { inReplyTo: notice.threadId, references: [notice.threadId] } : {}),
-        headers: { 'Auto-Submitted': 'auto-generated', 'Content-Language': notice.locale },
+        headers: {
+          'Auto-Submitted': 'auto-generated',
+          'Content-Language': notice.locale,
+          // RFC 8058: a mail client may unsubscribe with one POST to the List-Unsubscribe address (nodemailer writes that header, not this one).
+          ...(notice.unsubscribeUrl ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
+        },
+        ...(notice.unsubscribeUrl ? { list: { unsubscribe: notice.unsubscribeUrl } } : {}),
         ...(notice.attachments?.length
           ? { attachments: notice.attachments.map((a) => ({ filename: a.fileName, contentType: a.contentType, content: a.content })) }
           : {}),
