@@ -33,3 +33,6 @@ done
 
 # The transmitter turns office documents and text (DOC, DOCX, RTF, TXT, XLS, XLSX) into PDF with LibreOffice, headless.
 apt_install libreoffice-writer-nogui libreoffice-calc-nogui
+
+# The status tracker embeds DejaVu Sans in the fax confirmation report (PDF); its tests read the report back with pdftotext.
+apt_install fonts-dejavu-core poppler-utils

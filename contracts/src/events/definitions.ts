@@ -64,9 +64,29 @@ export const FaxSubmittedV1 = Type.Object(
   { additionalProperties: false },
 );
 
+/** The most base64 characters a first page's picture may take in fax.submitted (about 30 KB of PNG). */
+export const FIRST_PAGE_MAX_BASE64 = 40_000;
+
+/** The first page of a fax as its recipients get it, small: what the confirmation report shows. */
+const FirstPagePicture = Type.Object(
+  {
+    png: Type.String({
+      minLength: 8,
+      maxLength: FIRST_PAGE_MAX_BASE64,
+      pattern: '^[A-Za-z0-9+/]+={0,2}$',
+      contentEncoding: 'base64',
+      contentMediaType: 'image/png',
+      description: 'A grey PNG of page 1 scaled to about 200 pixels across, base64.',
+    }),
+    width: Type.Integer({ minimum: 1, maximum: 400, description: 'Pixels across.' }),
+    height: Type.Integer({ minimum: 1, maximum: 800, description: 'Pixels down (the printed page’s proportions).' }),
+  },
+  { additionalProperties: false, description: "A picture of the fax's first page, made by the transmitter from the prepared pages." },
+);
+
 /**
  * Version 2 of fax.submitted: version 1's fields, plus the fax it resends (if it is a resend) and,
- * per recipient, the pages it is to get when that is not all of them.
+ * per recipient, the pages it is to get when that is not all of them, and a small picture of its first page.
  */
 export const FaxSubmittedV2 = Type.Object(
   {
@@ -76,6 +96,7 @@ export const FaxSubmittedV2 = Type.Object(
       maxItems: 1000,
     }),
     resendOf: Type.Optional(Type.String({ ...Id, description: 'This fax sends the documents of that fax again, to those of its recipients that failed.' })),
+    firstPage: Type.Optional(FirstPagePicture),
   },
   { additionalProperties: false },
 );
@@ -270,7 +291,7 @@ export const EVENT_CATALOGUE = {
     version: 2,
     exchange: 'faxnotify.fax',
     schema: FaxSubmittedV2,
-    doc: 'A fax was accepted for sending: owner, sender number, subject, recipients (with their pages when not all), files, pages, send time, retry policy, the fax it resends.',
+    doc: 'A fax was accepted for sending: owner, sender number, subject, recipients (with their pages when not all), files, pages, send time, retry policy, the fax it resends, a small picture of the first page.',
     from: 'transmitter',
     to: 'status-tracker',
     older: [

@@ -29,6 +29,7 @@ import { registerOpenApi } from './openapi';
 import { OutboxRelay, ReconciliationSweep } from './outbox';
 import { registerPages } from './pages/routes';
 import { registerResendApi } from './resend-api';
+import { registerReportApi } from './report/api';
 import type { TrackerDatabase } from './schema';
 import { sealStoredSecrets } from './secrets';
 import { StatusTracker, TRACKER_SOURCE } from './tracker';
@@ -160,6 +161,7 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
   registerFaxApi(app, { db, jwtSecret: config.auth.jwtSecret, auth, links, live: { pollMs: config.pages.liveUpdateMs, tailMs: config.pages.liveTailMs } });
   registerWebhookApi(app, { db, auth, targets: webhookTargets, secrets });
   registerInboxApi(app, { db, auth });
+  registerReportApi(app, { db, auth, links, defaultTimeZone: config.pages.defaultTimeZone });
   registerIngest(app, {
     db,
     auth,

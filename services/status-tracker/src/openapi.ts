@@ -81,10 +81,27 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'Live updates of one fax (server-sent events)',
           description:
-            "`state` once at the start, `update` whenever something on the fax page changed, `end` once the fax has been final for a while; comments as heartbeats. Besides a token, a browser that opened a notice's link to this fax (`/l/{token}`) may read it with the link's grant cookie: the one API route a grant opens, for that fax only.",
+            "`state` once at the start, `update` whenever something on the fax page changed, `end` once the fax has been final for a while; comments as heartbeats. Besides a token, a browser that opened a notice's link to this fax (`/l/{token}`) may read it with the link's grant cookie: one of the two API routes a grant opens (with the confirmation report), for that fax only.",
           parameters: [faxId],
           responses: {
             200: { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            401: UNAUTHORIZED,
+            404: NOT_FOUND,
+          },
+        },
+      },
+      '/v1/faxes/{faxId}/report.pdf': {
+        get: {
+          summary: 'The confirmation report of one fax (PDF)',
+          description:
+            "The fax's facts, a picture of its first page (when the transmitter sent one), and one row per recipient: number, remote CSID, pages sent of total, start and end times, status with its description, attempts. Readable by whoever may read the fax page: a token or session of its owner or of an office colleague who sees it, or the grant cookie of a notice's link to this fax. Language: `lang`, else the pages' language cookie, the token's `locale` claim, Accept-Language, English. Times: in `tz`, else the token's `tz` claim, else pages.defaultTimeZone.",
+          parameters: [
+            faxId,
+            { name: 'lang', in: 'query', schema: { type: 'string', enum: ['ru', 'en', 'it'] } },
+            { name: 'tz', in: 'query', schema: { type: 'string' }, description: 'An IANA time zone such as Europe/Rome; an unknown one is ignored.' },
+          ],
+          responses: {
+            200: { description: 'The report.', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
             401: UNAUTHORIZED,
             404: NOT_FOUND,
           },

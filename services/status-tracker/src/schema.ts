@@ -287,6 +287,7 @@ export interface TrackerDatabase {
   resends: ResendTable;
   received_faxes: ReceivedFaxTable;
   received_pages: ReceivedPageTable;
+  fax_thumbnails: FaxThumbnailTable;
 }
 
 /** A received fax (the Inbox), one row per `fax.received` receivedId. */
@@ -321,6 +322,14 @@ export interface ReceivedPageTable {
   resolution: string;
   bad_rows: number;
   data: Buffer;
+}
+
+/** A sent fax's first page as a small PNG (fax.submitted's `firstPage`), for its confirmation report. */
+export interface FaxThumbnailTable {
+  fax_id: string;
+  png: Buffer;
+  width: number;
+  height: number;
 }
 
 export type FaxRow = Selectable<FaxTable>;

@@ -13,6 +13,7 @@ import type { Kysely } from 'kysely';
 import { recordReceived, type InboxOptions } from './inbox/store';
 import { requestResend, type ResendOutcome, type ResendRequest } from './resend';
 import { tokenLink, type LinkTokens } from './links';
+import { saveFirstPage } from './report/content';
 import type { TrackerDatabase } from './schema';
 import { finalStatusOf, latest, lockFax, recipientFinal, recordEvent, resultIdOf, saveRecipient, selectRecipient } from './tracker-rows';
 import { enqueueWebhook } from './webhooks';
@@ -169,6 +170,7 @@ export class StatusTracker {
           .onConflict((oc) => oc.columns(['fax_id', 'recipient_id']).doUpdateSet({ position, number: recipient.number, first_page: share?.first ?? null }))
           .execute();
       }
+      if (data.firstPage) await saveFirstPage(trx, data.faxId, data.firstPage, logger);
       const strays = await trx.selectFrom('recipients').select('recipient_id').where('fax_id', '=', data.faxId).where('position', 'is', null).execute();
       if (strays.length > 0)
         logger.warn({ faxId: data.faxId, recipients: strays.map((r) => r.recipient_id) }, 'events named recipients the submission does not list');

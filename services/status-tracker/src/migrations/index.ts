@@ -8,6 +8,7 @@ import { offices } from './006_offices';
 import { linkTokens } from './007_link_tokens';
 import { rateLimits } from './008_rate_limits';
 import { inbox } from './009_inbox';
+import { faxThumbnails } from './010_fax_thumbnails';
 import { resends } from './011_resends';
 
 /** Every migration, in order of their names; run at start-up by kit's openDatabase. */
@@ -21,5 +22,6 @@ export const trackerMigrations = (dialect: Dialect): Record<string, Migration> =
   '007_link_tokens': linkTokens(),
   '008_rate_limits': rateLimits(),
   '009_inbox': inbox(dialect),
+  '010_fax_thumbnails': faxThumbnails(dialect),
   '011_resends': resends(),
 });

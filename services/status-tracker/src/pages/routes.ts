@@ -28,6 +28,8 @@ import { faxScopeOf } from '../offices/scope';
 import type { LinkTokens } from '../links';
 import type { NoticeRow, TrackerDatabase } from '../schema';
 import { registerInboxPages } from '../inbox/pages';
+import { reportPath } from '../report/api';
+import { REPORT_STRINGS } from '../report/strings';
 import { pageSearch } from '../search/form';
 import { registerLinkPages } from './links';
 import { LINK_STRINGS, type LinkStrings } from './link-strings';
@@ -299,6 +301,9 @@ function faxPageData(record: FaxRecord, context: PageContext, now: Date, tailMs:
     files: files.map((f) => plainText(f.name, 120)).join(', '),
     inProgress,
     eventsUrl: live ? `/v1/faxes/${encodeURIComponent(fax.id)}/events` : '',
+    // The confirmation report in the page's language and time zone (report/api.ts).
+    reportHref: `${reportPath(fax.id)}?lang=${locale}&tz=${encodeURIComponent(context.tz)}`,
+    reportLink: REPORT_STRINGS[locale].link,
     selfHref: `/faxes/${encodeURIComponent(fax.id)}`,
     recipients: recipients.map((r) => {
       const final = r.final === 1 && isFinalStatus(r.status);

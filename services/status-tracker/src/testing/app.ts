@@ -15,6 +15,7 @@ import { registerOfficeApi } from '../offices/routes';
 import { registerOpenApi } from '../openapi';
 import { registerPages } from '../pages/routes';
 import { registerResendApi } from '../resend-api';
+import { registerReportApi } from '../report/api';
 import { StatusTracker } from '../tracker';
 import { registerWebhookApi } from '../webhook-api';
 import { PROVIDER_BASE_URLS, WebhookTargets, type AddressResolver } from '../webhook-targets';
@@ -128,6 +129,7 @@ export async function startTestApp(
   });
   await registerWebSecurity(app, { secret: TEST_SECRET, formTargets: signIn?.settings.oidc.issuer ? [new URL(signIn.settings.oidc.issuer).origin] : [] });
   registerInboxApi(app, { db, auth });
+  registerReportApi(app, { db, auth, links, defaultTimeZone: 'Europe/Moscow' });
   registerFaxApi(app, { db, jwtSecret: TEST_SECRET, auth, links, live: { pollMs: options.live?.pollMs ?? 100, tailMs: options.live?.tailMs ?? 2000 } });
   registerWebhookApi(app, { db, auth, targets, secrets });
   const { max, windowSeconds } = statusTrackerSchema.rateLimits.ingest;
