@@ -6,7 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { writeG3Tiff } from '@faxnotify/fax-line';
+import type { FaxSubmitted } from '@faxnotify/contracts';
+import { pageThumbnail, writeG3Tiff } from '@faxnotify/fax-line';
 import { patternDocument } from '@faxnotify/fax-line/testing';
 import { createLogger } from '@faxnotify/kit';
 import { Outbox } from '../outbox';
@@ -109,6 +110,10 @@ describe('releasing outbox entries', () => {
       pages: 3,
       retry: { count: 1, delayMinutes: 0 },
     });
+    // The first page as the recipients get it, small and grey, for the confirmation report.
+    const prepared = documents.peek(due) as { prepared: Extract<Prepared, { ok: true }> };
+    const picture = pageThumbnail(prepared.prepared.document.pages[0], { width: 200, depth: 4 });
+    expect((events[0].data as FaxSubmitted).firstPage).toEqual({ png: picture.png.toString('base64'), width: 200, height: picture.height });
     expect(await faxOf(later)).toMatchObject({ state: 'waiting', fax_id: null });
     expect(released).toBe(1);
     // The pages are kept for the calls to come.
@@ -128,7 +133,10 @@ describe('releasing outbox entries', () => {
       ['final', DOCUMENT_PREPARATION, 1],
       ['final', DOCUMENT_PREPARATION, 1],
     ]);
-    const results = (await t.events()).filter((e) => e.type.includes('recipient.result'));
+    const all = await t.events();
+    // No pages, no picture of the first.
+    expect(all.find((e) => e.type.includes('fax.submitted'))!.data).not.toHaveProperty('firstPage');
+    const results = all.filter((e) => e.type.includes('recipient.result'));
     expect(results).toHaveLength(2);
     expect(results[0].data).toMatchObject({
       status: recipients[0].status,

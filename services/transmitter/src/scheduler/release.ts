@@ -1,16 +1,19 @@
 /**
  * Outbox entries become faxes when their send time comes: the entry is claimed, its documents are
  * prepared (so the page count is known before anyone dials), a fax id is minted and fax.submitted
- * written, and its recipients wait for a line — or, when the documents cannot be prepared, every
- * recipient ends at once with the preparation's failure.
+ * written (with a small picture of the first page, for the confirmation report), and its
+ * recipients wait for a line — or, when the documents cannot be prepared, every recipient ends at
+ * once with the preparation's failure.
  */
 import { randomUUID } from 'node:crypto';
+import type { FaxSubmitted } from '@faxnotify/contracts';
 import type { Logger } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import type { FaxRow, TransmitterDatabase } from '../db/schema';
 import { appendEvent } from '../events';
 import type { RecipientLedger } from '../ledger/recipient-ledger';
 import type { DocumentCache, Prepared } from './document-cache';
+import { firstPagePicture } from './first-page';
 
 export interface ReleaseOptions {
   db: Kysely<TransmitterDatabase>;
@@ -64,7 +67,9 @@ export class EntryReleaser {
       return;
     }
     const faxId = `fax-${randomUUID()}`;
-    await db.transaction().execute((trx) => this.submit(trx, entry.outbox_id, faxId, prepared, now()));
+    // Drawn before the transaction, which then holds its locks no longer than the writes take.
+    const firstPage = prepared.ok ? firstPagePicture(prepared.document) : undefined;
+    await db.transaction().execute((trx) => this.submit(trx, entry.outbox_id, faxId, prepared, firstPage, now()));
     if (!prepared.ok) {
       this.options.documents.forget(entry.outbox_id);
       logger.warn({ faxId, status: prepared.status, detail: prepared.detail }, 'the fax documents could not be prepared');
@@ -75,7 +80,14 @@ export class EntryReleaser {
   }
 
   /** The entry becomes fax `faxId`: fax.submitted, then its recipients queued or ended. */
-  private async submit(trx: Kysely<TransmitterDatabase>, outboxId: string, faxId: string, prepared: Prepared, now: Date): Promise<void> {
+  private async submit(
+    trx: Kysely<TransmitterDatabase>,
+    outboxId: string,
+    faxId: string,
+    prepared: Prepared,
+    firstPage: FaxSubmitted['firstPage'],
+    now: Date,
+  ): Promise<void> {
     const fax = await trx.selectFrom('faxes').selectAll().where('outbox_id', '=', outboxId).executeTakeFirstOrThrow();
     const files = await trx.selectFrom('fax_files').selectAll().where('outbox_id', '=', outboxId).orderBy('position').execute();
     const recipients = await trx.selectFrom('recipients').selectAll().where('outbox_id', '=', outboxId).orderBy('position').execute();
@@ -108,6 +120,7 @@ export class EntryReleaser {
         submittedAt: now.toISOString(),
         ...(fax.send_at ? { sendAt: fax.send_at } : {}),
         retry: { count: fax.retry_count, delayMinutes: fax.retry_delay_minutes },
+        ...(firstPage ? { firstPage } : {}),
       },
       { faxId, time: now },
     );
