@@ -78,15 +78,20 @@ export function printable(bytes: Uint8Array): string {
 
 /** Doubles every DLE so data can be framed by <DLE><ETX>. */
 export function escapeDle(data: Uint8Array): Buffer {
+  const input = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  // Whole runs between DLEs are copied at once (indexOf and copy run natively, not byte by byte in JS).
   let count = 0;
-  for (const byte of data) if (byte === DLE) count++;
-  if (count === 0) return Buffer.from(data);
-  const out = Buffer.allocUnsafe(data.length + count);
+  for (let at = input.indexOf(DLE); at >= 0; at = input.indexOf(DLE, at + 1)) count++;
+  if (count === 0) return Buffer.from(input);
+  const out = Buffer.allocUnsafe(input.length + count);
+  let from = 0;
   let j = 0;
-  for (const byte of data) {
-    out[j++] = byte;
-    if (byte === DLE) out[j++] = DLE;
+  for (let at = input.indexOf(DLE); at >= 0; at = input.indexOf(DLE, at + 1)) {
+    j += input.copy(out, j, from, at + 1);
+    out[j++] = DLE;
+    from = at + 1;
   }
+  input.copy(out, j, from);
   return out;
 }
 
@@ -376,19 +381,23 @@ export class ModemChannel {
   }
 
   private filterFlowControl(): void {
-    if (!this.input.includes(XON) && !this.input.includes(XOFF)) return;
-    const kept: number[] = [];
-    for (const byte of this.input) {
+    const input = this.input;
+    if (!input.includes(XON) && !input.includes(XOFF)) return;
+    // A fresh buffer: the input may be a view of the port's own chunk.
+    const kept = Buffer.allocUnsafe(input.length);
+    let length = 0;
+    for (let i = 0; i < input.length; i++) {
+      const byte = input[i];
       if (byte === XOFF) {
         this.held = true;
         this.xoffCount++;
       } else if (byte === XON) {
         this.held = false;
       } else {
-        kept.push(byte);
+        kept[length++] = byte;
       }
     }
-    this.input = Buffer.from(kept);
+    this.input = kept.subarray(0, length);
   }
 
   private notify(): void {

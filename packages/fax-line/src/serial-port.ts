@@ -70,7 +70,7 @@ class SerialPortLink implements SerialLink {
         reject(new Error(`${this.path} is closed`));
         return;
       }
-      this.port.write(Buffer.from(data), (error) => {
+      this.port.write(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength), (error) => {
         if (error) {
           reject(error);
           return;

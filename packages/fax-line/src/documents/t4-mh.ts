@@ -46,17 +46,25 @@ export class BitWriter {
     return this.byteLength * 8 + this.used;
   }
 
+  /** Writes the low `length` bits of `bits` (at most 24), most significant first. */
   write(bits: number, length: number): void {
-    for (let i = length - 1; i >= 0; i--) {
-      this.current = (this.current << 1) | ((bits >>> i) & 1);
-      if (++this.used === 8) this.flushByte();
+    // Fewer than 8 bits wait in `current`; the new ones join them and whole bytes go out.
+    let pending = ((this.current << length) | (bits & ((1 << length) - 1))) >>> 0;
+    let used = this.used + length;
+    while (used >= 8) {
+      used -= 8;
+      this.pushByte((pending >>> used) & 0xff);
     }
+    pending &= (1 << used) - 1;
+    this.current = pending;
+    this.used = used;
   }
 
   zeros(count: number): void {
-    for (let i = 0; i < count; i++) {
-      this.current <<= 1;
-      if (++this.used === 8) this.flushByte();
+    while (count > 0) {
+      const n = Math.min(count, 16);
+      this.write(0, n);
+      count -= n;
     }
   }
 
@@ -66,15 +74,13 @@ export class BitWriter {
     return Buffer.from(this.buffer.buffer, this.buffer.byteOffset, this.byteLength);
   }
 
-  private flushByte(): void {
+  private pushByte(byte: number): void {
     if (this.byteLength === this.buffer.length) {
       const bigger = new Uint8Array(this.buffer.length * 2);
       bigger.set(this.buffer);
       this.buffer = bigger;
     }
-    this.buffer[this.byteLength++] = this.current & 0xff;
-    this.current = 0;
-    this.used = 0;
+    this.buffer[this.byteLength++] = byte;
   }
 }
 
