@@ -50,25 +50,29 @@ const digits = (text: string) => (text.match(/\d+/g) ?? []).join('/');
 /** The summary email's HTML, rendered in Chromium (no network: it is a file of the email), its recipient rows read off the page. */
 async function summaryRows(page: Page, html: string): Promise<Row[]> {
   await page.setContent(html);
-  return page.locator('tr.recipient').evaluateAll((rows) =>
-    rows.map((row) => {
-      const cells = [...row.querySelectorAll('td')].map((cell) => (cell.textContent ?? '').trim());
-      const match = /^(\+\d+)(?: \((.*)\))?$/.exec(cells[0] ?? '');
-      return { number: match?.[1] ?? cells[0], csid: match?.[2] ?? '', status: cells[1], pages: cells[2] };
-    }),
-  );
+  const rows: Row[] = [];
+  for (const row of await page.locator('tr.recipient').all()) {
+    const [recipient = '', status = '', pages = ''] = (await row.locator('td').allTextContents()).map((cell) => cell.trim());
+    const match = /^(\+\d+)(?: \((.*)\))?$/.exec(recipient);
+    rows.push({ number: match?.[1] ?? recipient, csid: match?.[2] ?? '', status, pages });
+  }
+  return rows;
 }
 
 /** The fax page's recipient rows. */
 async function faxPageRows(page: Page): Promise<Row[]> {
-  return page.locator('table.recipients tbody tr').evaluateAll((rows) =>
-    rows.map((row) => ({
-      number: (row.querySelector('th.number')?.firstChild?.textContent ?? '').trim(),
-      csid: (row.querySelector('td.csid')?.textContent ?? '').trim(),
-      status: (row.querySelector('.status-line strong')?.textContent ?? '').trim(),
-      pages: (row.querySelector('td.num')?.textContent ?? '').trim(),
-    })),
-  );
+  const rows: Row[] = [];
+  for (const row of await page.locator('table.recipients tbody tr').all()) {
+    const text = async (selector: string) => ((await row.locator(selector).first().textContent()) ?? '').trim();
+    rows.push({
+      // The number cell may say below the number that it is not listed: the number is its first line.
+      number: (await row.locator('th.number').innerText()).split('\n')[0].trim(),
+      csid: await text('td.csid'),
+      status: await text('.status-line strong'),
+      pages: await text('td.num'),
+    });
+  }
+  return rows;
 }
 
 beforeAll(async () => {
