@@ -9,6 +9,7 @@ import {
   trustProxyOption,
   type Logger,
 } from '@faxnotify/kit';
+import { QUEUES } from '@faxnotify/contracts';
 import type { Kysely } from 'kysely';
 import { registerFaxApi } from './api';
 import { registerAtaAdminRoutes, startAtaServer, type RunningAtaServer } from './ata';
@@ -23,6 +24,7 @@ import { transmitterMigrations } from './db/migrations';
 import { startConversionPool } from './documents';
 import { EventRelay } from './relay';
 import { FileRetention } from './retention';
+import { enterResend } from './resend';
 import { RecipientLedger } from './ledger/recipient-ledger';
 import { Scheduler } from './scheduler/scheduler';
 import { startReceiving, type ReceiveLoop } from './receive';
@@ -159,6 +161,16 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     relay.start();
     if (config.ata.enabled) ata = await startAtaServer({ config: config.ata, db, ledger, logger, eventsWritten: () => relay.kick() });
     await scheduler.start();
+    // The status tracker's resend orders: each becomes an outbox entry with the fax id it names (once, however often it comes).
+    await bus.consume(
+      QUEUES.transmitterResendOrders,
+      async (event, context) => {
+        if (!(await enterResend(db, ledger, event.data, new Date()))) return;
+        context.logger.info({ faxId: event.data.faxId, resendOf: event.data.resendOf, recipients: event.data.recipients.length }, 'resend entered');
+        scheduler.kick();
+      },
+      { accepts: ['fax.resend.ordered'], concurrency: 1 },
+    );
     receiving = startReceiving(configured.receiving, { db, logger: logger.child({ component: 'receive' }), eventsWritten: () => relay.kick() });
     expiry?.start();
     retention.start();

@@ -40,6 +40,8 @@ export interface FaxRow {
   state: FaxState;
   pages: number | null;
   submitted_at: string | null;
+  /** The fax whose documents this one sends again (an order of the status tracker's); null for any other fax. */
+  resend_of: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -84,6 +86,9 @@ export interface RecipientRow {
   reason_detail: string | null;
   ended_at: string | null;
   updated_at: string;
+  /** The pages this recipient gets, from 1 in the prepared documents (a resend's missing pages); null: all of them. */
+  page_first: number | null;
+  page_last: number | null;
 }
 
 /** One dial attempt of one recipient, as it ended. */

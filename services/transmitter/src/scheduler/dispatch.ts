@@ -13,6 +13,7 @@ import type { AttemptEnd, CallProgress, RecipientLedger } from '../ledger/recipi
 import { statusFor } from '../lines/status';
 import type { TransmitterLine } from '../lines/types';
 import { dialStringFor, tsiFor, type DialPlan } from '../numbers';
+import { documentFor } from '../resend';
 import type { CallRecorder } from './call-end';
 import type { DocumentCache, PreparationFailure } from './document-cache';
 import { LINE_FAILURE, type LinePool } from './line-pool';
@@ -86,7 +87,8 @@ export class Dispatcher {
           await this.failPreparedLater(recipient.outbox_id, known.prepared);
           continue;
         }
-        if (await this.startCall(recipient, known.prepared.document)) started++;
+        // A recipient given only some pages (a resend's missing pages) is sent those.
+        if (await this.startCall(recipient, documentFor(known.prepared.document, recipient))) started++;
       }
       if (started === 0) return;
     }

@@ -12,6 +12,7 @@ import type { Kysely } from 'kysely';
 import type { FaxRow, TransmitterDatabase } from '../db/schema';
 import { appendEvent } from '../events';
 import type { RecipientLedger } from '../ledger/recipient-ledger';
+import { pageShare, queueShares } from '../resend';
 import type { DocumentCache, Prepared } from './document-cache';
 import { firstPagePicture } from './first-page';
 
@@ -66,7 +67,8 @@ export class EntryReleaser {
       await db.updateTable('faxes').set({ state: 'waiting' }).where('outbox_id', '=', entry.outbox_id).execute();
       return;
     }
-    const faxId = `fax-${randomUUID()}`;
+    // A resend comes with the id the status tracker minted for it; any other entry gets one now.
+    const faxId = entry.fax_id ?? `fax-${randomUUID()}`;
     // Drawn before the transaction, which then holds its locks no longer than the writes take.
     const firstPage = prepared.ok ? firstPagePicture(prepared.document) : undefined;
     await db.transaction().execute((trx) => this.submit(trx, entry.outbox_id, faxId, prepared, firstPage, now()));
@@ -114,7 +116,11 @@ export class EntryReleaser {
         ownerId: fax.owner_id,
         ...(fax.from_number ? { from: fax.from_number } : {}),
         subject: fax.subject,
-        recipients: recipients.map((r) => ({ recipientId: r.recipient_id, number: r.number })),
+        recipients: recipients.map((r) => {
+          const share = prepared.ok ? pageShare(r, pages) : undefined;
+          return { recipientId: r.recipient_id, number: r.number, ...(share ? { pages: share } : {}) };
+        }),
+        ...(fax.resend_of ? { resendOf: fax.resend_of } : {}),
         files: files.map((f) => ({ name: f.name, pages: pagesOf(f.position) })),
         pages,
         submittedAt: now.toISOString(),
@@ -126,5 +132,7 @@ export class EntryReleaser {
     );
     if (prepared.ok) await this.options.ledger.queueAll(trx, outboxId, pages, now);
     else for (const recipient of recipients) await this.options.ledger.endWithoutCall(trx, faxId, recipient, prepared, now);
+    // Recipients given only some pages (a resend's missing pages) have that many to send.
+    if (prepared.ok && recipients.some((r) => r.page_first !== null)) await queueShares(trx, recipients, pages);
   }
 }
