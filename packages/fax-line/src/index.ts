@@ -16,5 +16,6 @@ export { createModemLine, type ModemLineConfig } from './modem-line';
 export * from './documents/bitmap';
 export * from './documents/fax-document';
 export { bitmapPng, pageThumbnail, type PageThumbnail } from './documents/png';
+export { pagesToPdf, pageSizePoints } from './documents/pdf';
 export { decodeMh, encodeMh, reverseBitOrder, type DecodeResult, type EncodeOptions } from './documents/t4-mh';
 export { readTiff, writeG3Tiff, isTiff, Compression, TiffFormatError, type TiffPage, type G3TiffPage } from './documents/tiff';

@@ -8,10 +8,11 @@
  */
 import multipart from '@fastify/multipart';
 import { MAX_SUBJECT_LENGTH } from '@faxnotify/contracts';
-import { rateLimitHook, requireUser, userOf, type RateLimiter } from '@faxnotify/kit';
+import { rateLimitHook, requireUser, tokenOf, userOf, type RateLimiter, type VerifiedToken } from '@faxnotify/kit';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TransmitterConfig } from './config';
-import { FileGoneError, type EntryInput, type Outbox, type OutboxEntryView } from './outbox';
+import { faxFile, type FaxFileOptions } from './fax-file';
+import { FileGoneError, type CoverPageSetting, type EntryInput, type Outbox, type OutboxEntryView } from './outbox';
 import { blockedNumber, normalizeNumber } from './numbers';
 import { namedFormat, type FileStore } from './uploads';
 
@@ -28,6 +29,8 @@ export interface ApiOptions {
   limiter: RateLimiter;
   /** Called after an entry was created or changed, so the scheduler looks at once. */
   changed: () => void;
+  /** How a sent fax's file is made again (GET …/faxes/:faxId/file). */
+  faxFile: FaxFileOptions;
 }
 
 /** A 4xx answer with a machine-readable code and a sentence for people. */
@@ -126,7 +129,7 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
     api.post<{ Params: { user: string }; Body: unknown }>('/v3/accounts/:user/outbox', { preHandler: submissionLimit }, async (request, reply) => {
       const ownerId = owner(request);
       if (!OWNER_ID.test(ownerId)) throw problem(400, 'invalid_request', 'this account id cannot be used for faxes (letters, digits and . _ : @ - only)');
-      const input = await readEntry(request.body, ownerId, false);
+      const input = await readEntry(request.body, ownerId, false, tokenOf(request));
       const id = await outbox.createEntry(ownerId, input as EntryInput).catch(fileGone);
       options.changed();
       return reply.code(201).send({ id } satisfies CreatedView);
@@ -145,7 +148,7 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
 
     api.put<{ Params: { user: string; id: string }; Body: unknown }>('/v3/accounts/:user/outbox/:id', async (request) => {
       const ownerId = owner(request);
-      const changes = await readEntry(request.body, ownerId, true);
+      const changes = await readEntry(request.body, ownerId, true, tokenOf(request));
       const outcome = await outbox.updateEntry(ownerId, request.params.id, changes).catch(fileGone);
       if (!outcome.ok) throw unchangeable(outcome.error);
       options.changed();
@@ -163,6 +166,20 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
       if (!fax) throw problem(404, 'not_found', 'no such fax');
       return fax;
     });
+
+    api.get<{ Params: { user: string; faxId: string }; Querystring: { format?: string } }>('/v3/accounts/:user/faxes/:faxId/file', async (request, reply) => {
+      const ownerId = owner(request);
+      const named = String(request.query.format ?? 'pdf').toLowerCase();
+      const format = named === 'pdf' ? 'pdf' : named === 'tiff' || named === 'tif' ? 'tiff' : null;
+      if (!format) throw problem(400, 'invalid_request', `format must be pdf or tiff, not ${JSON.stringify(named.slice(0, 20))}`);
+      const outcome = await faxFile(options.faxFile, ownerId, request.params.faxId, format);
+      if (!outcome.ok) throw problem(outcome.statusCode, outcome.error, outcome.description);
+      return reply
+        .header('content-type', outcome.contentType)
+        .header('content-disposition', `attachment; filename="${outcome.fileName}"`)
+        .header('cache-control', 'private, no-store')
+        .send(outcome.body);
+    });
   });
 
   const unchangeable = (error: 'not_found' | 'already_sent'): RequestProblem =>
@@ -171,7 +188,7 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
       : problem(409, 'already_sent', 'the fax is already being sent: follow it under its fax id; it can no longer be changed or cancelled');
 
   /** Checks a submission (or, with `partial`, a change) and returns it normalised; throws the first problem found. */
-  async function readEntry(body: unknown, ownerId: string, partial: boolean): Promise<Partial<EntryInput>> {
+  async function readEntry(body: unknown, ownerId: string, partial: boolean, token: VerifiedToken): Promise<Partial<EntryInput>> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw problem(400, 'invalid_request', 'the body must be a JSON object');
     const b = body as Record<string, unknown>;
     const out: Partial<EntryInput> = {};
@@ -237,8 +254,58 @@ export function registerFaxApi(app: FastifyInstance, options: ApiOptions): void 
         throw problem(400, 'invalid_request', 'retry.delay must be whole minutes from 0 to 1440 (0: the transmitter waits by cause)');
       out.retry = { count: count as number, delayMinutes: delay as number };
     }
+
+    if (b.cover_page !== undefined || !partial) out.cover = readCoverPage(b.cover_page, token);
     return out;
   }
+}
+
+const MAX_COVER_NAME = 100;
+
+const isTimeZone = (name: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const isLocale = (name: string): boolean => {
+  try {
+    return Intl.getCanonicalLocales(name).length === 1;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The cover page of a submission: absent, null or `enabled: false` for none; else names, subject,
+ * and the date's language and time zone — the body's, else the token's `locale` and `tz` claims
+ * (sign-in takes them from the provider's `locale` and `zoneinfo`), else en and UTC.
+ */
+export function readCoverPage(value: unknown, token: Pick<VerifiedToken, 'locale' | 'tz'>): CoverPageSetting | null {
+  if (value === undefined || value === null || value === false) return null;
+  if (value === true) value = {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw problem(400, 'invalid_request', 'cover_page must be an object such as {"enabled": true}');
+  const c = value as Record<string, unknown>;
+  if (c.enabled !== undefined && typeof c.enabled !== 'boolean') throw problem(400, 'invalid_request', 'cover_page.enabled must be true or false');
+  if (c.enabled === false) return null;
+  const text = (name: string, max: number): string | undefined => {
+    const field = c[name];
+    if (field === undefined || field === null || field === '') return undefined;
+    if (typeof field !== 'string') throw problem(400, 'invalid_request', `cover_page.${name} must be a string`);
+    if (field.length > max) throw problem(400, 'invalid_request', `cover_page.${name} is longer than ${max} characters`);
+    return field;
+  };
+  const locale = text('locale', 35) ?? (token.locale && isLocale(token.locale) ? token.locale : 'en');
+  if (!isLocale(locale)) throw problem(400, 'invalid_request', `cover_page.locale ${JSON.stringify(locale)} is not a language tag such as en, ru or it-IT`);
+  const timeZone = text('time_zone', 64) ?? (token.tz && isTimeZone(token.tz) ? token.tz : 'UTC');
+  if (!isTimeZone(timeZone)) throw problem(400, 'invalid_request', `cover_page.time_zone ${JSON.stringify(timeZone)} is not a time zone such as Europe/Rome`);
+  const toName = text('to_name', MAX_COVER_NAME);
+  const fromName = text('from_name', MAX_COVER_NAME);
+  const subject = text('subject', MAX_SUBJECT_LENGTH);
+  return { ...(toName ? { toName } : {}), ...(fromName ? { fromName } : {}), ...(subject ? { subject } : {}), locale, timeZone };
 }
 
 /** Fax.Plus writes "2026-11-22 14:30:00 +0000"; ISO 8601 is accepted too. */

@@ -27,6 +27,7 @@ import { FileRetention } from './retention';
 import { enterResend } from './resend';
 import { RecipientLedger } from './ledger/recipient-ledger';
 import { Scheduler } from './scheduler/scheduler';
+import { storedDocuments } from './scheduler/document-cache';
 import { startReceiving, type ReceiveLoop } from './receive';
 import type { TransmitterDatabase } from './db/schema';
 import { FileStore } from './uploads';
@@ -116,12 +117,14 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     if (ids.has(line.id)) throw new Error(`two fax lines are called ${line.id}`);
     ids.add(line.id);
   }
+  const headerLine = config.headerLine.enabled ? { ...config.headerLine, localId: config.localId } : undefined;
+  const storedPath = (fileId: string) => files.storedPath(fileId);
   const scheduler = new Scheduler({
     db,
     ledger,
     lines,
-    storedPath: (fileId) => files.storedPath(fileId),
-    headerLine: config.headerLine.enabled ? { ...config.headerLine, localId: config.localId } : undefined,
+    storedPath,
+    headerLine,
     localId: config.localId,
     dialPlan: config.dial,
     pollMs: config.scheduler.pollMs,
@@ -139,7 +142,14 @@ export async function startTransmitter(overrides: Record<string, unknown> = {}, 
     ready: async () => ({ rabbitmq: bus.ready, database: await databaseIsUp(db as Kysely<unknown>) }),
   });
   const limiter = new RateLimiter(db, { logger: logger.child({ component: 'rate-limits' }) });
-  registerFaxApi(app, { outbox, files, config, limiter, changed: () => scheduler.kick() });
+  registerFaxApi(app, {
+    outbox,
+    files,
+    config,
+    limiter,
+    changed: () => scheduler.kick(),
+    faxFile: { db, storedPath, prepare: storedDocuments(db, storedPath, headerLine), keepDays: config.files.keepDays },
+  });
   if (config.ata.enabled)
     registerAtaAdminRoutes(app, {
       db,

@@ -9,6 +9,19 @@ import type { Kysely } from 'kysely';
 import type { AttemptRow, FaxFileRow, FaxRow, RecipientRow, TransmitterDatabase } from './db/schema';
 import type { RecipientLedger } from './ledger/recipient-ledger';
 
+/**
+ * The cover page a submission asks for: names shown beside the numbers, a subject line (else the
+ * comment's first line), and the language and time zone of its date (the body's, else the token's
+ * claims, else en and UTC), fixed when the entry is written.
+ */
+export interface CoverPageSetting {
+  toName?: string;
+  fromName?: string;
+  subject?: string;
+  locale: string;
+  timeZone: string;
+}
+
 /** A validated submission: numbers in E.164, files the owner uploaded. */
 export interface EntryInput {
   from: string | null;
@@ -17,7 +30,32 @@ export interface EntryInput {
   subject: string;
   sendAt: Date | null;
   retry: { count: number; delayMinutes: number };
+  /** The cover page; none when null or absent. */
+  cover?: CoverPageSetting | null;
 }
+
+/** The cover page as the API shows it (Fax.Plus-style field names). */
+export interface CoverPageView {
+  enabled: boolean;
+  to_name?: string;
+  from_name?: string;
+  subject?: string;
+  locale?: string;
+  time_zone?: string;
+}
+
+const coverPageView = (stored: string | null): CoverPageView => {
+  if (!stored) return { enabled: false };
+  const cover = JSON.parse(stored) as CoverPageSetting;
+  return {
+    enabled: true,
+    ...(cover.toName !== undefined ? { to_name: cover.toName } : {}),
+    ...(cover.fromName !== undefined ? { from_name: cover.fromName } : {}),
+    ...(cover.subject !== undefined ? { subject: cover.subject } : {}),
+    locale: cover.locale,
+    time_zone: cover.timeZone,
+  };
+};
 
 /** An outbox entry in the API's words (Fax.Plus field names). */
 export interface OutboxEntryView {
@@ -27,6 +65,7 @@ export interface OutboxEntryView {
   to: string[];
   files: string[];
   comment: { text: string };
+  cover_page: CoverPageView;
   /** scheduled: waiting for its send time; preparing: documents being converted; submitted: the fax is under way (see fax_id). */
   status: 'scheduled' | 'preparing' | 'submitted';
   submit_time: string;
@@ -75,6 +114,7 @@ export interface FaxView {
   uid: string;
   src: string | null;
   comment: { text: string };
+  cover_page: CoverPageView;
   submit_time: string | null;
   send_time: string | null;
   page_count: number;
@@ -123,6 +163,7 @@ export class Outbox {
           submitted_at: null,
           created_at: now,
           updated_at: now,
+          cover_page: input.cover ? JSON.stringify(input.cover) : null,
         })
         .execute();
       await this.writeParts(trx, outboxId, input, now);
@@ -193,6 +234,7 @@ export class Outbox {
       const set: Partial<FaxRow> = { updated_at: now };
       if (changes.from !== undefined) set.from_number = changes.from;
       if (changes.subject !== undefined) set.subject = changes.subject;
+      if (changes.cover !== undefined) set.cover_page = changes.cover ? JSON.stringify(changes.cover) : null;
       if (changes.sendAt !== undefined) set.send_at = changes.sendAt?.toISOString() ?? null;
       if (changes.retry !== undefined) {
         set.retry_count = changes.retry.count;
@@ -269,6 +311,7 @@ export class Outbox {
       uid: fax.owner_id,
       src: fax.from_number,
       comment: { text: fax.subject },
+      cover_page: coverPageView(fax.cover_page),
       submit_time: fax.submitted_at,
       send_time: fax.send_at,
       page_count: fax.pages ?? 0,
@@ -296,6 +339,7 @@ export class Outbox {
       to: recipients.map((r) => r.number),
       files: files.map((f) => f.path),
       comment: { text: row.subject },
+      cover_page: coverPageView(row.cover_page),
       status: row.state === 'waiting' ? 'scheduled' : row.state === 'preparing' ? 'preparing' : 'submitted',
       submit_time: row.created_at,
       send_time: row.send_at,

@@ -44,6 +44,8 @@ export interface FaxRow {
   resend_of: string | null;
   created_at: string;
   updated_at: string;
+  /** The cover page asked for (CoverPageSetting as JSON), null for none. */
+  cover_page: string | null;
 }
 
 export interface FaxFileRow {

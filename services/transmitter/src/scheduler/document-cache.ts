@@ -7,7 +7,8 @@ import type { FaxDocument, FaxPage } from '@faxnotify/fax-line';
 import { errorMessage } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import type { TransmitterDatabase } from '../db/schema';
-import { addHeaderLine, prepareDocument, type PreparationFailureStatus } from '../documents';
+import { composeFax, prepareDocument, type ComposeOptions, type PreparationFailureStatus } from '../documents';
+import type { CoverPageSetting } from '../outbox';
 
 /** What a document preparation gave: the pages with their count per file, or the failure. */
 export type Prepared = { ok: true; document: FaxDocument; pagesPerFile: number[] } | { ok: false; status: PreparationFailureStatus; detail: string };
@@ -60,11 +61,16 @@ export interface PageHeaderSetting {
   localId: string;
 }
 
-/** Prepares the files of an outbox entry from the database and the file store. */
+/**
+ * Prepares the files of an outbox entry from the database and the file store: the cover page first
+ * when the entry asks for one (from, to, subject, comment, pages with itself, the date in its locale
+ * and time zone), then the header line on every page when it is on.
+ */
 export function storedDocuments(
   db: Kysely<TransmitterDatabase>,
   storedPath: (fileId: string) => Promise<string | null>,
   headerLine?: PageHeaderSetting,
+  now: () => Date = () => new Date(),
 ): Preparer {
   return async (outboxId) => {
     try {
@@ -81,12 +87,34 @@ export function storedDocuments(
         pages.push(...result.document.pages);
         pagesPerFile.push(result.document.pages.length);
       }
-      if (headerLine) {
-        const fax = await db.selectFrom('faxes').select('from_number').where('outbox_id', '=', outboxId).executeTakeFirst();
-        const from = fax?.from_number ?? headerLine.localId;
-        return { ok: true, document: { pages: await addHeaderLine(pages, { ...headerLine, from }) }, pagesPerFile };
+      const fax = await db
+        .selectFrom('faxes')
+        .select(['from_number', 'subject', 'cover_page', 'submitted_at'])
+        .where('outbox_id', '=', outboxId)
+        .executeTakeFirst();
+      if (!fax?.cover_page && !headerLine) return { ok: true, document: { pages }, pagesPerFile };
+      const compose: ComposeOptions = {};
+      if (fax?.cover_page) {
+        const cover = JSON.parse(fax.cover_page) as CoverPageSetting;
+        const recipients = await db.selectFrom('recipients').select('number').where('outbox_id', '=', outboxId).orderBy('position').execute();
+        const numbers = recipients.map((r) => r.number).join(', ');
+        const sender = fax.from_number ?? headerLine?.localId ?? '';
+        compose.cover = {
+          request: {
+            from: cover.fromName ? `${cover.fromName}${sender ? ` (${sender})` : ''}` : sender,
+            to: cover.toName ? `${cover.toName} (${numbers})` : numbers,
+            subject: cover.subject ?? fax.subject.split('\n')[0],
+            comment: fax.subject,
+          },
+          locale: cover.locale,
+          timeZone: cover.timeZone,
+          // Prepared again later (after a restart, or for the fax's file), the cover keeps the date it was sent with.
+          date: fax.submitted_at ? new Date(fax.submitted_at) : now(),
+        };
       }
-      return { ok: true, document: { pages }, pagesPerFile };
+      if (headerLine)
+        compose.headerLine = { ...headerLine, from: fax?.from_number ?? headerLine.localId, date: fax?.submitted_at ? new Date(fax.submitted_at) : now() };
+      return { ok: true, document: { pages: await composeFax(pages, compose) }, pagesPerFile };
     } catch (error) {
       return { ok: false, status: 'failed_internal_process_error', detail: `document preparation failed: ${errorMessage(error)}` };
     }

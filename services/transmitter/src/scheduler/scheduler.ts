@@ -53,7 +53,7 @@ export class Scheduler {
     const stopped = () => this.stopped;
     this.pool = new LinePool(options.lines, { logger, ...(options.lineRest ? { rest: options.lineRest } : {}) });
     this.recorder = new CallRecorder({ db, ledger, listeners: options.callListeners ?? [], now });
-    const documents = new DocumentCache(storedDocuments(db, options.storedPath, options.headerLine));
+    const documents = new DocumentCache(storedDocuments(db, options.storedPath, options.headerLine, now));
     const release = new EntryReleaser({ db, ledger, documents, logger, now, stopped, released: () => this.kickAfterWrite() });
     this.dispatch = new Dispatcher({ ...options, pool: this.pool, documents, recorder: this.recorder, now, stopped, again: () => this.dispatcher.kick() });
     const logError = (what: string) => (error: unknown) => logger.error({ err: errorMessage(error) }, `${what} failed; trying again on the next poll`);

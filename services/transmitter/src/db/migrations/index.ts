@@ -4,6 +4,7 @@ import { ataRadiusMigration } from './2026-11-22-50-ata-radius';
 import { rateLimitsTableMigration } from './2026-12-06-01-rate-limits';
 import { receivedFaxesMigration } from './2026-12-07-01-received-faxes';
 import { resendsMigration } from './2026-12-08-02-resends';
+import { coverPagesMigration } from './2026-12-08-03-cover-pages';
 
 /** Every migration the transmitter runs at start-up, in order of their names (the names are stored: never rename one). */
 export const transmitterMigrations = (dialect: Dialect): Record<string, Migration> => ({
@@ -12,4 +13,5 @@ export const transmitterMigrations = (dialect: Dialect): Record<string, Migratio
   '2026-12-06-01-rate-limits': rateLimitsTableMigration(),
   '2026-12-07-01-received-faxes': receivedFaxesMigration(),
   '2026-12-08-02-resends': resendsMigration(),
+  '2026-12-08-03-cover-pages': coverPagesMigration(),
 });
