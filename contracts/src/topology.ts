@@ -46,6 +46,12 @@ export const QUEUES = {
     deliveryLimit: 20,
     doc: "Final per-recipient results, each turned into notices on the owner's channels.",
   },
+  notifierFaxFinal: {
+    name: 'notifier.fax-final',
+    bindings: bind('delivery.fax.final'),
+    deliveryLimit: 20,
+    doc: 'Faxes whose every recipient is final, each turned into a summary notice on the channels the owner picked for summaries.',
+  },
   notifierFaxReceived: {
     name: 'notifier.fax-received',
     bindings: bind('delivery.fax.received'),

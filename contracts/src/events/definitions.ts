@@ -154,6 +154,26 @@ export const DeliveryRecipientFinalV1 = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Version 2 of delivery.recipient.final: version 1's fields, plus how many recipients the fax has,
+ * so the notifier can choose a notice per recipient or one summary per fax as the result arrives.
+ */
+export const DeliveryRecipientFinalV2 = Type.Object(
+  {
+    ...DeliveryRecipientFinalV1.properties,
+    recipientCount: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+      description: 'How many recipients the fax has; null only in an event upgraded from version 1 (the notifier then notices per recipient).',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** Version 1 results (from trackers not yet upgraded) do not say how many recipients the fax has. */
+const upgradeDeliveryRecipientFinalV1 = (data: Static<typeof DeliveryRecipientFinalV1>): Static<typeof DeliveryRecipientFinalV2> => ({
+  ...data,
+  recipientCount: null,
+});
+
 export const DeliveryFaxFinalV1 = Type.Object(
   {
     faxId: Id,
@@ -177,6 +197,40 @@ export const DeliveryFaxFinalV1 = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * Version 2 of delivery.fax.final: each recipient's row also carries what a summary notice shows
+ * (the remote CSID, when the recipient ended, dial attempts); the fax link is the notices' link
+ * (with a link token when the tracker issues them).
+ */
+export const DeliveryFaxFinalV2 = Type.Object(
+  {
+    ...DeliveryFaxFinalV1.properties,
+    recipients: Type.Array(
+      Type.Object(
+        {
+          recipientId: Id,
+          number: E164,
+          status: FinalStatusSchema,
+          pagesSent: Type.Integer({ minimum: 0 }),
+          pagesTotal: Type.Integer({ minimum: 0 }),
+          remoteCsid: Type.Union([UntrustedText(MAX_CSID_LENGTH), Type.Null()], { description: "The answering fax's identity (CSID): strangers' text." }),
+          endedAt: Type.Union([Timestamp, Type.Null()], { description: 'When the recipient ended; null only in an event upgraded from version 1.' }),
+          attempts: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: 'Dial attempts; null only in an event upgraded from version 1.' }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 1000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Version 1 fax results lack the rows' CSID, end time and attempts: they come as unknown. */
+const upgradeDeliveryFaxFinalV1 = (data: Static<typeof DeliveryFaxFinalV1>): Static<typeof DeliveryFaxFinalV2> => ({
+  ...data,
+  recipients: data.recipients.map((r) => ({ ...r, remoteCsid: null, endedAt: null, attempts: null })),
+});
 
 export const NotificationOutcomeV1 = Type.Object(
   {
@@ -336,20 +390,36 @@ export const EVENT_CATALOGUE = {
     to: 'status-tracker',
   },
   'delivery.recipient.final': {
-    version: 1,
+    version: 2,
     exchange: 'faxnotify.delivery',
-    schema: DeliveryRecipientFinalV1,
-    doc: 'Everything a notice needs about one recipient result, published once per recipient through the tracker outbox.',
+    schema: DeliveryRecipientFinalV2,
+    doc: 'Everything a notice needs about one recipient result, and how many recipients the fax has, published once per recipient through the tracker outbox.',
     from: 'status-tracker',
     to: 'notifier',
+    older: [
+      {
+        version: 1,
+        schema: DeliveryRecipientFinalV1,
+        doc: 'Everything a notice needs about one recipient result, published once per recipient through the tracker outbox.',
+        upgrade: upgradeDeliveryRecipientFinalV1,
+      },
+    ],
   },
   'delivery.fax.final': {
-    version: 1,
+    version: 2,
     exchange: 'faxnotify.delivery',
-    schema: DeliveryFaxFinalV1,
-    doc: 'The aggregate state of a fax once every recipient is final.',
+    schema: DeliveryFaxFinalV2,
+    doc: "The aggregate state of a fax once every recipient is final, with a row per recipient (number, status, pages, CSID, end time, attempts) and the notices' fax link: the fax summary notice.",
     from: 'status-tracker',
     to: 'notifier, webhooks',
+    older: [
+      {
+        version: 1,
+        schema: DeliveryFaxFinalV1,
+        doc: 'The aggregate state of a fax once every recipient is final.',
+        upgrade: upgradeDeliveryFaxFinalV1,
+      },
+    ],
   },
   'fax.received': {
     version: 1,

@@ -378,7 +378,7 @@ export class StatusTracker {
       if (recipient.final !== 1) continue;
       const dedupeKey = dedupeKeys.recipientFinal(faxId, recipient.recipient_id);
       if (await this.outboxHas(trx, dedupeKey)) continue;
-      const data = recipientFinal(fax, recipient, await noticeLink());
+      const data = recipientFinal(fax, recipient, await noticeLink(), recipients.length);
       const inserted = await this.insertOutbox(
         trx,
         'delivery.recipient.final',
@@ -406,6 +406,9 @@ export class StatusTracker {
           status: finalStatusOf(r),
           pagesSent: r.pages_sent,
           pagesTotal: r.pages_total,
+          remoteCsid: r.remote_csid,
+          endedAt: r.ended_at ?? fax.updated_at,
+          attempts: r.attempts ?? Math.max(1, r.attempt),
         })),
         links: { fax: await noticeLink() },
       };
