@@ -1,4 +1,16 @@
-import { containsPattern, numberDigits, parseSearch, searchTimeZone, zonedDayStart } from './filters';
+import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
+import type { TrackerDatabase } from '../schema';
+import { containsPattern, inboxConditions, numberDigits, parseSearch, searchTimeZone, sentConditions, zonedDayStart } from './filters';
+
+/** Queries compiled as PostgreSQL would get them, never run. */
+const compiler = new Kysely<TrackerDatabase>({
+  dialect: {
+    createAdapter: () => new PostgresAdapter(),
+    createDriver: () => new DummyDriver(),
+    createIntrospector: (db) => new PostgresIntrospector(db),
+    createQueryCompiler: () => new PostgresQueryCompiler(),
+  },
+});
 
 /** Reading a search from a query string: the values, the dates in a time zone, what is refused, the LIKE pattern. */
 describe('search filters', () => {
@@ -9,7 +21,7 @@ describe('search filters', () => {
   });
 
   it('keeps only the digits of a typed number', () => {
-    expect(numberDigits('+39 (06) 123-45.67')).toBe('390612345 67'.replace(' ', ''));
+    expect(numberDigits('+39 (06) 123-45.67')).toBe('39061234567');
     expect(numberDigits('abc')).toBe('');
   });
 
@@ -76,5 +88,41 @@ describe('search filters', () => {
     expect(searchTimeZone(undefined, 'Europe/Rome')).toBe('Europe/Rome');
     expect(searchTimeZone('Asia/Tokyo', 'UTC')).toBe('Asia/Tokyo');
     expect(searchTimeZone('Mars/Olympus', 'UTC')).toBeUndefined();
+  });
+
+  it('builds the Sent folder conditions: text through lower() with its escape character, recipients through EXISTS on the listed ones', () => {
+    const { sql, parameters } = compiler
+      .selectFrom('faxes')
+      .select('id')
+      .where((eb) =>
+        sentConditions(eb, { subject: '50%', csid: 'Acme', number: '3906', state: 'failed', from: '2026-12-01T00:00:00.000Z', to: '2026-12-02T00:00:00.000Z' }),
+      )
+      .compile();
+    expect(sql).toBe(
+      'select "id" from "faxes" where (lower("faxes"."subject") like lower($1) escape $2 and "faxes"."state" = $3 and "faxes"."submitted_at" >= $4 and "faxes"."submitted_at" < $5' +
+        ' and exists (select "recipients"."fax_id" from "recipients" where "recipients"."fax_id" = "faxes"."id" and "recipients"."position" is not null and lower("recipients"."number") like lower($6) escape $7)' +
+        ' and exists (select "recipients"."fax_id" from "recipients" where "recipients"."fax_id" = "faxes"."id" and "recipients"."position" is not null and lower("recipients"."remote_csid") like lower($8) escape $9))',
+    );
+    expect(parameters).toEqual(['%50\\%%', '\\', 'failed', '2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z', '%3906%', '\\', '%Acme%', '\\']);
+  });
+
+  it('builds the Inbox conditions on the caller, the CSID, the status and the receiving time; none for no filter', () => {
+    const compiled = compiler
+      .selectFrom('received_faxes')
+      .select('id')
+      .where((eb) => inboxConditions(eb, { number: '39', csid: 'a_b', state: 'failed', to: '2026-12-02T00:00:00.000Z' }))
+      .compile();
+    expect(compiled.sql).toBe(
+      'select "id" from "received_faxes" where (lower("received_faxes"."caller_number") like lower($1) escape $2 and lower("received_faxes"."remote_csid") like lower($3) escape $4' +
+        ' and "received_faxes"."status" = $5 and "received_faxes"."ended_at" < $6)',
+    );
+    expect(compiled.parameters).toEqual(['%39%', '\\', '%a\\_b%', '\\', 'failed', '2026-12-02T00:00:00.000Z']);
+    expect(
+      compiler
+        .selectFrom('received_faxes')
+        .select('id')
+        .where((eb) => inboxConditions(eb, {}))
+        .compile().sql,
+    ).toBe('select "id" from "received_faxes" where 1 = 1');
   });
 });
