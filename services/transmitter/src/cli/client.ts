@@ -15,6 +15,7 @@ export interface CliIo {
 export const USAGE = `usage:
   faxnotify send FILE… --to NUMBER… [--subject TEXT] [--send-time TIME] [--retry COUNT] [--retry-delay MINUTES] [--no-wait]
   faxnotify status FAX_ID [--watch]
+  faxnotify resend FAX_ID [--missing-pages]   (to the recipients that failed, through the status tracker; faxnotify resend --help)
   faxnotify dlq list|show|replay|purge …   (dead-lettered messages; faxnotify dlq --help)
 options for both:
   --api URL      the transmitter (default $FAXNOTIFY_API or http://127.0.0.1:8081)
