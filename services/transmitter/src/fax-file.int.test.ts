@@ -82,6 +82,8 @@ describe.each(storages)('cover page and fax file (PostgreSQL: %s)', (postgres) =
     expect(submitted.data).toMatchObject({ files: [{ name: 'contract.pdf', pages: 2 }], pages: 3 });
     const fax = await finalFax(url, anna, faxId, 60_000);
     expect(fax).toMatchObject({ status: 'delivered', page_count: 3, cover_page: { enabled: true } });
+    // The recipient was sent the cover too: three pages of three.
+    expect(fax.recipients[0].page).toEqual({ n: 3, of: 3 });
 
     const asPdf = await download(url, anna, `/v3/accounts/self/faxes/${faxId}/file`);
     expect(asPdf.status).toBe(200);
