@@ -177,6 +177,11 @@ describe('the settings page', () => {
       notify_inbound: 'off',
       locale: 'en',
       time_zone: 'Asia/Yekaterinburg',
+      // Email follows "which results"; SMS has a choice of its own and quiet hours; Jabber's form fields are left out.
+      email_results: '',
+      sms_results: 'none',
+      sms_quiet_start: '22:00',
+      sms_quiet_end: '07:00',
     };
     // Without the CSRF token (a forged cross-site post would lack it): refused, nothing saved.
     const forged = await post(form.cookies, { ...fields, csrf: '' });
@@ -195,14 +200,16 @@ describe('the settings page', () => {
     const saved = await post(form.cookies, fields);
     expect(saved.status).toBe(303);
     expect(saved.headers.get('location')).toBe('/settings?saved=1');
-    expect((await api('GET', '/v1/settings', 'tom')).body).toEqual({
-      email: { enabled: true, address: 'tom@example.test' },
-      sms: { enabled: true, number: '+79161234567' },
-      xmpp: { enabled: true, jid: 'tom@localhost' },
+    // The form's "which results" is the choice of the channels without one of their own.
+    expect((await api('GET', '/v1/settings', 'tom')).body).toMatchObject({
+      email: { enabled: true, address: 'tom@example.test', results: 'failures' },
+      sms: { enabled: true, number: '+79161234567', results: 'none', quietHours: { start: '22:00', end: '07:00' } },
+      xmpp: { enabled: true, jid: 'tom@localhost', results: 'failures', quietHours: null },
       locale: 'en',
       timeZone: 'Asia/Yekaterinburg',
       notifyOn: 'failures',
       notifyInbound: 'off',
+      summary: { mode: 'auto', threshold: 5, channels: ['email', 'sms', 'xmpp'] },
     });
     const after = await page('/settings?saved=1', { headers: { cookie: form.cookies.join('; ') } });
     const html = await after.text();
@@ -212,6 +219,14 @@ describe('the settings page', () => {
     expect(html).toMatch(/<option value="Asia\/Yekaterinburg" selected>/);
     expect(html).toContain('<input type="radio" id="inbound-off" name="notify_inbound" value="off" checked>');
     expect(html).toMatch(/id="notify-failures" name="notify_on" value="failures" checked/);
+    expect(html).toMatch(/<select id="sms-results" name="sms_results">.*<option value="none" selected>None<\/option>/s);
+    expect(html).toMatch(/<select id="email-results" name="email_results"><option value="" selected>/);
+    expect(html).toContain('id="sms-quiet-start" name="sms_quiet_start" value="22:00"');
+    expect(html).toContain('id="xmpp-quiet-start" name="xmpp_quiet_start" value=""');
+    // Quiet hours with one end only are refused, naming the field, in the page's language.
+    const half = await post(form.cookies, { ...fields, sms_quiet_end: '' });
+    expect(half.status).toBe(400);
+    expect(await half.text()).toContain('Enter SMS quiet hours as two different times');
     // Dave's settings were not touched by Tom's form.
     expect((await api('GET', '/v1/settings', 'dave')).body).toMatchObject({ email: { enabled: false, address: null } });
   });

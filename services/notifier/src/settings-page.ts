@@ -15,10 +15,18 @@ import {
   type TokenIssuerOptions,
   type VerifiedToken,
 } from '@faxnotify/kit';
-import { fieldOfSchemaError, settingsBodySchema, type FieldError, type NotificationSettings, type SettingsInput, type SettingsStore } from './settings';
+import {
+  fieldOfSchemaError,
+  settingsBodySchema,
+  type FieldError,
+  type NotificationSettings,
+  type ResultChoice,
+  type SettingsInput,
+  type SettingsStore,
+} from './settings';
 import { confirmationSection, registerConfirmationForms, registerConfirmationPartial, type ConfirmationMessage } from './confirmations/page';
 import type { ChannelConfirmations } from './confirmations/service';
-import { STRINGS } from './settings-strings';
+import { STRINGS, type PageStrings } from './settings-strings';
 import { SUMMARY_MODES, type SummaryChoice } from './summary/choice';
 import { SUMMARY_STRINGS } from './summary/page-strings';
 
@@ -47,6 +55,15 @@ const FIELD_IDS: Record<string, { id: string; key: string }> = {
   'sms.enabled': { id: 'sms-enabled', key: 'smsEnabled' },
   'xmpp.jid': { id: 'xmpp-jid', key: 'xmppJid' },
   'xmpp.enabled': { id: 'xmpp-enabled', key: 'xmppEnabled' },
+  'email.results': { id: 'email-results', key: 'emailResults' },
+  'sms.results': { id: 'sms-results', key: 'smsResults' },
+  'xmpp.results': { id: 'xmpp-results', key: 'xmppResults' },
+  'sms.quietHours': { id: 'sms-quiet-start', key: 'smsQuiet' },
+  'sms.quietHours.start': { id: 'sms-quiet-start', key: 'smsQuiet' },
+  'sms.quietHours.end': { id: 'sms-quiet-end', key: 'smsQuiet' },
+  'xmpp.quietHours': { id: 'xmpp-quiet-start', key: 'xmppQuiet' },
+  'xmpp.quietHours.start': { id: 'xmpp-quiet-start', key: 'xmppQuiet' },
+  'xmpp.quietHours.end': { id: 'xmpp-quiet-end', key: 'xmppQuiet' },
   notifyOn: { id: 'notify-all', key: 'notifyOn' },
   notifyInbound: { id: 'inbound-on', key: 'notifyInbound' },
   'summary.mode': { id: 'summary-mode-auto', key: 'summaryMode' },
@@ -68,6 +85,39 @@ const summaryValues = (summary: Partial<SummaryChoice>, locale: Locale) => ({
   })),
 });
 
+/**
+ * A channel's "which results" choice as the form shows it: its own choice, or '' when it follows
+ * the general one (saved settings say which through `own`; a posted form says it by its value).
+ */
+function resultsShown(shown: SettingsInput | NotificationSettings, channel: 'email' | 'sms' | 'xmpp'): ResultChoice | '' {
+  const given = shown[channel]?.results ?? '';
+  const own = 'own' in shown ? shown.own : undefined;
+  return own && !own[channel] ? '' : given;
+}
+
+/** The options of a channel's "which results" select, in the page's language. */
+const resultOptions = (t: PageStrings, selected: ResultChoice | '') =>
+  (
+    [
+      ['', t.resultsDefault],
+      ['all', t.resultsAll],
+      ['failures', t.resultsFailures],
+      ['none', t.resultsNone],
+    ] as const
+  ).map(([value, label]) => ({ value, label, selected: value === selected }));
+
+/**
+ * Results and quiet hours as the form posts them: a select left at "as chosen under Which results"
+ * follows notifyOn (null); quiet hours left empty are none (null); fields the form does not have keep what was saved.
+ */
+function channelChoicesOfForm(form: FormBody, text: (name: string) => string, channel: 'email' | 'sms' | 'xmpp') {
+  const results = `${channel}_results` in form ? { results: (text(`${channel}_results`) || null) as ResultChoice | null } : {};
+  if (channel === 'email' || !(`${channel}_quiet_start` in form || `${channel}_quiet_end` in form)) return results;
+  const start = text(`${channel}_quiet_start`).slice(0, 5);
+  const end = text(`${channel}_quiet_end`).slice(0, 5);
+  return { ...results, quietHours: start || end ? { start, end } : null };
+}
+
 const TIME_ZONES: readonly string[] = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])];
 
 /** The form as posted: flat strings, a checkbox present only when ticked. */
@@ -76,9 +126,9 @@ type FormBody = Record<string, string | undefined>;
 const formToInput = (form: FormBody): SettingsInput => {
   const text = (name: string) => (typeof form[name] === 'string' ? form[name].trim() : '');
   return {
-    email: { enabled: form.email_enabled === 'on', address: text('email_address') || null },
-    sms: { enabled: form.sms_enabled === 'on', number: text('sms_number') || null },
-    xmpp: { enabled: form.xmpp_enabled === 'on', jid: text('xmpp_jid') || null },
+    email: { enabled: form.email_enabled === 'on', address: text('email_address') || null, ...channelChoicesOfForm(form, text, 'email') },
+    sms: { enabled: form.sms_enabled === 'on', number: text('sms_number') || null, ...channelChoicesOfForm(form, text, 'sms') },
+    xmpp: { enabled: form.xmpp_enabled === 'on', jid: text('xmpp_jid') || null, ...channelChoicesOfForm(form, text, 'xmpp') },
     locale: text('locale') as Locale,
     timeZone: text('time_zone'),
     notifyOn: text('notify_on') as 'all' | 'failures',
@@ -223,7 +273,7 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
       : undefined;
     const t = STRINGS[locale];
     const errors = (page.errors ?? []).map((error) => {
-      const words = t.fields[error.field] ?? t.fields.other;
+      const words = t.fields[error.field] ?? t.fields[error.field.replace(/\.(start|end)$/, '')] ?? t.fields.other;
       const required = /required/.test(error.message);
       return {
         field: error.field,
@@ -256,6 +306,13 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
           smsNumber: shown.sms?.number ?? '',
           xmppEnabled: shown.xmpp?.enabled,
           xmppJid: shown.xmpp?.jid ?? '',
+          emailResults: resultOptions(t, resultsShown(shown, 'email')),
+          smsResults: resultOptions(t, resultsShown(shown, 'sms')),
+          xmppResults: resultOptions(t, resultsShown(shown, 'xmpp')),
+          smsQuietStart: shown.sms?.quietHours?.start ?? '',
+          smsQuietEnd: shown.sms?.quietHours?.end ?? '',
+          xmppQuietStart: shown.xmpp?.quietHours?.start ?? '',
+          xmppQuietEnd: shown.xmpp?.quietHours?.end ?? '',
           notifyAll: shown.notifyOn !== 'failures',
           notifyFailures: shown.notifyOn === 'failures',
           inboundOn: (shown.notifyInbound ?? page.saved.notifyInbound) !== 'off',

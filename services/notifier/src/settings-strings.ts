@@ -21,6 +21,17 @@ export interface PageStrings {
   xmppJid: string;
   xmppHint: string;
   notifyLegend: string;
+  /** Per channel: which results it gets, and the option that follows the general choice under notifyLegend. */
+  resultsLabel: string;
+  resultsDefault: string;
+  resultsAll: string;
+  resultsFailures: string;
+  resultsNone: string;
+  /** Quiet hours of SMS and Jabber. */
+  quietLabel: string;
+  quietFrom: string;
+  quietUntil: string;
+  quietHint: string;
   notifyAll: string;
   notifyFailures: string;
   inboundLegend: string;
@@ -68,6 +79,15 @@ export const STRINGS: Record<Locale, PageStrings> = {
     xmppJid: 'Jabber ID',
     xmppHint: 'For example name@example.com',
     notifyLegend: 'Which results',
+    resultsLabel: 'Which results on this channel',
+    resultsDefault: 'As chosen under “Which results”',
+    resultsAll: 'Every result',
+    resultsFailures: 'Only failed or partly delivered faxes',
+    resultsNone: 'None',
+    quietLabel: 'Quiet hours',
+    quietFrom: 'From',
+    quietUntil: 'until',
+    quietHint: 'In your time zone. Notices due in these hours are sent when they end. Leave both empty for none.',
     notifyAll: 'Every result',
     notifyFailures: 'Only faxes that failed or were partly delivered',
     inboundLegend: 'Faxes received for you',
@@ -98,6 +118,11 @@ export const STRINGS: Record<Locale, PageStrings> = {
       'sms.number': { required: 'Enter the mobile number for SMS notices.', invalid: 'Enter a mobile number in international form, such as +39 333 123 4567.' },
       'xmpp.jid': { required: 'Enter the Jabber ID for Jabber notices.', invalid: 'Enter a Jabber ID such as name@example.com.' },
       notifyOn: { invalid: 'Choose which results to hear about.' },
+      'email.results': { invalid: 'Choose which results to hear about by email.' },
+      'sms.results': { invalid: 'Choose which results to hear about by SMS.' },
+      'xmpp.results': { invalid: 'Choose which results to hear about by Jabber.' },
+      'sms.quietHours': { invalid: 'Enter SMS quiet hours as two different times, such as 22:00 and 07:00, or leave both empty.' },
+      'xmpp.quietHours': { invalid: 'Enter Jabber quiet hours as two different times, such as 22:00 and 07:00, or leave both empty.' },
       notifyInbound: { invalid: 'Choose whether to hear about received faxes.' },
       locale: { invalid: 'Choose a language from the list.' },
       timeZone: { invalid: 'Choose a time zone from the list.' },
@@ -124,6 +149,16 @@ export const STRINGS: Record<Locale, PageStrings> = {
     xmppJid: 'Jabber ID',
     xmppHint: 'Например, name@example.com',
     notifyLegend: 'О каких результатах сообщать',
+    resultsLabel: 'О каких результатах сообщать здесь',
+    resultsDefault: 'Как выбрано в «О каких результатах сообщать»',
+    resultsAll: 'О каждом результате',
+    resultsFailures: 'Только о недоставленных и доставленных частично',
+    resultsNone: 'Ни о каких',
+    quietLabel: 'Тихие часы',
+    quietFrom: 'С',
+    quietUntil: 'до',
+    quietHint:
+      'По вашему часовому поясу. Уведомления, пришедшие в эти часы, будут отправлены, когда они закончатся. Оставьте оба поля пустыми, чтобы их не было.',
     notifyAll: 'Обо всех',
     notifyFailures: 'Только о недоставленных и доставленных частично',
     inboundLegend: 'Полученные для вас факсы',
@@ -154,6 +189,11 @@ export const STRINGS: Record<Locale, PageStrings> = {
       'sms.number': { required: 'Укажите номер для уведомлений по SMS.', invalid: 'Укажите номер в международном формате, например +7 916 123-45-67.' },
       'xmpp.jid': { required: 'Укажите Jabber ID для уведомлений в Jabber.', invalid: 'Укажите Jabber ID, например name@example.com.' },
       notifyOn: { invalid: 'Выберите, о каких результатах сообщать.' },
+      'email.results': { invalid: 'Выберите, о каких результатах сообщать по почте.' },
+      'sms.results': { invalid: 'Выберите, о каких результатах сообщать по SMS.' },
+      'xmpp.results': { invalid: 'Выберите, о каких результатах сообщать в Jabber.' },
+      'sms.quietHours': { invalid: 'Укажите тихие часы SMS двумя разными временами, например 22:00 и 07:00, или оставьте оба поля пустыми.' },
+      'xmpp.quietHours': { invalid: 'Укажите тихие часы Jabber двумя разными временами, например 22:00 и 07:00, или оставьте оба поля пустыми.' },
       notifyInbound: { invalid: 'Выберите, сообщать ли о полученных факсах.' },
       locale: { invalid: 'Выберите язык из списка.' },
       timeZone: { invalid: 'Выберите часовой пояс из списка.' },
@@ -180,6 +220,15 @@ export const STRINGS: Record<Locale, PageStrings> = {
     xmppJid: 'Jabber ID',
     xmppHint: 'Per esempio nome@example.com',
     notifyLegend: 'Quali esiti',
+    resultsLabel: 'Quali esiti su questo canale',
+    resultsDefault: 'Come scelto in «Quali esiti»',
+    resultsAll: 'Ogni esito',
+    resultsFailures: 'Solo i fax non consegnati o consegnati in parte',
+    resultsNone: 'Nessuno',
+    quietLabel: 'Ore di silenzio',
+    quietFrom: 'Dalle',
+    quietUntil: 'alle',
+    quietHint: 'Nel tuo fuso orario. Gli avvisi che cadono in queste ore sono inviati quando finiscono. Lascia entrambi vuoti per non averne.',
     notifyAll: 'Tutti gli esiti',
     notifyFailures: 'Solo i fax non consegnati o consegnati in parte',
     inboundLegend: 'Fax ricevuti per te',
@@ -213,6 +262,11 @@ export const STRINGS: Record<Locale, PageStrings> = {
       },
       'xmpp.jid': { required: 'Inserisci il Jabber ID per le notifiche via Jabber.', invalid: 'Inserisci un Jabber ID come nome@example.com.' },
       notifyOn: { invalid: 'Scegli quali esiti ricevere.' },
+      'email.results': { invalid: 'Scegli quali esiti ricevere via email.' },
+      'sms.results': { invalid: 'Scegli quali esiti ricevere via SMS.' },
+      'xmpp.results': { invalid: 'Scegli quali esiti ricevere via Jabber.' },
+      'sms.quietHours': { invalid: 'Indica le ore di silenzio degli SMS con due orari diversi, ad esempio 22:00 e 07:00, o lascia entrambi vuoti.' },
+      'xmpp.quietHours': { invalid: 'Indica le ore di silenzio di Jabber con due orari diversi, ad esempio 22:00 e 07:00, o lascia entrambi vuoti.' },
       notifyInbound: { invalid: 'Scegli se ricevere gli avvisi dei fax ricevuti.' },
       locale: { invalid: "Scegli una lingua dall'elenco." },
       timeZone: { invalid: "Scegli un fuso orario dall'elenco." },

@@ -38,15 +38,16 @@ export const settingsView = ({ own, ...settings }: NotificationSettings): Notifi
 /**
  * What a client sends: `sms`, `xmpp`, `notifyOn`, `notifyInbound`, a channel's `results` and
  * `quietHours` may be left out, which keeps what the user had. A client that knows only `notifyOn`
- * sets it for every channel without a choice of its own.
+ * sets it for every channel without a choice of its own; a channel's `results: null` makes it
+ * follow `notifyOn` again.
  */
 export type SettingsInput = { summary?: Partial<SummaryChoice> } & Omit<
   NotificationSettings,
   'email' | 'sms' | 'xmpp' | 'notifyOn' | 'notifyInbound' | 'summary'
 > & {
-    email: { enabled: boolean; address: string | null; results?: ResultChoice };
-    sms?: { enabled: boolean; number: string | null; results?: ResultChoice; quietHours?: QuietHours | null };
-    xmpp?: { enabled: boolean; jid: string | null; results?: ResultChoice; quietHours?: QuietHours | null };
+    email: { enabled: boolean; address: string | null; results?: ResultChoice | null };
+    sms?: { enabled: boolean; number: string | null; results?: ResultChoice | null; quietHours?: QuietHours | null };
+    xmpp?: { enabled: boolean; jid: string | null; results?: ResultChoice | null; quietHours?: QuietHours | null };
     notifyOn?: 'all' | 'failures';
     notifyInbound?: 'on' | 'off';
   };
@@ -67,7 +68,7 @@ export const isTimeZone = (value: string): boolean => {
 };
 
 const nullableString = (maxLength: number, extra: Record<string, unknown> = {}) => ({ anyOf: [{ type: 'string', maxLength, ...extra }, { type: 'null' }] });
-const results = { type: 'string', enum: [...RESULT_CHOICES] } as const;
+const results = { anyOf: [{ type: 'string', enum: [...RESULT_CHOICES] }, { type: 'null' }] } as const;
 const quietHours = {
   anyOf: [
     {
@@ -174,7 +175,9 @@ export function checkSettings(input: SettingsInput, current: NotificationSetting
   const sms = input.sms ?? current.sms;
   const notifyOn = input.notifyOn ?? current.notifyOn;
   // A channel's own choice, else the one it had; a client that changes only notifyOn changes channels that follow it.
-  const choice = (given: ResultChoice | undefined, had: ResultChoice, hadOwn: boolean): ResultChoice => given ?? (hadOwn ? had : notifyOn);
+  const choice = (given: ResultChoice | null | undefined, had: ResultChoice, hadOwn: boolean): ResultChoice =>
+    given === undefined ? (hadOwn ? had : notifyOn) : (given ?? notifyOn);
+  const ownAfter = (given: ResultChoice | null | undefined, hadOwn: boolean): boolean => (given === undefined ? hadOwn : given !== null);
   const ownEmail = current.own?.email ?? false;
   const ownSms = current.own?.sms ?? false;
   const ownXmpp = current.own?.xmpp ?? false;
@@ -222,9 +225,9 @@ export function checkSettings(input: SettingsInput, current: NotificationSetting
       notifyInbound: input.notifyInbound ?? current.notifyInbound,
       summary: mergeSummary(input.summary, current.summary),
       own: {
-        email: input.email.results !== undefined || ownEmail,
-        sms: input.sms?.results !== undefined || ownSms,
-        xmpp: input.xmpp?.results !== undefined || ownXmpp,
+        email: ownAfter(input.email.results, ownEmail),
+        sms: ownAfter(input.sms?.results, ownSms),
+        xmpp: ownAfter(input.xmpp?.results, ownXmpp),
       },
     },
   };
@@ -251,6 +254,7 @@ export class SettingsStore {
       timeZone: this.defaults.timeZone,
       notifyOn: 'all',
       notifyInbound: 'on',
+      own: { email: false, sms: false, xmpp: false },
       summary: { ...DEFAULT_SUMMARY, channels: [...DEFAULT_SUMMARY.channels] },
     };
   }
