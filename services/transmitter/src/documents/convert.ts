@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { FAX_X_RESOLUTION, FAX_Y_RESOLUTION, type FaxPage, readTiff, type TiffPage, TiffFormatError } from '@faxnotify/fax-line';
 import { runConverter, type RunResult } from './converters';
 import { type ConversionRequest, type DocumentFormat, PreparationFailure, type PreparationResult, sniffFormat } from './format';
-import { checkTiff, DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, fileSizeProblem, grouped, limitDetail, readsDirectly } from './limits';
+import { checkTiff, DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, fileSizeProblem, grouped, limitDetail, readsDirectly, zipPackageProblem } from './limits';
 import { jpegToPdf, officeToPdf, sniffSource } from './office';
 import { nearestResolution, normalizePage, pageToBitmap } from './pages';
 import { decodePng, pngToPdf } from './png';
@@ -93,6 +93,11 @@ async function prepareSource(job: Job): Promise<FaxPage[]> {
       'failed_mimetype_not_supported',
       'the file is not a PDF, TIFF, office document (DOC, DOCX, RTF, XLS, XLSX), text, JPEG or PNG',
     );
+  }
+  if (source === 'docx' || source === 'xlsx') {
+    // A zip bomb is refused by what the package declares, before LibreOffice inflates it.
+    const problem = zipPackageProblem(await readFile(job.path), job.limits);
+    if (problem) throw new PreparationFailure(problem.overLimit ? 'failed_image_preparation' : 'failed_office_converter_issue', problem.detail);
   }
   const workDir = await mkdtemp(join(tmpdir(), 'faxnotify-office-'));
   try {

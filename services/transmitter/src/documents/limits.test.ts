@@ -4,7 +4,11 @@
  * large file exists anywhere and the refusal has nothing to decode.
  */
 import { createBitmap, encodeMh, writeG3Tiff } from '@faxnotify/fax-line';
-import { checkTiff, DEFAULT_DOCUMENT_LIMITS, decodingEstimate, fileSizeProblem, type DocumentLimits } from './limits';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkTiff, DEFAULT_DOCUMENT_LIMITS, decodingEstimate, fileSizeProblem, type DocumentLimits, zipPackageProblem } from './limits';
+import { makeZipBombDocx } from './testing/bomb-documents';
 
 const limits: DocumentLimits = DEFAULT_DOCUMENT_LIMITS;
 const line = encodeMh(createBitmap(1728, 1));
@@ -119,5 +123,25 @@ describe('other limits', () => {
     expect(decodingEstimate(1000, [page])).toBe(2000 + 3 * 216 * 2200);
     const lzw = { ...page, compression: 5, bitsPerSample: 8 };
     expect(decodingEstimate(1000, [lzw, lzw])).toBe(2000 + 2 * 2 * 1728 * 2200 + 3 * 216 * 2200);
+  });
+});
+
+describe('OOXML packages', () => {
+  it('refuses a zip bomb by the sizes its central directory declares, and takes a package within the limit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zip-package-'));
+    try {
+      // 4 MB of paragraphs in a package of a few kilobytes.
+      const bomb = readFileSync(makeZipBombDocx(dir, 4));
+      expect(bomb.length).toBeLessThan(100_000);
+      const detail = zipPackageProblem(bomb, { ...limits, maxBytes: 1_000_000 });
+      expect(detail).toEqual({
+        overLimit: true,
+        detail: expect.stringMatching(/^the package unpacks to 4,19\d,\d{3} bytes, more than the limit of 1,000,000 \(documents\.maxBytes\)$/) as unknown,
+      });
+      expect(zipPackageProblem(bomb, limits)).toBeNull();
+      expect(zipPackageProblem(bomb.subarray(0, bomb.length - 30), limits)).toMatchObject({ overLimit: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -196,3 +196,36 @@ function walk(buffer: Buffer, limits: DocumentLimits): TiffPageShape[] {
   if (pages.length === 0) throw new Refusal('damaged', 'damaged TIFF: it has no pages');
   return pages;
 }
+
+/**
+ * Null when an OOXML package (a zip) unpacks within documents.maxBytes by what its central
+ * directory declares, else why not: a zip bomb (hundreds of megabytes of XML deflated to a few
+ * hundred kilobytes) is refused before LibreOffice inflates it. A package whose directory cannot be
+ * read, or that needs ZIP64 sizes, is refused too (no document of ours needs them). Sizes that lie
+ * about the data behind them are left to the converter's time and memory limits.
+ */
+export function zipPackageProblem(file: Buffer, limits: DocumentLimits): { overLimit: boolean; detail: string } | null {
+  const END = 0x06054b50;
+  const ENTRY = 0x02014b50;
+  // The end record is 22 bytes plus a comment of up to 65,535.
+  let end = -1;
+  for (let at = file.length - 22; at >= Math.max(0, file.length - 22 - 0xffff); at--) {
+    if (file.readUInt32LE(at) === END) {
+      end = at;
+      break;
+    }
+  }
+  if (end < 0) return { overLimit: false, detail: 'the package is not a readable zip: no end of central directory' };
+  const entries = file.readUInt16LE(end + 10);
+  let at = file.readUInt32LE(end + 16);
+  let unpacked = 0;
+  for (let i = 0; i < entries; i++) {
+    if (at + 46 > file.length || file.readUInt32LE(at) !== ENTRY)
+      return { overLimit: false, detail: 'the package is not a readable zip: its central directory is damaged' };
+    const size = file.readUInt32LE(at + 24);
+    if (size === 0xffffffff) return { overLimit: true, detail: limitDetail('maxBytes', 'the package declares a part of 4 GB or more', limits) };
+    unpacked += size;
+    at += 46 + file.readUInt16LE(at + 28) + file.readUInt16LE(at + 30) + file.readUInt16LE(at + 32);
+  }
+  return unpacked > limits.maxBytes ? { overLimit: true, detail: limitDetail('maxBytes', `the package unpacks to ${grouped(unpacked)} bytes`, limits) } : null;
+}
