@@ -9,3 +9,7 @@ export {
   type RadclientReply,
   type RequestAttributes,
 } from '../ata/testing/port-server';
+/** A running transmitter with its events, for the cross-service tests; documents to fax; the resend command. */
+export { api, FAST_RETRIES, faxIdOf, finalFax, startTestTransmitter, TEST_SECRET, upload, type TestTransmitter } from './harness';
+export { makeSamplePdf } from '../documents/testing/sample-documents';
+export { runResend, RESEND_EXIT } from '../cli/resend';
