@@ -60,8 +60,8 @@ describe('settings API', () => {
 
   it("keeps each user's settings to that user", async () => {
     await api('PUT', '/v1/settings', 'carol', settings('carol@example.test'));
-    expect((await api('GET', '/v1/settings', 'carol')).body.email).toEqual({ enabled: true, address: 'carol@example.test' });
-    expect((await api('GET', '/v1/settings', 'dave')).body.email).toEqual({ enabled: false, address: null });
+    expect((await api('GET', '/v1/settings', 'carol')).body.email).toMatchObject({ enabled: true, address: 'carol@example.test', results: 'all' });
+    expect((await api('GET', '/v1/settings', 'dave')).body.email).toMatchObject({ enabled: false, address: null });
   });
 });
 
@@ -121,7 +121,10 @@ describe('notices through RabbitMQ to SMTP', () => {
     await bus.publish('delivery.recipient.final', final('frank-ok', { ownerId: 'frank' }));
     await bus.publish('delivery.recipient.final', final('frank-busy', { ownerId: 'frank', status: 'failed_user_busy', pagesSent: 0, remoteCsid: null }));
     await eventually(() => collector.outcomes.find((o) => o.faxId === 'frank-busy'));
-    expect(collector.outcomes.find((o) => o.faxId === 'frank-ok')).toMatchObject({ outcome: 'skipped', reason: 'the owner is notified of failures only' });
+    expect(collector.outcomes.find((o) => o.faxId === 'frank-ok')).toMatchObject({
+      outcome: 'skipped',
+      reason: 'the owner gets email notices of failures only',
+    });
     expect(mailsTo('frank@example.test').map((m) => m.subject)).toEqual(['Not delivered: Q3 report']);
   });
 
