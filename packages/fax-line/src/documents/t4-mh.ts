@@ -159,56 +159,56 @@ export function encodeMh(bitmap: Bitmap, options: EncodeOptions = {}): Buffer {
 
 // ---- decoding ----
 
-/** Binary decoding tree: node = [child0, child1]; a leaf holds -(runLength + 1). */
-class CodeTree {
-  readonly zero: number[] = [0];
-  readonly one: number[] = [0];
+/** Codes are at most 13 bits long: the decoder looks at 13 bits at a time. */
+const PEEK_BITS = 13;
 
-  add(code: string, run: number): void {
-    let node = 0;
-    for (let i = 0; i < code.length; i++) {
-      const branch = code[i] === '1' ? this.one : this.zero;
-      const last = i === code.length - 1;
-      let next = branch[node];
-      if (last) {
-        if (next !== 0) throw new Error(`code ${code} is a prefix of another code`);
-        branch[node] = -(run + 1);
-        return;
-      }
-      if (next < 0) throw new Error(`code ${code} has a prefix that is a code`);
-      if (next === 0) {
-        next = this.zero.length;
-        this.zero.push(0);
-        this.one.push(0);
-        branch[node] = next;
-      }
-      node = next;
+/**
+ * A colour's decoding table: for every 13-bit window, the code the window starts with as
+ * (runLength + 1) << 4 | code length, or 0 when it starts with no code of that colour.
+ */
+function buildDecodeTable(terminating: CodeTable, makeup: CodeTable): Int32Array {
+  const table = new Int32Array(1 << PEEK_BITS);
+  for (const [run, code] of [...terminating, ...makeup, ...EXTENDED_MAKEUP]) {
+    const first = parseInt(code, 2) << (PEEK_BITS - code.length);
+    const count = 1 << (PEEK_BITS - code.length);
+    for (let i = first; i < first + count; i++) {
+      if (table[i] !== 0) throw new Error(`code ${code} overlaps another code`);
+      table[i] = ((run + 1) << 4) | code.length;
     }
   }
+  return table;
 }
 
-function buildTree(terminating: CodeTable, makeup: CodeTable): CodeTree {
-  const tree = new CodeTree();
-  for (const [run, code] of [...terminating, ...makeup, ...EXTENDED_MAKEUP]) tree.add(code, run);
-  return tree;
+let tables: [Int32Array, Int32Array] | null = null;
+function decodeTables(): [Int32Array, Int32Array] {
+  tables ??= [buildDecodeTable(WHITE_TERMINATING, WHITE_MAKEUP), buildDecodeTable(BLACK_TERMINATING, BLACK_MAKEUP)];
+  return tables;
 }
 
-let trees: [CodeTree, CodeTree] | null = null;
-function decodeTrees(): [CodeTree, CodeTree] {
-  trees ??= [buildTree(WHITE_TERMINATING, WHITE_MAKEUP), buildTree(BLACK_TERMINATING, BLACK_MAKEUP)];
-  return trees;
+/** Sets `count` pixels black from `from` on, whole bytes at a time where it can. */
+function setBlack(line: Uint8Array, from: number, count: number): void {
+  const end = from + count;
+  let i = from;
+  for (; i < end && (i & 7) !== 0; i++) line[i >> 3] |= 0x80 >> (i & 7);
+  for (; i + 8 <= end; i += 8) line[i >> 3] = 0xff;
+  for (; i < end; i++) line[i >> 3] |= 0x80 >> (i & 7);
 }
 
-/** Reads bits from MSB-first (or LSB-first) bytes. */
+/**
+ * Reads bits from the data, first bit in the most significant bit of each byte. The bytes are
+ * copied once (bit order turned round for LSB-first data) with zeros after them, so 13 bits can
+ * be looked at anywhere without a bounds check.
+ */
 class BitReader {
   private position = 0;
   readonly totalBits: number;
+  private readonly data: Uint8Array;
 
-  constructor(
-    private readonly data: Uint8Array,
-    private readonly lsbFirst: boolean,
-  ) {
+  constructor(data: Uint8Array, lsbFirst: boolean) {
     this.totalBits = data.length * 8;
+    this.data = new Uint8Array(data.length + 3);
+    if (lsbFirst) for (let i = 0; i < data.length; i++) this.data[i] = REVERSED[data[i]];
+    else this.data.set(data);
   }
 
   get bitPosition(): number {
@@ -225,9 +225,16 @@ class BitReader {
 
   next(): number {
     const byte = this.data[this.position >> 3];
-    const shift = this.lsbFirst ? this.position & 7 : 7 - (this.position & 7);
+    const shift = 7 - (this.position & 7);
     this.position++;
     return (byte >> shift) & 1;
+  }
+
+  /** The next 13 bits (zeros past the end), without moving. */
+  peek(): number {
+    const i = this.position >> 3;
+    const word = (this.data[i] << 16) | (this.data[i + 1] << 8) | this.data[i + 2];
+    return (word >> (11 - (this.position & 7))) & 0x1fff;
   }
 
   /** Skips to just after the next EOL (≥11 zeros then a one). Returns false at the end of data. */
@@ -267,7 +274,7 @@ export interface DecodeOptions {
  * and counted, as a receiving fax machine does.
  */
 export function decodeMh(data: Uint8Array, width: number, options: DecodeOptions = {}): DecodeResult {
-  const [white, black] = decodeTrees();
+  const [white, black] = decodeTables();
   const reader = new BitReader(data, options.lsbFirst ?? false);
   const maxRows = options.maxRows ?? Number.MAX_SAFE_INTEGER;
   const rowBytes = Math.ceil(width / 8);
@@ -288,24 +295,15 @@ export function decodeMh(data: Uint8Array, width: number, options: DecodeOptions
     let ok = true;
     let pendingRun = 0;
     while (x < width) {
-      const tree = colour === 0 ? white : black;
-      let node = 0;
-      let leaf = 0;
-      while (!reader.atEnd) {
-        const bit = reader.next();
-        const next = bit ? tree.one[node] : tree.zero[node];
-        if (next === 0) break;
-        if (next < 0) {
-          leaf = next;
-          break;
-        }
-        node = next;
-      }
-      if (leaf === 0) {
+      const position = reader.bitPosition;
+      const entry = (colour === 0 ? white : black)[reader.peek()];
+      // No code here, or one that runs past the end of the data.
+      if (entry === 0 || position + (entry & 15) > reader.totalBits) {
         ok = false;
         break;
       }
-      const run = -leaf - 1;
+      reader.bitPosition = position + (entry & 15);
+      const run = (entry >> 4) - 1;
       if (x + pendingRun + run > width) {
         ok = false;
         break;
@@ -316,9 +314,7 @@ export function decodeMh(data: Uint8Array, width: number, options: DecodeOptions
       }
       const total = pendingRun + run;
       pendingRun = 0;
-      if (colour === 1) {
-        for (let i = x; i < x + total; i++) line[i >> 3] |= 0x80 >> (i & 7);
-      }
+      if (colour === 1) setBlack(line, x, total);
       x += total;
       colour ^= 1;
     }
