@@ -20,7 +20,7 @@ import type { Channel, ChannelAdapter } from './channels/types';
 import { XmppAdapter } from './channels/xmpp/adapter';
 import { loadNotifierConfig, type NotifierConfig } from './config';
 import { SendLedger } from './ledger';
-import { NOTIFIER_SOURCE, Notifier } from './notifier';
+import { NOTIFIER_SOURCE, Notifier, SUMMARY_RESULT_PREFIX } from './notifier';
 import { ReceivedNotices } from './inbound';
 import { FaxSummaries } from './summary/notices';
 import { notifierMigrations, type NotifierDatabase } from './schema';
@@ -134,7 +134,11 @@ export async function startNotifier(
     confirmations,
     settingsUrlTemplate: config.links.settingsUrlTemplate,
     messageIdDomain: config.mail.messageIdDomain,
+    now: options.now,
+    unsubscribeUrl: (ownerId, channel) => unsubscribeUrl(publicUrl(), config.auth.jwtSecret, ownerId, channel),
   });
+  // Summaries held through quiet hours go out with the other held notices.
+  notifier.sendHeldWith(SUMMARY_RESULT_PREFIX, (row) => faxSummaries.sendHeld(row));
 
   const app = createHttpServer({
     host: config.http.host,

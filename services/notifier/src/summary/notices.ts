@@ -1,7 +1,9 @@
 import type { CloudEvent, DeliveryFaxFinal, Locale } from '@faxnotify/contracts';
-import { RetryableError } from '@faxnotify/kit';
+import { RetryableError, errorMessage } from '@faxnotify/kit';
 import { CHANNELS, ChannelError, type Channel, type RenderedNotice } from '../channels/types';
+import { sendableFrom, wantsResult } from '../channel-choices';
 import type { LedgerEntry } from '../ledger';
+import type { LedgerTable } from '../schema';
 import { SUMMARY_RECIPIENT, SUMMARY_RESULT_PREFIX, addressFor, faxThreadId, noticeIdOf, type Notifier } from '../notifier';
 import type { ChannelConfirmations } from '../confirmations/service';
 import type { NotificationSettings, SettingsStore } from '../settings';
@@ -14,14 +16,14 @@ export interface FaxSummariesDeps {
   confirmations: Pick<ChannelConfirmations, 'sendable'>;
   settingsUrlTemplate: string;
   messageIdDomain: string;
+  /** The clock quiet hours are read on (the notifier's). */
+  now?: () => Date;
+  /** The one-click unsubscribe link of an owner's email notices (List-Unsubscribe). */
+  unsubscribeUrl?: (ownerId: string, channel: Channel) => string;
 }
 
 /** The ledger's result id of a fax's summaries: one row per (fax, channel), so the notice id is the fax id's and the channel's. */
 export const summaryResultId = (faxId: string): string => `${SUMMARY_RESULT_PREFIX}${faxId}`;
-
-/** Which results a channel gets: its own choice where the settings have one, else the owner's one choice for all channels. */
-const resultsOn = (settings: NotificationSettings, channel: Channel): 'all' | 'failures' | 'none' =>
-  (settings[channel] as { results?: 'all' | 'failures' | 'none' }).results ?? settings.notifyOn;
 
 /** Why a fax's summary is not sent on a channel, or undefined when it is. */
 export function summarySkipReason(
@@ -34,11 +36,8 @@ export function summarySkipReason(
   if (!address) return `${channel} notices are off`;
   if (!wantsSummary(settings.summary, fax.recipients.length)) return 'the owner gets a notice per recipient for this fax';
   if (!settings.summary.channels.includes(channel)) return `the owner gets no summaries on ${channel}`;
-  const results = resultsOn(settings, channel);
-  if (results === 'none') return `the owner gets no results on ${channel}`;
   // A summary is about failures too unless every recipient got every page.
-  if (results === 'failures' && fax.state === 'delivered') return 'the owner is notified of failures only';
-  return undefined;
+  return wantsResult(settings, channel, fax.state === 'delivered');
 }
 
 /**
@@ -55,21 +54,8 @@ export class FaxSummaries {
     const sendable = settings ? await this.deps.confirmations.sendable(fax.ownerId, settings) : () => false;
     let transient: ChannelError | undefined;
     for (const channel of CHANNELS) {
-      const resultId = summaryResultId(fax.faxId);
-      const entry: LedgerEntry = {
-        resultId,
-        channel,
-        faxId: fax.faxId,
-        recipientId: SUMMARY_RECIPIENT,
-        ownerId: fax.ownerId,
-        address: settings ? addressFor(settings, channel) : null,
-        locale: settings?.locale ?? null,
-        noticeId: noticeIdOf(resultId, channel),
-      };
       try {
-        await this.deps.notifier.deliverNotice(entry, summarySkipReason(settings, channel, fax, entry.address), sendable, () =>
-          this.render(fax, channel, settings!),
-        );
+        await this.deliverOn(fax, channel, settings, sendable);
       } catch (error) {
         if (error instanceof ChannelError && error.transient) transient ??= error;
         else throw error;
@@ -78,6 +64,51 @@ export class FaxSummaries {
     // Channels that went out are final in the ledger; only the ones that failed transiently are tried again.
     if (transient) throw new RetryableError(transient.message, 'channel_transient', { cause: transient });
     void context;
+  }
+
+  /** A summary held through the owner's quiet hours, sent now they are over (the notifier's held-notice scheduler calls it). */
+  async sendHeld(row: LedgerTable): Promise<void> {
+    const channel = row.channel as Channel;
+    let fax: DeliveryFaxFinal;
+    try {
+      fax = JSON.parse(row.held_json!) as DeliveryFaxFinal;
+    } catch (error) {
+      await this.deps.notifier.giveUpNotices(row.result_id, new Error(`held summary unreadable: ${errorMessage(error)}`));
+      return;
+    }
+    const settings = await this.deps.settings.get(fax.ownerId);
+    const sendable = settings ? await this.deps.confirmations.sendable(fax.ownerId, settings) : () => false;
+    await this.deliverOn(fax, channel, settings, sendable);
+  }
+
+  /** The summary on one channel: skipped, held through the owner's quiet hours (SMS, Jabber), or sent once. */
+  private async deliverOn(
+    fax: DeliveryFaxFinal,
+    channel: Channel,
+    settings: NotificationSettings | undefined,
+    sendable: (channel: Channel, address: string) => boolean,
+  ): Promise<void> {
+    const resultId = summaryResultId(fax.faxId);
+    const entry: LedgerEntry = {
+      resultId,
+      channel,
+      faxId: fax.faxId,
+      recipientId: SUMMARY_RECIPIENT,
+      ownerId: fax.ownerId,
+      address: settings ? addressFor(settings, channel) : null,
+      locale: settings?.locale ?? null,
+      noticeId: noticeIdOf(resultId, channel),
+    };
+    const now = this.deps.now?.() ?? new Date();
+    const from = settings ? sendableFrom(settings, channel, now) : now;
+    const hold = from > now ? { until: from, json: JSON.stringify(fax) } : undefined;
+    await this.deps.notifier.deliverNotice(
+      entry,
+      summarySkipReason(settings, channel, fax, entry.address),
+      sendable,
+      () => this.render(fax, channel, settings!),
+      hold,
+    );
   }
 
   /** Records the given-up channels as failed once the bus runs out of retries. */
@@ -90,11 +121,13 @@ export class FaxSummaries {
     const settingsUrl = this.deps.settingsUrlTemplate.replaceAll('{userId}', encodeURIComponent(fax.ownerId));
     const parts = renderSummary(channel, locale, summaryContext(fax, { locale, timeZone: settings.timeZone, settingsUrl }));
     const noticeId = noticeIdOf(summaryResultId(fax.faxId), channel);
+    const unsubscribeUrl = channel === 'email' ? this.deps.unsubscribeUrl?.(fax.ownerId, channel) : undefined;
     return {
       channel,
       locale,
       noticeId,
       ...parts,
+      ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
       messageId: `<${noticeId}.${channel}@${this.deps.messageIdDomain}>`,
       // The same thread as the fax's per-recipient notices.
       threadId: faxThreadId(fax.faxId, this.deps.messageIdDomain),

@@ -160,7 +160,7 @@ it('does not send a summary of a fully delivered fax to an owner who asked for f
   const partial = faxFinal('sum-dave-bad', 10, { ownerId: 'dave' });
   await publishFax(delivered);
   await publishFax(partial);
-  expect((await settled(delivered))[3]).toMatchObject({ status: 'skipped', error: 'the owner is notified of failures only' });
+  expect((await settled(delivered))[3]).toMatchObject({ status: 'skipped', error: 'the owner gets email notices of failures only' });
   expect((await settled(partial))[10]).toMatchObject({ status: 'sent' });
   expect(mailsOf('sum-dave-ok')).toHaveLength(0);
   expect(mailsOf('sum-dave-bad').map((m) => m.subject)).toEqual(['Partially delivered: Q3 report (8/10)']);
