@@ -163,6 +163,11 @@ export class Notifier {
     const due = await ledger.dueHeld(limit);
     for (const row of due) {
       const channel = row.channel as Channel;
+      const sender = [...this.heldSenders].find(([prefix]) => row.result_id.startsWith(prefix))?.[1];
+      if (sender) {
+        await this.releaseHeldWith(row, sender);
+        continue;
+      }
       let result: DeliveryRecipientFinal;
       try {
         result = JSON.parse(row.held_json!) as DeliveryRecipientFinal;
@@ -186,6 +191,29 @@ export class Notifier {
       }
     }
     return due.length;
+  }
+
+  /** Senders of held notices that are about no one recipient's result (fax summaries), by their result id's prefix. */
+  private readonly heldSenders = new Map<string, (row: LedgerTable) => Promise<void>>();
+
+  /** Lets notices whose result id starts with `prefix` be held through quiet hours: `send` sends such a row when they end. */
+  sendHeldWith(prefix: string, send: (row: LedgerTable) => Promise<void>): void {
+    this.heldSenders.set(prefix, send);
+  }
+
+  /** A held row of another kind, sent by its own sender; tried again later like a held result, and given up after as many sends. */
+  private async releaseHeldWith(row: LedgerTable, send: (row: LedgerTable) => Promise<void>): Promise<void> {
+    const channel = row.channel as Channel;
+    if (row.sends >= HELD_MAX_SENDS && row.status === 'retrying') {
+      await this.giveUpNotices(row.result_id, new Error(`${row.sends} sends of a held notice failed: ${row.error ?? ''}`));
+      return;
+    }
+    try {
+      await send(row);
+    } catch (error) {
+      if (!(error instanceof ChannelError && error.transient)) this.deps.logger.error({ err: errorMessage(error), channel }, 'a held notice could not be sent');
+      await this.deps.ledger.postpone(row.result_id, channel, new Date(this.now().getTime() + HELD_RETRY_MS));
+    }
   }
 
   /**
