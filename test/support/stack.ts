@@ -59,6 +59,8 @@ export async function startStack(
   env.NOTIFIER_HTTP_PORT = String(notifierPort);
   env.FAX_URL_TEMPLATE = `http://127.0.0.1:${trackerPort}/faxes/{faxId}`;
   env.SETTINGS_URL_TEMPLATE = `http://127.0.0.1:${notifierPort}/settings`;
+  // The notifier fetches confirmation reports from this stack's tracker (for owners who attach them).
+  env.TRACKER_REPORT_URL_TEMPLATE = `http://127.0.0.1:${trackerPort}/v1/faxes/{faxId}/report.pdf`;
   const tracker = await startService('status-tracker', env).catch(async (error: unknown) => {
     await smtp.close();
     throw error;

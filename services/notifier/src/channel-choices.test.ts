@@ -49,7 +49,7 @@ describe('quiet hours', () => {
 /** A user's settings: the defaults of a store (no database needed for them) with these channels. */
 const settings = (overrides: Partial<NotificationSettings> = {}): NotificationSettings => ({
   ...new SettingsStore(undefined as never, { locale: 'en', timeZone: 'UTC' }).defaultsFor(),
-  email: { enabled: true, address: 'ann@example.test', results: 'all' },
+  email: { enabled: true, address: 'ann@example.test', results: 'all', attachReport: false },
   sms: { enabled: true, number: '+393331234567', results: 'failures', quietHours: { start: '22:00', end: '07:00' } },
   xmpp: { enabled: true, jid: 'ann@localhost', results: 'none', quietHours: null },
   locale: 'en',

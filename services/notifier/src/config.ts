@@ -56,6 +56,20 @@ export const notifierSchema = {
       env: 'SETTINGS_URL_TEMPLATE',
     },
   },
+  tracker: {
+    reportUrlTemplate: {
+      doc: "The status tracker's confirmation report of a fax (GET /v1/faxes/{faxId}/report.pdf), attached to the email notices of owners who turned email.attachReport on; `{faxId}` is replaced by the fax. Fetched with a two-minute token of the owner signed with auth.jwtSecret. Empty: never attached.",
+      format: optionalUrl,
+      default: 'http://127.0.0.1:8082/v1/faxes/{faxId}/report.pdf',
+      env: 'TRACKER_REPORT_URL_TEMPLATE',
+    },
+    reportTimeoutMs: {
+      doc: 'Give up fetching a confirmation report after this long; the notice then goes without it (and the log says so).',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'TRACKER_REPORT_TIMEOUT_MS',
+    },
+  },
   defaults: {
     locale: { doc: 'Locale of a user who has not chosen one.', format: locale, default: 'en', env: 'NOTIFIER_DEFAULT_LOCALE' },
     timeZone: { doc: 'Time zone of a user who has not chosen one.', format: timeZone, default: 'UTC', env: 'NOTIFIER_DEFAULT_TIME_ZONE' },
@@ -262,6 +276,7 @@ export interface NotifierConfig {
   };
   mail: { messageIdDomain: string };
   links: { settingsUrlTemplate: string };
+  tracker: { reportUrlTemplate: string; reportTimeoutMs: number };
   defaults: { locale: 'ru' | 'en' | 'it'; timeZone: string };
   twilio: {
     accountSid: string;

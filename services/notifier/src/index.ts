@@ -32,6 +32,7 @@ import { ChannelConfirmations } from './confirmations/service';
 import { registerConfirmationRoutes } from './confirmations/routes';
 import { registerSettingsPage } from './settings-page';
 import { registerUnsubscribeRoutes, unsubscribeUrl } from './unsubscribe';
+import { ConfirmationReports } from './report-attachment';
 
 export { notifierSchema, loadNotifierConfig, type NotifierConfig } from './config';
 export { renderNotice, noticeContext, pagesPhrase } from './render';
@@ -113,6 +114,12 @@ export async function startNotifier(
     confirmations,
     now: options.now,
     unsubscribeUrl: (ownerId, channel) => unsubscribeUrl(publicUrl(), config.auth.jwtSecret, ownerId, channel),
+    reports: new ConfirmationReports({
+      urlTemplate: config.tracker.reportUrlTemplate,
+      timeoutMs: config.tracker.reportTimeoutMs,
+      auth: { secret: config.auth.jwtSecret, audience: config.auth.audience },
+      logger: logger.child({ part: 'reports' }),
+    }),
     noticeLimits: {
       limiter,
       windowSeconds: config.rateLimits.notices.windowSeconds,

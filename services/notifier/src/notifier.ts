@@ -14,6 +14,7 @@ import { FINAL_LEDGER_STATUSES, SendLedger, type LedgerEntry } from './ledger';
 import { noticeContext, renderNotice } from './render';
 import type { LedgerTable } from './schema';
 import type { ChannelConfirmations } from './confirmations/service';
+import type { ConfirmationReports } from './report-attachment';
 import type { NotificationSettings, SettingsStore } from './settings';
 import { wantsRecipientNotice } from './summary/choice';
 import { CHANNEL_NAMES, sendableFrom, wantsResult } from './channel-choices';
@@ -36,6 +37,8 @@ export interface NotifierDeps {
   now?: () => Date;
   /** The one-click unsubscribe link of an owner's notices on a channel (List-Unsubscribe); none when absent. */
   unsubscribeUrl?: (ownerId: string, channel: Channel) => string;
+  /** Fetches a fax's confirmation report for the email notices of owners who want it attached (email.attachReport). */
+  reports?: ConfirmationReports;
 }
 
 /** A held notice the scheduler could not send is tried again after this long, at most HELD_MAX_SENDS times in all. */
@@ -150,7 +153,7 @@ export class Notifier {
     const now = this.now();
     const from = settings ? sendableFrom(settings, channel, now) : now;
     const hold = from > now ? { until: from, json: JSON.stringify(result) } : undefined;
-    await this.deliverNotice(entry, skipReason, sendable, () => this.render(result, channel, settings!), hold);
+    await this.deliverNotice(entry, skipReason, sendable, () => this.renderWithReport(result, channel, settings!), hold);
   }
 
   /**
@@ -226,7 +229,7 @@ export class Notifier {
     entry: LedgerEntry,
     skipReason: string | undefined,
     sendable: (channel: Channel, address: string) => boolean,
-    render: () => RenderedNotice,
+    render: () => RenderedNotice | Promise<RenderedNotice>,
     hold?: { until: Date; json: string },
   ): Promise<void> {
     const { ledger } = this.deps;
@@ -275,7 +278,7 @@ export class Notifier {
     // an SMS is looked for at Twilio first, as after a lost answer, from when that send was claimed.
     const claimedAt = Date.parse(claim.row.updated_at);
     const lostSend = SendLedger.lostSendOf(claim.row) ?? (claim.resumedUnfinished ? { startedAt: claimedAt, lostAt: claimedAt } : undefined);
-    const notice = { ...render(), ...(lostSend ? { lostSend } : {}) };
+    const notice = { ...(await render()), ...(lostSend ? { lostSend } : {}) };
     let receipt: SendReceipt | undefined;
     try {
       receipt = await adapter!.send(notice, entry.address!);
@@ -344,6 +347,14 @@ export class Notifier {
       return;
     }
     if (row.status === 'sent') await this.publishOutcome(row);
+  }
+
+  /** The notice, with the fax's confirmation report attached when the owner wants it by email (fetched only now, as it is sent). */
+  private async renderWithReport(result: DeliveryRecipientFinal, channel: Channel, settings: NotificationSettings): Promise<RenderedNotice> {
+    const notice = this.render(result, channel, settings);
+    if (channel !== 'email' || !settings.email.attachReport || !this.deps.reports) return notice;
+    const report = await this.deps.reports.fetchFor(result, settings);
+    return report ? { ...notice, attachments: [...(notice.attachments ?? []), report] } : notice;
   }
 
   render(result: DeliveryRecipientFinal, channel: Channel, settings: NotificationSettings): RenderedNotice {

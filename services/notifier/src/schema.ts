@@ -11,6 +11,8 @@ export interface SettingsTable {
   notify_inbound: string;
   email_enabled: number;
   email_address: string | null;
+  /** 1: the email notice of a final fax's result carries its confirmation report (PDF). */
+  email_attach_report: number;
   sms_enabled: number;
   /** E.164. */
   sms_number: string | null;
@@ -302,6 +304,18 @@ export const notifierMigrations: Record<string, Migration> = {
       for (const column of ['xmpp_quiet_end', 'xmpp_quiet_start', 'sms_quiet_end', 'sms_quiet_start', 'xmpp_results', 'sms_results', 'email_results']) {
         await db.schema.alterTable('settings').dropColumn(column).execute();
       }
+    },
+  },
+  // The confirmation report (PDF) attached to the email notices of final faxes: off for everyone until they turn it on.
+  '2026-12-08-03-attach-report': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('settings')
+        .addColumn('email_attach_report', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('settings').dropColumn('email_attach_report').execute();
     },
   },
 };

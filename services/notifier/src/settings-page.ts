@@ -126,7 +126,12 @@ type FormBody = Record<string, string | undefined>;
 const formToInput = (form: FormBody): SettingsInput => {
   const text = (name: string) => (typeof form[name] === 'string' ? form[name].trim() : '');
   return {
-    email: { enabled: form.email_enabled === 'on', address: text('email_address') || null, ...channelChoicesOfForm(form, text, 'email') },
+    email: {
+      enabled: form.email_enabled === 'on',
+      address: text('email_address') || null,
+      ...channelChoicesOfForm(form, text, 'email'),
+      attachReport: form.email_attach_report === 'on',
+    },
     sms: { enabled: form.sms_enabled === 'on', number: text('sms_number') || null, ...channelChoicesOfForm(form, text, 'sms') },
     xmpp: { enabled: form.xmpp_enabled === 'on', jid: text('xmpp_jid') || null, ...channelChoicesOfForm(form, text, 'xmpp') },
     locale: text('locale') as Locale,
@@ -302,6 +307,7 @@ export function registerSettingsPage(app: FastifyInstance, options: SettingsPage
         values: {
           emailEnabled: shown.email.enabled,
           emailAddress: shown.email.address ?? '',
+          emailAttachReport: shown.email.attachReport ?? page.saved.email.attachReport,
           smsEnabled: shown.sms?.enabled,
           smsNumber: shown.sms?.number ?? '',
           xmppEnabled: shown.xmpp?.enabled,

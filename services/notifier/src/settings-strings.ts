@@ -12,6 +12,8 @@ export interface PageStrings {
   emailEnable: string;
   emailAddress: string;
   emailHint: string;
+  /** The email fieldset's choice of the confirmation report (PDF) on the notices of final faxes. */
+  emailAttachReport: string;
   smsLegend: string;
   smsEnable: string;
   smsNumber: string;
@@ -70,6 +72,7 @@ export const STRINGS: Record<Locale, PageStrings> = {
     emailEnable: 'Send notices by email',
     emailAddress: 'Email address',
     emailHint: 'For example name@example.com',
+    emailAttachReport: 'Attach the confirmation report (PDF) once a fax is finished',
     smsLegend: 'SMS',
     smsEnable: 'Send notices by SMS',
     smsNumber: 'Mobile number',
@@ -140,6 +143,7 @@ export const STRINGS: Record<Locale, PageStrings> = {
     emailEnable: 'Присылать уведомления по почте',
     emailAddress: 'Адрес электронной почты',
     emailHint: 'Например, name@example.com',
+    emailAttachReport: 'Прикладывать отчёт о доставке (PDF), когда отправка факса завершена',
     smsLegend: 'SMS',
     smsEnable: 'Присылать уведомления по SMS',
     smsNumber: 'Номер мобильного телефона',
@@ -211,6 +215,7 @@ export const STRINGS: Record<Locale, PageStrings> = {
     emailEnable: 'Invia le notifiche per email',
     emailAddress: 'Indirizzo email',
     emailHint: 'Per esempio nome@example.com',
+    emailAttachReport: 'Allega il rapporto di conferma (PDF) quando il fax è concluso',
     smsLegend: 'SMS',
     smsEnable: 'Invia le notifiche per SMS',
     smsNumber: 'Numero di cellulare',

@@ -14,8 +14,11 @@ export type { QuietHours };
 
 /** A user's notification settings as the API shows them. */
 export interface NotificationSettings {
-  /** `results`: which results the channel gets (the channel's own choice, else `notifyOn`). */
-  email: { enabled: boolean; address: string | null; results: ResultChoice };
+  /**
+   * `results`: which results the channel gets (the channel's own choice, else `notifyOn`).
+   * `attachReport`: the notice of a result that leaves the fax final carries the fax's confirmation report (PDF); off by default.
+   */
+  email: { enabled: boolean; address: string | null; results: ResultChoice; attachReport: boolean };
   /** E.164 phone number. `quietHours`: SMS notices due in them are held and sent when they end. */
   sms: { enabled: boolean; number: string | null; results: ResultChoice; quietHours: QuietHours | null };
   /** Bare Jabber ID; quiet hours as for SMS. */
@@ -45,7 +48,7 @@ export type SettingsInput = { summary?: Partial<SummaryChoice> } & Omit<
   NotificationSettings,
   'email' | 'sms' | 'xmpp' | 'notifyOn' | 'notifyInbound' | 'summary'
 > & {
-    email: { enabled: boolean; address: string | null; results?: ResultChoice | null };
+    email: { enabled: boolean; address: string | null; results?: ResultChoice | null; attachReport?: boolean };
     sms?: { enabled: boolean; number: string | null; results?: ResultChoice | null; quietHours?: QuietHours | null };
     xmpp?: { enabled: boolean; jid: string | null; results?: ResultChoice | null; quietHours?: QuietHours | null };
     notifyOn?: 'all' | 'failures';
@@ -91,7 +94,12 @@ export const settingsBodySchema = {
       type: 'object',
       additionalProperties: false,
       required: ['enabled'],
-      properties: { enabled: { type: 'boolean' }, address: { anyOf: [{ type: 'string', format: 'email', maxLength: 254 }, { type: 'null' }] }, results },
+      properties: {
+        enabled: { type: 'boolean' },
+        address: { anyOf: [{ type: 'string', format: 'email', maxLength: 254 }, { type: 'null' }] },
+        results,
+        attachReport: { type: 'boolean' },
+      },
     },
     sms: {
       type: 'object',
@@ -206,7 +214,12 @@ export function checkSettings(input: SettingsInput, current: NotificationSetting
 
   return {
     settings: {
-      email: { enabled: input.email.enabled, address: emailAddress, results: choice(input.email.results, current.email.results, ownEmail) },
+      email: {
+        enabled: input.email.enabled,
+        address: emailAddress,
+        results: choice(input.email.results, current.email.results, ownEmail),
+        attachReport: input.email.attachReport ?? current.email.attachReport,
+      },
       sms: {
         enabled: sms.enabled,
         number: smsNumber,
@@ -247,7 +260,7 @@ export class SettingsStore {
   /** What a user without saved settings sees: nothing enabled, the service's defaults. */
   defaultsFor(): NotificationSettings {
     return {
-      email: { enabled: false, address: null, results: 'all' },
+      email: { enabled: false, address: null, results: 'all', attachReport: false },
       sms: { enabled: false, number: null, results: 'all', quietHours: null },
       xmpp: { enabled: false, jid: null, results: 'all', quietHours: null },
       locale: this.defaults.locale,
@@ -286,6 +299,7 @@ export class SettingsStore {
       notify_inbound: settings.notifyInbound,
       email_enabled: settings.email.enabled ? 1 : 0,
       email_address: settings.email.address,
+      email_attach_report: settings.email.attachReport ? 1 : 0,
       sms_enabled: settings.sms.enabled ? 1 : 0,
       sms_number: settings.sms.number,
       xmpp_enabled: settings.xmpp.enabled ? 1 : 0,
@@ -315,7 +329,7 @@ function fromRow(row: SettingsTable): NotificationSettings {
   const notifyOn = row.notify_on === 'failures' ? 'failures' : 'all';
   const results = (value: string | null): ResultChoice => (isChoice(value) ? value : notifyOn);
   return {
-    email: { enabled: row.email_enabled === 1, address: row.email_address, results: results(row.email_results) },
+    email: { enabled: row.email_enabled === 1, address: row.email_address, results: results(row.email_results), attachReport: row.email_attach_report === 1 },
     sms: {
       enabled: row.sms_enabled === 1,
       number: row.sms_number,

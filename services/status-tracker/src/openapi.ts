@@ -101,7 +101,16 @@ export function openApiDocument(): Record<string, unknown> {
             { name: 'tz', in: 'query', schema: { type: 'string' }, description: 'An IANA time zone such as Europe/Rome; an unknown one is ignored.' },
           ],
           responses: {
-            200: { description: 'The report.', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
+            200: {
+              description: 'The report.',
+              headers: {
+                'X-Faxnotify-Fax-State': {
+                  description: "The fax's state as the report shows it: in_progress, delivered, partial or failed.",
+                  schema: { type: 'string' },
+                },
+              },
+              content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } },
+            },
             401: UNAUTHORIZED,
             404: NOT_FOUND,
           },

@@ -40,7 +40,7 @@ beforeEach(async () => {
   settings = new SettingsStore(database.db, { locale: 'en', timeZone: 'UTC' });
   store = new ConfirmationStore(database.db, POLICY, 'service-test-secret');
   await settings.save('ann', {
-    email: { enabled: true, address: 'ann@example.test', results: 'all' },
+    email: { enabled: true, address: 'ann@example.test', results: 'all', attachReport: false },
     sms: { enabled: true, number: '+393331234567', results: 'all', quietHours: null },
     xmpp: { enabled: false, jid: null, results: 'all', quietHours: null },
     locale: 'en',

@@ -24,6 +24,9 @@ export interface ReportApiOptions {
   now?: () => Date;
 }
 
+/** The fax's aggregate state as the report shows it (in_progress, delivered, partial, failed): the notifier attaches only a final fax's report. */
+export const FAX_STATE_HEADER = 'x-faxnotify-fax-state';
+
 /** The path of a fax's confirmation report. */
 export const reportPath = (faxId: string): string => `/v1/faxes/${encodeURIComponent(faxId)}/report.pdf`;
 
@@ -55,7 +58,12 @@ export function registerReportApi(app: HttpServer, options: ReportApiOptions): v
         const timeZone = [request.query.tz, claims.tz].find((tz) => tz !== undefined && isTimeZone(tz)) ?? options.defaultTimeZone;
         const pdf = await confirmationReportPdf(reportContent(record, await loadFirstPage(db, record.fax.id), { locale, timeZone, now: now() }));
         const name = `${REPORT_STRINGS[locale].fileStem}-${record.fax.id.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80)}.pdf`;
-        return reply.header('cache-control', 'private, no-store').header('content-disposition', `inline; filename="${name}"`).type('application/pdf').send(pdf);
+        return reply
+          .header('cache-control', 'private, no-store')
+          .header('content-disposition', `inline; filename="${name}"`)
+          .header(FAX_STATE_HEADER, record.fax.state)
+          .type('application/pdf')
+          .send(pdf);
       },
     );
   });

@@ -93,6 +93,7 @@ it('opens from the fax page with a row per recipient, the failure, the hostile t
   expect(response.status()).toBe(200);
   expect(response.headers()['content-type']).toBe('application/pdf');
   expect(response.headers()['content-disposition']).toBe(`inline; filename="fax-report-${FAX}.pdf"`);
+  expect(response.headers()['x-faxnotify-fax-state']).toBe('partial');
   const pdf = await response.body();
   const text = pdfText(pdf);
   for (const expected of [
