@@ -1,166 +1,101 @@
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { connect } from 'amqplib';
-import { createTransport } from 'nodemailer';
-import { MessageBus, createLogger } from '@faxnotify/kit';
-import { createTestVhost, eventually, startSmtpSink } from '@faxnotify/peers';
-import { scriptFaxEvents } from '@faxnotify/transmitter';
-import { peakRssMb, percentile, round } from '../support/processes';
-import { startStack } from '../support/stack';
+import { round } from '../support/processes';
+import { rawAmqp, rawSms, rawSmtp, rawXmpp } from './pipeline-raw';
+import { RSS_MARK, channelBurst, emailBurst, steadyRate } from './pipeline-runs';
+import { startBenchStack } from './pipeline-stack';
 
 /**
- * `npm run bench`: N per-recipient results through the status tracker and the notifier to a local
- * SMTP server, and in the same run the raw limits it is compared against — amqplib
- * publish-with-confirms + consume of messages of the same size, and nodemailer pooled sends to the
- * same kind of SMTP server. Prints one JSON object.
+ * `npm run bench` (the notice pipeline): the status tracker and the notifier as separate processes
+ * on SQLite (`--pg`: PostgreSQL) with real peers — an SMTP server, Prosody, a Twilio-compatible
+ * endpoint — and in the same run the raw limits each channel is compared against. Prints one JSON
+ * object with the figures and each goal of issue 15 met or not.
+ *
+ *   --n N            results in the email burst (default 10,000; BENCH_N)
+ *   --soak           the email burst of 100,000 results (peak RSS after 10,000 and at the end)
+ *   --channel-n N    results in each of the SMS and Jabber bursts (default 1,000; 0 leaves them out)
+ *   --steady         open-loop load at --rate results/s (default 500) for --seconds (default 60)
+ *   --pg             the tracker and the notifier on PostgreSQL (TEST_POSTGRES_URL)
  */
-async function rawAmqp(count: number, size: number) {
-  const vhost = await createTestVhost('bench-raw');
-  try {
-    const connection = await connect(vhost.amqpUrl);
-    const publisher = await connection.createConfirmChannel();
-    const consumer = await connection.createChannel();
-    await publisher.assertQueue('raw', { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-    await consumer.prefetch(64);
-    const body = Buffer.alloc(size, 'x');
-    let received = 0;
-    const start = performance.now();
-    const done = new Promise<void>((resolve) => {
-      void consumer.consume('raw', (m) => {
-        if (!m) return;
-        consumer.ack(m);
-        if (++received === count) resolve();
-      });
-    });
-    const window = 256;
-    for (let sent = 0; sent < count; sent += window) {
-      const batch = Math.min(window, count - sent);
-      await Promise.all(
-        Array.from(
-          { length: batch },
-          () =>
-            new Promise<void>((resolve, reject) =>
-              publisher.publish('', 'raw', body, { persistent: true }, (error: Error | null) => (error ? reject(error) : resolve())),
-            ),
-        ),
-      );
-    }
-    await done;
-    const seconds = (performance.now() - start) / 1000;
-    await connection.close();
-    return { messages: count, bytes: size, perSecond: round(count / seconds) };
-  } finally {
-    await vhost.delete();
-  }
-}
+const GOALS = { emailToRawSmtp: 0.75, steadyP99Ms: 200, rssGrowth: 0.1, xmppToRaw: 0.5, smsToRaw: 0.5 };
 
-async function rawSmtp(count: number, html: string, text: string) {
-  const sink = await startSmtpSink();
-  const transport = createTransport({
-    host: '127.0.0.1',
-    port: sink.port,
-    secure: false,
-    ignoreTLS: true,
-    pool: true,
-    maxConnections: 5,
-    maxMessages: Infinity,
-  });
-  const start = performance.now();
-  const window = 50;
-  for (let sent = 0; sent < count; sent += window) {
-    await Promise.all(
-      Array.from({ length: Math.min(window, count - sent) }, (_, i) =>
-        transport.sendMail({ from: 'fax@localhost', to: 'owner@example.test', subject: `Delivered: raw ${sent + i}`, text, html }),
-      ),
-    );
-  }
-  const seconds = (performance.now() - start) / 1000;
-  transport.close();
-  await sink.close();
-  return { emails: count, perSecond: round(count / seconds) };
-}
+const positiveInt = (value: string, name: string, zeroOk = false) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < (zeroOk ? 0 : 1)) throw new Error(`--${name} must be a ${zeroOk ? 'whole number' : 'positive whole number'}`);
+  return n;
+};
 
 async function main() {
-  const { values } = parseArgs({ options: { n: { type: 'string', default: process.env.BENCH_N ?? '10000' } } });
-  const n = Number(values.n);
-  if (!Number.isInteger(n) || n < 1) throw new Error('--n must be a positive whole number');
-  // One owner gets every notice here: the per-owner limit on email notices is off, as for a bulk sender who raised it.
-  const stack = await startStack('bench', { extraEnv: { LOG_LEVEL: 'warn', NOTIFIER_RATE_LIMIT_EMAIL_NOTICES: '0' } });
-  const bus = new MessageBus({ url: stack.vhost.amqpUrl, source: '/faxnotify/transmitter', logger: createLogger('bench', 'silent') });
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: process.env.BENCH_N ?? '10000' },
+      soak: { type: 'boolean', default: false },
+      'channel-n': { type: 'string', default: '1000' },
+      steady: { type: 'boolean', default: false },
+      rate: { type: 'string', default: '500' },
+      seconds: { type: 'string', default: '60' },
+      pg: { type: 'boolean', default: false },
+    },
+  });
+  const n = values.soak ? 100_000 : positiveInt(values.n, 'n');
+  const channelN = positiveInt(values['channel-n'], 'channel-n', true);
+  const rate = positiveInt(values.rate, 'rate');
+  const seconds = positiveInt(values.seconds, 'seconds');
+  // Profiling: BENCH_SERVICE_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to the services only.
+  const serviceNodeOptions = process.env.BENCH_SERVICE_NODE_OPTIONS;
+  const bench = await startBenchStack({ pg: values.pg, serviceEnv: serviceNodeOptions ? { NODE_OPTIONS: serviceNodeOptions } : undefined });
   try {
-    await bus.start();
-    await stack.saveSettings('bench', { email: { enabled: true, address: 'owner@example.test' }, locale: 'en', timeZone: 'UTC', notifyOn: 'all' });
-    const publishedAt = new Map<string, number>();
-    const latencies: number[] = [];
-    stack.smtp.onAccepted = (mail, at) => {
-      const faxId = /fax\.([^@>]+)@/.exec(String(mail.references ?? mail.inReplyTo ?? ''))?.[1];
-      const t0 = faxId ? publishedAt.get(faxId) : undefined;
-      if (t0 !== undefined) latencies.push(at - t0);
+    const burst = await emailBurst(bench, n);
+    const sms = channelN ? await channelBurst(bench, 'sms', channelN) : null;
+    const xmpp = channelN ? await channelBurst(bench, 'xmpp', channelN) : null;
+    const steady = values.steady ? await steadyRate(bench, rate, seconds) : null;
+
+    const amqp = await rawAmqp(n, burst.resultEventBytes);
+    const smtp = await rawSmtp(Math.min(n, 5000), String(burst.sample.html || ''), String(burst.sample.text || ''));
+    const smsRaw = sms ? await rawSms(bench.twilio, channelN, '+393331234567', sms.body) : null;
+    const xmppRaw = xmpp ? await rawXmpp(bench.prosody, bench.jabber, channelN, xmpp.body) : null;
+
+    const ratio = {
+      pipelineToRawAmqp: round(burst.resultsPerSecond / amqp.perSecond, 3),
+      pipelineToRawSmtp: round(burst.emailsPerSecond / smtp.perSecond, 3),
+      smsToRawTwilio: sms && smsRaw ? round(sms.noticesPerSecond / smsRaw.perSecond, 3) : null,
+      xmppToRawXmppClient: xmpp && xmppRaw ? round(xmpp.noticesPerSecond / xmppRaw.perSecond, 3) : null,
     };
-    const faxes = Array.from({ length: n }, (_, i) =>
-      scriptFaxEvents({
-        faxId: `bench-${i}`,
-        ownerId: 'bench',
-        subject: `Invoice ${i}`,
-        pages: 2,
-        recipients: [
-          {
-            number: '+12025550101',
-            attempts: [{ csid: 'ACME SALES FAX', pagesConfirmed: 2, status: 'success', reason: { code: 'OK', detail: 'MCF after EOP' } }],
-          },
-        ],
-      }),
-    );
-    // The submissions go first so that the timed part is result → email.
-    for (let i = 0; i < n; i += 200)
-      await Promise.all(faxes.slice(i, i + 200).map((f) => bus.publish(f.events[0].key, f.events[0].data as never, { subject: f.events[0].subject })));
-    const start = performance.now();
-    for (let i = 0; i < n; i += 200)
-      await Promise.all(
-        faxes.slice(i, i + 200).map((f) => {
-          const result = f.events[f.events.length - 1];
-          publishedAt.set(f.faxId, performance.now());
-          return bus.publish(result.key, result.data, { subject: result.subject });
-        }),
-      );
-    await eventually(() => stack.smtp.mails.length >= n, 30 * 60_000, 50);
-    const seconds = (performance.now() - start) / 1000;
-    const sample = stack.smtp.mails[0];
-    const rss = { statusTracker: peakRssMb(stack.tracker.process.pid), notifier: peakRssMb(stack.notifier.process.pid) };
-    const resultEventSize = Buffer.byteLength(JSON.stringify(faxes[0].events[faxes[0].events.length - 1]));
-    const amqp = await rawAmqp(n, resultEventSize);
-    const smtp = await rawSmtp(Math.min(n, 5000), String(sample.html || ''), String(sample.text || ''));
-    latencies.sort((a, b) => a - b);
-    const pipeline = {
-      results: n,
-      seconds: round(seconds, 2),
-      resultsPerSecond: round(n / seconds),
-      emailsPerSecond: round(stack.smtp.mails.length / seconds),
+    const rssFirst = burst.peakRssMb[`after${Math.min(n, RSS_MARK)}`];
+    const rssLast = burst.peakRssMb[`after${n}`];
+    const growth =
+      n >= 100_000 && rssFirst?.statusTracker && rssFirst.notifier && rssLast?.statusTracker && rssLast.notifier
+        ? {
+            statusTracker: round(rssLast.statusTracker / rssFirst.statusTracker - 1, 3),
+            notifier: round(rssLast.notifier / rssFirst.notifier - 1, 3),
+          }
+        : null;
+    const goal = (value: number | null, target: number, atLeast: boolean, notMeasured: string) =>
+      value === null ? { target, value, met: false, notMeasured } : { target, value, met: atLeast ? value >= target : value <= target };
+    const goals = {
+      emailToRawSmtp: goal(ratio.pipelineToRawSmtp, GOALS.emailToRawSmtp, true, ''),
+      steadyP99Ms: goal(steady ? steady.latencyMs.p99 : null, GOALS.steadyP99Ms, false, 'run with --steady'),
+      rssGrowthAfter100k: goal(growth ? Math.max(growth.statusTracker, growth.notifier) : null, GOALS.rssGrowth, false, 'run with --soak'),
+      xmppToRaw: goal(ratio.xmppToRawXmppClient, GOALS.xmppToRaw, true, 'run with --channel-n above 0'),
+      smsToRaw: goal(ratio.smsToRawTwilio, GOALS.smsToRaw, true, 'run with --channel-n above 0'),
     };
-    process.stdout.write(
-      `${JSON.stringify(
-        {
-          pipeline,
-          latencyMs: {
-            p50: round(percentile(latencies, 50)),
-            p95: round(percentile(latencies, 95)),
-            p99: round(percentile(latencies, 99)),
-            samples: latencies.length,
-          },
-          peakRssMb: rss,
-          raw: { amqpPublishConfirmConsume: amqp, nodemailerPooledSmtp: smtp },
-          ratio: {
-            pipelineToRawAmqp: round(pipeline.resultsPerSecond / amqp.perSecond, 3),
-            pipelineToRawSmtp: round(pipeline.emailsPerSecond / smtp.perSecond, 3),
-          },
-          machine: { cores: (await import('node:os')).cpus().length, node: process.version },
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    const { sample: _sample, resultEventBytes: _bytes, latencyMs, peakRssMb, ...pipeline } = burst;
+    const output = {
+      database: bench.database,
+      pipeline,
+      latencyMs,
+      peakRssMb,
+      rssGrowth: growth,
+      steady,
+      channels: { sms: sms && { ...sms, body: undefined }, xmpp: xmpp && { ...xmpp, body: undefined } },
+      raw: { amqpPublishConfirmConsume: amqp, nodemailerPooledSmtp: smtp, twilioClient: smsRaw, xmppClient: xmppRaw },
+      ratio,
+      goals,
+      machine: { cores: cpus().length, node: process.version },
+    };
+    process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
   } finally {
-    await bus.close();
-    await stack.stop();
+    await bench.stop();
   }
 }
 

@@ -1,0 +1,156 @@
+import { eventually } from '@faxnotify/peers';
+import { peakRssMb, percentile, round } from '../support/processes';
+import { benchFaxes, faxIdOfMail, publishResult, submitAll, type BenchStack } from './pipeline-stack';
+
+/** How many results after which peak RSS is sampled the first time (the memory goal compares the end of the run with it). */
+export const RSS_MARK = 10_000;
+
+const latencyFigures = (latencies: number[]) => {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return { p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), p99: round(percentile(sorted, 99)), samples: sorted.length };
+};
+
+const peakRss = (bench: BenchStack) => ({
+  statusTracker: peakRssMb(bench.stack.tracker.process.pid),
+  notifier: peakRssMb(bench.stack.notifier.process.pid),
+});
+
+/**
+ * The burst: `n` results published at once (200 confirms in flight) for an owner with email only;
+ * timed from the first result published to the n-th email accepted. Latency here is mostly the
+ * queueing of the burst. Peak RSS of each service is read when the RSS_MARK-th email is accepted
+ * and at the end of the same run.
+ */
+export async function emailBurst(bench: BenchStack, n: number) {
+  const { stack, bus } = bench;
+  await stack.saveSettings('bench', { email: { enabled: true, address: 'owner@example.test' }, locale: 'en', timeZone: 'UTC', notifyOn: 'all' });
+  const faxes = benchFaxes('bench', n);
+  await submitAll(bench, faxes);
+  const publishedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const mailsBefore = stack.smtp.mails.length;
+  stack.smtp.onAccepted = (mail, at) => {
+    const faxId = faxIdOfMail(mail);
+    const t0 = faxId ? publishedAt.get(faxId) : undefined;
+    if (t0 !== undefined) latencies.push(at - t0);
+  };
+  const start = performance.now();
+  for (let i = 0; i < n; i += 200)
+    await Promise.all(
+      faxes.slice(i, i + 200).map((f) => {
+        publishedAt.set(f.faxId, performance.now());
+        return publishResult(bus, f);
+      }),
+    );
+  let atMark: ReturnType<typeof peakRss> | null = null;
+  const emails = () => stack.smtp.mails.length - mailsBefore;
+  await eventually(
+    () => {
+      if (!atMark && emails() >= Math.min(n, RSS_MARK)) atMark = peakRss(bench);
+      return emails() >= n;
+    },
+    60 * 60_000,
+    50,
+  );
+  const seconds = (performance.now() - start) / 1000;
+  stack.smtp.onAccepted = undefined;
+  return {
+    results: n,
+    seconds: round(seconds, 2),
+    resultsPerSecond: round(n / seconds),
+    emailsPerSecond: round(emails() / seconds),
+    latencyMs: latencyFigures(latencies),
+    peakRssMb: { [`after${Math.min(n, RSS_MARK)}`]: atMark as ReturnType<typeof peakRss> | null, [`after${n}`]: peakRss(bench) },
+    resultEventBytes: Buffer.byteLength(JSON.stringify(faxes[0].events[faxes[0].events.length - 1])),
+    sample: stack.smtp.mails[mailsBefore],
+  };
+}
+
+/**
+ * The same burst of `n` results for an owner with one other channel only (SMS or Jabber), timed
+ * until the channel's peer has received `n` notices; returns the first notice's text so the raw
+ * client can send the same.
+ */
+export async function channelBurst(bench: BenchStack, channel: 'sms' | 'xmpp', n: number) {
+  const owner = `bench-${channel}`;
+  const { stack, bus, twilio, jabber } = bench;
+  await stack.saveSettings(owner, {
+    email: { enabled: false, address: null },
+    sms: channel === 'sms' ? { enabled: true, number: '+393331234567' } : { enabled: false, number: null },
+    xmpp: channel === 'xmpp' ? { enabled: true, jid: jabber.jid } : { enabled: false, jid: null },
+    locale: 'en',
+    timeZone: 'UTC',
+    notifyOn: 'all',
+  });
+  const faxes = benchFaxes(owner, n);
+  await submitAll(bench, faxes);
+  const received = () => (channel === 'sms' ? twilio.messages.length : jabber.messages.length);
+  const before = received();
+  const start = performance.now();
+  for (let i = 0; i < n; i += 200) await Promise.all(faxes.slice(i, i + 200).map((f) => publishResult(bus, f)));
+  await eventually(() => received() - before >= n, 60 * 60_000, 20);
+  const seconds = (performance.now() - start) / 1000;
+  const body = channel === 'sms' ? twilio.messages[before].body : jabber.messages[before].body;
+  return { results: n, seconds: round(seconds, 2), noticesPerSecond: round(n / seconds), body };
+}
+
+/**
+ * Open-loop load: results published on a precomputed schedule of `rate` per second for `seconds`
+ * seconds, from a timer that never waits for the system (a publish does not hold back the next
+ * one); latency is result published → SMTP accepted. Reports the offered rate actually achieved
+ * (results over the span from the first publish to the last) and how far publishing fell behind
+ * the schedule at worst.
+ */
+export async function steadyRate(bench: BenchStack, rate: number, seconds: number) {
+  const { stack, bus } = bench;
+  const owner = 'bench-steady';
+  await stack.saveSettings(owner, { email: { enabled: true, address: 'steady@example.test' }, locale: 'en', timeZone: 'UTC', notifyOn: 'all' });
+  const total = Math.round(rate * seconds);
+  const faxes = benchFaxes(owner, total);
+  await submitAll(bench, faxes);
+  const publishedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  stack.smtp.onAccepted = (mail, at) => {
+    const faxId = faxIdOfMail(mail);
+    const t0 = faxId ? publishedAt.get(faxId) : undefined;
+    if (t0 !== undefined) latencies.push(at - t0);
+  };
+  const interval = 1000 / rate;
+  const start = performance.now() + 10;
+  const schedule = Array.from({ length: total }, (_, i) => start + i * interval);
+  const pending: Array<Promise<unknown>> = [];
+  let next = 0;
+  let worstLagMs = 0;
+  let firstAt = 0;
+  let lastAt = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < total && schedule[next] <= now) {
+        const fax = faxes[next];
+        const at = performance.now();
+        worstLagMs = Math.max(worstLagMs, at - schedule[next]);
+        if (next === 0) firstAt = at;
+        lastAt = at;
+        publishedAt.set(fax.faxId, at);
+        pending.push(publishResult(bus, fax));
+        next++;
+      }
+      if (next < total) setTimeout(tick, Math.max(0, Math.min(interval, schedule[next] - performance.now())));
+      else resolve();
+    };
+    setTimeout(tick, Math.max(0, start - performance.now()));
+  });
+  await Promise.all(pending);
+  await eventually(() => latencies.length >= total, 30 * 60_000, 50);
+  stack.smtp.onAccepted = undefined;
+  const span = (lastAt - firstAt) / 1000;
+  return {
+    offeredRatePerSecond: rate,
+    seconds,
+    results: total,
+    achievedOfferedRatePerSecond: round((total - 1) / span),
+    worstPublishLagMs: round(worstLagMs),
+    latencyMs: latencyFigures(latencies),
+  };
+}
