@@ -80,6 +80,15 @@ export const describeTracker = (dialect: 'sqlite' | 'postgres'): void =>
       expect(faxFinal.type).toBe('faxnotify.delivery.fax.final.v2');
       expect(faxFinal.data.state).toBe('partial');
       expect(faxFinal.data.recipients.map((r) => r.status)).toEqual(['success', 'failed_user_busy', 'partially_sent']);
+      // What the fax summary shows of each recipient, as the tracker keeps it, and the fax's size in every result.
+      const rows = await recipientsOf(faxId);
+      expect(faxFinal.data.recipients.map((r) => [r.remoteCsid, r.endedAt, r.attempts])).toEqual(rows.map((r) => [r.remote_csid, r.ended_at, r.attempts]));
+      expect(faxFinal.data.recipients.map((r) => [r.remoteCsid === null, r.attempts])).toEqual([
+        [false, 1],
+        [true, 1],
+        [false, 1],
+      ]);
+      expect(finals.map((d) => d.recipientCount)).toEqual([3, 3, 3]);
       expect(faxFinal.id).toBe(outboxEventId(`delivery.fax.final:${faxId}`));
     });
 
