@@ -40,9 +40,9 @@ export interface BenchStack {
  * The tracker and the notifier as separate processes (SQLite, or PostgreSQL with `pg`: a fresh
  * database each), with every channel's peer: the stack's SMTP server, Prosody with a signed-in
  * user, and the Twilio-compatible endpoint. Per-owner notice limits are off, as for a bulk sender
- * who raised them; `serviceEnv` is added to the services' environment (e.g. NODE_OPTIONS).
+ * who raised them; `nodeArgs` go to node in both services (e.g. `--cpu-prof`).
  */
-export async function startBenchStack(options: { pg: boolean; serviceEnv?: Record<string, string> }): Promise<BenchStack> {
+export async function startBenchStack(options: { pg: boolean; nodeArgs?: string[] }): Promise<BenchStack> {
   const cleanups: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
@@ -88,8 +88,8 @@ export async function startBenchStack(options: { pg: boolean; serviceEnv?: Recor
         XMPP_PASSWORD: 'notifier-pw',
         XMPP_ALLOW_PLAIN_WITHOUT_TLS: 'true',
         ...dbEnv,
-        ...options.serviceEnv,
       },
+      nodeArgs: options.nodeArgs,
     });
     cleanups.push(() => stack.stop());
     const bus = new MessageBus({ url: stack.vhost.amqpUrl, source: '/faxnotify/transmitter', logger: createLogger('bench', 'silent') });

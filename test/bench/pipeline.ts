@@ -16,6 +16,7 @@ import { startBenchStack } from './pipeline-stack';
  *   --channel-n N    results in each of the SMS and Jabber bursts (default 1,000; 0 leaves them out)
  *   --steady         open-loop load at --rate results/s (default 500) for --seconds (default 60)
  *   --pg             the tracker and the notifier on PostgreSQL (TEST_POSTGRES_URL)
+ *   --cpu-prof DIR   each service writes a V8 CPU profile into DIR when it stops (read it with cpu-profile.js)
  */
 const GOALS = { emailToRawSmtp: 0.75, steadyP99Ms: 200, rssGrowth: 0.1, xmppToRaw: 0.5, smsToRaw: 0.5 };
 
@@ -35,15 +36,15 @@ async function main() {
       rate: { type: 'string', default: '500' },
       seconds: { type: 'string', default: '60' },
       pg: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
     },
   });
   const n = values.soak ? 100_000 : positiveInt(values.n, 'n');
   const channelN = positiveInt(values['channel-n'], 'channel-n', true);
   const rate = positiveInt(values.rate, 'rate');
   const seconds = positiveInt(values.seconds, 'seconds');
-  // Profiling: BENCH_SERVICE_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to the services only.
-  const serviceNodeOptions = process.env.BENCH_SERVICE_NODE_OPTIONS;
-  const bench = await startBenchStack({ pg: values.pg, serviceEnv: serviceNodeOptions ? { NODE_OPTIONS: serviceNodeOptions } : undefined });
+  // Profiles: --cpu-prof DIR has each service write a .cpuprofile there when it stops.
+  const bench = await startBenchStack({ pg: values.pg, nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : undefined });
   try {
     const burst = await emailBurst(bench, n);
     const sms = channelN ? await channelBurst(bench, 'sms', channelN) : null;

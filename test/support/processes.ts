@@ -55,9 +55,15 @@ const PREFIX: Record<ServiceName, string> = { 'status-tracker': 'STATUS_TRACKER'
  * Starts a service from its build (`services/<name>/dist/main.js`) as its own process, as an
  * operator would, and waits until its /readyz answers 200.
  */
-export async function startService(name: ServiceName, env: Record<string, string>, timeoutMs = 30_000): Promise<RunningService> {
+export async function startService(
+  name: ServiceName,
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+  /** Options for node itself, e.g. `--cpu-prof` (which NODE_OPTIONS does not take). */
+  nodeArgs: readonly string[] = [],
+): Promise<RunningService> {
   const port = Number(env[`${PREFIX[name]}_HTTP_PORT`] ?? (await freePort()));
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env, [`${PREFIX[name]}_HTTP_PORT`]: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -40,6 +40,8 @@ export async function startStack(
     extraEnv?: Record<string, string>;
     /** The services' HTTP ports, when something must name them before they start (an identity provider's redirect URIs); free ones by default. */
     ports?: { tracker: number; notifier: number };
+    /** Options for node itself in both services, e.g. `--cpu-prof --cpu-prof-dir=DIR` for profiles. */
+    nodeArgs?: string[];
   } = {},
 ): Promise<Stack> {
   const vhost = await createTestVhost(label);
@@ -61,11 +63,11 @@ export async function startStack(
   env.SETTINGS_URL_TEMPLATE = `http://127.0.0.1:${notifierPort}/settings`;
   // The notifier fetches confirmation reports from this stack's tracker (for owners who attach them).
   env.TRACKER_REPORT_URL_TEMPLATE = `http://127.0.0.1:${trackerPort}/v1/faxes/{faxId}/report.pdf`;
-  const tracker = await startService('status-tracker', env).catch(async (error: unknown) => {
+  const tracker = await startService('status-tracker', env, undefined, options.nodeArgs).catch(async (error: unknown) => {
     await smtp.close();
     throw error;
   });
-  let notifier = await startService('notifier', env);
+  let notifier = await startService('notifier', env, undefined, options.nodeArgs);
   const token = (userId: string, claims: Record<string, unknown> = {}, ttlSeconds = 3600) =>
     issueToken({ secret: STACK_JWT_SECRET }, userId, ttlSeconds, claims);
   const stack: Stack = {
@@ -94,7 +96,7 @@ export async function startStack(
       });
     },
     async restartNotifier() {
-      notifier = await startService('notifier', env);
+      notifier = await startService('notifier', env, undefined, options.nodeArgs);
       return notifier;
     },
     async stop() {
