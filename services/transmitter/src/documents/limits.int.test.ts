@@ -4,15 +4,14 @@
  * documents that run out of time or memory. Each ends in its status with the limit named, within
  * the limits; and a running transmitter keeps its event loop free and answers /healthz meanwhile.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createBitmap, encodeMh, writeG3Tiff } from '@faxnotify/fax-line';
 import { startTestTransmitter, type TestTransmitter } from '../testing/harness';
 import { convertDocument } from './convert';
 import { ConversionPool, closeFallbackConversionPool, currentConversionPool, prepareDocument } from './prepare';
+import { makeDeepTiff, makeHugeTiff, makeLockedPdf, makeManyPagesPdf } from './testing/bomb-documents';
 import { makeSamplePdf } from './testing/sample-documents';
 
 jest.setTimeout(120_000);
@@ -24,27 +23,12 @@ let locked: string;
 let hugeTiff: string;
 let deepTiff: string;
 
-function ghostscript(args: string[]): void {
-  execFileSync('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', ...args]);
-}
-
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'limits-'));
-  writeFileSync(
-    join(dir, 'many.ps'),
-    '%!PS\n/Helvetica findfont 24 scalefont setfont\n1 1 5000 { 72 720 moveto (Page ) show 10 string cvs show showpage } for\n',
-  );
-  manyPages = join(dir, 'many.pdf');
-  ghostscript(['-sDEVICE=pdfwrite', `-sOutputFile=${manyPages}`, join(dir, 'many.ps')]);
-  writeFileSync(join(dir, 'secret.ps'), '%!PS\n/Helvetica findfont 24 scalefont setfont 72 720 moveto (Secret) show showpage\n');
-  locked = join(dir, 'locked.pdf');
-  ghostscript(['-sDEVICE=pdfwrite', '-sOwnerPassword=owner', '-sUserPassword=user', `-sOutputFile=${locked}`, join(dir, 'secret.ps')]);
-  const row = encodeMh(createBitmap(1728, 1));
-  const page = (width: number, height: number) => ({ width, height, xResolution: 204, yResolution: 196, data: row });
-  hugeTiff = join(dir, 'huge.tif');
-  writeFileSync(hugeTiff, writeG3Tiff([page(20000, 60000)]));
-  deepTiff = join(dir, 'deep.tif');
-  writeFileSync(deepTiff, writeG3Tiff(Array.from({ length: 10_000 }, () => page(1728, 1))));
+  manyPages = makeManyPagesPdf(dir);
+  locked = makeLockedPdf(dir);
+  hugeTiff = makeHugeTiff(dir);
+  deepTiff = makeDeepTiff(dir);
   pool = new ConversionPool({ workers: 2 });
 });
 
