@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createLogger } from '@faxnotify/kit';
+import { createLogger, issueToken, signedCookieValue } from '@faxnotify/kit';
 import { eventually } from '@faxnotify/peers';
 import { ConfirmationReports } from './report-attachment';
 import { CHANNELS_SECRET, settingsFor, useChannelPeers } from './testing/channels';
@@ -30,6 +30,32 @@ it('sends the email notice without the report when the tracker cannot be reached
   const mails = peers.mailsTo('una@example.test');
   expect(mails).toHaveLength(1);
   expect(mails[0].attachments).toEqual([]);
+});
+
+it("is a checkbox of the settings page's email fieldset, ticked as saved, and unticking it turns it off", async () => {
+  const token = await issueToken({ secret: CHANNELS_SECRET }, 'una', 3600, { sid: 'session-of-una' });
+  const session = `faxnotify_session=${encodeURIComponent(signedCookieValue(CHANNELS_SECRET, token))}`;
+  const opened = await fetch(`${peers.notifier.url}/settings`, { headers: { cookie: session } });
+  const html = await opened.text();
+  expect(html).toMatch(/<input type="checkbox" id="email-attach-report" name="email_attach_report" value="on" checked>/);
+  expect(html).toContain('<label for="email-attach-report">Attach the confirmation report (PDF) once a fax is finished</label>');
+  const cookies = [session, ...opened.headers.getSetCookie().map((c) => c.split(';')[0])];
+  const fields = {
+    csrf: /name="csrf" value="([^"]+)"/.exec(html)![1],
+    email_enabled: 'on',
+    email_address: 'una@example.test',
+    locale: 'en',
+    time_zone: 'Europe/Rome',
+    notify_on: 'all',
+  };
+  const posted = await fetch(`${peers.notifier.url}/settings`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; ') },
+    body: new URLSearchParams(fields).toString(),
+  });
+  expect(posted.status).toBe(303);
+  expect(((await peers.api('GET', '/v1/settings', 'una')).body as { email: { attachReport: boolean } }).email.attachReport).toBe(false);
 });
 
 describe('fetching a report', () => {
