@@ -1,6 +1,7 @@
 import { eventually } from '@faxnotify/peers';
 import { seedConfirmedAddresses } from './testing/confirmed';
 import { useChannelPeers } from './testing/channels';
+import { receivedFax } from './testing/notices';
 
 /**
  * Per-channel choices against real peers (RabbitMQ, an SMTP server, Prosody, a Twilio-compatible
@@ -145,6 +146,34 @@ describe('quiet hours', () => {
     expect(smsTo('+12025550144')).toHaveLength(1);
     expect(await peers.notifier.ledger.get('rita-1:r1', 'sms')).toMatchObject({ status: 'sent', sends: 1, possible_duplicates: 0 });
   }, 60_000);
+});
+
+describe('quiet hours for received faxes', () => {
+  it('holds the SMS of a fax received in quiet hours and sends it once when they end; the email goes at once', async () => {
+    await save(
+      'vera',
+      {
+        email: { enabled: true, address: 'vera@example.test' },
+        sms: { enabled: true, number: '+12025550146', quietHours: NIGHT },
+        xmpp: { enabled: false, jid: null },
+        notifyOn: 'all',
+      },
+      { email: 'vera@example.test', sms: '+12025550146' },
+    );
+    setClock('2026-12-08T23:15:00Z');
+    await peers.bus.publish('delivery.fax.received', receivedFax('vera-in-1', { ownerId: 'vera' }));
+    await eventually(() => mailsTo('vera@example.test').length === 1, 10_000);
+    await eventually(async () => (await peers.notifier.ledger.get('received/vera-in-1', 'sms'))?.status === 'held', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(smsTo('+12025550146')).toHaveLength(0);
+
+    setClock('2026-12-09T06:00:02Z');
+    await eventually(() => smsTo('+12025550146').length === 1, 10_000);
+    expect(smsTo('+12025550146')[0].body).toContain('ACME SALES FAX');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(smsTo('+12025550146')).toHaveLength(1);
+    expect(await peers.notifier.ledger.get('received/vera-in-1', 'sms')).toMatchObject({ status: 'sent', sends: 1 });
+  }, 40_000);
 });
 
 describe('one-click unsubscribe', () => {

@@ -3,11 +3,15 @@ import { RetryableError, plainText } from '@faxnotify/kit';
 import { CHANNELS, ChannelError, type Channel, type NoticeAttachment, type RenderedNotice } from './channels/types';
 import { receivedContext, renderReceivedNotice } from './inbound-render';
 import type { LedgerEntry } from './ledger';
+import type { LedgerTable } from './schema';
+import { sendableFrom } from './channel-choices';
 import { RECEIVED_RECIPIENT, RECEIVED_RESULT_PREFIX, addressFor, noticeIdOf, type Notifier } from './notifier';
 import type { ChannelConfirmations } from './confirmations/service';
 import type { NotificationSettings, SettingsStore } from './settings';
 
 export interface ReceivedNoticesDeps {
+  /** The clock quiet hours are read on (the notifier's). */
+  now?: () => Date;
   notifier: Notifier;
   settings: SettingsStore;
   confirmations: Pick<ChannelConfirmations, 'sendable'>;
@@ -36,7 +40,10 @@ export function attachmentName(fileName: string, receivedId: string): string {
  * unless the owner turned inbound notices off. The email carries the PDF when the event does.
  */
 export class ReceivedNotices {
-  constructor(private readonly deps: ReceivedNoticesDeps) {}
+  constructor(private readonly deps: ReceivedNoticesDeps) {
+    // SMS and Jabber notices held through the owner's quiet hours are sent from what was held (the fax without its PDF).
+    deps.notifier.sendHeldWith(RECEIVED_RESULT_PREFIX, (row) => this.sendHeld(row));
+  }
 
   async handle(event: CloudEvent<'delivery.fax.received'>, context: { lastAttempt: boolean }): Promise<void> {
     const received = event.data;
@@ -44,25 +51,8 @@ export class ReceivedNotices {
     const sendable = settings ? await this.deps.confirmations.sendable(received.ownerId, settings) : () => false;
     let transient: ChannelError | undefined;
     for (const channel of CHANNELS) {
-      const entry: LedgerEntry = {
-        resultId: receivedResultId(received.receivedId),
-        channel,
-        faxId: received.receivedId,
-        recipientId: RECEIVED_RECIPIENT,
-        ownerId: received.ownerId,
-        address: settings ? addressFor(settings, channel) : null,
-        locale: settings?.locale ?? null,
-        noticeId: noticeIdOf(receivedResultId(received.receivedId), channel),
-      };
-      const skipReason = !settings
-        ? 'the owner has no notification settings'
-        : !entry.address
-          ? `${channel} notices are off`
-          : settings.notifyInbound === 'off'
-            ? 'the owner turned notices of received faxes off'
-            : undefined;
       try {
-        await this.deps.notifier.deliverNotice(entry, skipReason, sendable, () => this.render(received, channel, settings!));
+        await this.deliver(received, channel, settings, sendable);
       } catch (error) {
         if (error instanceof ChannelError && error.transient) transient ??= error;
         else throw error;
@@ -71,6 +61,45 @@ export class ReceivedNotices {
     // Channels that went out are final in the ledger; only the ones that failed transiently are tried again.
     if (transient) throw new RetryableError(transient.message, 'channel_transient', { cause: transient });
     void context;
+  }
+
+  /** A held notice of a received fax whose quiet hours ended, decided again on the owner's settings as they are now. */
+  private async sendHeld(row: LedgerTable): Promise<void> {
+    const received = JSON.parse(row.held_json!) as DeliveryFaxReceived;
+    const settings = await this.deps.settings.get(received.ownerId);
+    const sendable = settings ? await this.deps.confirmations.sendable(received.ownerId, settings) : () => false;
+    await this.deliver(received, row.channel as Channel, settings, sendable);
+  }
+
+  /** One channel's notice of a received fax: skipped, held through quiet hours (SMS, Jabber), or sent. */
+  private async deliver(
+    received: DeliveryFaxReceived,
+    channel: Channel,
+    settings: NotificationSettings | undefined,
+    sendable: (channel: Channel, address: string) => boolean,
+  ): Promise<void> {
+    const entry: LedgerEntry = {
+      resultId: receivedResultId(received.receivedId),
+      channel,
+      faxId: received.receivedId,
+      recipientId: RECEIVED_RECIPIENT,
+      ownerId: received.ownerId,
+      address: settings ? addressFor(settings, channel) : null,
+      locale: settings?.locale ?? null,
+      noticeId: noticeIdOf(receivedResultId(received.receivedId), channel),
+    };
+    const skipReason = !settings
+      ? 'the owner has no notification settings'
+      : !entry.address
+        ? `${channel} notices are off`
+        : settings.notifyInbound === 'off'
+          ? 'the owner turned notices of received faxes off'
+          : undefined;
+    const now = this.deps.now?.() ?? new Date();
+    const from = settings ? sendableFrom(settings, channel, now) : now;
+    // Held without the PDF: only email attaches it, and email is never held.
+    const hold = from > now ? { until: from, json: JSON.stringify({ ...received, document: undefined }) } : undefined;
+    await this.deps.notifier.deliverNotice(entry, skipReason, sendable, () => this.render(received, channel, settings!), hold);
   }
 
   /** Records the given-up channels as failed once the bus runs out of retries. */

@@ -129,6 +129,7 @@ export async function startNotifier(
 
   const receivedNotices = new ReceivedNotices({
     notifier,
+    now: options.now,
     settings,
     confirmations,
     settingsUrlTemplate: config.links.settingsUrlTemplate,
