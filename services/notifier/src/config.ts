@@ -57,6 +57,12 @@ export const notifierSchema = {
     },
   },
   tracker: {
+    url: {
+      doc: "The status tracker's base URL, asked as the owner (a one-minute token signed with auth.jwtSecret) when they answer a Jabber notice: `status` reads their faxes in progress, `resend` checks the fax it names. Empty: those commands answer that the status cannot be read.",
+      format: optionalUrl,
+      default: 'http://127.0.0.1:8082',
+      env: 'TRACKER_URL',
+    },
     reportUrlTemplate: {
       doc: "The status tracker's confirmation report of a fax (GET /v1/faxes/{faxId}/report.pdf), attached to the email notices of owners who turned email.attachReport on; `{faxId}` is replaced by the fax. Fetched with a two-minute token of the owner signed with auth.jwtSecret. Empty: never attached.",
       format: optionalUrl,
@@ -164,6 +170,12 @@ export const notifierSchema = {
       format: 'positive-int',
       default: 10_000,
       env: 'XMPP_TIMEOUT_MS',
+    },
+    commandsPerHour: {
+      doc: 'Jabber commands (status, resend, mute…) one address may send in an hour; the ones over it get a short refusal. 0: no limit.',
+      format: 'nat',
+      default: 30,
+      env: 'XMPP_COMMANDS_PER_HOUR',
     },
   },
   channels: {
@@ -276,7 +288,7 @@ export interface NotifierConfig {
   };
   mail: { messageIdDomain: string };
   links: { settingsUrlTemplate: string };
-  tracker: { reportUrlTemplate: string; reportTimeoutMs: number };
+  tracker: { url: string; reportUrlTemplate: string; reportTimeoutMs: number };
   defaults: { locale: 'ru' | 'en' | 'it'; timeZone: string };
   twilio: {
     accountSid: string;
@@ -299,6 +311,7 @@ export interface NotifierConfig {
     reconnectInitialMs: number;
     reconnectMaxMs: number;
     timeoutMs: number;
+    commandsPerHour: number;
   };
   channels: { requireConfirmation: boolean; codeTtlMs: number; codeIntervalMs: number; codesPerHour: number; codeMaxAttempts: number };
   rateLimits: {

@@ -32,6 +32,9 @@ import { ChannelConfirmations } from './confirmations/service';
 import { registerConfirmationRoutes } from './confirmations/routes';
 import { registerSettingsPage } from './settings-page';
 import { registerUnsubscribeRoutes, unsubscribeUrl } from './unsubscribe';
+import { JabberConversation } from './conversation/service';
+import { ConversationStore } from './conversation/store';
+import { TrackerClient } from './conversation/tracker';
 import { ConfirmationReports } from './report-attachment';
 
 export { notifierSchema, loadNotifierConfig, type NotifierConfig } from './config';
@@ -185,6 +188,27 @@ export async function startNotifier(
   });
   // Notices held through quiet hours go out when they end, sent by whichever notifier claims each first.
   const heldNotices = intervalPasses(() => notifier.releaseHeld(), { intervalMs: config.ledger.heldPollMs, logger, what: 'sending held notices' });
+  // Jabber as a conversation: owners answer notices from their verified address (status, resend, mute).
+  const xmppAdapter = adapters.get('xmpp');
+  if (xmppAdapter instanceof XmppAdapter) {
+    const store = new ConversationStore(database.db, options.now);
+    const conversation = new JabberConversation({
+      store,
+      tracker: new TrackerClient({
+        url: config.tracker.url,
+        timeoutMs: config.xmpp.timeoutMs,
+        auth: { secret: config.auth.jwtSecret, audience: config.auth.audience },
+      }),
+      settings,
+      bus,
+      reply: (to, text, locale) => xmppAdapter.reply(to, text, locale),
+      limits: { limiter, max: config.xmpp.commandsPerHour, windowSeconds: 3600 },
+      logger: logger.child({ part: 'jabber-commands' }),
+      now: options.now,
+    });
+    xmppAdapter.onChat((chat) => conversation.handle(chat));
+    xmppAdapter.onSent((notice, to) => store.recordNotice(notice.noticeId, to));
+  }
   const report = (delivery: DeliveryReport) => notifier.recordDeliveryReport(delivery);
   for (const adapter of adapters.values()) adapter.onDeliveryReport?.(report);
   const sms = adapters.get('sms');

@@ -116,12 +116,29 @@ export interface NotifierWorkerTable {
   heartbeat_at: string;
 }
 
+/**
+ * Per owner and Jabber address: the fax of the last Jabber notice sent there (what a `resend`
+ * reply is about) and a mute the owner asked for (`mute 2h`).
+ */
+export interface JabberConversationTable {
+  owner_id: string;
+  /** A bare JID. */
+  jid: string;
+  last_fax_id: string | null;
+  last_notice_id: string | null;
+  last_noticed_at: string | null;
+  /** No Jabber notices before this ISO time; null: not muted. */
+  muted_until: string | null;
+  updated_at: string;
+}
+
 export interface NotifierDatabase {
   settings: SettingsTable;
   ledger: LedgerTable;
   notifier_workers: NotifierWorkerTable;
   channel_confirmations: ChannelConfirmationTable;
   confirmed_addresses: ConfirmedAddressTable;
+  jabber_conversations: JabberConversationTable;
 }
 
 export const notifierMigrations: Record<string, Migration> = {
@@ -316,6 +333,26 @@ export const notifierMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable('settings').dropColumn('email_attach_report').execute();
+    },
+  },
+  // Jabber as a conversation: the last notice's fax per owner and address, and the owner's mute.
+  '2026-12-08-04-jabber-conversation': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('jabber_conversations')
+        .addColumn('owner_id', 'text', (c) => c.notNull())
+        .addColumn('jid', 'text', (c) => c.notNull())
+        .addColumn('last_fax_id', 'text')
+        .addColumn('last_notice_id', 'text')
+        .addColumn('last_noticed_at', 'text')
+        .addColumn('muted_until', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('jabber_conversations_pk', ['owner_id', 'jid'])
+        .execute();
+      await db.schema.createIndex('jabber_conversations_jid').on('jabber_conversations').column('jid').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('jabber_conversations').execute();
     },
   },
 };

@@ -30,8 +30,8 @@ export interface XmppSendCounts {
   unconfirmed: number;
 }
 
-/** The `xmpp` section of the notifier's configuration (see its schema for what each setting means), and a logger. */
-export type XmppAdapterOptions = NotifierConfig['xmpp'] & { logger: Logger };
+/** The connection settings of the notifier's `xmpp` section (see its schema for what each setting means), and a logger. */
+export type XmppAdapterOptions = Omit<NotifierConfig['xmpp'], 'commandsPerHour'> & { logger: Logger };
 
 /**
  * Characters XML 1.0 does not allow (C0 controls other than tab and newlines, lone surrogates,
@@ -43,6 +43,18 @@ const NOT_XML_CHAR = /[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u
 export const xmlSafe = (text: string): string => text.replace(NOT_XML_CHAR, '');
 
 const bare = (jid: string): string => jid.split('/')[0].toLowerCase();
+
+/** A chat message someone sent to the service's account: the sender as the server stamped it (bare JID), and the text as typed (untrusted). */
+export interface IncomingChat {
+  from: string;
+  body: string;
+  /** The sender's stanza id, when it gave one (a retransmitted message has the same). */
+  id: string | undefined;
+}
+
+export type IncomingChatListener = (chat: IncomingChat) => Promise<void>;
+/** Told of each notice the server confirmed, with the address it went to. */
+export type SentNoticeListener = (notice: RenderedNotice, to: string) => Promise<void>;
 
 interface Waiter {
   resolve: () => void;
@@ -64,6 +76,8 @@ export class XmppAdapter implements ChannelAdapter {
   private client: XmppClient | undefined;
   private xml: XmppModule['xml'] | undefined;
   private listener: DeliveryReportListener | undefined;
+  private chatListener: IncomingChatListener | undefined;
+  private sentListener: SentNoticeListener | undefined;
   private readonly waiters = new Map<string, Waiter>();
   private closed = false;
   private failedAttempts = 0;
@@ -120,6 +134,30 @@ export class XmppAdapter implements ChannelAdapter {
     this.listener = listener;
   }
 
+  /** Registers the one listener for chat messages people send to the service's account (Jabber commands). */
+  onChat(listener: IncomingChatListener): void {
+    this.chatListener = listener;
+  }
+
+  /** Registers the one listener told of each notice the server confirmed. */
+  onSent(listener: SentNoticeListener): void {
+    this.sentListener = listener;
+  }
+
+  /**
+   * An answer to someone who wrote to the service: one chat message, no receipt asked. Throws a
+   * transient ChannelError while disconnected. The text is made XML-safe; the library escapes markup.
+   */
+  async reply(to: string, text: string, locale: string): Promise<void> {
+    const client = this.client;
+    const xml = this.xml;
+    if (!client || !xml || client.status !== 'online') throw new ChannelError('XMPP is not connected', true, 'not-connected');
+    const id = `answer-${randomBytes(8).toString('hex')}`;
+    await client.send(
+      xml('message', { to, type: 'chat', id, 'xml:lang': locale }, xml('body', {}, xmlSafe(text)), xml('origin-id', { xmlns: NS_STANZA_ID, id })),
+    );
+  }
+
   async send(notice: RenderedNotice, to: string): Promise<SendReceipt> {
     const client = this.client;
     const xml = this.xml;
@@ -150,6 +188,9 @@ export class XmppAdapter implements ChannelAdapter {
       throw new ChannelError(`XMPP send failed: ${(error as Error).message}`, true, 'send-failed', { cause: error });
     }
     this.count('confirmed');
+    this.sentListener?.(notice, to).catch((error: unknown) =>
+      this.options.logger.warn({ err: errorMessage(error), noticeId: notice.noticeId }, 'could not record the Jabber notice for replies'),
+    );
     return { providerMessageId: notice.noticeId };
   }
 
@@ -316,12 +357,29 @@ export class XmppAdapter implements ChannelAdapter {
     }
     if (!stanza.is('message') || stanza.attrs.type === 'error') return;
     const received = stanza.getChild('received', NS_RECEIPTS);
+    if (!received && stanza.attrs.type === 'chat') {
+      this.onChatStanza(stanza);
+      return;
+    }
     // Attributes are whatever the server sent: checked below before use.
     const noticeId: unknown = received?.attrs.id;
     const from: unknown = stanza.attrs.from;
     if (typeof noticeId !== 'string' || typeof from !== 'string' || !this.listener) return;
     this.listener({ channel: 'xmpp', noticeId, status: 'delivered', fromAddress: bare(from) }).catch((error: unknown) =>
       this.options.logger.warn({ err: errorMessage(error), noticeId }, 'could not record an XMPP receipt'),
+    );
+  }
+
+  /** A person's chat message with a body, handed to the chat listener; anything it throws is logged, never reaches the connection. */
+  private onChatStanza(stanza: XmlElement): void {
+    const from: unknown = stanza.attrs.from;
+    const body = stanza.getChildText('body');
+    if (typeof from !== 'string' || body === null || !this.chatListener) return;
+    // Chat states and messages of the service's own account (other replicas) are not commands.
+    if (bare(from) === `${this.options.username}@${this.options.domain}`.toLowerCase()) return;
+    const id: unknown = stanza.attrs.id;
+    this.chatListener({ from: bare(from), body, id: typeof id === 'string' ? id : undefined }).catch((error: unknown) =>
+      this.options.logger.warn({ err: errorMessage(error) }, 'could not answer a Jabber message'),
     );
   }
 }
