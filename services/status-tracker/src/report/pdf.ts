@@ -70,9 +70,23 @@ const COLUMNS = [
 let fontBytes: { regular: Buffer; bold: Buffer } | undefined;
 const fonts = () => (fontBytes ??= { regular: readFileSync(REPORT_FONT_FILES.regular), bold: readFileSync(REPORT_FONT_FILES.bold) });
 
+/** Each character's advance per font at size 1: laying a string out with fontkit on every try costs far more than adding these up (kerning aside). */
+const advances = new WeakMap<PDFFont, Map<string, number>>();
+const textWidth = (font: PDFFont, text: string, size: number): number => {
+  let known = advances.get(font);
+  if (!known) advances.set(font, (known = new Map<string, number>()));
+  let sum = 0;
+  for (const char of text) {
+    let advance = known.get(char);
+    if (advance === undefined) known.set(char, (advance = font.widthOfTextAtSize(char, 1)));
+    sum += advance;
+  }
+  return sum * size;
+};
+
 /** Lines of `text` at `size` that fit `width`; a word wider than the width is broken between characters. */
 export function wrapText(text: string, font: PDFFont, size: number, width: number): string[] {
-  const fits = (candidate: string) => font.widthOfTextAtSize(candidate, size) <= width;
+  const fits = (candidate: string) => textWidth(font, candidate, size) <= width;
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(' ').filter(Boolean)) {
@@ -121,7 +135,7 @@ class ReportWriter {
 
 /** Draws the fax's facts in two columns (label, value) left of the picture; returns where they end. */
 function drawFacts(w: ReportWriter, content: ReportContent, top: number, width: number): number {
-  const labelWidth = Math.max(...content.facts.map((f) => w.bold.widthOfTextAtSize(f.label, BODY))) + 10;
+  const labelWidth = Math.max(...content.facts.map((f) => textWidth(w.bold, f.label, BODY))) + 10;
   let y = top;
   for (const fact of content.facts) {
     const lines = wrapText(fact.value, w.regular, BODY, width - labelWidth);
