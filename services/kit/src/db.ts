@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
+import type { Database as SqliteFile, Statement } from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase } from 'kysely';
 import { errorMessage } from './errors';
 import type { Logger } from './logger';
 
@@ -9,6 +10,8 @@ export type { Migration };
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 const QUERY_TIMEOUT_GRACE_MS = 5_000;
+/** How many distinct SQL texts keep their prepared statement on SQLite (least recently used ones go first). */
+export const SQLITE_STATEMENT_CACHE_SIZE = 500;
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Database<DB> {
@@ -71,7 +74,7 @@ export async function openDatabase<DB>(options: {
     // SQLite's own lower() folds ASCII only; this one folds every letter (Cyrillic, accents) as
     // PostgreSQL's does, so a case-insensitive search reads the same on both.
     file.function('lower', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
-    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: file }) });
+    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
     dialect = 'sqlite';
   }
   const migrator = new Migrator({
@@ -87,6 +90,35 @@ export async function openDatabase<DB>(options: {
     throw new Error(`database migration failed: ${errorMessage(error)}`);
   }
   return { db, dialect, close: () => db.destroy() };
+}
+
+/**
+ * The SQLite file for Kysely with each SQL text prepared once: Kysely's SQLite driver asks for a
+ * new prepared statement for every query, and compiling the same SQL again and again was a large
+ * share of both services' CPU under load. Statements are kept for the most recently used texts
+ * (Kysely binds values as parameters, so the texts are few); one still being iterated by a stream
+ * is not handed out again — that query gets a statement of its own. SQLite prepares a kept
+ * statement again by itself after a schema change.
+ */
+export function withStatementCache(file: SqliteFile, size = SQLITE_STATEMENT_CACHE_SIZE): SqliteDatabase {
+  const statements = new Map<string, Statement>();
+  return {
+    close: () => file.close(),
+    prepare(text: string) {
+      const kept = statements.get(text);
+      if (kept && !kept.busy) {
+        // Most recently used last, so the first key is the one to drop.
+        statements.delete(text);
+        statements.set(text, kept);
+        return kept;
+      }
+      const statement = file.prepare(text);
+      if (kept) return statement;
+      statements.set(text, statement);
+      if (statements.size > size) statements.delete(statements.keys().next().value as string);
+      return statement;
+    },
+  };
 }
 
 /** A service's `db` configuration section (see commonSchema): a PostgreSQL URL, or empty for the SQLite file. */
