@@ -26,17 +26,35 @@ export function pagesPhrase(locale: Locale, sent: number, total: number): string
   return sent === total ? `${sent} ${PAGE_WORDS[locale](sent)}` : `${sent} ${OF[locale]} ${total} ${PAGE_WORDS[locale](total)}`;
 }
 
+/**
+ * One formatter per locale, time zone and style: building an Intl.DateTimeFormat costs far more
+ * than formatting with it, and every notice formats three times. Only zones Intl accepts get here
+ * (an unknown one throws before it is kept), so the map stays as small as the zones in use.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatterFor(style: 'full' | 'short', locale: Locale, timeZone: string): Intl.DateTimeFormat {
+  const key = `${style} ${locale} ${timeZone}`;
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    const options: Intl.DateTimeFormatOptions =
+      style === 'full'
+        ? { dateStyle: 'medium', timeStyle: 'short', timeZone }
+        : { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', timeZone };
+    formatter = new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, options);
+    formatters.set(key, formatter);
+  }
+  return formatter;
+}
+
 export function formatTime(iso: string | null, locale: Locale, timeZone: string): string | null {
   if (!iso) return null;
-  return new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(iso));
+  return formatterFor('full', locale, timeZone).format(new Date(iso));
 }
 
 /** Day, month and time only ("22/11, 10:01"; "22.11, 12:01"): what an SMS has room for. */
 export function formatShortTime(iso: string | null, locale: Locale, timeZone: string): string | null {
   if (!iso) return null;
-  return new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', timeZone }).format(
-    new Date(iso),
-  );
+  return formatterFor('short', locale, timeZone).format(new Date(iso));
 }
 
 export interface NoticeContext {
