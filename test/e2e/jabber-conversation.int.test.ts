@@ -4,7 +4,8 @@
  * notices from their verified Jabber address: `status` lists their faxes still in progress (read
  * from the tracker), `resend` after a failed fax's notice makes the tracker resend that fax to its
  * failed recipient, and the answers come in the owner's language without repeating what was typed.
- * A stranger's `resend` does nothing and is counted on /metrics.
+ * A stranger's `resend` does nothing and is counted on /metrics. `mute 2h` holds the next Jabber
+ * notice (the quiet hours' held notices) until the mute ends, and `unmute` lets it go at once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,6 +126,7 @@ beforeAll(async () => {
     'xmpp.password': 'notifier-pw',
     'xmpp.allowPlainWithoutTls': true,
     'xmpp.timeoutMs': 5_000,
+    'ledger.heldPollMs': 200,
     'tracker.url': tracker.url,
   });
   await (notifier.adapters.get('xmpp') as unknown as { waitOnline(): Promise<void> }).waitOnline();
@@ -204,4 +206,33 @@ it('ignores and counts a stranger’s resend, and never repeats what was typed',
   expect(help).not.toContain('<b>');
   expect(stranger.messages).toEqual([]);
   expect((await trackerFax('fax-jc-failed'))!.resentAs).toHaveLength(1);
+});
+
+it('holds the next Jabber notice through a mute, and sends it when the owner unmutes', async () => {
+  const muted = await ask('mute 2h');
+  expect(muted).toContain('Niente avvisi Jabber fino alle');
+  const before = owner.messages.length;
+  await fax('fax-jc-muted', 'Fattura', ['failed_user_busy']);
+  const held = await eventually(
+    async () => {
+      const row = await notifier.ledger.get('fax-jc-muted:r1', 'xmpp');
+      return row?.status === 'held' && row;
+    },
+    20_000,
+    100,
+  );
+  // Held until the mute's end, two hours from now (give or take the test's own time).
+  expect(Math.abs(Date.parse(held.not_before!) - (Date.now() + 2 * 3600_000))).toBeLessThan(60_000);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  expect(owner.messages.slice(before)).toEqual([]);
+
+  // The answer and the released notice, in whichever order they come.
+  const start = owner.messages.length;
+  await owner.sendChat(prosody.jid('notifier'), 'unmute');
+  const bodies = (await owner.waitForMessages(start + 2, 20_000)).slice(start).map((m) => m.body);
+  expect(bodies).toContain('Gli avvisi Jabber sono di nuovo attivi.');
+  expect(bodies.filter((body) => body.includes('Fattura'))).toHaveLength(1);
+  await eventually(async () => (await notifier.ledger.get('fax-jc-muted:r1', 'xmpp'))?.status === 'sent', 10_000, 50);
+  // Nothing was muted any more.
+  expect(await ask('unmute')).toBe('Gli avvisi Jabber non erano disattivati.');
 });

@@ -13,8 +13,13 @@ export function wantsResult(settings: NotificationSettings, channel: Channel, de
   return undefined;
 }
 
-/** When a notice due at `at` on a channel may go out: `at`, or the end of the owner's quiet hours on it (SMS and Jabber). */
+/**
+ * When a notice due at `at` on a channel may go out: `at`, or the end of the owner's quiet hours on
+ * it (SMS and Jabber); a Jabber notice also waits for the end of a mute the owner asked for (`mute 2h`).
+ */
 export function sendableFrom(settings: NotificationSettings, channel: Channel, at: Date): Date {
+  const mutedUntil = channel === 'xmpp' ? settings.xmppMutedUntil : undefined;
+  const from = mutedUntil && mutedUntil > at ? mutedUntil : at;
   const quiet = channel === 'email' ? null : settings[channel].quietHours;
-  return quiet && inQuietHours(quiet, at, settings.timeZone) ? quietHoursEnd(quiet, at, settings.timeZone) : at;
+  return quiet && inQuietHours(quiet, from, settings.timeZone) ? quietHoursEnd(quiet, from, settings.timeZone) : from;
 }

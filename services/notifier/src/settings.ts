@@ -33,10 +33,12 @@ export interface NotificationSettings {
   summary: SummaryChoice;
   /** Stored only, never shown: which channels have a results choice of their own (the others follow notifyOn). */
   own?: Record<'email' | 'sms' | 'xmpp', boolean>;
+  /** Never shown nor saved with the settings: until when the owner muted Jabber notices at their saved JID (a `mute` command there). */
+  xmppMutedUntil?: Date;
 }
 
 /** The settings as the API shows them (without what is only stored). */
-export const settingsView = ({ own, ...settings }: NotificationSettings): NotificationSettings => (void own, settings);
+export const settingsView = ({ own, xmppMutedUntil, ...settings }: NotificationSettings): NotificationSettings => (void own, void xmppMutedUntil, settings);
 
 /**
  * What a client sends: `sms`, `xmpp`, `notifyOn`, `notifyInbound`, a channel's `results` and
@@ -253,8 +255,18 @@ export class SettingsStore {
   ) {}
 
   async get(userId: string): Promise<NotificationSettings | undefined> {
-    const row = await this.db.selectFrom('settings').selectAll().where('user_id', '=', userId).executeTakeFirst();
-    return row ? fromRow(row) : undefined;
+    const row = await this.db
+      .selectFrom('settings')
+      .leftJoin('jabber_conversations', (join) =>
+        join.onRef('jabber_conversations.owner_id', '=', 'settings.user_id').onRef('jabber_conversations.jid', '=', 'settings.xmpp_jid'),
+      )
+      .selectAll('settings')
+      .select('jabber_conversations.muted_until as xmpp_muted_until')
+      .where('settings.user_id', '=', userId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { xmpp_muted_until: mutedUntil, ...settingsRow } = row;
+    return { ...fromRow(settingsRow), ...(mutedUntil ? { xmppMutedUntil: new Date(mutedUntil) } : {}) };
   }
 
   /** What a user without saved settings sees: nothing enabled, the service's defaults. */

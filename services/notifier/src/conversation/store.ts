@@ -59,9 +59,22 @@ export class ConversationStore {
     await this.upsert(ledger.owner_id, jid, { last_fax_id: ledger.fax_id, last_notice_id: noticeId, last_noticed_at: at });
   }
 
-  /** Mutes (a time) or unmutes (null) the owner's Jabber notices at this address. */
+  /**
+   * Mutes (a time) or unmutes (null) the owner's Jabber notices at this address. Notices held by
+   * the mute fall due at once when it is lifted (quiet hours, if they are on, still hold them).
+   */
   async setMute(ownerId: string, jid: string, until: Date | null): Promise<void> {
     await this.upsert(ownerId, jid, { muted_until: until ? until.toISOString() : null });
+    if (until) return;
+    const now = this.now().toISOString();
+    await this.db
+      .updateTable('ledger')
+      .set({ not_before: now })
+      .where('owner_id', '=', ownerId)
+      .where('channel', '=', 'xmpp')
+      .where('status', '=', 'held')
+      .where('not_before', '>', now)
+      .execute();
   }
 
   /** Until when the owner's Jabber notices at this address are muted (null: they are not). */
