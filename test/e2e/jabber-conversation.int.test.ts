@@ -127,6 +127,8 @@ beforeAll(async () => {
     'xmpp.allowPlainWithoutTls': true,
     'xmpp.timeoutMs': 5_000,
     'ledger.heldPollMs': 200,
+    // The owner's commands in this file, and one more: the next is refused.
+    'xmpp.commandsPerHour': 9,
     'tracker.url': tracker.url,
   });
   await (notifier.adapters.get('xmpp') as unknown as { waitOnline(): Promise<void> }).waitOnline();
@@ -235,4 +237,11 @@ it('holds the next Jabber notice through a mute, and sends it when the owner unm
   await eventually(async () => (await notifier.ledger.get('fax-jc-muted:r1', 'xmpp'))?.status === 'sent', 10_000, 50);
   // Nothing was muted any more.
   expect(await ask('unmute')).toBe('Gli avvisi Jabber non erano disattivati.');
+});
+
+it('refuses the commands of an address over its hourly limit, in the owner’s language', async () => {
+  // Eight commands so far; the ninth is answered, the tenth refused.
+  expect(await ask('help')).toContain('status');
+  expect(await ask('status')).toBe('Troppi comandi: attendi un poco prima del prossimo.');
+  expect(stranger.messages).toEqual([]);
 });
