@@ -1,0 +1,3 @@
+import { describeConversationStore } from './store.suite';
+
+describeConversationStore('sqlite');
