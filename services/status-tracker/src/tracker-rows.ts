@@ -10,17 +10,19 @@ import type { FaxRow, NewRecipient, RecipientRow, TrackerDatabase } from './sche
 /** The id of one recipient's result: the idempotency key of every notice about it. */
 export const resultIdOf = (faxId: string, recipientId: string): string => `${faxId}:${recipientId}`;
 
-/** Inserts the fax's placeholder row if it is not there yet, then takes its row lock for the rest of the transaction. */
+/**
+ * Inserts the fax's placeholder row if it is not there yet and takes its row lock for the rest of
+ * the transaction, in one statement that returns the row: the upsert's update takes the row lock
+ * on PostgreSQL and the write lock on SQLite — portable, and it serialises every handler of one
+ * fax (the aggregate is only right if they do not interleave).
+ */
 export async function lockFax(trx: Kysely<TrackerDatabase>, faxId: string, now: string): Promise<FaxRow> {
-  await trx
+  return trx
     .insertInto('faxes')
     .values({ id: faxId, state: 'in_progress', created_at: now, updated_at: now })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
-  // An UPDATE takes the row lock on PostgreSQL and the write lock on SQLite: portable, and it
-  // serialises every handler of one fax (the aggregate is only right if they do not interleave).
-  await trx.updateTable('faxes').set({ updated_at: now }).where('id', '=', faxId).execute();
-  return trx.selectFrom('faxes').selectAll().where('id', '=', faxId).executeTakeFirstOrThrow();
+    .onConflict((oc) => oc.column('id').doUpdateSet({ updated_at: now }))
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export const selectRecipient = (trx: Kysely<TrackerDatabase>, faxId: string, recipientId: string): Promise<RecipientRow | undefined> =>
