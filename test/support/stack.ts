@@ -63,6 +63,8 @@ export async function startStack(
   env.SETTINGS_URL_TEMPLATE = `http://127.0.0.1:${notifierPort}/settings`;
   // The notifier fetches confirmation reports from this stack's tracker (for owners who attach them).
   env.TRACKER_REPORT_URL_TEMPLATE = `http://127.0.0.1:${trackerPort}/v1/faxes/{faxId}/report.pdf`;
+  // Owners' Jabber commands (status, resend) ask this stack's tracker.
+  env.TRACKER_URL = `http://127.0.0.1:${trackerPort}`;
   const tracker = await startService('status-tracker', env, undefined, options.nodeArgs).catch(async (error: unknown) => {
     await smtp.close();
     throw error;
