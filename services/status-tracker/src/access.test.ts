@@ -78,6 +78,7 @@ describe('every API route', () => {
         'GET /v1/faxes.csv',
         'GET /v1/faxes/fax-a1',
         'GET /v1/faxes/fax-a1/events',
+        'GET /v1/faxes/fax-a1/report.pdf',
         'POST /v1/faxes/fax-a1/resend',
         'GET /v1/webhooks',
         'PUT /v1/webhooks',
