@@ -1,3 +1,4 @@
+import { error, json, nullable, ref } from '../openapi-parts';
 import { searchParameters } from '../search/openapi';
 
 /**
@@ -5,10 +6,6 @@ import { searchParameters } from '../search/openapi';
  * route is the caller's scope only (their own received faxes; their office's too when they are its
  * admin or it shares its folder); any other fax answers 404 like one that does not exist.
  */
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
-const error = (description: string) => json(ref('Error'), description);
-const nullable = (type: string, extra: object = {}) => ({ type: [type, 'null'], ...extra });
 
 const UNAUTHORIZED = error('No token (or session cookie), or an expired or wrongly signed one.');
 const NOT_FOUND = error("No such received fax among those the caller sees (their own, and their office's when they see it): any other answers the same.");

@@ -1,13 +1,10 @@
+import { error, json, ref, UNAUTHORIZED } from '../openapi-parts';
 /**
  * The offices API's part of the OpenAPI document (openapi.ts merges it): paths and schemas. Every
  * route names its 403 (who may call it) beside the 400s of its body.
  */
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
-const error = (description: string) => json(ref('Error'), description);
 const body = (schema: object) => ({ required: true, content: { 'application/json': { schema } } });
 
-const UNAUTHORIZED = error('No token, or an expired or wrongly signed one.');
 const officeId = { name: 'officeId', in: 'path', required: true, schema: { type: 'string' } };
 const userId = { name: 'userId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } };
 const NOT_OFFICE_ADMIN = error(

@@ -1,10 +1,9 @@
+import { error } from '../openapi-parts';
 import { AGGREGATE_STATES, RECEIVE_STATUSES } from '@faxnotify/contracts';
 import { MAX_TEXT, type SearchKind } from './filters';
 import { MAX_EXPORT } from './export';
 
 /** The search's part of the OpenAPI document (openapi.ts and inbox/openapi.ts use it): the filters and the CSV exports. */
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const error = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
 const text = (name: string, description: string) => ({ name, in: 'query', schema: { type: 'string', maxLength: MAX_TEXT }, description });
 const DATES =
   'A day (YYYY-MM-DD) in `tz` (else the token’s `tz` claim, else UTC), or a date-time with its offset. `from` is inclusive; `to` takes in its whole day.';
