@@ -1,11 +1,11 @@
 import type { CloudEvent, DeliveryFaxReceived, Locale } from '@faxnotify/contracts';
-import { RetryableError, plainText } from '@faxnotify/kit';
-import { CHANNELS, ChannelError, type Channel, type NoticeAttachment, type RenderedNotice } from './channels/types';
+import { plainText } from '@faxnotify/kit';
+import { type Channel, type NoticeAttachment, type RenderedNotice } from './channels/types';
 import { receivedContext, renderReceivedNotice } from './inbound-render';
 import type { LedgerEntry } from './ledger';
 import type { LedgerTable } from './schema';
 import { sendableFrom } from './channel-choices';
-import { RECEIVED_RECIPIENT, RECEIVED_RESULT_PREFIX, addressFor, noticeIdOf, type Notifier } from './notifier';
+import { RECEIVED_RECIPIENT, RECEIVED_RESULT_PREFIX, addressFor, deliverOnEveryChannel, noticeIdOf, type Notifier } from './notifier';
 import type { ChannelConfirmations } from './confirmations/service';
 import type { NotificationSettings, SettingsStore } from './settings';
 
@@ -47,19 +47,7 @@ export class ReceivedNotices {
 
   async handle(event: CloudEvent<'delivery.fax.received'>, context: { lastAttempt: boolean }): Promise<void> {
     const received = event.data;
-    const settings = await this.deps.settings.get(received.ownerId);
-    const sendable = settings ? await this.deps.confirmations.sendable(received.ownerId, settings) : () => false;
-    let transient: ChannelError | undefined;
-    for (const channel of CHANNELS) {
-      try {
-        await this.deliver(received, channel, settings, sendable);
-      } catch (error) {
-        if (error instanceof ChannelError && error.transient) transient ??= error;
-        else throw error;
-      }
-    }
-    // Channels that went out are final in the ledger; only the ones that failed transiently are tried again.
-    if (transient) throw new RetryableError(transient.message, 'channel_transient', { cause: transient });
+    await deliverOnEveryChannel(this.deps, received.ownerId, (channel, settings, sendable) => this.deliver(received, channel, settings, sendable));
     void context;
   }
 

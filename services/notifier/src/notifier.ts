@@ -21,6 +21,33 @@ import { CHANNEL_NAMES, sendableFrom, wantsResult } from './channel-choices';
 
 export const NOTIFIER_SOURCE = '/faxnotify/notifier';
 
+/** Whether the owner's address on a channel is one they confirmed (from ChannelConfirmations.sendable). */
+export type Sendable = (channel: Channel, address: string) => boolean;
+
+/**
+ * One event's notices on every channel, each decided on the owner's settings and confirmed
+ * addresses. A channel that fails transiently does not stop the others; the event is then tried
+ * again, and only the channels still unfinished in the ledger go out.
+ */
+export async function deliverOnEveryChannel(
+  deps: { settings: Pick<SettingsStore, 'get'>; confirmations: Pick<ChannelConfirmations, 'sendable'> },
+  ownerId: string,
+  deliver: (channel: Channel, settings: NotificationSettings | undefined, sendable: Sendable) => Promise<void>,
+): Promise<void> {
+  const settings = await deps.settings.get(ownerId);
+  const sendable: Sendable = settings ? await deps.confirmations.sendable(ownerId, settings) : () => false;
+  let transient: ChannelError | undefined;
+  for (const channel of CHANNELS) {
+    try {
+      await deliver(channel, settings, sendable);
+    } catch (error) {
+      if (error instanceof ChannelError && error.transient) transient ??= error;
+      else throw error;
+    }
+  }
+  if (transient) throw new RetryableError(transient.message, 'channel_transient', { cause: transient });
+}
+
 export interface NotifierDeps {
   bus: MessageBus;
   ledger: SendLedger;
@@ -95,19 +122,7 @@ export class Notifier {
 
   async handle(event: CloudEvent<'delivery.recipient.final'>, context: { lastAttempt: boolean }): Promise<void> {
     const result = event.data;
-    const settings = await this.deps.settings.get(result.ownerId);
-    const sendable = settings ? await this.deps.confirmations.sendable(result.ownerId, settings) : () => false;
-    let transient: ChannelError | undefined;
-    for (const channel of CHANNELS) {
-      try {
-        await this.deliver(result, channel, settings, sendable);
-      } catch (error) {
-        if (error instanceof ChannelError && error.transient) transient ??= error;
-        else throw error;
-      }
-    }
-    // Channels that went out are final in the ledger; only the ones that failed transiently are tried again.
-    if (transient) throw new RetryableError(transient.message, 'channel_transient', { cause: transient });
+    await deliverOnEveryChannel(this.deps, result.ownerId, (channel, settings, sendable) => this.deliver(result, channel, settings, sendable));
     void context;
   }
 

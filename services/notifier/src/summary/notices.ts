@@ -1,10 +1,10 @@
 import type { CloudEvent, DeliveryFaxFinal, Locale } from '@faxnotify/contracts';
-import { RetryableError, errorMessage } from '@faxnotify/kit';
-import { CHANNELS, ChannelError, type Channel, type RenderedNotice } from '../channels/types';
+import { errorMessage } from '@faxnotify/kit';
+import { type Channel, type RenderedNotice } from '../channels/types';
 import { sendableFrom, wantsResult } from '../channel-choices';
 import type { LedgerEntry } from '../ledger';
 import type { LedgerTable } from '../schema';
-import { SUMMARY_RECIPIENT, SUMMARY_RESULT_PREFIX, addressFor, faxThreadId, noticeIdOf, type Notifier } from '../notifier';
+import { SUMMARY_RECIPIENT, SUMMARY_RESULT_PREFIX, addressFor, deliverOnEveryChannel, faxThreadId, noticeIdOf, type Notifier } from '../notifier';
 import type { ChannelConfirmations } from '../confirmations/service';
 import type { NotificationSettings, SettingsStore } from '../settings';
 import { wantsSummary } from './choice';
@@ -50,19 +50,7 @@ export class FaxSummaries {
 
   async handle(event: CloudEvent<'delivery.fax.final'>, context: { lastAttempt: boolean }): Promise<void> {
     const fax = event.data;
-    const settings = await this.deps.settings.get(fax.ownerId);
-    const sendable = settings ? await this.deps.confirmations.sendable(fax.ownerId, settings) : () => false;
-    let transient: ChannelError | undefined;
-    for (const channel of CHANNELS) {
-      try {
-        await this.deliverOn(fax, channel, settings, sendable);
-      } catch (error) {
-        if (error instanceof ChannelError && error.transient) transient ??= error;
-        else throw error;
-      }
-    }
-    // Channels that went out are final in the ledger; only the ones that failed transiently are tried again.
-    if (transient) throw new RetryableError(transient.message, 'channel_transient', { cause: transient });
+    await deliverOnEveryChannel(this.deps, fax.ownerId, (channel, settings, sendable) => this.deliverOn(fax, channel, settings, sendable));
     void context;
   }
 
