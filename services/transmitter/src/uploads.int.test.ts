@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { CreatedView, ErrorView } from './api';
 import type { FileFormat } from './documents';
 import { makeSampleFiles } from './documents/testing/sample-documents';
+import { EXTENSION } from './uploads';
 import type { FaxView } from './outbox';
 import { api, faxIdOf, finalFax, startTestTransmitter, upload, type TestTransmitter } from './testing/harness';
 
@@ -31,19 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-const EXTENSION: Record<FileFormat, string> = {
-  pdf: 'pdf',
-  tiff: 'tif',
-  doc: 'doc',
-  docx: 'docx',
-  txt: 'txt',
-  rtf: 'rtf',
-  jpeg: 'jpg',
-  png: 'png',
-  xls: 'xls',
-  xlsx: 'xlsx',
-};
 
 describe('uploads of every listed format', () => {
   it.each(Object.keys(EXTENSION) as FileFormat[])('keeps a %s file by its content, with its extension, named or not', async (format) => {

@@ -36,7 +36,8 @@ export const FORMAT_NAMES: Readonly<Record<string, FileFormat>> = {
 /** The format a client named, or null for a name that is not one of ours. */
 export const namedFormat = (name: string): FileFormat | null => (Object.hasOwn(FORMAT_NAMES, name.toLowerCase()) ? FORMAT_NAMES[name.toLowerCase()] : null);
 
-const EXTENSION: Record<FileFormat, string> = {
+/** The extension a stored file of each format keeps. */
+export const EXTENSION: Record<FileFormat, string> = {
   pdf: 'pdf',
   tiff: 'tif',
   doc: 'doc',
