@@ -1,5 +1,5 @@
 import { eventually } from '@faxnotify/peers';
-import { peakRssMb, percentile, round } from '../support/processes';
+import { cpuMs, peakRssMb, percentile, pidOf, round } from '../support/processes';
 import { benchFaxes, faxIdOfMail, publishResult, submitAll, type BenchStack } from './pipeline-stack';
 
 /** How many results after which peak RSS is sampled the first time (the memory goal compares the end of the run with it). */
@@ -14,6 +14,30 @@ const peakRss = (bench: BenchStack) => ({
   statusTracker: peakRssMb(bench.stack.tracker.process.pid),
   notifier: peakRssMb(bench.stack.notifier.process.pid),
 });
+
+/**
+ * CPU time each part of the run uses from now on, per result, in ms: the tracker, the notifier, the
+ * RabbitMQ node (when it runs on this machine) and this process (the publisher and the peers it
+ * hosts, such as the SMTP server). Where the two cores go is what bounds throughput.
+ */
+function cpuMeter(bench: BenchStack) {
+  const pids = { statusTracker: bench.stack.tracker.process.pid, notifier: bench.stack.notifier.process.pid, rabbitmq: pidOf('beam.smp') };
+  const read = () => ({
+    statusTracker: cpuMs(pids.statusTracker),
+    notifier: cpuMs(pids.notifier),
+    rabbitmq: cpuMs(pids.rabbitmq),
+    benchProcess: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+  });
+  const start = read();
+  return (results: number) => {
+    const end = read();
+    const per = (key: keyof typeof start) => {
+      const [a, b] = [start[key], end[key]];
+      return a === null || b === null ? null : round((b - a) / results, 2);
+    };
+    return { statusTracker: per('statusTracker'), notifier: per('notifier'), rabbitmq: per('rabbitmq'), benchProcess: per('benchProcess') };
+  };
+}
 
 /**
  * The burst: `n` results published at once (200 confirms in flight) for an owner with email only;
@@ -34,6 +58,7 @@ export async function emailBurst(bench: BenchStack, n: number) {
     const t0 = faxId ? publishedAt.get(faxId) : undefined;
     if (t0 !== undefined) latencies.push(at - t0);
   };
+  const cpu = cpuMeter(bench);
   const start = performance.now();
   for (let i = 0; i < n; i += 200)
     await Promise.all(
@@ -59,6 +84,7 @@ export async function emailBurst(bench: BenchStack, n: number) {
     seconds: round(seconds, 2),
     resultsPerSecond: round(n / seconds),
     emailsPerSecond: round(emails() / seconds),
+    cpuMsPerResult: cpu(n),
     latencyMs: latencyFigures(latencies),
     peakRssMb: { [`after${Math.min(n, RSS_MARK)}`]: atMark as ReturnType<typeof peakRss> | null, [`after${n}`]: peakRss(bench) },
     resultEventBytes: Buffer.byteLength(JSON.stringify(faxes[0].events[faxes[0].events.length - 1])),
@@ -86,12 +112,13 @@ export async function channelBurst(bench: BenchStack, channel: 'sms' | 'xmpp', n
   await submitAll(bench, faxes);
   const received = () => (channel === 'sms' ? twilio.messages.length : jabber.messages.length);
   const before = received();
+  const cpu = cpuMeter(bench);
   const start = performance.now();
   for (let i = 0; i < n; i += 200) await Promise.all(faxes.slice(i, i + 200).map((f) => publishResult(bus, f)));
   await eventually(() => received() - before >= n, 60 * 60_000, 20);
   const seconds = (performance.now() - start) / 1000;
   const body = channel === 'sms' ? twilio.messages[before].body : jabber.messages[before].body;
-  return { results: n, seconds: round(seconds, 2), noticesPerSecond: round(n / seconds), body };
+  return { results: n, seconds: round(seconds, 2), noticesPerSecond: round(n / seconds), cpuMsPerResult: cpu(n), body };
 }
 
 /**

@@ -9,7 +9,9 @@ import { startBenchStack } from './pipeline-stack';
  * `npm run bench` (the notice pipeline): the status tracker and the notifier as separate processes
  * on SQLite (`--pg`: PostgreSQL) with real peers — an SMTP server, Prosody, a Twilio-compatible
  * endpoint — and in the same run the raw limits each channel is compared against. Prints one JSON
- * object with the figures and each goal of issue 15 met or not.
+ * object with the figures and each goal of issue 15 met or not, and for each burst the CPU time per
+ * result of the tracker, the notifier, the RabbitMQ node and the benchmark process itself (which
+ * hosts the SMTP server), so the figures show where the machine's cores went.
  *
  *   --n N            results in the email burst (default 10,000; BENCH_N)
  *   --soak           the email burst of 100,000 results (peak RSS after 10,000 and at the end)

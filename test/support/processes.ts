@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from '@faxnotify/peers';
 
@@ -47,6 +47,34 @@ export function peakRssMb(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** CPU time (user + system) a process has used so far in ms, or null once it is gone. */
+export function cpuMs(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) in parentheses: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** The pid of the first process whose command name is `comm` (e.g. `beam.smp`, the RabbitMQ node), or undefined. */
+export function pidOf(comm: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) return Number(entry);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return undefined;
 }
 
 const PREFIX: Record<ServiceName, string> = { 'status-tracker': 'STATUS_TRACKER', notifier: 'NOTIFIER', transmitter: 'TRANSMITTER' };
