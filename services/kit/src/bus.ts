@@ -3,50 +3,28 @@ import {
   createEvent,
   deadLetterQueueName,
   declareTopology,
-  EXCHANGES,
   EVENT_CATALOGUE,
-  parseEvent,
-  RETRY_DELAYS_MS,
-  retryQueueName,
   TopologyMismatchError,
   type CloudEvent,
   type EventData,
   type EventKey,
   type QueueSpec,
 } from '@faxnotify/contracts';
-import { Counter, Histogram } from 'prom-client';
+import { Counter } from 'prom-client';
 import type { Logger } from './logger';
-import { PermanentError, errorMessage } from './errors';
+import { errorMessage } from './errors';
+import { batchConsumer, nackQuietly, OK, type BatchHandler, type ConsumeBatchOptions, type ConsumeOptions, type EventHandler } from './bus-consumer';
 
-/** Headers the wrapper sets; they travel with a message through retry and dead-letter queues. */
-export const HEADERS = {
-  attempt: 'x-faxnotify-attempt',
-  reason: 'x-faxnotify-reason',
-  queue: 'x-faxnotify-queue',
-  failedAt: 'x-faxnotify-failed-at',
-} as const;
-
-export interface HandlerContext {
-  /** 0 for the first try; n after n retries through the retry queues. */
-  attempt: number;
-  /** Whether the broker redelivered it after a consumer died without acknowledging. */
-  redelivered: boolean;
-  /** Whether this is the last try before the message is given up. */
-  lastAttempt: boolean;
-  logger: Logger;
-}
-
-export type EventHandler<K extends EventKey> = (event: CloudEvent<K>, context: HandlerContext) => Promise<void>;
-
-export interface ConsumeOptions<K extends EventKey> {
-  accepts: readonly K[];
-  /** Handlers running at once; the broker sends up to twice as many. */
-  concurrency?: number;
-  /** Retries through the retry queues before a message is given up (at most one per retry tier). */
-  maxRetries?: number;
-  /** Called once when a valid message is given up (retries exhausted or a permanent error), before it is dead-lettered: record the failure. */
-  onGiveUp?: (event: CloudEvent<K>, error: unknown) => Promise<void>;
-}
+export {
+  HEADERS,
+  type BatchHandler,
+  type BatchItem,
+  type ConsumeBatchOptions,
+  type ConsumeOptions,
+  type EventHandler,
+  type EventOutcome,
+  type HandlerContext,
+} from './bus-consumer';
 
 export interface BusOptions {
   /** One broker, or every node of a cluster (a list, or one string with the URLs separated by commas). */
@@ -59,24 +37,20 @@ export interface BusOptions {
 }
 
 const metrics = {
-  handled: new Counter({ name: 'faxnotify_messages_handled_total', help: 'Messages consumed, by queue and outcome.', labelNames: ['queue', 'outcome'] }),
   published: new Counter({
     name: 'faxnotify_messages_published_total',
     help: 'Messages published and confirmed, by routing key.',
     labelNames: ['routing_key'],
   }),
-  handlerSeconds: new Histogram({
-    name: 'faxnotify_handler_seconds',
-    help: 'Handler run time, by queue.',
-    labelNames: ['queue'],
-    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10],
-  }),
 };
 
 interface ConsumerRegistration {
   spec: QueueSpec;
-  onMessage: (channel: Channel, message: ConsumeMessage) => Promise<void>;
+  /** Handles and settles a batch of delivered messages (each settled on its own). */
+  onBatch: (channel: Channel, messages: ConsumeMessage[]) => Promise<void>;
   prefetch: number;
+  concurrency: number;
+  maxBatch: number;
   channel?: Channel;
   tag?: string;
 }
@@ -248,57 +222,37 @@ export class MessageBus {
 
   /** Registers a consumer; it starts now if connected, and again after every reconnect. */
   async consume<K extends EventKey>(spec: QueueSpec, handler: EventHandler<K>, options: ConsumeOptions<K>): Promise<void> {
+    await this.consumeBatch<K>(
+      spec,
+      async ([{ event, context }]) => {
+        try {
+          await handler(event, context);
+          return [OK];
+        } catch (error) {
+          return [{ ok: false, error }];
+        }
+      },
+      { ...options, maxBatch: 1 },
+    );
+  }
+
+  /**
+   * Registers a consumer that takes batches: what the broker has delivered (up to `maxBatch`) when
+   * a handler slot frees. Invalid messages are dead-lettered one by one and never reach the
+   * handler; each valid one is then settled on its own outcome, exactly as `consume` settles it
+   * (acknowledged after the handler returned, or retried, or given up), so one failing event never
+   * makes the others of its batch run again.
+   */
+  async consumeBatch<K extends EventKey>(spec: QueueSpec, handler: BatchHandler<K>, options: ConsumeBatchOptions<K>): Promise<void> {
     const concurrency = Math.max(1, options.concurrency ?? 16);
-    const maxRetries = Math.min(options.maxRetries ?? RETRY_DELAYS_MS.length, RETRY_DELAYS_MS.length);
-    const logger = this.options.logger.child({ queue: spec.name });
+    const maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1));
     const registration: ConsumerRegistration = {
       spec,
-      prefetch: concurrency * 2,
-      onMessage: async (channel, message) => {
-        const attempt = Number(message.properties.headers?.[HEADERS.attempt] ?? 0) || 0;
-        const parsed = parseEvent(message.content, options.accepts);
-        if (!parsed.ok) {
-          logger.warn({ reason: parsed.reason }, 'invalid message dead-lettered');
-          await this.deadLetter(channel, spec, message, parsed.reason);
-          metrics.handled.inc({ queue: spec.name, outcome: 'invalid' });
-          return;
-        }
-        const event = parsed.event as CloudEvent<K>;
-        const lastAttempt = attempt >= maxRetries;
-        const stop = metrics.handlerSeconds.startTimer({ queue: spec.name });
-        let error: unknown;
-        let failed = false;
-        try {
-          await handler(event, { attempt, redelivered: message.fields.redelivered, lastAttempt, logger: logger.child({ eventId: event.id }) });
-        } catch (caught) {
-          failed = true;
-          error = caught;
-        }
-        stop();
-        // A handler that succeeded is never retried: if its channel is gone by now, the broker
-        // delivers the message again (marked redelivered) and nothing is put on a retry queue.
-        if (!failed) {
-          channel.ack(message);
-          metrics.handled.inc({ queue: spec.name, outcome: 'ok' });
-          return;
-        }
-        const permanent = error instanceof PermanentError;
-        if (!permanent && !lastAttempt) {
-          logger.warn({ err: errorMessage(error), eventId: event.id, attempt }, 'handler failed; retrying later');
-          await this.publishRaw('', retryQueueName(spec.name, Math.min(attempt, RETRY_DELAYS_MS.length - 1)), message.content, {
-            ...message.properties,
-            headers: { ...message.properties.headers, [HEADERS.attempt]: attempt + 1, [HEADERS.reason]: errorMessage(error).slice(0, 1000) },
-          });
-          channel.ack(message);
-          metrics.handled.inc({ queue: spec.name, outcome: 'retry' });
-          return;
-        }
-        const reason = permanent ? `permanent: ${errorMessage(error)}` : `retries exhausted after ${attempt + 1} tries: ${errorMessage(error)}`;
-        logger.error({ err: errorMessage(error), eventId: event.id, attempt }, 'message given up');
-        if (options.onGiveUp) await options.onGiveUp(event, error);
-        await this.deadLetter(channel, spec, message, reason);
-        metrics.handled.inc({ queue: spec.name, outcome: 'dead' });
-      },
+      concurrency,
+      maxBatch,
+      // Room for every slot's full batch (and, batches of one, as many again waiting).
+      prefetch: Math.min(65_535, concurrency * Math.max(2, maxBatch)),
+      onBatch: batchConsumer(spec, handler, options, this.options.logger, this.publishRaw.bind(this)),
     };
     this.consumers.push(registration);
     if (this.connection) await this.openConsumer(this.connection, registration);
@@ -310,34 +264,23 @@ export class MessageBus {
     channel.on('close', () => this.recycle(connection, `consumer channel of ${registration.spec.name} closed`));
     await channel.prefetch(registration.prefetch);
     let running = 0;
+    let scheduled = false;
     const backlog: ConsumeMessage[] = [];
-    const limit = Math.max(1, registration.prefetch / 2);
     const pump = () => {
+      scheduled = false;
       if (this.closing) {
         // Draining: nothing new starts; what the broker already sent goes back to the queue.
-        for (const message of backlog.splice(0)) {
-          try {
-            channel.nack(message, false, true);
-          } catch {
-            /* channel already closed: the broker redelivers */
-          }
-        }
+        for (const message of backlog.splice(0)) nackQuietly(channel, message);
         return;
       }
-      while (running < limit && backlog.length > 0) {
-        const message = backlog.shift()!;
+      while (running < registration.concurrency && backlog.length > 0) {
+        const batch = backlog.splice(0, registration.maxBatch);
         running++;
         const work = registration
-          .onMessage(channel, message)
+          .onBatch(channel, batch)
           .catch((error: unknown) => {
-            // Only the broker can still save this message: leave it unacknowledged on a dead
-            // channel (it comes back), or hand it back on a live one.
-            this.options.logger.error({ err: errorMessage(error), queue: registration.spec.name }, 'could not settle message; returning it to the queue');
-            try {
-              channel.nack(message, false, true);
-            } catch {
-              /* channel already closed: the broker redelivers */
-            }
+            this.options.logger.error({ err: errorMessage(error), queue: registration.spec.name }, 'could not settle messages; returning them to the queue');
+            for (const message of batch) nackQuietly(channel, message);
           })
           .finally(() => {
             running--;
@@ -356,26 +299,17 @@ export class MessageBus {
           return;
         }
         backlog.push(message);
-        pump();
+        // Batches: let the messages of the same read arrive first (no timer, nothing waits).
+        if (registration.maxBatch === 1) pump();
+        else if (!scheduled) {
+          scheduled = true;
+          setImmediate(pump);
+        }
       },
       { noAck: false },
     );
     registration.channel = channel;
     registration.tag = consumerTag;
-  }
-
-  /** Puts a message on its queue's dead-letter queue with the reason, then acknowledges the original. */
-  private async deadLetter(channel: Channel, spec: QueueSpec, message: ConsumeMessage, reason: string): Promise<void> {
-    await this.publishRaw(EXCHANGES.deadLetter, spec.name, message.content, {
-      ...message.properties,
-      headers: {
-        ...message.properties.headers,
-        [HEADERS.reason]: reason.slice(0, 2000),
-        [HEADERS.queue]: spec.name,
-        [HEADERS.failedAt]: new Date().toISOString(),
-      },
-    });
-    channel.ack(message);
   }
 
   /** Name of the dead-letter queue of a work queue (for tools and tests). */
