@@ -24,6 +24,15 @@ export const statusTrackerSchema = {
       env: 'JWKS_URL',
     },
   },
+  amqp: {
+    ...commonSchema('status-tracker', 8082).amqp,
+    batchSize: {
+      doc: 'Most messages of a queue handled in one database transaction: under a backlog the tracker takes what the broker has delivered, up to this many, and commits them together (a batch that fails is redone one message at a time); at low load a batch is one message. The broker then sends up to amqp.prefetch / 2 × this many. 1 turns batching off.',
+      format: 'positive-int',
+      default: 100,
+      env: 'STATUS_TRACKER_AMQP_BATCH_SIZE',
+    },
+  },
   links: {
     faxUrlTemplate: {
       doc: 'Deep link to one fax, put in every delivery event for the notices; `{faxId}` is replaced by the fax id.',
@@ -227,7 +236,7 @@ export interface ConfiguredProviderAccount {
 
 export interface StatusTrackerConfig {
   log: { level: string };
-  amqp: { url: string; prefetch: number };
+  amqp: { url: string; prefetch: number; batchSize: number };
   http: { host: string; port: number; publicUrl: string; trustProxy: string };
   db: { url: string; sqlitePath: string };
   auth: AuthSettings & { jwksUrl: string };

@@ -199,17 +199,21 @@ export async function startStatusTracker(overrides: Record<string, unknown> = {}
     await sealStoredSecrets(db, secrets, logger.child({ component: 'secrets' }));
     await bus.start();
     const concurrency = Math.max(1, Math.floor(config.amqp.prefetch / 2));
-    const handle = async (event: CloudEvent, context: { logger: Logger }) => {
-      const outcome = await tracker.handle(event, context.logger);
+    // What the broker has delivered is handled in one transaction (up to amqp.batchSize at once);
+    // each message is then acknowledged, retried or dead-lettered on its own outcome.
+    const handleBatch = async (items: ReadonlyArray<{ event: CloudEvent; context: { logger: Logger } }>) => {
+      const results = await tracker.handleBatch(items.map(({ event, context }) => ({ event, logger: context.logger })));
       // Committed: hand the new final events (and webhook POSTs) over now rather than at the next poll.
-      if (outcome.outboxRows > 0) handedOver();
+      if (results.some((r) => r.ok && r.outcome.outboxRows > 0)) handedOver();
+      return results.map((r) => (r.ok ? { ok: true as const } : r));
     };
-    await bus.consume(QUEUES.trackerFaxEvents, handle, {
+    const batched = { concurrency, maxBatch: config.amqp.batchSize };
+    await bus.consumeBatch(QUEUES.trackerFaxEvents, handleBatch, {
       accepts: ['fax.submitted', 'fax.recipient.progress', 'fax.recipient.result', 'fax.received'],
-      concurrency,
+      ...batched,
     });
-    await bus.consume(QUEUES.trackerNotificationOutcomes, handle, { accepts: ['notification.outcome'], concurrency });
-    await bus.consume(QUEUES.trackerResendRequests, handle, { accepts: ['fax.resend.requested'], concurrency });
+    await bus.consumeBatch(QUEUES.trackerNotificationOutcomes, handleBatch, { accepts: ['notification.outcome'], ...batched });
+    await bus.consumeBatch(QUEUES.trackerResendRequests, handleBatch, { accepts: ['fax.resend.requested'], ...batched });
     relay.start();
     sweep.start();
     webhooks.start();

@@ -1,4 +1,4 @@
-import { isFinalStatus, type DeliveryRecipientFinal, type FinalStatus } from '@faxnotify/contracts';
+import { isFinalStatus, type DeliveryRecipientFinal, type FinalStatus, type NotificationOutcome } from '@faxnotify/contracts';
 import type { Kysely } from 'kysely';
 import type { FaxRow, NewRecipient, RecipientRow, TrackerDatabase } from './schema';
 
@@ -111,4 +111,52 @@ export function recipientFinal(fax: FaxRow, recipient: RecipientRow, link: strin
     links: { fax: link },
     recipientCount,
   };
+}
+
+/** Stores a notice outcome; of two outcomes for one (result, channel), the later `at` wins. */
+export async function saveNotice(db: Kysely<TrackerDatabase>, data: NotificationOutcome, receivedAt: string): Promise<void> {
+  const row = {
+    result_id: data.resultId,
+    channel: data.channel,
+    fax_id: data.faxId,
+    recipient_id: data.recipientId,
+    owner_id: data.ownerId,
+    outcome: data.outcome,
+    reason: data.reason ?? null,
+    address: data.address ?? null,
+    locale: data.locale ?? null,
+    provider_message_id: data.providerMessageId ?? null,
+    sms_segments: data.sms?.segments ?? null,
+    sms_encoding: data.sms?.encoding ?? null,
+    provider_status: data.provider?.status ?? null,
+    provider_error_code: data.provider?.errorCode ?? null,
+    smtp_code: data.smtp?.code ?? null,
+    attempts: data.attempts,
+    at: new Date(data.at).toISOString(),
+    received_at: receivedAt,
+  };
+  await db
+    .insertInto('notices')
+    .values(row)
+    .onConflict((oc) =>
+      oc
+        .columns(['result_id', 'channel'])
+        .doUpdateSet((eb) => ({
+          outcome: eb.ref('excluded.outcome'),
+          reason: eb.ref('excluded.reason'),
+          address: eb.ref('excluded.address'),
+          locale: eb.ref('excluded.locale'),
+          provider_message_id: eb.ref('excluded.provider_message_id'),
+          sms_segments: eb.ref('excluded.sms_segments'),
+          sms_encoding: eb.ref('excluded.sms_encoding'),
+          provider_status: eb.ref('excluded.provider_status'),
+          provider_error_code: eb.ref('excluded.provider_error_code'),
+          smtp_code: eb.ref('excluded.smtp_code'),
+          attempts: eb.ref('excluded.attempts'),
+          at: eb.ref('excluded.at'),
+          received_at: eb.ref('excluded.received_at'),
+        }))
+        .where('notices.at', '<=', (eb) => eb.ref('excluded.at')),
+    )
+    .execute();
 }
