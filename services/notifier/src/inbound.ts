@@ -5,7 +5,8 @@ import { receivedContext, renderReceivedNotice } from './inbound-render';
 import type { LedgerEntry } from './ledger';
 import type { LedgerTable } from './schema';
 import { sendableFrom } from './channel-choices';
-import { RECEIVED_RECIPIENT, RECEIVED_RESULT_PREFIX, addressFor, deliverOnEveryChannel, noticeIdOf, type Notifier } from './notifier';
+import { addressFor, deliverOnEveryChannel, noticeIdOf, type Notifier } from './notifier';
+import { RECEIVED_RECIPIENT, RECEIVED_RESULT_PREFIX } from './outcome';
 import type { ChannelConfirmations } from './confirmations/service';
 import type { NotificationSettings, SettingsStore } from './settings';
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { createLogger, openDatabase, type Database } from '@faxnotify/kit';
 import { SendLedger, type LedgerEntry } from './ledger';
-import { describeNotice, noticeFacts, noticeIdOf, outcomeOf } from './notifier';
+import { noticeIdOf } from './notifier';
+import { describeNotice, noticeFacts, outcomeOf } from './outcome';
 import { notifierMigrations, type NotifierDatabase } from './schema';
 
 /**

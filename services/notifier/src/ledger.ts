@@ -95,14 +95,18 @@ export class SendLedger {
     return this.db.selectFrom('ledger').selectAll().where('idempotency_key', '=', SendLedger.key(resultId, channel)).executeTakeFirst();
   }
 
-  /** Records a notice that will not be sent (the owner does not want it, or has no address). */
+  /**
+   * Records a notice that will not be sent (the owner does not want it, or has no address): one
+   * insert for a new notice; a notice already in the ledger keeps its row.
+   */
   async skip(entry: LedgerEntry, reason: string): Promise<LedgerTable> {
+    const inserted = await this.insertNew(entry, { status: 'skipped', error: reason });
+    if (inserted) return inserted;
     const existing = await this.get(entry.resultId, entry.channel);
+    if (!existing) throw new Error(`ledger row ${SendLedger.key(entry.resultId, entry.channel)} vanished while it was skipped`);
     // A held notice the owner no longer wants (the channel turned off meanwhile) is skipped when it falls due.
-    if (existing?.status === 'held') await this.mark(entry.resultId, entry.channel, { status: 'skipped', error: reason.slice(0, 2000) });
-    if (existing) return existing.status === 'held' ? (await this.get(entry.resultId, entry.channel))! : existing;
-    await this.insert(entry, 'skipped', reason);
-    return (await this.get(entry.resultId, entry.channel))!;
+    if (existing.status !== 'held') return existing;
+    return (await this.mark(entry.resultId, entry.channel, { status: 'skipped', error: reason.slice(0, 2000) })) ?? existing;
   }
 
   /**
@@ -112,7 +116,7 @@ export class SendLedger {
    */
   async hold(entry: LedgerEntry, notBefore: Date, heldJson: string): Promise<boolean> {
     const key = SendLedger.key(entry.resultId, entry.channel);
-    if (!(await this.get(entry.resultId, entry.channel))) await this.insert(entry, 'pending', null);
+    await this.insertNew(entry, { status: 'pending' });
     const updated = await this.db
       .updateTable('ledger')
       .set({
@@ -150,12 +154,18 @@ export class SendLedger {
     await this.db.updateTable('ledger').set({ not_before: notBefore.toISOString() }).where('idempotency_key', '=', SendLedger.key(resultId, channel)).execute();
   }
 
-  /** Reserves the notice for sending, unless it is already final or another worker holds it. */
+  /**
+   * Reserves the notice for sending, unless it is already final or another worker holds it. A new
+   * notice is written claimed in one insert; one already in the ledger is claimed in a transaction
+   * that looks at its state first.
+   */
   async claim(entry: LedgerEntry): Promise<Claim> {
     const key = SendLedger.key(entry.resultId, entry.channel);
-    if (!(await this.get(entry.resultId, entry.channel))) await this.insert(entry, 'pending', null);
     const now = this.now();
     const nowIso = now.toISOString();
+    const claimedUntil = new Date(now.getTime() + this.claimMs).toISOString();
+    const inserted = await this.insertNew(entry, { status: 'sending', sends: 1, claimed_until: claimedUntil, claimed_by: this.worker?.id ?? null });
+    if (inserted) return { kind: 'claimed', row: inserted, resumedUnfinished: false };
     return this.db.transaction().execute(async (tx) => {
       const row = await tx.selectFrom('ledger').selectAll().where('idempotency_key', '=', key).executeTakeFirstOrThrow();
       if (FINAL_LEDGER_STATUSES.has(row.status)) return { kind: 'done', row };
@@ -167,7 +177,7 @@ export class SendLedger {
           status: 'sending',
           sends: row.sends + 1,
           possible_duplicates: row.possible_duplicates + (unfinished ? 1 : 0),
-          claimed_until: new Date(now.getTime() + this.claimMs).toISOString(),
+          claimed_until: claimedUntil,
           claimed_by: this.worker?.id ?? null,
           address: entry.address,
           locale: entry.locale,
@@ -184,8 +194,9 @@ export class SendLedger {
     });
   }
 
-  async markSent(resultId: string, channel: string, receipt: SendReceipt): Promise<void> {
-    await this.mark(resultId, channel, {
+  /** The marks return the row as they left it (undefined only for a notice not in the ledger). */
+  async markSent(resultId: string, channel: string, receipt: SendReceipt): Promise<LedgerTable | undefined> {
+    return this.mark(resultId, channel, {
       status: 'sent',
       provider_message_id: receipt.providerMessageId,
       segments: receipt.segments ?? null,
@@ -218,9 +229,7 @@ export class SendLedger {
       update = update.where((eb) => eb.or([eb('provider_message_id', 'is', null), eb('provider_message_id', '=', id)]));
     }
     if (report.fromAddress) update = update.where('address', '=', report.fromAddress);
-    const result = await update.executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return undefined;
-    return this.db.selectFrom('ledger').selectAll().where('notice_id', '=', report.noticeId).where('channel', '=', report.channel).executeTakeFirst();
+    return update.returningAll().executeTakeFirst();
   }
 
   /**
@@ -228,18 +237,18 @@ export class SendLedger {
    * left out when the failure is no new answer from the provider (retries exhausted), so the
    * last reply recorded stands.
    */
-  async markFailed(resultId: string, channel: string, error: string, smtpCode?: number | null): Promise<void> {
-    await this.mark(resultId, channel, { status: 'failed', error: error.slice(0, 2000), ...(smtpCode !== undefined ? { smtp_code: smtpCode } : {}) });
+  async markFailed(resultId: string, channel: string, error: string, smtpCode?: number | null): Promise<LedgerTable | undefined> {
+    return this.mark(resultId, channel, { status: 'failed', error: error.slice(0, 2000), ...(smtpCode !== undefined ? { smtp_code: smtpCode } : {}) });
   }
 
   /** A claimed notice that will not be sent after all (over a rate limit). */
-  async markSkipped(resultId: string, channel: string, reason: string): Promise<void> {
-    await this.mark(resultId, channel, { status: 'skipped', error: reason.slice(0, 2000) });
+  async markSkipped(resultId: string, channel: string, reason: string): Promise<LedgerTable | undefined> {
+    return this.mark(resultId, channel, { status: 'skipped', error: reason.slice(0, 2000) });
   }
 
   /** A transient failure: the notice is free to be claimed again by the retry. `smtpCode` as for markFailed. */
-  async markRetrying(resultId: string, channel: string, error: string, smtpCode?: number | null, lostSend?: LostSend): Promise<void> {
-    await this.mark(resultId, channel, {
+  async markRetrying(resultId: string, channel: string, error: string, smtpCode?: number | null, lostSend?: LostSend): Promise<LedgerTable | undefined> {
+    return this.mark(resultId, channel, {
       status: 'retrying',
       error: error.slice(0, 2000),
       ...(smtpCode !== undefined ? { smtp_code: smtpCode } : {}),
@@ -255,49 +264,55 @@ export class SendLedger {
       : undefined;
   }
 
-  private async mark(resultId: string, channel: string, values: Partial<LedgerTable>): Promise<void> {
-    await this.db
+  private async mark(resultId: string, channel: string, values: Partial<LedgerTable>): Promise<LedgerTable | undefined> {
+    return this.db
       .updateTable('ledger')
       .set({ ...values, claimed_until: null, claimed_by: null, updated_at: this.now().toISOString() })
       .where('idempotency_key', '=', SendLedger.key(resultId, channel))
-      .execute();
+      .returningAll()
+      .executeTakeFirst();
   }
 
-  private async insert(entry: LedgerEntry, status: LedgerStatus, error: string | null): Promise<void> {
+  /**
+   * Writes the notice's row as `state` says (status, and for a claim its first send) when the
+   * ledger has none yet, in one statement: the row written, or undefined when there was one already.
+   */
+  private async insertNew(
+    entry: LedgerEntry,
+    state: { status: LedgerStatus; error?: string } & Partial<Pick<LedgerTable, 'sends' | 'claimed_until' | 'claimed_by'>>,
+  ): Promise<LedgerTable | undefined> {
     const now = this.now().toISOString();
-    try {
-      await this.db
-        .insertInto('ledger')
-        .values({
-          idempotency_key: SendLedger.key(entry.resultId, entry.channel),
-          result_id: entry.resultId,
-          channel: entry.channel,
-          fax_id: entry.faxId,
-          recipient_id: entry.recipientId,
-          owner_id: entry.ownerId,
-          address: entry.address,
-          locale: entry.locale,
-          status,
-          sends: 0,
-          possible_duplicates: 0,
-          claimed_until: null,
-          claimed_by: null,
-          provider_message_id: null,
-          error,
-          notice_id: entry.noticeId,
-          segments: null,
-          encoding: null,
-          delivery_status: null,
-          delivery_error_code: null,
-          delivery_updated_at: null,
-          smtp_code: null,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-    } catch (e) {
-      if (!isUniqueViolation(e)) throw e;
-    }
+    return this.db
+      .insertInto('ledger')
+      .values({
+        idempotency_key: SendLedger.key(entry.resultId, entry.channel),
+        result_id: entry.resultId,
+        channel: entry.channel,
+        fax_id: entry.faxId,
+        recipient_id: entry.recipientId,
+        owner_id: entry.ownerId,
+        address: entry.address,
+        locale: entry.locale,
+        status: state.status,
+        sends: state.sends ?? 0,
+        possible_duplicates: 0,
+        claimed_until: state.claimed_until ?? null,
+        claimed_by: state.claimed_by ?? null,
+        provider_message_id: null,
+        error: state.error?.slice(0, 2000) ?? null,
+        notice_id: entry.noticeId,
+        segments: null,
+        encoding: null,
+        delivery_status: null,
+        delivery_error_code: null,
+        delivery_updated_at: null,
+        smtp_code: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returningAll()
+      .executeTakeFirst();
   }
 
   /** Totals for reports and tests. */

@@ -1,16 +1,9 @@
 import { createHash } from 'node:crypto';
-import {
-  FINAL_STATUS_INFO,
-  SMS_ENCODINGS,
-  type CloudEvent,
-  type DeliveryRecipientFinal,
-  type Locale,
-  type NotificationOutcome,
-  type SmsEncoding,
-} from '@faxnotify/contracts';
+import { FINAL_STATUS_INFO, type CloudEvent, type DeliveryRecipientFinal, type Locale } from '@faxnotify/contracts';
 import { RetryableError, describeRateLimit, errorMessage, type Logger, type MessageBus, type RateLimiter } from '@faxnotify/kit';
 import { CHANNELS, ChannelError, type Channel, type ChannelAdapter, type DeliveryReport, type RenderedNotice, type SendReceipt } from './channels/types';
 import { FINAL_LEDGER_STATUSES, SendLedger, type LedgerEntry } from './ledger';
+import { outcomeEventOf } from './outcome';
 import { noticeContext, renderNotice } from './render';
 import type { LedgerTable } from './schema';
 import type { ChannelConfirmations } from './confirmations/service';
@@ -26,8 +19,9 @@ export type Sendable = (channel: Channel, address: string) => boolean;
 
 /**
  * One event's notices on every channel, each decided on the owner's settings and confirmed
- * addresses. A channel that fails transiently does not stop the others; the event is then tried
- * again, and only the channels still unfinished in the ledger go out.
+ * addresses, all channels at once (each has its own ledger row). A channel that fails
+ * transiently does not stop the others; the event is then tried again, and only the channels
+ * still unfinished in the ledger go out. Any other error is thrown once every channel is done.
  */
 export async function deliverOnEveryChannel(
   deps: { settings: Pick<SettingsStore, 'get'>; confirmations: Pick<ChannelConfirmations, 'sendable'> },
@@ -36,14 +30,12 @@ export async function deliverOnEveryChannel(
 ): Promise<void> {
   const settings = await deps.settings.get(ownerId);
   const sendable: Sendable = settings ? await deps.confirmations.sendable(ownerId, settings) : () => false;
+  const settled = await Promise.allSettled(CHANNELS.map((channel) => deliver(channel, settings, sendable)));
   let transient: ChannelError | undefined;
-  for (const channel of CHANNELS) {
-    try {
-      await deliver(channel, settings, sendable);
-    } catch (error) {
-      if (error instanceof ChannelError && error.transient) transient ??= error;
-      else throw error;
-    }
+  for (const result of settled) {
+    if (result.status === 'fulfilled') continue;
+    if (result.reason instanceof ChannelError && result.reason.transient) transient ??= result.reason;
+    else throw result.reason;
   }
   if (transient) throw new RetryableError(transient.message, 'channel_transient', { cause: transient });
 }
@@ -83,19 +75,6 @@ export function addressFor(settings: NotificationSettings, channel: Channel): st
       return settings.xmpp.enabled ? settings.xmpp.jid : null;
   }
 }
-
-/**
- * Ledger rows of notices of received faxes: their result id is `received/<receivedId>` ('/' is in
- * no outbound result id, so the two never share a key) and their recipient id is this marker.
- */
-export const RECEIVED_RESULT_PREFIX = 'received/';
-export const RECEIVED_RECIPIENT = '(received)';
-export const isReceivedNotice = (row: Pick<LedgerTable, 'result_id'>): boolean => row.result_id.startsWith(RECEIVED_RESULT_PREFIX);
-
-/** Ledger rows of fax summaries: result id `summary/<faxId>` (one row per fax and channel), recipient id this marker. */
-export const SUMMARY_RESULT_PREFIX = 'summary/';
-export const SUMMARY_RECIPIENT = '(summary)';
-export const isSummaryNotice = (row: Pick<LedgerTable, 'result_id'>): boolean => row.result_id.startsWith(SUMMARY_RESULT_PREFIX);
 
 /** The notice's own id: the same for every try of one result on one channel. */
 export const noticeIdOf = (resultId: string, channel: Channel): string => createHash('sha256').update(`${resultId}\n${channel}`).digest('hex').slice(0, 24);
@@ -137,8 +116,7 @@ export class Notifier {
       const row = await this.deps.ledger.get(resultId, channel);
       // A notice held through quiet hours is the scheduler's, not this delivery's: it is sent when they end.
       if (!row || FINAL_LEDGER_STATUSES.has(row.status) || row.status === 'held') continue;
-      await this.deps.ledger.markFailed(resultId, channel, `retries exhausted: ${errorMessage(error)}`);
-      await this.publishOutcome((await this.deps.ledger.get(resultId, channel))!);
+      await this.publishMarked(resultId, channel, await this.deps.ledger.markFailed(resultId, channel, `retries exhausted: ${errorMessage(error)}`));
     }
   }
 
@@ -190,8 +168,7 @@ export class Notifier {
       try {
         result = JSON.parse(row.held_json!) as DeliveryRecipientFinal;
       } catch (error) {
-        await ledger.markFailed(row.result_id, channel, `held notice unreadable: ${errorMessage(error)}`);
-        await this.publishOutcome((await ledger.get(row.result_id, channel))!);
+        await this.publishMarked(row.result_id, channel, await ledger.markFailed(row.result_id, channel, `held notice unreadable: ${errorMessage(error)}`));
         continue;
       }
       if (row.sends >= HELD_MAX_SENDS && row.status === 'retrying') {
@@ -265,8 +242,7 @@ export class Notifier {
     // Sent by this process already, its mark in the ledger still missing: mark it, do not send again.
     const unmarked = this.unmarked.get(SendLedger.key(result.resultId, channel));
     if (unmarked) {
-      await this.recordSent(result.resultId, channel, unmarked);
-      await this.publishOutcome((await ledger.get(result.resultId, channel))!);
+      await this.publishMarked(result.resultId, channel, await this.recordSent(result.resultId, channel, unmarked));
       return;
     }
     // In the owner's quiet hours: kept in the ledger until they end, then sent by releaseHeld.
@@ -283,8 +259,7 @@ export class Notifier {
     // Counted at the first claim only, so a redelivery or a retry of the same notice is not counted again.
     const overLimit = claim.row.sends === 1 ? await this.overLimit(result.ownerId, channel) : undefined;
     if (overLimit) {
-      await ledger.markSkipped(result.resultId, channel, overLimit);
-      await this.publishOutcome((await ledger.get(result.resultId, channel))!);
+      await this.publishMarked(result.resultId, channel, await ledger.markSkipped(result.resultId, channel, overLimit));
       return;
     }
     if (claim.resumedUnfinished) this.deps.logger.warn({ resultId: result.resultId, channel }, 'sending again over an unfinished send (possible duplicate)');
@@ -295,6 +270,7 @@ export class Notifier {
     const lostSend = SendLedger.lostSendOf(claim.row) ?? (claim.resumedUnfinished ? { startedAt: claimedAt, lostAt: claimedAt } : undefined);
     const notice = { ...(await render()), ...(lostSend ? { lostSend } : {}) };
     let receipt: SendReceipt | undefined;
+    let marked: LedgerTable | undefined;
     try {
       receipt = await adapter!.send(notice, entry.address!);
     } catch (error) {
@@ -304,10 +280,10 @@ export class Notifier {
         await ledger.markRetrying(result.resultId, channel, channelError.message, smtpCode, channelError.lostSend);
         throw channelError;
       }
-      await ledger.markFailed(result.resultId, channel, channelError.message, smtpCode);
+      marked = await ledger.markFailed(result.resultId, channel, channelError.message, smtpCode);
     }
-    if (receipt) await this.recordSent(result.resultId, channel, receipt);
-    await this.publishOutcome((await ledger.get(result.resultId, channel))!);
+    if (receipt) marked = await this.recordSent(result.resultId, channel, receipt);
+    await this.publishMarked(result.resultId, channel, marked);
   }
 
   /**
@@ -315,13 +291,13 @@ export class Notifier {
    * again. A mark that fails (the database dropped the connection) is tried again at once, then
    * kept in this process, and the retry of the result marks it without calling the provider.
    */
-  private async recordSent(resultId: string, channel: Channel, receipt: SendReceipt): Promise<void> {
+  private async recordSent(resultId: string, channel: Channel, receipt: SendReceipt): Promise<LedgerTable | undefined> {
     const key = SendLedger.key(resultId, channel);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.deps.ledger.markSent(resultId, channel, receipt);
+        const row = await this.deps.ledger.markSent(resultId, channel, receipt);
         this.unmarked.delete(key);
-        return;
+        return row;
       } catch (error) {
         if (attempt < 2) {
           await new Promise((resolve) => setTimeout(resolve, 200 * 4 ** attempt));
@@ -389,76 +365,17 @@ export class Notifier {
     };
   }
 
-  private async publishOutcome(row: LedgerTable): Promise<void> {
-    // A notice of a received fax has no outcome event: notification.outcome is about one recipient of
-    // a fax we sent (faxId, recipientId, resultId) and the tracker files it beside that fax, which a
-    // received fax is not. Its ledger row is its record.
-    // A fax summary has none either: it is about no one recipient, and the tracker files outcomes by recipient.
-    if (isReceivedNotice(row) || isSummaryNotice(row)) return;
-    const channel = row.channel as Channel;
-    const outcome: NotificationOutcome = {
-      resultId: row.result_id,
-      faxId: row.fax_id,
-      recipientId: row.recipient_id,
-      ownerId: row.owner_id,
-      channel,
-      outcome: outcomeOf(row),
-      ...(describeNotice(row) ? { reason: describeNotice(row)!.slice(0, 2000) } : {}),
-      ...(row.address ? { address: row.address } : {}),
-      ...(row.locale ? { locale: row.locale as Locale } : {}),
-      ...(row.provider_message_id ? { providerMessageId: row.provider_message_id.slice(0, 500) } : {}),
-      ...noticeFacts(row),
-      attempts: row.sends,
-      at: row.updated_at,
-    };
-    // The same id for the same ledger state, so a re-published outcome is recognisably the same fact.
-    const id = createHash('sha256')
-      .update(`${row.idempotency_key}\n${row.status}\n${row.sends}\n${row.delivery_status ?? ''}`)
-      .digest('hex')
-      .slice(0, 32);
-    await this.deps.bus.publish('notification.outcome', outcome, { id, subject: `fax/${row.fax_id}/recipient/${row.recipient_id}/${channel}` });
+  /** Publishes the outcome of a row as a mark left it (read again only if the mark did not return it). */
+  private async publishMarked(resultId: string, channel: Channel, row: LedgerTable | undefined): Promise<void> {
+    await this.publishOutcome(row ?? (await this.deps.ledger.get(resultId, channel))!);
   }
-}
 
-/** What became of a notice: the send's result, then what the provider reported after accepting it. */
-export function outcomeOf(row: LedgerTable): NotificationOutcome['outcome'] {
-  if (row.status === 'skipped') return 'skipped';
-  if (row.status !== 'sent') return 'failed';
-  if (row.delivery_status === 'delivered') return 'delivered';
-  if (row.delivery_status === 'undelivered' || row.delivery_status === 'failed') return 'failed';
-  return 'sent';
+  private async publishOutcome(row: LedgerTable): Promise<void> {
+    const event = outcomeEventOf(row);
+    if (event) await this.deps.bus.publish('notification.outcome', event.outcome, { id: event.id, subject: event.subject });
+  }
 }
 
 /** For email, the SMTP reply behind a failure (classifySmtpError keeps it as a numeric provider code), null when the server did not reply. */
 const smtpCodeOf = (channel: Channel, error: ChannelError): number | null | undefined =>
   channel !== 'email' ? undefined : typeof error.providerCode === 'number' ? error.providerCode : null;
-
-const isSmsEncoding = (value: string | null): value is SmsEncoding => (SMS_ENCODINGS as readonly (string | null)[]).includes(value);
-
-/**
- * What the ledger knows about a notice, as the outcome's fields: for an SMS the parts and encoding
- * it went out as and Twilio's status callback (MessageStatus, which the ledger keeps as Twilio
- * spells it, with its ErrorCode); for an email the SMTP server's reply code.
- */
-export function noticeFacts(row: LedgerTable): Pick<NotificationOutcome, 'sms' | 'provider' | 'smtp'> {
-  const facts: Pick<NotificationOutcome, 'sms' | 'provider' | 'smtp'> = {};
-  if (row.channel === 'sms') {
-    if (row.segments !== null && row.segments >= 1 && row.segments <= 255 && isSmsEncoding(row.encoding))
-      facts.sms = { segments: row.segments, encoding: row.encoding };
-    if (row.delivery_status)
-      facts.provider = { status: row.delivery_status.slice(0, 64), ...(row.delivery_error_code ? { errorCode: row.delivery_error_code.slice(0, 64) } : {}) };
-  }
-  if (row.channel === 'email' && row.smtp_code !== null && row.smtp_code >= 200 && row.smtp_code <= 599) facts.smtp = { code: row.smtp_code };
-  return facts;
-}
-
-/**
- * The outcome's words: why it failed or was skipped, and that an XMPP receipt came. What has a
- * field of its own (SMS parts, the carrier's report, the SMTP reply code) is left to it.
- */
-export function describeNotice(row: LedgerTable): string | undefined {
-  const parts: string[] = [];
-  if (row.error && row.status !== 'sent') parts.push(row.error);
-  if (row.delivery_status === 'delivered' && row.channel === 'xmpp') parts.push('receipt received');
-  return parts.length > 0 ? parts.join('; ') : undefined;
-}
