@@ -142,6 +142,20 @@ export const describeLedger = (dialect: 'sqlite' | 'postgres'): void =>
       expect(describeNotice(row)).toBe('SMTP ECONNECTION: connection refused');
     });
 
+    it('writes the new rows of the moment in one statement, and claims a notice asked for twice at once once', async () => {
+      const mail = entry('batch:r1', 'email', 'alice@example.test');
+      const [first, second, sms] = await Promise.all([
+        ledger.claim(mail),
+        ledger.claim(mail),
+        ledger.skip(entry('batch:r1', 'sms', '+393331234567'), 'sms notices are off'),
+      ]);
+      expect([first.kind, second.kind].sort()).toEqual(['busy', 'claimed']);
+      expect(sms).toMatchObject({ status: 'skipped', error: 'sms notices are off', sends: 0 });
+      expect(await ledger.get('batch:r1', 'email')).toMatchObject({ status: 'sending', sends: 1, possible_duplicates: 0 });
+      // A row already there is found, not written again.
+      expect(await ledger.skip(entry('batch:r1', 'sms', '+393331234567'), 'another reason')).toMatchObject({ error: 'sms notices are off' });
+    });
+
     it('ignores a report for a notice it does not know', async () => {
       expect(await ledger.recordDelivery({ channel: 'sms', noticeId: 'unknown', status: 'delivered' })).toBeUndefined();
     });

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import { isUniqueViolation } from '@faxnotify/kit';
 import type { DeliveryReport, LostSend, SendReceipt } from './channels/types';
+import { NewLedgerRows } from './ledger-new-rows';
 import type { LedgerTable, NotifierDatabase } from './schema';
 
 export type LedgerStatus = 'pending' | 'sending' | 'retrying' | 'sent' | 'failed' | 'skipped' | 'held';
@@ -49,12 +50,16 @@ export interface LedgerWorker {
  * again — the one window for a duplicate, counted.
  */
 export class SendLedger {
+  private readonly newRows: NewLedgerRows;
+
   constructor(
     private readonly db: Kysely<NotifierDatabase>,
     private readonly claimMs: number,
     private readonly now: () => Date = () => new Date(),
     private readonly worker?: LedgerWorker,
-  ) {}
+  ) {
+    this.newRows = new NewLedgerRows(db);
+  }
 
   /** Records that this process is alive (call more often than `leaseMs`); old rows of processes gone long ago are removed. */
   async heartbeat(): Promise<void> {
@@ -275,44 +280,44 @@ export class SendLedger {
 
   /**
    * Writes the notice's row as `state` says (status, and for a claim its first send) when the
-   * ledger has none yet, in one statement: the row written, or undefined when there was one already.
+   * ledger has none yet: the row written, or undefined when there was one already. Written
+   * together with the other new rows of the moment (NewLedgerRows).
    */
-  private async insertNew(
+  private insertNew(
     entry: LedgerEntry,
     state: { status: LedgerStatus; error?: string } & Partial<Pick<LedgerTable, 'sends' | 'claimed_until' | 'claimed_by'>>,
   ): Promise<LedgerTable | undefined> {
     const now = this.now().toISOString();
-    return this.db
-      .insertInto('ledger')
-      .values({
-        idempotency_key: SendLedger.key(entry.resultId, entry.channel),
-        result_id: entry.resultId,
-        channel: entry.channel,
-        fax_id: entry.faxId,
-        recipient_id: entry.recipientId,
-        owner_id: entry.ownerId,
-        address: entry.address,
-        locale: entry.locale,
-        status: state.status,
-        sends: state.sends ?? 0,
-        possible_duplicates: 0,
-        claimed_until: state.claimed_until ?? null,
-        claimed_by: state.claimed_by ?? null,
-        provider_message_id: null,
-        error: state.error?.slice(0, 2000) ?? null,
-        notice_id: entry.noticeId,
-        segments: null,
-        encoding: null,
-        delivery_status: null,
-        delivery_error_code: null,
-        delivery_updated_at: null,
-        smtp_code: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .returningAll()
-      .executeTakeFirst();
+    return this.newRows.insert({
+      idempotency_key: SendLedger.key(entry.resultId, entry.channel),
+      result_id: entry.resultId,
+      channel: entry.channel,
+      fax_id: entry.faxId,
+      recipient_id: entry.recipientId,
+      owner_id: entry.ownerId,
+      address: entry.address,
+      locale: entry.locale,
+      status: state.status,
+      sends: state.sends ?? 0,
+      possible_duplicates: 0,
+      claimed_until: state.claimed_until ?? null,
+      claimed_by: state.claimed_by ?? null,
+      provider_message_id: null,
+      error: state.error?.slice(0, 2000) ?? null,
+      notice_id: entry.noticeId,
+      segments: null,
+      encoding: null,
+      delivery_status: null,
+      delivery_error_code: null,
+      delivery_updated_at: null,
+      smtp_code: null,
+      lost_send_started_at: null,
+      lost_answer_at: null,
+      not_before: null,
+      held_json: null,
+      created_at: now,
+      updated_at: now,
+    });
   }
 
   /** Totals for reports and tests. */
