@@ -3,14 +3,10 @@
  * HDLC data, and page data under XON/XOFF flow control that our code (not the tty) obeys while it
  * keeps reading result codes. Every byte exchange is written to the trace.
  */
+import { DLE, ETX, printable, sleep, SUB, XOFF, XON } from './modem-bytes';
 import type { SerialLink } from './serial-port';
 
-export const DLE = 0x10;
-export const ETX = 0x03;
-export const XON = 0x11;
-export const XOFF = 0x13;
-export const CAN = 0x18;
-export const SUB = 0x1a;
+export { CAN, DLE, ETX, escapeDle, printable, sleep, SUB, XOFF, XON } from './modem-bytes';
 
 export type ResultCode = 'OK' | 'CONNECT' | 'ERROR' | 'NO CARRIER' | 'BUSY' | 'NO ANSWER' | 'NO DIALTONE' | '+FCERROR' | 'TIMEOUT';
 
@@ -46,54 +42,10 @@ function finalCode(line: string): ResultCode | null {
 }
 
 /**
- * Waits `ms` (not at all when it is not positive), less when `signal` fires; never rejects.
- * `onWait` is handed the function that ends the wait early.
+ * Page data bytes per write. Larger writes cost less CPU (each is a system call and a drain through
+ * the thread pool), but what the modem may be handed after its XOFF grows with them (see sendData).
  */
-export function sleep(ms: number, signal?: AbortSignal, onWait?: (wake: () => void) => void): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    const onAbort = (): void => done();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }
-    onWait?.(done);
-  });
-}
-
-/** Makes binary bytes readable in a trace: printable ASCII as is, the rest as <hex>. */
-export function printable(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) {
-    if (byte === DLE) out += '<DLE>';
-    else if (byte === ETX) out += '<ETX>';
-    else if (byte >= 0x20 && byte < 0x7f) out += String.fromCharCode(byte);
-    else out += `<${byte.toString(16).padStart(2, '0')}>`;
-  }
-  return out;
-}
-
-/** Doubles every DLE so data can be framed by <DLE><ETX>. */
-export function escapeDle(data: Uint8Array): Buffer {
-  const input = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  // Whole runs between DLEs are copied at once (indexOf and copy run natively, not byte by byte in JS).
-  let count = 0;
-  for (let at = input.indexOf(DLE); at >= 0; at = input.indexOf(DLE, at + 1)) count++;
-  if (count === 0) return Buffer.from(input);
-  const out = Buffer.allocUnsafe(input.length + count);
-  let from = 0;
-  let j = 0;
-  for (let at = input.indexOf(DLE); at >= 0; at = input.indexOf(DLE, at + 1)) {
-    j += input.copy(out, j, from, at + 1);
-    out[j++] = DLE;
-    from = at + 1;
-  }
-  input.copy(out, j, from);
-  return out;
-}
+export const DATA_CHUNK_BYTES = 512;
 
 export interface SendDataOutcome {
   /** All data, including the closing <DLE><ETX>, was handed to the modem. */
@@ -140,10 +92,12 @@ export class ModemChannel {
     this.input = Buffer.alloc(0);
   }
 
-  async write(data: Uint8Array): Promise<void> {
+  /** `drain`: also wait until the bytes have left the port (see SerialLink.drain). */
+  async write(data: Uint8Array, drain = false): Promise<void> {
     if (this.linkError) throw new ModemLinkError(`modem port failed: ${this.linkError.message}`);
     try {
       await this.link.write(data);
+      if (drain) await this.link.drain?.();
     } catch (error) {
       throw new ModemLinkError(`cannot write to ${this.link.path}: ${(error as Error).message}`);
     }
@@ -309,6 +263,12 @@ export class ModemChannel {
    * Sends page data (already bit-reversed and DLE-escaped, ending with <DLE><ETX>) while obeying
    * XON/XOFF from the modem and watching for a result code that ends the phase early (NO CARRIER
    * when the far end goes away). Resolves when the modem reports the end of transmission.
+   *
+   * Each chunk (DATA_CHUNK_BYTES unless told) is drained before the XOFF state is looked at and the
+   * next one written. Once the modem sends XOFF it can still be handed the rest of the chunk it is
+   * taking and, when the XOFF reaches us only after that chunk's drain, one chunk more: under twice
+   * the chunk, within the 1,024 bytes a T.31 modem keeps free after XOFF (spandsp's, which
+   * iaxmodem is built on, raises XOFF with 1,024 bytes of its buffer left).
    */
   async sendData(
     data: Buffer,
@@ -321,7 +281,7 @@ export class ModemChannel {
       abortTerminator?: Uint8Array;
     },
   ): Promise<SendDataOutcome> {
-    const chunkSize = options.chunkSize ?? 256;
+    const chunkSize = options.chunkSize ?? DATA_CHUNK_BYTES;
     this.flowControl = true;
     this.held = false;
     this.xoffCount = 0;
@@ -343,7 +303,7 @@ export class ModemChannel {
             return { written: false, result: { code: 'TIMEOUT', line: 'XOFF', info: [] }, xoffCount: this.xoffCount, longestXoffMs };
           }
         }
-        await this.write(data.subarray(offset, Math.min(data.length, offset + chunkSize)));
+        await this.write(data.subarray(offset, Math.min(data.length, offset + chunkSize)), true);
       }
       const result = await this.readResult(options.completionTimeoutMs, options.signal);
       return { written: true, result, xoffCount: this.xoffCount, longestXoffMs };
