@@ -1,15 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Class1Line, pageBitmap, type FaxDocument, type LineResult } from '@faxnotify/fax-line';
+import { pageBitmap, type FaxDocument } from '@faxnotify/fax-line';
 import { startEfaxReceiver, startModemPairs, type EfaxReceiver, type ModemPair, type ModemPairs } from '@faxnotify/fax-line/testing';
 import { statusFor } from '@faxnotify/transmitter';
 import { childCpuMs, efaxCallSpan, parseEfaxLog } from './efax-log';
 import { benchReceive } from './line-receive';
 import { LINE_TIME_GOAL, lineGoal } from './line-goal';
+import { type LineSender, startLineSender } from './line-sender';
 import { pagePbm, prepareLetter } from './letter';
 
 /**
@@ -56,53 +57,40 @@ interface Trial {
   /** TCF trainings in the call (more than one: a retrain after FTT or a missed answer). */
   trainings: number;
   signallingRate: number | null;
-  /** The sender's CPU, user + system. */
+  /** The sender's own process's CPU, user + system (ours: the sender process during send()). */
   cpuMs: number;
-  /** This benchmark process's CPU while the call ran (for efax calls: the harness alone). */
+  /** This benchmark process's CPU while the call ran (the harness alone, for both senders). */
   benchCpuMs: number;
   pagesReceived: number;
   /** efax only: bytes of page data it reports sending, page by page. */
   pageBytes?: number[];
+  /** Ours only: XOFFs the modem sent during each page's data. */
+  xoffsPerPage?: number[];
+  /** Data the sending modem could not take (its log's overrun lines during the call). */
+  modemOverruns?: number;
 }
 
-async function sendOurs(line: Class1Line, pair: ModemPair, document: FaxDocument, name: string): Promise<Trial> {
-  let dialAt = NaN;
-  let hangupAt = NaN;
-  let hangingUp = false;
-  let trainings = 0;
-  const start = performance.now();
-  const cpuBefore = process.cpuUsage();
-  const result: LineResult = await line.send(
-    { dialString: pair.dialString, localId: SENDER_ID, document },
-    {
-      trace: (text) => {
-        const at = performance.now();
-        if (Number.isNaN(dialAt) && / >> ATD/.test(text)) dialAt = at;
-        else if (/ >> ATH/.test(text)) hangingUp = true;
-        else if (hangingUp && / << OK\s*$/.test(text)) hangupAt = at;
-        else if (/ >> TCF /.test(text)) trainings++;
-      },
-    },
-  );
-  const cpu = process.cpuUsage(cpuBefore);
-  const end = performance.now();
-  if (Number.isNaN(hangupAt)) hangupAt = end;
-  const status = statusFor(result.reason.code, result.pagesConfirmed, result.pagesTotal);
-  const ok = status === 'success' && result.pagesConfirmed === document.pages.length;
+async function sendOurs(sender: LineSender, pair: ModemPair, document: FaxDocument, name: string, profileFile?: string): Promise<Trial> {
+  const benchCpuBefore = process.cpuUsage();
+  const sent = await sender.send({ dialString: pair.dialString, localId: SENDER_ID, document, profileFile });
+  const benchCpu = process.cpuUsage(benchCpuBefore);
+  const status = statusFor(sent.reasonCode, sent.pagesConfirmed, sent.pagesTotal);
+  const ok = status === 'success' && sent.pagesConfirmed === document.pages.length;
   return {
     sender: 'ours',
     document: name,
     pages: document.pages.length,
     ok,
-    detail: `${status} ${result.pagesConfirmed}/${result.pagesTotal} ${result.reason.code}${ok ? '' : `: ${result.reason.detail}`}`,
-    dialToHangupS: (hangupAt - dialAt) / 1000,
-    wallS: (end - start) / 1000,
-    preDialS: (dialAt - start) / 1000,
-    trainings,
-    signallingRate: result.signallingRate,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    benchCpuMs: (cpu.user + cpu.system) / 1000,
+    detail: `${status} ${sent.pagesConfirmed}/${sent.pagesTotal} ${sent.reasonCode}${ok ? '' : `: ${sent.reasonDetail}`}`,
+    dialToHangupS: (sent.hangupAtMs - sent.dialAtMs) / 1000,
+    wallS: sent.wallMs / 1000,
+    preDialS: sent.dialAtMs / 1000,
+    trainings: sent.trainings,
+    signallingRate: sent.signallingRate,
+    cpuMs: sent.cpuMs,
+    benchCpuMs: (benchCpu.user + benchCpu.system) / 1000,
     pagesReceived: 0,
+    xoffsPerPage: sent.xoffsPerPage,
   };
 }
 
@@ -171,8 +159,15 @@ async function sendEfax(pair: ModemPair, files: readonly string[], name: string)
 
 async function main() {
   const { values } = parseArgs({
-    options: { runs: { type: 'string', default: process.env.BENCH_LINE_RUNS ?? '2' }, case: { type: 'string', default: 'all' } },
+    options: {
+      runs: { type: 'string', default: process.env.BENCH_LINE_RUNS ?? '2' },
+      case: { type: 'string', default: 'all' },
+      // A .cpuprofile of each of our sends, written by the sender process into this folder.
+      'cpu-prof': { type: 'string' },
+    },
   });
+  const profileDir = values['cpu-prof'];
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive whole number');
   if (!['all', 'send', 'receive'].includes(values.case)) throw new Error('--case must be all, send or receive');
@@ -180,7 +175,9 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-line-'));
   let modems: ModemPairs | undefined;
   let receiver: EfaxReceiver | undefined;
+  let sender: LineSender | undefined;
   const cleanUp = async () => {
+    await sender?.stop();
     if (efaxSender?.pid && efaxSender.exitCode === null) process.kill(-efaxSender.pid, 'SIGTERM');
     receiver?.kill();
     await modems?.stop();
@@ -211,7 +208,11 @@ async function main() {
 
     modems = await startModemPairs(1);
     const pair = modems.pairs[0];
-    const ours = new Class1Line({ id: 'bench', device: pair.senderDevice });
+    const ours = await startLineSender(pair.senderDevice);
+    sender = ours;
+    /** The sending modem's log: lines where it could not take the data it was given. */
+    const modemLog = join(modems.dir, `pair-${pair.index}`, 'modemA.log');
+    const overruns = () => (existsSync(modemLog) ? (readFileSync(modemLog, 'latin1').match(/Unexpected modem buffering|No room in buffer/g)?.length ?? 0) : 0);
     let lastHangupAt = 0;
     let calls = 0;
     const trials: Trial[] = [];
@@ -227,8 +228,10 @@ async function main() {
       await sleep(lastHangupAt + HANGUP_GUARD_MS - Date.now());
       progress(`run ${run + 1}/${runs}: ${name} by ${sender}`);
       let trial: Trial;
+      const overrunsBefore = overruns();
       if (sender === 'ours') {
-        trial = await sendOurs(ours, pair, document, name);
+        const profileFile = profileDir ? join(profileDir, `ours-${name}-run${run + 1}-call${calls}.cpuprofile`) : undefined;
+        trial = await sendOurs(ours, pair, document, name, profileFile);
       } else {
         const cpuBefore = process.cpuUsage();
         trial = await sendEfax(pair, pbmFiles.slice(0, document.pages.length), name);
@@ -236,6 +239,7 @@ async function main() {
         trial.benchCpuMs = (cpu.user + cpu.system) / 1000;
       }
       lastHangupAt = Date.now();
+      trial.modemOverruns = overruns() - overrunsBefore;
       await Promise.race([receiver.exited, sleep(30_000)]);
       receiver.kill();
       await receiver.exited;
@@ -246,7 +250,7 @@ async function main() {
         trial.detail += `; the receiver stored ${trial.pagesReceived} of ${trial.pages} pages`;
       }
       progress(
-        `  ${round(trial.dialToHangupS)} s dial-to-hangup, ${trial.signallingRate ?? '?'} bit/s, ${trial.trainings} training(s), ${round(trial.cpuMs, 1)} ms CPU, ${trial.ok ? 'ok' : `FAILED: ${trial.detail}`}`,
+        `  ${round(trial.dialToHangupS)} s dial-to-hangup, ${trial.signallingRate ?? '?'} bit/s, ${trial.trainings} training(s), ${round(trial.cpuMs, 1)} ms CPU${trial.xoffsPerPage ? `, XOFF ${trial.xoffsPerPage.join('/')}` : ''}, ${trial.modemOverruns ?? 0} modem overrun(s), ${trial.ok ? 'ok' : `FAILED: ${trial.detail}`}`,
       );
       if (trial.ok) trials.push(trial);
       else failures.push({ run: run + 1, sender, document: name, detail: trial.detail });
@@ -272,7 +276,7 @@ async function main() {
         }
       }
     }
-    await ours.close();
+    await ours.stop();
     const receive = values.case === 'all' ? await receiveCase() : undefined;
 
     const done = (sender: 'ours' | 'efax', name?: string) => trials.filter((t) => t.sender === sender && (name === undefined || t.document === name));
@@ -339,7 +343,7 @@ async function main() {
               "ours: from writing ATD to the OK for ATH0 (driver trace, stamped as it happens); efax: from the OK it read just before writing ATD to the OK for its first ATH, on efax's own millisecond clock (-v m; its stderr arrives in bursts, so arrival times are not used)",
             wall: 'ours: send() call to return (port open, AT set-up, call, hang-up); efax: process spawn to exit (adds its trailing Q0V1/H)',
             preDial: 'ours: send() start to ATD; efax: process wall time minus dial-to-hangup minus its post-hang-up modem reset (efax clock)',
-            cpu: 'ours: process.cpuUsage() around send(), user+system, the whole Node process; efax: user+system of the efax process (getrusage via bash `times`, 1 ms resolution), which includes encoding the PBM pages to MH',
+            cpu: 'ours: process.cpuUsage() around send() in the sender process (line-sender.ts), user+system, all its threads; efax: user+system of the efax process (getrusage via bash `times`, 1 ms resolution), which includes encoding the PBM pages to MH',
             efaxOptions: '-o1 (Class 1), -h "" (no header text; efax still sends 20 blank header rows per page)',
           },
           results,
@@ -359,8 +363,16 @@ async function main() {
             ours: cpuPerPage(oursCalls, (t) => t.cpuMs),
             oursAfterFirstCall: cpuPerPage(oursCalls.slice(1), (t) => t.cpuMs),
             efax: cpuPerPage(efaxCalls, (t) => t.cpuMs),
+            benchProcessDuringOurCalls: cpuPerPage(oursCalls, (t) => t.benchCpuMs),
             benchProcessDuringEfaxCalls: cpuPerPage(efaxCalls, (t) => t.benchCpuMs),
-            note: "ours includes the benchmark's own work in the same process (the receiver's log piped in); benchProcessDuringEfaxCalls is that share alone. The first call also pays one-off loading and compilation.",
+            oursStartupMs: round(ours.startupCpuMs, 1),
+            profiled: profileDir ? `ours under the sampling profiler (adds CPU): ${profileDir}` : false,
+            note: "each sender's own process alone: ours runs in a process of its own (line-sender.ts), measured around send(); the benchmark's work (efax's receiver log piped in) is benchProcessDuring*, not counted. Our process's start-up and module loading (oursStartupMs) is paid once per run and not counted; the first call also pays one-off compilation.",
+          },
+          flowControl: {
+            oursXoffsPerPage: oursCalls.map((t) => t.xoffsPerPage ?? []),
+            modemOverruns: sum(trials.map((t) => t.modemOverruns ?? 0)),
+            note: "XOFFs the sending modem sent during each of our pages; overruns are the sending iaxmodem's log lines for data it could not buffer (none means nothing written after an XOFF was lost)",
           },
           failures,
           receive,
