@@ -156,6 +156,22 @@ export const describeLedger = (dialect: 'sqlite' | 'postgres'): void =>
       expect(await ledger.skip(entry('batch:r1', 'sms', '+393331234567'), 'another reason')).toMatchObject({ error: 'sms notices are off' });
     });
 
+    it('marks several notices at once (one transaction), each caller getting its own row', async () => {
+      const keys = ['marks:r1', 'marks:r2', 'marks:r3'];
+      for (const key of keys) expect((await ledger.claim(entry(key, 'email', 'alice@example.test'))).kind).toBe('claimed');
+      const [sent, failed, retrying] = await Promise.all([
+        ledger.markSent('marks:r1', 'email', { providerMessageId: '<m1@example.test>', smtpCode: 250 }),
+        ledger.markFailed('marks:r2', 'email', 'SMTP 550: no such user', 550),
+        ledger.markRetrying('marks:r3', 'email', 'SMTP 451: try later', 451),
+      ]);
+      expect(sent).toMatchObject({ result_id: 'marks:r1', status: 'sent', provider_message_id: '<m1@example.test>', smtp_code: 250, claimed_by: null });
+      expect(failed).toMatchObject({ result_id: 'marks:r2', status: 'failed', error: 'SMTP 550: no such user', smtp_code: 550 });
+      expect(retrying).toMatchObject({ result_id: 'marks:r3', status: 'retrying', smtp_code: 451, claimed_until: null });
+      expect(await ledger.get('marks:r2', 'email')).toEqual(failed);
+      // A mark of a notice the ledger does not hold changes nothing and says so.
+      expect(await ledger.markSent('marks:unknown', 'email', { providerMessageId: 'x' })).toBeUndefined();
+    });
+
     it('ignores a report for a notice it does not know', async () => {
       expect(await ledger.recordDelivery({ channel: 'sms', noticeId: 'unknown', status: 'delivered' })).toBeUndefined();
     });

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import { isUniqueViolation } from '@faxnotify/kit';
 import type { DeliveryReport, LostSend, SendReceipt } from './channels/types';
+import { LedgerMarks } from './ledger-marks';
 import { NewLedgerRows } from './ledger-new-rows';
 import type { LedgerTable, NotifierDatabase } from './schema';
 
@@ -51,6 +52,7 @@ export interface LedgerWorker {
  */
 export class SendLedger {
   private readonly newRows: NewLedgerRows;
+  private readonly marks: LedgerMarks;
 
   constructor(
     private readonly db: Kysely<NotifierDatabase>,
@@ -59,6 +61,7 @@ export class SendLedger {
     private readonly worker?: LedgerWorker,
   ) {
     this.newRows = new NewLedgerRows(db);
+    this.marks = new LedgerMarks(db);
   }
 
   /** Records that this process is alive (call more often than `leaseMs`); old rows of processes gone long ago are removed. */
@@ -270,12 +273,7 @@ export class SendLedger {
   }
 
   private async mark(resultId: string, channel: string, values: Partial<LedgerTable>): Promise<LedgerTable | undefined> {
-    return this.db
-      .updateTable('ledger')
-      .set({ ...values, claimed_until: null, claimed_by: null, updated_at: this.now().toISOString() })
-      .where('idempotency_key', '=', SendLedger.key(resultId, channel))
-      .returningAll()
-      .executeTakeFirst();
+    return this.marks.mark(SendLedger.key(resultId, channel), { ...values, claimed_until: null, claimed_by: null, updated_at: this.now().toISOString() });
   }
 
   /**
