@@ -1,5 +1,5 @@
 import { eventually } from '@faxnotify/peers';
-import { cpuMs, peakRssMb, percentile, pidOf, round } from '../support/processes';
+import { cpuMs, peakRssMb, percentile, pidOf, round, rssMb } from '../support/processes';
 import { benchFaxes, faxIdOfMail, publishResult, submitAll, type BenchStack } from './pipeline-stack';
 
 /** How many results after which peak RSS is sampled the first time (the memory goal compares the end of the run with it). */
@@ -13,6 +13,12 @@ const latencyFigures = (latencies: number[]) => {
 const peakRss = (bench: BenchStack) => ({
   statusTracker: peakRssMb(bench.stack.tracker.process.pid),
   notifier: peakRssMb(bench.stack.notifier.process.pid),
+});
+
+/** Resident memory of each service now: what grows with a leak, where the peak also catches a passing spike. */
+const residentRss = (bench: BenchStack) => ({
+  statusTracker: rssMb(bench.stack.tracker.process.pid),
+  notifier: rssMb(bench.stack.notifier.process.pid),
 });
 
 /**
@@ -43,7 +49,8 @@ function cpuMeter(bench: BenchStack) {
  * The burst: `n` results published at once (200 confirms in flight) for an owner with email only;
  * timed from the first result published to the n-th email accepted. Latency here is mostly the
  * queueing of the burst. Peak RSS of each service is read when the RSS_MARK-th email is accepted
- * and at the end of the same run.
+ * and at the end of the same run, and resident memory at both moments beside it: the peak grows
+ * with a leak and with one passing spike alike, resident memory only with a leak.
  */
 export async function emailBurst(bench: BenchStack, n: number) {
   const { stack, bus } = bench;
@@ -68,10 +75,14 @@ export async function emailBurst(bench: BenchStack, n: number) {
       }),
     );
   let atMark: ReturnType<typeof peakRss> | null = null;
+  let residentAtMark: ReturnType<typeof residentRss> | null = null;
   const emails = () => stack.smtp.mails.length - mailsBefore;
   await eventually(
     () => {
-      if (!atMark && emails() >= Math.min(n, RSS_MARK)) atMark = peakRss(bench);
+      if (!atMark && emails() >= Math.min(n, RSS_MARK)) {
+        atMark = peakRss(bench);
+        residentAtMark = residentRss(bench);
+      }
       return emails() >= n;
     },
     60 * 60_000,
@@ -87,6 +98,7 @@ export async function emailBurst(bench: BenchStack, n: number) {
     cpuMsPerResult: cpu(n),
     latencyMs: latencyFigures(latencies),
     peakRssMb: { [`after${Math.min(n, RSS_MARK)}`]: atMark as ReturnType<typeof peakRss> | null, [`after${n}`]: peakRss(bench) },
+    residentRssMb: { [`after${Math.min(n, RSS_MARK)}`]: residentAtMark as ReturnType<typeof residentRss> | null, [`after${n}`]: residentRss(bench) },
     resultEventBytes: Buffer.byteLength(JSON.stringify(faxes[0].events[faxes[0].events.length - 1])),
     sample: stack.smtp.mails[mailsBefore],
   };

@@ -14,7 +14,7 @@ import { startBenchStack } from './pipeline-stack';
  * hosts the SMTP server), so the figures show where the machine's cores went.
  *
  *   --n N            results in the email burst (default 10,000; BENCH_N)
- *   --soak           the email burst of 100,000 results (peak RSS after 10,000 and at the end)
+ *   --soak           the email burst of 100,000 results (peak and resident RSS after 10,000 and at the end)
  *   --channel-n N    results in each of the SMS and Jabber bursts (default 1,000; 0 leaves them out)
  *   --steady         open-loop load at --rate results/s (default 500) for --seconds (default 60)
  *   --pg             the tracker and the notifier on PostgreSQL (TEST_POSTGRES_URL)
@@ -64,15 +64,14 @@ async function main() {
       smsToRawTwilio: sms && smsRaw ? round(sms.noticesPerSecond / smsRaw.perSecond, 3) : null,
       xmppToRawXmppClient: xmpp && xmppRaw ? round(xmpp.noticesPerSecond / xmppRaw.perSecond, 3) : null,
     };
-    const rssFirst = burst.peakRssMb[`after${Math.min(n, RSS_MARK)}`];
-    const rssLast = burst.peakRssMb[`after${n}`];
-    const growth =
-      n >= 100_000 && rssFirst?.statusTracker && rssFirst.notifier && rssLast?.statusTracker && rssLast.notifier
-        ? {
-            statusTracker: round(rssLast.statusTracker / rssFirst.statusTracker - 1, 3),
-            notifier: round(rssLast.notifier / rssFirst.notifier - 1, 3),
-          }
+    // Growth from the RSS_MARK-th result to the end, of each service's peak (the goal) and of its resident memory then.
+    const growthOf = (marks: typeof burst.peakRssMb) => {
+      const [first, last] = [marks[`after${Math.min(n, RSS_MARK)}`], marks[`after${n}`]];
+      return n >= 100_000 && first?.statusTracker && first.notifier && last?.statusTracker && last.notifier
+        ? { statusTracker: round(last.statusTracker / first.statusTracker - 1, 3), notifier: round(last.notifier / first.notifier - 1, 3) }
         : null;
+    };
+    const growth = growthOf(burst.peakRssMb);
     const goal = (value: number | null, target: number, atLeast: boolean, notMeasured: string) =>
       value === null ? { target, value, met: false, notMeasured } : { target, value, met: atLeast ? value >= target : value <= target };
     const goals = {
@@ -82,13 +81,15 @@ async function main() {
       xmppToRaw: goal(ratio.xmppToRawXmppClient, GOALS.xmppToRaw, true, 'run with --channel-n above 0'),
       smsToRaw: goal(ratio.smsToRawTwilio, GOALS.smsToRaw, true, 'run with --channel-n above 0'),
     };
-    const { sample: _sample, resultEventBytes: _bytes, latencyMs, peakRssMb, ...pipeline } = burst;
+    const { sample: _sample, resultEventBytes: _bytes, latencyMs, peakRssMb, residentRssMb, ...pipeline } = burst;
     const output = {
       database: bench.database,
       pipeline,
       latencyMs,
       peakRssMb,
       rssGrowth: growth,
+      residentRssMb,
+      residentRssGrowth: growthOf(residentRssMb),
       steady,
       channels: { sms: sms && { ...sms, body: undefined }, xmpp: xmpp && { ...xmpp, body: undefined } },
       raw: { amqpPublishConfirmConsume: amqp, nodemailerPooledSmtp: smtp, twilioClient: smsRaw, xmppClient: xmppRaw },

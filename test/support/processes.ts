@@ -39,15 +39,25 @@ export const round = (n: number, digits = 1): number => Math.round(n * 10 ** dig
 export const percentile = (sorted: readonly number[], p: number): number =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
-/** Peak resident memory of a process in MB (VmHWM), or null once it is gone. */
-export function peakRssMb(pid: number | undefined): number | null {
+/** A memory figure of /proc/<pid>/status (in kB there) in MB, or null once the process is gone. */
+function statusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number | null {
   try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? round(Number(match[1]) / 1024) : null;
   } catch {
     return null;
   }
 }
+
+/** Peak resident memory of a process in MB (VmHWM), or null once it is gone. */
+export const peakRssMb = (pid: number | undefined): number | null => statusMb(pid, 'VmHWM');
+
+/**
+ * Resident memory of a process in MB now (VmRSS), or null once it is gone. Beside the peak it
+ * tells a leak (resident memory that keeps growing) from one passing peak (V8 sizing its heap up
+ * for a while under load, then giving the pages back).
+ */
+export const rssMb = (pid: number | undefined): number | null => statusMb(pid, 'VmRSS');
 
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
 const CLOCK_TICKS = 100;
