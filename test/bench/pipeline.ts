@@ -14,7 +14,7 @@ import { startBenchStack } from './pipeline-stack';
  * hosts the SMTP server), so the figures show where the machine's cores went.
  *
  *   --n N            results in the email burst (default 10,000; BENCH_N)
- *   --soak           the email burst of 100,000 results (peak and resident RSS after 10,000 and at the end)
+ *   --soak           the email burst of 100,000 results (peak RSS of the burst and resident RSS, after 10,000 and at the end)
  *   --channel-n N    results in each of the SMS and Jabber bursts (default 1,000; 0 leaves them out)
  *   --steady         open-loop load at --rate results/s (default 500) for --seconds (default 60)
  *   --pg             the tracker and the notifier on PostgreSQL (TEST_POSTGRES_URL)
@@ -81,12 +81,13 @@ async function main() {
       xmppToRaw: goal(ratio.xmppToRawXmppClient, GOALS.xmppToRaw, true, 'run with --channel-n above 0'),
       smsToRaw: goal(ratio.smsToRawTwilio, GOALS.smsToRaw, true, 'run with --channel-n above 0'),
     };
-    const { sample: _sample, resultEventBytes: _bytes, latencyMs, peakRssMb, residentRssMb, ...pipeline } = burst;
+    const { sample: _sample, resultEventBytes: _bytes, latencyMs, peakRssMb, peaksOfBurst, residentRssMb, ...pipeline } = burst;
     const output = {
       database: bench.database,
       pipeline,
       latencyMs,
       peakRssMb,
+      peaksOfBurst,
       rssGrowth: growth,
       residentRssMb,
       residentRssGrowth: growthOf(residentRssMb),

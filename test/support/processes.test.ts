@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { peakRssMb, rssMb } from './processes';
+import { peakRssMb, resetPeakRss, rssMb } from './processes';
 
 /**
  * A child that touches 96 MB, then lets it go (the pages go back to the system), telling each
@@ -24,7 +24,7 @@ async function nextLine(child: ReturnType<typeof spawn>): Promise<string> {
 }
 
 describe('memory figures of a process', () => {
-  it('resident memory falls when pages go back, the peak keeps the spike', async () => {
+  it('resident memory falls when pages go back, the peak keeps the spike until it is started again', async () => {
     const child = spawn(process.execPath, ['--expose-gc', '-e', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
     try {
       expect(await nextLine(child)).toBe('ready');
@@ -42,6 +42,9 @@ describe('memory figures of a process', () => {
       // The spike is over: resident memory is back near where it started, the peak still shows it.
       expect(freed.rss).toBeLessThan(held.rss - 80);
       expect(freed.peak).toBeGreaterThan(freed.rss + 80);
+      // Started again, the peak is what the process holds now.
+      expect(resetPeakRss(child.pid)).toBe(true);
+      expect(peakRssMb(child.pid)!).toBeLessThan(held.rss - 80);
     } finally {
       child.kill();
       if (child.exitCode === null) await once(child, 'exit');
@@ -49,5 +52,6 @@ describe('memory figures of a process', () => {
     // Once the process is gone there is nothing to read.
     expect(rssMb(child.pid)).toBeNull();
     expect(peakRssMb(child.pid)).toBeNull();
+    expect(resetPeakRss(child.pid)).toBe(false);
   });
 });

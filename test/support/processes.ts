@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from '@faxnotify/peers';
 
@@ -58,6 +58,19 @@ export const peakRssMb = (pid: number | undefined): number | null => statusMb(pi
  * for a while under load, then giving the pages back).
  */
 export const rssMb = (pid: number | undefined): number | null => statusMb(pid, 'VmRSS');
+
+/**
+ * Starts a process's peak resident memory (VmHWM) again from what it holds now (Linux's
+ * clear_refs), so a peak read later is that of what ran in between; false when not allowed.
+ */
+export function resetPeakRss(pid: number | undefined): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
 const CLOCK_TICKS = 100;
