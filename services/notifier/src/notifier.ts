@@ -125,14 +125,19 @@ export class Notifier {
     channel: Channel,
     settings: NotificationSettings | undefined,
     sendable: (channel: Channel, address: string) => boolean,
+    held = false,
   ): Promise<void> {
+    const address = settings ? addressFor(settings, channel) : null;
+    // A channel the owner has off gets no notice and no record (as one this notifier has no
+    // adapter for); a held notice is another matter: its row is there and must end as skipped.
+    if (settings && !address && !held) return;
     const entry: LedgerEntry = {
       resultId: result.resultId,
       channel,
       faxId: result.faxId,
       recipientId: result.recipientId,
       ownerId: result.ownerId,
-      address: settings ? addressFor(settings, channel) : null,
+      address,
       locale: settings?.locale ?? null,
       noticeId: noticeIdOf(result.resultId, channel),
     };
@@ -178,7 +183,7 @@ export class Notifier {
       const settings = await this.deps.settings.get(result.ownerId);
       const sendable = settings ? await this.deps.confirmations.sendable(result.ownerId, settings) : () => false;
       try {
-        await this.deliver(result, channel, settings, sendable);
+        await this.deliver(result, channel, settings, sendable, true);
       } catch (error) {
         if (!(error instanceof ChannelError && error.transient))
           this.deps.logger.error({ err: errorMessage(error), channel }, 'a held notice could not be sent');
