@@ -288,8 +288,10 @@ export class ModemChannel {
     let longestXoffMs = 0;
     // XON/XOFF bytes already waiting from before the data phase belong to it.
     this.filterFlowControl();
+    let allWritten = false;
     try {
       for (let offset = 0; offset < data.length; offset += chunkSize) {
+        if (options.signal?.aborted) throw new LineAbortedError('aborted');
         const early = this.pendingResult();
         if (early) return { written: false, result: early, xoffCount: this.xoffCount, longestXoffMs };
         if (this.held) {
@@ -304,14 +306,21 @@ export class ModemChannel {
           }
         }
         await this.write(data.subarray(offset, Math.min(data.length, offset + chunkSize)), true);
+        // A write the device took at once never leaves the event loop: let the modem's XON/XOFF (and
+        // an abort) come in before the next chunk, or a pseudo-terminal would be handed the whole page.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      allWritten = true;
       const result = await this.readResult(options.completionTimeoutMs, options.signal);
       return { written: true, result, xoffCount: this.xoffCount, longestXoffMs };
     } catch (error) {
       if (error instanceof LineAbortedError && options.abortTerminator) {
-        // Leave data mode so the modem listens to commands again, then let it finish.
-        this.trace(`>> ${printable(options.abortTerminator)} (aborted: end the data)`);
-        await this.write(options.abortTerminator).catch(() => undefined);
+        // Leave data mode so the modem listens to commands again (unless the data's own end was
+        // written already: a second one would reach the modem as the start of a command), then let it finish.
+        if (!allWritten) {
+          this.trace(`>> ${printable(options.abortTerminator)} (aborted: end the data)`);
+          await this.write(options.abortTerminator).catch(() => undefined);
+        }
         this.held = false;
         await this.readResult(options.completionTimeoutMs).catch(() => undefined);
       }
