@@ -182,7 +182,9 @@ describe('MessageBus.consumeBatch against RabbitMQ', () => {
     );
     await eventually(() => started, 10_000, 10);
     await bus.close();
-    expect(first).toHaveLength(3);
+    // The running batch is what had been delivered when it started (up to maxBatch), and it finished.
+    expect(first.length).toBeGreaterThanOrEqual(1);
+    expect(first.length).toBeLessThanOrEqual(3);
     const next = newBus();
     others.push(next);
     await next.start();
@@ -192,7 +194,7 @@ describe('MessageBus.consumeBatch against RabbitMQ', () => {
       async (items) => (rest.push(...items.map((i) => `${i.event.data.recipientId}${i.event.data.sequence}`)), allOk(items.length)),
       { accepts: ['fax.recipient.result'], maxBatch: 10 },
     );
-    await eventually(() => rest.length === 7);
+    await eventually(() => rest.length === published.length - first.length);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect([...first, ...rest].sort()).toEqual([...published].sort());
   });
