@@ -26,6 +26,15 @@ export interface FaxSummariesDeps {
 /** The ledger's result id of a fax's summaries: one row per (fax, channel), so the notice id is the fax id's and the channel's. */
 export const summaryResultId = (faxId: string): string => `${SUMMARY_RESULT_PREFIX}${faxId}`;
 
+/**
+ * Whether the owner's choice asks for a fax's summary on a channel: the channel is on, and it is
+ * one of their summary channels for a fax of this many recipients. A summary not asked for stands
+ * for nothing and gets no ledger row (as a per-recipient notice on a channel that is off).
+ */
+export function summaryAskedFor(settings: NotificationSettings, channel: Channel, fax: DeliveryFaxFinal): boolean {
+  return addressFor(settings, channel) !== null && wantsSummary(settings.summary, fax.recipients.length) && settings.summary.channels.includes(channel);
+}
+
 /** Why a fax's summary is not sent on a channel, or undefined when it is. */
 export function summarySkipReason(
   settings: NotificationSettings | undefined,
@@ -67,16 +76,22 @@ export class FaxSummaries {
     }
     const settings = await this.deps.settings.get(fax.ownerId);
     const sendable = settings ? await this.deps.confirmations.sendable(fax.ownerId, settings) : () => false;
-    await this.deliverOn(fax, channel, settings, sendable);
+    await this.deliverOn(fax, channel, settings, sendable, true);
   }
 
-  /** The summary on one channel: skipped, held through the owner's quiet hours (SMS, Jabber), or sent once. */
+  /**
+   * The summary on one channel: nothing when the owner does not ask for it there; else skipped,
+   * held through the owner's quiet hours (SMS, Jabber), or sent once. A held summary has its row
+   * already: when the owner no longer asks for it (the channel turned off meanwhile) it ends as skipped.
+   */
   private async deliverOn(
     fax: DeliveryFaxFinal,
     channel: Channel,
     settings: NotificationSettings | undefined,
     sendable: (channel: Channel, address: string) => boolean,
+    held = false,
   ): Promise<void> {
+    if (settings && !held && !summaryAskedFor(settings, channel, fax)) return;
     const resultId = summaryResultId(fax.faxId);
     const entry: LedgerEntry = {
       resultId,

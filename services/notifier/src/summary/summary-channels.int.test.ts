@@ -79,3 +79,45 @@ it('holds an SMS summary arriving in quiet hours and sends it once when they end
   expect(smsTo('+12025550172')).toHaveLength(1);
   expect(await peers.notifier.ledger.get(summaryResultId('sum-ch-quiet'), 'sms')).toMatchObject({ status: 'sent', sends: 1 });
 }, 60_000);
+
+it('writes one row for a summary on email only, and none for an owner whose mode gives no summary', async () => {
+  await save('ursula', '+12025550173', { summary: { mode: 'fax', channels: ['email'] } });
+  await peers.bus.publish('delivery.fax.final', faxFinal('sum-ch-email', 3, { ownerId: 'ursula' }));
+  // The channels start at once and SMS and Jabber return at once: once the email is sent, the event is done.
+  await eventually(async () => (await peers.notifier.ledger.get(summaryResultId('sum-ch-email'), 'email'))?.status === 'sent', 20_000);
+  expect(mailsTo('ursula@example.test')).toHaveLength(1);
+  expect(await peers.notifier.ledger.get(summaryResultId('sum-ch-email'), 'sms')).toBeUndefined();
+  expect(await peers.notifier.ledger.get(summaryResultId('sum-ch-email'), 'xmpp')).toBeUndefined();
+
+  // Summaries off (a notice per recipient): no row on any channel, though all three are on.
+  await save('ursula', '+12025550173', { summary: { mode: 'recipient', channels: ['email', 'sms', 'xmpp'] } });
+  await peers.bus.publish('delivery.fax.final', faxFinal('sum-ch-none', 12, { ownerId: 'ursula' }));
+  // The event after it on the same queue, with a summary: once it is sent, the one before has been handled.
+  await peers.bus.publish('delivery.fax.final', faxFinal('sum-ch-after', 12, { ownerId: 'sara' }));
+  await eventually(async () => (await peers.notifier.ledger.get(summaryResultId('sum-ch-after'), 'email'))?.status === 'sent', 20_000);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  for (const channel of ['email', 'sms', 'xmpp'] as const) expect(await peers.notifier.ledger.get(summaryResultId('sum-ch-none'), channel)).toBeUndefined();
+  expect(mailsTo('ursula@example.test')).toHaveLength(1);
+  expect(smsTo('+12025550173')).toHaveLength(0);
+}, 60_000);
+
+it('ends a held SMS summary as skipped when SMS was turned off in the quiet hours', async () => {
+  // Summaries by SMS only: email and Jabber have none.
+  const quiet = {
+    sms: { enabled: true, number: '+12025550174', quietHours: { start: '22:00', end: '07:00' } },
+    summary: { mode: 'fax', channels: ['sms'] },
+  };
+  await save('vera', '+12025550174', quiet);
+  setClock('2026-12-07T22:30:00Z');
+  await peers.bus.publish('delivery.fax.final', faxFinal('sum-ch-off', 8, { ownerId: 'vera' }));
+  await eventually(async () => (await peers.notifier.ledger.get(summaryResultId('sum-ch-off'), 'sms'))?.status === 'held', 10_000);
+  await save('vera', '+12025550174', { ...quiet, sms: { ...quiet.sms, enabled: false } });
+
+  setClock('2026-12-08T06:00:05Z');
+  const row = await eventually(async () => {
+    const sms = await peers.notifier.ledger.get(summaryResultId('sum-ch-off'), 'sms');
+    return sms?.status === 'skipped' ? sms : undefined;
+  }, 10_000);
+  expect(row).toMatchObject({ status: 'skipped', sends: 0, error: 'sms notices are off' });
+  expect(smsTo('+12025550174')).toHaveLength(0);
+}, 60_000);
