@@ -4,22 +4,43 @@
  * Class 2.0 (class2.ts) add only their protocol.
  */
 import { bitmapForResolution, type FaxPage } from './documents/fax-document';
-import { encodeMh, reverseBitOrder } from './documents/t4-mh';
+import { encodeMh } from './documents/t4-mh';
+import { lineOrderData, storedMhLineData } from './documents/t4-mh-line';
 import { type CallState, ModemCall, type ModemLineOptions, type ModemTimers } from './modem-call';
-import { type AtResult, escapeDle } from './modem-channel';
+import { type AtResult } from './modem-channel';
 import { type LineObserver, LineReason, type LineResult, type LineSendRequest } from './types';
 
 export type { ModemLineOptions, ModemTimers } from './modem-call';
 
+export interface PageSession {
+  fine: boolean;
+  bitsPerSecond: number;
+  minScanMs: number;
+}
+
 /**
  * A page as the modem takes it: T.4 MH at the session's resolution, each line filled to the
  * receiver's minimum scan time, RTC, first bit on the line first, DLE doubled, then `terminator`.
+ * The stored code is sent as it is when the receiver takes the page's resolution and the code is
+ * clean; a fine page to a standard-only receiver, or stored data with errors, is coded again.
  */
-export function pageLineData(page: FaxPage, session: { fine: boolean; bitsPerSecond: number; minScanMs: number }, terminator: Buffer): Buffer {
-  const minBits = Math.ceil((session.bitsPerSecond * session.minScanMs) / 1000);
+export function pageLineData(page: FaxPage, session: PageSession, terminator: Uint8Array): Buffer {
+  if (page.resolution !== 'fine' || session.fine) {
+    const stored = storedMhLineData(page, minBitsPerLine(session), terminator);
+    if (stored) return stored;
+  }
+  return codedPageLineData(page, session, terminator);
+}
+
+/** The page decoded, brought to the session's resolution and coded again: what `pageLineData` falls back to. */
+export function codedPageLineData(page: FaxPage, session: PageSession, terminator: Uint8Array): Buffer {
   const { bitmap } = bitmapForResolution(page, session.fine);
-  const coded = encodeMh(bitmap, { minBitsPerLine: minBits, appendRtc: true });
-  return Buffer.concat([escapeDle(reverseBitOrder(coded)), terminator]);
+  return lineOrderData(encodeMh(bitmap, { minBitsPerLine: minBitsPerLine(session), appendRtc: true }), terminator);
+}
+
+/** The receiver's minimum scan line time in bits at the session's rate. */
+function minBitsPerLine(session: PageSession): number {
+  return Math.ceil((session.bitsPerSecond * session.minScanMs) / 1000);
 }
 
 /** How a line starts the session of one call: a ModemSession subclass of its service class. */

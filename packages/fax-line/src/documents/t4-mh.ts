@@ -1,7 +1,8 @@
 /**
  * ITU-T T.4 one-dimensional coding (Modified Huffman), the one coding every Group 3 fax machine
- * must accept. Pages are kept in this form, each line starting with an EOL; the line driver
- * re-encodes with the fill its receiver asks for (minimum scan line time) and appends RTC.
+ * must accept. Pages are kept in this form, each line starting with an EOL; the line driver sends
+ * that code as it is with the fill its receiver asks for (minimum scan line time) and RTC
+ * (t4-mh-line.ts), and codes a page again only to halve a fine page's lines.
  *
  * Bit order: encoded data is written with the first bit of the line in the most significant bit of
  * each byte (TIFF FillOrder 1). The serial line wants the opposite; see `reverseBitOrder`.
@@ -180,7 +181,8 @@ function buildDecodeTable(terminating: CodeTable, makeup: CodeTable): Int32Array
 }
 
 let tables: [Int32Array, Int32Array] | null = null;
-function decodeTables(): [Int32Array, Int32Array] {
+/** The white and black decoding tables (see `buildDecodeTable`), built on first use. */
+export function decodeTables(): [Int32Array, Int32Array] {
   tables ??= [buildDecodeTable(WHITE_TERMINATING, WHITE_MAKEUP), buildDecodeTable(BLACK_TERMINATING, BLACK_MAKEUP)];
   return tables;
 }
@@ -351,7 +353,8 @@ export function decodeMh(data: Uint8Array, width: number, options: DecodeOptions
   return { bitmap, badLines, sawRtc, damagedBits };
 }
 
-const REVERSED = (() => {
+/** Every byte with its bit order reversed, by value. */
+export const REVERSED = (() => {
   const table = new Uint8Array(256);
   for (let i = 0; i < 256; i++) {
     let r = 0;
