@@ -1,13 +1,20 @@
 import { eventually } from '@faxnotify/peers';
 import { cpuMs, peakRssMb, percentile, pidOf, resetPeakRss, round, rssMb } from '../support/processes';
 import { benchFaxes, faxIdOfMail, publishResult, submitAll, type BenchStack } from './pipeline-stack';
+import { stageBreakdown, waitUntilIdle, type TimedResult } from './pipeline-stages';
 
 /** How many results after which peak RSS is sampled the first time (the memory goal compares the end of the run with it). */
 export const RSS_MARK = 10_000;
 
 const latencyFigures = (latencies: number[]) => {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), p99: round(percentile(sorted, 99)), samples: sorted.length };
+  return {
+    p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
+    p99: round(percentile(sorted, 99)),
+    max: sorted.length ? round(sorted[sorted.length - 1]) : null,
+    samples: sorted.length,
+  };
 };
 
 const peakRss = (bench: BenchStack) => ({
@@ -141,9 +148,10 @@ export async function channelBurst(bench: BenchStack, channel: 'sms' | 'xmpp', n
 /**
  * Open-loop load: results published on a precomputed schedule of `rate` per second for `seconds`
  * seconds, from a timer that never waits for the system (a publish does not hold back the next
- * one); latency is result published → SMTP accepted. Reports the offered rate actually achieved
- * (results over the span from the first publish to the last) and how far publishing fell behind
- * the schedule at worst.
+ * one); latency is result published → SMTP accepted. It starts once the submissions are handled
+ * and both services are idle (what earlier runs left is done). Reports the offered rate actually
+ * achieved (results over the span from the first publish to the last), how far publishing fell
+ * behind the schedule at worst, and where the time went stage by stage (`stageBreakdown`).
  */
 export async function steadyRate(bench: BenchStack, rate: number, seconds: number) {
   const { stack, bus } = bench;
@@ -152,12 +160,16 @@ export async function steadyRate(bench: BenchStack, rate: number, seconds: numbe
   const total = Math.round(rate * seconds);
   const faxes = benchFaxes(owner, total);
   await submitAll(bench, faxes);
+  await waitUntilIdle(bench);
   const publishedAt = new Map<string, number>();
   const latencies: number[] = [];
+  const timed: TimedResult[] = [];
   stack.smtp.onAccepted = (mail, at) => {
     const faxId = faxIdOfMail(mail);
     const t0 = faxId ? publishedAt.get(faxId) : undefined;
-    if (t0 !== undefined) latencies.push(at - t0);
+    if (faxId === undefined || t0 === undefined) return;
+    latencies.push(at - t0);
+    timed.push({ faxId, publishedAt: performance.timeOrigin + t0, acceptedAt: performance.timeOrigin + at });
   };
   const interval = 1000 / rate;
   const start = performance.now() + 10;
@@ -196,5 +208,6 @@ export async function steadyRate(bench: BenchStack, rate: number, seconds: numbe
     achievedOfferedRatePerSecond: round((total - 1) / span),
     worstPublishLagMs: round(worstLagMs),
     latencyMs: latencyFigures(latencies),
+    stagesMs: await stageBreakdown(bench, `${owner}-`, timed),
   };
 }
