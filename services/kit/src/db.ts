@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Database as SqliteFile, Statement } from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type CompiledQuery, type KyselyConfig, type Migration, type SqliteDatabase } from 'kysely';
 import { errorMessage } from './errors';
 import type { Logger } from './logger';
 
@@ -35,7 +35,11 @@ export async function openDatabase<DB>(options: {
   connectTimeoutMs?: number;
   /** PostgreSQL: how long one statement may run before the server cancels it (default 30 s). */
   statementTimeoutMs?: number;
+  /** Told of every statement run (or failed) on the database, however it was built: for tests that count them. */
+  onStatement?: (query: CompiledQuery) => void;
 }): Promise<Database<DB>> {
+  const onStatement = options.onStatement;
+  const log: KyselyConfig['log'] = onStatement && ((event) => onStatement(event.query));
   let db: Kysely<DB>;
   let dialect: Dialect;
   if (options.url) {
@@ -60,7 +64,7 @@ export async function openDatabase<DB>(options: {
     pool.on('connect', (client) => {
       client.on('error', (error) => options.logger.warn({ err: error.message }, 'PostgreSQL connection lost while in use'));
     });
-    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log });
     dialect = 'postgres';
   } else {
     const { default: SQLite } = await import('better-sqlite3');
@@ -74,7 +78,7 @@ export async function openDatabase<DB>(options: {
     // SQLite's own lower() folds ASCII only; this one folds every letter (Cyrillic, accents) as
     // PostgreSQL's does, so a case-insensitive search reads the same on both.
     file.function('lower', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
-    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
+    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(file) }), log });
     dialect = 'sqlite';
   }
   const migrator = new Migrator({

@@ -3,6 +3,7 @@ export * from './logger';
 export * from './config';
 export * from './bus';
 export * from './db';
+export * from './compiled-query';
 export * from './http';
 export * from './auth';
 export * from './lifecycle';

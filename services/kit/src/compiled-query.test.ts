@@ -1,0 +1,3 @@
+import { describeCompiledQuery } from './compiled-query.suite';
+
+describeCompiledQuery('sqlite');
