@@ -132,7 +132,10 @@ export class MessageBus {
   }
 
   private async connectOnce(url: string): Promise<void> {
-    const connection = await connect(url, { clientProperties: { connection_name: this.options.source } });
+    // Nagle off: amqplib leaves it on, and then a small frame written while an earlier one is not
+    // yet acknowledged at the TCP level (a publish right after a basic.ack, to which the broker
+    // sends nothing back) waits for the broker's delayed ACK, tens of ms on every hop of a result.
+    const connection = await connect(url, { clientProperties: { connection_name: this.options.source }, noDelay: true });
     try {
       connection.on('error', (error) => this.options.logger.warn({ err: errorMessage(error) }, 'RabbitMQ connection error'));
       const publishChannel = await connection.createConfirmChannel();
