@@ -8,10 +8,10 @@ import {
   type FinalStatus,
   type ProgressStatus,
 } from '@faxnotify/contracts';
-import { PermanentError, errorMessage } from '@faxnotify/kit';
+import { PermanentError, compiledQuery, errorMessage } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { tokenLink, type LinkTokens } from './links';
-import type { TrackerDatabase } from './schema';
+import type { OutboxTable, TrackerDatabase } from './schema';
 import { finalStatusOf, latest, recipientFinal, resultIdOf } from './tracker-rows';
 import { enqueueWebhook } from './webhooks';
 
@@ -47,23 +47,56 @@ export const outboxEventId = (dedupeKey: string): string => {
 
 export const faxLink = (template: string, faxId: string): string => template.replaceAll('{faxId}', encodeURIComponent(faxId));
 
+/* The statements of every announcement, built once (compiledQuery) and run with its values. */
+
+const faxById = compiledQuery((db: Kysely<TrackerDatabase>, p: { faxId: string }) => db.selectFrom('faxes').selectAll().where('id', '=', p.faxId));
+
+const listedRecipients = compiledQuery((db: Kysely<TrackerDatabase>, p: { faxId: string }) =>
+  db.selectFrom('recipients').selectAll().where('fax_id', '=', p.faxId).where('position', 'is not', null),
+);
+
+const faxState = compiledQuery((db: Kysely<TrackerDatabase>, p: { state: string; finalAt: string | null; faxId: string }) =>
+  db.updateTable('faxes').set({ state: p.state, final_at: p.finalAt }).where('id', '=', p.faxId),
+);
+
+const outboxRow = compiledQuery((db: Kysely<TrackerDatabase>, p: { dedupeKey: string }) =>
+  db.selectFrom('outbox').select('seq').where('dedupe_key', '=', p.dedupeKey),
+);
+
+const outboxInsert = compiledQuery(
+  (db: Kysely<TrackerDatabase>, p: Pick<OutboxTable, 'id' | 'dedupe_key' | 'routing_key' | 'fax_id' | 'recipient_id' | 'event_json' | 'created_at'>) =>
+    db
+      .insertInto('outbox')
+      .values({
+        id: p.id,
+        dedupe_key: p.dedupe_key,
+        routing_key: p.routing_key,
+        fax_id: p.fax_id,
+        recipient_id: p.recipient_id,
+        event_json: p.event_json,
+        created_at: p.created_at,
+        published_at: null,
+        publish_attempts: 0,
+        last_error: null,
+      })
+      .onConflict((oc) => oc.doNothing()),
+);
+
 /**
  * Brings a known fax's aggregate up to date and writes the outbox rows now due: one
  * delivery.recipient.final per final recipient, one delivery.fax.final once all are final.
  * Idempotent: the unique dedupe key turns a second insert into nothing.
  */
 export async function completeFax(trx: Kysely<TrackerDatabase>, options: AnnounceOptions, faxId: string): Promise<number> {
-  const fax = await trx.selectFrom('faxes').selectAll().where('id', '=', faxId).executeTakeFirstOrThrow();
+  const fax = await faxById.firstOrThrow(trx, { faxId });
   if (fax.submitted_at === null || fax.owner_id === null) return 0; // a placeholder: wait for fax.submitted
-  const recipients = (await trx.selectFrom('recipients').selectAll().where('fax_id', '=', faxId).where('position', 'is not', null).execute()).sort(
-    (a, b) => a.position! - b.position!,
-  );
+  const recipients = (await listedRecipients.rows(trx, { faxId })).sort((a, b) => a.position! - b.position!);
   const state = aggregateState(
     recipients.map((r) => ({ status: r.status as FinalStatus | ProgressStatus, pagesSent: r.pages_sent, pagesTotal: r.pages_total })),
   );
   const finalAt = state === 'in_progress' ? null : (fax.final_at ?? latest(recipients.map((r) => r.ended_at)) ?? options.now().toISOString());
   if (state !== fax.state || finalAt !== fax.final_at) {
-    await trx.updateTable('faxes').set({ state, final_at: finalAt }).where('id', '=', faxId).execute();
+    await faxState.execute(trx, { state, finalAt, faxId });
   }
   const plainLink = faxLink(options.faxUrlTemplate, faxId);
   // One token per pass that announces something, minted in this transaction: a token exists
@@ -121,7 +154,7 @@ export async function completeFax(trx: Kysely<TrackerDatabase>, options: Announc
 }
 
 async function outboxHas(trx: Kysely<TrackerDatabase>, dedupeKey: string): Promise<boolean> {
-  return (await trx.selectFrom('outbox').select('seq').where('dedupe_key', '=', dedupeKey).executeTakeFirst()) !== undefined;
+  return (await outboxRow.first(trx, { dedupeKey })) !== undefined;
 }
 
 /** Writes one event into the outbox under its dedupe key; returns 1, or 0 when that key is already there. */
@@ -143,21 +176,13 @@ export async function insertOutbox<K extends EventKey>(
     // Our own event failed its schema: retrying the input cannot fix it; dead-letter it with the reason.
     throw new PermanentError(`could not build ${key} for fax ${faxId}: ${errorMessage(error)}`, 'invalid-output', { cause: error });
   }
-  const result = await trx
-    .insertInto('outbox')
-    .values({
-      id,
-      dedupe_key: dedupeKey,
-      routing_key: key,
-      fax_id: faxId,
-      recipient_id: recipientId,
-      event_json: JSON.stringify(event),
-      created_at: now().toISOString(),
-      published_at: null,
-      publish_attempts: 0,
-      last_error: null,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0n);
+  return outboxInsert.affected(trx, {
+    id,
+    dedupe_key: dedupeKey,
+    routing_key: key,
+    fax_id: faxId,
+    recipient_id: recipientId,
+    event_json: JSON.stringify(event),
+    created_at: now().toISOString(),
+  });
 }

@@ -7,7 +7,7 @@ import type { LinkTokens } from './links';
 import { saveFirstPage } from './report/content';
 import type { TrackerDatabase } from './schema';
 import { completeFax, insertOutbox, type AnnounceOptions } from './tracker-outbox';
-import { lockFax, recordEvent, saveNotice, saveRecipient, selectRecipient } from './tracker-rows';
+import { faxSubmission, lockFax, recordEvent, saveNotice, saveRecipient, selectRecipient, submittedRecipient, unlistedRecipients } from './tracker-rows';
 
 export { resultIdOf } from './tracker-rows';
 export { TRACKER_SOURCE, faxLink, outboxEventId } from './tracker-outbox';
@@ -166,53 +166,39 @@ export class StatusTracker {
       // A redelivery: nothing new, but completing is idempotent and costs little.
       return { duplicate: true, stale: false, outboxRows: await completeFax(trx, this.announce, data.faxId) };
     }
-    await trx
-      .updateTable('faxes')
-      .set({
-        owner_id: data.ownerId,
-        outbox_id: data.outboxId ?? null,
-        from_number: data.from ?? null,
-        subject: data.subject,
-        pages: data.pages,
-        files_json: JSON.stringify(data.files),
-        resend_of: data.resendOf ?? null,
-        submitted_at: iso(data.submittedAt),
-        send_at: data.sendAt ? iso(data.sendAt) : null,
-        retry_count: data.retry.count,
-        retry_delay_minutes: data.retry.delayMinutes,
-        updated_at: now,
-      })
-      .where('id', '=', data.faxId)
-      .execute();
+    await faxSubmission.execute(trx, {
+      owner_id: data.ownerId,
+      outbox_id: data.outboxId ?? null,
+      from_number: data.from ?? null,
+      subject: data.subject,
+      pages: data.pages,
+      files_json: JSON.stringify(data.files),
+      resend_of: data.resendOf ?? null,
+      submitted_at: iso(data.submittedAt),
+      send_at: data.sendAt ? iso(data.sendAt) : null,
+      retry_count: data.retry.count,
+      retry_delay_minutes: data.retry.delayMinutes,
+      updated_at: now,
+      id: data.faxId,
+    });
     const seen = new Set<string>();
     for (const [position, recipient] of data.recipients.entries()) {
       if (seen.has(recipient.recipientId)) throw new PermanentError(`fax ${data.faxId} names recipient ${recipient.recipientId} twice`);
       seen.add(recipient.recipientId);
       // A recipient given only some pages (a resend's missing pages) has that many to get.
       const share = recipient.pages && recipient.pages.last >= recipient.pages.first ? recipient.pages : undefined;
-      await trx
-        .insertInto('recipients')
-        .values({
-          fax_id: data.faxId,
-          recipient_id: recipient.recipientId,
-          number: recipient.number,
-          position,
-          status: 'queued',
-          attempt: 0,
-          sequence: 0,
-          pages_sent: 0,
-          pages_total: share ? share.last - share.first + 1 : data.pages,
-          first_page: share?.first ?? null,
-          final: 0,
-          created_at: now,
-          updated_at: now,
-        })
-        // Events got here first: keep what they said, take the submission's place, number and share of the pages.
-        .onConflict((oc) => oc.columns(['fax_id', 'recipient_id']).doUpdateSet({ position, number: recipient.number, first_page: share?.first ?? null }))
-        .execute();
+      await submittedRecipient.execute(trx, {
+        fax_id: data.faxId,
+        recipient_id: recipient.recipientId,
+        number: recipient.number,
+        position,
+        pages_total: share ? share.last - share.first + 1 : data.pages,
+        first_page: share?.first ?? null,
+        now,
+      });
     }
     if (data.firstPage) await saveFirstPage(trx, data.faxId, data.firstPage, logger);
-    const strays = await trx.selectFrom('recipients').select('recipient_id').where('fax_id', '=', data.faxId).where('position', 'is', null).execute();
+    const strays = await unlistedRecipients.rows(trx, { faxId: data.faxId });
     if (strays.length > 0)
       logger.warn({ faxId: data.faxId, recipients: strays.map((r) => r.recipient_id) }, 'events named recipients the submission does not list');
     return { ...NOTHING, outboxRows: await completeFax(trx, this.announce, data.faxId) };
