@@ -1,4 +1,6 @@
+import { compiledQuery, type CompiledStatement } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
+import { GroupedPerTurn, chunksOf } from './grouped-per-turn';
 import type { LedgerTable, NotifierDatabase } from './schema';
 
 /** The most marks written in one transaction. */
@@ -7,54 +9,66 @@ const MAX_MARKS = 100;
 interface Mark {
   key: string;
   values: Partial<LedgerTable>;
-  resolve: (row: LedgerTable | undefined) => void;
-  reject: (error: unknown) => void;
 }
 
-const update = (db: Kysely<NotifierDatabase>, mark: Mark) =>
-  db.updateTable('ledger').set(mark.values).where('idempotency_key', '=', mark.key).returningAll().executeTakeFirst();
+type MarkStatement = CompiledStatement<NotifierDatabase, Record<string, unknown>, LedgerTable>;
+
+/** The UPDATE setting these columns, built once per set of columns (a mark of each kind sets its own). */
+const updates = new Map<string, { columns: string[]; statement: MarkStatement }>();
+function updateOf(shape: string): { columns: string[]; statement: MarkStatement } {
+  let update = updates.get(shape);
+  if (!update) {
+    const columns = shape.split(',').slice(0, -1);
+    const statement = compiledQuery((db: Kysely<NotifierDatabase>, p: Record<string, unknown>) =>
+      db
+        .updateTable('ledger')
+        .set(Object.fromEntries(columns.map((column) => [column, p[`set:${column}`]])) as Partial<LedgerTable>)
+        .where('idempotency_key', '=', p.key as string)
+        .returningAll(),
+    );
+    updates.set(shape, (update = { columns, statement }));
+  }
+  return update;
+}
+
+const update = (db: Kysely<NotifierDatabase>, mark: Mark): Promise<LedgerTable | undefined> => {
+  const values = mark.values as Record<string, unknown>;
+  // As Kysely's set() does, a column whose value is undefined is left out.
+  let shape = '';
+  for (const column in values) if (values[column] !== undefined) shape += `${column},`;
+  const { columns, statement } = updateOf(shape);
+  const params: Record<string, unknown> = { key: mark.key };
+  for (const column of columns) params[`set:${column}`] = values[column];
+  return statement.first(db, params);
+};
 
 /**
- * Marks of send-ledger rows (sent, failed, retrying, skipped), written together: the marks asked for
- * in one turn of the event loop (the providers' answers that came in together) go into the ledger in
- * one transaction, one commit instead of one per notice. A mark alone is one statement, as before.
- * Each caller gets its row as the mark left it; a failed transaction fails every caller in it (the
- * notifier tries a failed mark again). Marks are applied in key order, and those of one key in the
- * order they were asked for, so notifiers marking the same rows on PostgreSQL never wait on each
- * other in a cycle.
+ * Marks of send-ledger rows (sent, failed, retrying, skipped), written together (GroupedPerTurn): the
+ * marks asked for in one turn of the event loop (the providers' answers that came in together) go
+ * into the ledger in one transaction, one commit instead of one per notice. A mark alone is one
+ * statement, as before. Each caller gets its row as the mark left it; a failed transaction fails
+ * every caller in it (the notifier tries a failed mark again). Marks are applied in key order, and
+ * those of one key in the order they were asked for.
  */
 export class LedgerMarks {
-  private waiting: Mark[] = [];
+  private readonly grouped: GroupedPerTurn<Mark, LedgerTable | undefined>;
 
-  constructor(private readonly db: Kysely<NotifierDatabase>) {}
-
-  mark(key: string, values: Partial<LedgerTable>): Promise<LedgerTable | undefined> {
-    return new Promise((resolve, reject) => {
-      if (this.waiting.length === 0) setImmediate(() => void this.flush());
-      this.waiting.push({ key, values, resolve, reject });
-    });
-  }
-
-  private async flush(): Promise<void> {
-    // Array sort is stable: marks of one key keep the order they were asked for.
-    const marks = this.waiting.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    this.waiting = [];
-    for (let i = 0; i < marks.length; i += MAX_MARKS) await this.write(marks.slice(i, i + MAX_MARKS));
-  }
-
-  private async write(marks: Mark[]): Promise<void> {
-    try {
-      const rows =
+  constructor(db: Kysely<NotifierDatabase>) {
+    this.grouped = new GroupedPerTurn({
+      chunks: chunksOf(MAX_MARKS),
+      inSequence: true,
+      write: async (marks) =>
         marks.length === 1
-          ? [await update(this.db, marks[0])]
-          : await this.db.transaction().execute(async (tx) => {
+          ? [await update(db, marks[0])]
+          : db.transaction().execute(async (tx) => {
               const written: Array<LedgerTable | undefined> = [];
               for (const mark of marks) written.push(await update(tx, mark));
               return written;
-            });
-      marks.forEach((mark, i) => mark.resolve(rows[i]));
-    } catch (error) {
-      for (const mark of marks) mark.reject(error);
-    }
+            }),
+    });
+  }
+
+  mark(key: string, values: Partial<LedgerTable>): Promise<LedgerTable | undefined> {
+    return this.grouped.ask(key, { key, values });
   }
 }

@@ -1,56 +1,73 @@
+import { compiledQuery, type CompiledStatement } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
+import { GroupedPerTurn } from './grouped-per-turn';
 import type { LedgerTable, NotifierDatabase } from './schema';
 
-/** The most rows written in one statement. */
-const MAX_ROWS = 100;
+/**
+ * The row counts one INSERT is written for, largest first: a turn's rows go out in pieces of these
+ * sizes (37 rows: 32, 4 and 1), so the statements are a few fixed texts that SQLite keeps prepared
+ * rather than one new text for every count up to the most written in one statement (100).
+ */
+const SIZES = [100, 64, 32, 16, 8, 4, 2, 1];
 
-interface Waiter {
-  resolve: (row: LedgerTable | undefined) => void;
-  reject: (error: unknown) => void;
+/** How `n` rows are cut into statements of the sizes above. */
+export function insertSizes(n: number): number[] {
+  const sizes: number[] = [];
+  for (const size of SIZES) for (; n >= size; n -= size) sizes.push(size);
+  return sizes;
+}
+
+type InsertStatement = CompiledStatement<NotifierDatabase, Record<string, unknown>, LedgerTable>;
+
+/** The INSERT of `count` rows with these columns, built once. */
+const inserts = new Map<string, InsertStatement>();
+function insertOf(count: number, columns: ReadonlyArray<keyof LedgerTable>): InsertStatement {
+  const shape = `${count}:${columns.join(',')}`;
+  let statement = inserts.get(shape);
+  if (!statement) {
+    statement = compiledQuery((db: Kysely<NotifierDatabase>, p: Record<string, unknown>) =>
+      db
+        .insertInto('ledger')
+        .values(Array.from({ length: count }, (_, i) => Object.fromEntries(columns.map((column) => [column, p[`${i}:${column}`]])) as unknown as LedgerTable))
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returningAll(),
+    );
+    inserts.set(shape, statement);
+  }
+  return statement;
 }
 
 /**
- * New send-ledger rows, written together: the rows asked for in one turn of the event loop (an
- * event's channels, which start at once, and the other events being handled then) go into the
- * ledger in one INSERT … ON CONFLICT DO NOTHING RETURNING, one commit instead of one per notice.
- * Each caller gets its row as written, or undefined when the ledger had one already, as with a
- * statement of its own; a failed statement fails every caller in it. Rows are written in key
- * order, so notifiers writing the same keys at once on PostgreSQL never wait on each other in a
- * cycle.
+ * New send-ledger rows, written together (GroupedPerTurn): the rows asked for in one turn of the
+ * event loop (an event's channels, which start at once, and the other events being handled then)
+ * go into the ledger in INSERT … ON CONFLICT DO NOTHING RETURNING statements of up to 100 rows, one
+ * commit instead of one per notice. Each caller gets its row as written, or undefined when the
+ * ledger had one already, as with a statement of its own; a failed statement fails every caller in
+ * it. The same notice asked for twice at once: the first caller writes it, the other finds it there.
  */
 export class NewLedgerRows {
-  private waiting = new Map<string, { row: LedgerTable; waiters: Waiter[] }>();
+  private readonly grouped: GroupedPerTurn<LedgerTable, LedgerTable | undefined>;
 
-  constructor(private readonly db: Kysely<NotifierDatabase>) {}
-
-  insert(row: LedgerTable): Promise<LedgerTable | undefined> {
-    return new Promise((resolve, reject) => {
-      if (this.waiting.size === 0) setImmediate(() => this.flush());
-      const same = this.waiting.get(row.idempotency_key);
-      // The same notice asked for twice at once: the first caller writes it, the other finds it there.
-      if (same) same.waiters.push({ resolve, reject });
-      else this.waiting.set(row.idempotency_key, { row, waiters: [{ resolve, reject }] });
+  constructor(db: Kysely<NotifierDatabase>) {
+    this.grouped = new GroupedPerTurn({
+      chunks: insertSizes,
+      inSequence: false,
+      duplicate: () => undefined,
+      write: async (rows) => {
+        const columns = Object.keys(rows[0]) as Array<keyof LedgerTable>;
+        const params: Record<string, unknown> = {};
+        rows.forEach((row, i) => {
+          if (Object.keys(row).length !== columns.length) throw new Error('ledger rows written together must have the same columns');
+          for (const column of columns) params[`${i}:${column}`] = row[column];
+        });
+        const written = await insertOf(rows.length, columns).rows(db, params);
+        const byKey = new Map(written.map((row) => [row.idempotency_key, row]));
+        return rows.map((row) => byKey.get(row.idempotency_key));
+      },
     });
   }
 
-  private flush(): void {
-    const batch = [...this.waiting.values()].sort((a, b) => (a.row.idempotency_key < b.row.idempotency_key ? -1 : 1));
-    this.waiting = new Map();
-    for (let i = 0; i < batch.length; i += MAX_ROWS) void this.write(batch.slice(i, i + MAX_ROWS));
-  }
-
-  private async write(batch: { row: LedgerTable; waiters: Waiter[] }[]): Promise<void> {
-    try {
-      const written = await this.db
-        .insertInto('ledger')
-        .values(batch.map(({ row }) => row))
-        .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .returningAll()
-        .execute();
-      const byKey = new Map(written.map((row) => [row.idempotency_key, row]));
-      for (const { row, waiters } of batch) waiters.forEach((waiter, i) => waiter.resolve(i === 0 ? byKey.get(row.idempotency_key) : undefined));
-    } catch (error) {
-      for (const { waiters } of batch) for (const waiter of waiters) waiter.reject(error);
-    }
+  insert(row: LedgerTable): Promise<LedgerTable | undefined> {
+    return this.grouped.ask(row.idempotency_key, row);
   }
 }

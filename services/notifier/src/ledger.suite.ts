@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
+import { sql, type CompiledQuery } from 'kysely';
 import { createLogger, openDatabase, type Database } from '@faxnotify/kit';
 import { SendLedger, type LedgerEntry } from './ledger';
 import { noticeIdOf } from './notifier';
@@ -19,11 +19,14 @@ export const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@12
 const logger = createLogger('ledger-test', 'silent');
 
 /** A fresh notifier database on this dialect (PostgreSQL: a database of its own, dropped after). */
-export async function openTestDatabase(dialect: 'sqlite' | 'postgres'): Promise<{ database: Database<NotifierDatabase>; drop: () => Promise<void> }> {
+export async function openTestDatabase(
+  dialect: 'sqlite' | 'postgres',
+  onStatement?: (query: CompiledQuery) => void,
+): Promise<{ database: Database<NotifierDatabase>; drop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'notifier-ledger-'));
   const sqlitePath = join(dir, 'notifier.sqlite');
   if (dialect === 'sqlite') {
-    const database = await openDatabase<NotifierDatabase>({ service: 'notifier', url: '', sqlitePath, migrations: notifierMigrations, logger });
+    const database = await openDatabase<NotifierDatabase>({ service: 'notifier', url: '', sqlitePath, migrations: notifierMigrations, logger, onStatement });
     return { database, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const name = `notifier_ledger_${randomBytes(4).toString('hex')}`;
@@ -35,6 +38,7 @@ export async function openTestDatabase(dialect: 'sqlite' | 'postgres'): Promise<
     sqlitePath,
     migrations: notifierMigrations,
     logger,
+    onStatement,
   });
   return {
     database,

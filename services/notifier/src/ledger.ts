@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
-import { isUniqueViolation } from '@faxnotify/kit';
+import { compiledQuery, isUniqueViolation } from '@faxnotify/kit';
 import type { DeliveryReport, LostSend, SendReceipt } from './channels/types';
 import { LedgerMarks } from './ledger-marks';
 import { NewLedgerRows } from './ledger-new-rows';
@@ -29,6 +29,36 @@ export interface LedgerEntry {
 
 /** Provider reports after acceptance; a final one (delivered, undelivered, failed) is never replaced. */
 const FINAL_DELIVERY_STATUSES = ['delivered', 'undelivered', 'failed'];
+
+const rowByKey = compiledQuery((db: Kysely<NotifierDatabase>, p: { key: string }) => db.selectFrom('ledger').selectAll().where('idempotency_key', '=', p.key));
+
+/** A claim of a notice already in the ledger: taken only if the row is still as it was read. */
+const claimRow = compiledQuery(
+  (
+    db: Kysely<NotifierDatabase>,
+    p: Pick<LedgerTable, 'sends' | 'possible_duplicates' | 'claimed_until' | 'claimed_by' | 'address' | 'locale' | 'notice_id' | 'updated_at'> & {
+      key: string;
+      status: string;
+      readSends: number;
+    },
+  ) =>
+    db
+      .updateTable('ledger')
+      .set({
+        status: 'sending',
+        sends: p.sends,
+        possible_duplicates: p.possible_duplicates,
+        claimed_until: p.claimed_until,
+        claimed_by: p.claimed_by,
+        address: p.address,
+        locale: p.locale,
+        notice_id: p.notice_id,
+        updated_at: p.updated_at,
+      })
+      .where('idempotency_key', '=', p.key)
+      .where('status', '=', p.status)
+      .where('sends', '=', p.readSends),
+);
 
 export type Claim = { kind: 'done'; row: LedgerTable } | { kind: 'busy'; row: LedgerTable } | { kind: 'claimed'; row: LedgerTable; resumedUnfinished: boolean };
 
@@ -100,7 +130,7 @@ export class SendLedger {
   }
 
   async get(resultId: string, channel: string): Promise<LedgerTable | undefined> {
-    return this.db.selectFrom('ledger').selectAll().where('idempotency_key', '=', SendLedger.key(resultId, channel)).executeTakeFirst();
+    return rowByKey.first(this.db, { key: SendLedger.key(resultId, channel) });
   }
 
   /**
@@ -175,28 +205,24 @@ export class SendLedger {
     const inserted = await this.insertNew(entry, { status: 'sending', sends: 1, claimed_until: claimedUntil, claimed_by: this.worker?.id ?? null });
     if (inserted) return { kind: 'claimed', row: inserted, resumedUnfinished: false };
     return this.db.transaction().execute(async (tx) => {
-      const row = await tx.selectFrom('ledger').selectAll().where('idempotency_key', '=', key).executeTakeFirstOrThrow();
+      const row = await rowByKey.firstOrThrow(tx, { key });
       if (FINAL_LEDGER_STATUSES.has(row.status)) return { kind: 'done', row };
       const unfinished = row.status === 'sending';
       if (unfinished && row.claimed_until && row.claimed_until > nowIso && !(await this.claimantGone(tx, row.claimed_by, now))) return { kind: 'busy', row };
-      const updated = await tx
-        .updateTable('ledger')
-        .set({
-          status: 'sending',
-          sends: row.sends + 1,
-          possible_duplicates: row.possible_duplicates + (unfinished ? 1 : 0),
-          claimed_until: claimedUntil,
-          claimed_by: this.worker?.id ?? null,
-          address: entry.address,
-          locale: entry.locale,
-          notice_id: entry.noticeId,
-          updated_at: nowIso,
-        })
-        .where('idempotency_key', '=', key)
-        .where('status', '=', row.status)
-        .where('sends', '=', row.sends)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) return { kind: 'busy', row };
+      const updated = await claimRow.affected(tx, {
+        sends: row.sends + 1,
+        possible_duplicates: row.possible_duplicates + (unfinished ? 1 : 0),
+        claimed_until: claimedUntil,
+        claimed_by: this.worker?.id ?? null,
+        address: entry.address,
+        locale: entry.locale,
+        notice_id: entry.noticeId,
+        updated_at: nowIso,
+        key,
+        status: row.status,
+        readSends: row.sends,
+      });
+      if (updated !== 1) return { kind: 'busy', row };
       if (unfinished) duplicatesRisked.inc({ channel: entry.channel });
       return { kind: 'claimed', row: { ...row, status: 'sending', sends: row.sends + 1, claimed_by: this.worker?.id ?? null }, resumedUnfinished: unfinished };
     });

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { PhoneNumberFormat, PhoneNumberUtil } from 'google-libphonenumber';
 import { LOCALES, type Locale } from '@faxnotify/contracts';
-import { requireUser, userOf } from '@faxnotify/kit';
+import { compiledQuery, requireUser, userOf } from '@faxnotify/kit';
 import type { NotifierDatabase, SettingsTable } from './schema';
 import { DEFAULT_SUMMARY, mergeSummary, summaryBodySchema, summaryColumns, summaryOfRow, type SummaryChoice } from './summary/choice';
 import { QUIET_TIME, type QuietHours } from './quiet-hours';
@@ -248,6 +248,18 @@ export function checkSettings(input: SettingsInput, current: NotificationSetting
   };
 }
 
+/** A user's saved settings, with whether their Jabber address is muted (read for every result). */
+const settingsOf = compiledQuery((db: Kysely<NotifierDatabase>, p: { userId: string }) =>
+  db
+    .selectFrom('settings')
+    .leftJoin('jabber_conversations', (join) =>
+      join.onRef('jabber_conversations.owner_id', '=', 'settings.user_id').onRef('jabber_conversations.jid', '=', 'settings.xmpp_jid'),
+    )
+    .selectAll('settings')
+    .select('jabber_conversations.muted_until as xmpp_muted_until')
+    .where('settings.user_id', '=', p.userId),
+);
+
 export class SettingsStore {
   constructor(
     private readonly db: Kysely<NotifierDatabase>,
@@ -255,15 +267,7 @@ export class SettingsStore {
   ) {}
 
   async get(userId: string): Promise<NotificationSettings | undefined> {
-    const row = await this.db
-      .selectFrom('settings')
-      .leftJoin('jabber_conversations', (join) =>
-        join.onRef('jabber_conversations.owner_id', '=', 'settings.user_id').onRef('jabber_conversations.jid', '=', 'settings.xmpp_jid'),
-      )
-      .selectAll('settings')
-      .select('jabber_conversations.muted_until as xmpp_muted_until')
-      .where('settings.user_id', '=', userId)
-      .executeTakeFirst();
+    const row = await settingsOf.first(this.db, { userId });
     if (!row) return undefined;
     const { xmpp_muted_until: mutedUntil, ...settingsRow } = row;
     return { ...fromRow(settingsRow), ...(mutedUntil ? { xmppMutedUntil: new Date(mutedUntil) } : {}) };

@@ -1,6 +1,6 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { isUniqueViolation } from '@faxnotify/kit';
+import { compiledQuery, isUniqueViolation } from '@faxnotify/kit';
 import type { Channel } from '../channels/types';
 import type { ChannelConfirmationTable, NotifierDatabase } from '../schema';
 
@@ -41,6 +41,14 @@ export type CheckResult =
   /** No code was sent to this address, or it was used. */
   | { kind: 'no_code' };
 
+const confirmedAddress = compiledQuery((db: Kysely<NotifierDatabase>, p: { userId: string; channel: string; address: string }) =>
+  db.selectFrom('confirmed_addresses').select('address').where('user_id', '=', p.userId).where('channel', '=', p.channel).where('address', '=', p.address),
+);
+/** Read once per owner by the notifier, for every channel of its notices. */
+const confirmedAddresses = compiledQuery((db: Kysely<NotifierDatabase>, p: { userId: string }) =>
+  db.selectFrom('confirmed_addresses').select(['channel', 'address']).where('user_id', '=', p.userId),
+);
+
 /**
  * Confirmation codes and confirmed addresses. A code is six random digits, stored only as an
  * HMAC bound to the user, the channel and the address it was sent to (a leaked table gives no
@@ -69,19 +77,12 @@ export class ConfirmationStore {
   }
 
   async isConfirmed(userId: string, channel: Channel, address: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('confirmed_addresses')
-      .select('address')
-      .where('user_id', '=', userId)
-      .where('channel', '=', channel)
-      .where('address', '=', address)
-      .executeTakeFirst();
-    return row !== undefined;
+    return (await confirmedAddress.first(this.db, { userId, channel, address })) !== undefined;
   }
 
   /** Every address the user confirmed, as `channel address` keys: one query for all of a notice's channels. */
   async confirmedKeys(userId: string): Promise<Set<string>> {
-    const rows = await this.db.selectFrom('confirmed_addresses').select(['channel', 'address']).where('user_id', '=', userId).execute();
+    const rows = await confirmedAddresses.rows(this.db, { userId });
     return new Set(rows.map((row) => confirmedKey(row.channel as Channel, row.address)));
   }
 
