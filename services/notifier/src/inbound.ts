@@ -88,7 +88,7 @@ export class ReceivedNotices {
     const from = settings ? sendableFrom(settings, channel, now) : now;
     // Held without the PDF: only email attaches it, and email is never held.
     const hold = from > now ? { until: from, json: JSON.stringify({ ...received, document: undefined }) } : undefined;
-    await this.deps.notifier.deliverNotice(entry, skipReason, sendable, () => this.render(received, channel, settings!), hold);
+    await this.deps.notifier.deliverNotice(entry, skipReason, sendable, () => this.render(received, channel, settings!, entry.noticeId), hold);
   }
 
   /** Records the given-up channels as failed once the bus runs out of retries. */
@@ -96,11 +96,16 @@ export class ReceivedNotices {
     await this.deps.notifier.giveUpNotices(receivedResultId(event.data.receivedId), error);
   }
 
-  render(received: DeliveryFaxReceived, channel: Channel, settings: NotificationSettings): RenderedNotice {
+  /** The notice of a received fax on a channel; `noticeId` is its ledger entry's, when the caller has it already. */
+  render(
+    received: DeliveryFaxReceived,
+    channel: Channel,
+    settings: NotificationSettings,
+    noticeId = noticeIdOf(receivedResultId(received.receivedId), channel),
+  ): RenderedNotice {
     const locale: Locale = settings.locale;
     const settingsUrl = this.deps.settingsUrlTemplate.replaceAll('{userId}', encodeURIComponent(received.ownerId));
     const parts = renderReceivedNotice(channel, locale, receivedContext(received, { locale, timeZone: settings.timeZone, settingsUrl }));
-    const noticeId = noticeIdOf(receivedResultId(received.receivedId), channel);
     const document = received.document;
     const attachments: NoticeAttachment[] =
       channel === 'email' && document

@@ -151,7 +151,7 @@ export class Notifier {
     const now = this.now();
     const from = settings ? sendableFrom(settings, channel, now) : now;
     const hold = from > now ? { until: from, json: JSON.stringify(result) } : undefined;
-    await this.deliverNotice(entry, skipReason, sendable, () => this.renderWithReport(result, channel, settings!), hold);
+    await this.deliverNotice(entry, skipReason, sendable, () => this.renderWithReport(result, channel, settings!, entry.noticeId), hold);
   }
 
   /**
@@ -346,18 +346,18 @@ export class Notifier {
   }
 
   /** The notice, with the fax's confirmation report attached when the owner wants it by email (fetched only now, as it is sent). */
-  private async renderWithReport(result: DeliveryRecipientFinal, channel: Channel, settings: NotificationSettings): Promise<RenderedNotice> {
-    const notice = this.render(result, channel, settings);
+  private async renderWithReport(result: DeliveryRecipientFinal, channel: Channel, settings: NotificationSettings, noticeId: string): Promise<RenderedNotice> {
+    const notice = this.render(result, channel, settings, noticeId);
     if (channel !== 'email' || !settings.email.attachReport || !this.deps.reports) return notice;
     const report = await this.deps.reports.fetchFor(result, settings);
     return report ? { ...notice, attachments: [...(notice.attachments ?? []), report] } : notice;
   }
 
-  render(result: DeliveryRecipientFinal, channel: Channel, settings: NotificationSettings): RenderedNotice {
+  /** The notice of a result on a channel; `noticeId` is its ledger entry's, when the caller has it already. */
+  render(result: DeliveryRecipientFinal, channel: Channel, settings: NotificationSettings, noticeId = noticeIdOf(result.resultId, channel)): RenderedNotice {
     const locale: Locale = settings.locale;
     const settingsUrl = this.deps.settingsUrlTemplate.replaceAll('{userId}', encodeURIComponent(result.ownerId));
     const parts = renderNotice(channel, locale, noticeContext(result, { locale, timeZone: settings.timeZone, settingsUrl }));
-    const noticeId = noticeIdOf(result.resultId, channel);
     const unsubscribeUrl = channel === 'email' ? this.deps.unsubscribeUrl?.(result.ownerId, channel) : undefined;
     return {
       channel,

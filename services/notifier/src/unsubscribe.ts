@@ -19,7 +19,16 @@ import { UNSUBSCRIBE_STRINGS } from './unsubscribe-strings';
  */
 const SIGNATURE_CHARS = 22;
 
-const keyOf = (secret: string) => Buffer.from(derivedKey(secret, 'unsubscribe link'), 'base64url');
+/** The signing key, derived once per secret (every email notice signs a token with it). */
+const keys = new Map<string, Buffer>();
+function keyOf(secret: string): Buffer {
+  let key = keys.get(secret);
+  if (!key) {
+    key = Buffer.from(derivedKey(secret, 'unsubscribe link'), 'base64url');
+    keys.set(secret, key);
+  }
+  return key;
+}
 const signatureOf = (key: Buffer, ownerId: string, channel: Channel) =>
   createHmac('sha256', key).update(`${ownerId}\n${channel}`).digest('base64url').slice(0, SIGNATURE_CHARS);
 

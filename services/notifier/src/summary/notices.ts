@@ -110,7 +110,7 @@ export class FaxSummaries {
       entry,
       summarySkipReason(settings, channel, fax, entry.address),
       sendable,
-      () => this.render(fax, channel, settings!),
+      () => this.render(fax, channel, settings!, entry.noticeId),
       hold,
     );
   }
@@ -120,11 +120,11 @@ export class FaxSummaries {
     await this.deps.notifier.giveUpNotices(summaryResultId(event.data.faxId), error);
   }
 
-  render(fax: DeliveryFaxFinal, channel: Channel, settings: NotificationSettings): RenderedNotice {
+  /** The summary of a fax on a channel; `noticeId` is its ledger entry's, when the caller has it already. */
+  render(fax: DeliveryFaxFinal, channel: Channel, settings: NotificationSettings, noticeId = noticeIdOf(summaryResultId(fax.faxId), channel)): RenderedNotice {
     const locale: Locale = settings.locale;
     const settingsUrl = this.deps.settingsUrlTemplate.replaceAll('{userId}', encodeURIComponent(fax.ownerId));
     const parts = renderSummary(channel, locale, summaryContext(fax, { locale, timeZone: settings.timeZone, settingsUrl }));
-    const noticeId = noticeIdOf(summaryResultId(fax.faxId), channel);
     const unsubscribeUrl = channel === 'email' ? this.deps.unsubscribeUrl?.(fax.ownerId, channel) : undefined;
     return {
       channel,
