@@ -9,7 +9,7 @@
  *   fork('line-sender.js', [device], { serialization: 'advanced' })
  */
 import { fork } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { Class1Line, type FaxDocument, type LineReasonCode } from '@faxnotify/fax-line';
 
@@ -38,6 +38,8 @@ export interface SendReply {
   xoffsPerPage: number[];
   /** This process's CPU (user + system, all its threads) from the call to send()'s return. */
   cpuMs: number;
+  /** The part of cpuMs on the main thread (the driver's JavaScript, its syscalls); the rest is V8's and libuv's helper threads (compiling, GC). */
+  mainThreadCpuMs: number;
 }
 
 export interface ReadyReply {
@@ -92,6 +94,11 @@ export async function startLineSender(device: string): Promise<LineSender> {
   };
 }
 
+/** CPU time the main thread ran so far, in ms (the kernel's scheduler statistics, ns resolution). */
+function mainThreadCpuMs(): number {
+  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'latin1').split(' ')[0]) / 1e6;
+}
+
 async function sendOne(line: Class1Line, request: SendRequest): Promise<SendReply> {
   let dialAt = NaN;
   let hangupAt = NaN;
@@ -105,6 +112,7 @@ async function sendOne(line: Class1Line, request: SendRequest): Promise<SendRepl
     await session.post('Profiler.start');
   }
   const start = performance.now();
+  const mainBefore = mainThreadCpuMs();
   const cpuBefore = process.cpuUsage();
   const result = await line.send(
     { dialString: request.dialString, localId: request.localId, document: request.document },
@@ -123,6 +131,7 @@ async function sendOne(line: Class1Line, request: SendRequest): Promise<SendRepl
     },
   );
   const cpu = process.cpuUsage(cpuBefore);
+  const mainCpuMs = mainThreadCpuMs() - mainBefore;
   const end = performance.now();
   if (session) {
     const { profile } = await session.post('Profiler.stop');
@@ -142,6 +151,7 @@ async function sendOne(line: Class1Line, request: SendRequest): Promise<SendRepl
     trainings,
     xoffsPerPage,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    mainThreadCpuMs: mainCpuMs,
   };
 }
 

@@ -59,6 +59,8 @@ interface Trial {
   signallingRate: number | null;
   /** The sender's own process's CPU, user + system (ours: the sender process during send()). */
   cpuMs: number;
+  /** Ours only: the part of cpuMs on the sender's main thread. */
+  mainThreadCpuMs?: number;
   /** This benchmark process's CPU while the call ran (the harness alone, for both senders). */
   benchCpuMs: number;
   pagesReceived: number;
@@ -88,6 +90,7 @@ async function sendOurs(sender: LineSender, pair: ModemPair, document: FaxDocume
     trainings: sent.trainings,
     signallingRate: sent.signallingRate,
     cpuMs: sent.cpuMs,
+    mainThreadCpuMs: sent.mainThreadCpuMs,
     benchCpuMs: (benchCpu.user + benchCpu.system) / 1000,
     pagesReceived: 0,
     xoffsPerPage: sent.xoffsPerPage,
@@ -362,12 +365,13 @@ async function main() {
           cpuMsPerPage: {
             ours: cpuPerPage(oursCalls, (t) => t.cpuMs),
             oursAfterFirstCall: cpuPerPage(oursCalls.slice(1), (t) => t.cpuMs),
+            oursMainThread: cpuPerPage(oursCalls, (t) => t.mainThreadCpuMs ?? NaN),
             efax: cpuPerPage(efaxCalls, (t) => t.cpuMs),
             benchProcessDuringOurCalls: cpuPerPage(oursCalls, (t) => t.benchCpuMs),
             benchProcessDuringEfaxCalls: cpuPerPage(efaxCalls, (t) => t.benchCpuMs),
             oursStartupMs: round(ours.startupCpuMs, 1),
             profiled: profileDir ? `ours under the sampling profiler (adds CPU): ${profileDir}` : false,
-            note: "each sender's own process alone: ours runs in a process of its own (line-sender.ts), measured around send(); the benchmark's work (efax's receiver log piped in) is benchProcessDuring*, not counted. Our process's start-up and module loading (oursStartupMs) is paid once per run and not counted; the first call also pays one-off compilation.",
+            note: "ours: the sender process (line-sender.ts) from the call to send() to its return, all its threads (oursMainThread: the main thread alone; the rest is V8's compiler and GC threads): port open, modem set-up, the call, the page data, hang-up; not its start-up and module loading (oursStartupMs, once per process, as a line process serves call after call), but the first call's one-off compilation (oursAfterFirstCall leaves that call out). efax: its whole process from exec to exit (about 2 ms of that is starting and ending a C program), including reading the PBM pages and coding them to MH. Neither counts the benchmark's own work (benchProcessDuring*).",
           },
           flowControl: {
             oursXoffsPerPage: oursCalls.map((t) => t.xoffsPerPage ?? []),
