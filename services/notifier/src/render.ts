@@ -31,8 +31,17 @@ export function pagesPhrase(locale: Locale, sent: number, total: number): string
  * than formatting with it, and every notice formats three times. Only zones Intl accepts get here
  * (an unknown one throws before it is kept), so the map stays as small as the zones in use.
  */
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatterFor(style: 'full' | 'short', locale: Locale, timeZone: string): Intl.DateTimeFormat {
+interface TimeFormatter {
+  format: Intl.DateTimeFormat;
+  /**
+   * The texts of the last minutes formatted (ms since the epoch / 60,000), oldest first: a burst of
+   * notices formats the same few minutes (submitted, started, ended) over and over.
+   */
+  minutes: Map<number, string>;
+}
+const MINUTES_KEPT = 16;
+const formatters = new Map<string, TimeFormatter>();
+function formatterFor(style: 'full' | 'short', locale: Locale, timeZone: string): TimeFormatter {
   const key = `${style} ${locale} ${timeZone}`;
   let formatter = formatters.get(key);
   if (!formatter) {
@@ -40,21 +49,42 @@ function formatterFor(style: 'full' | 'short', locale: Locale, timeZone: string)
       style === 'full'
         ? { dateStyle: 'medium', timeStyle: 'short', timeZone }
         : { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', timeZone };
-    formatter = new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, options);
+    formatter = { format: new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, options), minutes: new Map() };
     formatters.set(key, formatter);
   }
   return formatter;
 }
 
+/**
+ * Since 1972 every zone's offset from UTC is a whole number of minutes, so two instants in the
+ * same UTC minute show the same local minute; neither style shows seconds. Earlier instants are
+ * formatted every time.
+ */
+const WHOLE_MINUTE_OFFSETS_SINCE = Date.UTC(1972, 0, 1);
+
+function formatAt(formatter: TimeFormatter, iso: string): string {
+  const at = new Date(iso);
+  const time = at.getTime();
+  const minute = Math.floor(time / 60_000);
+  const known = formatter.minutes.get(minute);
+  if (known !== undefined) return known;
+  const text = formatter.format.format(at);
+  if (time >= WHOLE_MINUTE_OFFSETS_SINCE) {
+    formatter.minutes.set(minute, text);
+    if (formatter.minutes.size > MINUTES_KEPT) formatter.minutes.delete(formatter.minutes.keys().next().value!);
+  }
+  return text;
+}
+
 export function formatTime(iso: string | null, locale: Locale, timeZone: string): string | null {
   if (!iso) return null;
-  return formatterFor('full', locale, timeZone).format(new Date(iso));
+  return formatAt(formatterFor('full', locale, timeZone), iso);
 }
 
 /** Day, month and time only ("22/11, 10:01"; "22.11, 12:01"): what an SMS has room for. */
 export function formatShortTime(iso: string | null, locale: Locale, timeZone: string): string | null {
   if (!iso) return null;
-  return formatterFor('short', locale, timeZone).format(new Date(iso));
+  return formatAt(formatterFor('short', locale, timeZone), iso);
 }
 
 export interface NoticeContext {
