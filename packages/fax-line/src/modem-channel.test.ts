@@ -10,6 +10,7 @@ class MemoryLink implements SerialLink {
   readonly written: Buffer[] = [];
   private listener: (chunk: Buffer) => void = () => undefined;
   onWrite: (data: Buffer) => void = () => undefined;
+  writeNow?: (data: Buffer, offset: number, length: number) => number;
 
   async write(data: Uint8Array): Promise<void> {
     const chunk = Buffer.from(data);
@@ -93,6 +94,48 @@ describe('ModemChannel', () => {
     expect(outcome).toMatchObject({ written: true, result: { code: 'OK' }, xoffCount: 1 });
     expect(writesWhileHeld).toEqual([]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(95);
+    expect(Buffer.concat(link.written)).toEqual(data);
+  });
+
+  it('writes page data with writeNow where the link has it, and what the device did not take with write(), in order and never while held', async () => {
+    const { link, ch } = channel();
+    const data = Buffer.alloc(4096 + 2);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    let held = false;
+    let heldWrites = 0;
+    let total = 0;
+    const taken: string[] = [];
+    const take = (chunk: Buffer, how: string): void => {
+      if (held) heldWrites++;
+      link.written.push(chunk);
+      taken.push(how);
+      total += chunk.length;
+      if (total >= 1024 && total - chunk.length < 1024) {
+        held = true;
+        link.say([XOFF]);
+        setTimeout(() => {
+          held = false;
+          link.say([XON]);
+        }, 50);
+      }
+      if (total === data.length) setTimeout(() => link.say('\r\nOK\r\n'), 5);
+    };
+    // The device takes a whole chunk, then part of one, then nothing, and so on.
+    let calls = 0;
+    link.writeNow = (buffer, offset, length) => {
+      const room = [length, 100, 0][calls++ % 3];
+      if (room > 0) take(Buffer.from(buffer.subarray(offset, offset + room)), 'now');
+      return room;
+    };
+    link.onWrite = (chunk) => {
+      link.written.pop();
+      take(chunk, 'write');
+    };
+    const outcome = await ch.sendData(data, { chunkSize: 256, xoffTimeoutMs: 1000, completionTimeoutMs: 1000 });
+    expect(outcome).toMatchObject({ written: true, result: { code: 'OK' }, xoffCount: 1 });
+    expect(heldWrites).toBe(0);
+    expect(taken).toContain('now');
+    expect(taken).toContain('write');
     expect(Buffer.concat(link.written)).toEqual(data);
   });
 

@@ -4,48 +4,20 @@
  * keeps reading result codes. Every byte exchange is written to the trace.
  */
 import { DLE, ETX, printable, sleep, SUB, XOFF, XON } from './modem-bytes';
+import { type AtResult, finalCode, LineAbortedError, ModemLinkError } from './modem-results';
 import type { SerialLink } from './serial-port';
 
 export { CAN, DLE, ETX, escapeDle, printable, sleep, SUB, XOFF, XON } from './modem-bytes';
 
-export type ResultCode = 'OK' | 'CONNECT' | 'ERROR' | 'NO CARRIER' | 'BUSY' | 'NO ANSWER' | 'NO DIALTONE' | '+FCERROR' | 'TIMEOUT';
-
-export interface AtResult {
-  code: ResultCode;
-  /** The final line as the modem wrote it ('' on timeout). */
-  line: string;
-  /** Lines before the final one (information responses such as +FCO, +FHS:, or echo). */
-  info: string[];
-}
-
-/** Thrown when the caller's AbortSignal fires during modem I/O. */
-export class LineAbortedError extends Error {
-  override readonly name = 'LineAbortedError';
-}
-
-/** Thrown when the port fails or disappears under us. */
-export class ModemLinkError extends Error {
-  override readonly name = 'ModemLinkError';
-}
-
-function finalCode(line: string): ResultCode | null {
-  const upper = line.trim().toUpperCase();
-  if (upper === 'OK') return 'OK';
-  if (upper.startsWith('CONNECT')) return 'CONNECT';
-  if (upper === 'ERROR' || upper.startsWith('+CME ERROR')) return 'ERROR';
-  if (upper === 'NO CARRIER') return 'NO CARRIER';
-  if (upper === 'BUSY') return 'BUSY';
-  if (upper === 'NO ANSWER') return 'NO ANSWER';
-  if (upper === 'NO DIALTONE' || upper === 'NO DIAL TONE') return 'NO DIALTONE';
-  if (upper === '+FCERROR' || upper === '+F4') return '+FCERROR';
-  return null;
-}
+export { type AtResult, LineAbortedError, ModemLinkError, type ResultCode } from './modem-results';
 
 /**
  * Page data bytes per write. Larger writes cost less CPU (each is a system call and a drain through
  * the thread pool), but what the modem may be handed after its XOFF grows with them (see sendData).
  */
 export const DATA_CHUNK_BYTES = 512;
+
+const EMPTY = Buffer.alloc(0);
 
 export interface SendDataOutcome {
   /** All data, including the closing <DLE><ETX>, was handed to the modem. */
@@ -305,7 +277,8 @@ export class ModemChannel {
             return { written: false, result: { code: 'TIMEOUT', line: 'XOFF', info: [] }, xoffCount: this.xoffCount, longestXoffMs };
           }
         }
-        await this.write(data.subarray(offset, Math.min(data.length, offset + chunkSize)), true);
+        const rest = this.writeChunk(data, offset, Math.min(data.length, offset + chunkSize));
+        if (rest) await rest;
         // A write the device took at once never leaves the event loop: let the modem's XON/XOFF (and
         // an abort) come in before the next chunk, or a pseudo-terminal would be handed the whole page.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -331,6 +304,23 @@ export class ModemChannel {
     }
   }
 
+  /**
+   * One chunk of page data, drained. Where the link needs no drain, the chunk goes in one
+   * non-blocking write straight from the data (no view, no promise); only what the device could not
+   * take then waits in write().
+   */
+  private writeChunk(data: Buffer, start: number, end: number): Promise<void> | undefined {
+    if (!this.link.writeNow) return this.write(data.subarray(start, end), true);
+    if (this.linkError) throw new ModemLinkError(`modem port failed: ${this.linkError.message}`);
+    let taken: number;
+    try {
+      taken = this.link.writeNow(data, start, end - start);
+    } catch (error) {
+      throw new ModemLinkError(`cannot write to ${this.link.path}: ${(error as Error).message}`);
+    }
+    return start + taken < end ? this.write(data.subarray(start + taken, end)) : undefined;
+  }
+
   private hasFinalLine(): boolean {
     const text = this.input;
     let start = 0;
@@ -351,6 +341,15 @@ export class ModemChannel {
 
   private filterFlowControl(): void {
     const input = this.input;
+    // During page data the modem sends little but XON/XOFF, mostly one byte per read.
+    if (input.length === 1 && (input[0] === XON || input[0] === XOFF)) {
+      if (input[0] === XOFF) {
+        this.held = true;
+        this.xoffCount++;
+      } else this.held = false;
+      this.input = EMPTY;
+      return;
+    }
     if (!input.includes(XON) && !input.includes(XOFF)) return;
     // A fresh buffer: the input may be a view of the port's own chunk.
     const kept = Buffer.allocUnsafe(input.length);

@@ -15,6 +15,13 @@ export interface SerialLink {
    * it; a pseudo-terminal returns at once. Links without an output queue of their own may omit it.
    */
   drain?(): Promise<void>;
+  /**
+   * Hands the operating system what it takes of `data[offset, offset + length)` at once, without
+   * waiting, and returns how many bytes that was (0 when the device is full). Only on links whose
+   * writes need no drain (a pseudo-terminal): there, a byte taken is a byte handed to the modem's
+   * side. Links without it are written with write() and drain().
+   */
+  writeNow?(data: Buffer, offset: number, length: number): number;
   /** Every chunk read from the port, in order. */
   onData(listener: (chunk: Buffer) => void): void;
   /** Called once if the port fails or goes away (e.g. the pty's other side closed). */
@@ -108,7 +115,21 @@ class SerialPortLink implements SerialLink {
     });
     // The far side of a pseudo-terminal closing reads as EIO: the port is gone.
     this.reader?.on('error', (error: Error) => this.fail(error));
+    if (own?.pseudoTerminal) this.writeNow = (data, offset, length) => this.takeNow(own.writeFd, data, offset, length);
   }
+
+  /** One non-blocking write(2) from `offset`, no view of the data made; EAGAIN (full) is 0 taken. */
+  private takeNow(fd: number, data: Buffer, offset: number, length: number): number {
+    if (!this.port.isOpen) throw new Error(`${this.path} is closed`);
+    try {
+      return writeSync(fd, data, offset, length);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
+      throw error;
+    }
+  }
+
+  writeNow?: (data: Buffer, offset: number, length: number) => number;
 
   write(data: Uint8Array): Promise<void> {
     const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
