@@ -1,10 +1,11 @@
 import type { EventKey } from '@faxnotify/contracts';
-import { PostgresAdapter, sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { PostgresAdapter, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { Counter, Gauge } from 'prom-client';
 import type { MessageBus } from './bus';
 import { CoalescedPasses } from './coalesced-passes';
 import { errorMessage } from './errors';
 import type { Logger } from './logger';
+import { countUnpublished, lockOutbox, markFailed, markPublished, readUnpublished, type UntypedOutbox } from './outbox-relay-statements';
 
 /** The columns of an outbox table the relay reads and writes; the rest are the caller's. */
 export interface OutboxColumns {
@@ -26,7 +27,7 @@ export interface OutboxMetrics {
   published: Counter<string>;
   /** Rows whose publish failed (they are tried again later). */
   failures: Counter<string>;
-  /** Rows not yet confirmed, as of the end of the last relay pass. */
+  /** Rows not yet confirmed, as of the last relay pass's last read (see `OutboxRelay.relayOnce`). */
   pending: Gauge<string>;
 }
 
@@ -71,12 +72,6 @@ export function publishStoredEvent(bus: Pick<MessageBus, 'publishEvent'>): (row:
   return (row) => bus.publishEvent(row.routing_key as EventKey, row.event_json);
 }
 
-/**
- * An outbox table seen without the caller's schema: the relay's own columns, plus the caller's
- * columns (the key among them) known only by name.
- */
-type UntypedOutbox = Kysely<Record<string, OutboxColumns & Record<string, unknown>>>;
-
 /** One batch of a pass: rows read, rows confirmed, and the first publish failure if any. */
 interface Batch {
   read: number;
@@ -107,23 +102,14 @@ export async function publishOutboxRows<DB, T extends OutboxTableName<DB>>(
   const keysWhere = (status: PromiseSettledResult<void>['status']) =>
     rows.filter((_, i) => settled[i].status === status).map((row) => (row as Record<string, unknown>)[key]);
   const confirmed = keysWhere('fulfilled');
-  if (confirmed.length > 0)
-    await db
-      .updateTable(table)
-      .set((eb) => ({ published_at: new Date().toISOString(), publish_attempts: eb('publish_attempts', '+', 1), last_error: null }))
-      .where(key, 'in', confirmed)
-      .execute();
+  if (confirmed.length > 0) await markPublished(db, table, key, confirmed, new Date().toISOString());
   if (publishedLabels) metrics.published.inc(publishedLabels, confirmed.length);
   else metrics.published.inc(confirmed.length);
   const firstFailure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (firstFailure) {
     const failed = keysWhere('rejected');
     metrics.failures.inc(failed.length);
-    await db
-      .updateTable(table)
-      .set((eb) => ({ publish_attempts: eb('publish_attempts', '+', 1), last_error: errorMessage(firstFailure.reason).slice(0, ERROR_LENGTH) }))
-      .where(key, 'in', failed)
-      .execute();
+    await markFailed(db, table, key, failed, errorMessage(firstFailure.reason).slice(0, ERROR_LENGTH));
     throw firstFailure.reason;
   }
   return confirmed.length;
@@ -154,9 +140,12 @@ export interface OutboxRelayOptions<DB, T extends OutboxTableName<DB>> extends O
  */
 export class OutboxRelay<DB, T extends OutboxTableName<DB>> {
   private readonly passes: CoalescedPasses;
+  /** Whether batches are reserved (PostgreSQL) rather than only read (SQLite). */
+  private readonly reserving: boolean;
   private draining = false;
 
   constructor(private readonly options: OutboxRelayOptions<DB, T>) {
+    this.reserving = options.db.getExecutor().adapter instanceof PostgresAdapter;
     this.passes = new CoalescedPasses({
       pass: () => this.relayOnce(),
       onError: (error) => options.logger.warn({ err: errorMessage(error) }, `${options.name} pass failed; retrying on the next poll`),
@@ -173,51 +162,43 @@ export class OutboxRelay<DB, T extends OutboxTableName<DB>> {
     this.passes.kick();
   }
 
-  /** Publishes every unpublished row, oldest first; returns how many were confirmed. Throws on the first failure. */
+  /**
+   * Publishes every unpublished row, oldest first; returns how many were confirmed. Throws on the
+   * first failure. Sets the `pending` gauge to the rows left unconfirmed as of the pass's last read:
+   * a read of fewer rows than a batch saw every row waiting then, so what it left unconfirmed is the
+   * count; only a pass that ended otherwise (a failure or a stop in a full batch, an error) counts
+   * the table.
+   */
   async relayOnce(): Promise<number> {
     const db = this.options.db as unknown as UntypedOutbox;
-    const table: string = this.options.table;
     const batchSize = this.options.batchSize ?? 100;
     let published = 0;
+    let pending: number | undefined;
     try {
       for (;;) {
         const batch = this.reserving ? await this.reservedBatch(db, batchSize) : await this.plainBatch(db, batchSize);
         if (batch === 'stopped') return published;
+        if (batch.read < batchSize) pending = batch.read - batch.confirmed;
         if (batch.failure) throw batch.failure.reason;
         published += batch.confirmed;
         if (batch.read < batchSize) return published;
       }
     } finally {
-      const pending = await db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<string | number>().as('n'))
-        .where('published_at', 'is', null)
-        .executeTakeFirst()
-        .catch(() => undefined);
-      if (pending) this.options.metrics.pending.set(Number(pending.n));
+      pending ??= await countUnpublished(db, this.options.table).catch(() => undefined);
+      if (pending !== undefined) this.options.metrics.pending.set(pending);
     }
-  }
-
-  /** Whether batches are reserved (PostgreSQL) rather than only read (SQLite). */
-  private get reserving(): boolean {
-    return this.options.db.getExecutor().adapter instanceof PostgresAdapter;
   }
 
   private get halted(): boolean {
     return this.passes.stopped && !this.draining;
   }
 
-  private unpublished(db: UntypedOutbox | Transaction<Record<string, OutboxColumns & Record<string, unknown>>>, batchSize: number) {
-    return db
-      .selectFrom(this.options.table as string)
-      .selectAll()
-      .where('published_at', 'is', null)
-      .orderBy(this.options.key)
-      .limit(batchSize);
+  private async unpublished(db: UntypedOutbox, batchSize: number): Promise<Array<Selectable<DB[T]>>> {
+    return (await readUnpublished(db, this.options.table, this.options.key, batchSize)) as Array<Selectable<DB[T]>>;
   }
 
   private async plainBatch(db: UntypedOutbox, batchSize: number): Promise<Batch | 'stopped'> {
-    const rows = (await this.unpublished(db, batchSize).execute()) as Array<Selectable<DB[T]>>;
+    const rows = await this.unpublished(db, batchSize);
     if (this.halted) return 'stopped';
     return { read: rows.length, ...(await this.publishBatch(this.options.db, rows)) };
   }
@@ -229,8 +210,8 @@ export class OutboxRelay<DB, T extends OutboxTableName<DB>> {
    */
   private async reservedBatch(db: UntypedOutbox, batchSize: number): Promise<Batch | 'stopped'> {
     return db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(hashtext(${`faxnotify outbox ${this.options.table}`}))`.execute(trx);
-      const rows = (await this.unpublished(trx, batchSize).execute()) as Array<Selectable<DB[T]>>;
+      await lockOutbox(trx, this.options.table);
+      const rows = await this.unpublished(trx, batchSize);
       if (this.halted) return 'stopped' as const;
       return { read: rows.length, ...(await this.publishBatch(trx as unknown as Kysely<DB>, rows)) };
     });
