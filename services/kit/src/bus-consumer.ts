@@ -116,10 +116,7 @@ export function batchConsumer<K extends EventKey>(
       const event = parsed.event as CloudEvent<K>;
       const attempt = attemptOf(message);
       const lastAttempt = attempt >= maxRetries;
-      valid.push({
-        message,
-        item: { event, context: { attempt, redelivered: message.fields.redelivered, lastAttempt, logger: logger.child({ eventId: event.id }) } },
-      });
+      valid.push({ message, item: { event, context: handlerContext(logger, event.id, attempt, message.fields.redelivered, lastAttempt) } });
     }
     if (valid.length > 0) {
       const stop = handlerSeconds.startTimer({ queue: spec.name });
@@ -134,6 +131,19 @@ export function batchConsumer<K extends EventKey>(
       valid.forEach(({ message, item }, i) => settled.push(guard(channel, message, settlement.settle(channel, message, item.event, outcomes[i]))));
     }
     await Promise.all(settled);
+  };
+}
+
+/** A handler's context; its logger (a child naming the event) is made when the handler first uses it: most never log. */
+function handlerContext(logger: Logger, eventId: string, attempt: number, redelivered: boolean, lastAttempt: boolean): HandlerContext {
+  let child: Logger | undefined;
+  return {
+    attempt,
+    redelivered,
+    lastAttempt,
+    get logger() {
+      return (child ??= logger.child({ eventId }));
+    },
   };
 }
 
