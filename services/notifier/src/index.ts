@@ -59,6 +59,34 @@ export interface RunningNotifier {
   stop(): Promise<void>;
 }
 
+/** How many owners' unsubscribe links the notifier keeps signed. */
+const UNSUBSCRIBE_LINKS_KEPT = 1000;
+
+/**
+ * The one-click unsubscribe link of an owner's notices on a channel, kept for the owners who got
+ * notices last: each is an HMAC, and a burst of notices to one owner signed the same link over and over.
+ */
+function unsubscribeLinks(publicUrl: () => string, secret: string): (ownerId: string, channel: Channel) => string {
+  let links = new Map<string, string>();
+  let linksBase = '';
+  return (ownerId, channel) => {
+    const base = publicUrl();
+    // The links of another public address are other links.
+    if (base !== linksBase) {
+      linksBase = base;
+      links = new Map<string, string>();
+    }
+    const key = `${channel} ${ownerId}`;
+    let link = links.get(key);
+    if (link === undefined) {
+      link = unsubscribeUrl(base, secret, ownerId, channel);
+      links.set(key, link);
+      if (links.size > UNSUBSCRIBE_LINKS_KEPT) links.delete(links.keys().next().value!);
+    }
+    return link;
+  };
+}
+
 /** Only configured channels get an adapter: SMS once a Twilio account is set, XMPP once the service's account is. */
 function createAdapters(config: NotifierConfig, logger: Logger): Map<Channel, ChannelAdapter> {
   const adapters = new Map<Channel, ChannelAdapter>([['email', new EmailAdapter(config.smtp)]]);
@@ -107,6 +135,7 @@ export async function startNotifier(
   // The address browsers and the identity provider reach us at: the setting, else where we listen (known once listening).
   let url = '';
   const publicUrl = () => config.http.publicUrl || url;
+  const unsubscribeLinkOf = unsubscribeLinks(publicUrl, config.auth.jwtSecret);
   const notifier = new Notifier({
     bus,
     ledger,
@@ -117,7 +146,7 @@ export async function startNotifier(
     logger,
     confirmations,
     now: options.now,
-    unsubscribeUrl: (ownerId, channel) => unsubscribeUrl(publicUrl(), config.auth.jwtSecret, ownerId, channel),
+    unsubscribeUrl: unsubscribeLinkOf,
     reports: new ConfirmationReports({
       urlTemplate: config.tracker.reportUrlTemplate,
       timeoutMs: config.tracker.reportTimeoutMs,
@@ -147,7 +176,7 @@ export async function startNotifier(
     settingsUrlTemplate: config.links.settingsUrlTemplate,
     messageIdDomain: config.mail.messageIdDomain,
     now: options.now,
-    unsubscribeUrl: (ownerId, channel) => unsubscribeUrl(publicUrl(), config.auth.jwtSecret, ownerId, channel),
+    unsubscribeUrl: unsubscribeLinkOf,
   });
   // Summaries held through quiet hours go out with the other held notices.
   notifier.sendHeldWith(SUMMARY_RESULT_PREFIX, (row) => faxSummaries.sendHeld(row));
