@@ -101,8 +101,6 @@ function ownDescriptors(path: string): OwnDescriptors | undefined {
 class SerialPortLink implements SerialLink {
   private errorListeners: Array<(error: Error) => void> = [];
   private failed = false;
-  /** The device refused the last non-blocking write (EAGAIN): the next write waits for it rather than trying again at once. */
-  private full = false;
   private readonly reader: ReadStream | undefined;
 
   constructor(
@@ -120,21 +118,14 @@ class SerialPortLink implements SerialLink {
     if (own?.pseudoTerminal) this.writeNow = (data, offset, length) => this.takeNow(own.writeFd, data, offset, length);
   }
 
-  /**
-   * One non-blocking write(2) from `offset`, no view of the data made; EAGAIN (full) is 0 taken. When
-   * the device took less than all, the write() of the rest goes straight to serialport, which waits
-   * until the device can take it, instead of a second write(2) refused again.
-   */
+  /** One non-blocking write(2) from `offset`, no view of the data made; EAGAIN (full) is 0 taken. */
   private takeNow(fd: number, data: Buffer, offset: number, length: number): number {
     if (!this.port.isOpen) throw new Error(`${this.path} is closed`);
     try {
-      const taken = writeSync(fd, data, offset, length);
-      this.full = taken < length;
-      return taken;
+      return writeSync(fd, data, offset, length);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-      this.full = true;
-      return 0;
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
+      throw error;
     }
   }
 
@@ -143,10 +134,6 @@ class SerialPortLink implements SerialLink {
   write(data: Uint8Array): Promise<void> {
     const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (!this.own || !this.port.isOpen) return this.portWrite(buffer);
-    if (this.full) {
-      this.full = false;
-      return this.portWrite(buffer);
-    }
     let written = 0;
     try {
       written = writeSync(this.own.writeFd, buffer, 0, buffer.length);
