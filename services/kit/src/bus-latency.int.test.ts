@@ -63,3 +63,16 @@ describe('MessageBus latency', () => {
     expect(sorted[Math.floor(hops / 2)]).toBeLessThan(20);
   });
 });
+
+describe('MessageBus writes', () => {
+  it('sends the frames written in one turn of the event loop in one write to the socket', async () => {
+    const started = await startBus();
+    const writev = jest.spyOn(Socket.prototype, '_writev');
+    const write = jest.spyOn(Socket.prototype, '_write');
+    // Each publish is one write of its frames and waits for its confirm: uncorked, 20 writes.
+    await Promise.all(Array.from({ length: 20 }, (_, n) => started.publish('fax.recipient.result', result(`w${n}`))));
+    const chunks = writev.mock.calls.map((call) => (call[0] as unknown[]).length);
+    expect(Math.max(0, ...chunks)).toBeGreaterThanOrEqual(10);
+    expect(write.mock.calls.length + writev.mock.calls.length).toBeLessThanOrEqual(4);
+  });
+});

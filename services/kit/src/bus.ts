@@ -13,6 +13,7 @@ import {
 import { Counter } from 'prom-client';
 import type { Logger } from './logger';
 import { errorMessage } from './errors';
+import { coalesceWritesPerTurn } from './bus-socket';
 import { batchConsumer, nackQuietly, OK, type BatchHandler, type ConsumeBatchOptions, type ConsumeOptions, type EventHandler } from './bus-consumer';
 
 export {
@@ -136,6 +137,7 @@ export class MessageBus {
     // yet acknowledged at the TCP level (a publish right after a basic.ack, to which the broker
     // sends nothing back) waits for the broker's delayed ACK, tens of ms on every hop of a result.
     const connection = await connect(url, { clientProperties: { connection_name: this.options.source }, noDelay: true });
+    coalesceWritesPerTurn(connection);
     try {
       connection.on('error', (error) => this.options.logger.warn({ err: errorMessage(error) }, 'RabbitMQ connection error'));
       const publishChannel = await connection.createConfirmChannel();
