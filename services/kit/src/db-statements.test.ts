@@ -1,37 +1,25 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import type SQLite from 'better-sqlite3';
+import { sql, type Kysely } from 'kysely';
 import { withStatementCache } from './db';
+import { countedSqlite } from './testing/sqlite';
 
 interface Schema {
   item: { id: number; name: string; note?: string | null };
 }
 
 describe('SQLite prepared statements kept per SQL text', () => {
-  let dir: string;
+  let remove: () => Promise<void>;
   let file: SQLite.Database;
   let db: Kysely<Schema>;
   let prepared: string[];
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kit-statements-'));
-    file = new SQLite(join(dir, 'test.sqlite'));
-    prepared = [];
-    const prepare = file.prepare.bind(file);
-    // Counts the statements SQLite really compiles.
-    file.prepare = (text: string) => {
-      prepared.push(text);
-      return prepare(text);
-    };
-    db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(file, 3) }) });
+    ({ db, file, prepared, remove } = countedSqlite<Schema>('kit-statements', 3));
     await sql`create table item (id integer primary key, name text not null)`.execute(db);
   });
 
   afterEach(async () => {
-    await db.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await remove();
   });
 
   it('compiles a query once and gives each run its own values and answer', async () => {

@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql, type Generated } from 'kysely';
+import { sql, type Generated, type Kysely } from 'kysely';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { withStatementCache } from './db';
+import { countedSqlite } from './testing/sqlite';
 import { createLogger } from './logger';
 import { OutboxRelay, publishOutboxRows, type OutboxSource } from './outbox-relay';
 import { keyLists } from './outbox-relay-statements';
@@ -28,8 +24,7 @@ describe('the key lists the relay marks rows with', () => {
 });
 
 describe('the relay on SQLite', () => {
-  let dir: string;
-  let file: SQLite.Database;
+  let remove: () => Promise<void>;
   let db: Kysely<Schema>;
   let prepared: string[];
   let published: number[];
@@ -38,16 +33,7 @@ describe('the relay on SQLite', () => {
   let source: OutboxSource<Schema, 'test_outbox'>;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kit-outbox-statements-'));
-    file = new SQLite(join(dir, 'test.sqlite'));
-    prepared = [];
-    const prepare = file.prepare.bind(file);
-    // Counts the statements SQLite really compiles.
-    file.prepare = (text: string) => {
-      prepared.push(text);
-      return prepare(text);
-    };
-    db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
+    ({ db, prepared, remove } = countedSqlite<Schema>('kit-outbox-statements'));
     await sql`create table test_outbox (n integer primary key autoincrement, body text not null, published_at text, publish_attempts integer not null default 0, last_error text)`.execute(
       db,
     );
@@ -72,8 +58,7 @@ describe('the relay on SQLite', () => {
   });
 
   afterEach(async () => {
-    await db.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await remove();
   });
 
   const write = async (count: number) => {

@@ -7,21 +7,13 @@
  */
 import type { CompiledQuery, RootOperationNode } from 'kysely';
 import { createEvent, type DeliveryRecipientFinal } from '@faxnotify/contracts';
-import { MessageBus, createLogger, type Database } from '@faxnotify/kit';
-import { createTestVhost, eventually, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/peers';
-import { EmailAdapter } from './channels/email/adapter';
-import { SmsAdapter } from './channels/sms/adapter';
-import type { Channel, ChannelAdapter } from './channels/types';
-import { XmppAdapter } from './channels/xmpp/adapter';
-import { loadNotifierConfig } from './config';
-import { ChannelConfirmations } from './confirmations/service';
-import { ConfirmationStore, recordConfirmedAddress } from './confirmations/store';
+import { createLogger, type Database } from '@faxnotify/kit';
+import { eventually } from '@faxnotify/peers';
 import { SendLedger } from './ledger';
 import { POSTGRES, openTestDatabase } from './ledger.suite';
-import { NOTIFIER_SOURCE, Notifier } from './notifier';
+import type { Notifier } from './notifier';
 import type { NotifierDatabase } from './schema';
-import { SettingsStore } from './settings';
-import { startTwilioEndpoint, type TwilioEndpoint } from './testing';
+import { startInProcessNotifier, type InProcessNotifier } from './testing/in-process';
 import { collectOutcomes, finalResult, type OutcomeCollector } from './testing/notices';
 
 jest.setTimeout(30_000);
@@ -59,10 +51,7 @@ function statementCounter(): { onStatement: (query: CompiledQuery) => void; take
 describe.each(dialects)('statements per result on %s', (dialect) => {
   let database: Database<NotifierDatabase>;
   let drop: () => Promise<void>;
-  let vhost: TestVhost;
-  let smtp: SmtpSink;
-  let twilio: TwilioEndpoint;
-  let bus: MessageBus;
+  let running: InProcessNotifier;
   let collector: OutcomeCollector;
   let notifier: Notifier;
   let ledger: SendLedger;
@@ -70,72 +59,23 @@ describe.each(dialects)('statements per result on %s', (dialect) => {
 
   beforeAll(async () => {
     ({ database, drop } = await openTestDatabase(dialect, counter.onStatement));
-    [vhost, smtp, twilio] = await Promise.all([createTestVhost(`notifier-statements-${dialect}`), startSmtpSink(), startTwilioEndpoint()]);
-    const config = loadNotifierConfig(
-      {
-        'smtp.port': smtp.port,
-        'twilio.accountSid': twilio.accountSid,
-        'twilio.authToken': twilio.authToken,
-        'twilio.from': '+15005550006',
-        'twilio.baseUrl': twilio.url,
-        'xmpp.service': 'xmpp://127.0.0.1:1',
-        'xmpp.domain': 'localhost',
-        'xmpp.username': 'notifier',
-        'xmpp.password': 'notifier-pw',
-      },
-      {},
-    );
+    ledger = new SendLedger(database.db, 30_000, undefined, { id: 'worker-statements', leaseMs: 5_000 });
     // All three channels set up, as the benchmark's notifier has them; the owners here use email only.
-    const adapters = new Map<Channel, ChannelAdapter>([
-      ['email', new EmailAdapter(config.smtp)],
-      ['sms', new SmsAdapter(config.twilio)],
-      ['xmpp', new XmppAdapter({ ...config.xmpp, logger })],
-    ]);
-    bus = new MessageBus({ url: vhost.amqpUrl, source: NOTIFIER_SOURCE, logger });
-    await bus.start();
-    collector = await collectOutcomes(vhost.amqpUrl);
-
-    const owner = new SettingsStore(database.db, { locale: 'en', timeZone: 'UTC' });
-    await owner.save('alice', { ...owner.defaultsFor(), email: { enabled: true, address: 'alice@example.test', results: 'all', attachReport: false } });
-    await recordConfirmedAddress(database.db, { userId: 'alice', channel: 'email', address: 'alice@example.test' });
-
-    const db = database.db;
-    const settings = new SettingsStore(db, { locale: 'en', timeZone: 'UTC' });
-    ledger = new SendLedger(db, 30_000, undefined, { id: 'worker-statements', leaseMs: 5_000 });
-    const { requireConfirmation, ...policy } = config.channels;
-    notifier = new Notifier({
-      bus,
-      ledger,
-      settings,
-      adapters,
-      settingsUrlTemplate: 'http://127.0.0.1/settings',
-      messageIdDomain: 'faxnotify.test',
-      logger,
-      confirmations: new ChannelConfirmations({
-        store: new ConfirmationStore(db, policy, 'notifier-statements-secret'),
-        settings,
-        adapters,
-        policy,
-        required: requireConfirmation,
-        settingsUrlTemplate: 'http://127.0.0.1/settings',
-        messageIdDomain: 'faxnotify.test',
-        logger,
-      }),
-    });
+    running = await startInProcessNotifier({ name: `notifier-statements-${dialect}`, database, ledger, logger });
+    ({ notifier } = running);
+    collector = await collectOutcomes(running.vhost.amqpUrl);
   });
 
   afterAll(async () => {
     await collector?.close();
-    await bus?.close();
-    await Promise.all([smtp?.close(), twilio?.close()]);
-    await vhost?.delete();
+    await running?.close();
     await database?.close();
     await drop?.();
   });
 
   const handle = (result: DeliveryRecipientFinal) =>
     notifier.handle(createEvent('delivery.recipient.final', result, { source: '/faxnotify/status-tracker' }), { lastAttempt: false });
-  const mailsToAlice = () => smtp.mails.filter((m) => m.to && 'text' in m.to && m.to.text.includes('alice@example.test'));
+  const mailsToAlice = () => running.mailsToAlice();
   const outcomesOf = (faxId: string) =>
     Object.fromEntries(collector.outcomes.filter((o) => o.faxId === faxId).map((o) => [o.channel, `${o.outcome} ${o.attempts}`]));
 

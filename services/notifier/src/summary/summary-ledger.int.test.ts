@@ -5,21 +5,11 @@
  * for on a channel has no ledger row, and a fax whose owner gets no summary does not touch the ledger.
  */
 import { createEvent, type DeliveryFaxFinal } from '@faxnotify/contracts';
-import { MessageBus, createLogger, type Database } from '@faxnotify/kit';
-import { createTestVhost, startSmtpSink, type SmtpSink, type TestVhost } from '@faxnotify/peers';
-import { EmailAdapter } from '../channels/email/adapter';
-import { SmsAdapter } from '../channels/sms/adapter';
-import type { Channel, ChannelAdapter } from '../channels/types';
-import { XmppAdapter } from '../channels/xmpp/adapter';
-import { loadNotifierConfig } from '../config';
-import { ChannelConfirmations } from '../confirmations/service';
-import { ConfirmationStore, recordConfirmedAddress } from '../confirmations/store';
+import { createLogger, type Database } from '@faxnotify/kit';
 import { SendLedger } from '../ledger';
 import { POSTGRES, openTestDatabase } from '../ledger.suite';
-import { NOTIFIER_SOURCE, Notifier } from '../notifier';
 import type { NotifierDatabase } from '../schema';
-import { SettingsStore } from '../settings';
-import { startTwilioEndpoint, type TwilioEndpoint } from '../testing';
+import { startInProcessNotifier, type InProcessNotifier } from '../testing/in-process';
 import { FaxSummaries, summaryResultId } from './notices';
 import { faxFinal } from './testing';
 
@@ -54,68 +44,22 @@ function recordedLedger(ledger: SendLedger): { ledger: SendLedger; taken: () => 
 describe.each(dialects)('fax summaries and the send ledger on %s', (dialect) => {
   let database: Database<NotifierDatabase>;
   let drop: () => Promise<void>;
-  let vhost: TestVhost;
-  let smtp: SmtpSink;
-  let twilio: TwilioEndpoint;
-  let bus: MessageBus;
+  let running: InProcessNotifier;
   let ledger: SendLedger;
   let summaries: FaxSummaries;
   let ledgerCalls: () => string[];
 
   beforeAll(async () => {
     ({ database, drop } = await openTestDatabase(dialect));
-    [vhost, smtp, twilio] = await Promise.all([createTestVhost(`summary-ledger-${dialect}`), startSmtpSink(), startTwilioEndpoint()]);
-    const config = loadNotifierConfig(
-      {
-        'smtp.port': smtp.port,
-        'twilio.accountSid': twilio.accountSid,
-        'twilio.authToken': twilio.authToken,
-        'twilio.from': '+15005550006',
-        'twilio.baseUrl': twilio.url,
-        'xmpp.service': 'xmpp://127.0.0.1:1',
-        'xmpp.domain': 'localhost',
-        'xmpp.username': 'notifier',
-        'xmpp.password': 'notifier-pw',
-      },
-      {},
-    );
-    // All three channels set up; alice has email only, with the default summary choice (auto above 5, every channel).
-    const adapters = new Map<Channel, ChannelAdapter>([
-      ['email', new EmailAdapter(config.smtp)],
-      ['sms', new SmsAdapter(config.twilio)],
-      ['xmpp', new XmppAdapter({ ...config.xmpp, logger })],
-    ]);
-    bus = new MessageBus({ url: vhost.amqpUrl, source: NOTIFIER_SOURCE, logger });
-    await bus.start();
-
-    const owner = new SettingsStore(database.db, { locale: 'en', timeZone: 'UTC' });
-    await owner.save('alice', { ...owner.defaultsFor(), email: { enabled: true, address: 'alice@example.test', results: 'all', attachReport: false } });
-    await recordConfirmedAddress(database.db, { userId: 'alice', channel: 'email', address: 'alice@example.test' });
-
-    const db = database.db;
-    const settings = new SettingsStore(db, { locale: 'en', timeZone: 'UTC' });
-    const recorder = recordedLedger(new SendLedger(db, 30_000, undefined, { id: 'worker-summary-ledger', leaseMs: 5_000 }));
+    const recorder = recordedLedger(new SendLedger(database.db, 30_000, undefined, { id: 'worker-summary-ledger', leaseMs: 5_000 }));
     ({ ledger, taken: ledgerCalls } = recorder);
-    const { requireConfirmation, ...policy } = config.channels;
-    const confirmations = new ChannelConfirmations({
-      store: new ConfirmationStore(db, policy, 'summary-ledger-secret'),
-      settings,
-      adapters,
-      policy,
-      required: requireConfirmation,
-      settingsUrlTemplate: 'http://127.0.0.1/settings',
-      messageIdDomain: 'faxnotify.test',
-      logger,
-    });
-    const deps = { settings, confirmations, settingsUrlTemplate: 'http://127.0.0.1/settings', messageIdDomain: 'faxnotify.test' };
-    const notifier = new Notifier({ ...deps, bus, ledger, adapters, logger });
-    summaries = new FaxSummaries({ ...deps, notifier });
+    // All three channels set up; alice has email only, with the default summary choice (auto above 5, every channel).
+    running = await startInProcessNotifier({ name: `summary-ledger-${dialect}`, database, ledger, logger });
+    summaries = new FaxSummaries({ ...running.deps, notifier: running.notifier });
   });
 
   afterAll(async () => {
-    await bus?.close();
-    await Promise.all([smtp?.close(), twilio?.close()]);
-    await vhost?.delete();
+    await running?.close();
     await database?.close();
     await drop?.();
   });
@@ -123,7 +67,7 @@ describe.each(dialects)('fax summaries and the send ledger on %s', (dialect) => 
   const handle = (fax: DeliveryFaxFinal) =>
     summaries.handle(createEvent('delivery.fax.final', fax, { source: '/faxnotify/status-tracker' }), { lastAttempt: false });
   const rowsOf = (faxId: string) => Promise.all((['email', 'sms', 'xmpp'] as const).map((channel) => ledger.get(summaryResultId(faxId), channel)));
-  const summariesToAlice = () => smtp.mails.filter((m) => /\(\d+\/\d+\)$/.test(m.subject ?? ''));
+  const summariesToAlice = () => running.smtp.mails.filter((m) => /\(\d+\/\d+\)$/.test(m.subject ?? ''));
 
   it('writes one row, the email one, for a summary on every channel of an owner with email only', async () => {
     await handle(faxFinal('stmt-sum-8', 8));
