@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NoResultError, sql, type Kysely, type KyselyPlugin, type Migration, type RootOperationNode } from 'kysely';
-import { compiledQuery } from './compiled-query';
+import { columnsOf, columnsShape, compiledQuery, compiledQueryFamily } from './compiled-query';
 import { openDatabase, type Database } from './db';
 import { createLogger } from './logger';
 import { createScratchDatabase, type ScratchDatabase } from './testing/postgres';
@@ -242,5 +242,27 @@ export const describeCompiledQuery = (dialect: 'sqlite' | 'postgres'): void =>
       expect(await itemById.first(watching, { id: 'A' })).toMatchObject({ label: 'LABEL A' });
       expect(await itemById.first(watching, { id: 'B' })).toMatchObject({ label: 'LABEL B' });
       expect(results).toHaveLength(2);
+    });
+
+    it('builds a family statement once per shape, each with the columns its values set', async () => {
+      const db = database.db;
+      await insertItem.execute(db, sample('a'));
+      const built: string[] = [];
+      const updateOf = compiledQueryFamily((d: Kysely<TestDatabase>, p: Record<string, unknown>, shape: string) => {
+        built.push(shape);
+        return d
+          .updateTable('items')
+          .set(Object.fromEntries(columnsOf(shape).map((column) => [column, p[column]])))
+          .where('id', '=', p.id as string);
+      });
+      const update = (values: Partial<Item>) => updateOf(columnsShape(values)).execute(db, { ...values, id: 'a' });
+      // A column whose value is undefined is left out, as Kysely's set() leaves it out.
+      expect(columnsShape({ label: 'x', count: undefined, flag: null })).toBe('label,flag,');
+      expect(columnsOf('label,flag,')).toEqual(['label', 'flag']);
+      await update({ label: 'one' });
+      await update({ label: 'two', count: undefined });
+      await update({ label: 'three', count: 9 });
+      expect(await itemById.firstOrThrow(db, { id: 'a' })).toMatchObject({ label: 'three', count: 9 });
+      expect(built).toEqual(['label,', 'label,count,']);
     });
   });

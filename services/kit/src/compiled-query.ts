@@ -43,6 +43,9 @@ export interface CompiledStatement<DB, P, O> {
 /** What one database made of the query: its SQL with where each parameter comes from, or a query built anew each run. */
 type Prepared<O> = { kind: 'fixed'; query: CompiledQuery<O>; slots: ReadonlyArray<{ name: string } | { value: unknown }> } | { kind: 'rebuilt' };
 
+/** A builder that spread or enumerated `p`: the values' names are known only from what it reads. */
+class EnumeratedPlaceholdersError extends Error {}
+
 class Placeholder {
   constructor(readonly name: string) {}
   toString(): string {
@@ -75,16 +78,15 @@ export function compiledQuery<DB, P extends object, O>(build: (db: Kysely<DB>, p
         if (!placeholder) placeholders.set(name, (placeholder = new Placeholder(name)));
         return placeholder;
       },
-      // The values' names are known only from what the builder reads: a spread or a loop over p would see none.
       ownKeys: () => {
-        throw new Error('a compiled query cannot spread or enumerate its placeholders: name each value (p.id, p.label …)');
+        throw new EnumeratedPlaceholdersError('a compiled query cannot spread or enumerate its placeholders: name each value (p.id, p.label …)');
       },
     });
     let query: CompiledQuery<O>;
     try {
       query = build(db, p).compile();
     } catch (error) {
-      if (error instanceof Error && error.message.startsWith('a compiled query cannot spread')) throw error;
+      if (error instanceof EnumeratedPlaceholdersError) throw error;
       throw new Error(`a compiled query could not be built with placeholders (a value of p used where SQL needs a literal?): ${String(error)}`, {
         cause: error,
       });
@@ -123,3 +125,31 @@ export function compiledQuery<DB, P extends object, O>(build: (db: Kysely<DB>, p
     affected: async (db, params) => Number((await execute(db, params)).numAffectedRows ?? 0n),
   };
 }
+
+/**
+ * A family of statements whose SQL differs only by a shape (the columns a row sets, how many rows
+ * one insert writes): each shape's statement is built (compiledQuery) the first time it is asked
+ * for, with the shape given to the builder, and kept.
+ */
+export function compiledQueryFamily<DB, P extends object, O>(
+  build: (db: Kysely<DB>, p: P, shape: string) => Compilable<O>,
+): (shape: string) => CompiledStatement<DB, P, O> {
+  const statements = new Map<string, CompiledStatement<DB, P, O>>();
+  return (shape) => {
+    let statement = statements.get(shape);
+    if (!statement) statements.set(shape, (statement = compiledQuery((db: Kysely<DB>, p: P) => build(db, p, shape))));
+    return statement;
+  };
+}
+
+/**
+ * The shape of the columns Kysely writes from `values` (set, values): those whose value is not
+ * undefined, in order, each followed by a comma (`status,sends,`). `columnsOf` gives them back.
+ */
+export function columnsShape(values: object): string {
+  let shape = '';
+  for (const column in values) if ((values as Record<string, unknown>)[column] !== undefined) shape += `${column},`;
+  return shape;
+}
+
+export const columnsOf = (shape: string): string[] => shape.split(',').slice(0, -1);

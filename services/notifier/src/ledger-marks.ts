@@ -1,4 +1,4 @@
-import { compiledQuery, type CompiledStatement } from '@faxnotify/kit';
+import { columnsOf, columnsShape, compiledQueryFamily } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { GroupedPerTurn, chunksOf } from './grouped-per-turn';
 import type { LedgerTable, NotifierDatabase } from './schema';
@@ -11,35 +11,21 @@ interface Mark {
   values: Partial<LedgerTable>;
 }
 
-type MarkStatement = CompiledStatement<NotifierDatabase, Record<string, unknown>, LedgerTable>;
-
 /** The UPDATE setting these columns, built once per set of columns (a mark of each kind sets its own). */
-const updates = new Map<string, { columns: string[]; statement: MarkStatement }>();
-function updateOf(shape: string): { columns: string[]; statement: MarkStatement } {
-  let update = updates.get(shape);
-  if (!update) {
-    const columns = shape.split(',').slice(0, -1);
-    const statement = compiledQuery((db: Kysely<NotifierDatabase>, p: Record<string, unknown>) =>
-      db
-        .updateTable('ledger')
-        .set(Object.fromEntries(columns.map((column) => [column, p[`set:${column}`]])) as Partial<LedgerTable>)
-        .where('idempotency_key', '=', p.key as string)
-        .returningAll(),
-    );
-    updates.set(shape, (update = { columns, statement }));
-  }
-  return update;
-}
+const updateOf = compiledQueryFamily<NotifierDatabase, Record<string, unknown>, LedgerTable>((db, p, shape) =>
+  db
+    .updateTable('ledger')
+    .set(Object.fromEntries(columnsOf(shape).map((column) => [column, p[`set:${column}`]])) as Partial<LedgerTable>)
+    .where('idempotency_key', '=', p.key as string)
+    .returningAll(),
+);
 
 const update = (db: Kysely<NotifierDatabase>, mark: Mark): Promise<LedgerTable | undefined> => {
   const values = mark.values as Record<string, unknown>;
-  // As Kysely's set() does, a column whose value is undefined is left out.
-  let shape = '';
-  for (const column in values) if (values[column] !== undefined) shape += `${column},`;
-  const { columns, statement } = updateOf(shape);
+  // As Kysely's set() does, a column whose value is undefined is left out (columnsShape leaves it out too).
   const params: Record<string, unknown> = { key: mark.key };
-  for (const column of columns) params[`set:${column}`] = values[column];
-  return statement.first(db, params);
+  for (const column in values) if (values[column] !== undefined) params[`set:${column}`] = values[column];
+  return updateOf(columnsShape(values)).first(db, params);
 };
 
 /**

@@ -1,4 +1,4 @@
-import { compiledQuery, type CompiledStatement } from '@faxnotify/kit';
+import { columnsOf, compiledQueryFamily } from '@faxnotify/kit';
 import type { Kysely } from 'kysely';
 import { GroupedPerTurn } from './grouped-per-turn';
 import type { LedgerTable, NotifierDatabase } from './schema';
@@ -17,25 +17,19 @@ export function insertSizes(n: number): number[] {
   return sizes;
 }
 
-type InsertStatement = CompiledStatement<NotifierDatabase, Record<string, unknown>, LedgerTable>;
-
-/** The INSERT of `count` rows with these columns, built once. */
-const inserts = new Map<string, InsertStatement>();
-function insertOf(count: number, columns: ReadonlyArray<keyof LedgerTable>): InsertStatement {
-  const shape = `${count}:${columns.join(',')}`;
-  let statement = inserts.get(shape);
-  if (!statement) {
-    statement = compiledQuery((db: Kysely<NotifierDatabase>, p: Record<string, unknown>) =>
-      db
-        .insertInto('ledger')
-        .values(Array.from({ length: count }, (_, i) => Object.fromEntries(columns.map((column) => [column, p[`${i}:${column}`]])) as unknown as LedgerTable))
-        .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .returningAll(),
-    );
-    inserts.set(shape, statement);
-  }
-  return statement;
-}
+/** The INSERT of a count of rows with these columns (shape `count:columns,`), built once. */
+const insertFamily = compiledQueryFamily<NotifierDatabase, Record<string, unknown>, LedgerTable>((db, p, shape) => {
+  const [count, columnList] = shape.split(':');
+  const columns = columnsOf(columnList);
+  return db
+    .insertInto('ledger')
+    .values(
+      Array.from({ length: Number(count) }, (_, i) => Object.fromEntries(columns.map((column) => [column, p[`${i}:${column}`]])) as unknown as LedgerTable),
+    )
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .returningAll();
+});
+const insertOf = (count: number, columns: ReadonlyArray<keyof LedgerTable>) => insertFamily(`${count}:${columns.join(',')},`);
 
 /**
  * New send-ledger rows, written together (GroupedPerTurn): the rows asked for in one turn of the

@@ -1,6 +1,6 @@
 import { isFinalStatus, type DeliveryRecipientFinal, type FinalStatus, type NotificationOutcome } from '@faxnotify/contracts';
-import { compiledQuery, type CompiledStatement } from '@faxnotify/kit';
-import type { Kysely } from 'kysely';
+import { columnsOf, columnsShape, compiledQuery, compiledQueryFamily, type CompiledStatement } from '@faxnotify/kit';
+import type { Compilable, Kysely } from 'kysely';
 import type { FaxRow, FaxTable, NewRecipient, NoticeTable, RecipientEventTable, RecipientRow, TrackerDatabase } from './schema';
 
 /**
@@ -46,18 +46,9 @@ type Values = Record<string, unknown>;
  * A statement per set of columns (progress and results each set their own), built the first time
  * it is needed. The columns are those of `values` Kysely would write: the ones not undefined.
  */
-function byColumns(build: (db: Kysely<TrackerDatabase>, p: Values, columns: string[]) => { compile(): unknown }) {
-  const statements = new Map<string, CompiledStatement<TrackerDatabase, Values, unknown>>();
-  return (values: object): CompiledStatement<TrackerDatabase, Values, unknown> => {
-    let shape = '';
-    for (const column in values) if ((values as Values)[column] !== undefined) shape += `${column},`;
-    let statement = statements.get(shape);
-    if (!statement) {
-      const columns = shape.split(',').slice(0, -1);
-      statements.set(shape, (statement = compiledQuery((db: Kysely<TrackerDatabase>, p: Values) => build(db, p, columns) as never)));
-    }
-    return statement;
-  };
+function byColumns(build: (db: Kysely<TrackerDatabase>, p: Values, columns: string[]) => Compilable<unknown>) {
+  const family = compiledQueryFamily<TrackerDatabase, Values, unknown>((db, p, shape) => build(db, p, columnsOf(shape)));
+  return (values: object): CompiledStatement<TrackerDatabase, Values, unknown> => family(columnsShape(values));
 }
 
 const pick = (p: Values, columns: string[]): Values => Object.fromEntries(columns.map((column) => [column, p[column]]));
