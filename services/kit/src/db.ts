@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Database as SqliteFile, Statement } from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type CompiledQuery, type KyselyConfig, type Migration, type SqliteDatabase } from 'kysely';
 import { errorMessage } from './errors';
+import { RecentMap } from './recent-map';
 import type { Logger } from './logger';
 
 export type { Migration };
@@ -105,7 +106,7 @@ export async function openDatabase<DB>(options: {
  * statement again by itself after a schema change.
  */
 export function withStatementCache(file: SqliteFile, size = SQLITE_STATEMENT_CACHE_SIZE): SqliteDatabase {
-  const statements = new Map<string, Statement>();
+  const statements = new RecentMap<string, Statement>(size);
   return {
     close: () => file.close(),
     prepare(text: string) {
@@ -119,7 +120,6 @@ export function withStatementCache(file: SqliteFile, size = SQLITE_STATEMENT_CAC
       const statement = file.prepare(text);
       if (kept) return statement;
       statements.set(text, statement);
-      if (statements.size > size) statements.delete(statements.keys().next().value as string);
       return statement;
     },
   };

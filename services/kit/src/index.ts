@@ -4,6 +4,7 @@ export * from './config';
 export * from './bus';
 export * from './db';
 export * from './compiled-query';
+export * from './recent-map';
 export * from './http';
 export * from './auth';
 export * from './lifecycle';

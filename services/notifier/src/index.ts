@@ -11,6 +11,7 @@ import {
   openServiceDatabase,
   registerWebSecurity,
   signInAttemptGuard,
+  RecentMap,
   trustProxyOption,
   type Logger,
 } from '@faxnotify/kit';
@@ -67,21 +68,20 @@ const UNSUBSCRIBE_LINKS_KEPT = 1000;
  * notices last: each is an HMAC, and a burst of notices to one owner signed the same link over and over.
  */
 function unsubscribeLinks(publicUrl: () => string, secret: string): (ownerId: string, channel: Channel) => string {
-  let links = new Map<string, string>();
+  let links = new RecentMap<string, string>(UNSUBSCRIBE_LINKS_KEPT);
   let linksBase = '';
   return (ownerId, channel) => {
     const base = publicUrl();
     // The links of another public address are other links.
     if (base !== linksBase) {
       linksBase = base;
-      links = new Map<string, string>();
+      links = new RecentMap<string, string>(UNSUBSCRIBE_LINKS_KEPT);
     }
     const key = `${channel} ${ownerId}`;
     let link = links.get(key);
     if (link === undefined) {
       link = unsubscribeUrl(base, secret, ownerId, channel);
       links.set(key, link);
-      if (links.size > UNSUBSCRIBE_LINKS_KEPT) links.delete(links.keys().next().value!);
     }
     return link;
   };

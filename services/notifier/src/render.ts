@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Handlebars from 'handlebars';
 import { NO_SUBJECT, OUTCOME_LABELS, describeStatus, type DeliveryRecipientFinal, type Locale } from '@faxnotify/contracts';
-import { plainText } from '@faxnotify/kit';
+import { RecentMap, plainText } from '@faxnotify/kit';
 import { SMS_MAX_SEGMENTS, shortenForSms, smsSize } from './channels/sms/segments';
 import type { Channel, SmsEncoding } from './channels/types';
 
@@ -37,7 +37,7 @@ interface TimeFormatter {
    * The texts of the last minutes formatted (ms since the epoch / 60,000), oldest first: a burst of
    * notices formats the same few minutes (submitted, started, ended) over and over.
    */
-  minutes: Map<number, string>;
+  minutes: RecentMap<number, string>;
 }
 const MINUTES_KEPT = 16;
 const formatters = new Map<string, TimeFormatter>();
@@ -49,7 +49,7 @@ function formatterFor(style: 'full' | 'short', locale: Locale, timeZone: string)
       style === 'full'
         ? { dateStyle: 'medium', timeStyle: 'short', timeZone }
         : { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', timeZone };
-    formatter = { format: new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, options), minutes: new Map() };
+    formatter = { format: new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, options), minutes: new RecentMap(MINUTES_KEPT) };
     formatters.set(key, formatter);
   }
   return formatter;
@@ -71,7 +71,6 @@ function formatAt(formatter: TimeFormatter, iso: string): string {
   const text = formatter.format.format(at);
   if (time >= WHOLE_MINUTE_OFFSETS_SINCE) {
     formatter.minutes.set(minute, text);
-    if (formatter.minutes.size > MINUTES_KEPT) formatter.minutes.delete(formatter.minutes.keys().next().value!);
   }
   return text;
 }
