@@ -134,11 +134,11 @@ class SerialPortLink implements SerialLink {
   write(data: Uint8Array): Promise<void> {
     const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (!this.own || !this.port.isOpen) return this.portWrite(buffer);
-    let written = 0;
+    let written: number;
     try {
-      written = writeSync(this.own.writeFd, buffer, 0, buffer.length);
+      written = this.takeNow(this.own.writeFd, buffer, 0, buffer.length);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     // What the device could not take now goes when it can: serialport waits for that.
     return written === buffer.length ? Promise.resolve() : this.portWrite(buffer.subarray(written));
